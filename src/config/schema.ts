@@ -1,0 +1,289 @@
+// The one configuration schema: types, runtime validation and defaults. Loading and cross-checks live in load.ts.
+import { z } from 'zod';
+
+const DURATION_RE = /^(\d+)(ms|s|m|h|d)$/;
+const DURATION_UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses '500ms', '30s', '5m', '1h', '2d' into integer milliseconds; undefined when malformed. */
+export function parseDurationMs(text: string): number | undefined {
+  const match = DURATION_RE.exec(text.trim());
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  const ms = value * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS];
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+/** A duration written like `30s`, `5m`, `1h`, `500ms`, `2d`, parsed to integer milliseconds. */
+export const duration = z
+  .string({ error: 'must be a duration such as 30s, 5m, 1h' })
+  .transform((text, ctx) => {
+    const ms = parseDurationMs(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as 500ms, 30s, 5m, 1h, 2d` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const positiveDuration = duration.refine((ms) => ms > 0, 'must be longer than 0');
+
+/** Money as a decimal with at most 2 places ("150.00" or 150), parsed to integer grosze. */
+export const money = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const text = typeof value === 'number' ? String(value) : value.trim();
+  const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(text);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not an amount with at most 2 decimal places` });
+    return z.NEVER;
+  }
+  const grosze = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+  if (!Number.isSafeInteger(grosze)) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is too large` });
+    return z.NEVER;
+  }
+  return grosze;
+});
+
+/** A decimal percentage parsed to an integer count of 10^-places percent; rejects more places. */
+function scaledPercent(places: number, max: number) {
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const text = typeof value === 'number' ? String(value) : value.trim();
+    const match = /^(\d+)(?:\.(\d+))?$/.exec(text);
+    if (!match || (match[2] ?? '').length > places) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a percentage with at most ${places} decimal places` });
+      return z.NEVER;
+    }
+    const scaled = Number(match[1]) * 10 ** places + Number((match[2] ?? '').padEnd(places, '0'));
+    if (scaled > max * 10 ** places) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is above ${max}` });
+      return z.NEVER;
+    }
+    return scaled;
+  });
+}
+
+/** Uptime threshold in millionths of a percent (99.8 -> 99_800_000). */
+export const thresholdPercent = scaledPercent(6, 100);
+/** Credit percentage in hundredths (10 -> 1_000). */
+export const creditPercent = scaledPercent(2, 100_000);
+
+/** An instant written in ISO-8601 with an explicit offset or Z, parsed to epoch ms. */
+export const instant = z.string().transform((text, ctx) => {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)` });
+    return z.NEVER;
+  }
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a valid time` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/**
+ * A coverage boundary: a date 'YYYY-MM-DD' (local midnight in the configured time zone, resolved in load.ts)
+ * or an ISO-8601 instant with offset. Kept as text here because the zone is only known after parsing.
+ */
+export const coverageBoundary = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'must be a date YYYY-MM-DD or an ISO-8601 time with an offset',
+  );
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
+
+const httpCheck = z.strictObject({
+  kind: z.literal('http'),
+  name: identifier.optional(),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  method: z.enum(['GET', 'HEAD']).default('GET'),
+  /** Status codes that count as up; default any 2xx. */
+  expectStatus: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+  bodyContains: z.string().min(1).optional(),
+  bodyRegex: z.string().min(1).optional(),
+  /** Maximum redirects to follow; 0 means a redirect is answered as is (and judged by expectStatus). */
+  maxRedirects: z.number().int().min(0).max(20).default(0),
+  tlsVerify: z.boolean().default(true),
+  maxBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeout: positiveDuration.optional(),
+  interval: positiveDuration.optional(),
+});
+
+const tcpCheck = z.strictObject({
+  kind: z.literal('tcp'),
+  name: identifier.optional(),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  tls: z.boolean().default(false),
+  tlsVerify: z.boolean().default(true),
+  servername: z.string().optional(),
+  timeout: positiveDuration.optional(),
+  interval: positiveDuration.optional(),
+});
+
+const tlsCheck = z.strictObject({
+  kind: z.literal('tls'),
+  name: identifier.optional(),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(443),
+  servername: z.string().optional(),
+  tlsVerify: z.boolean().default(true),
+  /** Down when the certificate expires in fewer days than this. */
+  minDaysLeft: z.number().int().min(0).default(0),
+  timeout: positiveDuration.optional(),
+  interval: positiveDuration.optional(),
+});
+
+const dnsCheck = z.strictObject({
+  kind: z.literal('dns'),
+  name: identifier.optional(),
+  /** The name to resolve. */
+  query: z.string().min(1),
+  recordType: z.enum(['A', 'AAAA']).default('A'),
+  /** Resolver as host or host:port; default the system resolver. */
+  resolver: z.string().optional(),
+  /** Up only when one of these addresses is among the answers. */
+  expectAddresses: z.array(z.string()).min(1).optional(),
+  timeout: positiveDuration.optional(),
+  interval: positiveDuration.optional(),
+});
+
+export const checkSchema = z.discriminatedUnion('kind', [httpCheck, tcpCheck, tlsCheck, dnsCheck]);
+
+const serverSchema = z.strictObject({
+  id: identifier,
+  name: z.string().min(1),
+  since: coverageBoundary.optional(),
+  /** Exclusive: the first date (or instant) no longer covered. */
+  until: coverageBoundary.optional(),
+  checks: z.array(checkSchema).default([]),
+});
+
+const customerSchema = z.strictObject({
+  id: identifier,
+  name: z.string().min(1),
+  tier: z.string().min(1),
+  language: z.enum(['pl', 'en']).default('pl'),
+  address: z.array(z.string()).default([]),
+  email: z.string().optional(),
+  servers: z.array(serverSchema).min(1),
+});
+
+const bracketSchema = z.strictObject({
+  below: thresholdPercent,
+  creditPercent: creditPercent,
+});
+
+const tierSchema = z.strictObject({
+  baseFee: money.optional(),
+  serverFee: money.optional(),
+  brackets: z.array(bracketSchema).min(1).optional(),
+});
+
+const maintenanceSchema = z
+  .strictObject({
+    server: identifier,
+    from: instant,
+    to: instant,
+    reason: z.string().default(''),
+  })
+  .refine((window) => window.to > window.from, { message: '"to" must be after "from"', path: ['to'] });
+
+const influxSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  /** 1 = InfluxDB 1.x before 1.8 (/write?db=&rp=); 2 = 1.8+, 2.x, Cloud (/api/v2/write); 3 = InfluxDB 3. */
+  apiVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]).default(2),
+  token: z.string().optional(),
+  /** Read the token from this environment variable instead of the file. */
+  tokenEnv: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  passwordEnv: z.string().optional(),
+  org: z.string().default(''),
+  /** 2.x bucket; for 1.x/3.x the database (and `database/rp`). */
+  bucket: z.string().optional(),
+  database: z.string().optional(),
+  retentionPolicy: z.string().optional(),
+  measurement: identifier.default('uptime_observation'),
+  batchSize: z.number().int().min(1).max(100_000).default(5_000),
+  flushInterval: positiveDuration.default(1_000),
+  timeout: positiveDuration.default(10_000),
+});
+
+const storageSchema = z
+  .strictObject({
+    kind: z.enum(['embedded', 'influxdb']).default('embedded'),
+    /** The embedded SQLite database: the store itself, or the durable outbox in front of InfluxDB. */
+    path: z.string().min(1).default('data/uptime-credits.db'),
+    influxdb: influxSchema.optional(),
+  })
+  .refine((storage) => storage.kind !== 'influxdb' || storage.influxdb !== undefined, {
+    message: 'storage.kind is influxdb but the storage.influxdb section is missing',
+    path: ['influxdb'],
+  });
+
+const probingSchema = z.strictObject({
+  location: identifier.default('default'),
+  interval: positiveDuration.default(30_000),
+  timeout: positiveDuration.default(10_000),
+  confirmations: z.number().int().min(1).max(100).default(3),
+  /** Default: 3 probe intervals. */
+  staleAfter: positiveDuration.optional(),
+  concurrency: z.number().int().min(1).max(100_000).default(512),
+});
+
+const slaSchema = z.strictObject({
+  creditBase: z.enum(['server', 'customer']).default('server'),
+  /** Locations that must see a server down; default a strict majority of those with fresh data. */
+  quorum: z.number().int().min(1).optional(),
+  maxCreditPercent: creditPercent.optional(),
+  /** How long after local midnight on the 1st the previous month is closed (late probes still arrive). */
+  closeDelay: duration.default(900_000),
+});
+
+const httpSchema = z.strictObject({
+  listen: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(9464),
+  /** Bearer token for /api/; or set the environment variable named by tokenEnv. */
+  token: z.string().min(16, 'must be at least 16 characters').optional(),
+  tokenEnv: z.string().default('UPTIME_CREDITS_TOKEN'),
+  /** Require the token on /metrics, /healthz and /readyz too. */
+  protectMetrics: z.boolean().default(false),
+});
+
+const providerSchema = z.strictObject({
+  name: z.string().default('Oktawave'),
+  address: z.array(z.string()).default([]),
+});
+
+const reportsSchema = z.strictObject({
+  dir: z.string().default('reports'),
+});
+
+export const configSchema = z.strictObject({
+  timezone: z.string().default('Europe/Warsaw'),
+  currency: z.literal('PLN').default('PLN'),
+  provider: providerSchema.default(providerSchema.parse({})),
+  storage: storageSchema.default(storageSchema.parse({})),
+  probing: probingSchema.default(probingSchema.parse({})),
+  sla: slaSchema.default(slaSchema.parse({})),
+  http: httpSchema.default(httpSchema.parse({})),
+  reports: reportsSchema.default(reportsSchema.parse({})),
+  tiers: z.record(z.string(), tierSchema).default({}),
+  customers: z.array(customerSchema).default([]),
+  maintenance: z.array(maintenanceSchema).default([]),
+});
+
+/** The configuration as parsed from YAML, before cross-checks resolve tiers, coverage and defaults. */
+export type RawConfig = z.output<typeof configSchema>;
+export type CheckConfig = z.output<typeof checkSchema>;
+export type CheckKind = CheckConfig['kind'];
+export type HttpCheckConfig = z.output<typeof httpCheck>;
+export type TcpCheckConfig = z.output<typeof tcpCheck>;
+export type TlsCheckConfig = z.output<typeof tlsCheck>;
+export type DnsCheckConfig = z.output<typeof dnsCheck>;
+export type InfluxConfig = z.output<typeof influxSchema>;

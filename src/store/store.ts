@@ -1,0 +1,37 @@
+// The storage boundary: every observation goes in here, month closes and dashboards read out of here.
+import type { Observation, ObservationRun } from '../sla/types.js';
+
+/** Result of a write: how many observations were new (a repeated observation is not stored twice). */
+export interface WriteResult {
+  stored: number;
+  duplicates: number;
+}
+
+export interface RunQuery {
+  servers: readonly string[];
+  fromMs: number;
+  toMs: number;
+  /** Runs are split wherever two consecutive observations are this far apart or more. */
+  staleAfterMs: number;
+}
+
+/** Where observations live. One contract test suite runs against every implementation. */
+export interface ObservationStore {
+  /** Human name for logs and /readyz, e.g. "embedded sqlite data/x.db" or "influxdb 1.6.7 at http://...". */
+  readonly description: string;
+  /** Durably accepts observations; idempotent on (server, location, check, timeMs). */
+  write(observations: readonly Observation[]): Promise<WriteResult>;
+  /**
+   * Observation runs (see ObservationRun) of each requested server with timeMs in [fromMs, toMs), sorted by
+   * location, check, firstMs. Servers without observations map to an empty array.
+   */
+  readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>>;
+  /** Raw observations of one server in [fromMs, toMs), sorted by time (for the API and tests). */
+  readObservations(server: string, fromMs: number, toMs: number): Promise<Observation[]>;
+  /** Throws (with a clear message) when the store cannot be reached. */
+  ping(): Promise<void>;
+  /** Observations accepted locally but not yet confirmed by the remote store (0 for embedded). */
+  backlog(): Promise<number>;
+  /** Flushes what it can and releases resources. */
+  close(): Promise<void>;
+}
