@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The command line: thin, each command lives in src/commands/ and registers itself here.
+import { Command } from 'commander';
+import { registerCheck } from './commands/check.js';
+import { registerCredits } from './commands/credits.js';
+import { registerImport } from './commands/import.js';
+import { registerReport } from './commands/report.js';
+import { registerStart } from './commands/start.js';
+
+const program = new Command('uptime-credits')
+  .description('Probes covered servers and turns monthly uptime into SLA credits, reports and a ledger.')
+  .showHelpAfterError()
+  .option('-c, --config <path>', 'configuration file', 'config/uptime-credits.yaml');
+
+for (const register of [registerStart, registerCheck, registerImport, registerCredits, registerReport]) register(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`uptime-credits: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = process.exitCode || 1;
+});
