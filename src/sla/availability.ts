@@ -1,0 +1,177 @@
+// Availability of one server in one window (sla-terms.md rules 2-4), from observation runs.
+//
+// Per (location, check): an observation is fresh for staleAfter after its time, until a newer one arrives.
+// A run of failures confirms as down only with at least `confirmations` observations, each less than
+// staleAfter after the previous (a stale gap breaks a run: the daemon saw nothing in between). A confirmed
+// run is down from its first failure until the next successful probe, or, when none follows within
+// staleAfter, until its last failure goes stale. Unconfirmed failures count as up while fresh.
+// Per location, a server is down when any of its checks is down, up when any is up, else unknown.
+// Across locations it is down while at least `quorum` (default: a strict majority) of the locations with fresh
+// data see it down; with no fresh location it is unmonitored, which counts as available (rule 4).
+// Everything is measured only inside eligible time: the window, cut to coverage, minus maintenance.
+// Callers pass runs from confirmations x staleAfter before the window to the same after it, so that a run
+// crossing the window's edge is judged exactly as it would be in the middle of a month.
+import { containsInstant, intersectIntervals, mergeIntervals, subtractIntervals, totalMs } from './intervals.js';
+import type { AvailabilityRules, Interval, ObservationRun, ServerAvailability } from './types.js';
+
+export interface AvailabilityInput {
+  window: Interval;
+  /** Coverage start (inclusive), epoch ms. */
+  sinceMs?: number;
+  /** Coverage end (exclusive), epoch ms. */
+  untilMs?: number;
+  maintenance: readonly Interval[];
+  runs: readonly ObservationRun[];
+  rules: AvailabilityRules;
+}
+
+type SegmentState = 'up' | 'down';
+
+interface Segment {
+  track: number;
+  location: number;
+  state: SegmentState;
+  fromMs: number;
+  toMs: number;
+}
+
+/** Sorts runs per (location, check) and merges neighbours of equal outcome that are closer than staleAfter. */
+export function normalizeRuns(runs: readonly ObservationRun[], staleAfterMs: number): ObservationRun[][] {
+  const byTrack = new Map<string, ObservationRun[]>();
+  for (const run of runs) {
+    const key = `${run.location}\u0000${run.check}`;
+    let list = byTrack.get(key);
+    if (!list) byTrack.set(key, (list = []));
+    list.push(run);
+  }
+  const tracks: ObservationRun[][] = [];
+  for (const key of [...byTrack.keys()].sort()) {
+    const sorted = byTrack.get(key)!.slice().sort((a, b) => a.firstMs - b.firstMs || a.lastMs - b.lastMs);
+    const merged: ObservationRun[] = [];
+    for (const run of sorted) {
+      const last = merged[merged.length - 1];
+      if (last && last.up === run.up && run.firstMs - last.lastMs < staleAfterMs) {
+        if (run.lastMs > last.lastMs) last.lastMs = run.lastMs;
+        last.count += run.count;
+      } else if (last && run.firstMs <= last.lastMs) {
+        // Two outcomes at the same instant (a duplicate with another result): keep the earlier-sorted one.
+        continue;
+      } else {
+        merged.push({ ...run });
+      }
+    }
+    tracks.push(merged);
+  }
+  return tracks;
+}
+
+/** Up/down segments of one (location, check) track; time not covered by a segment is unknown (stale). */
+function trackSegments(runs: readonly ObservationRun[], rules: AvailabilityRules, track: number, location: number): Segment[] {
+  const segments: Segment[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i]!;
+    const next = runs[i + 1];
+    const freshUntil = next ? Math.min(run.lastMs + rules.staleAfterMs, next.firstMs) : run.lastMs + rules.staleAfterMs;
+    const state: SegmentState = !run.up && run.count >= rules.confirmations ? 'down' : 'up';
+    const last = segments[segments.length - 1];
+    if (last && last.state === state && last.toMs === run.firstMs) last.toMs = freshUntil;
+    else segments.push({ track, location, state, fromMs: run.firstMs, toMs: freshUntil });
+  }
+  return segments;
+}
+
+/** Server-level down intervals and fresh (monitored) intervals, before eligibility is applied. */
+function combineTracks(tracks: readonly ObservationRun[][], rules: AvailabilityRules): { down: Interval[]; fresh: Interval[] } {
+  const locationIndex = new Map<string, number>();
+  const segments: Segment[] = [];
+  tracks.forEach((runs, track) => {
+    const first = runs[0];
+    if (!first) return;
+    let location = locationIndex.get(first.location);
+    if (location === undefined) locationIndex.set(first.location, (location = locationIndex.size));
+    segments.push(...trackSegments(runs, rules, track, location));
+  });
+
+  // Sweep over segment starts and ends; at each instant recount what changed.
+  const events: { timeMs: number; segment: Segment; delta: 1 | -1 }[] = [];
+  for (const segment of segments) {
+    events.push({ timeMs: segment.fromMs, segment, delta: 1 });
+    events.push({ timeMs: segment.toMs, segment, delta: -1 });
+  }
+  events.sort((a, b) => a.timeMs - b.timeMs);
+
+  const locations = locationIndex.size;
+  const upChecks = new Int32Array(locations);
+  const downChecks = new Int32Array(locations);
+  let freshLocations = 0;
+  let downLocations = 0;
+  const down: Interval[] = [];
+  const fresh: Interval[] = [];
+  let openDownFrom: number | undefined;
+  let openFreshFrom: number | undefined;
+
+  for (let i = 0; i < events.length; ) {
+    const timeMs = events[i]!.timeMs;
+    for (; i < events.length && events[i]!.timeMs === timeMs; i++) {
+      const { segment, delta } = events[i]!;
+      const l = segment.location;
+      const wasFresh = upChecks[l]! + downChecks[l]! > 0;
+      const wasDown = downChecks[l]! > 0;
+      if (segment.state === 'down') downChecks[l]! += delta;
+      else upChecks[l]! += delta;
+      const isFresh = upChecks[l]! + downChecks[l]! > 0;
+      const isDown = downChecks[l]! > 0;
+      freshLocations += Number(isFresh) - Number(wasFresh);
+      downLocations += Number(isDown) - Number(wasDown);
+    }
+    const quorum = rules.quorum ?? Math.floor(freshLocations / 2) + 1;
+    const serverDown = freshLocations > 0 && downLocations >= quorum;
+    const serverFresh = freshLocations > 0;
+    if (serverDown && openDownFrom === undefined) openDownFrom = timeMs;
+    if (!serverDown && openDownFrom !== undefined) {
+      down.push({ fromMs: openDownFrom, toMs: timeMs });
+      openDownFrom = undefined;
+    }
+    if (serverFresh && openFreshFrom === undefined) openFreshFrom = timeMs;
+    if (!serverFresh && openFreshFrom !== undefined) {
+      fresh.push({ fromMs: openFreshFrom, toMs: timeMs });
+      openFreshFrom = undefined;
+    }
+  }
+  return { down, fresh };
+}
+
+/** Eligible time of a server in a window: coverage minus maintenance (rule 2), with its parts. */
+export function eligibleIntervals(input: Pick<AvailabilityInput, 'window' | 'sinceMs' | 'untilMs' | 'maintenance'>): {
+  covered: Interval[];
+  maintenance: Interval[];
+  eligible: Interval[];
+} {
+  const fromMs = Math.max(input.window.fromMs, input.sinceMs ?? -Infinity);
+  const toMs = Math.min(input.window.toMs, input.untilMs ?? Infinity);
+  const covered = toMs > fromMs ? [{ fromMs, toMs }] : [];
+  const maintenance = intersectIntervals(mergeIntervals(input.maintenance), covered);
+  return { covered, maintenance, eligible: subtractIntervals(covered, maintenance) };
+}
+
+/** Computes eligible time, downtime, unmonitored time and the outages of one server in one window. */
+export function computeAvailability(input: AvailabilityInput): ServerAvailability {
+  const { rules } = input;
+  if (!Number.isInteger(rules.confirmations) || rules.confirmations < 1) throw new Error('confirmations must be a whole number >= 1');
+  if (!Number.isInteger(rules.staleAfterMs) || rules.staleAfterMs < 1) throw new Error('staleAfterMs must be a whole number >= 1');
+  const { covered, maintenance, eligible } = eligibleIntervals(input);
+  const { down, fresh } = combineTracks(normalizeRuns(input.runs, rules.staleAfterMs), rules);
+  const outages = intersectIntervals(down, eligible);
+  const unmonitored = subtractIntervals(eligible, fresh);
+  return {
+    coveredMs: totalMs(covered),
+    maintenanceMs: totalMs(maintenance),
+    eligibleMs: totalMs(eligible),
+    downtimeMs: totalMs(outages),
+    unmonitoredMs: totalMs(unmonitored),
+    outages,
+    unmonitored,
+    maintenance,
+    downAtEnd: containsInstant(down, input.window.toMs - 1),
+  };
+}
