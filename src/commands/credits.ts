@@ -1,8 +1,30 @@
-// Placeholder until its issue lands: registers `credits` so the CLI builds; replaced by the real command.
+// `uptime-credits credits --month YYYY-MM [--json]`: the month close, printed.
 import type { Command } from 'commander';
+import { computeCredits } from '../close/compute.js';
+import { creditsToJson, creditsToTable } from '../close/json.js';
+import { createLogger } from '../logging.js';
+import { monthContaining, previousMonth } from '../sla/month.js';
+import { createObservationStore } from '../store/create.js';
+import { loadCommandConfig } from './context.js';
 
+/** Registers `credits`. */
 export function registerCredits(program: Command): void {
-  program.command('credits').description('(not built yet)').action(() => {
-    throw new Error('credits is not built yet');
-  });
+  program
+    .command('credits')
+    .description('compute every customer\'s credit for a month from the stored observations')
+    .option('-m, --month <YYYY-MM>', 'the month (default: the previous month in the configured time zone)')
+    .option('--json', 'print JSON instead of a table')
+    .option('-c, --config <path>', 'configuration file')
+    .action(async (options: { month?: string; json?: boolean }, command: Command) => {
+      const logger = createLogger();
+      const config = loadCommandConfig(command, logger);
+      const month = options.month ?? previousMonth(monthContaining(Date.now(), config.timeZone));
+      const store = await createObservationStore(config, logger);
+      try {
+        const credits = await computeCredits(config, store, month);
+        process.stdout.write(options.json ? `${JSON.stringify(creditsToJson(credits), null, 2)}\n` : creditsToTable(credits));
+      } finally {
+        await store.close();
+      }
+    });
 }

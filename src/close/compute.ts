@@ -1,0 +1,61 @@
+// The month close as an application service: read runs from the store, run the pure SLA core.
+import type { AppConfig } from '../config/types.js';
+import { computeAvailability } from '../sla/availability.js';
+import { computeMonthCredits } from '../sla/credits.js';
+import { monthWindow } from '../sla/month.js';
+import type { Interval, MonthCredits, ServerAvailability } from '../sla/types.js';
+import type { ObservationStore } from '../store/store.js';
+
+/** Servers are read in groups of this many so memory stays flat for large fleets. */
+const SERVERS_PER_READ = 200;
+
+/**
+ * How far before and after a window observations still decide what happens inside it: a failure run needs
+ * `confirmations` probes, each within staleAfter of the last, to be judged the same at a window edge.
+ */
+export function runLookbackMs(config: AppConfig): number {
+  return config.availability.confirmations * config.availability.staleAfterMs;
+}
+
+/** Availability of every configured server over a window (a month, or month to date). */
+export async function computeFleetAvailability(config: AppConfig, store: ObservationStore, window: Interval): Promise<Map<string, ServerAvailability>> {
+  const lookbackMs = runLookbackMs(config);
+  const servers = [...config.servers.values()];
+  const availability = new Map<string, ServerAvailability>();
+  for (let i = 0; i < servers.length; i += SERVERS_PER_READ) {
+    const group = servers.slice(i, i + SERVERS_PER_READ);
+    const runs = await store.readRuns({
+      servers: group.map((s) => s.id),
+      fromMs: window.fromMs - lookbackMs,
+      toMs: window.toMs + lookbackMs,
+      staleAfterMs: config.availability.staleAfterMs,
+    });
+    for (const server of group) {
+      availability.set(
+        server.id,
+        computeAvailability({
+          window,
+          sinceMs: server.sinceMs,
+          untilMs: server.untilMs,
+          maintenance: server.maintenance,
+          runs: runs.get(server.id) ?? [],
+          rules: config.availability,
+        }),
+      );
+    }
+  }
+  return availability;
+}
+
+/** The credits of every customer for a month ('YYYY-MM') in the configured time zone. */
+export async function computeCredits(config: AppConfig, store: ObservationStore, month: string): Promise<MonthCredits> {
+  const window = monthWindow(month, config.timeZone);
+  const availability = await computeFleetAvailability(config, store, window);
+  return computeMonthCredits({
+    window,
+    creditBase: config.sla.creditBase,
+    maxCreditPercentHundredths: config.sla.maxCreditPercentHundredths,
+    customers: config.customers,
+    availability,
+  });
+}

@@ -1,0 +1,65 @@
+// The month close as JSON (the CLI's --json and GET /api/v1/credits): decimal strings for money and percents.
+import { formatGrosze, formatMicroPercent, formatPercentHundredths } from '../sla/money.js';
+import type { Interval, MonthCredits } from '../sla/types.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const intervalsJson = (intervals: readonly Interval[]) => intervals.map((i) => ({ from: iso(i.fromMs), to: iso(i.toMs), durationMs: i.toMs - i.fromMs }));
+
+/** The credits JSON document: stable key order, amounts like "60.00", uptime like "99.7999". */
+export function creditsToJson(credits: MonthCredits) {
+  return {
+    month: credits.month,
+    timeZone: credits.timeZone,
+    from: iso(credits.fromMs),
+    to: iso(credits.toMs),
+    monthMs: credits.monthMs,
+    creditBase: credits.creditBase,
+    customers: credits.customers.map((customer) => ({
+      id: customer.id,
+      name: customer.name,
+      tier: customer.tier,
+      monthlyFee: formatGrosze(customer.monthlyFeeGrosze),
+      servers: customer.servers.map((server) => ({
+        id: server.id,
+        name: server.name,
+        coveredMs: server.coveredMs,
+        maintenanceMs: server.maintenanceMs,
+        eligibleMs: server.eligibleMs,
+        downtimeMs: server.downtimeMs,
+        unmonitoredMs: server.unmonitoredMs,
+        uptimePercent: server.uptimePercent,
+        bracket: server.bracket ? `< ${formatMicroPercent(server.bracket.belowMicroPercent)}` : null,
+        creditPercent: formatPercentHundredths(server.creditPercentHundredths),
+        creditBase: formatGrosze(server.creditBaseGrosze),
+        creditAmount: formatGrosze(server.creditAmountGrosze),
+        outages: intervalsJson(server.outages),
+        unmonitored: intervalsJson(server.unmonitored),
+        maintenance: intervalsJson(server.maintenance),
+      })),
+      creditAmount: formatGrosze(customer.creditAmountGrosze),
+    })),
+    creditAmount: formatGrosze(credits.creditAmountGrosze),
+  };
+}
+
+export type CreditsJson = ReturnType<typeof creditsToJson>;
+
+/** A plain-text table of the credits for people at a terminal. */
+export function creditsToTable(credits: MonthCredits): string {
+  const json = creditsToJson(credits);
+  const header = ['customer', 'tier', 'server', 'eligible h', 'down min', 'unmon. min', 'uptime %', 'credit %', 'base', 'credit'];
+  const rows: string[][] = [];
+  const hours = (ms: number) => (ms / 3_600_000).toFixed(2); // display only
+  const minutes = (ms: number) => (ms / 60_000).toFixed(1); // display only
+  for (const customer of json.customers) {
+    for (const server of customer.servers) {
+      rows.push([customer.id, customer.tier, server.id, hours(server.eligibleMs), minutes(server.downtimeMs), minutes(server.unmonitoredMs), server.uptimePercent ?? '-', server.creditPercent, server.creditBase, server.creditAmount]);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const numeric = new Set([3, 4, 5, 6, 7, 8, 9]);
+  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [`Credits for ${json.month} (${json.timeZone}, ${hours(json.monthMs)} h, base: ${json.creditBase})`, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  out.push('', ...json.customers.map((c) => `${c.id}: ${c.creditAmount} PLN`), `total: ${json.creditAmount} PLN`);
+  return out.join('\n') + '\n';
+}

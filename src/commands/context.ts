@@ -1,0 +1,27 @@
+// What every command needs first: the configuration file it names (or the default), loaded and checked.
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import type { AppConfig } from '../config/types.js';
+import type { Logger } from '../logging.js';
+
+export const DEFAULT_CONFIG_PATH = 'config/uptime-credits.yaml';
+export const EXAMPLE_CONFIG_PATH = 'config/uptime-credits.example.yaml';
+
+/**
+ * The config path given with --config (before or after the command name); without one, the default path, or
+ * the shipped example when no default file exists yet, so a fresh checkout runs with no set-up.
+ */
+export function configPathOf(command: Command, logger?: Logger): string {
+  const given = command.optsWithGlobals<{ config?: string }>().config;
+  const explicit = command.getOptionValueSourceWithGlobals('config') === 'cli';
+  if (given && (explicit || existsSync(given))) return given;
+  if (existsSync(DEFAULT_CONFIG_PATH)) return DEFAULT_CONFIG_PATH;
+  logger?.warn({ config: EXAMPLE_CONFIG_PATH }, `no ${DEFAULT_CONFIG_PATH}: using the example configuration`);
+  return EXAMPLE_CONFIG_PATH;
+}
+
+/** Loads the command's configuration (throws ConfigError naming file, key and reason). */
+export function loadCommandConfig(command: Command, logger?: Logger): AppConfig {
+  return loadConfig(configPathOf(command, logger));
+}

@@ -1,0 +1,208 @@
+// Loads the YAML configuration: parse, validate against the schema, cross-check, resolve. Every problem found is
+// reported at once, each naming the file, the key path and the reason; nothing starts on a bad file.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { DEFAULT_TIERS } from '../sla/brackets.js';
+import { assertTimeZone, localDateStartMs } from '../sla/month.js';
+import type { TierTerms } from '../sla/types.js';
+import { configSchema, type RawConfig } from './schema.js';
+import type { AppConfig, MaintenanceWindow, ResolvedCheck, ResolvedCustomer, ResolvedServer } from './types.js';
+
+/** A configuration that cannot be used; the message lists every problem as `file: key.path: reason`. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Formats a key path like customers[0].servers[1].checks[0].url. */
+export function formatKeyPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const key of path) text += typeof key === 'number' ? `[${key}]` : text ? `.${String(key)}` : String(key);
+  return text || '(top level)';
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${formatKeyPath([...issue.path, key])}: unknown key`).join('; ');
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${formatKeyPath(issue.path)}: is required`;
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    return `${formatKeyPath(issue.path)}: kind must be one of http, tcp, tls, dns`;
+  }
+  return `${formatKeyPath(issue.path)}: ${issue.message}`;
+}
+
+/** Reads and resolves the configuration file; throws ConfigError with every problem found. */
+export function loadConfig(path: string): AppConfig {
+  const sourcePath = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(sourcePath, 'utf8');
+  } catch (error) {
+    throw new ConfigError(sourcePath, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return parseConfig(text, sourcePath);
+}
+
+/** Parses configuration text (YAML); `sourcePath` names it in messages. */
+export function parseConfig(text: string, sourcePath: string): AppConfig {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      sourcePath,
+      document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const parsed = configSchema.safeParse(document.toJS() ?? {});
+  if (!parsed.success) throw new ConfigError(sourcePath, parsed.error.issues.map(describeIssue));
+  return resolveConfig(parsed.data, sourcePath);
+}
+
+function resolveTiers(raw: RawConfig): Map<string, TierTerms> {
+  const tiers = new Map<string, TierTerms>();
+  for (const [name, terms] of DEFAULT_TIERS) tiers.set(name, { ...terms, brackets: [...terms.brackets] });
+  for (const [name, override] of Object.entries(raw.tiers)) {
+    const base = tiers.get(name);
+    const baseFeeGrosze = override.baseFee ?? base?.baseFeeGrosze;
+    const serverFeeGrosze = override.serverFee ?? base?.serverFeeGrosze;
+    const brackets = override.brackets?.map((b) => ({ belowMicroPercent: b.below, creditPercentHundredths: b.creditPercent })) ?? base?.brackets;
+    if (baseFeeGrosze === undefined || serverFeeGrosze === undefined || brackets === undefined) continue; // reported by crossCheck
+    tiers.set(name, { name, baseFeeGrosze, serverFeeGrosze, brackets: [...brackets].sort((a, b) => b.belowMicroPercent - a.belowMicroPercent) });
+  }
+  return tiers;
+}
+
+function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
+  const problems: string[] = [];
+  const timeZone = raw.timezone;
+  let zoneValid = true;
+  try {
+    assertTimeZone(timeZone);
+  } catch (error) {
+    zoneValid = false;
+    problems.push(`timezone: ${(error as Error).message}`);
+  }
+
+  for (const [name, override] of Object.entries(raw.tiers)) {
+    if (DEFAULT_TIERS.has(name)) continue;
+    for (const key of ['baseFee', 'serverFee', 'brackets'] as const) {
+      if (override[key] === undefined) problems.push(`tiers.${name}.${key}: is required for a tier that is not silver, gold or platinum`);
+    }
+  }
+  const tiers = resolveTiers(raw);
+
+  const intervalMs = raw.probing.interval;
+  const staleAfterMs = raw.probing.staleAfter ?? 3 * intervalMs;
+  if (staleAfterMs <= intervalMs) problems.push(`probing.staleAfter: must be longer than probing.interval (${intervalMs} ms)`);
+  if (raw.probing.timeout > intervalMs) problems.push('probing.timeout: must not be longer than probing.interval');
+
+  const boundary = (text: string | undefined, key: string): number | undefined => {
+    if (text === undefined) return undefined;
+    if (text.length === 10) {
+      if (!zoneValid) return undefined;
+      try {
+        return localDateStartMs(text, timeZone);
+      } catch (error) {
+        problems.push(`${key}: ${(error as Error).message}`);
+        return undefined;
+      }
+    }
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) problems.push(`${key}: "${text}" is not a valid time`);
+    return Number.isNaN(ms) ? undefined : ms;
+  };
+
+  const servers = new Map<string, ResolvedServer>();
+  const customerIds = new Set<string>();
+  const customers: ResolvedCustomer[] = raw.customers.map((customer, ci) => {
+    const at = `customers[${ci}]`;
+    if (customerIds.has(customer.id)) problems.push(`${at}.id: "${customer.id}" is used by another customer`);
+    customerIds.add(customer.id);
+    const tier = tiers.get(customer.tier);
+    if (!tier) problems.push(`${at}.tier: "${customer.tier}" is not a tier (known: ${[...tiers.keys()].join(', ')})`);
+
+    const resolvedServers = customer.servers.map((server, si): ResolvedServer => {
+      const serverAt = `${at}.servers[${si}]`;
+      if (servers.has(server.id)) problems.push(`${serverAt}.id: "${server.id}" is used by another server`);
+      const sinceMs = boundary(server.since, `${serverAt}.since`);
+      const untilMs = boundary(server.until, `${serverAt}.until`);
+      if (sinceMs !== undefined && untilMs !== undefined && untilMs <= sinceMs) problems.push(`${serverAt}.until: must be after since`);
+
+      const kindCounts = new Map<string, number>();
+      const names = new Set<string>();
+      const checks = server.checks.map((check, ki): ResolvedCheck => {
+        const seen = (kindCounts.get(check.kind) ?? 0) + 1;
+        kindCounts.set(check.kind, seen);
+        const name = check.name ?? (seen === 1 ? check.kind : `${check.kind}-${seen}`);
+        if (names.has(name)) problems.push(`${serverAt}.checks[${ki}].name: "${name}" is used by another check of this server`);
+        names.add(name);
+        const checkIntervalMs = check.interval ?? intervalMs;
+        const timeoutMs = check.timeout ?? raw.probing.timeout;
+        if (timeoutMs > checkIntervalMs) problems.push(`${serverAt}.checks[${ki}].timeout: must not be longer than the check's interval`);
+        if (check.kind === 'http' && check.bodyRegex !== undefined) {
+          try {
+            new RegExp(check.bodyRegex);
+          } catch (error) {
+            problems.push(`${serverAt}.checks[${ki}].bodyRegex: ${(error as Error).message}`);
+          }
+        }
+        return { name, config: check, intervalMs: checkIntervalMs, timeoutMs };
+      });
+      const resolved: ResolvedServer = { id: server.id, name: server.name, customerId: customer.id, sinceMs, untilMs, checks, maintenance: [] };
+      servers.set(server.id, resolved);
+      return resolved;
+    });
+    return {
+      id: customer.id,
+      name: customer.name,
+      tier: tier ?? { name: customer.tier, baseFeeGrosze: 0, serverFeeGrosze: 0, brackets: [] },
+      language: customer.language,
+      address: customer.address,
+      email: customer.email,
+      servers: resolvedServers,
+    };
+  });
+
+  raw.maintenance.forEach((window, mi) => {
+    const server = servers.get(window.server);
+    if (!server) {
+      problems.push(`maintenance[${mi}].server: "${window.server}" is not a configured server`);
+      return;
+    }
+    const resolved: MaintenanceWindow = { server: window.server, fromMs: window.from, toMs: window.to, reason: window.reason };
+    server.maintenance.push(resolved);
+  });
+  for (const server of servers.values()) server.maintenance.sort((a, b) => a.fromMs - b.fromMs);
+
+  if (raw.storage.kind === 'influxdb' && raw.storage.influxdb) {
+    const influx = raw.storage.influxdb;
+    if (influx.apiVersion === 1 && !influx.database) problems.push('storage.influxdb.database: is required with apiVersion 1');
+    if (influx.apiVersion !== 1 && !influx.bucket && !influx.database) problems.push('storage.influxdb.bucket: is required with apiVersion 2 or 3');
+  }
+
+  if (problems.length > 0) throw new ConfigError(sourcePath, problems);
+
+  return {
+    sourcePath,
+    timeZone,
+    currency: raw.currency,
+    provider: raw.provider,
+    storage: { kind: raw.storage.kind, path: resolve(raw.storage.path), influxdb: raw.storage.influxdb },
+    probing: { location: raw.probing.location, intervalMs, timeoutMs: raw.probing.timeout, concurrency: raw.probing.concurrency },
+    availability: { confirmations: raw.probing.confirmations, staleAfterMs, quorum: raw.sla.quorum },
+    sla: { creditBase: raw.sla.creditBase, maxCreditPercentHundredths: raw.sla.maxCreditPercent, closeDelayMs: raw.sla.closeDelay },
+    http: raw.http,
+    reports: { dir: resolve(raw.reports.dir) },
+    tiers,
+    customers,
+    servers,
+  };
+}

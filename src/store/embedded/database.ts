@@ -1,0 +1,48 @@
+// The embedded SQLite database file: opened once per process path, migrated on open. Shared by the embedded
+// observation store and by the InfluxDB outbox, which keep their own tables in it.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type EmbeddedDatabase = Database.Database;
+
+/** Ordered schema migrations; the index + 1 is the schema version after it runs. Never edit one that shipped. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE observations (
+     server TEXT NOT NULL,
+     location TEXT NOT NULL,
+     check_name TEXT NOT NULL,
+     time_ms INTEGER NOT NULL,
+     up INTEGER NOT NULL CHECK (up IN (0, 1)),
+     latency_ms INTEGER,
+     error TEXT,
+     PRIMARY KEY (server, location, check_name, time_ms)
+   ) WITHOUT ROWID;
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+];
+
+/** Opens (creating the file and its folder on first use) and migrates the embedded database. */
+export function openEmbeddedDatabase(path: string): EmbeddedDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: EmbeddedDatabase;
+  try {
+    db = new Database(path);
+  } catch (error) {
+    throw new Error(`cannot open the embedded database ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    db.close();
+    throw new Error(`the embedded database ${path} has schema version ${version}, newer than this program (${MIGRATIONS.length})`);
+  }
+  for (let next = version; next < MIGRATIONS.length; next++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[next]!);
+      db.pragma(`user_version = ${next + 1}`);
+    })();
+  }
+  return db;
+}
