@@ -58,7 +58,7 @@ export function parseConfig(text: string, sourcePath: string): AppConfig {
   if (document.errors.length > 0) {
     throw new ConfigError(
       sourcePath,
-      document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
+      document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`),
     );
   }
   const parsed = configSchema.safeParse(document.toJS() ?? {});

@@ -1,0 +1,81 @@
+// One contract suite for every ObservationStore implementation (as Gatus runs one suite over its stores).
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Observation } from '../../src/sla/types.js';
+import type { ObservationStore } from '../../src/store/store.js';
+
+export interface StoreUnderTest {
+  store: ObservationStore;
+  /** Closes the store and opens it again on the same data (proves durability). */
+  reopen(): Promise<ObservationStore>;
+  cleanup(): Promise<void>;
+}
+
+const S = 1_000;
+const obs = (timeMs: number, up: boolean, extra: Partial<Observation> = {}): Observation => ({ timeMs, server: 's1', location: 'waw', check: 'http', up, ...extra });
+
+/** Registers the contract tests for a store made fresh by `make` for each test. */
+export function describeObservationStoreContract(name: string, make: () => Promise<StoreUnderTest>): void {
+  describe(`ObservationStore contract: ${name}`, () => {
+    let current: StoreUnderTest | undefined;
+    afterEach(async () => {
+      await current?.cleanup();
+      current = undefined;
+    });
+    const open = async () => (current = await make());
+
+    it('stores each observation once, however often it is written', async () => {
+      const { store } = await open();
+      const batch = [obs(0, true), obs(30 * S, false, { error: 'timeout', latencyMs: 10_000 }), obs(60 * S, true, { latencyMs: 12 })];
+      expect(await store.write(batch)).toEqual({ stored: 3, duplicates: 0 });
+      expect(await store.write(batch)).toEqual({ stored: 0, duplicates: 3 });
+      expect(await store.readObservations('s1', 0, 3_600 * S)).toEqual(batch);
+    });
+
+    it('keeps observations of other locations, checks and servers apart', async () => {
+      const { store } = await open();
+      await store.write([obs(0, true), obs(0, false, { location: 'fra' }), obs(0, false, { check: 'tcp' }), obs(0, false, { server: 's2' })]);
+      expect(await store.readObservations('s1', 0, S)).toHaveLength(3);
+      expect(await store.readObservations('s2', 0, S)).toHaveLength(1);
+    });
+
+    it('reads runs split where the outcome changes or the gap reaches staleAfter', async () => {
+      const { store } = await open();
+      // up x4 (0..90 s), down x3 (120..180), up at 210, 240; gap; up at 340 (gap 100 s >= 90 s) and 370.
+      const times = [0, 30, 60, 90, 120, 150, 180, 210, 240, 340, 370];
+      const ups = [true, true, true, true, false, false, false, true, true, true, true];
+      await store.write(times.map((t, i) => obs(t * S, ups[i]!)));
+      await store.write([obs(0, true, { location: 'fra' })]);
+      const runs = await store.readRuns({ servers: ['s1', 'nobody'], fromMs: 0, toMs: 3_600 * S, staleAfterMs: 90 * S });
+      expect(runs.get('nobody')).toEqual([]);
+      expect(runs.get('s1')).toEqual([
+        { location: 'fra', check: 'http', up: true, firstMs: 0, lastMs: 0, count: 1 },
+        { location: 'waw', check: 'http', up: true, firstMs: 0, lastMs: 90 * S, count: 4 },
+        { location: 'waw', check: 'http', up: false, firstMs: 120 * S, lastMs: 180 * S, count: 3 },
+        { location: 'waw', check: 'http', up: true, firstMs: 210 * S, lastMs: 240 * S, count: 2 },
+        { location: 'waw', check: 'http', up: true, firstMs: 340 * S, lastMs: 370 * S, count: 2 },
+      ]);
+    });
+
+    it('reads only the requested half-open time range', async () => {
+      const { store } = await open();
+      await store.write([obs(0, true), obs(30 * S, true), obs(60 * S, true)]);
+      const runs = await store.readRuns({ servers: ['s1'], fromMs: 30 * S, toMs: 60 * S, staleAfterMs: 90 * S });
+      expect(runs.get('s1')).toEqual([{ location: 'waw', check: 'http', up: true, firstMs: 30 * S, lastMs: 30 * S, count: 1 }]);
+    });
+
+    it('keeps what it stored across a close and reopen', async () => {
+      const under = await open();
+      await under.store.write([obs(0, true), obs(30 * S, false)]);
+      const reopened = await under.reopen();
+      expect(await reopened.readObservations('s1', 0, 3_600 * S)).toHaveLength(2);
+      expect(await reopened.write([obs(0, true)])).toEqual({ stored: 0, duplicates: 1 });
+    });
+
+    it('answers ping and reports its backlog', async () => {
+      const { store } = await open();
+      await store.ping();
+      expect(await store.backlog()).toBeGreaterThanOrEqual(0);
+      expect(store.description.length).toBeGreaterThan(0);
+    });
+  });
+}

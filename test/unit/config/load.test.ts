@@ -1,0 +1,115 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
+
+const testdata = (name: string) => fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
+
+function problemsOf(file: string): string[] {
+  try {
+    loadConfig(testdata(file));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).file).toBe(testdata(file));
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`${file} loaded without error`);
+}
+
+describe('invalid configurations name the file, the key path and the reason', () => {
+  it.each([
+    ['invalid-unknown-key.yaml', ['probing.intervall: unknown key']],
+    ['invalid-duration.yaml', ['probing.interval: "30 seconds" is not a duration such as 500ms, 30s, 5m, 1h, 2d']],
+    ['invalid-tier.yaml', ['customers[0].tier: "diamond" is not a tier (known: silver, gold, platinum)']],
+    ['invalid-check-url.yaml', ['customers[0].servers[0].checks[0].url: must be an http:// or https:// URL']],
+    [
+      'invalid-maintenance.yaml',
+      ['maintenance[1].from: "2026-10-10 02:00" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)'],
+    ],
+    ['invalid-duplicate-server.yaml', ['customers[1].servers[0].id: "s1" is used by another server']],
+    ['invalid-money.yaml', ['tiers.gold.serverFee: "300.001" is not an amount with at most 2 decimal places']],
+    ['invalid-timezone.yaml', ['timezone: "Europe/Warszawa" is not a valid IANA time zone']],
+    ['invalid-coverage.yaml', ['customers[0].servers[0].until: must be after since']],
+  ])('%s', (file, expected) => {
+    expect(problemsOf(file)).toEqual(expected);
+  });
+
+  it('cross-checks report every problem at once', () => {
+    // Schema-valid, so the cross-checks run: an unknown maintenance server and a custom tier missing keys.
+    const text = `
+customers:
+  - { id: acme, name: ACME, tier: gold, servers: [{ id: s1, name: S1 }] }
+tiers:
+  diamond: { baseFee: 100 }
+maintenance:
+  - { server: s2, from: "2026-10-10T02:00:00+02:00", to: "2026-10-10T04:00:00+02:00" }
+`;
+    expect(() => parseConfig(text, '/etc/x.yaml')).toThrow(ConfigError);
+    try {
+      parseConfig(text, '/etc/x.yaml');
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'tiers.diamond.serverFee: is required for a tier that is not silver, gold or platinum',
+        'tiers.diamond.brackets: is required for a tier that is not silver, gold or platinum',
+        'maintenance[0].server: "s2" is not a configured server',
+      ]);
+      expect((error as Error).message).toContain('invalid configuration /etc/x.yaml:');
+    }
+  });
+
+  it('a YAML syntax error gives line and column', () => {
+    const [problem] = problemsOf('invalid-yaml.yaml');
+    expect(problem).toBe('line 3, column 1: All mapping items must start at the same column');
+  });
+
+  it('a missing file says so', () => {
+    expect(problemsOf('no-such-file.yaml')).toEqual(['cannot read the file: ENOENT']);
+  });
+});
+
+describe('the example configuration', () => {
+  const config = loadConfig(fileURLToPath(new URL('../../../config/uptime-credits.example.yaml', import.meta.url)));
+  it('loads, with the seed tiers and resolved defaults', () => {
+    expect(config.timeZone).toBe('Europe/Warsaw');
+    expect(config.availability).toEqual({ confirmations: 3, staleAfterMs: 90_000, quorum: undefined });
+    expect(config.tiers.get('platinum')).toMatchObject({ baseFeeGrosze: 30_000, serverFeeGrosze: 60_000 });
+    expect(config.tiers.get('silver')!.brackets.map((b) => b.belowMicroPercent)).toEqual([99_400_000, 99_200_000, 99_000_000]);
+  });
+  it('resolves coverage dates to local midnight and names checks', () => {
+    const server = config.servers.get('oci-202')!;
+    expect(new Date(server.sinceMs!).toISOString()).toBe('2026-10-14T22:00:00.000Z');
+    expect(config.servers.get('oci-101')!.checks.map((c) => c.name)).toEqual(['web', 'port']);
+    expect(config.servers.get('oci-201')!.checks.map((c) => c.name)).toEqual(['tcp']);
+    expect(config.servers.get('oci-101')!.maintenance).toEqual([
+      { server: 'oci-101', fromMs: Date.parse('2026-10-10T00:00:00Z'), toMs: Date.parse('2026-10-10T02:00:00Z'), reason: 'Kernel upgrade' },
+    ]);
+  });
+});
+
+describe('tier overrides', () => {
+  it('replace single fees, keep the rest of the seed, and add tiers', () => {
+    const config = parseConfig(
+      `
+tiers:
+  gold: { serverFee: "350.50" }
+  bronze:
+    baseFee: 100
+    serverFee: 50
+    brackets: [{ below: 99, creditPercent: 5 }, { below: "99.5", creditPercent: "2.5" }]
+customers:
+  - { id: a, name: A, tier: bronze, servers: [{ id: s1, name: S1 }] }
+`,
+      'x.yaml',
+    );
+    expect(config.tiers.get('gold')).toMatchObject({ baseFeeGrosze: 30_000, serverFeeGrosze: 35_050 });
+    expect(config.tiers.get('gold')!.brackets).toHaveLength(4);
+    expect(config.tiers.get('bronze')).toEqual({
+      name: 'bronze',
+      baseFeeGrosze: 10_000,
+      serverFeeGrosze: 5_000,
+      brackets: [
+        { belowMicroPercent: 99_500_000, creditPercentHundredths: 250 },
+        { belowMicroPercent: 99_000_000, creditPercentHundredths: 500 },
+      ],
+    });
+  });
+});
