@@ -42,7 +42,7 @@ export interface ResolvedCustomer {
 export interface AppConfig {
   /** Absolute path of the file this came from (for messages). */
   sourcePath: string;
-  /** Directory of the config file; relative paths in it (storage.path, reports.dir) resolve against the working directory. */
+  /** IANA time zone of the billing month. */
   timeZone: string;
   currency: 'PLN';
   provider: RawConfig['provider'];
