@@ -1,8 +1,29 @@
-// Placeholder until its issue lands: registers `start` so the CLI builds; replaced by the real command.
+// `uptime-credits start`: runs the daemon until SIGTERM or SIGINT, then stops gracefully.
 import type { Command } from 'commander';
+import { createLogger } from '../logging.js';
+import { startDaemon } from '../main.js';
+import { loadCommandConfig } from './context.js';
 
+/** Registers `start`. */
 export function registerStart(program: Command): void {
-  program.command('start').description('(not built yet)').action(() => {
-    throw new Error('start is not built yet');
-  });
+  program
+    .command('start')
+    .description('run the daemon: probe every covered server, store observations, serve /metrics')
+    .option('-c, --config <path>', 'configuration file')
+    .action(async (_options: unknown, command: Command) => {
+      const logger = createLogger();
+      const config = loadCommandConfig(command, logger);
+      const daemon = await startDaemon({ config, logger });
+      await new Promise<void>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals) => {
+          logger.info({ signal }, 'stopping');
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+          resolve();
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+      await daemon.stop();
+    });
 }

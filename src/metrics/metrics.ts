@@ -1,0 +1,79 @@
+// Prometheus metrics: blackbox_exporter's probe vocabulary plus the month-to-date SLA view, on an own registry.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CheckOutcome } from '../probes/probe.js';
+import { downtimeBudgets } from '../sla/brackets.js';
+import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
+import type { ServerAvailability, TierTerms } from '../sla/types.js';
+
+const PROBE_LABELS = ['customer', 'server', 'check', 'location'] as const;
+const SERVER_LABELS = ['customer', 'server'] as const;
+
+/** Typed recorders over one registry. */
+export interface Metrics {
+  registry: Registry;
+  recordOutcome(outcome: CheckOutcome): void;
+  recordSla(customer: string, server: string, tier: TierTerms, availability: ServerAvailability, creditPercentHundredths: number): void;
+  setBacklog(lines: number): void;
+  recordWriteError(): void;
+}
+
+/** Creates the metrics on `registry` (a fresh one by default), with process metrics. */
+export function createMetrics(registry = new Registry()): Metrics {
+  collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges with a counter's `_total` suffix, which `promtool check metrics` rejects.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  const probeSuccess = new Gauge({ name: 'probe_success', help: 'Whether the last probe succeeded (1) or failed (0).', labelNames: PROBE_LABELS, registers: [registry] });
+  const probeDuration = new Gauge({ name: 'probe_duration_seconds', help: 'Duration of the last probe in seconds.', labelNames: PROBE_LABELS, registers: [registry] });
+  const httpStatus = new Gauge({ name: 'probe_http_status_code', help: 'HTTP status code of the last HTTP probe (0 without an answer).', labelNames: PROBE_LABELS, registers: [registry] });
+  const certExpiry = new Gauge({ name: 'probe_ssl_earliest_cert_expiry', help: 'Earliest certificate expiry in the chain, unix seconds.', labelNames: PROBE_LABELS, registers: [registry] });
+  const probesTotal = new Counter({ name: 'uptime_credits_probes_total', help: 'Probes run, by result.', labelNames: ['result'] as const, registers: [registry] });
+  const uptime = new Gauge({ name: 'uptime_credits_sla_uptime_ratio', help: 'Month-to-date uptime of eligible time, 0-1.', labelNames: SERVER_LABELS, registers: [registry] });
+  const downtime = new Gauge({ name: 'uptime_credits_sla_downtime_seconds', help: 'Month-to-date confirmed downtime in eligible time.', labelNames: SERVER_LABELS, registers: [registry] });
+  const unmonitored = new Gauge({ name: 'uptime_credits_sla_unmonitored_seconds', help: 'Month-to-date eligible time without fresh observations.', labelNames: SERVER_LABELS, registers: [registry] });
+  const eligible = new Gauge({ name: 'uptime_credits_sla_eligible_seconds', help: 'Month-to-date eligible time.', labelNames: SERVER_LABELS, registers: [registry] });
+  const credit = new Gauge({ name: 'uptime_credits_sla_credit_ratio', help: 'Credit the month-to-date uptime would earn, as a ratio of the fee (1 = 100 %).', labelNames: SERVER_LABELS, registers: [registry] });
+  const budget = new Gauge({
+    name: 'uptime_credits_sla_downtime_budget_seconds',
+    help: 'Further downtime allowed this month before the uptime falls below the bracket threshold `below` (percent).',
+    labelNames: [...SERVER_LABELS, 'below'] as const,
+    registers: [registry],
+  });
+  const backlog = new Gauge({ name: 'uptime_credits_outbox_backlog_observations', help: 'Observations stored locally but not yet confirmed by the remote store.', registers: [registry] });
+  const writeErrors = new Counter({ name: 'uptime_credits_store_write_errors_total', help: 'Failed writes of observations to the store.', registers: [registry] });
+  const lag = new Histogram({
+    name: 'uptime_credits_probe_schedule_lag_seconds',
+    help: 'How late probes start against their schedule.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  // Zero known series at start, so they exist before the first event.
+  probesTotal.inc({ result: 'success' }, 0);
+  probesTotal.inc({ result: 'failure' }, 0);
+  backlog.set(0);
+
+  return {
+    registry,
+    recordOutcome(outcome) {
+      const labels = { customer: outcome.customer, server: outcome.server, check: outcome.check, location: outcome.location };
+      probeSuccess.set(labels, outcome.up ? 1 : 0);
+      probeDuration.set(labels, outcome.latencyMs / 1_000);
+      if (outcome.kind === 'http') httpStatus.set(labels, outcome.httpStatus ?? 0);
+      if (outcome.certNotAfterMs !== undefined) certExpiry.set(labels, Math.floor(outcome.certNotAfterMs / 1_000));
+      probesTotal.inc({ result: outcome.up ? 'success' : 'failure' });
+      lag.observe(outcome.lagMs / 1_000);
+    },
+    recordSla(customer, server, tier, availability, creditPercentHundredths) {
+      const labels = { customer, server };
+      uptime.set(labels, uptimeRatio(availability.eligibleMs, availability.downtimeMs));
+      downtime.set(labels, availability.downtimeMs / 1_000);
+      unmonitored.set(labels, availability.unmonitoredMs / 1_000);
+      eligible.set(labels, availability.eligibleMs / 1_000);
+      credit.set(labels, creditPercentHundredths / 10_000);
+      for (const b of downtimeBudgets(availability.eligibleMs, availability.downtimeMs, tier.brackets)) {
+        budget.set({ ...labels, below: formatMicroPercent(b.belowMicroPercent) }, b.remainingMs / 1_000);
+      }
+    },
+    setBacklog: (lines) => backlog.set(lines),
+    recordWriteError: () => writeErrors.inc(),
+  };
+}

@@ -1,0 +1,35 @@
+// DNS probe: resolve a name, optionally requiring an expected address. Without `resolver` it asks the system
+// (getaddrinfo, so /etc/hosts counts, as for any client); with one, it queries that DNS server directly.
+import { lookup, Resolver } from 'node:dns/promises';
+import type { DnsCheckConfig } from '../config/schema.js';
+import { classifyProbeError, errorDetail } from './errors.js';
+import type { Probe } from './probe.js';
+
+async function resolveAddresses(check: DnsCheckConfig, timeoutMs: number): Promise<string[]> {
+  if (check.resolver) {
+    const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+    resolver.setServers([check.resolver]);
+    return check.recordType === 'A' ? resolver.resolve4(check.query) : resolver.resolve6(check.query);
+  }
+  const answers = await lookup(check.query, { family: check.recordType === 'A' ? 4 : 6, all: true });
+  return answers.map((a) => a.address);
+}
+
+export const probeDns: Probe<DnsCheckConfig> = async (check, context) => {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const aborted = new Promise<never>((_, reject) => {
+      if (context.signal.aborted) reject(new Error('aborted'));
+      context.signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true });
+    });
+    const addresses = await Promise.race([resolveAddresses(check, context.timeoutMs), aborted]);
+    if (check.expectAddresses && !addresses.some((a) => check.expectAddresses!.includes(a))) {
+      return { up: false, latencyMs: elapsed(), error: 'address', detail: `answered ${addresses.join(', ') || 'nothing'}` };
+    }
+    return { up: true, latencyMs: elapsed() };
+  } catch (error) {
+    const kind = classifyProbeError(error, context.signal.aborted);
+    return { up: false, latencyMs: elapsed(), error: kind === 'network' || kind === 'refused' ? 'dns' : kind, detail: errorDetail(error) };
+  }
+};

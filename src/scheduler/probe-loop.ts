@@ -1,0 +1,207 @@
+// The probe loop: every check of every covered server at its interval, on absolute times (no drift), with a
+// deterministic spread start per check (no thundering herd), a global concurrency cap, and measured lag.
+// Outcomes become observations written to the store in small batches; a failed write keeps them for the next.
+import { createHash } from 'node:crypto';
+import type { AppConfig, ResolvedCheck, ResolvedServer } from '../config/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { Logger } from '../logging.js';
+import { closeHttpDispatchers, runCheck } from '../probes/index.js';
+import type { CheckOutcome, ProbeResult } from '../probes/probe.js';
+import type { Observation } from '../sla/types.js';
+import type { ObservationStore } from '../store/store.js';
+
+export type ObservationSink = Pick<ObservationStore, 'write'>;
+
+export interface ProbeLoopDeps {
+  config: AppConfig;
+  store: ObservationSink;
+  logger: Logger;
+  clock?: Clock;
+  onOutcome?: (outcome: CheckOutcome) => void;
+  /** Replaces the real probes (benchmarks of the scheduler alone); default runs the configured check. */
+  probe?: (check: ResolvedCheck) => Promise<ProbeResult>;
+}
+
+export interface ProbeLoopStats {
+  checks: number;
+  probesTotal: number;
+  inFlight: number;
+  queued: number;
+  pendingWrites: number;
+  writeErrorsTotal: number;
+  /** Schedule lag percentiles over the most recent probes, ms. */
+  lagP50Ms: number;
+  lagP99Ms: number;
+}
+
+export interface ProbeLoop {
+  start(): void;
+  /** Stops scheduling, waits for probes in flight (each ends by its timeout), writes what is pending. */
+  stop(): Promise<void>;
+  readonly running: boolean;
+  stats(): ProbeLoopStats;
+}
+
+interface Job {
+  server: ResolvedServer;
+  check: ResolvedCheck;
+  offsetMs: number;
+  dueMs: number;
+  timer?: { cancel(): void };
+}
+
+const LAG_WINDOW = 4_096;
+const FLUSH_EVERY_MS = 1_000;
+const FLUSH_AT = 500;
+
+/** Where in its interval a check runs: a stable hash of server and check, so restarts keep the same phase. */
+export function phaseOffsetMs(serverId: string, checkName: string, intervalMs: number): number {
+  const digest = createHash('sha1').update(`${serverId}/${checkName}`).digest();
+  return digest.readUInt32BE(0) % intervalMs;
+}
+
+/** The first due time at or after `nowMs` for a check with this interval and phase. */
+export function nextDueMs(nowMs: number, intervalMs: number, offsetMs: number): number {
+  const base = nowMs - (((nowMs - offsetMs) % intervalMs) + intervalMs) % intervalMs;
+  return base >= nowMs ? base : base + intervalMs;
+}
+
+/** Builds the probe loop over the configured servers (those whose coverage has not ended). */
+export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
+  const { config, store, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const probe = deps.probe ?? ((check: ResolvedCheck) => runCheck(check.config, check.timeoutMs));
+  const limit = config.probing.concurrency;
+
+  const jobs: Job[] = [];
+  for (const server of config.servers.values()) {
+    for (const check of server.checks) jobs.push({ server, check, offsetMs: phaseOffsetMs(server.id, check.name, check.intervalMs), dueMs: 0 });
+  }
+
+  let running = false;
+  let inFlight = 0;
+  const waiting: Job[] = [];
+  let pending: Observation[] = [];
+  let probesTotal = 0;
+  let writeErrorsTotal = 0;
+  const lags = new Float64Array(LAG_WINDOW);
+  let lagCount = 0;
+  let flushTimer: { cancel(): void } | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+  const idleWaiters: (() => void)[] = [];
+
+  const schedule = (job: Job) => {
+    if (!running) return;
+    const now = clock.now();
+    if (job.server.untilMs !== undefined && now >= job.server.untilMs) return; // coverage ended
+    // Slots missed while the process was busy are skipped, not replayed in a burst; the lag shows them.
+    job.dueMs = nextDueMs(Math.max(job.dueMs + 1, now), job.check.intervalMs, job.offsetMs);
+    job.timer = clock.setTimeout(() => launch(job), Math.max(0, job.dueMs - now));
+  };
+
+  const launch = (job: Job) => {
+    if (!running) return;
+    if (inFlight >= limit) {
+      waiting.push(job);
+      return;
+    }
+    void execute(job);
+  };
+
+  const execute = async (job: Job) => {
+    inFlight++;
+    const startedMs = clock.now();
+    const lagMs = Math.max(0, startedMs - job.dueMs);
+    lags[lagCount++ % LAG_WINDOW] = lagMs;
+    schedule(job); // the next run is due on the absolute grid whatever this probe takes
+    const result = await probe(job.check);
+    probesTotal++;
+    inFlight--;
+    const outcome: CheckOutcome = {
+      ...result,
+      customer: job.server.customerId,
+      server: job.server.id,
+      check: job.check.name,
+      kind: job.check.config.kind,
+      location: config.probing.location,
+      timeMs: startedMs,
+      lagMs,
+    };
+    const observation: Observation = { timeMs: startedMs, server: outcome.server, location: outcome.location, check: outcome.check, up: result.up, latencyMs: result.latencyMs };
+    if (result.error) observation.error = result.error;
+    pending.push(observation);
+    if (pending.length >= FLUSH_AT) void flush();
+    try {
+      deps.onOutcome?.(outcome);
+    } catch (error) {
+      logger.error({ err: error }, 'outcome listener failed');
+    }
+    const next = waiting.shift();
+    if (next && running) void execute(next);
+    if (inFlight === 0) idleWaiters.splice(0).forEach((resolve) => resolve());
+  };
+
+  const flush = (): Promise<void> => {
+    flushing = flushing.then(async () => {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      try {
+        await store.write(batch);
+      } catch (error) {
+        writeErrorsTotal++;
+        pending = batch.concat(pending); // kept for the next flush: nothing is dropped
+        logger.error({ err: error, pending: pending.length }, 'writing observations failed; will retry');
+      }
+    });
+    return flushing;
+  };
+
+  const scheduleFlush = () => {
+    flushTimer = clock.setTimeout(() => {
+      void flush().then(() => running && scheduleFlush());
+    }, FLUSH_EVERY_MS);
+  };
+
+  const percentile = (p: number) => {
+    const n = Math.min(lagCount, LAG_WINDOW);
+    if (n === 0) return 0;
+    const sorted = Array.from(lags.subarray(0, n)).sort((a, b) => a - b);
+    return sorted[Math.min(n - 1, Math.floor((p / 100) * n))]!;
+  };
+
+  return {
+    get running() {
+      return running;
+    },
+    start() {
+      if (running) return;
+      running = true;
+      for (const job of jobs) schedule(job);
+      scheduleFlush();
+      logger.info({ checks: jobs.length, location: config.probing.location }, 'probe loop started');
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      for (const job of jobs) job.timer?.cancel();
+      flushTimer?.cancel();
+      waiting.length = 0;
+      if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+      await flush();
+      if (pending.length > 0) logger.error({ pending: pending.length }, 'observations could not be written at stop');
+      await closeHttpDispatchers();
+      logger.info({ probesTotal }, 'probe loop stopped');
+    },
+    stats: () => ({
+      checks: jobs.length,
+      probesTotal,
+      inFlight,
+      queued: waiting.length,
+      pendingWrites: pending.length,
+      writeErrorsTotal,
+      lagP50Ms: percentile(50),
+      lagP99Ms: percentile(99),
+    }),
+  };
+}
