@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
+import { createLogger } from '../../../src/logging.js';
+import type { ProbeResult } from '../../../src/probes/probe.js';
+import { createProbeLoop, nextDueMs, phaseOffsetMs } from '../../../src/scheduler/probe-loop.js';
+import type { Observation } from '../../../src/sla/types.js';
+import { FakeClock } from '../../support/fake-clock.js';
+
+const config = (servers: number, extra = '') =>
+  parseConfig(
+    `
+probing: { location: waw, interval: 10s, timeout: 2s ${extra} }
+customers:
+  - id: c
+    name: C
+    tier: gold
+    servers:
+${Array.from({ length: servers }, (_, i) => `      - { id: s${i}, name: S${i}, checks: [{ kind: tcp, host: 127.0.0.1, port: 1 }] }`).join('\n')}
+`,
+    'test.yaml',
+  );
+
+describe('schedule maths', () => {
+  it('due times sit on an absolute grid shifted by the phase', () => {
+    expect(nextDueMs(1_000, 10_000, 3_000)).toBe(3_000);
+    expect(nextDueMs(3_000, 10_000, 3_000)).toBe(3_000);
+    expect(nextDueMs(3_001, 10_000, 3_000)).toBe(13_000);
+  });
+  it('phases are stable and spread over the interval', () => {
+    expect(phaseOffsetMs('s1', 'http', 10_000)).toBe(phaseOffsetMs('s1', 'http', 10_000));
+    const phases = Array.from({ length: 1_000 }, (_, i) => phaseOffsetMs(`s${i}`, 'http', 10_000));
+    const perSecond = new Array(10).fill(0);
+    for (const p of phases) perSecond[Math.floor(p / 1_000)]++;
+    // 1,000 checks over 10 one-second slots: no slot holds more than twice its share.
+    expect(Math.max(...perSecond)).toBeLessThan(200);
+    expect(Math.min(...perSecond)).toBeGreaterThan(50);
+  });
+});
+
+describe('probe loop on a simulated clock', () => {
+  it('runs each check once per interval on its phase, and writes every outcome', async () => {
+    const clock = new FakeClock(1_000_000);
+    const written: Observation[] = [];
+    const loop = createProbeLoop({
+      config: config(20),
+      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0 }) },
+      logger: createLogger(),
+      clock,
+      probe: async () => ({ up: true, latencyMs: 5 }),
+    });
+    loop.start();
+    await clock.advanceTo(1_000_000 + 30_000);
+    await loop.stop();
+    // Three intervals of 10 s: every check ran 3 times, at its phase each time.
+    expect(written).toHaveLength(60);
+    for (let i = 0; i < 20; i++) {
+      const times = written.filter((o) => o.server === `s${i}`).map((o) => o.timeMs);
+      const phase = phaseOffsetMs(`s${i}`, 'tcp', 10_000);
+      expect(times).toHaveLength(3);
+      expect(times.every((t) => t % 10_000 === phase)).toBe(true);
+    }
+    expect(written[0]).toMatchObject({ location: 'waw', check: 'tcp', up: true, latencyMs: 5 });
+  });
+
+  it('keeps at most `concurrency` probes in flight and measures the lag of the queued ones', async () => {
+    const clock = new FakeClock(0);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const releases: (() => void)[] = [];
+    const loop = createProbeLoop({
+      config: config(10, ', concurrency: 3'),
+      store: { write: async (b) => ({ stored: b.length, duplicates: 0 }) },
+      logger: createLogger(),
+      clock,
+      probe: () =>
+        new Promise<ProbeResult>((resolve) => {
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          releases.push(() => {
+            inFlight--;
+            resolve({ up: true, latencyMs: 1 });
+          });
+        }),
+    });
+    loop.start();
+    await clock.advanceTo(9_999);
+    expect(maxInFlight).toBe(3);
+    expect(loop.stats().queued).toBe(7);
+    while (releases.length) {
+      releases.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(maxInFlight).toBe(3);
+    expect(loop.stats().probesTotal).toBe(10);
+    expect(loop.stats().lagP99Ms).toBeGreaterThan(0);
+    await loop.stop();
+  });
+
+  it('keeps observations whose write failed and writes them later', async () => {
+    const clock = new FakeClock(0);
+    let failing = true;
+    const written: Observation[] = [];
+    const loop = createProbeLoop({
+      config: config(5),
+      store: {
+        write: async (batch) => {
+          if (failing) throw new Error('disk full');
+          written.push(...batch);
+          return { stored: batch.length, duplicates: 0 };
+        },
+      },
+      logger: createLogger(),
+      clock,
+      probe: async () => ({ up: false, latencyMs: 2, error: 'refused' }),
+    });
+    loop.start();
+    await clock.advanceTo(20_000);
+    expect(loop.stats().writeErrorsTotal).toBeGreaterThan(0);
+    expect(loop.stats().pendingWrites).toBe(10);
+    failing = false;
+    await loop.stop();
+    expect(written).toHaveLength(10);
+    expect(written.every((o) => !o.up && o.error === 'refused')).toBe(true);
+  });
+});
