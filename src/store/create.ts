@@ -2,6 +2,8 @@
 import type { AppConfig } from '../config/types.js';
 import type { Logger } from '../logging.js';
 import { EmbeddedObservationStore } from './embedded/embedded-store.js';
+import { influxConnection } from './influx/connection.js';
+import { OutboxedInfluxStore } from './influx/influx-store.js';
 import type { ObservationStore } from './store.js';
 
 /** Opens the store that config.storage names. */
@@ -12,7 +14,15 @@ export async function createObservationStore(config: AppConfig, logger: Logger):
       logger.debug({ store: store.description }, 'store opened');
       return store;
     }
-    case 'influxdb':
-      throw new Error(`${config.sourcePath}: storage.kind influxdb is not available in this build`);
+    case 'influxdb': {
+      const influx = config.storage.influxdb!;
+      const store = OutboxedInfluxStore.open(config.storage.path, influxConnection(influx), logger, influx.batchSize);
+      const backlog = await store.backlog();
+      store
+        .version()
+        .then((version) => logger.info({ store: store.description, version, backlog }, 'InfluxDB answered'))
+        .catch((error) => logger.warn({ err: error, backlog }, 'InfluxDB does not answer yet; observations wait in the outbox'));
+      return store;
+    }
   }
 }

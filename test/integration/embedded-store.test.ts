@@ -24,6 +24,18 @@ describeObservationStoreContract('embedded sqlite', async () => {
   return under;
 });
 
+describe('embedded store', () => {
+  it('counts what a repeated write did not store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uc-dup-'));
+    const store = EmbeddedObservationStore.open(join(dir, 'x.db'));
+    const batch = [0, 30_000].map((timeMs) => ({ timeMs, server: 's1', location: 'waw', check: '', up: true }));
+    expect(await store.write(batch)).toEqual({ stored: 2, duplicates: 0 });
+    expect(await store.write(batch)).toEqual({ stored: 0, duplicates: 2 });
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('embedded database file', () => {
   it('refuses a file written by a newer schema instead of corrupting it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'uc-db-'));
@@ -31,7 +43,7 @@ describe('embedded database file', () => {
     const db = openEmbeddedDatabase(path);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => openEmbeddedDatabase(path)).toThrow(`the embedded database ${path} has schema version 99, newer than this program (1)`);
+    expect(() => openEmbeddedDatabase(path)).toThrow(`the embedded database ${path} has schema version 99, newer than this program (2)`);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -19,6 +19,10 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (server, location, check_name, time_ms)
    ) WITHOUT ROWID;
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+  // The durable outbox in front of InfluxDB: a line leaves only after InfluxDB confirmed its batch.
+  `CREATE TABLE influx_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL);
+   CREATE TABLE influx_series_last (series TEXT PRIMARY KEY, last_ms INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE influx_rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);`,
 ];
 
 /** Opens (creating the file and its folder on first use) and migrates the embedded database. */

@@ -1,0 +1,310 @@
+// ObservationStore on InfluxDB, with the embedded SQLite file as a durable outbox in front of it.
+//
+// write() commits line protocol to the outbox and returns; a forwarder sends batches through the client
+// library's WriteApi and deletes a batch only after InfluxDB confirmed it. InfluxDB down, the daemon restarted,
+// a batch rejected: nothing is lost. Re-sent lines carry the same series and timestamp, so InfluxDB overwrites
+// instead of duplicating: at-least-once delivery gives exactly-once storage.
+//
+// Reads push aggregation into InfluxQL: each line also carries `time_ms` and `gap_ms` (ms since the previous
+// observation of its series, -1 when unknown or out of order). Hourly buckets of count/sum(up)/min/max come back
+// per series; a bucket that is all up with every gap < staleAfter is exactly one run (min..max time_ms); only
+// the other buckets are read row by row. The result equals the embedded store's runs for the same data.
+import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
+import type { Logger } from '../../logging.js';
+import type { Observation, ObservationRun } from '../../sla/types.js';
+import { openEmbeddedDatabase, type EmbeddedDatabase } from '../embedded/database.js';
+import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
+import type { InfluxConnection } from './connection.js';
+import { InfluxQLClient, quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
+import { UndiciInfluxTransport } from './transport.js';
+
+const BUCKET_MS = 3_600_000;
+const EMPTY_CHECK = '-'; // InfluxDB drops tags with empty values
+const MAX_BACKOFF_MS = 30_000;
+
+export interface OutboxStats {
+  backlog: number;
+  sentTotal: number;
+  writeErrorsTotal: number;
+  rejectedTotal: number;
+  lastSuccessMs?: number;
+}
+
+interface OutboxRow {
+  id: number;
+  line: string;
+}
+
+const seriesKey = (o: Pick<Observation, 'server' | 'location' | 'check'>) => `${o.server}\u0000${o.location}\u0000${o.check}`;
+
+export class OutboxedInfluxStore implements ObservationStore {
+  readonly description: string;
+  private readonly writeApi: WriteApi;
+  private readonly transport: UndiciInfluxTransport;
+  private readonly influxql: InfluxQLClient;
+  private readonly lastTime = new Map<string, number>();
+  private running = true;
+  private wake?: () => void;
+  private readonly forwarder: Promise<void>;
+  private readonly counters = { sentTotal: 0, writeErrorsTotal: 0, rejectedTotal: 0, lastSuccessMs: undefined as number | undefined };
+  private readonly statements;
+  /** What the last readRuns did: buckets answered by aggregates, and rows read one by one. */
+  lastRead = { aggregatedBuckets: 0, rawRows: 0 };
+
+  constructor(
+    private readonly db: EmbeddedDatabase,
+    private readonly connection: InfluxConnection,
+    private readonly logger: Logger,
+    private readonly batchSize: number,
+  ) {
+    this.description = `influxdb (apiVersion ${connection.apiVersion}) at ${connection.url}, outbox ${db.name}`;
+    this.transport = new UndiciInfluxTransport(connection);
+    this.influxql = new InfluxQLClient(connection);
+    this.writeApi = new InfluxDB({ url: connection.url, transport: this.transport }).getWriteApi(connection.org, connection.bucket, 'ms', {
+      batchSize: batchSize + 1, // we flush explicitly, one outbox batch at a time
+      flushInterval: 0,
+      maxRetries: 0, // the outbox retries; the library's retry buffer would drop lines when it overflows
+      writeFailed: (error) => Promise.reject(error),
+    });
+    this.statements = {
+      insert: db.prepare('INSERT INTO influx_outbox (line) VALUES (?)'),
+      lastOf: db.prepare('SELECT last_ms FROM influx_series_last WHERE series = ?'),
+      setLast: db.prepare('INSERT INTO influx_series_last (series, last_ms) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET last_ms = excluded.last_ms'),
+      batch: db.prepare('SELECT id, line FROM influx_outbox ORDER BY id LIMIT ?'),
+      remove: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
+      removeRange: db.prepare('DELETE FROM influx_outbox WHERE id >= ? AND id <= ?'),
+      reject: db.prepare('INSERT INTO influx_rejected (line, reason, at_ms) VALUES (?, ?, ?)'),
+      count: db.prepare('SELECT count(*) AS n FROM influx_outbox'),
+    };
+    this.forwarder = this.forwardLoop();
+  }
+
+  /** Opens the outbox at `outboxPath` and starts forwarding to InfluxDB. */
+  static open(outboxPath: string, connection: InfluxConnection, logger: Logger, batchSize = 5_000): OutboxedInfluxStore {
+    return new OutboxedInfluxStore(openEmbeddedDatabase(outboxPath), connection, logger, batchSize);
+  }
+
+  /** The line protocol of one observation, with its gap to the previous one of its series. */
+  toLine(observation: Observation, gapMs: number): string {
+    const point = new Point(this.connection.measurement)
+      .tag('server', observation.server)
+      .tag('location', observation.location)
+      .tag('check', observation.check === '' ? EMPTY_CHECK : observation.check)
+      .intField('up', observation.up ? 1 : 0)
+      .intField('time_ms', observation.timeMs)
+      .intField('gap_ms', gapMs)
+      .timestamp(observation.timeMs);
+    if (observation.latencyMs !== undefined) point.intField('latency_ms', observation.latencyMs);
+    if (observation.error !== undefined) point.stringField('error', observation.error);
+    return point.toLineProtocol()!;
+  }
+
+  async write(observations: readonly Observation[]): Promise<WriteResult> {
+    this.db.transaction(() => {
+      for (const o of observations) {
+        const key = seriesKey(o);
+        let last = this.lastTime.get(key);
+        if (last === undefined) last = (this.statements.lastOf.get(key) as { last_ms: number } | undefined)?.last_ms;
+        const gapMs = last !== undefined && o.timeMs > last ? o.timeMs - last : -1;
+        if (last === undefined || o.timeMs > last) {
+          this.lastTime.set(key, o.timeMs);
+          this.statements.setLast.run(key, o.timeMs);
+        }
+        this.statements.insert.run(this.toLine(o, gapMs));
+      }
+    })();
+    this.wake?.();
+    // InfluxDB overwrites a repeated point (same series and time), so a repeat is stored once there.
+    return { stored: observations.length, duplicates: 0 };
+  }
+
+  private async forwardLoop(): Promise<void> {
+    let backoffMs = 500;
+    while (this.running) {
+      const rows = this.statements.batch.all(this.batchSize) as OutboxRow[];
+      if (rows.length === 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1_000);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const ok = await this.sendRows(rows);
+      if (ok) backoffMs = 500;
+      else {
+        await new Promise((r) => setTimeout(r, backoffMs));
+        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+      }
+    }
+  }
+
+  /** Sends rows; deletes them once confirmed. A 400 is bisected down to the bad lines, which are parked. */
+  private async sendRows(rows: OutboxRow[]): Promise<boolean> {
+    try {
+      this.writeApi.writeRecords(rows.map((r) => r.line));
+      await this.writeApi.flush();
+      this.statements.removeRange.run(rows[0]!.id, rows[rows.length - 1]!.id);
+      this.counters.sentTotal += rows.length;
+      this.counters.lastSuccessMs = Date.now();
+      return true;
+    } catch (error) {
+      this.counters.writeErrorsTotal++;
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 400) {
+        if (rows.length === 1) {
+          const reason = String((error as { body?: string }).body ?? (error as Error).message).slice(0, 500);
+          this.db.transaction(() => {
+            this.statements.reject.run(rows[0]!.line, reason, Date.now());
+            this.statements.remove.run(rows[0]!.id);
+          })();
+          this.counters.rejectedTotal++;
+          this.logger.error({ line: rows[0]!.line, reason }, 'InfluxDB rejected an observation; parked in influx_rejected');
+          return true;
+        }
+        const half = Math.ceil(rows.length / 2);
+        const first = await this.sendRows(rows.slice(0, half));
+        return first && (await this.sendRows(rows.slice(half)));
+      }
+      this.logger.warn({ err: error, backlog: this.backlogNow() }, 'InfluxDB write failed; observations stay in the outbox');
+      return false;
+    }
+  }
+
+  private backlogNow(): number {
+    return (this.statements.count.get() as { n: number }).n;
+  }
+
+  async backlog(): Promise<number> {
+    return this.backlogNow();
+  }
+
+  /** Counters for metrics and logs. */
+  stats(): OutboxStats {
+    return { backlog: this.backlogNow(), ...this.counters };
+  }
+
+  /** Waits until the outbox is empty (or the deadline passes); true when everything was confirmed. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.backlogNow() > 0 && Date.now() < deadline) {
+      this.wake?.();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.backlogNow() === 0;
+  }
+
+  private async selectSeries(statement: string): Promise<InfluxSeries[]> {
+    return this.influxql.query(statement);
+  }
+
+  async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
+    await this.drain(2_000); // reads see what InfluxDB has; give the outbox a moment first
+    const result = new Map<string, ObservationRun[]>(query.servers.map((s) => [s, []]));
+    this.lastRead = { aggregatedBuckets: 0, rawRows: 0 };
+    if (query.servers.length === 0) return result;
+    const m = quoteIdentifier(this.connection.measurement);
+    const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
+    const timeFilter = `time >= ${query.fromMs}ms AND time < ${query.toMs}ms`;
+    const buckets = await this.selectSeries(
+      `SELECT count("up") AS n, sum("up") AS ups, min("time_ms") AS first_ms, max("time_ms") AS last_ms, min("gap_ms") AS min_gap, max("gap_ms") AS max_gap FROM ${m} WHERE ${serverFilter} AND ${timeFilter} GROUP BY time(1h), "server", "location", "check" fill(none)`,
+    );
+    for (const series of buckets) {
+      const server = series.tags?.server ?? '';
+      const location = series.tags?.location ?? '';
+      const checkTag = series.tags?.check ?? EMPTY_CHECK;
+      const check = checkTag === EMPTY_CHECK ? '' : checkTag;
+      const col = (name: string) => series.columns.indexOf(name);
+      const [iTime, iN, iUps, iFirst, iLast, iMinGap, iMaxGap] = ['time', 'n', 'ups', 'first_ms', 'last_ms', 'min_gap', 'max_gap'].map(col) as number[];
+      const runs = result.get(server);
+      if (!runs) continue;
+      const dirty: { fromMs: number; toMs: number }[] = [];
+      for (const row of series.values) {
+        const n = Number(row[iN!]);
+        const clean = Number(row[iUps!]) === n && Number(row[iMinGap!]) >= 0 && Number(row[iMaxGap!]) < query.staleAfterMs;
+        if (clean) {
+          runs.push({ location, check, up: true, firstMs: Number(row[iFirst!]), lastMs: Number(row[iLast!]), count: n });
+          this.lastRead.aggregatedBuckets++;
+        }
+        else {
+          const start = Math.max(query.fromMs, Number(row[iTime!]));
+          const last = dirty[dirty.length - 1];
+          if (last && last.toMs === start) last.toMs = Math.min(query.toMs, start + BUCKET_MS);
+          else dirty.push({ fromMs: start, toMs: Math.min(query.toMs, Number(row[iTime!]) + BUCKET_MS) });
+        }
+      }
+      for (const range of dirty) {
+        const rows = await this.selectSeries(
+          `SELECT "up" FROM ${m} WHERE "server" = ${quoteString(server)} AND "location" = ${quoteString(location)} AND "check" = ${quoteString(checkTag)} AND time >= ${range.fromMs}ms AND time < ${range.toMs}ms`,
+        );
+        for (const s of rows) {
+          for (const row of s.values) runs.push({ location, check, up: Number(row[1]) === 1, firstMs: Number(row[0]), lastMs: Number(row[0]), count: 1 });
+          this.lastRead.rawRows += s.values.length;
+        }
+      }
+    }
+    for (const [server, runs] of result) result.set(server, compactRuns(runs, query.staleAfterMs));
+    return result;
+  }
+
+  async readObservations(server: string, fromMs: number, toMs: number): Promise<Observation[]> {
+    await this.drain(2_000);
+    const series = await this.selectSeries(
+      `SELECT "up", "latency_ms", "error" FROM ${quoteIdentifier(this.connection.measurement)} WHERE "server" = ${quoteString(server)} AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY "location", "check"`,
+    );
+    const observations: Observation[] = [];
+    for (const s of series) {
+      const checkTag = s.tags?.check ?? EMPTY_CHECK;
+      for (const row of s.values) {
+        const o: Observation = { timeMs: Number(row[0]), server, location: s.tags?.location ?? '', check: checkTag === EMPTY_CHECK ? '' : checkTag, up: Number(row[1]) === 1 };
+        if (row[2] !== null && row[2] !== undefined) o.latencyMs = Number(row[2]);
+        if (row[3] !== null && row[3] !== undefined) o.error = String(row[3]);
+        observations.push(o);
+      }
+    }
+    return observations.sort((a, b) => a.timeMs - b.timeMs || compareText(a.location, b.location) || compareText(a.check, b.check));
+  }
+
+  async ping(): Promise<void> {
+    await this.influxql.ping();
+  }
+
+  /** The server's version (from /ping), to say at start which generation we talk to. */
+  async version(): Promise<string> {
+    return this.influxql.ping();
+  }
+
+  async close(): Promise<void> {
+    if (!this.running) return;
+    await this.drain(5_000); // flush what we can; the rest stays in the outbox for the next start
+    this.running = false;
+    this.wake?.();
+    await this.forwarder;
+    await this.writeApi.close().catch(() => undefined);
+    await this.transport.close();
+    await this.influxql.close();
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Sorts runs per (location, check) and merges neighbours exactly as the embedded store's SQL does. */
+export function compactRuns(runs: ObservationRun[], staleAfterMs: number): ObservationRun[] {
+  runs.sort((a, b) => compareText(a.location, b.location) || compareText(a.check, b.check) || a.firstMs - b.firstMs);
+  const out: ObservationRun[] = [];
+  for (const run of runs) {
+    const last = out[out.length - 1];
+    if (last && last.location === run.location && last.check === run.check && last.up === run.up && run.firstMs - last.lastMs < staleAfterMs) {
+      last.lastMs = run.lastMs;
+      last.count += run.count;
+    } else out.push({ ...run });
+  }
+  return out;
+}
+
+/** Code-unit order, as SQLite's BINARY collation sorts the embedded store's runs. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
