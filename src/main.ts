@@ -9,6 +9,7 @@ import { createProbeLoop } from './scheduler/probe-loop.js';
 import { creditBracket } from './sla/brackets.js';
 import { monthContaining, monthWindow } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
+import { OutboxedInfluxStore } from './store/influx/influx-store.js';
 
 /** How often the month-to-date SLA view is recomputed from the store (not on every scrape). */
 const SLA_REFRESH_MS = 15_000;
@@ -42,6 +43,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       }
     }
     metrics.setBacklog(await store.backlog());
+    const outboxErrors = store instanceof OutboxedInfluxStore ? store.stats().writeErrorsTotal : 0;
+    metrics.syncWriteErrors(outboxErrors + loop.stats().writeErrorsTotal);
   };
   let refreshTimer: { cancel(): void } | undefined;
   const scheduleRefresh = (delayMs: number) => {

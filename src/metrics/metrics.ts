@@ -14,7 +14,8 @@ export interface Metrics {
   recordOutcome(outcome: CheckOutcome): void;
   recordSla(customer: string, server: string, tier: TierTerms, availability: ServerAvailability, creditPercentHundredths: number): void;
   setBacklog(lines: number): void;
-  recordWriteError(): void;
+  /** Brings the write-error counter up to `total` (the sum of the store's and the probe loop's own counts). */
+  syncWriteErrors(total: number): void;
 }
 
 /** Creates the metrics on `registry` (a fresh one by default), with process metrics. */
@@ -39,13 +40,14 @@ export function createMetrics(registry = new Registry()): Metrics {
     registers: [registry],
   });
   const backlog = new Gauge({ name: 'uptime_credits_outbox_backlog_observations', help: 'Observations stored locally but not yet confirmed by the remote store.', registers: [registry] });
-  const writeErrors = new Counter({ name: 'uptime_credits_store_write_errors_total', help: 'Failed writes of observations to the store.', registers: [registry] });
+  const writeErrors = new Counter({ name: 'uptime_credits_store_write_errors_total', help: 'Failed writes of observations (to the store, or from the outbox to InfluxDB).', registers: [registry] });
   const lag = new Histogram({
     name: 'uptime_credits_probe_schedule_lag_seconds',
     help: 'How late probes start against their schedule.',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  let writeErrorsSeen = 0;
   // Zero known series at start, so they exist before the first event.
   probesTotal.inc({ result: 'success' }, 0);
   probesTotal.inc({ result: 'failure' }, 0);
@@ -74,6 +76,9 @@ export function createMetrics(registry = new Registry()): Metrics {
       }
     },
     setBacklog: (lines) => backlog.set(lines),
-    recordWriteError: () => writeErrors.inc(),
+    syncWriteErrors(total) {
+      if (total > writeErrorsSeen) writeErrors.inc(total - writeErrorsSeen);
+      writeErrorsSeen = Math.max(writeErrorsSeen, total);
+    },
   };
 }
