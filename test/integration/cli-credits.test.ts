@@ -1,5 +1,5 @@
 // End to end through the real CLI: import generated observations, then close the month.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,18 @@ describe('uptime-credits import + credits on a generated month', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/pl-co\s+platinum\s+p1\s+745\.00\s+180\.0\s+0\.0\s+99\.5973\s+25\.00\s+600\.00\s+150\.00/);
     expect(result.stdout).toContain('total: 316.47 PLN');
+  });
+
+  it('report renders the month once; a second run finds it unchanged', async () => {
+    const out = join(dir, 'reports');
+    const first = await runCli(['report', '--config', config, '--month', '2026-10', '--out', out]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`published: ${join(out, '2026-10')}`);
+    expect(first.stdout).toContain('wrote pl-co.pdf');
+    const second = await runCli(['report', '--config', config, '--month', '2026-10', '--out', out]);
+    expect(second.stdout).toBe(`unchanged: ${join(out, '2026-10')}\n`);
+    const ledger = JSON.parse(readFileSync(join(out, '2026-10', 'ledger.json'), 'utf8'));
+    expect(ledger.summary.totalAmount).toBe('316.47');
   });
 
   it('a bad month or a bad config exits non-zero with the reason on stderr', async () => {
