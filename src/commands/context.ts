@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { AppConfig } from '../config/types.js';
-import type { Logger } from '../logging.js';
+import { createLogger, type Logger } from '../logging.js';
+import { monthContaining, previousMonth } from '../sla/month.js';
+import { createObservationStore } from '../store/create.js';
+import type { ObservationStore } from '../store/store.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/uptime-credits.yaml';
 export const EXAMPLE_CONFIG_PATH = 'config/uptime-credits.example.yaml';
@@ -24,4 +27,21 @@ export function configPathOf(command: Command, logger?: Logger): string {
 /** Loads the command's configuration (throws ConfigError naming file, key and reason). */
 export function loadCommandConfig(command: Command, logger?: Logger): AppConfig {
   return loadConfig(configPathOf(command, logger));
+}
+
+/** The month the user named, or the previous month in the configured time zone. */
+export function monthOrPrevious(month: string | undefined, config: AppConfig): string {
+  return month ?? previousMonth(monthContaining(Date.now(), config.timeZone));
+}
+
+/** Loads the command's configuration, opens its store, runs `work`, and always closes the store. */
+export async function withConfiguredStore<T>(command: Command, work: (config: AppConfig, store: ObservationStore) => Promise<T>): Promise<T> {
+  const logger = createLogger();
+  const config = loadCommandConfig(command, logger);
+  const store = await createObservationStore(config, logger);
+  try {
+    return await work(config, store);
+  } finally {
+    await store.close();
+  }
 }

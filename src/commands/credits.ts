@@ -2,10 +2,7 @@
 import type { Command } from 'commander';
 import { computeCredits } from '../close/compute.js';
 import { creditsToJson, creditsToTable } from '../close/json.js';
-import { createLogger } from '../logging.js';
-import { monthContaining, previousMonth } from '../sla/month.js';
-import { createObservationStore } from '../store/create.js';
-import { loadCommandConfig } from './context.js';
+import { monthOrPrevious, withConfiguredStore } from './context.js';
 
 /** Registers `credits`. */
 export function registerCredits(program: Command): void {
@@ -16,15 +13,9 @@ export function registerCredits(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month?: string; json?: boolean }, command: Command) => {
-      const logger = createLogger();
-      const config = loadCommandConfig(command, logger);
-      const month = options.month ?? previousMonth(monthContaining(Date.now(), config.timeZone));
-      const store = await createObservationStore(config, logger);
-      try {
-        const credits = await computeCredits(config, store, month);
+      await withConfiguredStore(command, async (config, store) => {
+        const credits = await computeCredits(config, store, monthOrPrevious(options.month, config));
         process.stdout.write(options.json ? `${JSON.stringify(creditsToJson(credits), null, 2)}\n` : creditsToTable(credits));
-      } finally {
-        await store.close();
-      }
+      });
     });
 }

@@ -2,10 +2,7 @@
 import type { Command } from 'commander';
 import { computeCredits } from '../close/compute.js';
 import { publishMonth } from '../close/publish.js';
-import { createLogger } from '../logging.js';
-import { monthContaining, previousMonth } from '../sla/month.js';
-import { createObservationStore } from '../store/create.js';
-import { loadCommandConfig } from './context.js';
+import { monthOrPrevious, withConfiguredStore } from './context.js';
 
 /** Registers `report`. Exit code 0 when published or unchanged, 3 when a closed month would change (use --force). */
 export function registerReport(program: Command): void {
@@ -18,19 +15,13 @@ export function registerReport(program: Command): void {
     .option('--force', 'replace a closed month\'s files even though they would change')
     .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month?: string; customer?: string; out?: string; force?: boolean }, command: Command) => {
-      const logger = createLogger();
-      const config = loadCommandConfig(command, logger);
-      const month = options.month ?? previousMonth(monthContaining(Date.now(), config.timeZone));
-      const store = await createObservationStore(config, logger);
-      try {
-        const credits = await computeCredits(config, store, month);
+      await withConfiguredStore(command, async (config, store) => {
+        const credits = await computeCredits(config, store, monthOrPrevious(options.month, config));
         const result = await publishMonth({ config, credits, outDir: options.out ?? config.reports.dir, customerId: options.customer, force: options.force });
         const lines = [`${result.status}: ${result.dir}`, ...result.written.map((f) => `  wrote ${f}`), ...result.differences.map((d) => `  differs: ${d}`)];
         if (result.status === 'refused') lines.push('the month is closed and its files would change; nothing was written (use --force to replace them)');
         process.stdout.write(`${lines.join('\n')}\n`);
         if (result.status === 'refused') process.exitCode = 3;
-      } finally {
-        await store.close();
-      }
+      });
     });
 }
