@@ -1,11 +1,12 @@
 // The real daemon on loopback: probes real targets, serves health and a promtool-clean /metrics.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logging.js';
 import { startDaemon, type Daemon } from '../../src/main.js';
+import { monthContaining, previousMonth } from '../../src/sla/month.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { promtoolProblems } from '../support/promtool.js';
 import { closedPort, startHttpTarget, type Target } from '../support/targets.js';
@@ -19,6 +20,8 @@ async function waitFor<T>(what: string, attempt: () => Promise<T | undefined>, t
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+const TOKEN = 'test-token-0123456789abcdef';
 
 describe('daemon', () => {
   let dir: string;
@@ -36,7 +39,8 @@ describe('daemon', () => {
       `
 storage: { kind: embedded, path: ${dbPath} }
 probing: { location: waw, interval: 1s, timeout: 500ms }
-http: { listen: 127.0.0.1, port: 0 }
+http: { listen: 127.0.0.1, port: 0, token: "${TOKEN}" }
+reports: { dir: ${join(dir, 'reports')} }
 customers:
   - id: acme
     name: ACME
@@ -72,6 +76,54 @@ customers:
     expect(text).toMatch(/uptime_credits_sla_downtime_budget_seconds\{customer="acme",server="up-1",below="99.8"\} \d/);
     expect(text).toContain('process_cpu_seconds_total');
     expect(promtoolProblems(text)).toBe('');
+  });
+
+  const api = (path: string, init: RequestInit = {}, token: string | null = TOKEN) =>
+    fetch(`${daemon.address}${path}`, { ...init, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it('guards /api/ with the bearer token', async () => {
+    const without = await api('/api/v1/servers', {}, null);
+    expect(without.status).toBe(401);
+    expect(await without.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required' } });
+    expect((await api('/api/v1/servers', {}, 'wrong-token-0123456789')).status).toBe(401);
+    expect((await fetch(`${daemon.address}/metrics`)).status).toBe(200); // open unless protectMetrics
+  });
+
+  it('lists servers with their current state and month to date', async () => {
+    const body = await waitFor('server states', async () => {
+      const json = (await (await api('/api/v1/servers')).json()) as { servers: { id: string; state: string; monthToDate: unknown }[] };
+      return json.servers.every((s) => s.state !== 'unknown' && s.monthToDate) ? json : undefined;
+    });
+    expect(body.servers.map((s) => [s.id, s.state])).toEqual([
+      ['up-1', 'up'],
+      ['down-1', 'down'],
+    ]);
+    const one = await (await api('/api/v1/servers/down-1')).json();
+    expect(one).toMatchObject({ id: 'down-1', customer: 'acme', tier: 'platinum', checks: [{ name: 'tcp', up: false, error: 'refused' }] });
+    expect((await api('/api/v1/servers/nope')).status).toBe(404);
+  });
+
+  it('rejects bad input with a JSON error, and serves its OpenAPI document', async () => {
+    const bad = await api('/api/v1/credits?month=2026-13');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+    const outages = await api('/api/v1/outages?from=2026-10-02T00:00:00Z&to=2026-10-01T00:00:00Z');
+    expect(outages.status).toBe(400);
+    const openapi = (await (await fetch(`${daemon.address}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/v1/servers', '/api/v1/credits', '/api/v1/months/{month}/close', '/api/v1/outages']));
+  });
+
+  it('closed the month just ended by itself on start, and closes another on demand exactly once', async () => {
+    const previous = previousMonth(monthContaining(Date.now(), 'Europe/Warsaw'));
+    await waitFor('the catch-up close', async () => (existsSync(join(dir, 'reports', previous, 'manifest.json')) ? true : undefined));
+    expect(await (await api(`/api/v1/months/${previous}/close`, { method: 'POST' })).json()).toEqual({ status: 'already-closed', month: previous });
+    // An older month is closed only on demand, and only once.
+    const older = previousMonth(previous);
+    expect(await (await api(`/api/v1/months/${older}/close`, { method: 'POST' })).json()).toMatchObject({ status: 'published' });
+    expect(await (await api(`/api/v1/months/${older}/close`, { method: 'POST' })).json()).toEqual({ status: 'already-closed', month: older });
+    expect(existsSync(join(dir, 'reports', older, 'ledger.json'))).toBe(true);
+    const credits = await (await api('/api/v1/credits?month=2026-10')).json();
+    expect(credits).toMatchObject({ month: '2026-10', timeZone: 'Europe/Warsaw', monthMs: 745 * 3_600_000, creditAmount: '0.00' });
   });
 
   it('stores every probe as an observation', async () => {

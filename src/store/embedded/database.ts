@@ -23,6 +23,8 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE influx_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL);
    CREATE TABLE influx_series_last (series TEXT PRIMARY KEY, last_ms INTEGER NOT NULL) WITHOUT ROWID;
    CREATE TABLE influx_rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);`,
+  // Month closes: the row is the claim that makes a close happen once across restarts and replicas.
+  `CREATE TABLE month_closes (month TEXT PRIMARY KEY, claimed_by TEXT NOT NULL, claimed_at_ms INTEGER NOT NULL, finished_at_ms INTEGER, status TEXT) WITHOUT ROWID;`,
 ];
 
 /** Opens (creating the file and its folder on first use) and migrates the embedded database. */
