@@ -11,7 +11,7 @@ import type { CheckOutcome } from './probes/probe.js';
 import { createMonthEndJob } from './scheduler/month-end.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
 import { creditBracket } from './sla/brackets.js';
-import { formatPercentHundredths, uptimePercentText } from './sla/money.js';
+import { formatPercentHundredths, percentOfGrosze, uptimePercentText } from './sla/money.js';
 import { monthContaining, monthWindow } from './sla/month.js';
 import type { ServerAvailability } from './sla/types.js';
 import { createObservationStore } from './store/create.js';
@@ -68,7 +68,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
         const bracket = creditBracket(a.eligibleMs, a.downtimeMs, customer.tier.brackets);
         const percent = Math.min(bracket?.creditPercentHundredths ?? 0, config.sla.maxCreditPercentHundredths ?? Infinity);
         creditPercent.set(server.id, percent);
-        metrics.recordSla(customer.id, server.id, customer.tier, a, percent);
+        metrics.recordSla(customer.id, server.id, customer.tier, a, percent, percentOfGrosze(customer.tier.serverFeeGrosze, percent));
       }
     }
     snapshot = { month: month.month, availability, creditPercent };

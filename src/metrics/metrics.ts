@@ -12,7 +12,7 @@ const SERVER_LABELS = ['customer', 'server'] as const;
 export interface Metrics {
   registry: Registry;
   recordOutcome(outcome: CheckOutcome): void;
-  recordSla(customer: string, server: string, tier: TierTerms, availability: ServerAvailability, creditPercentHundredths: number): void;
+  recordSla(customer: string, server: string, tier: TierTerms, availability: ServerAvailability, creditPercentHundredths: number, projectedCreditGrosze: number): void;
   setBacklog(lines: number): void;
   /** Brings the write-error counter up to `total` (the sum of the store's and the probe loop's own counts). */
   syncWriteErrors(total: number): void;
@@ -33,6 +33,12 @@ export function createMetrics(registry = new Registry()): Metrics {
   const unmonitored = new Gauge({ name: 'uptime_credits_sla_unmonitored_seconds', help: 'Month-to-date eligible time without fresh observations.', labelNames: SERVER_LABELS, registers: [registry] });
   const eligible = new Gauge({ name: 'uptime_credits_sla_eligible_seconds', help: 'Month-to-date eligible time.', labelNames: SERVER_LABELS, registers: [registry] });
   const credit = new Gauge({ name: 'uptime_credits_sla_credit_ratio', help: 'Credit the month-to-date uptime would earn, as a ratio of the fee (1 = 100 %).', labelNames: SERVER_LABELS, registers: [registry] });
+  const projected = new Gauge({
+    name: 'uptime_credits_sla_projected_credit_pln',
+    help: 'Credit the server would earn if the month ended at its month-to-date uptime, in PLN (display only; the ledger is exact).',
+    labelNames: SERVER_LABELS,
+    registers: [registry],
+  });
   const budget = new Gauge({
     name: 'uptime_credits_sla_downtime_budget_seconds',
     help: 'Further downtime allowed this month before the uptime falls below the bracket threshold `below` (percent).',
@@ -64,13 +70,14 @@ export function createMetrics(registry = new Registry()): Metrics {
       probesTotal.inc({ result: outcome.up ? 'success' : 'failure' });
       lag.observe(outcome.lagMs / 1_000);
     },
-    recordSla(customer, server, tier, availability, creditPercentHundredths) {
+    recordSla(customer, server, tier, availability, creditPercentHundredths, projectedCreditGrosze) {
       const labels = { customer, server };
       uptime.set(labels, uptimeRatio(availability.eligibleMs, availability.downtimeMs));
       downtime.set(labels, availability.downtimeMs / 1_000);
       unmonitored.set(labels, availability.unmonitoredMs / 1_000);
       eligible.set(labels, availability.eligibleMs / 1_000);
       credit.set(labels, creditPercentHundredths / 10_000);
+      projected.set(labels, projectedCreditGrosze / 100);
       for (const b of downtimeBudgets(availability.eligibleMs, availability.downtimeMs, tier.brackets)) {
         budget.set({ ...labels, below: formatMicroPercent(b.belowMicroPercent) }, b.remainingMs / 1_000);
       }
