@@ -35,10 +35,36 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) return `${formatKeyPath(issue.path)}: is required`;
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
-    return `${formatKeyPath(issue.path)}: kind must be one of http, tcp, tls, dns`;
+    return `${formatKeyPath(issue.path)}: must be one of http, tcp, tls, dns`;
   }
   return `${formatKeyPath(issue.path)}: ${issue.message}`;
 }
+
+const TYPE_NAMES: Record<string, string> = { string: 'a string', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a mapping' };
+const plural = (n: number | bigint, word: string) => `${n} ${word}${n === 1 || n === 1n ? '' : 's'}`;
+
+/**
+ * Plain-language reasons for zod's generic issues ("must be at least 1" rather than "Too small: expected number
+ * to be >=1"). Passed per parse, so a message written in the schema still wins.
+ */
+const configErrorMap: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'invalid_type':
+      return TYPE_NAMES[issue.expected] ? `must be ${TYPE_NAMES[issue.expected]}` : undefined;
+    case 'invalid_value':
+      return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      if (issue.origin === 'array') return `must have at least ${plural(issue.minimum, 'item')}`;
+      if (issue.origin === 'string') return issue.minimum === 1 ? 'must not be empty' : `must be at least ${plural(issue.minimum, 'character')}`;
+      return issue.inclusive === false ? `must be more than ${issue.minimum}` : `must be at least ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin === 'array') return `must have at most ${plural(issue.maximum, 'item')}`;
+      if (issue.origin === 'string') return `must be at most ${plural(issue.maximum, 'character')}`;
+      return issue.inclusive === false ? `must be less than ${issue.maximum}` : `must be at most ${issue.maximum}`;
+    default:
+      return undefined;
+  }
+};
 
 /** Reads and resolves the configuration file; throws ConfigError with every problem found. */
 export function loadConfig(path: string): AppConfig {
@@ -61,7 +87,7 @@ export function parseConfig(text: string, sourcePath: string): AppConfig {
       document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`),
     );
   }
-  const parsed = configSchema.safeParse(document.toJS() ?? {});
+  const parsed = configSchema.safeParse(document.toJS() ?? {}, { error: configErrorMap });
   if (!parsed.success) throw new ConfigError(sourcePath, parsed.error.issues.map(describeIssue));
   return resolveConfig(parsed.data, sourcePath);
 }

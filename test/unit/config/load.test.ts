@@ -29,6 +29,21 @@ describe('invalid configurations name the file, the key path and the reason', ()
     ['invalid-money.yaml', ['tiers.gold.serverFee: "300.001" is not an amount with at most 2 decimal places']],
     ['invalid-timezone.yaml', ['timezone: "Europe/Warszawa" is not a valid IANA time zone']],
     ['invalid-coverage.yaml', ['customers[0].servers[0].until: must be after since']],
+    ['invalid-date.yaml', ['customers[0].servers[0].since: "2026-02-30" is not a date in the form YYYY-MM-DD']],
+    ['invalid-duplicate-customer.yaml', ['customers[1].id: "acme" is used by another customer']],
+    ['invalid-check-name.yaml', ['customers[0].servers[0].checks[2].name: "tcp-2" is used by another check of this server']],
+    ['invalid-check-kind.yaml', ['customers[0].servers[0].checks[0].kind: must be one of http, tcp, tls, dns']],
+    ['invalid-stale-after.yaml', ['probing.staleAfter: must be longer than probing.interval (60000 ms)']],
+    [
+      'invalid-many.yaml',
+      [
+        'probing.confirmations: must be at least 1',
+        'sla.creditBase: must be one of "server", "customer"',
+        'customers[0].name: is required',
+        'customers[0].servers: must have at least 1 item',
+        'customers[0].phone: unknown key',
+      ],
+    ],
   ])('%s', (file, expected) => {
     expect(problemsOf(file)).toEqual(expected);
   });
