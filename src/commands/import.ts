@@ -1,5 +1,6 @@
 // `uptime-credits import FILE.ndjson`: loads observations, one JSON object per line, into the configured store.
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createLogger } from '../logging.js';
@@ -20,6 +21,10 @@ export function registerImport(program: Command): void {
     .action(async (file: string, _options: unknown, command: Command) => {
       const logger = createLogger();
       const config = loadCommandConfig(command, logger);
+      // Check the file before opening the store, so a typo does not create an empty database.
+      await access(file, constants.R_OK).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(error.code === 'ENOENT' ? `${file}: no such file` : `${file}: ${error.message}`, { cause: error });
+      });
       const store = await createObservationStore(config, logger);
       let stored = 0;
       let duplicates = 0;

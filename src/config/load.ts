@@ -7,8 +7,9 @@ import type { z } from 'zod';
 import { DEFAULT_TIERS } from '../sla/brackets.js';
 import { assertTimeZone, localDateStartMs } from '../sla/month.js';
 import type { TierTerms } from '../sla/types.js';
-import { configSchema, type RawConfig } from './schema.js';
+import { configSchema, parseIsoInstantMs, type RawConfig } from './schema.js';
 import type { AppConfig, MaintenanceWindow, ResolvedCheck, ResolvedCustomer, ResolvedServer } from './types.js';
+import { describeZodIssue, formatKeyPath, plainErrorMap } from './zod-messages.js';
 
 /** A configuration that cannot be used; the message lists every problem as `file: key.path: reason`. */
 export class ConfigError extends Error {
@@ -22,49 +23,12 @@ export class ConfigError extends Error {
   }
 }
 
-/** Formats a key path like customers[0].servers[1].checks[0].url. */
-export function formatKeyPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const key of path) text += typeof key === 'number' ? `[${key}]` : text ? `.${String(key)}` : String(key);
-  return text || '(top level)';
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${formatKeyPath([...issue.path, key])}: unknown key`).join('; ');
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${formatKeyPath(issue.path)}: is required`;
+function describeIssue(issue: z.core.$ZodIssue): string[] {
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
-    return `${formatKeyPath(issue.path)}: must be one of http, tcp, tls, dns`;
+    return [`${formatKeyPath(issue.path)}: must be one of http, tcp, tls, dns`];
   }
-  return `${formatKeyPath(issue.path)}: ${issue.message}`;
+  return describeZodIssue(issue);
 }
-
-const TYPE_NAMES: Record<string, string> = { string: 'a string', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a mapping' };
-const plural = (n: number | bigint, word: string) => `${n} ${word}${n === 1 || n === 1n ? '' : 's'}`;
-
-/**
- * Plain-language reasons for zod's generic issues ("must be at least 1" rather than "Too small: expected number
- * to be >=1"). Passed per parse, so a message written in the schema still wins.
- */
-const configErrorMap: z.core.$ZodErrorMap = (issue) => {
-  switch (issue.code) {
-    case 'invalid_type':
-      return TYPE_NAMES[issue.expected] ? `must be ${TYPE_NAMES[issue.expected]}` : undefined;
-    case 'invalid_value':
-      return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'too_small':
-      if (issue.origin === 'array') return `must have at least ${plural(issue.minimum, 'item')}`;
-      if (issue.origin === 'string') return issue.minimum === 1 ? 'must not be empty' : `must be at least ${plural(issue.minimum, 'character')}`;
-      return issue.inclusive === false ? `must be more than ${issue.minimum}` : `must be at least ${issue.minimum}`;
-    case 'too_big':
-      if (issue.origin === 'array') return `must have at most ${plural(issue.maximum, 'item')}`;
-      if (issue.origin === 'string') return `must be at most ${plural(issue.maximum, 'character')}`;
-      return issue.inclusive === false ? `must be less than ${issue.maximum}` : `must be at most ${issue.maximum}`;
-    default:
-      return undefined;
-  }
-};
 
 /** Reads and resolves the configuration file; throws ConfigError with every problem found. */
 export function loadConfig(path: string): AppConfig {
@@ -87,8 +51,8 @@ export function parseConfig(text: string, sourcePath: string): AppConfig {
       document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`),
     );
   }
-  const parsed = configSchema.safeParse(document.toJS() ?? {}, { error: configErrorMap });
-  if (!parsed.success) throw new ConfigError(sourcePath, parsed.error.issues.map(describeIssue));
+  const parsed = configSchema.safeParse(document.toJS() ?? {}, { error: plainErrorMap });
+  if (!parsed.success) throw new ConfigError(sourcePath, parsed.error.issues.flatMap(describeIssue));
   return resolveConfig(parsed.data, sourcePath);
 }
 
@@ -141,9 +105,9 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
         return undefined;
       }
     }
-    const ms = Date.parse(text);
-    if (Number.isNaN(ms)) problems.push(`${key}: "${text}" is not a valid time`);
-    return Number.isNaN(ms) ? undefined : ms;
+    const ms = parseIsoInstantMs(text);
+    if (ms === undefined) problems.push(`${key}: "${text}" is not a valid time`);
+    return ms;
   };
 
   const servers = new Map<string, ResolvedServer>();

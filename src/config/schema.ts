@@ -66,14 +66,29 @@ export const thresholdPercent = scaledPercent(6, 100);
 /** Credit percentage in hundredths (10 -> 1_000). */
 export const creditPercent = scaledPercent(2, 100_000);
 
+const ISO_INSTANT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Epoch ms of an ISO-8601 time with Z or an offset ('2026-10-03T02:00:00+02:00'); undefined when malformed or
+ * not on the calendar (Date.parse alone would roll 2026-02-30 over into March).
+ */
+export function parseIsoInstantMs(text: string): number | undefined {
+  if (!ISO_INSTANT_RE.test(text)) return undefined;
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 /** An instant written in ISO-8601 with an explicit offset or Z, parsed to epoch ms. */
 export const instant = z.string().transform((text, ctx) => {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+  if (!ISO_INSTANT_RE.test(text)) {
     ctx.addIssue({ code: 'custom', message: `"${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)` });
     return z.NEVER;
   }
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) {
+  const ms = parseIsoInstantMs(text);
+  if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `"${text}" is not a valid time` });
     return z.NEVER;
   }

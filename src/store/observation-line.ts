@@ -1,9 +1,13 @@
 // One observation in its external JSON form (import files): validation with a reason a person can act on.
 import { z } from 'zod';
+import { parseIsoInstantMs } from '../config/schema.js';
+import { describeZodIssue, plainErrorMap } from '../config/zod-messages.js';
 import type { Observation } from '../sla/types.js';
 
+const TIME_FORMAT = 'must be an ISO-8601 time with Z or an offset, or epoch milliseconds';
+
 const lineSchema = z.strictObject({
-  time: z.union([z.string(), z.number().int().nonnegative()]),
+  time: z.union([z.string(), z.number().int().nonnegative()], { error: (issue) => (issue.input === undefined ? 'is required' : TIME_FORMAT) }),
   server: z.string().min(1),
   location: z.string().min(1).optional(),
   check: z.string().optional(),
@@ -11,8 +15,6 @@ const lineSchema = z.strictObject({
   latencyMs: z.number().int().nonnegative().optional(),
   error: z.string().max(200).optional(),
 });
-
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export type ParsedLine = { ok: true; observation: Observation } | { ok: false; reason: string };
 
@@ -27,18 +29,12 @@ export function parseObservationLine(line: string, servers: ReadonlyMap<string, 
   } catch {
     return { ok: false, reason: 'not valid JSON' };
   }
-  const parsed = lineSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(line)';
-    const reason = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-    return { ok: false, reason: `${field}: ${reason}` };
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  const parsed = lineSchema.safeParse(value, { error: plainErrorMap });
+  if (!parsed.success) return { ok: false, reason: parsed.error.issues.flatMap((issue) => describeZodIssue(issue, 'unknown field')).join('; ') };
   const data = parsed.data;
-  let timeMs: number;
-  if (typeof data.time === 'number') timeMs = data.time;
-  else if (ISO_WITH_OFFSET.test(data.time) && !Number.isNaN(Date.parse(data.time))) timeMs = Date.parse(data.time);
-  else return { ok: false, reason: `time: "${data.time}" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds` };
+  const timeMs = typeof data.time === 'number' ? data.time : parseIsoInstantMs(data.time);
+  if (timeMs === undefined) return { ok: false, reason: `time: "${data.time}" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds` };
   if (!servers.has(data.server)) return { ok: false, reason: `server: "${data.server}" is not a configured server` };
   const observation: Observation = { timeMs, server: data.server, location: data.location ?? defaultLocation, check: data.check ?? '', up: data.up };
   if (data.latencyMs !== undefined) observation.latencyMs = data.latencyMs;

@@ -35,6 +35,14 @@ describe('invalid configurations name the file, the key path and the reason', ()
     ['invalid-check-kind.yaml', ['customers[0].servers[0].checks[0].kind: must be one of http, tcp, tls, dns']],
     ['invalid-stale-after.yaml', ['probing.staleAfter: must be longer than probing.interval (60000 ms)']],
     [
+      'invalid-types.yaml',
+      [
+        'probing.confirmations: must be a number',
+        'customers[0].name: must be a string',
+        'maintenance[0].from: "2026-02-30T02:00:00+02:00" is not a valid time',
+      ],
+    ],
+    [
       'invalid-many.yaml',
       [
         'probing.confirmations: must be at least 1',
