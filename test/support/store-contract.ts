@@ -58,6 +58,18 @@ export function describeObservationStoreContract(name: string, make: () => Promi
       ]);
     });
 
+    it('splits a run at a gap of exactly staleAfter, not at one a millisecond shorter', async () => {
+      const { store } = await open();
+      // Gaps: 90 000 ms (= staleAfter, splits), then 89 999 ms (does not), then 90 001 ms (splits).
+      await store.write([obs(0, false), obs(90_000, false), obs(179_999, false), obs(270_000, false)]);
+      const runs = await store.readRuns({ servers: ['s1'], fromMs: 0, toMs: 3_600 * S, staleAfterMs: 90 * S });
+      expect(runs.get('s1')).toEqual([
+        { location: 'waw', check: 'http', up: false, firstMs: 0, lastMs: 0, count: 1 },
+        { location: 'waw', check: 'http', up: false, firstMs: 90_000, lastMs: 179_999, count: 2 },
+        { location: 'waw', check: 'http', up: false, firstMs: 270_000, lastMs: 270_000, count: 1 },
+      ]);
+    });
+
     it('reads only the requested half-open time range', async () => {
       const { store } = await open();
       await store.write([obs(0, true), obs(30 * S, true), obs(60 * S, true)]);
