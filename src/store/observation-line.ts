@@ -4,10 +4,12 @@ import { parseIsoInstantMs } from '../config/schema.js';
 import { describeZodIssue, plainErrorMap } from '../config/zod-messages.js';
 import type { Observation } from '../sla/types.js';
 
+/** The largest epoch ms a JavaScript Date holds (year 275760); beyond it no ISO time can be printed. */
+const MAX_DATE_MS = 8_640_000_000_000_000;
 const TIME_FORMAT = 'must be an ISO-8601 time with Z or an offset, or epoch milliseconds';
 
 const lineSchema = z.strictObject({
-  time: z.union([z.string(), z.number().int().nonnegative()], { error: (issue) => (issue.input === undefined ? 'is required' : TIME_FORMAT) }),
+  time: z.union([z.string(), z.number().int().nonnegative().max(MAX_DATE_MS)], { error: (issue) => (issue.input === undefined ? 'is required' : TIME_FORMAT) }),
   server: z.string().min(1),
   location: z.string().min(1).optional(),
   check: z.string().optional(),

@@ -19,6 +19,7 @@ const LINES: [string, string | null][] = [
   ['{"time":"2026-10-03T12:00:00","server":"p1","up":true}', 'time: "2026-10-03T12:00:00" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds'],
   ['{"time":"2026-02-30T12:00:00Z","server":"p1","up":true}', 'time: "2026-02-30T12:00:00Z" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds'],
   ['{"time":1.5,"server":"p1","up":true}', 'time: must be an ISO-8601 time with Z or an offset, or epoch milliseconds'],
+  ['{"time":8640000000000001,"server":"p1","up":true}', 'time: must be at most 8640000000000000'],
   ['{"time":1791028860000,"server":"p1","up":"yes"}', 'up: must be true or false'],
   ['{"time":1791028860000,"server":"p1","up":true,"latencyMs":-1}', 'latencyMs: must be at least 0'],
   ['{"time":1791028860000,"server":"p1","up":true,"colour":"red"}', 'colour: unknown field'],
