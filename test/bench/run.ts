@@ -1,0 +1,95 @@
+// `npm run bench [-- part...] [--options]`: sets everything up on loopback, measures, prints one
+// `name value unit` line per figure and writes them to test/bench/results/latest.json.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { forkChild } from './children.js';
+import { FigureLog } from './figures.js';
+import { benchPeer } from './peer.js';
+import { benchProbing, type Targets } from './probe.js';
+import type { TargetReady } from './target-server.js';
+
+const PARTS = ['probe', 'peer', 'close', 'scrape'] as const;
+type Part = (typeof PARTS)[number];
+
+const USAGE = `usage: npm run bench -- [probe] [peer] [close] [scrape] [options]
+  --targets 1000,5000,10000   probe/peer sizes (HTTP checks at a 10 s interval)
+  --warmup 12                 seconds before each probe/peer window
+  --window 30                 seconds measured per probe/peer size
+  --close-servers 100         servers in the month-close data set (--full: 1000)
+  --full                      the month close at full size: 1000 servers x 31 days x 30 s
+  --scrape-servers 10000      servers whose series /metrics carries
+  --cpu-prof                  write a V8 CPU profile of the prober / close into test/bench/results/`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    targets: { type: 'string', default: '1000,5000,10000' },
+    warmup: { type: 'string', default: '12' },
+    window: { type: 'string', default: '30' },
+    'close-servers': { type: 'string' },
+    full: { type: 'boolean', default: false },
+    'scrape-servers': { type: 'string', default: '10000' },
+    'cpu-prof': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknown = positionals.filter((p) => !(PARTS as readonly string[]).includes(p));
+if (unknown.length > 0) {
+  console.error(`unknown part ${unknown.join(', ')}\n${USAGE}`);
+  process.exit(2);
+}
+const parts = new Set<Part>(positionals.length > 0 ? (positionals as Part[]) : PARTS);
+const count = (text: string, option: string) => {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    console.error(`--${option}: "${text}" is not a positive whole number\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+};
+const sizes = values.targets.split(',').map((t) => count(t, 'targets'));
+const warmupMs = count(values.warmup, 'warmup') * 1_000;
+const windowMs = count(values.window, 'window') * 1_000;
+const closeServers = count(values['close-servers'] ?? (values.full ? '1000' : '100'), 'close-servers');
+const scrapeServers = count(values['scrape-servers'], 'scrape-servers');
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(resultsDir, { recursive: true });
+const profileFlags = (name: string) => (values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+
+const log = new FigureLog();
+const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, platform: `${process.platform} ${process.arch}` };
+console.log(`# machine: ${machine.nproc} cores (${machine.cpu}), ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, node ${machine.node}`);
+const dir = mkdtempSync(join(tmpdir(), 'uc-bench-'));
+const startedAt = new Date();
+try {
+  if (parts.has('probe') || parts.has('peer')) {
+    const targetServer = forkChild<TargetReady, { requests: number }>('target-server', ['16']);
+    try {
+      const { ports } = await targetServer.ready;
+      const targets: Targets = { ports, url: (i) => `http://127.0.0.1:${ports[i % ports.length]}/t/${i}` };
+      let ours = new Map<number, number>();
+      if (parts.has('probe')) ours = await benchProbing({ dir, targets, sizes, warmupMs, windowMs, nodeFlags: profileFlags('prober') }, log);
+      if (parts.has('peer')) await benchPeer({ dir, targets, sizes, warmupMs, windowMs, ours }, log);
+      targetServer.send('count');
+      const { requests } = await targetServer.result;
+      log.add('targets.requests_served', requests, 'requests');
+    } finally {
+      await targetServer.stop();
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const path = join(resultsDir, 'latest.json');
+writeFileSync(
+  path,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, scrapeServers }, figures: log.figures }, null, 2)}\n`,
+);
+console.log(`# figures written to ${path}`);
