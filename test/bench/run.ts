@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { forkChild } from './children.js';
+import { benchClose } from './close.js';
 import { FigureLog } from './figures.js';
 import { benchPeer } from './peer.js';
 import { benchProbing, type Targets } from './probe.js';
+import { benchScrape } from './scrape.js';
 import type { TargetReady } from './target-server.js';
 
 const PARTS = ['probe', 'peer', 'close', 'scrape'] as const;
@@ -84,6 +86,8 @@ try {
       await targetServer.stop();
     }
   }
+  if (parts.has('close')) await benchClose({ dir, servers: closeServers, nodeFlags: profileFlags }, log);
+  if (parts.has('scrape')) await benchScrape({ dir, servers: scrapeServers }, log);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,49 @@
+// Bench child: one month close (computeCredits over the configured store) alone in a process, so its wall
+// time and peak RSS are the close's own.
+import { computeCredits } from '../../src/close/compute.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/logging.js';
+import { createObservationStore } from '../../src/store/create.js';
+import { fromParent, tellParent } from './children.js';
+
+/** What the parent asks for. */
+export interface CloseTask {
+  configPath: string;
+  month: string;
+}
+
+/** What one close took and found. */
+export interface CloseResult {
+  wallMs: number;
+  /** CPU of this process only (the rest of the wall time is the store working, or waiting). */
+  cpuMs: number;
+  maxRssBytes: number;
+  servers: number;
+  creditAmountGrosze: number;
+  serversWithCredit: number;
+  downtimeMs: number;
+  unmonitoredMs: number;
+}
+
+const task = await fromParent<CloseTask>();
+const config = loadConfig(task.configPath);
+const store = await createObservationStore(config, createLogger('bench-close'));
+const startedMs = performance.now();
+const cpuBefore = process.cpuUsage();
+const credits = await computeCredits(config, store, task.month);
+const wallMs = performance.now() - startedMs;
+const cpu = process.cpuUsage(cpuBefore);
+const servers = credits.customers.flatMap((c) => c.servers);
+const result: CloseResult = {
+  wallMs,
+  cpuMs: (cpu.user + cpu.system) / 1_000,
+  maxRssBytes: process.resourceUsage().maxRSS * 1_024,
+  servers: servers.length,
+  creditAmountGrosze: credits.creditAmountGrosze,
+  serversWithCredit: servers.filter((s) => s.creditAmountGrosze > 0).length,
+  downtimeMs: servers.reduce((sum, s) => sum + s.downtimeMs, 0),
+  unmonitoredMs: servers.reduce((sum, s) => sum + s.unmonitoredMs, 0),
+};
+await store.close();
+await tellParent('result', result);
+process.disconnect();
