@@ -59,7 +59,8 @@ export async function benchClose(options: CloseBenchOptions, log: FigureLog): Pr
   const influxd = await startInfluxd('bench');
   try {
     const fleet = (fileName: string, storage: Record<string, unknown>) =>
-      writeFleetConfig({ dir: options.dir, servers: options.servers, targetUrl: () => 'http://127.0.0.1:9/', storage, fileName });
+      // The data is 30 s apart, so the configured interval is 30 s (staleAfter defaults to 3 intervals).
+      writeFleetConfig({ dir: options.dir, servers: options.servers, targetUrl: () => 'http://127.0.0.1:9/', storage, fileName, probing: { interval: '30s' } });
     const influxConfigPath = fleet('close-influx.yaml', {
       kind: 'influxdb',
       path: join(options.dir, 'outbox.db'),
