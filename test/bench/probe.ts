@@ -16,6 +16,8 @@ export interface ProbeBenchOptions {
   sizes: number[];
   warmupMs: number;
   windowMs: number;
+  /** Figure name prefix: `probe`, or `probe_new_connections` when the targets close every connection. */
+  label: string;
   /** Extra node flags for the prober (e.g. --cpu-prof). */
   nodeFlags: string[];
 }
@@ -39,7 +41,7 @@ export async function benchProbing(options: ProbeBenchOptions, log: FigureLog): 
     const cpuSeconds = (r.cpuUserMs + r.cpuSystemMs) / 1_000;
     const perThousand = r.probes === 0 ? NaN : (cpuSeconds / r.probes) * 1_000;
     cpuPerThousand.set(n, perThousand);
-    const at = `probe.n${n}`;
+    const at = `${options.label}.n${n}`;
     log.add(`${at}.probes_per_second`, r.probes / seconds, 'probes/s');
     log.add(`${at}.expected_per_second`, n / 10, 'probes/s');
     log.add(`${at}.up_ratio`, r.probes === 0 ? 0 : r.up / r.probes, 'ratio');

@@ -72,18 +72,35 @@ const dir = mkdtempSync(join(tmpdir(), 'uc-bench-'));
 const startedAt = new Date();
 try {
   if (parts.has('probe') || parts.has('peer')) {
-    const targetServer = forkChild<TargetReady, { requests: number }>('target-server', ['16']);
+    const startTargets = async (mode: 'keep-alive' | 'close') => {
+      const server = forkChild<TargetReady, { requests: number }>('target-server', ['16', mode]);
+      const { ports } = await server.ready;
+      return { server, targets: { ports, url: (i: number) => `http://127.0.0.1:${ports[i % ports.length]}/t/${i}` } satisfies Targets };
+    };
+    const { server, targets } = await startTargets('keep-alive');
+    let ours = new Map<number, number>();
+    let oursNewConnections = new Map<number, number>();
     try {
-      const { ports } = await targetServer.ready;
-      const targets: Targets = { ports, url: (i) => `http://127.0.0.1:${ports[i % ports.length]}/t/${i}` };
-      let ours = new Map<number, number>();
-      if (parts.has('probe')) ours = await benchProbing({ dir, targets, sizes, warmupMs, windowMs, nodeFlags: profileFlags('prober') }, log);
+      if (parts.has('probe')) ours = await benchProbing({ dir, targets, sizes, warmupMs, windowMs, label: 'probe', nodeFlags: profileFlags('prober') }, log);
       if (parts.has('peer')) await benchPeer({ dir, targets, sizes, warmupMs, windowMs, ours }, log);
-      targetServer.send('count');
-      const { requests } = await targetServer.result;
-      log.add('targets.requests_served', requests, 'requests');
+      server.send('count');
+      log.add('targets.requests_served', (await server.result).requests, 'requests');
     } finally {
-      await targetServer.stop();
+      await server.stop();
+    }
+    if (parts.has('probe')) {
+      // Ours again at the largest size against targets that close every connection, as the peer's probes do.
+      const closing = await startTargets('close');
+      try {
+        const largest = [Math.max(...sizes)];
+        oursNewConnections = await benchProbing({ dir, targets: closing.targets, sizes: largest, warmupMs, windowMs, label: 'probe_new_connections', nodeFlags: [] }, log);
+      } finally {
+        await closing.server.stop();
+      }
+    }
+    const peerCpu = log.figures.find((f) => f.name === `peer.n${Math.max(...sizes)}.cpu_per_1000_probes`);
+    for (const [n, perThousand] of oursNewConnections) {
+      if (peerCpu) log.add(`peer.n${n}.ours_new_connections_to_peer_cpu_ratio`, perThousand / peerCpu.value, 'ratio');
     }
   }
   if (parts.has('close')) await benchClose({ dir, servers: closeServers, nodeFlags: profileFlags }, log);

@@ -1,5 +1,7 @@
 // Bench child: the HTTP targets every probe hits, on several loopback ports, answering 200 "ok" on any path.
 // Runs in its own process so the prober's (or the peer's) CPU figures do not include serving the targets.
+// With the argument `close` every answer closes its connection, so every probe must connect anew, as
+// blackbox_exporter's do anyway: the fair comparison of the cost of a probe from scratch.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fromParent, tellParent } from './children.js';
@@ -10,12 +12,13 @@ export interface TargetReady {
 }
 
 const portCount = Number(process.argv[2] ?? 16);
+const closeEachConnection = process.argv[3] === 'close';
 const servers: Server[] = [];
 let requests = 0;
 for (let i = 0; i < portCount; i++) {
   const server = createServer((_request, response) => {
     requests++;
-    response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+    response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2', ...(closeEachConnection ? { connection: 'close' } : {}) });
     response.end('ok');
   });
   servers.push(server);
