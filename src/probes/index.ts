@@ -3,7 +3,8 @@ import type { CheckConfig, CheckKind } from '../config/schema.js';
 import { probeDns } from './dns.js';
 import { probeHttp } from './http.js';
 import type { ProbeContext, ProbeResult } from './probe.js';
-import { probeTcp, probeTls } from './tcp.js';
+import { probeTcp } from './tcp.js';
+import { probeTls } from './tls.js';
 
 export { closeHttpDispatchers } from './http.js';
 

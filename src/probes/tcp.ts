@@ -1,7 +1,8 @@
-// TCP connect probe, optionally completing a TLS handshake (and reporting the certificate's expiry).
+// TCP connect probe, optionally completing a TLS handshake (and reporting the certificate's expiry); the
+// connection step the tls probe shares.
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import type { TcpCheckConfig, TlsCheckConfig } from '../config/schema.js';
+import type { TcpCheckConfig } from '../config/schema.js';
 import { classifyProbeError, errorDetail } from './errors.js';
 import type { Probe, ProbeContext, ProbeResult } from './probe.js';
 
@@ -49,22 +50,9 @@ export function connectProbe(
 
 const isIp = (host: string) => /^[\d.]+$/.test(host) || host.includes(':');
 
+/** The TCP probe: up when the connection (and the TLS handshake with `tls: true`) completes. */
 export const probeTcp: Probe<TcpCheckConfig> = (check, context) =>
   connectProbe({ host: check.host, port: check.port, tls: check.tls, tlsVerify: check.tlsVerify, servername: check.servername }, context, (socket) => {
     const certNotAfterMs = check.tls ? earliestCertExpiryMs(socket as TLSSocket) : undefined;
     return certNotAfterMs === undefined ? { up: true } : { up: true, certNotAfterMs };
-  });
-
-const DAY_MS = 86_400_000;
-
-/** Certificate expiry probe: down when the earliest certificate in the chain expires in fewer than minDaysLeft days. */
-export const probeTls: Probe<TlsCheckConfig> = (check, context) =>
-  connectProbe({ host: check.host, port: check.port, tls: true, tlsVerify: check.tlsVerify, servername: check.servername }, context, (socket) => {
-    const certNotAfterMs = earliestCertExpiryMs(socket as TLSSocket);
-    if (certNotAfterMs === undefined) return { up: false, error: 'tls', detail: 'no peer certificate' };
-    const daysLeft = Math.floor((certNotAfterMs - Date.now()) / DAY_MS);
-    if (certNotAfterMs <= Date.now() || daysLeft < check.minDaysLeft) {
-      return { up: false, error: 'cert_expiry', detail: `certificate expires in ${daysLeft} days`, certNotAfterMs };
-    }
-    return { up: true, certNotAfterMs };
   });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSchema, type CheckConfig } from '../../src/config/schema.js';
 import { closeHttpDispatchers, runCheck } from '../../src/probes/index.js';
-import { closedPort, startHttpsTarget, startHttpTarget, type Target } from '../support/targets.js';
+import { closedPort, startDnsTarget, startHttpsTarget, startHttpTarget, startSilentTcpTarget, type Target } from '../support/targets.js';
 
 const check = (raw: Record<string, unknown>): CheckConfig => checkSchema.parse(raw);
 
@@ -10,13 +10,24 @@ describe('probes against loopback targets', () => {
   let http: Target;
   let https: Target;
   let expiring: Target;
+  let silent: Target;
+  let dns: Target;
+  let silentDns: Target;
   let refusedPort: number;
   beforeAll(async () => {
-    [http, https, expiring, refusedPort] = await Promise.all([startHttpTarget(), startHttpsTarget(30), startHttpsTarget(3), closedPort()]);
+    [http, https, expiring, silent, dns, silentDns, refusedPort] = await Promise.all([
+      startHttpTarget(),
+      startHttpsTarget(30),
+      startHttpsTarget(3),
+      startSilentTcpTarget(),
+      startDnsTarget({ 'shop.example': ['192.0.2.10', '192.0.2.11'] }),
+      startDnsTarget({}, { silent: true }),
+      closedPort(),
+    ]);
   });
   afterAll(async () => {
     await closeHttpDispatchers();
-    await Promise.all([http.close(), https.close(), expiring.close()]);
+    await Promise.all([http, https, expiring, silent, dns, silentDns].map((t) => t.close()));
   });
 
   it('http: a 2xx answer is up, with its status', async () => {
@@ -46,6 +57,22 @@ describe('probes against loopback targets', () => {
     const result = await runCheck(check({ kind: 'http', url: `${http.url}/endless`, bodyContains: 'never there', maxBodyBytes: 100_000 }), 5_000);
     expect(result).toMatchObject({ up: false, error: 'body', httpStatus: 200 });
   });
+  it('http: an endless body without a body check is cut at the cap and judged by its status', async () => {
+    expect(await runCheck(check({ kind: 'http', url: `${http.url}/endless`, maxBodyBytes: 100_000 }), 5_000)).toMatchObject({ up: true, httpStatus: 200 });
+  });
+  // A hang would show as this test's own timeout (5 s), far from a probe's 300 ms deadline.
+  it('http: a body trickling past the deadline is a timeout, with or without a body check', { timeout: 5_000 }, async () => {
+    expect(await runCheck(check({ kind: 'http', url: `${http.url}/trickle` }), 300)).toMatchObject({ up: false, error: 'timeout', httpStatus: 200 });
+    expect(await runCheck(check({ kind: 'http', url: `${http.url}/trickle`, bodyContains: 'never there' }), 300)).toMatchObject({ up: false, error: 'timeout', httpStatus: 200 });
+  });
+  it('a listener that accepts and never speaks ends every kind by its deadline', { timeout: 5_000 }, async () => {
+    // undici's own connect timeout (10 s by default) would outlast the test: the probe's deadline must win.
+    expect(await runCheck(check({ kind: 'http', url: `https://127.0.0.1:${silent.port}/` }), 300)).toMatchObject({ up: false, error: 'timeout' });
+    expect(await runCheck(check({ kind: 'http', url: `http://127.0.0.1:${silent.port}/` }), 300)).toMatchObject({ up: false, error: 'timeout' });
+    expect(await runCheck(check({ kind: 'tcp', host: '127.0.0.1', port: silent.port, tls: true }), 300)).toMatchObject({ up: false, error: 'timeout' });
+    expect(await runCheck(check({ kind: 'tls', host: '127.0.0.1', port: silent.port }), 300)).toMatchObject({ up: false, error: 'timeout' });
+    expect(await runCheck(check({ kind: 'tcp', host: '127.0.0.1', port: silent.port }), 300)).toMatchObject({ up: true });
+  });
   it('https: a self-signed certificate fails verification, and passes with tlsVerify off', async () => {
     expect(await runCheck(check({ kind: 'http', url: `${https.url}/ok` }), 2_000)).toMatchObject({ up: false, error: 'tls' });
     expect(await runCheck(check({ kind: 'http', url: `${https.url}/ok`, tlsVerify: false }), 2_000)).toMatchObject({ up: true });
@@ -68,5 +95,13 @@ describe('probes against loopback targets', () => {
     expect(await runCheck(check({ kind: 'dns', query: 'localhost', expectAddresses: ['127.0.0.1'] }), 2_000)).toMatchObject({ up: true });
     expect(await runCheck(check({ kind: 'dns', query: 'localhost', expectAddresses: ['192.0.2.1'] }), 2_000)).toMatchObject({ up: false, error: 'address' });
     expect(await runCheck(check({ kind: 'dns', query: 'no-such-host.invalid' }), 2_000)).toMatchObject({ up: false, error: 'dns' });
+  });
+  it('dns: asks the configured resolver directly, and a silent resolver is a timeout', { timeout: 5_000 }, async () => {
+    const resolver = `127.0.0.1:${dns.port}`;
+    expect(await runCheck(check({ kind: 'dns', query: 'shop.example', resolver }), 2_000)).toMatchObject({ up: true });
+    expect(await runCheck(check({ kind: 'dns', query: 'shop.example', resolver, expectAddresses: ['192.0.2.11'] }), 2_000)).toMatchObject({ up: true });
+    expect(await runCheck(check({ kind: 'dns', query: 'shop.example', resolver, expectAddresses: ['192.0.2.99'] }), 2_000)).toMatchObject({ up: false, error: 'address', detail: 'answered 192.0.2.10, 192.0.2.11' });
+    expect(await runCheck(check({ kind: 'dns', query: 'gone.example', resolver }), 2_000)).toMatchObject({ up: false, error: 'dns' });
+    expect(await runCheck(check({ kind: 'dns', query: 'shop.example', resolver: `127.0.0.1:${silentDns.port}` }), 300)).toMatchObject({ up: false, error: 'timeout' });
   });
 });
