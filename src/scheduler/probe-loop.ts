@@ -80,7 +80,18 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
 
   let running = false;
   let inFlight = 0;
-  const waiting: Job[] = [];
+  // A FIFO with a moving head: Array.shift() would copy the whole queue for every probe at 10,000 checks.
+  let waiting: Job[] = [];
+  let waitingHead = 0;
+  const nextWaiting = (): Job | undefined => {
+    if (waitingHead >= waiting.length) return undefined;
+    const job = waiting[waitingHead++];
+    if (waitingHead > 1_024 && waitingHead * 2 > waiting.length) {
+      waiting = waiting.slice(waitingHead);
+      waitingHead = 0;
+    }
+    return job;
+  };
   let pending: Observation[] = [];
   let probesTotal = 0;
   let writeErrorsTotal = 0;
@@ -93,9 +104,9 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   const schedule = (job: Job) => {
     if (!running) return;
     const now = clock.now();
-    if (job.server.untilMs !== undefined && now >= job.server.untilMs) return; // coverage ended
     // Slots missed while the process was busy are skipped, not replayed in a burst; the lag shows them.
     job.dueMs = nextDueMs(Math.max(job.dueMs + 1, now), job.check.intervalMs, job.offsetMs);
+    if (job.server.untilMs !== undefined && job.dueMs >= job.server.untilMs) return; // coverage ends before the next run
     job.timer = clock.setTimeout(() => launch(job), Math.max(0, job.dueMs - now));
   };
 
@@ -114,7 +125,13 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     const lagMs = Math.max(0, startedMs - job.dueMs);
     lags[lagCount++ % LAG_WINDOW] = lagMs;
     schedule(job); // the next run is due on the absolute grid whatever this probe takes
-    const result = await probe(job.check);
+    let result: ProbeResult;
+    try {
+      result = await probe(job.check);
+    } catch (error) {
+      // runCheck never throws; a replaced probe might, and the slot must still be freed and recorded.
+      result = { up: false, latencyMs: Math.max(0, clock.now() - startedMs), error: 'network', detail: `probe failed: ${(error as Error).message}` };
+    }
     probesTotal++;
     inFlight--;
     const outcome: CheckOutcome = {
@@ -136,8 +153,8 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     } catch (error) {
       logger.error({ err: error }, 'outcome listener failed');
     }
-    const next = waiting.shift();
-    if (next && running) void execute(next);
+    const next = running ? nextWaiting() : undefined;
+    if (next) void execute(next);
     if (inFlight === 0) idleWaiters.splice(0).forEach((resolve) => resolve());
   };
 
@@ -186,7 +203,8 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       running = false;
       for (const job of jobs) job.timer?.cancel();
       flushTimer?.cancel();
-      waiting.length = 0;
+      waiting = [];
+      waitingHead = 0;
       if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
       await flush();
       if (pending.length > 0) logger.error({ pending: pending.length }, 'observations could not be written at stop');
@@ -197,7 +215,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       checks: jobs.length,
       probesTotal,
       inFlight,
-      queued: waiting.length,
+      queued: waiting.length - waitingHead,
       pendingWrites: pending.length,
       writeErrorsTotal,
       lagP50Ms: percentile(50),

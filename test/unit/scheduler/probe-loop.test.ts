@@ -123,3 +123,68 @@ describe('probe loop on a simulated clock', () => {
     expect(written.every((o) => !o.up && o.error === 'refused')).toBe(true);
   });
 });
+
+describe('probe loop coverage and failures', () => {
+  const covered = (until: string) =>
+    parseConfig(
+      `
+probing: { location: waw, interval: 10s, timeout: 2s }
+customers:
+  - id: c
+    name: C
+    tier: gold
+    servers:
+      - { id: ended, name: E, until: "2026-10-01T00:00:00Z", checks: [{ kind: tcp, host: 127.0.0.1, port: 1 }] }
+      - { id: ending, name: F, until: "${until}", checks: [{ kind: tcp, host: 127.0.0.1, port: 1 }] }
+      - { id: forever, name: G, checks: [{ kind: tcp, host: 127.0.0.1, port: 1 }] }
+`,
+      'test.yaml',
+    );
+
+  it('probes no server whose coverage has ended, and stops probing one when its coverage ends', async () => {
+    const startMs = Date.parse('2026-10-02T00:00:00Z');
+    const clock = new FakeClock(startMs);
+    const written: Observation[] = [];
+    const loop = createProbeLoop({
+      config: covered('2026-10-02T00:00:30Z'),
+      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0 }) },
+      logger: createLogger(),
+      clock,
+      probe: async () => ({ up: true, latencyMs: 1 }),
+    });
+    loop.start();
+    await clock.advanceTo(startMs + 60_000);
+    await loop.stop();
+    const count = (server: string) => written.filter((o) => o.server === server).length;
+    expect(count('ended')).toBe(0);
+    expect(count('forever')).toBe(6);
+    // Coverage ends at +30 s: the runs before it happen, none after.
+    const endingTimes = written.filter((o) => o.server === 'ending').map((o) => o.timeMs);
+    expect(endingTimes.length).toBe(endingTimes.filter((t) => t < startMs + 30_000).length);
+    expect(endingTimes.length).toBe(3);
+  });
+
+  it('records a probe that throws as a failed observation and keeps probing', async () => {
+    const clock = new FakeClock(0);
+    const written: Observation[] = [];
+    const outcomes: string[] = [];
+    const loop = createProbeLoop({
+      config: config(2, ', concurrency: 1'),
+      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0 }) },
+      logger: createLogger(),
+      clock,
+      onOutcome: (o) => outcomes.push(`${o.server}:${o.up ? 'up' : o.error}`),
+      probe: async () => {
+        throw new Error('bug in a probe');
+      },
+    });
+    loop.start();
+    await clock.advanceTo(20_000);
+    await loop.stop();
+    // Two servers, two intervals: four failed observations, and the concurrency slot was freed each time.
+    expect(written).toHaveLength(4);
+    expect(written.every((o) => !o.up && o.error === 'network')).toBe(true);
+    expect(outcomes.sort()).toEqual(['s0:network', 's0:network', 's1:network', 's1:network']);
+    expect(loop.stats().inFlight).toBe(0);
+  });
+});
