@@ -1,35 +1,75 @@
 // `uptime-credits check`: runs every configured check once and prints a table; a new user's first try.
 import type { Command } from 'commander';
+import type { AppConfig, ResolvedCheck, ResolvedServer } from '../config/types.js';
 import { createLogger } from '../logging.js';
 import { closeHttpDispatchers, runCheck } from '../probes/index.js';
+import type { ProbeResult } from '../probes/probe.js';
 import { loadCommandConfig } from './context.js';
 
-/** Registers `check`. Exit code 0 when every check is up, 1 when any is down. */
+/** Exit codes of `check`: every check up, at least one down, or the checks could not run (bad configuration). */
+export const CHECK_EXIT = { allUp: 0, someDown: 1, notRun: 2 } as const;
+
+interface CheckRow {
+  server: ResolvedServer;
+  check: ResolvedCheck;
+  result: ProbeResult;
+}
+
+/** Runs every check of every configured server once, at most probing.concurrency at a time, in config order. */
+export async function runEveryCheckOnce(config: AppConfig): Promise<CheckRow[]> {
+  const work = [...config.servers.values()].flatMap((server) => server.checks.map((check) => ({ server, check })));
+  const rows: CheckRow[] = new Array(work.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < work.length) {
+      const index = next++;
+      const { server, check } = work[index]!;
+      rows[index] = { server, check, result: await runCheck(check.config, check.timeoutMs) };
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(config.probing.concurrency, work.length) }, worker));
+  } finally {
+    await closeHttpDispatchers();
+  }
+  return rows;
+}
+
+/** The table `check` prints: one line per check, then a summary line. */
+export function formatCheckTable(rows: readonly CheckRow[]): string {
+  const cells = rows.map(({ server, check, result }) => [
+    server.customerId,
+    server.id,
+    check.name,
+    check.config.kind,
+    result.up ? 'up' : 'DOWN',
+    String(result.latencyMs),
+    result.up ? (result.httpStatus ? `status ${result.httpStatus}` : '') : `${result.error}: ${result.detail ?? ''}`,
+  ]);
+  const header = ['customer', 'server', 'check', 'kind', 'state', 'ms', 'detail'];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (row: string[]) => row.map((c, i) => (i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const down = rows.filter((r) => !r.result.up).length;
+  return [line(header), ...cells.map(line), `${rows.length - down} up, ${down} down`].join('\n') + '\n';
+}
+
+/** Registers `check`. Exit code 0 when every check is up, 1 when any is down, 2 when the configuration is bad. */
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('run every configured check once and print the results')
+    .description('run every configured check once and print the results (exit 0 all up, 1 some down, 2 bad configuration)')
     .option('-c, --config <path>', 'configuration file')
     .action(async (_options: unknown, command: Command) => {
-      const config = loadCommandConfig(command, createLogger());
-      const checks = [...config.servers.values()].flatMap((server) => server.checks.map((check) => ({ server, check })));
-      const results = await Promise.all(checks.map(async ({ server, check }) => ({ server, check, result: await runCheck(check.config, check.timeoutMs) })));
-      await closeHttpDispatchers();
-      const rows = results.map(({ server, check, result }) => [
-        server.customerId,
-        server.id,
-        check.name,
-        check.config.kind,
-        result.up ? 'up' : 'DOWN',
-        String(result.latencyMs),
-        result.up ? (result.httpStatus ? `status ${result.httpStatus}` : '') : `${result.error}: ${result.detail ?? ''}`,
-      ]);
-      const header = ['customer', 'server', 'check', 'kind', 'state', 'ms', 'detail'];
-      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-      const line = (cells: string[]) => cells.map((c, i) => (i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-      process.stdout.write([line(header), ...rows.map(line)].join('\n') + '\n');
-      const down = results.filter((r) => !r.result.up).length;
-      process.stdout.write(`${results.length - down} up, ${down} down\n`);
-      if (down > 0) process.exitCode = 1;
+      let config: AppConfig;
+      try {
+        config = loadCommandConfig(command, createLogger());
+      } catch (error) {
+        process.stderr.write(`uptime-credits: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = CHECK_EXIT.notRun;
+        return;
+      }
+      const rows = await runEveryCheckOnce(config);
+      process.stdout.write(formatCheckTable(rows));
+      process.exitCode = rows.every((r) => r.result.up) ? CHECK_EXIT.allUp : CHECK_EXIT.someDown;
     });
 }
