@@ -9,28 +9,17 @@ import type { Logger } from './logging.js';
 import { createMetrics } from './metrics/metrics.js';
 import type { CheckOutcome } from './probes/probe.js';
 import { createMonthEndJob } from './scheduler/month-end.js';
+import { createSlaRefresh, type SlaSnapshot } from './scheduler/sla-refresh.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
-import { creditBracket } from './sla/brackets.js';
-import { formatPercentHundredths, percentOfGrosze, uptimePercentText } from './sla/money.js';
-import { monthContaining, monthWindow } from './sla/month.js';
-import type { ServerAvailability } from './sla/types.js';
+import { formatPercentHundredths, uptimePercentText } from './sla/money.js';
 import { createObservationStore } from './store/create.js';
 import { openEmbeddedDatabase } from './store/embedded/database.js';
 import { OutboxedInfluxStore } from './store/influx/influx-store.js';
-
-/** How often the month-to-date SLA view is recomputed from the store (not on every scrape). */
-const SLA_REFRESH_MS = 15_000;
 
 export interface Daemon {
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:9464. */
   address: string;
   stop(): Promise<void>;
-}
-
-interface SlaSnapshot {
-  month: string;
-  availability: Map<string, ServerAvailability>;
-  creditPercent: Map<string, number>;
 }
 
 /** Starts the store, the probe loop, the month-to-date SLA view, the month-end job and the HTTP server. */
@@ -54,35 +43,27 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     },
   });
 
-  let snapshot: SlaSnapshot | undefined;
-  const refreshSla = async () => {
-    const now = clock.now();
-    const month = monthWindow(monthContaining(now, config.timeZone), config.timeZone);
-    const window = { fromMs: month.fromMs, toMs: Math.max(month.fromMs + 1, now) };
-    const availability = await computeFleetAvailability(config, store, window);
-    const creditPercent = new Map<string, number>();
-    for (const customer of config.customers) {
-      for (const server of customer.servers) {
-        const a = availability.get(server.id);
-        if (!a) continue;
-        const bracket = creditBracket(a.eligibleMs, a.downtimeMs, customer.tier.brackets);
-        const percent = Math.min(bracket?.creditPercentHundredths ?? 0, config.sla.maxCreditPercentHundredths ?? Infinity);
-        creditPercent.set(server.id, percent);
-        metrics.recordSla(customer.id, server.id, customer.tier, a, percent, percentOfGrosze(customer.tier.serverFeeGrosze, percent));
+  const slaRefresh = createSlaRefresh({
+    config,
+    store,
+    logger,
+    clock,
+    async onSnapshot(snapshot) {
+      for (const customer of snapshot.projected.customers) {
+        const tier = config.customers.find((c) => c.id === customer.id)!.tier;
+        for (const server of customer.servers) {
+          const monthToDate = snapshot.availability.get(server.id);
+          if (monthToDate) metrics.recordSla(customer.id, server.id, tier, monthToDate, server.creditPercentHundredths, server.creditAmountGrosze);
+        }
       }
-    }
-    snapshot = { month: month.month, availability, creditPercent };
-    metrics.setBacklog(await store.backlog());
-    const outboxErrors = store instanceof OutboxedInfluxStore ? store.stats().writeErrorsTotal : 0;
-    metrics.syncWriteErrors(outboxErrors + loop.stats().writeErrorsTotal);
-  };
-  let refreshTimer: { cancel(): void } | undefined;
-  const scheduleRefresh = (delayMs: number) => {
-    refreshTimer = clock.setTimeout(() => {
-      refreshSla()
-        .catch((error) => logger.error({ err: error }, 'refreshing the SLA view failed'))
-        .finally(() => scheduleRefresh(SLA_REFRESH_MS));
-    }, delayMs);
+      metrics.setBacklog(await store.backlog());
+      const outboxErrors = store instanceof OutboxedInfluxStore ? store.stats().writeErrorsTotal : 0;
+      metrics.syncWriteErrors(outboxErrors + loop.stats().writeErrorsTotal);
+    },
+  });
+  const creditPercentOf = (snapshot: SlaSnapshot, serverId: string): number => {
+    for (const customer of snapshot.projected.customers) for (const server of customer.servers) if (server.id === serverId) return server.creditPercentHundredths;
+    return 0;
   };
 
   const monthEnd = createMonthEndJob({
@@ -101,6 +82,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
           if (o.error) view.error = o.error;
           return view;
         });
+        const snapshot = slaRefresh.snapshot();
         const a = snapshot?.availability.get(server.id);
         const lastOutage = a?.outages[a.outages.length - 1];
         return {
@@ -118,7 +100,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
                   downtimeMs: a.downtimeMs,
                   unmonitoredMs: a.unmonitoredMs,
                   uptimePercent: uptimePercentText(a.eligibleMs, a.downtimeMs),
-                  creditPercent: formatPercentHundredths(snapshot.creditPercent.get(server.id) ?? 0),
+                  creditPercent: formatPercentHundredths(creditPercentOf(snapshot, server.id)),
                   openOutageFrom: a.downAtEnd && lastOutage ? new Date(lastOutage.fromMs).toISOString() : null,
                 }
               : null,
@@ -127,7 +109,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     );
 
   const app = await buildServer({
-    registry: metrics.registry,
+    metrics,
     logger,
     token: config.http.token ?? process.env[config.http.tokenEnv],
     protectMetrics: config.http.protectMetrics,
@@ -149,7 +131,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     },
   });
   loop.start();
-  scheduleRefresh(0);
+  slaRefresh.start();
   let address: string;
   try {
     address = await app.listen({ host: config.http.listen, port: config.http.port });
@@ -165,8 +147,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   return {
     address,
     async stop() {
-      monthEnd.stop();
-      refreshTimer?.cancel();
+      await monthEnd.stop();
+      await slaRefresh.stop();
       await app.close();
       await loop.stop();
       await store.close();

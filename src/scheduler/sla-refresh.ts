@@ -1,0 +1,109 @@
+// The month-to-date SLA view: recomputed from the store every few seconds and kept as a snapshot, so that a
+// scrape of /metrics or a call to /api/v1/servers costs a map lookup, not a month of observations.
+import type { AppConfig } from '../config/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import { computeFleetAvailability } from '../close/compute.js';
+import type { Logger } from '../logging.js';
+import { computeMonthCredits } from '../sla/credits.js';
+import { monthContaining, monthWindow } from '../sla/month.js';
+import type { MonthCredits, ServerAvailability } from '../sla/types.js';
+import type { ObservationStore } from '../store/store.js';
+
+/** Default time between recomputations. */
+export const SLA_REFRESH_INTERVAL_MS = 15_000;
+
+/** The SLA view at one instant. */
+export interface SlaSnapshot {
+  /** 'YYYY-MM' of the month to date. */
+  month: string;
+  /** The instant the month to date ends at (the refresh time). */
+  asOfMs: number;
+  /** Availability of every server from the month's start to asOfMs. */
+  availability: Map<string, ServerAvailability>;
+  /**
+   * What the month would credit if it ended at each server's month-to-date uptime: the SLA core's month close
+   * over the whole month, with each server's whole-month coverage as the fee base.
+   */
+  projected: MonthCredits;
+}
+
+export interface SlaRefresh {
+  /** Recomputes now and returns the new snapshot. */
+  refresh(): Promise<SlaSnapshot>;
+  /** The latest snapshot, undefined before the first refresh finished. */
+  snapshot(): SlaSnapshot | undefined;
+  /** Refreshes now and then every interval (the next one starts after the last one finished). */
+  start(): void;
+  /** Stops refreshing and waits for a refresh in progress. */
+  stop(): Promise<void>;
+}
+
+/** Creates the periodic month-to-date recomputation; `onSnapshot` sees each new snapshot (metrics). */
+export function createSlaRefresh(deps: {
+  config: AppConfig;
+  store: ObservationStore;
+  logger: Logger;
+  clock?: Clock;
+  intervalMs?: number;
+  onSnapshot?: (snapshot: SlaSnapshot) => void | Promise<void>;
+}): SlaRefresh {
+  const { config, store, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const intervalMs = deps.intervalMs ?? SLA_REFRESH_INTERVAL_MS;
+  let latest: SlaSnapshot | undefined;
+  let timer: { cancel(): void } | undefined;
+  let inProgress: Promise<SlaSnapshot> | undefined;
+  let stopped = true;
+
+  const compute = async (): Promise<SlaSnapshot> => {
+    const asOfMs = clock.now();
+    const window = monthWindow(monthContaining(asOfMs, config.timeZone), config.timeZone);
+    // A refresh at the month's very first millisecond still needs a non-empty window.
+    const availability = await computeFleetAvailability(config, store, { fromMs: window.fromMs, toMs: Math.max(window.fromMs + 1, asOfMs) });
+    const wholeMonth = new Map<string, ServerAvailability>();
+    for (const [id, monthToDate] of availability) {
+      const server = config.servers.get(id)!;
+      const coveredMs = Math.max(0, Math.min(server.untilMs ?? window.toMs, window.toMs) - Math.max(server.sinceMs ?? window.fromMs, window.fromMs));
+      wholeMonth.set(id, { ...monthToDate, coveredMs });
+    }
+    const projected = computeMonthCredits({
+      window,
+      creditBase: config.sla.creditBase,
+      maxCreditPercentHundredths: config.sla.maxCreditPercentHundredths,
+      customers: config.customers,
+      availability: wholeMonth,
+    });
+    latest = { month: window.month, asOfMs, availability, projected };
+    await deps.onSnapshot?.(latest);
+    return latest;
+  };
+
+  const refresh = (): Promise<SlaSnapshot> => {
+    inProgress ??= compute().finally(() => (inProgress = undefined));
+    return inProgress;
+  };
+
+  const scheduleNext = (delayMs: number) => {
+    timer = clock.setTimeout(() => {
+      refresh()
+        .catch((error: unknown) => logger.error({ err: error }, 'refreshing the month-to-date SLA view failed; the next refresh retries'))
+        .finally(() => {
+          if (!stopped) scheduleNext(intervalMs);
+        });
+    }, delayMs);
+  };
+
+  return {
+    refresh,
+    snapshot: () => latest,
+    start() {
+      stopped = false;
+      scheduleNext(0);
+    },
+    async stop() {
+      stopped = true;
+      timer?.cancel();
+      await inProgress?.catch(() => undefined);
+    },
+  };
+}
