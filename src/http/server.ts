@@ -2,7 +2,6 @@
 // and a call into the daemon's parts.
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
 import type { CreditsJson } from '../close/json.js';
 import type { Logger } from '../logging.js';
 import { requireBearer } from './auth.js';
@@ -27,7 +26,8 @@ export interface ApiDeps {
 }
 
 export interface ServerDeps {
-  registry: Registry;
+  /** What /metrics serves. */
+  metrics: { contentType: string; exposition(): Promise<string> };
   logger: Logger;
   /** Throws with a reason when the daemon cannot do its work (store unreachable, probe loop stopped). */
   checkReady(): Promise<void>;
@@ -62,8 +62,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
   });
   app.get('/metrics', { ...open, schema: { hide: true } }, async (_request, reply) => {
-    reply.header('content-type', deps.registry.contentType);
-    return deps.registry.metrics();
+    reply.header('content-type', deps.metrics.contentType);
+    return deps.metrics.exposition();
   });
 
   const api = { preHandler: bearer };

@@ -1,17 +1,21 @@
 // Prometheus metrics: blackbox_exporter's probe vocabulary plus the month-to-date SLA view, on an own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PrerenderedGaugeFamily, renderLabels } from './prerendered.js';
 import type { CheckOutcome } from '../probes/probe.js';
 import { downtimeBudgets } from '../sla/brackets.js';
 import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
 import type { ServerAvailability, TierTerms } from '../sla/types.js';
 
-const PROBE_LABELS = ['customer', 'server', 'check', 'location'] as const;
-const SERVER_LABELS = ['customer', 'server'] as const;
-
-/** Typed recorders over one registry. */
+/** Typed recorders over one registry plus the per-server families; `exposition()` is what /metrics serves. */
 export interface Metrics {
+  /** Process metrics and the fleet-wide counters (prom-client). */
   registry: Registry;
+  /** The content type of the exposition (Prometheus text format 0.0.4). */
+  contentType: string;
+  /** The whole exposition: the registry's metrics, then the per-server and per-check families. */
+  exposition(): Promise<string>;
   recordOutcome(outcome: CheckOutcome): void;
+  /** Replaces a server's month-to-date SLA series (a bracket budget that no longer applies disappears). */
   recordSla(customer: string, server: string, tier: TierTerms, availability: ServerAvailability, creditPercentHundredths: number, projectedCreditGrosze: number): void;
   setBacklog(lines: number): void;
   /** Brings the write-error counter up to `total` (the sum of the store's and the probe loop's own counts). */
@@ -23,28 +27,26 @@ export function createMetrics(registry = new Registry()): Metrics {
   collectDefaultMetrics({ register: registry });
   // prom-client names these gauges with a counter's `_total` suffix, which `promtool check metrics` rejects.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
-  const probeSuccess = new Gauge({ name: 'probe_success', help: 'Whether the last probe succeeded (1) or failed (0).', labelNames: PROBE_LABELS, registers: [registry] });
-  const probeDuration = new Gauge({ name: 'probe_duration_seconds', help: 'Duration of the last probe in seconds.', labelNames: PROBE_LABELS, registers: [registry] });
-  const httpStatus = new Gauge({ name: 'probe_http_status_code', help: 'HTTP status code of the last HTTP probe (0 without an answer).', labelNames: PROBE_LABELS, registers: [registry] });
-  const certExpiry = new Gauge({ name: 'probe_ssl_earliest_cert_expiry', help: 'Earliest certificate expiry in the chain, unix seconds.', labelNames: PROBE_LABELS, registers: [registry] });
+  // One series per check or per server: rendered ahead of the scrape (see prerendered.ts).
+  const probeSuccess = new PrerenderedGaugeFamily('probe_success', 'Whether the last probe succeeded (1) or failed (0).');
+  const probeDuration = new PrerenderedGaugeFamily('probe_duration_seconds', 'Duration of the last probe in seconds.');
+  const httpStatus = new PrerenderedGaugeFamily('probe_http_status_code', 'HTTP status code of the last HTTP probe (0 without an answer).');
+  const certExpiry = new PrerenderedGaugeFamily('probe_ssl_earliest_cert_expiry', 'Earliest certificate expiry in the chain, unix seconds.');
+  const uptime = new PrerenderedGaugeFamily('uptime_credits_sla_uptime_ratio', 'Month-to-date uptime of eligible time, 0-1.');
+  const downtime = new PrerenderedGaugeFamily('uptime_credits_sla_downtime_seconds', 'Month-to-date confirmed downtime in eligible time.');
+  const unmonitored = new PrerenderedGaugeFamily('uptime_credits_sla_unmonitored_seconds', 'Month-to-date eligible time without fresh observations.');
+  const eligible = new PrerenderedGaugeFamily('uptime_credits_sla_eligible_seconds', 'Month-to-date eligible time.');
+  const credit = new PrerenderedGaugeFamily('uptime_credits_sla_credit_ratio', 'Credit the month-to-date uptime would earn, as a ratio of the fee (1 = 100 %).');
+  const projected = new PrerenderedGaugeFamily(
+    'uptime_credits_sla_projected_credit_pln',
+    'Credit the server would earn if the month ended at its month-to-date uptime, in PLN (display only; the ledger is exact).',
+  );
+  const budget = new PrerenderedGaugeFamily(
+    'uptime_credits_sla_downtime_budget_seconds',
+    'Further downtime allowed this month before the uptime falls below the bracket threshold `below` (percent).',
+  );
+  const families = [probeSuccess, probeDuration, httpStatus, certExpiry, uptime, downtime, unmonitored, eligible, credit, projected, budget];
   const probesTotal = new Counter({ name: 'uptime_credits_probes_total', help: 'Probes run, by result.', labelNames: ['result'] as const, registers: [registry] });
-  const uptime = new Gauge({ name: 'uptime_credits_sla_uptime_ratio', help: 'Month-to-date uptime of eligible time, 0-1.', labelNames: SERVER_LABELS, registers: [registry] });
-  const downtime = new Gauge({ name: 'uptime_credits_sla_downtime_seconds', help: 'Month-to-date confirmed downtime in eligible time.', labelNames: SERVER_LABELS, registers: [registry] });
-  const unmonitored = new Gauge({ name: 'uptime_credits_sla_unmonitored_seconds', help: 'Month-to-date eligible time without fresh observations.', labelNames: SERVER_LABELS, registers: [registry] });
-  const eligible = new Gauge({ name: 'uptime_credits_sla_eligible_seconds', help: 'Month-to-date eligible time.', labelNames: SERVER_LABELS, registers: [registry] });
-  const credit = new Gauge({ name: 'uptime_credits_sla_credit_ratio', help: 'Credit the month-to-date uptime would earn, as a ratio of the fee (1 = 100 %).', labelNames: SERVER_LABELS, registers: [registry] });
-  const projected = new Gauge({
-    name: 'uptime_credits_sla_projected_credit_pln',
-    help: 'Credit the server would earn if the month ended at its month-to-date uptime, in PLN (display only; the ledger is exact).',
-    labelNames: SERVER_LABELS,
-    registers: [registry],
-  });
-  const budget = new Gauge({
-    name: 'uptime_credits_sla_downtime_budget_seconds',
-    help: 'Further downtime allowed this month before the uptime falls below the bracket threshold `below` (percent).',
-    labelNames: [...SERVER_LABELS, 'below'] as const,
-    registers: [registry],
-  });
   const backlog = new Gauge({ name: 'uptime_credits_outbox_backlog_observations', help: 'Observations stored locally but not yet confirmed by the remote store.', registers: [registry] });
   const writeErrors = new Counter({ name: 'uptime_credits_store_write_errors_total', help: 'Failed writes of observations (to the store, or from the outbox to InfluxDB).', registers: [registry] });
   const lag = new Histogram({
@@ -61,8 +63,14 @@ export function createMetrics(registry = new Registry()): Metrics {
 
   return {
     registry,
+    contentType: registry.contentType,
+    async exposition() {
+      let text = await registry.metrics();
+      for (const family of families) text += family.render();
+      return text;
+    },
     recordOutcome(outcome) {
-      const labels = { customer: outcome.customer, server: outcome.server, check: outcome.check, location: outcome.location };
+      const labels = renderLabels({ customer: outcome.customer, server: outcome.server, check: outcome.check, location: outcome.location });
       probeSuccess.set(labels, outcome.up ? 1 : 0);
       probeDuration.set(labels, outcome.latencyMs / 1_000);
       if (outcome.kind === 'http') httpStatus.set(labels, outcome.httpStatus ?? 0);
@@ -71,16 +79,17 @@ export function createMetrics(registry = new Registry()): Metrics {
       lag.observe(outcome.lagMs / 1_000);
     },
     recordSla(customer, server, tier, availability, creditPercentHundredths, projectedCreditGrosze) {
-      const labels = { customer, server };
+      const labels = renderLabels({ customer, server });
       uptime.set(labels, uptimeRatio(availability.eligibleMs, availability.downtimeMs));
       downtime.set(labels, availability.downtimeMs / 1_000);
       unmonitored.set(labels, availability.unmonitoredMs / 1_000);
       eligible.set(labels, availability.eligibleMs / 1_000);
       credit.set(labels, creditPercentHundredths / 10_000);
       projected.set(labels, projectedCreditGrosze / 100);
-      for (const b of downtimeBudgets(availability.eligibleMs, availability.downtimeMs, tier.brackets)) {
-        budget.set({ ...labels, below: formatMicroPercent(b.belowMicroPercent) }, b.remainingMs / 1_000);
-      }
+      budget.setMany(
+        labels,
+        downtimeBudgets(availability.eligibleMs, availability.downtimeMs, tier.brackets).map((b) => [`${labels},below="${formatMicroPercent(b.belowMicroPercent)}"`, b.remainingMs / 1_000] as const),
+      );
     },
     setBacklog: (lines) => backlog.set(lines),
     syncWriteErrors(total) {

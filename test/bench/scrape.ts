@@ -74,7 +74,7 @@ export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): 
     }
   }
   const app = await buildServer({
-    registry: metrics.registry,
+    metrics,
     logger: createLogger('bench-scrape'),
     protectMetrics: false,
     checkReady: async () => undefined,
