@@ -28,6 +28,8 @@ export interface CloseBenchOptions {
 /** Writes the month through `store`, waiting for the outbox when it runs ahead; returns lines written. */
 async function ingest(store: ObservationStore, servers: number, fromMs: number, toMs: number): Promise<number> {
   let lines = 0;
+  let hours = 0;
+  const totalHours = Math.ceil((toMs - fromMs) / 3_600_000);
   // The outbox may run two chunks ahead of InfluxDB before the generator waits (bounds the outbox file). The
   // backlog is a count(*) over the outbox, O(backlog) per call, so it is asked rarely and kept small.
   const maxBacklog = Math.max(20_000, 2 * servers * PER_SERVER_HOUR);
@@ -35,6 +37,7 @@ async function ingest(store: ObservationStore, servers: number, fromMs: number, 
     await store.write(chunk);
     lines += chunk.length;
     if (store instanceof OutboxedInfluxStore) while ((await store.backlog()) > maxBacklog) await sleep(100);
+    if (++hours % 100 === 0) console.error(`# ${store.description}: ${hours}/${totalHours} hours of the month written`);
   }
   if (store instanceof OutboxedInfluxStore && !(await store.drain(600_000))) throw new Error('the outbox did not drain into influxd within 10 minutes');
   return lines;
