@@ -1,5 +1,6 @@
 // The HTTP face, built without listening (main.ts is the only place that listens). Routes are thin: a schema
 // and a call into the daemon's parts.
+import { Readable } from 'node:stream';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CreditsJson } from '../close/json.js';
@@ -27,7 +28,7 @@ export interface ApiDeps {
 
 export interface ServerDeps {
   /** What /metrics serves. */
-  metrics: { contentType: string; exposition(): Promise<string> };
+  metrics: { contentType: string; exposition(): Promise<Buffer[]> };
   logger: Logger;
   /** Throws with a reason when the daemon cannot do its work (store unreachable, probe loop stopped). */
   checkReady(): Promise<void>;
@@ -63,7 +64,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.get('/metrics', { ...open, schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', deps.metrics.contentType);
-    return deps.metrics.exposition();
+    return reply.send(Readable.from(await deps.metrics.exposition()));
   });
 
   const api = { preHandler: bearer };

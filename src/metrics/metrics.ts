@@ -12,8 +12,11 @@ export interface Metrics {
   registry: Registry;
   /** The content type of the exposition (Prometheus text format 0.0.4). */
   contentType: string;
-  /** The whole exposition: the registry's metrics, then the per-server and per-check families. */
-  exposition(): Promise<string>;
+  /**
+   * The whole exposition as chunks, in order: the registry's metrics, then the per-server and per-check
+   * families (cached buffers, sent as they are rather than copied into one 12 MB buffer per scrape).
+   */
+  exposition(): Promise<Buffer[]>;
   recordOutcome(outcome: CheckOutcome): void;
   /** Replaces a server's month-to-date SLA series (a bracket budget that no longer applies disappears). */
   recordSla(customer: string, server: string, tier: TierTerms, availability: ServerAvailability, creditPercentHundredths: number, projectedCreditGrosze: number): void;
@@ -65,9 +68,7 @@ export function createMetrics(registry = new Registry()): Metrics {
     registry,
     contentType: registry.contentType,
     async exposition() {
-      let text = await registry.metrics();
-      for (const family of families) text += family.render();
-      return text;
+      return [Buffer.from(await registry.metrics()), ...families.map((family) => family.render())];
     },
     recordOutcome(outcome) {
       const labels = renderLabels({ customer: outcome.customer, server: outcome.server, check: outcome.check, location: outcome.location });

@@ -31,7 +31,7 @@ describe('Grafana dashboard', () => {
   });
 
   it('uses only metrics the daemon exports', async () => {
-    const exported = [...(await createMetrics().exposition()).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
+    const exported = [...Buffer.concat(await createMetrics().exposition()).toString().matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
     const used = new Set(expressions.flatMap((e) => e.match(/\b(probe|uptime_credits)_[a-z_]+/g) ?? []).map((n) => n.replace(/_bucket$/, '')));
     for (const name of used) expect(exported).toContain(name);
   });

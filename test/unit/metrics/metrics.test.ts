@@ -6,7 +6,7 @@ import { promtoolProblems } from '../../support/promtool.js';
 describe('metrics', () => {
   it('exposes probe results, the SLA view with bracket budgets, and passes promtool', async () => {
     const metrics = createMetrics();
-    const empty = await metrics.exposition();
+    const empty = Buffer.concat(await metrics.exposition()).toString();
     expect(empty).toContain('uptime_credits_probes_total{result="failure"} 0');
     expect(empty).toContain('uptime_credits_outbox_backlog_observations 0');
 
@@ -16,7 +16,7 @@ describe('metrics', () => {
     metrics.recordSla('acme', 's1', DEFAULT_TIERS.get('platinum')!, availability, 0, 15_050);
     metrics.syncWriteErrors(3);
     metrics.syncWriteErrors(3);
-    const text = await metrics.exposition();
+    const text = Buffer.concat(await metrics.exposition()).toString();
     expect(text).toContain('probe_success{customer="acme",server="s1",check="web",location="waw"} 0');
     expect(text).toContain('probe_duration_seconds{customer="acme",server="s1",check="web",location="waw"} 1.5');
     expect(text).toContain('probe_http_status_code{customer="acme",server="s1",check="web",location="waw"} 503');
