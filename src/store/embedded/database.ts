@@ -25,6 +25,15 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE influx_rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);`,
   // Month closes: the row is the claim that makes a close happen once across restarts and replicas.
   `CREATE TABLE month_closes (month TEXT PRIMARY KEY, claimed_by TEXT NOT NULL, claimed_at_ms INTEGER NOT NULL, finished_at_ms INTEGER, status TEXT) WITHOUT ROWID;`,
+  // Each observation's gap to the previous one of its series (NULL: none known), so that a month close can
+  // aggregate hourly buckets in SQL (see bucketed-runs.ts); rows stored before this migration get theirs here.
+  `ALTER TABLE observations ADD COLUMN gap_ms INTEGER;
+   UPDATE observations SET gap_ms = previous.gap_ms
+     FROM (SELECT server, location, check_name, time_ms,
+                  time_ms - LAG(time_ms) OVER (PARTITION BY server, location, check_name ORDER BY time_ms) AS gap_ms
+             FROM observations) AS previous
+    WHERE observations.server = previous.server AND observations.location = previous.location
+      AND observations.check_name = previous.check_name AND observations.time_ms = previous.time_ms;`,
 ];
 
 /** Opens (creating the file and its folder on first use) and migrates the embedded database. */

@@ -1,25 +1,21 @@
 // ObservationStore on the embedded SQLite file: the default storage, with no server to run.
 import type { Observation, ObservationRun } from '../../sla/types.js';
+import { BUCKET_MS, classifyBuckets, compactRuns, type RunBucket } from '../bucketed-runs.js';
 import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './database.js';
 
-// Gaps and islands in SQL: a new run starts where the outcome changes or the gap reaches staleAfter, so a
-// month of 30 s observations comes back as a handful of runs per series instead of ~90,000 rows.
-const RUNS_SQL = `
-  WITH ordered AS (
-    SELECT location, check_name, time_ms, up,
-           LAG(up) OVER series AS prev_up, LAG(time_ms) OVER series AS prev_time
-      FROM observations
-     WHERE server = @server AND time_ms >= @fromMs AND time_ms < @toMs
-    WINDOW series AS (PARTITION BY location, check_name ORDER BY time_ms)
-  ), marked AS (
-    SELECT location, check_name, time_ms, up,
-           SUM(CASE WHEN prev_up IS NULL OR prev_up <> up OR time_ms - prev_time >= @staleAfterMs THEN 1 ELSE 0 END)
-             OVER (PARTITION BY location, check_name ORDER BY time_ms ROWS UNBOUNDED PRECEDING) AS run
-      FROM ordered
-  )
-  SELECT location, check_name AS "check", up, MIN(time_ms) AS firstMs, MAX(time_ms) AS lastMs, COUNT(*) AS count
-    FROM marked GROUP BY location, check_name, run ORDER BY location, check_name, firstMs`;
+// A month of 30 s observations is ~90,000 rows per series; SQLite aggregates them into hourly buckets in C
+// (see bucketed-runs.ts), and only buckets with a failure or a gap are read row by row.
+/** The start of an observation's bucket: floor division, also before 1970 (SQLite's % keeps the sign). */
+const BUCKET_START = `(time_ms - ((time_ms % ${BUCKET_MS}) + ${BUCKET_MS}) % ${BUCKET_MS})`;
+/** Hourly aggregates per series; a NULL gap is unknown, so count(gap_ms) < count(*). */
+const BUCKETS_SQL = `
+  SELECT location, check_name AS "check", ${BUCKET_START} AS startMs, count(*) AS count, sum(up) AS ups,
+         min(time_ms) AS firstMs, max(time_ms) AS lastMs, count(gap_ms) = count(*) AS gapsKnown, coalesce(max(gap_ms), 0) AS maxGapMs
+    FROM observations
+   WHERE server = @server AND time_ms >= @fromMs AND time_ms < @toMs
+   GROUP BY location, check_name, startMs
+   ORDER BY location, check_name, startMs`;
 
 interface ObservationRow {
   server: string;
@@ -35,7 +31,8 @@ interface ObservationRow {
 export class EmbeddedObservationStore implements ObservationStore {
   readonly description: string;
   private readonly insert;
-  private readonly selectRuns;
+  private readonly selectBuckets;
+  private readonly selectRange;
   private readonly selectObservations;
   private readonly writeBatch;
 
@@ -45,14 +42,17 @@ export class EmbeddedObservationStore implements ObservationStore {
   ) {
     this.description = `embedded sqlite ${path}`;
     this.insert = db.prepare(
-      'INSERT OR IGNORE INTO observations (server, location, check_name, time_ms, up, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      `INSERT OR IGNORE INTO observations (server, location, check_name, time_ms, up, latency_ms, error, gap_ms)
+       VALUES (@server, @location, @check, @timeMs, @up, @latencyMs, @error,
+               @timeMs - (SELECT max(time_ms) FROM observations WHERE server = @server AND location = @location AND check_name = @check AND time_ms < @timeMs))`,
     );
-    this.selectRuns = db.prepare(RUNS_SQL);
+    this.selectBuckets = db.prepare(BUCKETS_SQL);
+    this.selectRange = db.prepare('SELECT time_ms, up FROM observations WHERE server = ? AND location = ? AND check_name = ? AND time_ms >= ? AND time_ms < ?').raw();
     this.selectObservations = db.prepare('SELECT * FROM observations WHERE server = ? AND time_ms >= ? AND time_ms < ? ORDER BY time_ms, location, check_name');
     this.writeBatch = db.transaction((observations: readonly Observation[]) => {
       let stored = 0;
       for (const o of observations) {
-        stored += this.insert.run(o.server, o.location, o.check, o.timeMs, o.up ? 1 : 0, o.latencyMs ?? null, o.error ?? null).changes;
+        stored += this.insert.run({ server: o.server, location: o.location, check: o.check, timeMs: o.timeMs, up: o.up ? 1 : 0, latencyMs: o.latencyMs ?? null, error: o.error ?? null }).changes;
       }
       return stored;
     });
@@ -71,8 +71,16 @@ export class EmbeddedObservationStore implements ObservationStore {
   async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
     const result = new Map<string, ObservationRun[]>();
     for (const server of query.servers) {
-      const rows = this.selectRuns.all({ server, fromMs: query.fromMs, toMs: query.toMs, staleAfterMs: query.staleAfterMs }) as (Omit<ObservationRun, 'up'> & { up: number })[];
-      result.set(server, rows.map((row) => ({ ...row, up: row.up === 1 })));
+      const buckets = (this.selectBuckets.all({ server, fromMs: query.fromMs, toMs: query.toMs }) as (Omit<RunBucket, 'gapsKnown'> & { gapsKnown: number })[]).map(
+        (b) => ({ ...b, gapsKnown: b.gapsKnown === 1 }),
+      );
+      const { runs, dirty } = classifyBuckets(buckets, query);
+      for (const range of dirty) {
+        for (const [timeMs, up] of this.selectRange.all(server, range.location, range.check, range.fromMs, range.toMs) as [number, number][]) {
+          runs.push({ location: range.location, check: range.check, up: up === 1, firstMs: timeMs, lastMs: timeMs, count: 1 });
+        }
+      }
+      result.set(server, compactRuns(runs, query.staleAfterMs));
     }
     return result;
   }

@@ -13,12 +13,12 @@ import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import type { Logger } from '../../logging.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from '../embedded/database.js';
+import { classifyBuckets, compactRuns, compareText } from '../bucketed-runs.js';
 import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
 import type { InfluxConnection } from './connection.js';
 import { InfluxQLClient, quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
 import { UndiciInfluxTransport } from './transport.js';
 
-const BUCKET_MS = 3_600_000;
 const EMPTY_CHECK = '-'; // InfluxDB drops tags with empty values
 const MAX_BACKOFF_MS = 30_000;
 
@@ -217,26 +217,27 @@ export class OutboxedInfluxStore implements ObservationStore {
       const location = series.tags?.location ?? '';
       const checkTag = series.tags?.check ?? EMPTY_CHECK;
       const check = checkTag === EMPTY_CHECK ? '' : checkTag;
-      const col = (name: string) => series.columns.indexOf(name);
-      const [iTime, iN, iUps, iFirst, iLast, iMinGap, iMaxGap] = ['time', 'n', 'ups', 'first_ms', 'last_ms', 'min_gap', 'max_gap'].map(col) as number[];
       const runs = result.get(server);
       if (!runs) continue;
-      const dirty: { fromMs: number; toMs: number }[] = [];
-      for (const row of series.values) {
-        const n = Number(row[iN!]);
-        const clean = Number(row[iUps!]) === n && Number(row[iMinGap!]) >= 0 && Number(row[iMaxGap!]) < query.staleAfterMs;
-        if (clean) {
-          runs.push({ location, check, up: true, firstMs: Number(row[iFirst!]), lastMs: Number(row[iLast!]), count: n });
-          this.lastRead.aggregatedBuckets++;
-        }
-        else {
-          const start = Math.max(query.fromMs, Number(row[iTime!]));
-          const last = dirty[dirty.length - 1];
-          if (last && last.toMs === start) last.toMs = Math.min(query.toMs, start + BUCKET_MS);
-          else dirty.push({ fromMs: start, toMs: Math.min(query.toMs, Number(row[iTime!]) + BUCKET_MS) });
-        }
-      }
-      for (const range of dirty) {
+      const col = (name: string) => series.columns.indexOf(name);
+      const [iTime, iN, iUps, iFirst, iLast, iMinGap, iMaxGap] = ['time', 'n', 'ups', 'first_ms', 'last_ms', 'min_gap', 'max_gap'].map(col) as number[];
+      const classified = classifyBuckets(
+        series.values.map((row) => ({
+          location,
+          check,
+          startMs: Number(row[iTime!]),
+          count: Number(row[iN!]),
+          ups: Number(row[iUps!]),
+          firstMs: Number(row[iFirst!]),
+          lastMs: Number(row[iLast!]),
+          gapsKnown: Number(row[iMinGap!]) >= 0, // -1 marks a gap unknown when written
+          maxGapMs: Number(row[iMaxGap!]),
+        })),
+        query,
+      );
+      runs.push(...classified.runs);
+      this.lastRead.aggregatedBuckets += classified.runs.length;
+      for (const range of classified.dirty) {
         const rows = await this.selectSeries(
           `SELECT "up" FROM ${m} WHERE "server" = ${quoteString(server)} AND "location" = ${quoteString(location)} AND "check" = ${quoteString(checkTag)} AND time >= ${range.fromMs}ms AND time < ${range.toMs}ms`,
         );
@@ -288,23 +289,4 @@ export class OutboxedInfluxStore implements ObservationStore {
     await this.influxql.close();
     if (this.db.open) this.db.close();
   }
-}
-
-/** Sorts runs per (location, check) and merges neighbours exactly as the embedded store's SQL does. */
-export function compactRuns(runs: ObservationRun[], staleAfterMs: number): ObservationRun[] {
-  runs.sort((a, b) => compareText(a.location, b.location) || compareText(a.check, b.check) || a.firstMs - b.firstMs);
-  const out: ObservationRun[] = [];
-  for (const run of runs) {
-    const last = out[out.length - 1];
-    if (last && last.location === run.location && last.check === run.check && last.up === run.up && run.firstMs - last.lastMs < staleAfterMs) {
-      last.lastMs = run.lastMs;
-      last.count += run.count;
-    } else out.push({ ...run });
-  }
-  return out;
-}
-
-/** Code-unit order, as SQLite's BINARY collation sorts the embedded store's runs. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
