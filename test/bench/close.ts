@@ -22,6 +22,8 @@ const PER_SERVER_HOUR = 120;
 export interface CloseBenchOptions {
   dir: string;
   servers: number;
+  /** 'influx' and/or 'embedded'. */
+  stores: ReadonlySet<string>;
   nodeFlags(name: string): string[];
 }
 
@@ -62,7 +64,7 @@ function logClose(log: FigureLog, at: string, r: CloseResult): void {
 /** Runs the month-close benchmark on both stores and logs its figures. */
 export async function benchClose(options: CloseBenchOptions, log: FigureLog): Promise<void> {
   const logger = createLogger('bench-close');
-  const influxd = await startInfluxd('bench');
+  const influxd = options.stores.has('influx') ? await startInfluxd('bench') : undefined;
   try {
     const fleet = (fileName: string, storage: Record<string, unknown>) =>
       // The data is 30 s apart, so the configured interval is 30 s (staleAfter defaults to 3 intervals).
@@ -70,7 +72,7 @@ export async function benchClose(options: CloseBenchOptions, log: FigureLog): Pr
     const influxConfigPath = fleet('close-influx.yaml', {
       kind: 'influxdb',
       path: join(options.dir, 'outbox.db'),
-      influxdb: { url: influxd.url, apiVersion: 1, database: influxd.database },
+      influxdb: { url: influxd?.url ?? 'http://127.0.0.1:9', apiVersion: 1, database: influxd?.database ?? 'unused' },
     });
     const embeddedPath = join(options.dir, 'embedded.db');
     const embeddedConfigPath = fleet('close-embedded.yaml', { kind: 'embedded', path: embeddedPath });
@@ -78,24 +80,28 @@ export async function benchClose(options: CloseBenchOptions, log: FigureLog): Pr
     const window = monthWindow(MONTH, config.timeZone);
     log.add('close.servers', options.servers, 'servers');
 
-    const influxStore = await createObservationStore(config, logger);
-    let startedMs = performance.now();
-    const lines = await ingest(influxStore, options.servers, window.fromMs, window.toMs);
-    const influxIngestMs = performance.now() - startedMs;
-    await influxStore.close();
-    log.add('close.observations', lines, 'observations');
-    log.add('close.influx.ingest', lines / (influxIngestMs / 1_000), 'lines/s');
-    logClose(log, 'close.influx', await closeIn(influxConfigPath, options.nodeFlags('close-influx')));
-
-    const embeddedStore = await createObservationStore(loadConfig(embeddedConfigPath), logger);
-    startedMs = performance.now();
-    await ingest(embeddedStore, options.servers, window.fromMs, window.toMs);
-    const embeddedIngestMs = performance.now() - startedMs;
-    await embeddedStore.close();
-    log.add('close.embedded.ingest', lines / (embeddedIngestMs / 1_000), 'rows/s');
-    log.add('close.embedded.file', statSync(embeddedPath).size / 1_048_576, 'MiB');
-    logClose(log, 'close.embedded', await closeIn(embeddedConfigPath, options.nodeFlags('close-embedded')));
+    if (options.stores.has('influx')) {
+      const influxStore = await createObservationStore(config, logger);
+      const startedMs = performance.now();
+      const lines = await ingest(influxStore, options.servers, window.fromMs, window.toMs);
+      const influxIngestMs = performance.now() - startedMs;
+      await influxStore.close();
+      log.add('close.observations', lines, 'observations');
+      log.add('close.influx.ingest', lines / (influxIngestMs / 1_000), 'lines/s');
+      logClose(log, 'close.influx', await closeIn(influxConfigPath, options.nodeFlags('close-influx')));
+    }
+    if (options.stores.has('embedded')) {
+      const embeddedStore = await createObservationStore(loadConfig(embeddedConfigPath), logger);
+      const startedMs = performance.now();
+      const lines = await ingest(embeddedStore, options.servers, window.fromMs, window.toMs);
+      const embeddedIngestMs = performance.now() - startedMs;
+      await embeddedStore.close();
+      if (!options.stores.has('influx')) log.add('close.observations', lines, 'observations');
+      log.add('close.embedded.ingest', lines / (embeddedIngestMs / 1_000), 'rows/s');
+      log.add('close.embedded.file', statSync(embeddedPath).size / 1_048_576, 'MiB');
+      logClose(log, 'close.embedded', await closeIn(embeddedConfigPath, options.nodeFlags('close-embedded')));
+    }
   } finally {
-    await influxd.stop();
+    await influxd?.stop();
   }
 }

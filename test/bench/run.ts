@@ -22,6 +22,7 @@ const USAGE = `usage: npm run bench -- [probe] [peer] [close] [scrape] [options]
   --window 30                 seconds measured per probe/peer size
   --close-servers 100         servers in the month-close data set (--full: 1000)
   --full                      the month close at full size: 1000 servers x 31 days x 30 s
+  --close-stores influx,embedded   which stores the month close runs on
   --scrape-servers 10000      servers whose series /metrics carries
   --cpu-prof                  write a V8 CPU profile of the prober / close into test/bench/results/`;
 
@@ -33,6 +34,7 @@ const { values, positionals } = parseArgs({
     window: { type: 'string', default: '30' },
     'close-servers': { type: 'string' },
     full: { type: 'boolean', default: false },
+    'close-stores': { type: 'string', default: 'influx,embedded' },
     'scrape-servers': { type: 'string', default: '10000' },
     'cpu-prof': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -45,6 +47,11 @@ if (values.help) {
 const unknown = positionals.filter((p) => !(PARTS as readonly string[]).includes(p));
 if (unknown.length > 0) {
   console.error(`unknown part ${unknown.join(', ')}\n${USAGE}`);
+  process.exit(2);
+}
+const closeStores = new Set(values['close-stores'].split(',').filter(Boolean));
+if ([...closeStores].some((s) => s !== 'influx' && s !== 'embedded') || closeStores.size === 0) {
+  console.error(`--close-stores: "${values['close-stores']}" must name influx, embedded or both\n${USAGE}`);
   process.exit(2);
 }
 const parts = new Set<Part>(positionals.length > 0 ? (positionals as Part[]) : PARTS);
@@ -103,7 +110,7 @@ try {
       if (peerCpu) log.add(`peer.n${n}.ours_new_connections_to_peer_cpu_ratio`, perThousand / peerCpu.value, 'ratio');
     }
   }
-  if (parts.has('close')) await benchClose({ dir, servers: closeServers, nodeFlags: profileFlags }, log);
+  if (parts.has('close')) await benchClose({ dir, servers: closeServers, stores: closeStores, nodeFlags: profileFlags }, log);
   if (parts.has('scrape')) await benchScrape({ dir, servers: scrapeServers }, log);
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -111,6 +118,6 @@ try {
 const path = join(resultsDir, 'latest.json');
 writeFileSync(
   path,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, scrapeServers }, figures: log.figures }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers }, figures: log.figures }, null, 2)}\n`,
 );
 console.log(`# figures written to ${path}`);

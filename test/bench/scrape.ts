@@ -1,31 +1,113 @@
-// Scrape: /metrics over HTTP on loopback, served by the daemon's own fastify app and metrics, carrying the
-// series of N servers (one HTTP check each, plus the month-to-date SLA view the daemon keeps per server).
-import type { AddressInfo } from 'node:net';
-import { request } from 'undici';
-import { loadConfig } from '../../src/config/load.js';
-import { buildServer } from '../../src/http/server.js';
-import { createLogger } from '../../src/logging.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
-import { creditBracket } from '../../src/sla/brackets.js';
-import { percentOfGrosze } from '../../src/sla/money.js';
-import type { ServerAvailability } from '../../src/sla/types.js';
+// Scrape: /metrics over HTTP on loopback, served by the daemon's own fastify app and metrics in a child process
+// (scrape-server.ts) carrying the series of N servers, while probe outcomes keep arriving at the daemon's rate.
+// This process is the scraper, standing in for Prometheus: sequential GETs, each read to its end.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { forkChild } from './children.js';
 import { percentile, type FigureLog } from './figures.js';
 import { writeFleetConfig } from './fleet.js';
+import type { ScrapeServerReady, ScrapeServerResult, ScrapeServerTask } from './scrape-server.js';
 
 const WARMUP_SCRAPES = 3;
-const TIMED_SCRAPES = 40;
-const DAY_MS = 86_400_000;
+const TIMED_SCRAPES = 100;
+/** The scrape interval the client keeps between scrapes (Prometheus scrapes every 15 s; shorter keeps it quick). */
+const PAUSE_MS = 250;
+/** Checks are probed every 10 s in the daemon. */
+const PROBE_INTERVAL_S = 10;
 
 export interface ScrapeBenchOptions {
   dir: string;
   servers: number;
 }
 
-const notInBench = async (): Promise<never> => {
-  throw new Error('the scrape benchmark serves /metrics only');
-};
+/** Real Prometheus as the second scraper: how long its own scrapes take (scrape_duration_seconds). */
+const PROMETHEUS = 'prometheus';
+const PROMETHEUS_SCRAPE_INTERVAL_S = 2;
+const PROMETHEUS_WINDOW_S = 60;
 
-/** Fills the metrics of N servers, then times scrapes of /metrics and logs the figures. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** GET on loopback, the body as JSON. */
+function getJson<T>(url: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    get(url, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        try {
+          resolve(JSON.parse(text) as T);
+        } catch (error) {
+          reject(new Error(`${url} answered ${response.statusCode}: ${text.slice(0, 200)}`, { cause: error }));
+        }
+      });
+    }).on('error', reject);
+  });
+}
+
+/** Lets Debian's prometheus scrape /metrics for a minute; returns its scrape durations (ms) and sample counts. */
+async function scrapeWithPrometheus(dir: string, metricsPort: number): Promise<{ durationsMs: number[]; samples: number; upRatio: number }> {
+  const home = join(dir, 'prometheus');
+  mkdirSync(home, { recursive: true });
+  const configPath = join(home, 'prometheus.yml');
+  writeFileSync(
+    configPath,
+    `global:\n  scrape_interval: ${PROMETHEUS_SCRAPE_INTERVAL_S}s\n  scrape_timeout: ${PROMETHEUS_SCRAPE_INTERVAL_S}s\nscrape_configs:\n  - job_name: uptime-credits\n    static_configs:\n      - targets: ['127.0.0.1:${metricsPort}']\n`,
+  );
+  const port = await freePort();
+  const prometheus = spawn(PROMETHEUS, [`--config.file=${configPath}`, `--storage.tsdb.path=${join(home, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<never>((_, reject) => prometheus.once('exit', (code) => reject(new Error(`prometheus exited (code ${code})`))));
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, PROMETHEUS_WINDOW_S * 1_000)), exited]);
+    type Matrix = { status: string; data: { result: { values: [number, string][] }[] } };
+    const range = async (expr: string) => {
+      const answer = await getJson<Matrix>(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(`${expr}{job="uptime-credits"}[${PROMETHEUS_WINDOW_S}s]`)}`);
+      return answer.data.result[0]?.values.map(([, value]) => Number(value)) ?? [];
+    };
+    const durations = await range('scrape_duration_seconds');
+    const samples = await range('scrape_samples_scraped');
+    const up = await range('up');
+    if (durations.length === 0) throw new Error('prometheus recorded no scrape of /metrics');
+    return { durationsMs: durations.map((s) => s * 1_000), samples: Math.max(...samples), upRatio: up.reduce((a, b) => a + b, 0) / up.length };
+  } finally {
+    prometheus.kill('SIGTERM');
+    await new Promise((resolve) => (prometheus.exitCode !== null ? resolve(undefined) : prometheus.once('exit', resolve)));
+  }
+}
+
+/** One GET /metrics read to its last byte; the body is kept only when asked (a scraper parses as it reads). */
+function scrapeOnce(port: number, keepBody: boolean): Promise<{ bytes: number; body?: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (response) => {
+      if (response.statusCode !== 200) reject(new Error(`/metrics answered ${response.statusCode}`));
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (keepBody) chunks.push(chunk);
+      });
+      response.on('end', () => resolve(keepBody ? { bytes, body: Buffer.concat(chunks) } : { bytes }));
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/** Serves the metrics of N servers in a child, times scrapes of /metrics from here and logs the figures. */
 export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): Promise<void> {
   const configPath = writeFleetConfig({
     dir: options.dir,
@@ -34,75 +116,45 @@ export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): 
     storage: { kind: 'embedded', path: `${options.dir}/scrape.db` },
     fileName: 'scrape.yaml',
   });
-  const config = loadConfig(configPath);
-  const metrics = createMetrics();
-  const nowMs = Date.UTC(2026, 0, 20);
-  let i = 0;
-  for (const customer of config.customers) {
-    for (const server of customer.servers) {
-      const up = i % 50 !== 0;
-      for (const check of server.checks) {
-        metrics.recordOutcome({
-          customer: customer.id,
-          server: server.id,
-          check: check.name,
-          kind: check.config.kind,
-          location: config.probing.location,
-          timeMs: nowMs,
-          lagMs: i % 3,
-          up,
-          latencyMs: 2 + (i % 40),
-          httpStatus: up ? 200 : 503,
-          ...(up ? {} : { error: 'status' as const }),
-        });
-      }
-      const downtimeMs = (i % 9) * 600_000;
-      const availability: ServerAvailability = {
-        coveredMs: 19 * DAY_MS,
-        maintenanceMs: 0,
-        eligibleMs: 19 * DAY_MS,
-        downtimeMs,
-        unmonitoredMs: (i % 4) * 60_000,
-        outages: [],
-        unmonitored: [],
-        maintenance: [],
-        downAtEnd: !up,
-      };
-      const percent = creditBracket(availability.eligibleMs, downtimeMs, customer.tier.brackets)?.creditPercentHundredths ?? 0;
-      metrics.recordSla(customer.id, server.id, customer.tier, availability, percent, percentOfGrosze(customer.tier.serverFeeGrosze, percent));
-      i++;
-    }
-  }
-  const app = await buildServer({
-    metrics,
-    logger: createLogger('bench-scrape'),
-    protectMetrics: false,
-    checkReady: async () => undefined,
-    api: { servers: () => [], knowsServer: () => false, outages: notInBench, credits: notInBench, closeMonth: notInBench },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const child = forkChild<ScrapeServerReady, ScrapeServerResult>('scrape-server', [], process.env.SCRAPE_TRACE_GC ? ['--trace-gc'] : []);
   try {
-    const { port } = app.server.address() as AddressInfo;
+    child.send({ configPath, outcomesPerSecond: options.servers / PROBE_INTERVAL_S } satisfies ScrapeServerTask);
+    const { port } = await child.ready;
     const latencies: number[] = [];
     let bytes = 0;
     let series = 0;
     for (let n = 0; n < WARMUP_SCRAPES + TIMED_SCRAPES; n++) {
+      const last = n === WARMUP_SCRAPES + TIMED_SCRAPES - 1;
       const startedMs = performance.now();
-      const response = await request(`http://127.0.0.1:${port}/metrics`);
-      const body = await response.body.text();
+      const scrape = await scrapeOnce(port, last);
       const elapsedMs = performance.now() - startedMs;
-      if (response.statusCode !== 200) throw new Error(`/metrics answered ${response.statusCode}`);
-      if (n < WARMUP_SCRAPES) continue;
-      latencies.push(elapsedMs);
-      bytes = Buffer.byteLength(body);
-      series = body.split('\n').filter((line) => line.length > 0 && !line.startsWith('#')).length;
+      if (n >= WARMUP_SCRAPES) latencies.push(elapsedMs);
+      if (last) {
+        bytes = scrape.bytes;
+        series = scrape.body!.toString('utf8').split('\n').filter((line) => line.length > 0 && !line.startsWith('#')).length;
+      }
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     }
+    child.send('count');
+    const served = await child.result;
+    const byPrometheus = await scrapeWithPrometheus(options.dir, port);
+    const render = served.renderMs.slice(WARMUP_SCRAPES);
     log.add('scrape.servers', options.servers, 'servers');
     log.add('scrape.series', series, 'series');
     log.add('scrape.bytes', bytes, 'bytes');
     log.add('scrape.p50', percentile(latencies, 50), 'ms');
     log.add('scrape.p99', percentile(latencies, 99), 'ms');
+    log.add('scrape.max', Math.max(...latencies), 'ms');
+    log.add('scrape.prometheus.scrapes', byPrometheus.durationsMs.length, 'scrapes');
+    log.add('scrape.prometheus.up_ratio', byPrometheus.upRatio, 'ratio');
+    log.add('scrape.prometheus.samples_scraped', byPrometheus.samples, 'samples');
+    log.add('scrape.prometheus.duration_p50', percentile(byPrometheus.durationsMs, 50), 'ms');
+    log.add('scrape.prometheus.duration_max', Math.max(...byPrometheus.durationsMs), 'ms');
+    log.add('scrape.render_p50', percentile(render, 50), 'ms');
+    log.add('scrape.render_p99', percentile(render, 99), 'ms');
+    log.add('scrape.server_cpu_per_scrape', served.cpuMs / served.scrapes, 'ms');
+    log.add('scrape.outcomes_fed_while_scraping', served.outcomesFed, 'outcomes');
   } finally {
-    await app.close();
+    await child.stop();
   }
 }
