@@ -1,8 +1,14 @@
 // Runs from hourly aggregates, shared by the stores that can aggregate where the data lives (InfluxDB, SQLite).
 // Each observation carries its gap to the previous observation of its series as known when it was written
 // (never smaller than the true gap: a later write in between only shortens it). A bucket whose observations
-// are all up, all with a known gap below staleAfter, is exactly one run from its first to its last time; only
-// the other buckets are read row by row. compactRuns then joins neighbouring runs as a row-by-row read would.
+// are all up, all with a known gap below staleAfter, is "clean": it lies inside one up run. Only the other
+// buckets are read row by row; compactRuns then joins neighbouring runs as a row-by-row read would.
+//
+// When the store cannot say cheaply when a clean bucket's first and last observations were (InfluxDB: every
+// extra aggregated field is another full scan), the clean buckets at either end of a stretch of clean buckets
+// are read row by row too. A run can only start or end in such an end bucket, so the inner buckets stand in
+// as one run spanning their hours: each is joined to the exact rows on both sides (their gaps are known to be
+// below staleAfter), and the joined run starts and ends at exact times.
 import type { ObservationRun } from '../sla/types.js';
 import type { RunQuery } from './store.js';
 
@@ -16,12 +22,11 @@ export interface RunBucket {
   /** Start of the bucket (a multiple of BUCKET_MS). */
   startMs: number;
   count: number;
-  ups: number;
-  firstMs: number;
-  lastMs: number;
-  /** False when some observation's gap is unknown (first of its series, or written out of order). */
-  gapsKnown: boolean;
-  maxGapMs: number;
+  /** Every observation up, with a known gap below staleAfter. */
+  clean: boolean;
+  /** The first and last observation times, when the store has them; without them, see above. */
+  firstMs?: number;
+  lastMs?: number;
 }
 
 /** A time range of one series that must be read row by row. */
@@ -32,13 +37,33 @@ export interface DirtyRange {
   toMs: number;
 }
 
-/** Splits one series' buckets (in time order) into whole runs and the ranges to read row by row. */
-export function classifyBuckets(buckets: Iterable<RunBucket>, query: Pick<RunQuery, 'fromMs' | 'toMs' | 'staleAfterMs'>): { runs: ObservationRun[]; dirty: DirtyRange[] } {
+/** Splits the buckets (grouped by series, each series in time order) into whole runs and ranges to read row by row. */
+export function classifyBuckets(buckets: readonly RunBucket[], query: Pick<RunQuery, 'fromMs' | 'toMs'>): { runs: ObservationRun[]; dirty: DirtyRange[] } {
   const runs: ObservationRun[] = [];
   const dirty: DirtyRange[] = [];
-  for (const b of buckets) {
-    if (b.ups === b.count && b.gapsKnown && b.maxGapMs < query.staleAfterMs) {
-      runs.push({ location: b.location, check: b.check, up: true, firstMs: b.firstMs, lastMs: b.lastMs, count: b.count });
+  const sameSeries = (a: RunBucket | undefined, b: RunBucket) => a !== undefined && a.location === b.location && a.check === b.check;
+  // A clean bucket stands for itself when its times are known, or when both neighbours are clean buckets.
+  const standsAlone = (i: number) => {
+    const b = buckets[i]!;
+    if (!b.clean) return false;
+    if (b.firstMs !== undefined && b.lastMs !== undefined) return true;
+    const before = buckets[i - 1];
+    const after = buckets[i + 1];
+    return (
+      sameSeries(before, b) && before!.clean && before!.startMs === b.startMs - BUCKET_MS && sameSeries(after, b) && after!.clean && after!.startMs === b.startMs + BUCKET_MS
+    );
+  };
+  for (let i = 0; i < buckets.length; i++) {
+    const b = buckets[i]!;
+    if (standsAlone(i)) {
+      const firstMs = b.firstMs ?? b.startMs;
+      const lastMs = b.lastMs ?? b.startMs + BUCKET_MS - 1;
+      const last = runs[runs.length - 1];
+      // Consecutive inner buckets of one stretch become one run (fewer runs to sort and join).
+      if (b.firstMs === undefined && last && last.location === b.location && last.check === b.check && last.lastMs === b.startMs - 1) {
+        last.lastMs = lastMs;
+        last.count += b.count;
+      } else runs.push({ location: b.location, check: b.check, up: true, firstMs, lastMs, count: b.count });
       continue;
     }
     const fromMs = Math.max(query.fromMs, b.startMs);

@@ -8,10 +8,11 @@ import { openEmbeddedDatabase, type EmbeddedDatabase } from './database.js';
 // (see bucketed-runs.ts), and only buckets with a failure or a gap are read row by row.
 /** The start of an observation's bucket: floor division, also before 1970 (SQLite's % keeps the sign). */
 const BUCKET_START = `(time_ms - ((time_ms % ${BUCKET_MS}) + ${BUCKET_MS}) % ${BUCKET_MS})`;
-/** Hourly aggregates per series; a NULL gap is unknown, so count(gap_ms) < count(*). */
+/** Hourly aggregates per series; a NULL gap is unknown, so count(gap_ms) < count(*) marks one. */
 const BUCKETS_SQL = `
   SELECT location, check_name AS "check", ${BUCKET_START} AS startMs, count(*) AS count, sum(up) AS ups,
-         min(time_ms) AS firstMs, max(time_ms) AS lastMs, count(gap_ms) = count(*) AS gapsKnown, coalesce(max(gap_ms), 0) AS maxGapMs
+         min(time_ms) AS firstMs, max(time_ms) AS lastMs,
+         sum(up) = count(*) AND count(gap_ms) = count(*) AND max(gap_ms) < @staleAfterMs AS clean
     FROM observations
    WHERE server = @server AND time_ms >= @fromMs AND time_ms < @toMs
    GROUP BY location, check_name, startMs
@@ -71,8 +72,8 @@ export class EmbeddedObservationStore implements ObservationStore {
   async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
     const result = new Map<string, ObservationRun[]>();
     for (const server of query.servers) {
-      const buckets = (this.selectBuckets.all({ server, fromMs: query.fromMs, toMs: query.toMs }) as (Omit<RunBucket, 'gapsKnown'> & { gapsKnown: number })[]).map(
-        (b) => ({ ...b, gapsKnown: b.gapsKnown === 1 }),
+      const buckets = (this.selectBuckets.all({ server, fromMs: query.fromMs, toMs: query.toMs, staleAfterMs: query.staleAfterMs }) as (Omit<RunBucket, 'clean'> & { clean: number })[]).map(
+        (b) => ({ ...b, clean: b.clean === 1 }),
       );
       const { runs, dirty } = classifyBuckets(buckets, query);
       for (const range of dirty) {

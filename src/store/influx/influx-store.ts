@@ -5,15 +5,15 @@
 // a batch rejected: nothing is lost. Re-sent lines carry the same series and timestamp, so InfluxDB overwrites
 // instead of duplicating: at-least-once delivery gives exactly-once storage.
 //
-// Reads push aggregation into InfluxQL: each line also carries `time_ms` and `gap_ms` (ms since the previous
-// observation of its series, -1 when unknown or out of order). Hourly buckets of count/sum(up)/min/max come back
-// per series; a bucket that is all up with every gap < staleAfter is exactly one run (min..max time_ms); only
-// the other buckets are read row by row. The result equals the embedded store's runs for the same data.
+// Reads push aggregation into InfluxQL: each line also carries `gap_ms` (ms since the previous observation of
+// its series; -1 when this one is down, or the gap is unknown or out of order). Hourly count/min/max of gap_ms
+// come back per series; bucketed-runs.ts turns clean buckets into runs and names the hours to read row by row.
+// The result equals the embedded store's runs for the same data.
 import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import type { Logger } from '../../logging.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from '../embedded/database.js';
-import { classifyBuckets, compactRuns, compareText } from '../bucketed-runs.js';
+import { BUCKET_MS, classifyBuckets, compactRuns, compareText } from '../bucketed-runs.js';
 import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
 import type { InfluxConnection } from './connection.js';
 import { InfluxQLClient, quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
@@ -91,7 +91,6 @@ export class OutboxedInfluxStore implements ObservationStore {
       .tag('location', observation.location)
       .tag('check', observation.check === '' ? EMPTY_CHECK : observation.check)
       .intField('up', observation.up ? 1 : 0)
-      .intField('time_ms', observation.timeMs)
       .intField('gap_ms', gapMs)
       .timestamp(observation.timeMs);
     if (observation.latencyMs !== undefined) point.intField('latency_ms', observation.latencyMs);
@@ -110,7 +109,8 @@ export class OutboxedInfluxStore implements ObservationStore {
           this.lastTime.set(key, o.timeMs);
           this.statements.setLast.run(key, o.timeMs);
         }
-        this.statements.insert.run(this.toLine(o, gapMs));
+        // A down observation's gap is written as -1 too: min(gap_ms) >= 0 then says "all up, all in order".
+        this.statements.insert.run(this.toLine(o, o.up ? gapMs : -1));
       }
     })();
     this.wake?.();
@@ -210,7 +210,8 @@ export class OutboxedInfluxStore implements ObservationStore {
     const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
     const timeFilter = `time >= ${query.fromMs}ms AND time < ${query.toMs}ms`;
     const buckets = await this.selectSeries(
-      `SELECT count("up") AS n, sum("up") AS ups, min("time_ms") AS first_ms, max("time_ms") AS last_ms, min("gap_ms") AS min_gap, max("gap_ms") AS max_gap FROM ${m} WHERE ${serverFilter} AND ${timeFilter} GROUP BY time(1h), "server", "location", "check" fill(none)`,
+      // One field aggregated: InfluxDB scans a field per aggregated field, and this is the whole month's data.
+      `SELECT count("gap_ms") AS n, min("gap_ms") AS min_gap, max("gap_ms") AS max_gap FROM ${m} WHERE ${serverFilter} AND ${timeFilter} GROUP BY time(1h), "server", "location", "check" fill(none)`,
     );
     for (const series of buckets) {
       const server = series.tags?.server ?? '';
@@ -220,23 +221,18 @@ export class OutboxedInfluxStore implements ObservationStore {
       const runs = result.get(server);
       if (!runs) continue;
       const col = (name: string) => series.columns.indexOf(name);
-      const [iTime, iN, iUps, iFirst, iLast, iMinGap, iMaxGap] = ['time', 'n', 'ups', 'first_ms', 'last_ms', 'min_gap', 'max_gap'].map(col) as number[];
-      const classified = classifyBuckets(
-        series.values.map((row) => ({
-          location,
-          check,
-          startMs: Number(row[iTime!]),
-          count: Number(row[iN!]),
-          ups: Number(row[iUps!]),
-          firstMs: Number(row[iFirst!]),
-          lastMs: Number(row[iLast!]),
-          gapsKnown: Number(row[iMinGap!]) >= 0, // -1 marks a gap unknown when written
-          maxGapMs: Number(row[iMaxGap!]),
-        })),
-        query,
-      );
+      const [iTime, iN, iMinGap, iMaxGap] = ['time', 'n', 'min_gap', 'max_gap'].map(col) as number[];
+      const buckets = series.values.map((row) => ({
+        location,
+        check,
+        startMs: Number(row[iTime!]),
+        count: Number(row[iN!]),
+        // -1 marks a down observation or a gap unknown when written.
+        clean: Number(row[iMinGap!]) >= 0 && Number(row[iMaxGap!]) < query.staleAfterMs,
+      }));
+      const classified = classifyBuckets(buckets, query);
       runs.push(...classified.runs);
-      this.lastRead.aggregatedBuckets += classified.runs.length;
+      this.lastRead.aggregatedBuckets += buckets.length - classified.dirty.reduce((n, range) => n + Math.ceil((range.toMs - range.fromMs) / BUCKET_MS), 0);
       for (const range of classified.dirty) {
         const rows = await this.selectSeries(
           `SELECT "up" FROM ${m} WHERE "server" = ${quoteString(server)} AND "location" = ${quoteString(location)} AND "check" = ${quoteString(checkTag)} AND time >= ${range.fromMs}ms AND time < ${range.toMs}ms`,

@@ -54,7 +54,7 @@ describe('InfluxDB write requests', () => {
     expect(request.method).toBe('POST');
     expect(request.url).toBe('/api/v2/write?org=acme&bucket=uptime&precision=ms');
     expect(request.headers.authorization).toBe('Token secret-token');
-    expect(request.body).toBe('uptime_observation,check=-,location=waw,server=oci-101 error="timeout",gap_ms=-1i,latency_ms=10000i,time_ms=1791028800000i,up=0i 1791028800000');
+    expect(request.body).toBe('uptime_observation,check=-,location=waw,server=oci-101 error="timeout",gap_ms=-1i,latency_ms=10000i,up=0i 1791028800000');
   });
 
   it('v2 with user and password on 1.8+: "Token user:pass"; token from the environment', async () => {
