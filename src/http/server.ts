@@ -2,7 +2,7 @@
 // and a call into the daemon's parts.
 import { Readable } from 'node:stream';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CreditsJson } from '../close/json.js';
 import type { Logger } from '../logging.js';
 import { requireBearer } from './auth.js';
@@ -42,7 +42,7 @@ const ERROR = { type: 'object', properties: { error: { type: 'object', propertie
 
 /** Builds the fastify app: /metrics, /healthz, /readyz, /api/v1/*, /openapi.json. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
   await app.register(swagger, { openapi: { info: { title: 'uptime-credits', version: '1' }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } } });
   app.setErrorHandler((error: { statusCode?: number; validation?: unknown; code?: string; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;

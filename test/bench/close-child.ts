@@ -4,6 +4,7 @@ import { computeCredits } from '../../src/close/compute.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logging.js';
 import { createObservationStore } from '../../src/store/create.js';
+import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
 import { fromParent, tellParent } from './children.js';
 
 /** What the parent asks for. */
@@ -23,6 +24,8 @@ export interface CloseResult {
   serversWithCredit: number;
   downtimeMs: number;
   unmonitoredMs: number;
+  /** On InfluxDB: the aggregate and the row-by-row queries (ms summed over reads in flight together). */
+  influxReads?: OutboxedInfluxStore['readStats'];
 }
 
 const task = await fromParent<CloseTask>();
@@ -44,6 +47,7 @@ const result: CloseResult = {
   downtimeMs: servers.reduce((sum, s) => sum + s.downtimeMs, 0),
   unmonitoredMs: servers.reduce((sum, s) => sum + s.unmonitoredMs, 0),
 };
+if (store instanceof OutboxedInfluxStore) result.influxReads = { ...store.readStats };
 await store.close();
 await tellParent('result', result);
 process.disconnect();

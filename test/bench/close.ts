@@ -59,6 +59,14 @@ function logClose(log: FigureLog, at: string, r: CloseResult): void {
   log.add(`${at}.credit_total`, r.creditAmountGrosze / 100, 'PLN');
   log.add(`${at}.downtime_total`, r.downtimeMs / 60_000, 'min');
   log.add(`${at}.unmonitored_total`, r.unmonitoredMs / 60_000, 'min');
+  if (r.influxReads) {
+    log.add(`${at}.aggregate_queries`, r.influxReads.aggregateQueries, 'queries');
+    log.add(`${at}.aggregate_query_time`, r.influxReads.aggregateMs / 1_000, 's');
+    log.add(`${at}.aggregated_hours`, r.influxReads.aggregatedBuckets, 'series-hours');
+    log.add(`${at}.raw_queries`, r.influxReads.rawQueries, 'queries');
+    log.add(`${at}.raw_query_time`, r.influxReads.rawMs / 1_000, 's');
+    log.add(`${at}.raw_rows`, r.influxReads.rawRows, 'rows');
+  }
 }
 
 /** Runs the month-close benchmark on both stores and logs its figures. */

@@ -83,8 +83,8 @@ describe('InfluxDB store reads', () => {
       expect(await ordered.drain(30_000)).toBe(true);
       expect(await ordered.readRuns(query)).toEqual(fromEmbedded);
       // Of 48 series-hours, the clean ones between two clean neighbours (20 here) came back as aggregates, not rows.
-      expect(ordered.lastRead.aggregatedBuckets).toBe(20);
-      expect(ordered.lastRead.rawRows).toBeLessThan((observations.length * 28) / 48);
+      expect(ordered.readStats.aggregatedBuckets).toBe(20);
+      expect(ordered.readStats.rawRows).toBeLessThan((observations.length * 28) / 48);
       await ordered.close();
     } finally {
       await store.close();

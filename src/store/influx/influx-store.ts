@@ -13,7 +13,7 @@ import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import type { Logger } from '../../logging.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from '../embedded/database.js';
-import { BUCKET_MS, classifyBuckets, compactRuns, compareText } from '../bucketed-runs.js';
+import { BUCKET_MS, classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
 import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
 import type { InfluxConnection } from './connection.js';
 import { InfluxQLClient, quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
@@ -21,6 +21,8 @@ import { UndiciInfluxTransport } from './transport.js';
 
 const EMPTY_CHECK = '-'; // InfluxDB drops tags with empty values
 const MAX_BACKOFF_MS = 30_000;
+/** Row-by-row reads of one readRuns in flight at once. */
+const RAW_READS_IN_FLIGHT = 4;
 
 export interface OutboxStats {
   backlog: number;
@@ -48,8 +50,8 @@ export class OutboxedInfluxStore implements ObservationStore {
   private readonly forwarder: Promise<void>;
   private readonly counters = { sentTotal: 0, writeErrorsTotal: 0, rejectedTotal: 0, lastSuccessMs: undefined as number | undefined };
   private readonly statements;
-  /** What the last readRuns did: buckets answered by aggregates, and rows read one by one. */
-  lastRead = { aggregatedBuckets: 0, rawRows: 0 };
+  /** What readRuns did since the store opened: buckets answered by aggregates, rows read one by one, and time. */
+  readonly readStats = { aggregateQueries: 0, aggregateMs: 0, aggregatedBuckets: 0, rawQueries: 0, rawMs: 0, rawRows: 0 };
 
   constructor(
     private readonly db: EmbeddedDatabase,
@@ -99,20 +101,22 @@ export class OutboxedInfluxStore implements ObservationStore {
   }
 
   async write(observations: readonly Observation[]): Promise<WriteResult> {
+    // Last times advanced by this write; they reach this.lastTime only once the transaction committed, so a
+    // failed write cannot make a later gap look shorter than it is.
+    const advanced = new Map<string, number>();
     this.db.transaction(() => {
       for (const o of observations) {
         const key = seriesKey(o);
-        let last = this.lastTime.get(key);
+        let last = advanced.get(key) ?? this.lastTime.get(key);
         if (last === undefined) last = (this.statements.lastOf.get(key) as { last_ms: number } | undefined)?.last_ms;
         const gapMs = last !== undefined && o.timeMs > last ? o.timeMs - last : -1;
-        if (last === undefined || o.timeMs > last) {
-          this.lastTime.set(key, o.timeMs);
-          this.statements.setLast.run(key, o.timeMs);
-        }
+        if (last === undefined || o.timeMs > last) advanced.set(key, o.timeMs);
         // A down observation's gap is written as -1 too: min(gap_ms) >= 0 then says "all up, all in order".
         this.statements.insert.run(this.toLine(o, o.up ? gapMs : -1));
       }
+      for (const [key, lastMs] of advanced) this.statements.setLast.run(key, lastMs);
     })();
+    for (const [key, lastMs] of advanced) this.lastTime.set(key, lastMs);
     this.wake?.();
     // InfluxDB overwrites a repeated point (same series and time), so a repeat is stored once there.
     return { stored: observations.length, duplicates: 0 };
@@ -204,16 +208,19 @@ export class OutboxedInfluxStore implements ObservationStore {
   async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
     await this.drain(2_000); // reads see what InfluxDB has; give the outbox a moment first
     const result = new Map<string, ObservationRun[]>(query.servers.map((s) => [s, []]));
-    this.lastRead = { aggregatedBuckets: 0, rawRows: 0 };
     if (query.servers.length === 0) return result;
     const m = quoteIdentifier(this.connection.measurement);
     const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
     const timeFilter = `time >= ${query.fromMs}ms AND time < ${query.toMs}ms`;
-    const buckets = await this.selectSeries(
+    let startedMs = performance.now();
+    const aggregates = await this.selectSeries(
       // One field aggregated: InfluxDB scans a field per aggregated field, and this is the whole month's data.
       `SELECT count("gap_ms") AS n, min("gap_ms") AS min_gap, max("gap_ms") AS max_gap FROM ${m} WHERE ${serverFilter} AND ${timeFilter} GROUP BY time(1h), "server", "location", "check" fill(none)`,
     );
-    for (const series of buckets) {
+    this.readStats.aggregateQueries++;
+    this.readStats.aggregateMs += performance.now() - startedMs;
+    const rawReads: { server: string; checkTag: string; range: DirtyRange; runs: ObservationRun[] }[] = [];
+    for (const series of aggregates) {
       const server = series.tags?.server ?? '';
       const location = series.tags?.location ?? '';
       const checkTag = series.tags?.check ?? EMPTY_CHECK;
@@ -232,17 +239,27 @@ export class OutboxedInfluxStore implements ObservationStore {
       }));
       const classified = classifyBuckets(buckets, query);
       runs.push(...classified.runs);
-      this.lastRead.aggregatedBuckets += buckets.length - classified.dirty.reduce((n, range) => n + Math.ceil((range.toMs - range.fromMs) / BUCKET_MS), 0);
-      for (const range of classified.dirty) {
+      this.readStats.aggregatedBuckets += buckets.length - classified.dirty.reduce((n, range) => n + Math.ceil((range.toMs - range.fromMs) / BUCKET_MS), 0);
+      for (const range of classified.dirty) rawReads.push({ server, checkTag, range, runs });
+    }
+    // The row-by-row reads are many small queries: a few in flight at once hide their round trips.
+    startedMs = performance.now();
+    let next = 0;
+    const reader = async () => {
+      while (next < rawReads.length) {
+        const { server, checkTag, range, runs } = rawReads[next++]!;
         const rows = await this.selectSeries(
-          `SELECT "up" FROM ${m} WHERE "server" = ${quoteString(server)} AND "location" = ${quoteString(location)} AND "check" = ${quoteString(checkTag)} AND time >= ${range.fromMs}ms AND time < ${range.toMs}ms`,
+          `SELECT "up" FROM ${m} WHERE "server" = ${quoteString(server)} AND "location" = ${quoteString(range.location)} AND "check" = ${quoteString(checkTag)} AND time >= ${range.fromMs}ms AND time < ${range.toMs}ms`,
         );
         for (const s of rows) {
-          for (const row of s.values) runs.push({ location, check, up: Number(row[1]) === 1, firstMs: Number(row[0]), lastMs: Number(row[0]), count: 1 });
-          this.lastRead.rawRows += s.values.length;
+          for (const row of s.values) runs.push({ location: range.location, check: range.check, up: Number(row[1]) === 1, firstMs: Number(row[0]), lastMs: Number(row[0]), count: 1 });
+          this.readStats.rawRows += s.values.length;
         }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(RAW_READS_IN_FLIGHT, rawReads.length) }, reader));
+    this.readStats.rawQueries += rawReads.length;
+    this.readStats.rawMs += performance.now() - startedMs;
     for (const [server, runs] of result) result.set(server, compactRuns(runs, query.staleAfterMs));
     return result;
   }
