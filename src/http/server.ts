@@ -22,7 +22,7 @@ export interface ApiDeps {
   servers(): ServerView[];
   outages(fromMs: number, toMs: number, server?: string): Promise<{ server: string; from: string; to: string; durationMs: number }[]>;
   credits(month: string): Promise<CreditsJson>;
-  closeMonth(month: string, force: boolean): Promise<unknown>;
+  closeMonth(month: string, force: boolean): Promise<{ status: string; endsAt?: string }>;
   knowsServer(id: string): boolean;
 }
 
@@ -116,7 +116,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         querystring: { type: 'object', properties: { force: { type: 'boolean', default: false } }, additionalProperties: false },
       },
     },
-    async (request) => deps.api.closeMonth(request.params.month, request.query.force ?? false),
+    async (request, reply) => {
+      const outcome = await deps.api.closeMonth(request.params.month, request.query.force ?? false);
+      if (outcome.status === 'not-ended') {
+        return reply.code(409).send({ error: { code: 'MONTH_NOT_ENDED', message: `${request.params.month} has not ended yet (it ends at ${outcome.endsAt ?? '?'}); it can be closed after that` } });
+      }
+      return outcome;
+    },
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

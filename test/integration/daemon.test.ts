@@ -121,6 +121,11 @@ customers:
     const older = previousMonth(previous);
     expect(await (await api(`/api/v1/months/${older}/close`, { method: 'POST' })).json()).toMatchObject({ status: 'published' });
     expect(await (await api(`/api/v1/months/${older}/close`, { method: 'POST' })).json()).toEqual({ status: 'already-closed', month: older });
+    // The month in progress cannot be closed yet.
+    const current = monthContaining(Date.now(), 'Europe/Warsaw');
+    const early = await api(`/api/v1/months/${current}/close`, { method: 'POST' });
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as { error: { code: string } }).error.code).toBe('MONTH_NOT_ENDED');
     expect(existsSync(join(dir, 'reports', older, 'ledger.json'))).toBe(true);
     const credits = await (await api('/api/v1/credits?month=2026-10')).json();
     expect(credits).toMatchObject({ month: '2026-10', timeZone: 'Europe/Warsaw', monthMs: 745 * 3_600_000, creditAmount: '0.00' });
