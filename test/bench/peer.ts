@@ -2,12 +2,12 @@
 // driven by a loop here. Its CPU is read from /proc/<pid>/stat (utime + stime), so the driver's is not counted.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import type { FigureLog } from './figures.js';
 import { sleep } from './figures.js';
 import type { Targets } from './probe.js';
+import { freePort } from '../support/ports.js';
 
 const EXPORTER = '/usr/bin/prometheus-blackbox-exporter';
 const INTERVAL_MS = 10_000;
@@ -21,17 +21,6 @@ export interface PeerBenchOptions {
   windowMs: number;
   /** Our CPU seconds per 1,000 probes by size, for the ratio. */
   ours: Map<number, number>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /** CPU seconds (user + system) a process has used so far. */

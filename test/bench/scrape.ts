@@ -4,12 +4,12 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { forkChild } from './children.js';
 import { percentile, type FigureLog } from './figures.js';
 import { writeFleetConfig } from './fleet.js';
 import type { ScrapeServerReady, ScrapeServerResult, ScrapeServerTask } from './scrape-server.js';
+import { freePort } from '../support/ports.js';
 
 const WARMUP_SCRAPES = 3;
 const TIMED_SCRAPES = 100;
@@ -27,17 +27,6 @@ export interface ScrapeBenchOptions {
 const PROMETHEUS = 'prometheus';
 const PROMETHEUS_SCRAPE_INTERVAL_S = 2;
 const PROMETHEUS_WINDOW_S = 60;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** GET on loopback, the body as JSON. */
 function getJson<T>(url: string): Promise<T> {
