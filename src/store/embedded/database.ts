@@ -3,8 +3,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { BUCKET_MS } from '../bucketed-runs.js';
 
 export type EmbeddedDatabase = Database.Database;
+
+/** SQL for the start of the hour (UTC) holding `column`: floor division, also before 1970 (% keeps the sign). */
+function hourOf(column: string): string {
+  return `(${column} - ((${column} % ${BUCKET_MS}) + ${BUCKET_MS}) % ${BUCKET_MS})`;
+}
 
 /** Ordered schema migrations; the index + 1 is the schema version after it runs. Never edit one that shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -25,15 +31,41 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE influx_rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);`,
   // Month closes: the row is the claim that makes a close happen once across restarts and replicas.
   `CREATE TABLE month_closes (month TEXT PRIMARY KEY, claimed_by TEXT NOT NULL, claimed_at_ms INTEGER NOT NULL, finished_at_ms INTEGER, status TEXT) WITHOUT ROWID;`,
-  // Each observation's gap to the previous one of its series (NULL: none known), so that a month close can
-  // aggregate hourly buckets in SQL (see bucketed-runs.ts); rows stored before this migration get theirs here.
+  // Each observation's gap to the previous one of its series (NULL: none known), and a per-series hourly rollup
+  // kept by a trigger, so a month close reads ~744 rows per series instead of ~90,000 (see bucketed-runs.ts).
+  // Rows stored before this migration get their gaps and rollups here.
   `ALTER TABLE observations ADD COLUMN gap_ms INTEGER;
    UPDATE observations SET gap_ms = previous.gap_ms
      FROM (SELECT server, location, check_name, time_ms,
                   time_ms - LAG(time_ms) OVER (PARTITION BY server, location, check_name ORDER BY time_ms) AS gap_ms
              FROM observations) AS previous
     WHERE observations.server = previous.server AND observations.location = previous.location
-      AND observations.check_name = previous.check_name AND observations.time_ms = previous.time_ms;`,
+      AND observations.check_name = previous.check_name AND observations.time_ms = previous.time_ms;
+   CREATE TABLE observation_hours (
+     server TEXT NOT NULL,
+     location TEXT NOT NULL,
+     check_name TEXT NOT NULL,
+     hour_ms INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     ups INTEGER NOT NULL,
+     first_ms INTEGER NOT NULL,
+     last_ms INTEGER NOT NULL,
+     unknown_gaps INTEGER NOT NULL,
+     max_gap_ms INTEGER NOT NULL,
+     PRIMARY KEY (server, location, check_name, hour_ms)
+   ) WITHOUT ROWID;
+   INSERT INTO observation_hours
+     SELECT server, location, check_name, ${hourOf('time_ms')}, count(*), sum(up), min(time_ms), max(time_ms),
+            count(*) - count(gap_ms), coalesce(max(gap_ms), 0)
+       FROM observations GROUP BY server, location, check_name, ${hourOf('time_ms')};
+   -- Fires only for rows really inserted (INSERT OR IGNORE skips duplicates), so a repeat counts nothing twice.
+   CREATE TRIGGER observation_hours_roll_up AFTER INSERT ON observations BEGIN
+     INSERT INTO observation_hours VALUES (NEW.server, NEW.location, NEW.check_name, ${hourOf('NEW.time_ms')}, 1, NEW.up,
+                                           NEW.time_ms, NEW.time_ms, NEW.gap_ms IS NULL, coalesce(NEW.gap_ms, 0))
+       ON CONFLICT DO UPDATE SET count = count + 1, ups = ups + excluded.ups,
+         first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
+         unknown_gaps = unknown_gaps + excluded.unknown_gaps, max_gap_ms = max(max_gap_ms, excluded.max_gap_ms);
+   END;`,
 ];
 
 /** Opens (creating the file and its folder on first use) and migrates the embedded database. */

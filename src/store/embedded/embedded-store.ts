@@ -4,19 +4,16 @@ import { BUCKET_MS, classifyBuckets, compactRuns, type RunBucket } from '../buck
 import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './database.js';
 
-// A month of 30 s observations is ~90,000 rows per series; SQLite aggregates them into hourly buckets in C
-// (see bucketed-runs.ts), and only buckets with a failure or a gap are read row by row.
-/** The start of an observation's bucket: floor division, also before 1970 (SQLite's % keeps the sign). */
-const BUCKET_START = `(time_ms - ((time_ms % ${BUCKET_MS}) + ${BUCKET_MS}) % ${BUCKET_MS})`;
-/** Hourly aggregates per series; a NULL gap is unknown, so count(gap_ms) < count(*) marks one. */
-const BUCKETS_SQL = `
-  SELECT location, check_name AS "check", ${BUCKET_START} AS startMs, count(*) AS count, sum(up) AS ups,
-         min(time_ms) AS firstMs, max(time_ms) AS lastMs,
-         sum(up) = count(*) AND count(gap_ms) = count(*) AND max(gap_ms) < @staleAfterMs AS clean
-    FROM observations
-   WHERE server = @server AND time_ms >= @fromMs AND time_ms < @toMs
-   GROUP BY location, check_name, startMs
-   ORDER BY location, check_name, startMs`;
+// A month of 30 s observations is ~90,000 rows per series; the hourly rollup a trigger keeps (database.ts) is
+// 744. Clean hours come from it (see bucketed-runs.ts); hours with a failure or a gap, and the hours cut by the
+// query's edges, are read row by row.
+const HOURS_SQL = `
+  SELECT location, check_name AS "check", hour_ms AS startMs, count, first_ms AS firstMs, last_ms AS lastMs,
+         ups = count AND unknown_gaps = 0 AND max_gap_ms < @staleAfterMs
+           AND hour_ms >= @fromMs AND hour_ms + ${BUCKET_MS} <= @toMs AS clean
+    FROM observation_hours
+   WHERE server = @server AND hour_ms > @fromMs - ${BUCKET_MS} AND hour_ms < @toMs
+   ORDER BY location, check_name, hour_ms`;
 
 interface ObservationRow {
   server: string;
@@ -47,7 +44,7 @@ export class EmbeddedObservationStore implements ObservationStore {
        VALUES (@server, @location, @check, @timeMs, @up, @latencyMs, @error,
                @timeMs - (SELECT max(time_ms) FROM observations WHERE server = @server AND location = @location AND check_name = @check AND time_ms < @timeMs))`,
     );
-    this.selectBuckets = db.prepare(BUCKETS_SQL);
+    this.selectBuckets = db.prepare(HOURS_SQL);
     this.selectRange = db.prepare('SELECT time_ms, up FROM observations WHERE server = ? AND location = ? AND check_name = ? AND time_ms >= ? AND time_ms < ?').raw();
     this.selectObservations = db.prepare('SELECT * FROM observations WHERE server = ? AND time_ms >= ? AND time_ms < ? ORDER BY time_ms, location, check_name');
     this.writeBatch = db.transaction((observations: readonly Observation[]) => {
