@@ -124,14 +124,14 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   heading(t.servers);
   table(
     [
-      { title: t.server, width: 83 },
+      { title: t.server, width: 77 },
       { title: t.eligible, width: 58, align: 'right' },
       { title: t.downtime, width: 62, align: 'right' },
       { title: t.unmonitored, width: 58, align: 'right' },
       { title: t.uptime, width: 60, align: 'right' },
       { title: t.bracket, width: 40, align: 'right' },
-      { title: t.creditPercent, width: 40, align: 'right' },
-      { title: t.creditAmount, width: 94, align: 'right' },
+      { title: t.creditPercent, width: 48, align: 'right' },
+      { title: t.creditAmount, width: 92, align: 'right' },
     ],
     report.credit.servers.map((s) => [
       `${s.name} (${s.id})`,
