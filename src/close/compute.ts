@@ -1,5 +1,6 @@
 // The month close as an application service: read runs from the store, run the pure SLA core.
 import type { AppConfig, ResolvedServer } from '../config/types.js';
+import { mapWithLimit } from '../concurrency.js';
 import { computeAvailability } from '../sla/availability.js';
 import { computeMonthCredits } from '../sla/credits.js';
 import { monthWindow } from '../sla/month.js';
@@ -25,21 +26,16 @@ export async function computeFleetAvailability(config: AppConfig, store: Observa
   const servers = [...config.servers.values()];
   const groups: ResolvedServer[][] = [];
   for (let i = 0; i < servers.length; i += SERVERS_PER_READ) groups.push(servers.slice(i, i + SERVERS_PER_READ));
-  const perGroup: Map<string, ServerAvailability>[] = new Array(groups.length);
-  let next = 0;
-  const reader = async () => {
-    while (next < groups.length) {
-      const index = next++;
-      const group = groups[index]!;
-      const runs = await store.readRuns({
-        servers: group.map((s) => s.id),
-        fromMs: window.fromMs - lookbackMs,
-        toMs: window.toMs + lookbackMs,
-        staleAfterMs: config.availability.staleAfterMs,
-      });
-      const result = new Map<string, ServerAvailability>();
-      for (const server of group) {
-        result.set(
+  const perGroup = await mapWithLimit(groups, READS_IN_FLIGHT, async (group) => {
+    const runs = await store.readRuns({
+      servers: group.map((s) => s.id),
+      fromMs: window.fromMs - lookbackMs,
+      toMs: window.toMs + lookbackMs,
+      staleAfterMs: config.availability.staleAfterMs,
+    });
+    return group.map(
+      (server) =>
+        [
           server.id,
           computeAvailability({
             window,
@@ -49,15 +45,12 @@ export async function computeFleetAvailability(config: AppConfig, store: Observa
             runs: runs.get(server.id) ?? [],
             rules: config.availability,
           }),
-        );
-      }
-      perGroup[index] = result;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, groups.length) }, reader));
+        ] as const,
+    );
+  });
   // In configuration order, whatever order the reads finished in.
   const availability = new Map<string, ServerAvailability>();
-  for (const result of perGroup) for (const [id, a] of result) availability.set(id, a);
+  for (const group of perGroup) for (const [id, a] of group) availability.set(id, a);
   return availability;
 }
 

@@ -1,5 +1,6 @@
 // `uptime-credits check`: runs every configured check once and prints a table; a new user's first try.
 import type { Command } from 'commander';
+import { mapWithLimit } from '../concurrency.js';
 import type { AppConfig, ResolvedCheck, ResolvedServer } from '../config/types.js';
 import { createLogger } from '../logging.js';
 import { closeHttpDispatchers, runCheck } from '../probes/index.js';
@@ -18,21 +19,11 @@ interface CheckRow {
 /** Runs every check of every configured server once, at most probing.concurrency at a time, in config order. */
 export async function runEveryCheckOnce(config: AppConfig): Promise<CheckRow[]> {
   const work = [...config.servers.values()].flatMap((server) => server.checks.map((check) => ({ server, check })));
-  const rows: CheckRow[] = new Array(work.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < work.length) {
-      const index = next++;
-      const { server, check } = work[index]!;
-      rows[index] = { server, check, result: await runCheck(check.config, check.timeoutMs) };
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.min(config.probing.concurrency, work.length) }, worker));
+    return await mapWithLimit(work, config.probing.concurrency, async ({ server, check }) => ({ server, check, result: await runCheck(check.config, check.timeoutMs) }));
   } finally {
     await closeHttpDispatchers();
   }
-  return rows;
 }
 
 /** The table `check` prints: one line per check, then a summary line. */

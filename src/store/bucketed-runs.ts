@@ -37,10 +37,14 @@ export interface DirtyRange {
   toMs: number;
 }
 
-/** Splits the buckets (grouped by series, each series in time order) into whole runs and ranges to read row by row. */
-export function classifyBuckets(buckets: readonly RunBucket[], query: Pick<RunQuery, 'fromMs' | 'toMs'>): { runs: ObservationRun[]; dirty: DirtyRange[] } {
+/**
+ * Splits the buckets (grouped by series, each series in time order) into whole runs and ranges to read row by
+ * row; `aggregated` counts the buckets answered by their aggregates.
+ */
+export function classifyBuckets(buckets: readonly RunBucket[], query: Pick<RunQuery, 'fromMs' | 'toMs'>): { runs: ObservationRun[]; dirty: DirtyRange[]; aggregated: number } {
   const runs: ObservationRun[] = [];
   const dirty: DirtyRange[] = [];
+  let aggregated = 0;
   const sameSeries = (a: RunBucket | undefined, b: RunBucket) => a !== undefined && a.location === b.location && a.check === b.check;
   // A clean bucket stands for itself when its times are known, or when both neighbours are clean buckets.
   const standsAlone = (i: number) => {
@@ -56,6 +60,7 @@ export function classifyBuckets(buckets: readonly RunBucket[], query: Pick<RunQu
   for (let i = 0; i < buckets.length; i++) {
     const b = buckets[i]!;
     if (standsAlone(i)) {
+      aggregated++;
       const firstMs = b.firstMs ?? b.startMs;
       const lastMs = b.lastMs ?? b.startMs + BUCKET_MS - 1;
       const last = runs[runs.length - 1];
@@ -72,7 +77,7 @@ export function classifyBuckets(buckets: readonly RunBucket[], query: Pick<RunQu
     if (last && last.location === b.location && last.check === b.check && last.toMs === fromMs) last.toMs = toMs;
     else dirty.push({ location: b.location, check: b.check, fromMs, toMs });
   }
-  return { runs, dirty };
+  return { runs, dirty, aggregated };
 }
 
 /**

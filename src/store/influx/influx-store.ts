@@ -10,10 +10,11 @@
 // come back per series; bucketed-runs.ts turns clean buckets into runs and names the hours to read row by row.
 // The result equals the embedded store's runs for the same data.
 import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
+import { mapWithLimit } from '../../concurrency.js';
 import type { Logger } from '../../logging.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from '../embedded/database.js';
-import { BUCKET_MS, classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
+import { classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
 import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
 import type { InfluxConnection } from './connection.js';
 import { InfluxQLClient, quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
@@ -239,25 +240,20 @@ export class OutboxedInfluxStore implements ObservationStore {
       }));
       const classified = classifyBuckets(buckets, query);
       runs.push(...classified.runs);
-      this.readStats.aggregatedBuckets += buckets.length - classified.dirty.reduce((n, range) => n + Math.ceil((range.toMs - range.fromMs) / BUCKET_MS), 0);
+      this.readStats.aggregatedBuckets += classified.aggregated;
       for (const range of classified.dirty) rawReads.push({ server, checkTag, range, runs });
     }
     // The row-by-row reads are many small queries: a few in flight at once hide their round trips.
     startedMs = performance.now();
-    let next = 0;
-    const reader = async () => {
-      while (next < rawReads.length) {
-        const { server, checkTag, range, runs } = rawReads[next++]!;
-        const rows = await this.selectSeries(
-          `SELECT "up" FROM ${m} WHERE "server" = ${quoteString(server)} AND "location" = ${quoteString(range.location)} AND "check" = ${quoteString(checkTag)} AND time >= ${range.fromMs}ms AND time < ${range.toMs}ms`,
-        );
-        for (const s of rows) {
-          for (const row of s.values) runs.push({ location: range.location, check: range.check, up: Number(row[1]) === 1, firstMs: Number(row[0]), lastMs: Number(row[0]), count: 1 });
-          this.readStats.rawRows += s.values.length;
-        }
+    await mapWithLimit(rawReads, RAW_READS_IN_FLIGHT, async ({ server, checkTag, range, runs }) => {
+      const rows = await this.selectSeries(
+        `SELECT "up" FROM ${m} WHERE "server" = ${quoteString(server)} AND "location" = ${quoteString(range.location)} AND "check" = ${quoteString(checkTag)} AND time >= ${range.fromMs}ms AND time < ${range.toMs}ms`,
+      );
+      for (const s of rows) {
+        for (const row of s.values) runs.push({ location: range.location, check: range.check, up: Number(row[1]) === 1, firstMs: Number(row[0]), lastMs: Number(row[0]), count: 1 });
+        this.readStats.rawRows += s.values.length;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(RAW_READS_IN_FLIGHT, rawReads.length) }, reader));
+    });
     this.readStats.rawQueries += rawReads.length;
     this.readStats.rawMs += performance.now() - startedMs;
     for (const [server, runs] of result) result.set(server, compactRuns(runs, query.staleAfterMs));

@@ -8,7 +8,8 @@ describe('classifyBuckets', () => {
   it('without observation times, reads the clean buckets at each end of a clean stretch row by row', () => {
     // Hours 0-8: 4 is dirty, 7 has no data. Inner clean hours: 1-2 (between 0 and 3) only.
     const buckets = [0, 1, 2, 3, 4, 5, 6, 8].map((h) => bucket(h, h !== 4));
-    const { runs, dirty } = classifyBuckets(buckets, { fromMs: 0, toMs: 9 * H });
+    const { runs, dirty, aggregated } = classifyBuckets(buckets, { fromMs: 0, toMs: 9 * H });
+    expect(aggregated).toBe(2);
     expect(runs).toEqual([{ location: 'waw', check: 'web', up: true, firstMs: 1 * H, lastMs: 3 * H - 1, count: 240 }]);
     expect(dirty).toEqual([
       { location: 'waw', check: 'web', fromMs: 0, toMs: 1 * H },
@@ -19,7 +20,8 @@ describe('classifyBuckets', () => {
 
   it('with observation times, every clean bucket is a run and ranges are clipped to the query', () => {
     const buckets = [bucket(0, true, { firstMs: 10, lastMs: H - 20 }), bucket(1, false), bucket(2, true, { firstMs: 2 * H + 5, lastMs: 3 * H - 5 })];
-    const { runs, dirty } = classifyBuckets(buckets, { fromMs: 0, toMs: 2 * H + H / 2 });
+    const { runs, dirty, aggregated } = classifyBuckets(buckets, { fromMs: 0, toMs: 2 * H + H / 2 });
+    expect(aggregated).toBe(2);
     expect(runs.map((r) => [r.firstMs, r.lastMs])).toEqual([
       [10, H - 20],
       [2 * H + 5, 3 * H - 5],
