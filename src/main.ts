@@ -9,7 +9,7 @@ import type { Logger } from './logging.js';
 import { createMetrics } from './metrics/metrics.js';
 import type { CheckOutcome } from './probes/probe.js';
 import { createMonthEndJob } from './scheduler/month-end.js';
-import { createSlaRefresh, type SlaSnapshot } from './scheduler/sla-refresh.js';
+import { createSlaRefresh } from './scheduler/sla-refresh.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
 import { formatPercentHundredths, uptimePercentText } from './sla/money.js';
 import { createObservationStore } from './store/create.js';
@@ -49,11 +49,11 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     logger,
     clock,
     async onSnapshot(snapshot) {
-      for (const customer of snapshot.projected.customers) {
-        const tier = config.customers.find((c) => c.id === customer.id)!.tier;
+      for (const customer of config.customers) {
         for (const server of customer.servers) {
           const monthToDate = snapshot.availability.get(server.id);
-          if (monthToDate) metrics.recordSla(customer.id, server.id, tier, monthToDate, server.creditPercentHundredths, server.creditAmountGrosze);
+          const projected = snapshot.projectedByServer.get(server.id);
+          if (monthToDate && projected) metrics.recordSla(customer.id, server.id, customer.tier, monthToDate, projected.creditPercentHundredths, projected.creditAmountGrosze);
         }
       }
       metrics.setBacklog(await store.backlog());
@@ -61,10 +61,6 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       metrics.syncWriteErrors(outboxErrors + loop.stats().writeErrorsTotal);
     },
   });
-  const creditPercentOf = (snapshot: SlaSnapshot, serverId: string): number => {
-    for (const customer of snapshot.projected.customers) for (const server of customer.servers) if (server.id === serverId) return server.creditPercentHundredths;
-    return 0;
-  };
 
   const monthEnd = createMonthEndJob({
     config,
@@ -74,15 +70,15 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     publish: async (month, force) => publishMonth({ config, credits: await computeCredits(config, store, month), outDir: config.reports.dir, force }),
   });
 
-  const serverViews = (): ServerView[] =>
-    config.customers.flatMap((customer) =>
+  const serverViews = (): ServerView[] => {
+    const snapshot = slaRefresh.snapshot(); // one snapshot for the whole answer
+    return config.customers.flatMap((customer) =>
       customer.servers.map((server) => {
         const checks = [...(lastOutcomes.get(server.id)?.values() ?? [])].map((o) => {
           const view: ServerView['checks'][number] = { name: o.check, kind: o.kind, location: o.location, up: o.up, latencyMs: o.latencyMs, checkedAt: new Date(o.timeMs).toISOString() };
           if (o.error) view.error = o.error;
           return view;
         });
-        const snapshot = slaRefresh.snapshot();
         const a = snapshot?.availability.get(server.id);
         const lastOutage = a?.outages[a.outages.length - 1];
         return {
@@ -100,13 +96,14 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
                   downtimeMs: a.downtimeMs,
                   unmonitoredMs: a.unmonitoredMs,
                   uptimePercent: uptimePercentText(a.eligibleMs, a.downtimeMs),
-                  creditPercent: formatPercentHundredths(creditPercentOf(snapshot, server.id)),
+                  creditPercent: formatPercentHundredths(snapshot.projectedByServer.get(server.id)?.creditPercentHundredths ?? 0),
                   openOutageFrom: a.downAtEnd && lastOutage ? new Date(lastOutage.fromMs).toISOString() : null,
                 }
               : null,
         } satisfies ServerView;
       }),
     );
+  };
 
   const app = await buildServer({
     metrics,

@@ -6,7 +6,7 @@ import { computeFleetAvailability } from '../close/compute.js';
 import type { Logger } from '../logging.js';
 import { computeMonthCredits } from '../sla/credits.js';
 import { monthContaining, monthWindow } from '../sla/month.js';
-import type { MonthCredits, ServerAvailability } from '../sla/types.js';
+import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
 import type { ObservationStore } from '../store/store.js';
 
 /** Default time between recomputations. */
@@ -25,6 +25,8 @@ export interface SlaSnapshot {
    * over the whole month, with each server's whole-month coverage as the fee base.
    */
   projected: MonthCredits;
+  /** Each server's projected credit from `projected`, by server id. */
+  projectedByServer: Map<string, ServerCredit>;
 }
 
 export interface SlaRefresh {
@@ -73,7 +75,8 @@ export function createSlaRefresh(deps: {
       customers: config.customers,
       availability: wholeMonth,
     });
-    latest = { month: window.month, asOfMs, availability, projected };
+    const projectedByServer = new Map(projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)));
+    latest = { month: window.month, asOfMs, availability, projected, projectedByServer };
     await deps.onSnapshot?.(latest);
     return latest;
   };
