@@ -28,6 +28,7 @@ export function creditsToJson(credits: MonthCredits) {
         downtimeMs: server.downtimeMs,
         unmonitoredMs: server.unmonitoredMs,
         uptimePercent: server.uptimePercent,
+        monitoredPercent: server.monitoredPercent,
         bracket: server.bracket ? `< ${formatMicroPercent(server.bracket.belowMicroPercent)}` : null,
         creditPercent: formatPercentHundredths(server.creditPercentHundredths),
         creditBase: formatGrosze(server.creditBaseGrosze),
@@ -47,17 +48,17 @@ export type CreditsJson = ReturnType<typeof creditsToJson>;
 /** A plain-text table of the credits for people at a terminal. */
 export function creditsToTable(credits: MonthCredits): string {
   const json = creditsToJson(credits);
-  const header = ['customer', 'tier', 'server', 'eligible h', 'down min', 'unmon. min', 'uptime %', 'credit %', 'base', 'credit'];
+  const header = ['customer', 'tier', 'server', 'eligible h', 'down min', 'unmon. min', 'monitored %', 'uptime %', 'credit %', 'base', 'credit'];
   const rows: string[][] = [];
   const hours = (ms: number) => (ms / 3_600_000).toFixed(2); // display only
   const minutes = (ms: number) => (ms / 60_000).toFixed(1); // display only
   for (const customer of json.customers) {
     for (const server of customer.servers) {
-      rows.push([customer.id, customer.tier, server.id, hours(server.eligibleMs), minutes(server.downtimeMs), minutes(server.unmonitoredMs), server.uptimePercent ?? '-', server.creditPercent, server.creditBase, server.creditAmount]);
+      rows.push([customer.id, customer.tier, server.id, hours(server.eligibleMs), minutes(server.downtimeMs), minutes(server.unmonitoredMs), server.monitoredPercent ?? 'n/a', server.uptimePercent ?? '-', server.creditPercent, server.creditBase, server.creditAmount]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const numeric = new Set([3, 4, 5, 6, 7, 8, 9]);
+  const numeric = new Set([3, 4, 5, 6, 7, 8, 9, 10]);
   const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [`Credits for ${json.month} (${json.timeZone}, ${hours(json.monthMs)} h, base: ${json.creditBase})`, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   out.push('', ...json.customers.map((c) => `${c.id}: ${c.creditAmount} PLN`), `total: ${json.creditAmount} PLN`);

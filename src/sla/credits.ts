@@ -1,7 +1,7 @@
 // From availability to money (sla-terms.md rules 5-7). Two roundings, each shown in the output so that a
 // reader can redo the sum by hand: the credit base is rounded to the grosz first, then base x percent / 100.
 import { creditBracket } from './brackets.js';
-import { percentOfGrosze, prorateGrosze, uptimePercentText } from './money.js';
+import { monitoredPercentText, percentOfGrosze, prorateGrosze, uptimePercentText } from './money.js';
 import type { CreditBase, CustomerCredit, MonthCredits, MonthWindow, ServerAvailability, ServerCredit, TierTerms } from './types.js';
 
 /** The customer data the credit computation needs (a ResolvedCustomer fits). */
@@ -73,6 +73,7 @@ export function computeMonthCredits(input: MonthCreditsInput): MonthCredits {
         downtimeMs: availability.downtimeMs,
         unmonitoredMs: availability.unmonitoredMs,
         uptimePercent: uptimePercentText(availability.eligibleMs, availability.downtimeMs),
+        monitoredPercent: monitoredPercentText(availability.eligibleMs, availability.unmonitoredMs),
         bracket: line.bracket,
         creditPercentHundredths: line.percent,
         creditBaseGrosze,

@@ -6,3 +6,4 @@ export * from './availability.js';
 export * from './brackets.js';
 export * from './money.js';
 export * from './credits.js';
+export * from './evidence.js';

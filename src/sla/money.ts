@@ -38,6 +38,16 @@ export function uptimePercentText(eligibleMs: number, downtimeMs: number): strin
   return `${whole}.${String(scaled % 10_000n).padStart(4, '0')}`;
 }
 
+/**
+ * Monitored share 100 x (eligible - unmonitored) / eligible rounded DOWN to 2 places ("96.66"); null without
+ * eligible time. Rounded down for the same reason as the uptime: it never shows a minimum it does not reach.
+ */
+export function monitoredPercentText(eligibleMs: number, unmonitoredMs: number): string | null {
+  if (eligibleMs <= 0) return null;
+  const scaled = (BigInt(eligibleMs - unmonitoredMs) * 10_000n) / BigInt(eligibleMs); // 100 x 10^2
+  return `${scaled / 100n}.${String(scaled % 100n).padStart(2, '0')}`;
+}
+
 /** Uptime as a ratio 0..1 for dashboards (display only: no decision is taken on it). */
 export function uptimeRatio(eligibleMs: number, downtimeMs: number): number {
   return eligibleMs > 0 ? (eligibleMs - downtimeMs) / eligibleMs : 1;

@@ -100,6 +100,11 @@ export interface ServerCredit {
   unmonitoredMs: number;
   /** 100 x (eligible - downtime) / eligible, rounded down to 4 places ("99.7999"); null without eligible time. */
   uptimePercent: string | null;
+  /**
+   * Share of eligible time with fresh observations, 100 x (eligible - unmonitored) / eligible rounded down to 2
+   * places ("96.66"); null without eligible time. The evidence behind the uptime.
+   */
+  monitoredPercent: string | null;
   /** The bracket the uptime fell into, or null when it earns nothing. */
   bracket: Bracket | null;
   /** Credit percentage after any cap, in hundredths (10 % = 1_000). */

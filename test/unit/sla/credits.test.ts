@@ -137,3 +137,22 @@ describe('computeMonthCredits (rules 5-7)', () => {
     expect(credits.customers[0]!.servers[0]).toMatchObject({ creditPercentHundredths: 10_000, creditAmountGrosze: 60_000 });
   });
 });
+
+describe('monitored share (the evidence behind a credit)', () => {
+  it('is rounded down to 2 places and n/a without eligible time', async () => {
+    const { monitoredPercentText } = await import('../../../src/sla/money.js');
+    expect(monitoredPercentText(745 * 3_600_000, 0)).toBe('100.00');
+    expect(monitoredPercentText(3, 1)).toBe('66.66');
+    expect(monitoredPercentText(10_000, 1)).toBe('99.99');
+    expect(monitoredPercentText(100_000, 1)).toBe('99.99'); // 99.999 shows 99.99, never 100.00
+    expect(monitoredPercentText(0, 0)).toBeNull();
+  });
+
+  it('is compared with the minimum exactly: 90 % monitored is not below 90, one millisecond less is', async () => {
+    const { monitoredIsBelow } = await import('../../../src/sla/evidence.js');
+    const E = 745 * 3_600_000;
+    expect(monitoredIsBelow(E, E / 10, 90_000_000)).toBe(false);
+    expect(monitoredIsBelow(E, E / 10 + 1, 90_000_000)).toBe(true);
+    expect(monitoredIsBelow(0, 0, 90_000_000)).toBe(false);
+  });
+});
