@@ -1,14 +1,14 @@
 // Loads the YAML configuration: parse, validate against the schema, cross-check, resolve. Every problem found is
 // reported at once, each naming the file, the key path and the reason; nothing starts on a bad file.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_TIERS } from '../sla/brackets.js';
 import { assertTimeZone, localDateStartMs } from '../sla/month.js';
-import type { TierTerms } from '../sla/types.js';
+import type { Bracket, TierTerms } from '../sla/types.js';
 import { configSchema, parseIsoInstantMs, type RawConfig } from './schema.js';
-import type { AppConfig, MaintenanceWindow, ResolvedCheck, ResolvedCustomer, ResolvedServer } from './types.js';
+import type { AppConfig, MaintenanceWindow, ResolvedCheck, ResolvedCustomer, ResolvedServer, TierVersion } from './types.js';
 import { describeZodIssue, formatKeyPath, plainErrorMap } from './zod-messages.js';
 
 /** A configuration that cannot be used; the message lists every problem as `file: key.path: reason`. */
@@ -56,18 +56,43 @@ export function parseConfig(text: string, sourcePath: string): AppConfig {
   return resolveConfig(parsed.data, sourcePath);
 }
 
-function resolveTiers(raw: RawConfig): Map<string, TierTerms> {
+/** Configured brackets, from the highest threshold down. */
+function resolveBrackets(brackets: readonly { below: number; creditPercent: number }[]): Bracket[] {
+  return brackets
+    .map((b) => ({ belowMicroPercent: b.below, creditPercentHundredths: b.creditPercent }))
+    .sort((a, b) => b.belowMicroPercent - a.belowMicroPercent);
+}
+
+/**
+ * The undated terms of every tier (the seed's, with the file's keys over them) and each tier's versions: a
+ * version's omitted keys are inherited from the version before it, or from the undated terms for the first.
+ */
+function resolveTiers(raw: RawConfig): { tiers: Map<string, TierTerms>; tierVersions: Map<string, TierVersion[]> } {
   const tiers = new Map<string, TierTerms>();
   for (const [name, terms] of DEFAULT_TIERS) tiers.set(name, { ...terms, brackets: [...terms.brackets] });
   for (const [name, override] of Object.entries(raw.tiers)) {
     const base = tiers.get(name);
     const baseFeeGrosze = override.baseFee ?? base?.baseFeeGrosze;
     const serverFeeGrosze = override.serverFee ?? base?.serverFeeGrosze;
-    const brackets = override.brackets?.map((b) => ({ belowMicroPercent: b.below, creditPercentHundredths: b.creditPercent })) ?? base?.brackets;
+    const brackets = override.brackets ? resolveBrackets(override.brackets) : base?.brackets;
     if (baseFeeGrosze === undefined || serverFeeGrosze === undefined || brackets === undefined) continue; // reported by crossCheck
-    tiers.set(name, { name, baseFeeGrosze, serverFeeGrosze, brackets: [...brackets].sort((a, b) => b.belowMicroPercent - a.belowMicroPercent) });
+    tiers.set(name, { name, baseFeeGrosze, serverFeeGrosze, brackets: [...brackets] });
   }
-  return tiers;
+  const tierVersions = new Map<string, TierVersion[]>();
+  for (const [name, undated] of tiers) {
+    let terms = undated;
+    const versions = (raw.tiers[name]?.versions ?? []).map((version): TierVersion => {
+      terms = {
+        name,
+        baseFeeGrosze: version.baseFee ?? terms.baseFeeGrosze,
+        serverFeeGrosze: version.serverFee ?? terms.serverFeeGrosze,
+        brackets: version.brackets ? resolveBrackets(version.brackets) : [...terms.brackets],
+      };
+      return { fromMonth: version.from, terms };
+    });
+    tierVersions.set(name, versions);
+  }
+  return { tiers, tierVersions };
 }
 
 function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
@@ -82,12 +107,20 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
   }
 
   for (const [name, override] of Object.entries(raw.tiers)) {
-    if (DEFAULT_TIERS.has(name)) continue;
-    for (const key of ['baseFee', 'serverFee', 'brackets'] as const) {
-      if (override[key] === undefined) problems.push(`tiers.${name}.${key}: is required for a tier that is not silver, gold or platinum`);
+    if (!DEFAULT_TIERS.has(name)) {
+      for (const key of ['baseFee', 'serverFee', 'brackets'] as const) {
+        if (override[key] === undefined) problems.push(`tiers.${name}.${key}: is required for a tier that is not silver, gold or platinum`);
+      }
     }
+    override.versions.forEach((version, vi) => {
+      const previous = override.versions[vi - 1];
+      if (previous && version.from <= previous.from) {
+        problems.push(`tiers.${name}.versions[${vi}].from: must be after the previous version's month (${previous.from})`);
+      }
+    });
   }
-  const tiers = resolveTiers(raw);
+  const { tiers, tierVersions } = resolveTiers(raw);
+  const unknownTier = (name: string) => `"${name}" is not a tier (known: ${[...tiers.keys()].join(', ')})`;
 
   const intervalMs = raw.probing.interval;
   const staleAfterMs = raw.probing.staleAfter ?? 3 * intervalMs;
@@ -116,8 +149,14 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
     const at = `customers[${ci}]`;
     if (customerIds.has(customer.id)) problems.push(`${at}.id: "${customer.id}" is used by another customer`);
     customerIds.add(customer.id);
-    const tier = tiers.get(customer.tier);
-    if (!tier) problems.push(`${at}.tier: "${customer.tier}" is not a tier (known: ${[...tiers.keys()].join(', ')})`);
+    if (!tiers.has(customer.tier)) problems.push(`${at}.tier: ${unknownTier(customer.tier)}`);
+    customer.tierHistory.forEach((change, hi) => {
+      if (!tiers.has(change.tier)) problems.push(`${at}.tierHistory[${hi}].tier: ${unknownTier(change.tier)}`);
+      const previous = customer.tierHistory[hi - 1];
+      if (previous && change.from <= previous.from) {
+        problems.push(`${at}.tierHistory[${hi}].from: must be after the previous entry's month (${previous.from})`);
+      }
+    });
 
     const resolvedServers = customer.servers.map((server, si): ResolvedServer => {
       const serverAt = `${at}.servers[${si}]`;
@@ -153,7 +192,8 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
     return {
       id: customer.id,
       name: customer.name,
-      tier: tier ?? { name: customer.tier, baseFeeGrosze: 0, serverFeeGrosze: 0, brackets: [] },
+      tierName: customer.tier,
+      tierHistory: customer.tierHistory.map((change) => ({ fromMonth: change.from, tier: change.tier })),
       language: customer.language,
       address: customer.address,
       email: customer.email,
@@ -186,12 +226,22 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
     currency: raw.currency,
     provider: raw.provider,
     storage: { kind: raw.storage.kind, path: resolve(raw.storage.path), influxdb: raw.storage.influxdb },
+    // Beside the observations by default, so one data folder (or volume) holds both.
+    state: { path: raw.state.path === undefined ? resolve(dirname(resolve(raw.storage.path)), 'state.db') : resolve(raw.state.path) },
     probing: { location: raw.probing.location, intervalMs, timeoutMs: raw.probing.timeout, concurrency: raw.probing.concurrency },
     availability: { confirmations: raw.probing.confirmations, staleAfterMs, quorum: raw.sla.quorum },
-    sla: { creditBase: raw.sla.creditBase, maxCreditPercentHundredths: raw.sla.maxCreditPercent, closeDelayMs: raw.sla.closeDelay },
+    sla: {
+      creditBase: raw.sla.creditBase,
+      maxCreditPercentHundredths: raw.sla.maxCreditPercent,
+      closeDelayMs: raw.sla.closeDelay,
+      minMonitoredMicroPercent: raw.sla.minMonitoredPercent,
+      closeRetryMs: raw.sla.closeRetry,
+      evidenceWaitMs: raw.sla.evidenceWait,
+    },
     http: raw.http,
     reports: { dir: resolve(raw.reports.dir) },
     tiers,
+    tierVersions,
     customers,
     servers,
   };

@@ -106,6 +106,13 @@ export const coverageBoundary = z
     'must be a date YYYY-MM-DD or an ISO-8601 time with an offset',
   );
 
+const MONTH_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** A calendar month 'YYYY-MM' (month 01-12), kept as text: such months compare correctly as strings. */
+export const calendarMonth = z.string().superRefine((text, ctx) => {
+  if (!MONTH_RE.test(text)) ctx.addIssue({ code: 'custom', message: `"${text}" is not a month in the form YYYY-MM` });
+});
+
 const identifier = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
@@ -178,10 +185,19 @@ const serverSchema = z.strictObject({
   checks: z.array(checkSchema).default([]),
 });
 
+/** A change of a customer's tier, in force from the 1st of `from`. */
+const tierChangeSchema = z.strictObject({
+  from: calendarMonth,
+  tier: z.string().min(1),
+});
+
 const customerSchema = z.strictObject({
   id: identifier,
   name: z.string().min(1),
+  /** The tier before the first tierHistory entry (the only tier without one). */
   tier: z.string().min(1),
+  /** Tier changes, each from the 1st of its month, in increasing month order (checked in load.ts). */
+  tierHistory: z.array(tierChangeSchema).default([]),
   language: z.enum(['pl', 'en']).default('pl'),
   address: z.array(z.string()).default([]),
   email: z.string().optional(),
@@ -193,10 +209,21 @@ const bracketSchema = z.strictObject({
   creditPercent: creditPercent,
 });
 
-const tierSchema = z.strictObject({
+/** A dated change of a tier's terms from the 1st of `from`; omitted keys are inherited from the terms before. */
+const tierVersionSchema = z.strictObject({
+  from: calendarMonth,
   baseFee: money.optional(),
   serverFee: money.optional(),
   brackets: z.array(bracketSchema).min(1).optional(),
+});
+
+const tierSchema = z.strictObject({
+  /** The terms before the first version (the seed's terms for keys a seed tier omits). */
+  baseFee: money.optional(),
+  serverFee: money.optional(),
+  brackets: z.array(bracketSchema).min(1).optional(),
+  /** Dated changes, in increasing month order (checked in load.ts). */
+  versions: z.array(tierVersionSchema).default([]),
 });
 
 const maintenanceSchema = z
@@ -258,6 +285,21 @@ const slaSchema = z.strictObject({
   maxCreditPercent: creditPercent.optional(),
   /** How long after local midnight on the 1st the previous month is closed (late probes still arrive). */
   closeDelay: duration.default(900_000),
+  /**
+   * The least share of a server's eligible time with fresh observations for a month to close without a
+   * person's review (millionths of a percent, 90 -> 90_000_000); below it the close is held.
+   */
+  minMonitoredPercent: thresholdPercent.default(90_000_000),
+  /** How long after a failed close attempt the next one starts. */
+  closeRetry: positiveDuration.default(300_000),
+  /** How long a close waits for observations still on their way to the store before the month is held. */
+  evidenceWait: duration.default(120_000),
+});
+
+const stateSchema = z.strictObject({
+  /** The SQLite file recording month closes. */
+  /** Default: state.db beside storage.path (data/state.db with the default storage). */
+  path: z.string().min(1).optional(),
 });
 
 const httpSchema = z.strictObject({
@@ -284,6 +326,7 @@ export const configSchema = z.strictObject({
   currency: z.literal('PLN').default('PLN'),
   provider: providerSchema.default(providerSchema.parse({})),
   storage: storageSchema.default(storageSchema.parse({})),
+  state: stateSchema.default(stateSchema.parse({})),
   probing: probingSchema.default(probingSchema.parse({})),
   sla: slaSchema.default(slaSchema.parse({})),
   http: httpSchema.default(httpSchema.parse({})),

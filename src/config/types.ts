@@ -29,10 +29,29 @@ export interface MaintenanceWindow extends Interval {
   reason: string;
 }
 
+/** A change of a customer's tier, in force from the 1st of `fromMonth` ('YYYY-MM'). */
+export interface TierChange {
+  fromMonth: string;
+  tier: string;
+}
+
+/** A tier's complete terms in force from the 1st of `fromMonth` ('YYYY-MM'), after inheritance. */
+export interface TierVersion {
+  fromMonth: string;
+  terms: TierTerms;
+}
+
+/**
+ * A customer as configured. Its tier depends on the month: use customersForMonth / customerForMonth
+ * (config/terms.ts), which give the tier and terms in force on the month's first day.
+ */
 export interface ResolvedCustomer {
   id: string;
   name: string;
-  tier: TierTerms;
+  /** The tier before the first tierHistory entry. */
+  tierName: string;
+  /** Tier changes, sorted by month; empty when the customer always had `tierName`. */
+  tierHistory: TierChange[];
   language: 'pl' | 'en';
   address: string[];
   email?: string;
@@ -52,6 +71,11 @@ export interface AppConfig {
     path: string;
     influxdb?: InfluxConfig;
   };
+  /** The state database of month closes. */
+  state: {
+    /** Absolute path of the SQLite file. */
+    path: string;
+  };
   probing: {
     location: string;
     intervalMs: number;
@@ -63,10 +87,19 @@ export interface AppConfig {
     creditBase: CreditBase;
     maxCreditPercentHundredths?: number;
     closeDelayMs: number;
+    /** Least monitored share of eligible time for a close without review, in millionths of a percent. */
+    minMonitoredMicroPercent: number;
+    /** Wait before retrying a failed close. */
+    closeRetryMs: number;
+    /** How long a close waits for observations still on their way to the store before it is held. */
+    evidenceWaitMs: number;
   };
   http: RawConfig['http'];
   reports: { dir: string };
+  /** Each tier's undated terms (merged with the seed's): the terms before its first version. */
   tiers: Map<string, TierTerms>;
+  /** Each tier's dated terms, sorted by month (empty for a tier without versions). See config/terms.ts. */
+  tierVersions: Map<string, TierVersion[]>;
   customers: ResolvedCustomer[];
   /** Every server by id. */
   servers: Map<string, ResolvedServer>;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
@@ -34,6 +35,12 @@ describe('invalid configurations name the file, the key path and the reason', ()
     ['invalid-check-name.yaml', ['customers[0].servers[0].checks[2].name: "tcp-2" is used by another check of this server']],
     ['invalid-check-kind.yaml', ['customers[0].servers[0].checks[0].kind: must be one of http, tcp, tls, dns']],
     ['invalid-stale-after.yaml', ['probing.staleAfter: must be longer than probing.interval (60000 ms)']],
+    ['invalid-version-month.yaml', ['tiers.gold.versions[0].from: "2026-13" is not a month in the form YYYY-MM']],
+    ['invalid-version-order.yaml', ["tiers.gold.versions[1].from: must be after the previous version's month (2026-12)"]],
+    ['invalid-tier-history.yaml', ['customers[0].tierHistory[0].tier: "diamond" is not a tier (known: silver, gold, platinum)']],
+    ['invalid-tier-history-order.yaml', ["customers[0].tierHistory[1].from: must be after the previous entry's month (2026-11)"]],
+    ['invalid-min-monitored.yaml', ['sla.minMonitoredPercent: "100.5" is above 100']],
+    ['invalid-close-retry.yaml', ['sla.closeRetry: must be longer than 0']],
     [
       'invalid-types.yaml',
       [
@@ -97,6 +104,17 @@ describe('the example configuration', () => {
     expect(config.tiers.get('platinum')).toMatchObject({ baseFeeGrosze: 30_000, serverFeeGrosze: 60_000 });
     expect(config.tiers.get('silver')!.brackets.map((b) => b.belowMicroPercent)).toEqual([99_400_000, 99_200_000, 99_000_000]);
   });
+  it('resolves the close settings and the state database, relative to the working directory', () => {
+    expect(config.state).toEqual({ path: resolve('data/state.db') });
+    expect(config.sla).toEqual({
+      creditBase: 'server',
+      maxCreditPercentHundredths: undefined,
+      closeDelayMs: 900_000,
+      minMonitoredMicroPercent: 90_000_000,
+      closeRetryMs: 300_000,
+      evidenceWaitMs: 120_000,
+    });
+  });
   it('resolves coverage dates to local midnight and names checks', () => {
     const server = config.servers.get('oci-202')!;
     expect(new Date(server.sinceMs!).toISOString()).toBe('2026-10-14T22:00:00.000Z');
@@ -134,5 +152,19 @@ customers:
         { belowMicroPercent: 99_000_000, creditPercentHundredths: 500 },
       ],
     });
+  });
+});
+
+describe('close settings', () => {
+  it('parse the monitored minimum like a threshold and the waits as durations', () => {
+    const config = parseConfig(
+      `
+state: { path: /var/lib/uptime-credits/state.db }
+sla: { minMonitoredPercent: "95.25", closeRetry: 1m, evidenceWait: 0s }
+`,
+      'x.yaml',
+    );
+    expect(config.state.path).toBe('/var/lib/uptime-credits/state.db');
+    expect(config.sla).toMatchObject({ minMonitoredMicroPercent: 95_250_000, closeRetryMs: 60_000, evidenceWaitMs: 0 });
   });
 });
