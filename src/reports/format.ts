@@ -44,6 +44,11 @@ export function formatLocalTime(ms: number, timeZone: string, language: Language
   return local.toFormat(language === 'pl' ? 'dd.MM.yyyy HH:mm:ss ZZ' : 'yyyy-MM-dd HH:mm:ss ZZ');
 }
 
+/** A local calendar date: pl `02.11.2026`, en `2026-11-02`. */
+export function formatLocalDate(ms: number, timeZone: string, language: Language): string {
+  return DateTime.fromMillis(ms, { zone: timeZone }).toFormat(language === 'pl' ? 'dd.MM.yyyy' : 'yyyy-MM-dd');
+}
+
 /** A duration in ms as `745:00:00` (hours:minutes:seconds, whole seconds rounded down) for tables. */
 export function formatClockDuration(ms: number): string {
   const totalSeconds = Math.floor(ms / 1_000);

@@ -1,12 +1,23 @@
 // The customer's PDF credit report, rendered with pdfkit from already-computed figures (no arithmetic here).
 // Byte-identical for the same input: fixed document dates (the month's end), so pdfkit's file ID, which it
 // derives from the document info, is fixed too; fonts are embedded from the dejavu-fonts-ttf package.
+// A draft carries a diagonal watermark and a header line on every page (drawn first, behind the content, from
+// pdfkit's pageAdded event for pages that long tables and texts add); a restatement carries a correction box.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import PDFDocument from 'pdfkit';
 import type { CreditBase, CustomerCredit, Interval, TierTerms } from '../sla/types.js';
 import { formatMicroPercent } from '../sla/money.js';
-import { formatClockDuration, formatDuration, formatLocalTime, formatMoney, formatPercentHundredthsText, formatPercentText, type Language } from './format.js';
+import {
+  formatClockDuration,
+  formatDuration,
+  formatLocalDate,
+  formatLocalTime,
+  formatMoney,
+  formatPercentHundredthsText,
+  formatPercentText,
+  type Language,
+} from './format.js';
 import { messagesFor } from './i18n.js';
 
 const FONT_DIR = join(dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
@@ -29,20 +40,49 @@ export interface CustomerReport {
   credit: CustomerCredit;
   /** Maintenance reasons by server id, matched to windows by start time. */
   maintenanceReasons: Map<string, { fromMs: number; reason: string }[]>;
+  /** Monitored share (decimal percent, "90") below which a month is reviewed by a person before it is issued. */
+  minMonitoredPercent: string;
+  /** A working document, not an issued statement; `asOfMs` when the month is still running (figures up to then). */
+  draft?: { asOfMs?: number };
+  /** The issued revision this report is (1 = first issue), shown in the header. */
+  revisionNumber?: number;
+  /** A restatement: which issued revision this one replaces, and why. */
+  revision?: { number: number; replaces: number; replacesIssuedAtMs: number; reason: string };
 }
 
 const PAGE = { margin: 50, width: 595.28 - 100 };
+
+/** pdfkit's text state that a nested text call (the draft marks, drawn from inside a page break) must not disturb. */
+interface TextState {
+  x: number;
+  y: number;
+  _font: unknown;
+  _fontSize: number;
+  _fontSource: unknown;
+  _fontFamily: unknown;
+  _fillColor: unknown;
+  _wrapper: unknown;
+  _textOptions: unknown;
+}
+const TEXT_STATE_KEYS = ['x', 'y', '_font', '_fontSize', '_fontSource', '_fontFamily', '_fillColor', '_wrapper', '_textOptions'] as const;
+
+/** A decimal string in the language's notation, without a unit: pl `90,5`, en `90.5`. */
+const decimalText = (decimal: string, language: Language) => (language === 'pl' ? decimal.replace('.', ',') : decimal);
 
 /** Renders the report to PDF bytes. */
 export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   const t = messagesFor(report.language);
   const lang = report.language;
+  const revisionNumber = report.revisionNumber ?? report.revision?.number;
+  if (report.revision && revisionNumber !== report.revision.number) {
+    return Promise.reject(new Error(`revisionNumber ${revisionNumber} differs from the restatement's revision ${report.revision.number}`));
+  }
   const doc = new PDFDocument({
     size: 'A4',
     margin: PAGE.margin,
     compress: true,
     info: {
-      Title: `${t.title} ${report.month} - ${report.customer.name}`,
+      Title: `${report.draft ? `${t.draftMark} ` : ''}${t.title} ${report.month} - ${report.customer.name}`,
       Author: report.provider.name,
       Subject: `${report.customer.id} ${report.month}`,
       Creator: 'uptime-credits',
@@ -61,6 +101,41 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   doc.registerFont('bold', BOLD);
 
   const left = PAGE.margin;
+
+  // Draft marks: drawn when a page starts, so they lie behind its content, inside the top margin, and with the
+  // text state saved and restored (a page can start in the middle of a wrapped text).
+  const draftMarks = () => {
+    const state = doc as unknown as TextState;
+    const saved = TEXT_STATE_KEYS.map((key) => state[key]);
+    state._wrapper = null;
+    state._textOptions = null;
+    const { width, height } = doc.page;
+    const line = (text: string, font: string, y: number, color: string) => {
+      doc.font(font).fontSize(8);
+      doc.fontSize(Math.min(8, (8 * PAGE.width) / doc.widthOfString(text)));
+      doc.fillColor(color).text(text, left, y, { lineBreak: false });
+    };
+    doc.save();
+    line(t.draftHeader, 'bold', 20, '#9b1c1c');
+    if (report.draft?.asOfMs !== undefined) line(t.inProgress.replace('{asOf}', formatLocalTime(report.draft.asOfMs, report.timeZone, lang)), 'regular', 32, '#333333');
+    doc.restore();
+    doc.save();
+    const angle = (Math.atan2(height, width) * 180) / Math.PI;
+    doc.font('bold').fontSize(1);
+    const size = Math.min(150, (0.6 * Math.hypot(width, height)) / doc.widthOfString(t.draftMark));
+    doc.fontSize(size);
+    doc.translate(width / 2, height / 2).rotate(-angle);
+    // The trailing space ends the mark's word for text extractors: pdftotext -nodiag drops diagonal characters and
+    // would otherwise drop the next characters on the page with them, up to the next space.
+    doc.fillColor('#e4e4e4').text(`${t.draftMark} `, -doc.widthOfString(t.draftMark) / 2, -doc.currentLineHeight() / 2, { lineBreak: false });
+    doc.restore();
+    TEXT_STATE_KEYS.forEach((key, i) => ((state as unknown as Record<string, unknown>)[key] = saved[i]));
+  };
+  if (report.draft) {
+    draftMarks();
+    doc.on('pageAdded', draftMarks);
+  }
+
   const heading = (text: string) => {
     doc.moveDown(0.8).font('bold').fontSize(11).fillColor('#1a3c6e').text(text, left).fillColor('black').moveDown(0.3);
   };
@@ -98,13 +173,34 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   doc.font('bold').fontSize(16).text(report.provider.name, left);
   doc.font('regular').fontSize(9);
   for (const line of report.provider.address) doc.text(line);
-  doc.moveDown(0.8).font('bold').fontSize(14).fillColor('#1a3c6e').text(`${t.title}: ${report.month}`).fillColor('black').moveDown(0.4);
+  doc.moveDown(0.8).font('bold').fontSize(14).fillColor('#1a3c6e').text(`${t.title}: ${report.month}`).fillColor('black');
+  if (revisionNumber !== undefined && revisionNumber >= 1) doc.font('bold').fontSize(10).fillColor('#1a3c6e').text(`${t.revision} ${revisionNumber}`).fillColor('black');
+  doc.moveDown(0.4);
   pair(t.customer, report.customer.name);
   for (const line of report.customer.address) doc.font('regular').fontSize(9).text(line);
   pair(t.customerId, report.customer.id);
   pair(t.month, `${report.month} (${formatLocalTime(report.fromMs, report.timeZone, lang)} - ${formatLocalTime(report.toMs, report.timeZone, lang)})`);
   pair(t.timeZone, report.timeZone);
   pair(t.monthLength, formatDuration(report.monthMs));
+
+  // A restatement: which revision it replaces and why, framed.
+  if (report.revision) {
+    const r = report.revision;
+    const text = t.correction
+      .replace('{number}', String(r.number))
+      .replace('{replaces}', String(r.replaces))
+      .replace('{date}', formatLocalDate(r.replacesIssuedAtMs, report.timeZone, lang))
+      .replace('{reason}', r.reason);
+    const pad = 8;
+    doc.moveDown(0.6).font('bold').fontSize(9);
+    const height = doc.heightOfString(text, { width: PAGE.width - 2 * pad }) + 2 * pad;
+    if (doc.y + height > doc.page.height - PAGE.margin) doc.addPage();
+    const y = doc.y;
+    doc.rect(left, y, PAGE.width, height).lineWidth(1.2).fillAndStroke('#fff4e0', '#b3640f').fillColor('black').strokeColor('black').lineWidth(1);
+    doc.font('bold').fontSize(9).fillColor('#6b3a00').text(text, left + pad, y + pad, { width: PAGE.width - 2 * pad }).fillColor('black');
+    doc.x = left;
+    doc.y = y + height;
+  }
 
   // Tier and its terms.
   heading(`${t.tierTerms}: ${report.tier.name}`);
@@ -120,29 +216,41 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
     report.tier.brackets.map((b) => [formatPercentText(formatMicroPercent(b.belowMicroPercent), lang), formatPercentHundredthsText(b.creditPercentHundredths, lang)]),
   );
 
-  // Servers.
+  // Servers: nine columns in 7 pt, 495 pt in all. Widths are measured: every header word with its trailing space
+  // (pdfkit's wrapper counts it) and every figure fit their column; a base that would still not fit on one line
+  // breaks after its label, never inside the amount.
   heading(t.servers);
+  const serverSize = 7;
+  const amountWidth = 96;
+  const baseText = (grosze: number) => {
+    const oneLine = `(${t.creditBase}: ${formatMoney(grosze, lang)})`;
+    doc.font('regular').fontSize(serverSize);
+    return doc.widthOfString(oneLine) <= amountWidth - 4 ? oneLine : `(${t.creditBase}:\n${formatMoney(grosze, lang)})`;
+  };
   table(
     [
-      { title: t.server, width: 77 },
-      { title: t.eligible, width: 58, align: 'right' },
-      { title: t.downtime, width: 62, align: 'right' },
-      { title: t.unmonitored, width: 58, align: 'right' },
-      { title: t.uptime, width: 60, align: 'right' },
-      { title: t.bracket, width: 40, align: 'right' },
-      { title: t.creditPercent, width: 48, align: 'right' },
-      { title: t.creditAmount, width: 92, align: 'right' },
+      { title: t.server, width: 62 },
+      { title: t.eligible, width: 48, align: 'right' },
+      { title: t.downtime, width: 48, align: 'right' },
+      { title: t.unmonitored, width: 59, align: 'right' },
+      { title: t.monitored, width: 48, align: 'right' },
+      { title: t.uptime, width: 54, align: 'right' },
+      { title: t.bracket, width: 38, align: 'right' },
+      { title: t.creditPercent, width: 42, align: 'right' },
+      { title: t.creditAmount, width: amountWidth, align: 'right' },
     ],
     report.credit.servers.map((s) => [
       `${s.name} (${s.id})`,
       formatClockDuration(s.eligibleMs),
       formatClockDuration(s.downtimeMs),
       formatClockDuration(s.unmonitoredMs),
+      s.monitoredPercent === null ? t.notAvailable : formatPercentText(s.monitoredPercent, lang),
       s.uptimePercent === null ? t.noEligible : formatPercentText(s.uptimePercent, lang),
-      s.bracket ? `< ${formatMicroPercent(s.bracket.belowMicroPercent).replace('.', lang === 'pl' ? ',' : '.')}` : t.none,
+      s.bracket ? `< ${decimalText(formatMicroPercent(s.bracket.belowMicroPercent), lang)}` : t.none,
       formatPercentHundredthsText(s.creditPercentHundredths, lang),
-      `${formatMoney(s.creditAmountGrosze, lang)}${s.creditAmountGrosze > 0 ? `\n(${t.creditBase}: ${formatMoney(s.creditBaseGrosze, lang)})` : ''}`,
+      `${formatMoney(s.creditAmountGrosze, lang)}${s.creditAmountGrosze > 0 ? `\n${baseText(s.creditBaseGrosze)}` : ''}`,
     ]),
+    serverSize,
   );
 
   // Outages and maintenance behind each figure.
@@ -184,8 +292,11 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   heading(t.howTitle);
   const how: string[] = [...t.how];
   if (report.creditBase === 'customer') how[how.length - 1] = `${how[how.length - 1]!.split('. ')[0]}. ${t.customerBase}`;
-  for (const line of how) doc.font('regular').fontSize(8).text(`• ${line.replace('{confirmations}', String(report.confirmations))}`, left, undefined, { width: PAGE.width }).moveDown(0.2);
-  doc.moveDown(0.6).font('regular').fontSize(7).fillColor('#555555').text(t.footer, left).fillColor('black');
+  for (const line of how) {
+    const text = line.replace('{confirmations}', String(report.confirmations)).replace('{min}', decimalText(report.minMonitoredPercent, lang));
+    doc.font('regular').fontSize(8).text(`• ${text}`, left, undefined, { width: PAGE.width }).moveDown(0.2);
+  }
+  doc.moveDown(0.6).font('regular').fontSize(7).fillColor('#555555').text(t.footer, left).text(t.netAmounts, left).fillColor('black');
 
   doc.end();
   return done;
