@@ -14,7 +14,7 @@ const expressions = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)
 describe('Grafana dashboard', () => {
   it('has fleet up/down, budget left per customer and projected credits', () => {
     const titles = dashboard.panels.map((p) => p.title);
-    expect(titles).toEqual(expect.arrayContaining(['Servers up', 'Servers down', 'Projected credits this month (PLN)']));
+    expect(titles).toEqual(expect.arrayContaining(['Servers up', 'Servers down', 'Projected credits this month (PLN)', 'Month closes']));
     expect(titles.some((t) => t.startsWith('Downtime budget left'))).toBe(true);
   });
 
