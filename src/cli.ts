@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The command line: thin, each command lives in src/commands/ and registers itself here.
 import { Command } from 'commander';
+import { registerApprove } from './commands/approve.js';
 import { registerCheck } from './commands/check.js';
 import { registerCredits } from './commands/credits.js';
 import { registerImport } from './commands/import.js';
+import { registerMonths } from './commands/months.js';
 import { registerReport } from './commands/report.js';
 import { registerStart } from './commands/start.js';
 
@@ -12,7 +14,7 @@ const program = new Command('uptime-credits')
   .showHelpAfterError()
   .option('-c, --config <path>', 'configuration file', 'config/uptime-credits.yaml');
 
-for (const register of [registerStart, registerCheck, registerImport, registerCredits, registerReport]) register(program);
+for (const register of [registerStart, registerCheck, registerImport, registerCredits, registerReport, registerApprove, registerMonths]) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`uptime-credits: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,9 +1,11 @@
 // The one composition root: load what the daemon needs, start it, stop it in reverse order.
+import { customersForMonth } from './config/terms.js';
 import type { AppConfig } from './config/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { computeCredits, computeFleetAvailability } from './close/compute.js';
 import { creditsToJson } from './close/json.js';
-import { publishMonth } from './close/publish.js';
+import { createMonthCloser, type CloseOutcome } from './close/month-closer.js';
+import { recentMonthStatuses } from './close/status.js';
 import { buildServer, type ServerView } from './http/server.js';
 import type { Logger } from './logging.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -12,8 +14,9 @@ import { createMonthEndJob } from './scheduler/month-end.js';
 import { createSlaRefresh } from './scheduler/sla-refresh.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
 import { formatPercentHundredths, uptimePercentText } from './sla/money.js';
+import { monthContaining } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
-import { openEmbeddedDatabase } from './store/embedded/database.js';
+import { SqliteCloseRecords } from './state/close-records.js';
 import { OutboxedInfluxStore } from './store/influx/influx-store.js';
 
 export interface Daemon {
@@ -27,7 +30,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const store = await createObservationStore(config, logger);
-  const stateDb = openEmbeddedDatabase(config.storage.path);
+  const records = SqliteCloseRecords.open(config.state.path);
   const metrics = createMetrics();
   const lastOutcomes = new Map<string, Map<string, CheckOutcome>>();
   const loop = createProbeLoop({
@@ -49,7 +52,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     logger,
     clock,
     async onSnapshot(snapshot) {
-      for (const customer of config.customers) {
+      for (const customer of customersForMonth(config, snapshot.month)) {
         for (const server of customer.servers) {
           const monthToDate = snapshot.availability.get(server.id);
           const projected = snapshot.projectedByServer.get(server.id);
@@ -62,17 +65,32 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     },
   });
 
-  const monthEnd = createMonthEndJob({
+  // The month-close series come from the records: refreshed at start and after every close.
+  const refreshCloseMetrics = () => metrics.recordCloseStates(recentMonthStatuses(records, config.timeZone, clock.now()));
+  const closer = createMonthCloser({
     config,
-    db: stateDb,
+    store,
+    records,
+    // Observations of the month still on their way: in the probe loop's write buffer, or in the store's outbox.
+    evidence: [
+      { name: 'the probe loop', unconfirmed: (fromMs, toMs) => loop.unconfirmed(fromMs, toMs) },
+      { name: store.description, unconfirmed: (fromMs, toMs) => store.unconfirmed(fromMs, toMs) },
+    ],
     logger,
     clock,
-    publish: async (month, force) => publishMonth({ config, credits: await computeCredits(config, store, month), outDir: config.reports.dir, force }),
+    onOutcome(outcome: CloseOutcome) {
+      if (outcome.status === 'failed' || outcome.status === 'held' || outcome.status === 'needs-review') metrics.countCloseProblem(outcome.status);
+      refreshCloseMetrics();
+    },
   });
+  const monthEnd = createMonthEndJob({ config, closer, records, earliestObservationMs: () => store.earliestObservationMs(), logger, clock });
+  const API_ACTOR = 'api';
 
   const serverViews = (): ServerView[] => {
     const snapshot = slaRefresh.snapshot(); // one snapshot for the whole answer
-    return config.customers.flatMap((customer) =>
+    // Tiers as in force this month: the snapshot's month, or before the first snapshot the month of now.
+    const month = snapshot?.month ?? monthContaining(clock.now(), config.timeZone);
+    return customersForMonth(config, month).flatMap((customer) =>
       customer.servers.map((server) => {
         const checks = [...(lastOutcomes.get(server.id)?.values() ?? [])].map((o) => {
           const view: ServerView['checks'][number] = { name: o.check, kind: o.kind, location: o.location, up: o.up, latencyMs: o.latencyMs, checkedAt: new Date(o.timeMs).toISOString() };
@@ -124,7 +142,13 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
         );
       },
       credits: async (month) => creditsToJson(await computeCredits(config, store, month)),
-      closeMonth: (month, force) => monthEnd.closeMonth(month, force),
+      closeMonth: (month) => closer.close(month, { by: API_ACTOR }),
+      restateMonth: (month, reason) => closer.restate(month, { by: API_ACTOR, reason }),
+      approveMonth: (month, draftHash, reason) => closer.approve(month, { by: API_ACTOR, draftHash, reason }),
+      draftMonth: (month, customer) => closer.draft(month, customer === undefined ? {} : { customerId: customer }),
+      months: () => recentMonthStatuses(records, config.timeZone, clock.now()),
+      monthRecord: (month) => ({ revisions: records.revisions(month), journal: records.journal(month) }),
+      knowsCustomer: (id) => config.customers.some((c) => c.id === id),
     },
   });
   loop.start();
@@ -135,9 +159,10 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   } catch (error) {
     await loop.stop();
     await store.close();
-    stateDb.close();
+    records.close();
     throw new Error(`cannot listen on ${config.http.listen}:${config.http.port}: ${(error as Error).message}`, { cause: error });
   }
+  refreshCloseMetrics();
   monthEnd.start();
   logger.info({ address, store: store.description, servers: config.servers.size }, 'uptime-credits started');
 
@@ -149,7 +174,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       await app.close();
       await loop.stop();
       await store.close();
-      if (stateDb.open) stateDb.close();
+      records.close();
       logger.info('uptime-credits stopped');
     },
   };

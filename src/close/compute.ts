@@ -1,4 +1,5 @@
 // The month close as an application service: read runs from the store, run the pure SLA core.
+import { customersForMonth } from '../config/terms.js';
 import type { AppConfig, ResolvedServer } from '../config/types.js';
 import { mapWithLimit } from '../concurrency.js';
 import { computeAvailability } from '../sla/availability.js';
@@ -62,7 +63,33 @@ export async function computeCredits(config: AppConfig, store: ObservationStore,
     window,
     creditBase: config.sla.creditBase,
     maxCreditPercentHundredths: config.sla.maxCreditPercentHundredths,
-    customers: config.customers,
+    customers: customersForMonth(config, month),
     availability,
   });
+}
+
+/**
+ * A month still running, up to `asOfMs`: each server's availability from the month's start to then, and what the
+ * month would credit if it ended at that uptime (the fee base is each server's whole-month coverage). Time not yet
+ * elapsed is not counted. For the month-to-date view and for drafts of a running month.
+ */
+export async function computeMonthToDateCredits(config: AppConfig, store: ObservationStore, month: string, asOfMs: number): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits }> {
+  const window = monthWindow(month, config.timeZone);
+  // At the month's very first millisecond (or before it) the window is still one millisecond long.
+  const toMs = Math.min(window.toMs, Math.max(window.fromMs + 1, asOfMs));
+  const availability = await computeFleetAvailability(config, store, { fromMs: window.fromMs, toMs });
+  const wholeMonth = new Map<string, ServerAvailability>();
+  for (const [id, monthToDate] of availability) {
+    const server = config.servers.get(id)!;
+    const coveredMs = Math.max(0, Math.min(server.untilMs ?? window.toMs, window.toMs) - Math.max(server.sinceMs ?? window.fromMs, window.fromMs));
+    wholeMonth.set(id, { ...monthToDate, coveredMs });
+  }
+  const credits = computeMonthCredits({
+    window,
+    creditBase: config.sla.creditBase,
+    maxCreditPercentHundredths: config.sla.maxCreditPercentHundredths,
+    customers: customersForMonth(config, month),
+    availability: wholeMonth,
+  });
+  return { availability, credits };
 }

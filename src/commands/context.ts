@@ -5,6 +5,8 @@ import { loadConfig } from '../config/load.js';
 import type { AppConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../logging.js';
 import { monthContaining, previousMonth } from '../sla/month.js';
+import { createMonthCloser, type MonthCloser } from '../close/month-closer.js';
+import { SqliteCloseRecords, type CloseRecords } from '../state/close-records.js';
 import { createObservationStore } from '../store/create.js';
 import type { ObservationStore } from '../store/store.js';
 
@@ -43,5 +45,31 @@ export async function withConfiguredStore<T>(command: Command, work: (config: Ap
     return await work(config, store);
   } finally {
     await store.close();
+  }
+}
+
+/** What a month-close command works with: the store, the close records and the closer over both. */
+export interface CloseContext {
+  config: AppConfig;
+  store: ObservationStore;
+  records: CloseRecords;
+  closer: MonthCloser;
+}
+
+/** Opens the store and the state database, builds the closer (its evidence: the store's outbox), runs `work`. */
+export async function withMonthCloser<T>(command: Command, work: (context: CloseContext) => Promise<T>): Promise<T> {
+  const logger = createLogger();
+  const config = loadCommandConfig(command, logger);
+  const records = SqliteCloseRecords.open(config.state.path);
+  try {
+    const store = await createObservationStore(config, logger);
+    try {
+      const closer = createMonthCloser({ config, store, records, evidence: [{ name: store.description, unconfirmed: (fromMs, toMs) => store.unconfirmed(fromMs, toMs) }], logger });
+      return await work({ config, store, records, closer });
+    } finally {
+      await store.close();
+    }
+  } finally {
+    records.close();
   }
 }

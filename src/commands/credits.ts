@@ -1,21 +1,31 @@
-// `uptime-credits credits --month YYYY-MM [--json]`: the month close, printed.
+// `uptime-credits credits --month YYYY-MM [--json]`: a month's figures as the store gives them now (issuing them is
+// `report`'s job). Says so when observations of the month are still on their way to the store.
 import type { Command } from 'commander';
-import { computeCredits } from '../close/compute.js';
+import { computeCredits, runLookbackMs } from '../close/compute.js';
 import { creditsToJson, creditsToTable } from '../close/json.js';
+import { monthWindow } from '../sla/month.js';
 import { monthOrPrevious, withConfiguredStore } from './context.js';
 
 /** Registers `credits`. */
 export function registerCredits(program: Command): void {
   program
     .command('credits')
-    .description('compute every customer\'s credit for a month from the stored observations')
+    .description("compute every customer's credit for a month from the stored observations")
     .option('-m, --month <YYYY-MM>', 'the month (default: the previous month in the configured time zone)')
     .option('--json', 'print JSON instead of a table')
     .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month?: string; json?: boolean }, command: Command) => {
       await withConfiguredStore(command, async (config, store) => {
-        const credits = await computeCredits(config, store, monthOrPrevious(options.month, config));
+        const month = monthOrPrevious(options.month, config);
+        const credits = await computeCredits(config, store, month);
         process.stdout.write(options.json ? `${JSON.stringify(creditsToJson(credits), null, 2)}\n` : creditsToTable(credits));
+        const window = monthWindow(month, config.timeZone);
+        const pending = await store.unconfirmed(window.fromMs - runLookbackMs(config), window.toMs + runLookbackMs(config));
+        if (pending.waiting + pending.parked > 0) {
+          process.stderr.write(
+            `uptime-credits: these figures miss ${pending.waiting} observations of ${month} still waiting to reach the store and ${pending.parked} it refused; they count as unmonitored here\n`,
+          );
+        }
       });
     });
 }

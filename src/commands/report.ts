@@ -1,27 +1,52 @@
-// `uptime-credits report --month YYYY-MM`: closes the month into PDFs, the ledger and a manifest.
+// `uptime-credits report --month YYYY-MM`: closes an ended month (revision 1), restates a closed one, or renders
+// drafts of any month. One path with the daemon's schedule and the API: close/month-closer.ts.
 import type { Command } from 'commander';
-import { computeCredits } from '../close/compute.js';
-import { publishMonth } from '../close/publish.js';
-import { monthOrPrevious, withConfiguredStore } from './context.js';
+import { cliActor } from '../close/month-closer.js';
+import { parseDurationMs } from '../config/schema.js';
+import { describeCloseOutcome } from './close-output.js';
+import { monthOrPrevious, withMonthCloser } from './context.js';
 
-/** Registers `report`. Exit code 0 when published or unchanged, 3 when a closed month would change (use --force). */
+interface ReportOptions {
+  month?: string;
+  draft?: boolean;
+  customer?: string;
+  restate?: boolean;
+  reason?: string;
+  wait?: string;
+  json?: boolean;
+}
+
+/** Registers `report`. Exit codes: see CLOSE_EXIT (0 done, 2 refused, 3 differs, 4 needs review, 5 try later). */
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('render the month\'s credit reports (PDF per customer), ledger.csv, ledger.json and manifest.json')
+    .description('close a month into PDFs, the ledger and the journal (revision 1), restate it, or render drafts')
     .option('-m, --month <YYYY-MM>', 'the month (default: the previous month in the configured time zone)')
-    .option('--customer <id>', 'render only this customer\'s PDF')
-    .option('--out <dir>', 'output folder (default: reports.dir from the configuration)')
-    .option('--force', 'replace a closed month\'s files even though they would change')
+    .option('--draft', 'render marked drafts of any month (month to date for a running one); nothing is issued')
+    .option('--customer <id>', "render only this customer's report, as a draft")
+    .option('--restate', 'issue the next revision of a closed month from the evidence as it is now (needs --reason)')
+    .option('--reason <text>', 'why the month is restated (shown to the customers concerned and in the journal)')
+    .option('--wait <duration>', 'how long to wait for observations still on their way to the store (default sla.evidenceWait)')
+    .option('--json', 'print the outcome as JSON')
     .option('-c, --config <path>', 'configuration file')
-    .action(async (options: { month?: string; customer?: string; out?: string; force?: boolean }, command: Command) => {
-      await withConfiguredStore(command, async (config, store) => {
-        const credits = await computeCredits(config, store, monthOrPrevious(options.month, config));
-        const result = await publishMonth({ config, credits, outDir: options.out ?? config.reports.dir, customerId: options.customer, force: options.force });
-        const lines = [`${result.status}: ${result.dir}`, ...result.written.map((f) => `  wrote ${f}`), ...result.differences.map((d) => `  differs: ${d}`)];
-        if (result.status === 'refused') lines.push('the month is closed and its files would change; nothing was written (use --force to replace them)');
-        process.stdout.write(`${lines.join('\n')}\n`);
-        if (result.status === 'refused') process.exitCode = 3;
+    .action(async (options: ReportOptions, command: Command) => {
+      if (options.restate && (options.draft || options.customer)) throw new Error('--restate issues a revision; it cannot be combined with --draft or --customer');
+      if (options.restate && !options.reason?.trim()) throw new Error('--restate needs --reason "why the figures change"');
+      if (options.reason && !options.restate) throw new Error('--reason goes with --restate');
+      const waitMs = options.wait === undefined ? undefined : parseDurationMs(options.wait);
+      if (options.wait !== undefined && waitMs === undefined) throw new Error(`--wait: "${options.wait}" is not a duration such as 30s, 5m`);
+      await withMonthCloser(command, async ({ config, closer }) => {
+        const month = monthOrPrevious(options.month, config);
+        const by = cliActor();
+        const outcome =
+          options.draft || options.customer
+            ? await closer.draft(month, options.customer ? { customerId: options.customer } : {})
+            : options.restate
+              ? await closer.restate(month, { by, reason: options.reason!, ...(waitMs !== undefined ? { waitMs } : {}) })
+              : await closer.close(month, { by, ...(waitMs !== undefined ? { waitMs } : {}) });
+        const { lines, exitCode } = describeCloseOutcome(outcome, config.timeZone);
+        process.stdout.write(options.json ? `${JSON.stringify(outcome, null, 2)}\n` : `${lines.join('\n')}\n`);
+        process.exitCode = exitCode;
       });
     });
 }

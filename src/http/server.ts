@@ -2,8 +2,12 @@
 // and a call into the daemon's parts.
 import { Readable } from 'node:stream';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CreditsJson } from '../close/json.js';
+import type { CloseOutcome, DraftOutcome } from '../close/month-closer.js';
+import type { MonthStatus } from '../close/status.js';
+import type { JournalRow, RevisionRecord } from '../state/close-records.js';
+import { formatGrosze } from '../sla/money.js';
 import type { Logger } from '../logging.js';
 import { requireBearer } from './auth.js';
 
@@ -22,8 +26,14 @@ export interface ApiDeps {
   servers(): ServerView[];
   outages(fromMs: number, toMs: number, server?: string): Promise<{ server: string; from: string; to: string; durationMs: number }[]>;
   credits(month: string): Promise<CreditsJson>;
-  closeMonth(month: string, force: boolean): Promise<{ status: string; endsAt?: string }>;
+  closeMonth(month: string): Promise<CloseOutcome>;
+  restateMonth(month: string, reason: string): Promise<CloseOutcome>;
+  approveMonth(month: string, draftHash: string, reason: string): Promise<CloseOutcome>;
+  draftMonth(month: string, customer?: string): Promise<DraftOutcome>;
+  months(): MonthStatus[];
+  monthRecord(month: string): { revisions: RevisionRecord[]; journal: JournalRow[] };
   knowsServer(id: string): boolean;
+  knowsCustomer(id: string): boolean;
 }
 
 export interface ServerDeps {
@@ -105,23 +115,89 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     { ...api, schema: { ...secured, summary: 'The month close as JSON (same as `credits --json`)', querystring: { type: 'object', properties: { month: MONTH }, required: ['month'], additionalProperties: false } } },
     async (request) => deps.api.credits(request.query.month),
   );
-  app.post<{ Params: { month: string }; Querystring: { force?: boolean } }>(
+  const monthParams = { type: 'object', properties: { month: MONTH }, required: ['month'] } as const;
+  /** A close outcome as HTTP: issued or unchanged 200, waiting for review 202, the rest an error with a code. */
+  const sendOutcome = (reply: FastifyReply, outcome: CloseOutcome) => {
+    const fail = (status: number, code: string, message: string, details?: unknown) => reply.code(status).send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
+    switch (outcome.status) {
+      case 'issued':
+        return reply.send({ ...outcome, total: formatGrosze(outcome.totalGrosze) });
+      case 'unchanged':
+        return reply.send(outcome);
+      case 'needs-review':
+        return reply.code(202).send(outcome);
+      case 'not-closable':
+        return fail(409, 'MONTH_NOT_ENDED', `${outcome.month} cannot be closed before ${new Date(outcome.closableAtMs).toISOString()}; POST /api/v1/months/${outcome.month}/draft shows its figures so far`);
+      case 'not-closed':
+        return fail(409, 'MONTH_NOT_CLOSED', `${outcome.month} has not been closed, so there is nothing to restate`);
+      case 'differs':
+        return fail(409, 'MONTH_CLOSED_DIFFERS', `${outcome.month} is closed (revision ${outcome.revision}) and its figures would change; restate it with a reason`, outcome.differences);
+      case 'busy':
+        return fail(409, 'CLOSE_IN_PROGRESS', `${outcome.month} is being closed by ${outcome.holder.owner}`);
+      case 'rejected':
+        return fail(409, 'REJECTED', outcome.reason);
+      case 'held':
+        reply.header('retry-after', '300');
+        return fail(503, 'EVIDENCE_INCOMPLETE', `nothing was published: ${outcome.reason}`);
+      case 'failed':
+        return fail(503, 'CLOSE_FAILED', `closing ${outcome.month} failed: ${outcome.reason}`);
+    }
+  };
+  const reasonBody = { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 2_000 } }, required: ['reason'], additionalProperties: false } as const;
+
+  app.get('/api/v1/months', { ...api, schema: { ...secured, summary: 'The close state of each recent month' } }, async () => ({ months: deps.api.months() }));
+  app.get<{ Params: { month: string } }>(
+    '/api/v1/months/:month',
+    { ...api, schema: { ...secured, summary: "One month's close: state, revisions and journal rows", params: monthParams } },
+    async (request) => {
+      const { revisions, journal } = deps.api.monthRecord(request.params.month);
+      const status = deps.api.months().find((m) => m.month === request.params.month) ?? null;
+      return {
+        month: request.params.month,
+        status,
+        revisions: revisions.map((r) => ({ revision: r.revision, kind: r.kind, total: formatGrosze(r.totalGrosze), dir: r.dir, closedAt: new Date(r.closedAtMs).toISOString(), closedBy: r.closedBy, reason: r.reason, manifestSha256: r.manifestSha256 ?? null, termsSha256: r.termsSha256 })),
+        journal: journal.map((row) => ({ revision: row.revision, creditId: row.creditId, customer: row.customerId, server: row.serverId, previous: formatGrosze(row.previousGrosze), new: formatGrosze(row.newGrosze), delta: formatGrosze(row.deltaGrosze), reason: row.reason, closedAt: new Date(row.closedAtMs).toISOString(), closedBy: row.closedBy })),
+      };
+    },
+  );
+  app.post<{ Params: { month: string } }>(
     '/api/v1/months/:month/close',
+    { ...api, schema: { ...secured, summary: 'Close an ended month (revision 1), once; for a closed month, whether its figures still hold', params: monthParams } },
+    async (request, reply) => sendOutcome(reply, await deps.api.closeMonth(request.params.month)),
+  );
+  app.post<{ Params: { month: string }; Body: { reason: string } }>(
+    '/api/v1/months/:month/restate',
+    { ...api, schema: { ...secured, summary: 'Issue the next revision of a closed month from the evidence as it is now', params: monthParams, body: reasonBody } },
+    async (request, reply) => sendOutcome(reply, await deps.api.restateMonth(request.params.month, request.body.reason)),
+  );
+  app.post<{ Params: { month: string }; Body: { draftHash: string; reason: string } }>(
+    '/api/v1/months/:month/approve',
     {
       ...api,
       schema: {
         ...secured,
-        summary: 'Close a month now: credits, ledger and reports, once (force re-renders)',
-        params: { type: 'object', properties: { month: MONTH }, required: ['month'] },
-        querystring: { type: 'object', properties: { force: { type: 'boolean', default: false } }, additionalProperties: false },
+        summary: 'Issue exactly the reviewed draft of a month held for review',
+        params: monthParams,
+        body: { type: 'object', properties: { draftHash: { type: 'string', pattern: '^[0-9a-f]{12,64}$' }, reason: reasonBody.properties.reason }, required: ['draftHash', 'reason'], additionalProperties: false },
+      },
+    },
+    async (request, reply) => sendOutcome(reply, await deps.api.approveMonth(request.params.month, request.body.draftHash, request.body.reason)),
+  );
+  app.post<{ Params: { month: string }; Body: { customer?: string } | undefined }>(
+    '/api/v1/months/:month/draft',
+    {
+      ...api,
+      schema: {
+        ...secured,
+        summary: 'Render marked drafts of any month (month to date for a running one); nothing is issued',
+        params: monthParams,
+        body: { type: ['object', 'null'], properties: { customer: { type: 'string' } }, additionalProperties: false },
       },
     },
     async (request, reply) => {
-      const outcome = await deps.api.closeMonth(request.params.month, request.query.force ?? false);
-      if (outcome.status === 'not-ended') {
-        return reply.code(409).send({ error: { code: 'MONTH_NOT_ENDED', message: `${request.params.month} has not ended yet (it ends at ${outcome.endsAt ?? '?'}); it can be closed after that` } });
-      }
-      return outcome;
+      const customer = request.body?.customer;
+      if (customer !== undefined && !deps.api.knowsCustomer(customer)) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no customer "${customer}"` } });
+      return deps.api.draftMonth(request.params.month, customer);
     },
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -6,6 +6,20 @@ import { downtimeBudgets } from '../sla/brackets.js';
 import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
 import type { ServerAvailability, TierTerms } from '../sla/types.js';
 
+/** One month's close state as the metrics show it. */
+export interface CloseMonthView {
+  month: string;
+  state: 'held' | 'needs-review' | 'closed' | 'restated';
+  revision: number;
+  /** The month's end instant, epoch ms. */
+  endMs: number;
+  /** Servers holding the month for review, with their monitored share as a ratio 0-1. */
+  underMonitored: { customer: string; server: string; monitoredRatio: number }[];
+}
+
+export type CloseProblem = 'failed' | 'held' | 'needs-review';
+const CLOSE_STATES = ['held', 'needs-review', 'closed', 'restated'] as const;
+
 /** Typed recorders over one registry plus the per-server families; `exposition()` is what /metrics serves. */
 export interface Metrics {
   /** Process metrics and the fleet-wide counters (prom-client). */
@@ -21,6 +35,10 @@ export interface Metrics {
   /** Replaces a server's month-to-date SLA series (a bracket budget that no longer applies disappears). */
   recordSla(customer: string, server: string, tier: TierTerms, availability: ServerAvailability, creditPercentHundredths: number, projectedCreditGrosze: number): void;
   setBacklog(lines: number): void;
+  /** Replaces the month-close series from the close records (the state of each recent month). */
+  recordCloseStates(months: readonly CloseMonthView[]): void;
+  /** Counts a close that failed, was held for evidence, or was held for review. */
+  countCloseProblem(kind: CloseProblem): void;
   /** Brings the write-error counter up to `total` (the sum of the store's and the probe loop's own counts). */
   syncWriteErrors(total: number): void;
 }
@@ -58,6 +76,32 @@ export function createMetrics(registry = new Registry()): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const closeState = new Gauge({
+    name: 'uptime_credits_close_month_state',
+    help: 'State of each recent month close (1 for its current state): held, needs-review, closed, restated.',
+    labelNames: ['month', 'state'] as const,
+    registers: [registry],
+  });
+  const closeRevision = new Gauge({ name: 'uptime_credits_close_month_revision', help: 'Latest issued revision of each recent month (0 while none is).', labelNames: ['month'] as const, registers: [registry] });
+  const latestClosed = new Gauge({
+    name: 'uptime_credits_close_latest_closed_month_end_timestamp_seconds',
+    help: 'End of the latest month with an issued revision, unix seconds (0 while none is).',
+    registers: [registry],
+  });
+  const closeProblems = new Counter({
+    name: 'uptime_credits_close_problems_total',
+    help: 'Month closes that failed, were held for missing evidence, or were held for review.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const underMonitored = new Gauge({
+    name: 'uptime_credits_close_under_monitored_ratio',
+    help: 'Monitored share (0-1) of each server that holds a month close for review.',
+    labelNames: ['month', 'customer', 'server'] as const,
+    registers: [registry],
+  });
+  for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
+  latestClosed.set(0);
   let writeErrorsSeen = 0;
   // Zero known series at start, so they exist before the first event.
   probesTotal.inc({ result: 'success' }, 0);
@@ -93,6 +137,19 @@ export function createMetrics(registry = new Registry()): Metrics {
       );
     },
     setBacklog: (lines) => backlog.set(lines),
+    recordCloseStates(months) {
+      closeState.reset();
+      closeRevision.reset();
+      underMonitored.reset();
+      for (const m of months) {
+        for (const state of CLOSE_STATES) closeState.set({ month: m.month, state }, m.state === state ? 1 : 0);
+        closeRevision.set({ month: m.month }, m.revision);
+        for (const s of m.underMonitored) underMonitored.set({ month: m.month, customer: s.customer, server: s.server }, s.monitoredRatio);
+      }
+      const issued = months.filter((m) => m.revision > 0).map((m) => m.endMs);
+      latestClosed.set(issued.length > 0 ? Math.max(...issued) / 1_000 : 0);
+    },
+    countCloseProblem: (kind) => closeProblems.inc({ kind }),
     syncWriteErrors(total) {
       if (total > writeErrorsSeen) writeErrors.inc(total - writeErrorsSeen);
       writeErrorsSeen = Math.max(writeErrorsSeen, total);

@@ -40,6 +40,8 @@ export interface ProbeLoop {
   stop(): Promise<void>;
   readonly running: boolean;
   stats(): ProbeLoopStats;
+  /** Observations of [fromMs, toMs) probed but not yet written to the store (an evidence source for a close). */
+  unconfirmed(fromMs: number, toMs: number): Promise<{ waiting: number; parked: number }>;
 }
 
 interface Job {
@@ -210,6 +212,9 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       if (pending.length > 0) logger.error({ pending: pending.length }, 'observations could not be written at stop');
       await closeHttpDispatchers();
       logger.info({ probesTotal }, 'probe loop stopped');
+    },
+    async unconfirmed(fromMs, toMs) {
+      return { waiting: pending.filter((o) => o.timeMs >= fromMs && o.timeMs < toMs).length, parked: 0 };
     },
     stats: () => ({
       checks: jobs.length,

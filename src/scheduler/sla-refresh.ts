@@ -2,10 +2,9 @@
 // scrape of /metrics or a call to /api/v1/servers costs a map lookup, not a month of observations.
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { computeFleetAvailability } from '../close/compute.js';
+import { computeMonthToDateCredits } from '../close/compute.js';
 import type { Logger } from '../logging.js';
-import { computeMonthCredits } from '../sla/credits.js';
-import { monthContaining, monthWindow } from '../sla/month.js';
+import { monthContaining } from '../sla/month.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
 import type { ObservationStore } from '../store/store.js';
 
@@ -59,24 +58,10 @@ export function createSlaRefresh(deps: {
 
   const compute = async (): Promise<SlaSnapshot> => {
     const asOfMs = clock.now();
-    const window = monthWindow(monthContaining(asOfMs, config.timeZone), config.timeZone);
-    // A refresh at the month's very first millisecond still needs a non-empty window.
-    const availability = await computeFleetAvailability(config, store, { fromMs: window.fromMs, toMs: Math.max(window.fromMs + 1, asOfMs) });
-    const wholeMonth = new Map<string, ServerAvailability>();
-    for (const [id, monthToDate] of availability) {
-      const server = config.servers.get(id)!;
-      const coveredMs = Math.max(0, Math.min(server.untilMs ?? window.toMs, window.toMs) - Math.max(server.sinceMs ?? window.fromMs, window.fromMs));
-      wholeMonth.set(id, { ...monthToDate, coveredMs });
-    }
-    const projected = computeMonthCredits({
-      window,
-      creditBase: config.sla.creditBase,
-      maxCreditPercentHundredths: config.sla.maxCreditPercentHundredths,
-      customers: config.customers,
-      availability: wholeMonth,
-    });
+    const month = monthContaining(asOfMs, config.timeZone);
+    const { availability, credits: projected } = await computeMonthToDateCredits(config, store, month, asOfMs);
     const projectedByServer = new Map(projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)));
-    latest = { month: window.month, asOfMs, availability, projected, projectedByServer };
+    latest = { month, asOfMs, availability, projected, projectedByServer };
     await deps.onSnapshot?.(latest);
     return latest;
   };

@@ -32,6 +32,13 @@ export interface ObservationStore {
   ping(): Promise<void>;
   /** Observations accepted locally but not yet confirmed by the remote store (0 for embedded). */
   backlog(): Promise<number>;
+  /**
+   * Observations with timeMs in [fromMs, toMs) that a read cannot see yet: waiting to be forwarded, or refused by
+   * the remote store and parked. A month close asks this before it reads (close/evidence.ts).
+   */
+  unconfirmed(fromMs: number, toMs: number): Promise<{ waiting: number; parked: number }>;
+  /** The time of the earliest observation stored or waiting to be (undefined when there is none). */
+  earliestObservationMs(): Promise<number | undefined>;
   /** Flushes what it can and releases resources. */
   close(): Promise<void>;
 }

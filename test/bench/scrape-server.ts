@@ -4,6 +4,7 @@
 // probe families anew as it would in production.
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/load.js';
+import { customersForMonth } from '../../src/config/terms.js';
 import { buildServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logging.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
@@ -43,7 +44,7 @@ const metrics = createMetrics();
 const nowMs = Date.UTC(2026, 0, 20);
 const outcomes: CheckOutcome[] = [];
 let i = 0;
-for (const customer of config.customers) {
+for (const customer of customersForMonth(config, '2026-01')) {
   for (const server of customer.servers) {
     const up = i % 50 !== 0;
     for (const check of server.checks) {
@@ -108,7 +109,19 @@ const app = await buildServer({
   logger: createLogger('bench-scrape'),
   protectMetrics: false,
   checkReady: async () => undefined,
-  api: { servers: () => [], knowsServer: () => false, outages: unused, credits: unused, closeMonth: unused },
+  api: {
+    servers: () => [],
+    knowsServer: () => false,
+    knowsCustomer: () => false,
+    outages: unused,
+    credits: unused,
+    closeMonth: unused,
+    restateMonth: unused,
+    approveMonth: unused,
+    draftMonth: unused,
+    months: () => [],
+    monthRecord: () => ({ revisions: [], journal: [] }),
+  },
 });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const cpuBefore = process.cpuUsage();

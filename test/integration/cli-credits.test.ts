@@ -16,6 +16,7 @@ const at = (iso: string) => Date.parse(iso);
 const CONFIG = (dir: string) => `
 timezone: Europe/Warsaw
 storage: { kind: embedded, path: ${join(dir, 'store.db')} }
+reports: { dir: ${join(dir, 'reports')} }
 probing: { location: waw, interval: 60s, timeout: 10s, confirmations: 3 }
 customers:
   - id: pl-co
@@ -120,18 +121,18 @@ describe('uptime-credits import + credits on a generated month', () => {
   it('prints a readable table without --json', async () => {
     const result = await runCli(['credits', '--config', config, '--month', '2026-10']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/pl-co\s+platinum\s+p1\s+745\.00\s+180\.0\s+0\.0\s+99\.5973\s+25\.00\s+600\.00\s+150\.00/);
+    expect(result.stdout).toMatch(/pl-co\s+platinum\s+p1\s+745\.00\s+180\.0\s+0\.0\s+100\.00\s+99\.5973\s+25\.00\s+600\.00\s+150\.00/);
     expect(result.stdout).toContain('total: 316.47 PLN');
   });
 
-  it('report renders the month once; a second run finds it unchanged', async () => {
+  it('report closes the month once; a second run finds it unchanged', async () => {
     const out = join(dir, 'reports');
-    const first = await runCli(['report', '--config', config, '--month', '2026-10', '--out', out]);
+    const first = await runCli(['report', '--config', config, '--month', '2026-10']);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`published: ${join(out, '2026-10')}`);
-    expect(first.stdout).toContain('wrote pl-co.pdf');
-    const second = await runCli(['report', '--config', config, '--month', '2026-10', '--out', out]);
-    expect(second.stdout).toBe(`unchanged: ${join(out, '2026-10')}\n`);
+    expect(first.stdout).toBe(`closed 2026-10: revision 1 in ${join(out, '2026-10')}\n  total 316.47 PLN (net); 3 journal row(s) appended\n`);
+    const second = await runCli(['report', '--config', config, '--month', '2026-10']);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe('unchanged: 2026-10 revision 1 stands (the figures are the same); nothing was written\n');
     const ledger = JSON.parse(readFileSync(join(out, '2026-10', 'ledger.json'), 'utf8'));
     expect(ledger.summary.totalAmount).toBe('316.47');
   });

@@ -113,20 +113,51 @@ customers:
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/v1/servers', '/api/v1/credits', '/api/v1/months/{month}/close', '/api/v1/outages']));
   });
 
-  it('closed the month just ended by itself on start, and closes another on demand exactly once', async () => {
-    const previous = previousMonth(monthContaining(Date.now(), 'Europe/Warsaw'));
-    await waitFor('the catch-up close', async () => (existsSync(join(dir, 'reports', previous, 'manifest.json')) ? true : undefined));
-    expect(await (await api(`/api/v1/months/${previous}/close`, { method: 'POST' })).json()).toEqual({ status: 'already-closed', month: previous });
-    // An older month is closed only on demand, and only once.
-    const older = previousMonth(previous);
-    expect(await (await api(`/api/v1/months/${older}/close`, { method: 'POST' })).json()).toMatchObject({ status: 'published' });
-    expect(await (await api(`/api/v1/months/${older}/close`, { method: 'POST' })).json()).toEqual({ status: 'already-closed', month: older });
-    // The month in progress cannot be closed yet.
+  it('closes months through the API as the month closer does: no evidence is held for review, then approved once', async () => {
     const current = monthContaining(Date.now(), 'Europe/Warsaw');
+    const previous = previousMonth(current);
+    // The store's first observation is from this run: the month just ended had nobody watching, so the start did
+    // not close it (no report on no evidence).
+    expect(await (await api('/api/v1/months')).json()).toEqual({ months: [] });
+    expect(existsSync(join(dir, 'reports', previous))).toBe(false);
+
+    // Closing it on demand holds it for review: nothing was monitored.
+    const held = await api(`/api/v1/months/${previous}/close`, { method: 'POST' });
+    expect(held.status).toBe(202);
+    const review = (await held.json()) as { status: string; draftHash: string; draftDir: string };
+    expect(review).toMatchObject({ status: 'needs-review', draftDir: join(dir, 'reports', previous, 'draft') });
+    expect(existsSync(join(dir, 'reports', previous, 'ledger.csv'))).toBe(false);
+    const metricsHeld = await (await fetch(`${daemon.address}/metrics`)).text();
+    expect(metricsHeld).toContain(`uptime_credits_close_month_state{month="${previous}",state="needs-review"} 1`);
+    expect(metricsHeld).toContain('uptime_credits_close_problems_total{kind="needs-review"} 1');
+    expect(metricsHeld).toMatch(new RegExp(`uptime_credits_close_under_monitored_ratio\\{month="${previous}",customer="acme",server="up-1"\\} 0`));
+
+    const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const post = (path: string, body: unknown) => fetch(`${daemon.address}${path}`, { ...json(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
+    expect((await post(`/api/v1/months/${previous}/approve`, { draftHash: review.draftHash })).status).toBe(400); // a reason is required
+    const approved = await post(`/api/v1/months/${previous}/approve`, { draftHash: review.draftHash, reason: 'the daemon was installed on this date' });
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({ status: 'issued', revision: 1, kind: 'approval', total: '0.00' });
+    expect(existsSync(join(dir, 'reports', previous, 'manifest.json'))).toBe(true);
+    expect(await (await api(`/api/v1/months/${previous}/close`, { method: 'POST' })).json()).toEqual({ status: 'unchanged', month: previous, revision: 1 });
+    const restated = await post(`/api/v1/months/${previous}/restate`, { reason: 'nothing new' });
+    expect(await restated.json()).toEqual({ status: 'unchanged', month: previous, revision: 1 });
+    const record = (await (await api(`/api/v1/months/${previous}`)).json()) as { status: { state: string }; revisions: { revision: number; closedBy: string }[] };
+    expect(record.status.state).toBe('closed');
+    expect(record.revisions.map((r) => [r.revision, r.closedBy])).toEqual([[1, 'api']]);
+    const metricsClosed = await (await fetch(`${daemon.address}/metrics`)).text();
+    expect(metricsClosed).toContain(`uptime_credits_close_month_state{month="${previous}",state="closed"} 1`);
+    expect(metricsClosed).not.toContain('uptime_credits_close_under_monitored_ratio{');
+    expect(promtoolProblems(metricsClosed)).toBe('');
+
+    // The month in progress cannot be closed; a draft of it can be rendered.
     const early = await api(`/api/v1/months/${current}/close`, { method: 'POST' });
     expect(early.status).toBe(409);
     expect(((await early.json()) as { error: { code: string } }).error.code).toBe('MONTH_NOT_ENDED');
-    expect(existsSync(join(dir, 'reports', older, 'ledger.json'))).toBe(true);
+    const draft = await post(`/api/v1/months/${current}/draft`, {});
+    expect(draft.status).toBe(200);
+    expect(await draft.json()).toMatchObject({ status: 'draft', month: current, dir: join(dir, 'reports', current, 'draft') });
+    expect(existsSync(join(dir, 'reports', current, 'manifest.json'))).toBe(false);
     const credits = await (await api('/api/v1/credits?month=2026-10')).json();
     expect(credits).toMatchObject({ month: '2026-10', timeZone: 'Europe/Warsaw', monthMs: 745 * 3_600_000, creditAmount: '0.00' });
   });

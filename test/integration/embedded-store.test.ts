@@ -50,7 +50,7 @@ describe('embedded database file', () => {
     const db = openEmbeddedDatabase(path);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => openEmbeddedDatabase(path)).toThrow(`the embedded database ${path} has schema version 99, newer than this program (4)`);
+    expect(() => openEmbeddedDatabase(path)).toThrow(`the embedded database ${path} has schema version 99, newer than this program (5)`);
     rmSync(dir, { recursive: true, force: true });
   });
 });

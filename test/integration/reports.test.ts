@@ -1,14 +1,16 @@
-// Reports rendered for real: text extracted with pdftotext, bytes compared, the ledger parsed back.
+// A revision's files rendered for real: text extracted with pdftotext, bytes compared, the ledger parsed back.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { customersForMonth } from '../../src/config/terms.js';
 import type { AppConfig } from '../../src/config/types.js';
-import { publishMonth } from '../../src/close/publish.js';
+import { renderRevisionFiles, writeRevisionFiles } from '../../src/close/revision-files.js';
+import { termsSnapshot } from '../../src/close/terms-snapshot.js';
 import { computeAvailability, computeMonthCredits, monthWindow, type MonthCredits, type ObservationRun } from '../../src/sla/index.js';
 
 const H = 3_600_000;
@@ -36,7 +38,15 @@ function closeOctober(config: AppConfig, outages: Record<string, [string, string
       return [server.id, computeAvailability({ window, sinceMs: server.sinceMs, untilMs: server.untilMs, maintenance: server.maintenance, runs: dense, rules: config.availability })];
     }),
   );
-  return computeMonthCredits({ window, creditBase: config.sla.creditBase, customers: config.customers, availability });
+  return computeMonthCredits({ window, creditBase: config.sla.creditBase, customers: customersForMonth(config, '2026-10'), availability });
+}
+
+/** Renders revision 1 of the month into `<outDir>/<month>/`, as the month closer does; returns the file names. */
+async function publish(config: AppConfig, credits: MonthCredits, outDir: string): Promise<string[]> {
+  const terms = termsSnapshot(config, credits.month, monthWindow(credits.month, config.timeZone));
+  const files = await renderRevisionFiles({ credits, terms, revision: 1, reason: 'monthly close', customers: credits.customers.map((c) => c.id), reportFileOf: (id) => `${id}.pdf` });
+  writeRevisionFiles(join(outDir, credits.month), files);
+  return [...files.keys()];
 }
 
 describe('credit reports', () => {
@@ -83,10 +93,9 @@ maintenance:
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('publishes PDFs, a ledger and a manifest whose total equals the month close', async () => {
-    const result = await publishMonth({ config, credits, outDir: dir });
-    expect(result.status).toBe('published');
-    expect(result.written.sort()).toEqual(['calm.pdf', 'globex.pdf', 'ledger.csv', 'ledger.json', 'zolw.pdf']);
+  it('publishes PDFs, a ledger, the terms and a manifest whose total equals the month close', async () => {
+    const written = await publish(config, credits, dir);
+    expect(written.sort()).toEqual(['calm.pdf', 'globex.pdf', 'ledger.csv', 'ledger.json', 'manifest.json', 'terms.json', 'zolw.pdf']);
 
     const csv = readFileSync(join(dir, '2026-10', 'ledger.csv'), 'utf8');
     expect(csv.charCodeAt(0)).toBe(0xfeff);
@@ -102,9 +111,11 @@ maintenance:
     expect(totalGrosze).toBe(196_647);
     const ledger = JSON.parse(readFileSync(join(dir, '2026-10', 'ledger.json'), 'utf8'));
     expect(ledger.summary).toEqual({ customers: 3, servers: 4, creditedServers: 3, creditedCustomers: 2, totalAmount: '1966.47' });
+    expect(ledger).toMatchObject({ month: '2026-10', revision: 1, amounts: 'net' });
 
     const manifest = JSON.parse(readFileSync(join(dir, '2026-10', 'manifest.json'), 'utf8'));
-    expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(['calm.pdf', 'globex.pdf', 'ledger.csv', 'ledger.json', 'zolw.pdf']);
+    expect(manifest).toMatchObject({ month: '2026-10', revision: 1, replaces: null });
+    expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(['calm.pdf', 'globex.pdf', 'ledger.csv', 'ledger.json', 'terms.json', 'zolw.pdf']);
     for (const file of manifest.files) {
       expect(createHash('sha256').update(readFileSync(join(dir, '2026-10', file.name))).digest('hex')).toBe(file.sha256);
     }
@@ -137,8 +148,8 @@ maintenance:
   it('renders byte-identical files from the same inputs', async () => {
     const again = mkdtempSync(join(tmpdir(), 'uc-reports-again-'));
     try {
-      await publishMonth({ config, credits, outDir: again });
-      for (const name of ['zolw.pdf', 'globex.pdf', 'calm.pdf', 'ledger.csv', 'ledger.json', 'manifest.json']) {
+      await publish(config, credits, again);
+      for (const name of ['zolw.pdf', 'globex.pdf', 'calm.pdf', 'ledger.csv', 'ledger.json', 'terms.json', 'manifest.json']) {
         expect(readFileSync(join(again, '2026-10', name)).equals(readFileSync(join(dir, '2026-10', name)))).toBe(true);
       }
     } finally {
@@ -146,27 +157,11 @@ maintenance:
     }
   });
 
-  it('a closed month is unchanged by the same close, refuses a different one, and is replaced only when forced', async () => {
-    expect((await publishMonth({ config, credits, outDir: dir })).status).toBe('unchanged');
+  it('never replaces an issued file: the same bytes again are kept, other bytes stop the write', async () => {
+    expect(await publish(config, credits, dir)).toContain('manifest.json'); // a retry of the same revision
     const changed = closeOctober(config, { 'oci-1': [['2026-10-25T00:30:00Z', '2026-10-25T03:30:00Z']] });
     const ledgerBefore = readFileSync(join(dir, '2026-10', 'ledger.csv'));
-    const refused = await publishMonth({ config, credits: changed, outDir: dir });
-    expect(refused.status).toBe('refused');
-    expect(refused.differences).toContain('ledger: credit UC-2026-10-zolw-oci-2 would be removed');
-    expect(refused.differences).toContain('ledger: credit UC-2026-10-globex-oci-9 would be removed');
-    expect(refused.differences).toContain('ledger: total would change from 1966.47 to 150.00 PLN');
+    await expect(publish(config, changed, dir)).rejects.toThrow(/zolw\.pdf already exists with other content; an issued file is never replaced/);
     expect(readFileSync(join(dir, '2026-10', 'ledger.csv')).equals(ledgerBefore)).toBe(true);
-    const forced = await publishMonth({ config, credits: changed, outDir: dir, force: true });
-    expect(forced.status).toBe('forced');
-    const rows = parse(readFileSync(join(dir, '2026-10', 'ledger.csv'), 'utf8'), { bom: true, columns: true }) as Record<string, string>[];
-    expect(rows.map((r) => r.credit_id)).toEqual(['UC-2026-10-zolw-oci-1']);
-  });
-
-  it('a page renders to PNG (pdftoppm) for a person to look at', () => {
-    const out = join(dir, 'page');
-    execFileSync('pdftoppm', ['-png', '-r', '40', '-f', '1', '-l', '1', join(dir, '2026-10', 'zolw.pdf'), out]);
-    const png = readFileSync(`${out}-1.png`);
-    expect(png.subarray(1, 4).toString()).toBe('PNG');
-    writeFileSync(join(dir, 'seen'), '');
   });
 });

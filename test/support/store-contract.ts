@@ -13,6 +13,18 @@ export interface StoreUnderTest {
 const S = 1_000;
 const obs = (timeMs: number, up: boolean, extra: Partial<Observation> = {}): Observation => ({ timeMs, server: 's1', location: 'waw', check: 'http', up, ...extra });
 
+/**
+ * Waits until the store says nothing written is still on its way (unconfirmed), as a month close does before it
+ * reads: from then on reads must see every observation written.
+ */
+async function settled(store: ObservationStore): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await store.unconfirmed(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)).waiting > 0) {
+    if (Date.now() > deadline) throw new Error('the store did not confirm its writes within 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Registers the contract tests for a store made fresh by `make` for each test. */
 export function describeObservationStoreContract(name: string, make: () => Promise<StoreUnderTest>): void {
   describe(`ObservationStore contract: ${name}`, () => {
@@ -47,6 +59,7 @@ export function describeObservationStoreContract(name: string, make: () => Promi
       const ups = [true, true, true, true, false, false, false, true, true, true, true];
       await store.write(times.map((t, i) => obs(t * S, ups[i]!)));
       await store.write([obs(0, true, { location: 'fra' })]);
+      await settled(store);
       const runs = await store.readRuns({ servers: ['s1', 'nobody'], fromMs: 0, toMs: 3_600 * S, staleAfterMs: 90 * S });
       expect(runs.get('nobody')).toEqual([]);
       expect(runs.get('s1')).toEqual([
@@ -62,6 +75,7 @@ export function describeObservationStoreContract(name: string, make: () => Promi
       const { store } = await open();
       // Gaps: 90 000 ms (= staleAfter, splits), then 89 999 ms (does not), then 90 001 ms (splits).
       await store.write([obs(0, false), obs(90_000, false), obs(179_999, false), obs(270_000, false)]);
+      await settled(store);
       const runs = await store.readRuns({ servers: ['s1'], fromMs: 0, toMs: 3_600 * S, staleAfterMs: 90 * S });
       expect(runs.get('s1')).toEqual([
         { location: 'waw', check: 'http', up: false, firstMs: 0, lastMs: 0, count: 1 },
@@ -73,6 +87,7 @@ export function describeObservationStoreContract(name: string, make: () => Promi
     it('reads only the requested half-open time range', async () => {
       const { store } = await open();
       await store.write([obs(0, true), obs(30 * S, true), obs(60 * S, true)]);
+      await settled(store);
       const runs = await store.readRuns({ servers: ['s1'], fromMs: 30 * S, toMs: 60 * S, staleAfterMs: 90 * S });
       expect(runs.get('s1')).toEqual([{ location: 'waw', check: 'http', up: true, firstMs: 30 * S, lastMs: 30 * S, count: 1 }]);
     });

@@ -1,11 +1,9 @@
 // The embedded SQLite database file: opened once per process path, migrated on open. Shared by the embedded
 // observation store and by the InfluxDB outbox, which keep their own tables in it.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openMigratedDatabase, type Migration, type SqliteDatabase } from '../../sqlite.js';
 import { BUCKET_MS } from '../bucketed-runs.js';
 
-export type EmbeddedDatabase = Database.Database;
+export type EmbeddedDatabase = SqliteDatabase;
 
 /** SQL for the start of the hour (UTC) holding `column`: floor division, also before 1970 (% keeps the sign). */
 function hourOf(column: string): string {
@@ -13,7 +11,7 @@ function hourOf(column: string): string {
 }
 
 /** Ordered schema migrations; the index + 1 is the schema version after it runs. Never edit one that shipped. */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE observations (
      server TEXT NOT NULL,
      location TEXT NOT NULL,
@@ -66,30 +64,33 @@ const MIGRATIONS: readonly string[] = [
          first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
          unknown_gaps = unknown_gaps + excluded.unknown_gaps, max_gap_ms = max(max_gap_ms, excluded.max_gap_ms);
    END;`,
+  // Each outbox line's observation time, so a month close can ask whether anything of its month still waits
+  // (or was refused) before it reads InfluxDB. Lines queued before this migration get it from their timestamp.
+  (db) => {
+    const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+    for (const table of ['influx_outbox', 'influx_rejected']) {
+      if (!tables.has(table)) continue; // absent only from a file made by hand in an older shape: nothing to add to
+      db.exec(`ALTER TABLE ${table} ADD COLUMN time_ms INTEGER`);
+      const update = db.prepare(`UPDATE ${table} SET time_ms = ? WHERE id = ?`);
+      const page = db.prepare(`SELECT id, line FROM ${table} WHERE id > ? ORDER BY id LIMIT 10000`);
+      for (let after = -1; ; ) {
+        const rows = page.all(after) as { id: number; line: string }[];
+        if (rows.length === 0) break;
+        for (const row of rows) update.run(lineProtocolTimeMs(row.line) ?? null, row.id);
+        after = rows[rows.length - 1]!.id;
+      }
+      db.exec(`CREATE INDEX ${table}_time ON ${table} (time_ms)`);
+    }
+  },
 ];
+
+/** The timestamp (ms precision, as the outbox writes) at the end of a line-protocol line; undefined if none. */
+export function lineProtocolTimeMs(line: string): number | undefined {
+  const last = line.slice(line.lastIndexOf(' ') + 1);
+  return /^-?\d+$/.test(last) ? Number(last) : undefined;
+}
 
 /** Opens (creating the file and its folder on first use) and migrates the embedded database. */
 export function openEmbeddedDatabase(path: string): EmbeddedDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  let db: EmbeddedDatabase;
-  try {
-    db = new Database(path);
-  } catch (error) {
-    throw new Error(`cannot open the embedded database ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    db.close();
-    throw new Error(`the embedded database ${path} has schema version ${version}, newer than this program (${MIGRATIONS.length})`);
-  }
-  for (let next = version; next < MIGRATIONS.length; next++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[next]!);
-      db.pragma(`user_version = ${next + 1}`);
-    })();
-  }
-  return db;
+  return openMigratedDatabase(path, MIGRATIONS, 'the embedded database');
 }

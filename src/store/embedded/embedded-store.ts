@@ -100,6 +100,15 @@ export class EmbeddedObservationStore implements ObservationStore {
     return 0;
   }
 
+  async unconfirmed(): Promise<{ waiting: number; parked: number }> {
+    return { waiting: 0, parked: 0 }; // a write returns once committed to this file
+  }
+
+  async earliestObservationMs(): Promise<number | undefined> {
+    const row = this.db.prepare('SELECT min(first_ms) AS first FROM observation_hours').get() as { first: number | null };
+    return row.first ?? undefined;
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

@@ -13,7 +13,7 @@ import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import { mapWithLimit } from '../../concurrency.js';
 import type { Logger } from '../../logging.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
-import { openEmbeddedDatabase, type EmbeddedDatabase } from '../embedded/database.js';
+import { lineProtocolTimeMs, openEmbeddedDatabase, type EmbeddedDatabase } from '../embedded/database.js';
 import { classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
 import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
 import type { InfluxConnection } from './connection.js';
@@ -70,14 +70,18 @@ export class OutboxedInfluxStore implements ObservationStore {
       writeFailed: (error) => Promise.reject(error),
     });
     this.statements = {
-      insert: db.prepare('INSERT INTO influx_outbox (line) VALUES (?)'),
+      insert: db.prepare('INSERT INTO influx_outbox (line, time_ms) VALUES (?, ?)'),
       lastOf: db.prepare('SELECT last_ms FROM influx_series_last WHERE series = ?'),
       setLast: db.prepare('INSERT INTO influx_series_last (series, last_ms) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET last_ms = excluded.last_ms'),
       batch: db.prepare('SELECT id, line FROM influx_outbox ORDER BY id LIMIT ?'),
       remove: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
       removeRange: db.prepare('DELETE FROM influx_outbox WHERE id >= ? AND id <= ?'),
-      reject: db.prepare('INSERT INTO influx_rejected (line, reason, at_ms) VALUES (?, ?, ?)'),
+      reject: db.prepare('INSERT INTO influx_rejected (line, reason, at_ms, time_ms) VALUES (?, ?, ?, ?)'),
       count: db.prepare('SELECT count(*) AS n FROM influx_outbox'),
+      // A line queued before its time was recorded (NULL) counts as inside every range.
+      waitingIn: db.prepare('SELECT count(*) AS n FROM influx_outbox WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL'),
+      parkedIn: db.prepare('SELECT count(*) AS n FROM influx_rejected WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL'),
+      earliestWaiting: db.prepare('SELECT min(time_ms) AS t FROM influx_outbox'),
     };
     this.forwarder = this.forwardLoop();
   }
@@ -113,7 +117,7 @@ export class OutboxedInfluxStore implements ObservationStore {
         const gapMs = last !== undefined && o.timeMs > last ? o.timeMs - last : -1;
         if (last === undefined || o.timeMs > last) advanced.set(key, o.timeMs);
         // A down observation's gap is written as -1 too: min(gap_ms) >= 0 then says "all up, all in order".
-        this.statements.insert.run(this.toLine(o, o.up ? gapMs : -1));
+        this.statements.insert.run(this.toLine(o, o.up ? gapMs : -1), o.timeMs);
       }
       for (const [key, lastMs] of advanced) this.statements.setLast.run(key, lastMs);
     })();
@@ -163,7 +167,7 @@ export class OutboxedInfluxStore implements ObservationStore {
         if (rows.length === 1) {
           const reason = String((error as { body?: string }).body ?? (error as Error).message).slice(0, 500);
           this.db.transaction(() => {
-            this.statements.reject.run(rows[0]!.line, reason, Date.now());
+            this.statements.reject.run(rows[0]!.line, reason, Date.now(), lineProtocolTimeMs(rows[0]!.line) ?? null);
             this.statements.remove.run(rows[0]!.id);
           })();
           this.counters.rejectedTotal++;
@@ -187,6 +191,19 @@ export class OutboxedInfluxStore implements ObservationStore {
     return this.backlogNow();
   }
 
+  async unconfirmed(fromMs: number, toMs: number): Promise<{ waiting: number; parked: number }> {
+    this.wake?.(); // someone waits for these: forward now rather than at the next tick
+    return { waiting: (this.statements.waitingIn.get(fromMs, toMs) as { n: number }).n, parked: (this.statements.parkedIn.get(fromMs, toMs) as { n: number }).n };
+  }
+
+  async earliestObservationMs(): Promise<number | undefined> {
+    const waiting = (this.statements.earliestWaiting.get() as { t: number | null }).t ?? undefined;
+    const [series] = await this.selectSeries(`SELECT first("up") FROM ${quoteIdentifier(this.connection.measurement)}`);
+    const stored = series?.values[0]?.[0];
+    const times = [waiting, stored === undefined || stored === null ? undefined : Number(stored)].filter((t): t is number => t !== undefined);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
   /** Counters for metrics and logs. */
   stats(): OutboxStats {
     return { backlog: this.backlogNow(), ...this.counters };
@@ -206,8 +223,8 @@ export class OutboxedInfluxStore implements ObservationStore {
     return this.influxql.query(statement);
   }
 
+  // Reads see what InfluxDB has confirmed; a month close first waits for the outbox (unconfirmed()).
   async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
-    await this.drain(2_000); // reads see what InfluxDB has; give the outbox a moment first
     const result = new Map<string, ObservationRun[]>(query.servers.map((s) => [s, []]));
     if (query.servers.length === 0) return result;
     const m = quoteIdentifier(this.connection.measurement);

@@ -1,53 +1,55 @@
-// The month-end job on a simulated clock: when it closes, catch-up, and exactly once across runners.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The month-end timer on a simulated clock, over a real closer (embedded store, state database, reports folder):
+// which months it closes, catching up, retrying a held close, and exactly once across processes.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import type { PublishResult } from '../../../src/close/publish.js';
+import { CLAIM_STALE_MS } from '../../../src/close/claims.js';
+import { createMonthCloser } from '../../../src/close/month-closer.js';
 import { createLogger } from '../../../src/logging.js';
-import { CLAIM_FILE, createMonthEndJob, monthEndCronExpression, STALE_CLAIM_MS, type MonthEndJob } from '../../../src/scheduler/month-end.js';
-import { openEmbeddedDatabase } from '../../../src/store/embedded/database.js';
-import { FakeClock } from '../../support/fake-clock.js';
+import { createMonthEndJob, monthEndCronExpression, type MonthEndJob } from '../../../src/scheduler/month-end.js';
+import { SqliteCloseRecords } from '../../../src/state/close-records.js';
+import type { ObservationStore } from '../../../src/store/store.js';
+import { closeFixture, type CloseFixture } from '../../support/close-fixture.js';
 
-const dirs: string[] = [];
+const MIN = 60_000;
+const at = (iso: string) => Date.parse(iso);
+
+const fixtures: CloseFixture[] = [];
 const jobs: MonthEndJob[] = [];
 afterEach(async () => {
   await Promise.all(jobs.splice(0).map((j) => j.stop()));
-  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+  await Promise.all(fixtures.splice(0).map((f) => f.dispose()));
 });
 
-function setUp(nowIso: string, timezone = 'Europe/Warsaw') {
-  const dir = mkdtempSync(join(tmpdir(), 'uc-month-end-'));
-  dirs.push(dir);
-  const reportsDir = join(dir, 'reports');
-  const config = parseConfig(`timezone: ${timezone}\nsla: { closeDelay: 15m }\nreports: { dir: ${reportsDir} }\n`, join(dir, 'test.yaml'));
-  const clock = new FakeClock(Date.parse(nowIso));
-  const published: string[] = [];
-  const options = { delayMs: 0, fail: false };
-  /** A runner as a separate process would be: its own connection to the state file (or its own file). */
-  const job = (owner: string, stateFile = 'state.db') => {
-    const runner = createMonthEndJob({
-      config,
-      db: openEmbeddedDatabase(join(dir, stateFile)),
-      logger: createLogger(),
-      clock,
-      owner,
-      publish: async (month) => {
-        await new Promise((r) => setTimeout(r, options.delayMs));
-        if (options.fail) throw new Error('disk full');
-        published.push(month);
-        return { dir: join(reportsDir, month), status: 'published', written: [], differences: [] } satisfies PublishResult;
-      },
-    });
+async function setUp(nowIso: string, yaml?: string) {
+  const f = await closeFixture({ nowIso, ...(yaml ? { yaml } : {}) });
+  fixtures.push(f);
+  const job = (closer = f.closer) => {
+    const runner = createMonthEndJob({ config: f.config, closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), logger: createLogger(), clock: f.clock });
     jobs.push(runner);
     return runner;
   };
-  return { clock, published, job, options, reportsDir };
+  return { f, job };
+}
+
+/** Observations of both fixture servers, every minute, over [fromIso, toIso). */
+const watch = (f: CloseFixture, fromIso: string, toIso: string) =>
+  f.observe({ server: 'oci-101', fromMs: at(fromIso), toMs: at(toIso), everyMs: MIN }, { server: 'oci-5', fromMs: at(fromIso), toMs: at(toIso), everyMs: MIN });
+
+async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe('month-end cron expression', () => {
-  it('fires closeDelay after local midnight on the 1st, to the second', () => {
+  it('fires the delay after local midnight on the 1st, to the second', () => {
     expect(monthEndCronExpression(15 * 60_000)).toBe('0 15 0 1 * *');
     expect(monthEndCronExpression(90 * 60_000)).toBe('0 30 1 1 * *');
     expect(monthEndCronExpression(90_000)).toBe('30 1 0 1 * *');
@@ -56,133 +58,106 @@ describe('month-end cron expression', () => {
   });
 
   it('is scheduled in the configured time zone, in winter and in summer time', async () => {
-    const { job } = setUp('2026-11-20T12:00:00Z');
-    const runner = job('a');
+    const { job } = await setUp('2026-11-20T12:00:00Z');
+    const runner = job();
     runner.start();
     const task = runner.task!;
     expect(task.getPattern()).toBe('0 15 0 1 * *');
     expect(task.match(new Date('2026-11-30T23:15:00Z'))).toBe(true); // 1 December 00:15 in Warsaw (UTC+1)
-    expect(task.match(new Date('2026-12-01T00:15:00Z'))).toBe(false); // 01:15 in Warsaw
+    expect(task.match(new Date('2026-12-01T00:15:00Z'))).toBe(false);
     expect(task.match(new Date('2026-06-30T22:15:00Z'))).toBe(true); // 1 July 00:15 in Warsaw (UTC+2)
-    expect(task.match(new Date('2026-07-01T00:15:00Z'))).toBe(false);
     await runner.stop();
     expect(runner.task).toBeUndefined();
-  });
-
-  it('follows another time zone', async () => {
-    const { job } = setUp('2026-11-20T12:00:00Z', 'America/New_York');
-    const runner = job('a');
-    runner.start();
-    expect(runner.task!.match(new Date('2026-12-01T05:15:00Z'))).toBe(true); // 00:15 EST
-    expect(runner.task!.match(new Date('2026-11-30T23:15:00Z'))).toBe(false);
   });
 });
 
 describe('month-end job', () => {
-  it('closes the previous month once the delay has passed, and only once', async () => {
-    // 2026-11-01 00:10 in Warsaw (UTC+1): October is over but the 15-minute delay is not.
-    const { clock, published, job } = setUp('2026-10-31T23:10:00Z');
-    const runner = job('a');
+  it('a fresh store and a start on the 1st: no report for months before the first observation', async () => {
+    const { f, job } = await setUp('2026-11-30T23:20:00Z'); // 1 December 00:20 in Warsaw
+    const runner = job();
+    expect(await runner.dueMonths()).toEqual([]); // no observation at all
     expect(await runner.runDue()).toEqual([]);
-    await clock.advanceTo(Date.parse('2026-10-31T23:16:00Z'));
-    expect(await runner.runDue()).toEqual(['2026-10']);
-    expect(await runner.runDue()).toEqual([]);
-    expect(await runner.closeMonth('2026-10')).toEqual({ status: 'already-closed', month: '2026-10' });
-    expect(published).toEqual(['2026-10']);
+
+    // The daemon first ran on 29 November: November had it watching 2 of 30 days, October not at all.
+    await watch(f, '2026-11-29T10:00:00Z', '2026-11-30T23:20:00Z');
+    expect(await runner.dueMonths()).toEqual(['2026-11']);
+    expect(await runner.runDue()).toEqual([]); // held for review: 6 % monitored is no evidence to pay on
+    expect(f.records.month('2026-11')).toMatchObject({ state: 'needs-review', revision: 0 });
+    expect(readdirSync(f.reportsDir).filter((name) => !name.startsWith('.'))).toEqual(['2026-11']);
+    expect(readdirSync(join(f.reportsDir, '2026-11'))).toEqual(['draft']);
+    expect(f.records.month('2026-10')).toBeUndefined();
+    // A month waiting for review is not closed again by the timer.
+    expect(await runner.dueMonths()).toEqual([]);
   });
 
-  it('a cron tick that comes early waits out the delay instead of skipping the month', async () => {
-    const { clock, published, job } = setUp('2026-10-31T23:14:59Z'); // one second before the close is due
-    const runner = job('a');
+  it('closes the previous month once it is closable, catches up missed months, and only once', async () => {
+    const { f, job } = await setUp('2026-09-01T00:00:00Z');
+    await watch(f, '2026-08-31T22:00:00Z', '2026-12-02T00:00:00Z'); // from 1 September 00:00 in Warsaw
+    await f.clock.advanceTo(at('2026-11-30T23:14:59Z')); // November is not closable until 00:15 local on 1 December
+    const runner = job();
+    expect(await runner.runDue()).toEqual(['2026-09', '2026-10']); // August ended before the first observation
+    await f.clock.advanceTo(at('2026-11-30T23:15:00Z'));
+    expect(await runner.runDue()).toEqual(['2026-11']);
+    expect(await runner.runDue()).toEqual([]);
+    expect(f.records.months().map((m) => [m.month, m.state, m.revision])).toEqual([
+      ['2026-11', 'closed', 1],
+      ['2026-10', 'closed', 1],
+      ['2026-09', 'closed', 1],
+    ]);
+  });
+
+  it('a close that failed is retried by the running daemon within minutes', async () => {
+    const { f } = await setUp('2026-11-30T23:20:00Z');
+    await watch(f, '2026-10-31T20:00:00Z', '2026-11-30T23:20:00Z');
+    let broken = true;
+    const flaky: ObservationStore = Object.create(f.store, {
+      readRuns: { value: (...args: Parameters<ObservationStore['readRuns']>) => (broken ? Promise.reject(new Error('the store does not answer')) : f.store.readRuns(...args)) },
+    });
+    const closer = createMonthCloser({ config: f.config, store: flaky, records: f.records, evidence: [], logger: createLogger(), clock: f.clock });
+    const runner = createMonthEndJob({ config: f.config, closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), logger: createLogger(), clock: f.clock });
+    jobs.push(runner);
     runner.start();
-    await clock.advanceTo(Date.parse('2026-10-31T23:14:59.500Z')); // the start's catch-up found nothing due
-    expect(published).toEqual([]);
-    await runner.task!.execute(); // node-cron's tick, as if its timer fired early
-    expect(published).toEqual([]);
-    await clock.advanceTo(Date.parse('2026-10-31T23:15:00Z'));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(published).toEqual(['2026-10']);
+    await eventually('the first attempt to be held', () => f.records.month('2026-11'));
+    expect(f.records.month('2026-11')).toMatchObject({ state: 'held', revision: 0, reason: 'the store does not answer' });
+    expect(existsSync(join(f.reportsDir, '2026-11'))).toBe(false);
+
+    broken = false;
+    await f.clock.advanceTo(f.clock.now() + f.config.sla.closeRetryMs - 1);
+    expect(f.records.month('2026-11')?.state).toBe('held');
+    await f.clock.advanceTo(f.clock.now() + 1); // 5 minutes after the failure
+    await eventually('the retry to close November', () => (f.records.month('2026-11')?.state === 'closed' ? true : undefined));
+    expect(existsSync(join(f.reportsDir, '2026-11', 'manifest.json'))).toBe(true);
   });
 
-  it('catches up every month missed since the last close, after a restart, at most 12', async () => {
-    const { clock, published, job } = setUp('2026-09-01T00:00:00Z');
-    await job('a').runDue(); // closes 2026-08
-    await clock.advanceTo(Date.parse('2026-12-05T10:00:00Z')); // the daemon was down through September to November
-    const restarted = job('b');
-    restarted.start(); // the start itself catches up
-    await new Promise((r) => setTimeout(r, 50));
-    expect(published).toEqual(['2026-08', '2026-09', '2026-10', '2026-11']);
-
-    await clock.advanceTo(Date.parse('2028-06-10T10:00:00Z')); // down for 18 months
-    expect(await job('c').runDue()).toEqual(['2027-06', '2027-07', '2027-08', '2027-09', '2027-10', '2027-11', '2027-12', '2028-01', '2028-02', '2028-03', '2028-04', '2028-05']);
+  it('two processes racing on one state database close a month exactly once', async () => {
+    const { f } = await setUp('2026-11-02T00:00:00Z');
+    await watch(f, '2026-09-30T20:00:00Z', '2026-11-01T02:00:00Z');
+    const other = SqliteCloseRecords.open(f.config.state.path);
+    try {
+      const a = createMonthCloser({ config: f.config, store: f.store, records: f.records, evidence: [], logger: createLogger(), clock: f.clock, claimant: { owner: 'a', host: hostname(), pid: process.pid } });
+      const b = createMonthCloser({ config: f.config, store: f.store, records: other, evidence: [], logger: createLogger(), clock: f.clock, claimant: { owner: 'b', host: hostname(), pid: process.pid } });
+      const outcomes = await Promise.all([a.close('2026-10', { by: 'a' }), b.close('2026-10', { by: 'b' }), a.close('2026-10', { by: 'a' }), b.close('2026-10', { by: 'b' })]);
+      expect(outcomes.filter((o) => o.status === 'issued')).toHaveLength(1);
+      expect(outcomes.every((o) => ['issued', 'busy', 'unchanged'].includes(o.status))).toBe(true);
+      expect(f.records.revisions('2026-10')).toHaveLength(1);
+      expect(await b.close('2026-10', { by: 'b' })).toEqual({ status: 'unchanged', month: '2026-10', revision: 1 });
+    } finally {
+      other.close();
+    }
   });
 
-  it('a first start closes only the month just ended, not all of history', async () => {
-    const { published, job } = setUp('2026-11-02T00:00:00Z');
-    expect(await job('a').runDue()).toEqual(['2026-10']);
-    expect(published).toEqual(['2026-10']);
-  });
+  it("a claim whose owner process is gone is taken over at once; another host's live claim only once stale", async () => {
+    const { f } = await setUp('2026-11-02T00:00:00Z');
+    await watch(f, '2026-09-30T20:00:00Z', '2026-11-01T02:00:00Z');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has ended
+    const now = f.clock.now();
+    f.records.tryClaim({ month: '2026-10', owner: `${hostname()}:${dead}`, host: hostname(), pid: dead, claimedAtMs: now, heartbeatMs: now }, () => false);
+    expect((await f.closer.close('2026-10', { by: 'test' })).status).toBe('issued');
 
-  it('two replicas racing on the same data close a month exactly once', async () => {
-    const { published, job, options } = setUp('2026-11-02T00:00:00Z');
-    options.delayMs = 50;
-    const [a, b] = [job('replica-a'), job('replica-b')];
-    const results = await Promise.all([a.runDue(), b.runDue(), a.closeMonth('2026-10'), b.closeMonth('2026-10')]);
-    expect(published).toEqual(['2026-10']);
-    expect(results.flat().filter((r) => r === '2026-10' || (typeof r === 'object' && r.status === 'published'))).toHaveLength(1);
-  });
-
-  it('replicas with their own data files but one reports folder close a month exactly once', async () => {
-    const { published, job, options, reportsDir } = setUp('2026-11-02T00:00:00Z');
-    options.delayMs = 50;
-    const [a, b] = [job('location-waw', 'waw.db'), job('location-fra', 'fra.db')];
-    const [closedA, closedB] = await Promise.all([a.runDue(), b.runDue()]);
-    expect(published).toEqual(['2026-10']);
-    expect([...closedA, ...closedB]).toEqual(['2026-10']);
-    const claim = JSON.parse(readFileSync(join(reportsDir, '2026-10', CLAIM_FILE), 'utf8')) as { owner: string; status: string; finishedAtMs: number };
-    expect(claim).toMatchObject({ owner: closedA.length ? 'location-waw' : 'location-fra', status: 'published', finishedAtMs: Date.parse('2026-11-02T00:00:00Z') });
-    // Later runs of either see the month closed.
-    expect(await a.closeMonth('2026-10')).toEqual({ status: 'already-closed', month: '2026-10' });
-    expect(await b.closeMonth('2026-10')).toEqual({ status: 'already-closed', month: '2026-10' });
-    expect(await job('location-fra-restarted', 'fra.db').runDue()).toEqual([]);
-    expect(published).toEqual(['2026-10']);
-  });
-
-  it('a claim left by a process that died is taken over once stale, not before', async () => {
-    const { clock, published, job, reportsDir } = setUp('2026-11-02T00:00:00Z');
-    mkdirSync(join(reportsDir, '2026-10'), { recursive: true });
-    writeFileSync(join(reportsDir, '2026-10', CLAIM_FILE), JSON.stringify({ owner: 'dead', claimedAtMs: clock.now() - 60_000 }));
-    expect(await job('a').closeMonth('2026-10')).toEqual({ status: 'claimed-elsewhere', month: '2026-10' });
-    expect(published).toEqual([]);
-    await clock.advanceTo(clock.now() + STALE_CLAIM_MS);
-    expect(await job('b').closeMonth('2026-10')).toMatchObject({ status: 'published', month: '2026-10' });
-    expect(published).toEqual(['2026-10']);
-  });
-
-  it('a failed close releases its claims, so the next run retries', async () => {
-    const { published, job, options, reportsDir } = setUp('2026-11-02T00:00:00Z');
-    const runner = job('a');
-    options.fail = true;
-    expect(await runner.runDue()).toEqual([]);
-    await expect(runner.closeMonth('2026-10')).rejects.toThrow('disk full');
-    expect(existsSync(join(reportsDir, '2026-10', CLAIM_FILE))).toBe(false);
-    options.fail = false;
-    expect(await runner.runDue()).toEqual(['2026-10']);
-    expect(published).toEqual(['2026-10']);
-  });
-
-  it('refuses to close a month that has not ended', async () => {
-    const { published, job } = setUp('2026-11-30T22:59:59Z'); // the last second of November in Warsaw
-    expect(await job('a').closeMonth('2026-11')).toEqual({ status: 'not-ended', month: '2026-11', endsAt: '2026-11-30T23:00:00.000Z' });
-    expect(await job('a').closeMonth('2027-01', true)).toMatchObject({ status: 'not-ended' });
-    expect(published).toEqual([]);
-  });
-
-  it('a forced close re-renders a closed month', async () => {
-    const { published, job } = setUp('2026-11-02T00:00:00Z');
-    const runner = job('a');
-    await runner.runDue();
-    expect(await runner.closeMonth('2026-10', true)).toMatchObject({ status: 'published', month: '2026-10' });
-    expect(published).toEqual(['2026-10', '2026-10']);
+    f.records.tryClaim({ month: '2026-09', owner: 'elsewhere:1', host: 'elsewhere', pid: 1, claimedAtMs: now, heartbeatMs: now }, () => false);
+    const busy = await f.closer.close('2026-09', { by: 'test' });
+    expect(busy).toMatchObject({ status: 'busy', holder: { owner: 'elsewhere:1' } });
+    await f.clock.advanceTo(now + CLAIM_STALE_MS + 1);
+    expect((await f.closer.close('2026-09', { by: 'test' })).status).toBe('needs-review'); // September was hardly observed
   });
 });

@@ -1,0 +1,55 @@
+// Complete evidence before a close: every observation of the month's range must have reached the store it is read
+// from. A source (the local outbox in front of InfluxDB, the probe loop's unwritten buffer; later every agent's
+// forwarded-through mark) says how many observations of a time range it still holds back.
+import type { Clock } from '../clock.js';
+
+/** Observations of a time range that a reader of the store cannot see yet. */
+export interface Unconfirmed {
+  /** On their way (in an outbox or a write buffer): waiting may resolve these. */
+  waiting: number;
+  /** Refused by the store and set aside: only a person can resolve these. */
+  parked: number;
+}
+
+/** Something that can hold observations back from the store. */
+export interface EvidenceSource {
+  readonly name: string;
+  unconfirmed(fromMs: number, toMs: number): Promise<Unconfirmed>;
+}
+
+export type EvidenceVerdict =
+  | { complete: true }
+  | { complete: false; waiting: number; parked: number; /** A sentence for logs, CLI and API. */ reason: string };
+
+const describe = (name: string, u: Unconfirmed) =>
+  [u.waiting > 0 ? `${u.waiting} observations still waiting in ${name}` : '', u.parked > 0 ? `${u.parked} observations refused by the store and parked in ${name}` : '']
+    .filter(Boolean)
+    .join(', ');
+
+/**
+ * Waits up to `waitMs` until no source holds back an observation of [fromMs, toMs). Parked observations end the
+ * wait at once (waiting cannot help). Polls every `pollMs` on the given clock.
+ */
+export async function awaitCompleteEvidence(options: {
+  sources: readonly EvidenceSource[];
+  fromMs: number;
+  toMs: number;
+  waitMs: number;
+  clock: Clock;
+  pollMs?: number;
+}): Promise<EvidenceVerdict> {
+  const { sources, clock } = options;
+  const deadline = clock.now() + options.waitMs;
+  for (;;) {
+    const found = await Promise.all(sources.map(async (s) => [s.name, await s.unconfirmed(options.fromMs, options.toMs)] as const));
+    const waiting = found.reduce((n, [, u]) => n + u.waiting, 0);
+    const parked = found.reduce((n, [, u]) => n + u.parked, 0);
+    if (waiting === 0 && parked === 0) return { complete: true };
+    if (parked > 0 || clock.now() >= deadline) {
+      const range = `${new Date(options.fromMs).toISOString()} to ${new Date(options.toMs).toISOString()}`;
+      const reason = `incomplete evidence for ${range}: ${found.filter(([, u]) => u.waiting + u.parked > 0).map(([name, u]) => describe(name, u)).join('; ')}`;
+      return { complete: false, waiting, parked, reason };
+    }
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(options.pollMs ?? 250, Math.max(1, deadline - clock.now()))));
+  }
+}

@@ -1,0 +1,440 @@
+// The month close as a money process: the one service the CLI, the API and the month-end timer call.
+//
+//                    draft (any month, any time: marked PDFs in reports/M/draft/, nothing else)
+//   (not issued) ──close──> closed (revision 1) ──restate──> restated (revision N+1) ──restate──> ...
+//        │  └─ evidence still on its way ──> held (retried by the daemon every sla.closeRetry)
+//        └──── too little evidence, parked lines, or a restatement that lowers a credit
+//                  ──> needs-review ──approve(draft hash)──> closed / restated
+//
+// Nothing issued is rewritten: a revision is recorded (figures, terms snapshot, journal rows) in one transaction
+// of the state database, then rendered into its own folder, then its journal rows are appended to the journal
+// files. A crash between those steps is finished from the record by `recover`, which every entry point runs first.
+import { readFileSync, statSync } from 'node:fs';
+import { userInfo, hostname } from 'node:os';
+import { join } from 'node:path';
+import type { AppConfig } from '../config/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { Logger } from '../logging.js';
+import { creditIdOf, type Ledger } from '../reports/ledger.js';
+import { underMonitoredServers, type UnderMonitoredServer } from '../sla/evidence.js';
+import { formatGrosze, formatMicroPercent } from '../sla/money.js';
+import { monthWindow } from '../sla/month.js';
+import type { MonthCredits } from '../sla/types.js';
+import type { Claim, CloseRecords, JournalRow, RevisionKind, RevisionRecord } from '../state/close-records.js';
+import type { ObservationStore } from '../store/store.js';
+import { thisProcess, withMonthClaim, type Claimant } from './claims.js';
+import { computeCredits, computeMonthToDateCredits, runLookbackMs } from './compute.js';
+import { awaitCompleteEvidence, type EvidenceSource } from './evidence.js';
+import { appendJournal } from './journal-files.js';
+import {
+  changedCustomers,
+  creditsSha256,
+  hasManifest,
+  MANIFEST,
+  renderRevisionFiles,
+  revisionDir,
+  revisionSubdir,
+  writeDraftFiles,
+  writeRevisionFiles,
+} from './revision-files.js';
+import { jsonSha256, termsDifferences, termsSnapshot, type TermsSnapshot } from './terms-snapshot.js';
+
+/** The earliest instant a month can be closed: its end plus the close delay, and at least the look-ahead. */
+export function closableAtMs(config: AppConfig, month: string): number {
+  return monthWindow(month, config.timeZone).toMs + Math.max(config.sla.closeDelayMs, runLookbackMs(config));
+}
+
+/** Who asked, for the records and the journal: `schedule`, `cli:user@host`, or the API token's name. */
+export const cliActor = () => `cli:${userInfo().username}@${hostname()}`;
+
+export type CloseOutcome =
+  | { status: 'issued'; month: string; revision: number; kind: RevisionKind; dir: string; totalGrosze: number; journalRows: number; differences: string[] }
+  | { status: 'unchanged'; month: string; revision: number }
+  | { status: 'differs'; month: string; revision: number; differences: string[] }
+  | { status: 'not-closable'; month: string; closableAtMs: number }
+  | { status: 'not-closed'; month: string }
+  | { status: 'held'; month: string; reason: string }
+  | { status: 'needs-review'; month: string; reason: string; draftHash: string; draftDir: string; servers: UnderMonitoredServer[] }
+  | { status: 'busy'; month: string; holder: Claim }
+  | { status: 'rejected'; month: string; reason: string }
+  | { status: 'failed'; month: string; reason: string };
+
+export interface DraftOutcome {
+  status: 'draft';
+  month: string;
+  dir: string;
+  hash: string;
+  written: string[];
+  /** Set for a month still running: the draft's figures stop here. */
+  asOfMs?: number;
+}
+
+/** The steps of issuing a revision, reported to an observer (logs; tests stop the process at each). */
+export type CloseStep = 'recorded' | 'files-written' | 'journal-written';
+
+export interface MonthCloser {
+  /** Closes an ended month (revision 1); for a closed month, says whether its figures still hold. */
+  close(month: string, options: { by: string; waitMs?: number }): Promise<CloseOutcome>;
+  /** Issues the next revision after new evidence; holds it for approval when it lowers a credit. */
+  restate(month: string, options: { by: string; reason: string; waitMs?: number }): Promise<CloseOutcome>;
+  /** Issues exactly the held draft with this hash (or unique prefix of 12+ characters). */
+  approve(month: string, options: { by: string; draftHash: string; reason: string }): Promise<CloseOutcome>;
+  /** Renders drafts of any month (month to date for a running one); touches no record. */
+  draft(month: string, options?: { customerId?: string }): Promise<DraftOutcome>;
+  /** Finishes revisions whose files or journal rows a crash left unwritten. */
+  recover(): Promise<void>;
+}
+
+export interface MonthCloserDeps {
+  config: AppConfig;
+  store: ObservationStore;
+  records: CloseRecords;
+  /** Where observations may still be held back (the store's outbox, the probe loop's buffer). */
+  evidence: readonly EvidenceSource[];
+  logger: Logger;
+  clock?: Clock;
+  claimant?: Claimant;
+  /** Sees every outcome (metrics). */
+  onOutcome?: (outcome: CloseOutcome) => void;
+  /** Sees each step of issuing a revision. */
+  onStep?: (step: CloseStep, month: string, revision: number) => void;
+}
+
+/** Cumulative amount per credit id after every journal row of a month: what has been paid so far. */
+function paidByCredit(rows: readonly JournalRow[]): Map<string, { grosze: number; customerId: string; serverId: string }> {
+  const paid = new Map<string, { grosze: number; customerId: string; serverId: string }>();
+  for (const row of rows) paid.set(row.creditId, { grosze: (paid.get(row.creditId)?.grosze ?? 0) + row.deltaGrosze, customerId: row.customerId, serverId: row.serverId });
+  return paid;
+}
+
+/** Each server's credit in the figures, by credit id (zero amounts left out, as the ledger does). */
+function creditsById(credits: MonthCredits): Map<string, { grosze: number; customerId: string; serverId: string }> {
+  const out = new Map<string, { grosze: number; customerId: string; serverId: string }>();
+  for (const customer of credits.customers) {
+    for (const server of customer.servers) {
+      if (server.creditAmountGrosze > 0) out.set(creditIdOf(credits.month, customer.id, server.id), { grosze: server.creditAmountGrosze, customerId: customer.id, serverId: server.id });
+    }
+  }
+  return out;
+}
+
+/** The journal rows a new revision adds: one per credit whose amount changes against what was paid so far. */
+function journalRowsFor(month: string, revision: number, paid: ReturnType<typeof paidByCredit>, credits: MonthCredits, common: Pick<JournalRow, 'reason' | 'closedAtMs' | 'closedBy'>): JournalRow[] {
+  const now = creditsById(credits);
+  const rows: JournalRow[] = [];
+  for (const creditId of [...new Set([...paid.keys(), ...now.keys()])].sort()) {
+    const before = paid.get(creditId);
+    const after = now.get(creditId);
+    const previousGrosze = before?.grosze ?? 0;
+    const newGrosze = after?.grosze ?? 0;
+    if (previousGrosze === newGrosze) continue;
+    const who = (after ?? before)!;
+    rows.push({ month, revision, creditId, customerId: who.customerId, serverId: who.serverId, previousGrosze, newGrosze, deltaGrosze: newGrosze - previousGrosze, ...common });
+  }
+  return rows;
+}
+
+/** What a person reads about a change of figures: credits that change, the total, customers whose details change. */
+function figureDifferences(paid: ReturnType<typeof paidByCredit>, before: MonthCredits | null, after: MonthCredits): string[] {
+  const out = journalRowsFor(after.month, 0, paid, after, { reason: '', closedAtMs: 0, closedBy: '' }).map(
+    (row) => `credit ${row.creditId}: ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)} PLN (${row.deltaGrosze > 0 ? '+' : ''}${formatGrosze(row.deltaGrosze)})`,
+  );
+  const paidTotal = [...paid.values()].reduce((sum, p) => sum + p.grosze, 0);
+  if (paidTotal !== after.creditAmountGrosze) out.push(`total: ${formatGrosze(paidTotal)} -> ${formatGrosze(after.creditAmountGrosze)} PLN`);
+  if (before) {
+    for (const id of changedCustomers({ credits: before, terms: null }, { credits: after, terms: null })) {
+      if (!out.some((line) => line.includes(`-${id}-`))) out.push(`customer ${id}: figures change (outages, maintenance or time) without a change of credit`);
+    }
+  }
+  return out;
+}
+
+/** Creates the month closer. */
+export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
+  const { config, store, records, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const claimant = deps.claimant ?? thisProcess();
+  const reportsDir = config.reports.dir;
+
+  const report = (outcome: CloseOutcome): CloseOutcome => {
+    deps.onOutcome?.(outcome);
+    return outcome;
+  };
+
+  /** Renders and writes a recorded revision's files, then appends its journal rows; each step marked when done. */
+  const finish = async (record: RevisionRecord): Promise<void> => {
+    const { month, revision } = record;
+    if (!record.filesWritten) {
+      if (!record.credits || !record.terms) throw new Error(`${month} revision ${revision} has no figures to render`);
+      const all = records.revisions(month).filter((r) => r.revision <= revision);
+      // Where each customer's latest report is: rendered again in a revision only when its figures changed.
+      const reportOf = new Map<string, string>();
+      let rendered: string[] = [];
+      for (let i = 0; i < all.length; i++) {
+        const current = all[i]!;
+        const previous = all[i - 1];
+        const customers = current.credits ? (previous ? changedCustomers(previous, { credits: current.credits, terms: current.terms }) : current.credits.customers.map((c) => c.id)) : [];
+        for (const id of customers) reportOf.set(id, join(revisionSubdir(current.revision), `${id}.pdf`));
+        if (current.revision === revision) rendered = customers;
+      }
+      const previous = all.find((r) => r.revision === revision - 1);
+      const files = await renderRevisionFiles({
+        credits: record.credits,
+        terms: record.terms,
+        revision,
+        ...(previous ? { replaces: { revision: previous.revision, closedAtMs: previous.closedAtMs } } : {}),
+        reason: record.reason,
+        customers: rendered,
+        reportFileOf: (id) => reportOf.get(id) ?? `${id}.pdf`,
+      });
+      const manifestSha256 = writeRevisionFiles(record.dir, files);
+      records.markFilesWritten(month, revision, manifestSha256);
+      deps.onStep?.('files-written', month, revision);
+    }
+    if (!record.journalWritten) {
+      appendJournal(reportsDir, records.journal(month).filter((row) => row.revision === revision));
+      records.markJournalWritten(month, revision);
+      deps.onStep?.('journal-written', month, revision);
+    }
+  };
+
+  const recoverMonth = async (month?: string) => {
+    for (const record of records.unfinishedRevisions()) {
+      if (month !== undefined && record.month !== month) continue;
+      logger.warn({ month: record.month, revision: record.revision }, 'finishing a revision whose files or journal rows were not all written');
+      await finish(record);
+    }
+  };
+
+  /** Records revision 1 for a month folder written before the state database existed, from its ledger. */
+  const adoptLegacy = (month: string): boolean => {
+    const dir = revisionDir(reportsDir, month, 1);
+    if (records.latestRevision(month) || !hasManifest(dir)) return false;
+    const manifestText = readFileSync(join(dir, MANIFEST), 'utf8');
+    if ((JSON.parse(manifestText) as { revision?: number }).revision !== undefined) {
+      throw new Error(`${dir} holds revision files that ${records.description} does not know: is another state database closing into the same reports folder?`);
+    }
+    let ledger: Ledger;
+    try {
+      ledger = JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8')) as Ledger;
+    } catch (error) {
+      throw new Error(`${dir} was closed before the state database existed, but its ledger.json cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+    const closedAtMs = Math.floor(statSync(join(dir, MANIFEST)).mtimeMs);
+    const toGrosze = (amount: string) => Number(amount.replace('.', ''));
+    const reason = 'issued before the state database existed';
+    const rows: JournalRow[] = ledger.rows.map((row) => ({
+      month,
+      revision: 1,
+      creditId: row.creditId,
+      customerId: row.customerId,
+      serverId: row.serverId,
+      previousGrosze: 0,
+      newGrosze: toGrosze(row.creditAmount),
+      deltaGrosze: toGrosze(row.creditAmount),
+      reason,
+      closedAtMs,
+      closedBy: 'adopted',
+    }));
+    records.issueRevision(
+      {
+        month,
+        revision: 1,
+        kind: 'adopted',
+        credits: null,
+        terms: null,
+        creditsSha256: jsonSha256(ledger.rows),
+        termsSha256: '',
+        totalGrosze: toGrosze(ledger.summary.totalAmount),
+        dir,
+        closedAtMs,
+        closedBy: 'adopted',
+        reason,
+      },
+      rows,
+    );
+    records.markFilesWritten(month, 1, jsonSha256(manifestText));
+    logger.warn({ month, dir }, 'adopted a month closed before the state database existed as its revision 1');
+    return true;
+  };
+
+  const evidenceRange = (month: string) => {
+    const window = monthWindow(month, config.timeZone);
+    const lookMs = runLookbackMs(config);
+    return { fromMs: window.fromMs - lookMs, toMs: window.toMs + lookMs };
+  };
+
+  /** The month's figures and terms as the store and configuration give them now, once the evidence is complete. */
+  const currentFigures = async (month: string, waitMs: number | undefined) => {
+    const verdict = await awaitCompleteEvidence({ sources: deps.evidence, ...evidenceRange(month), waitMs: waitMs ?? config.sla.evidenceWaitMs, clock });
+    const credits = await computeCredits(config, store, month);
+    const terms = termsSnapshot(config, month, monthWindow(month, config.timeZone));
+    return { verdict, credits, terms };
+  };
+
+  /** Holds a month for review with a draft of these figures; the draft's hash is what `approve` names. */
+  const holdForReview = async (month: string, purpose: 'close' | 'restatement', reason: string, credits: MonthCredits, terms: TermsSnapshot, by: string, servers: UnderMonitoredServer[], restateReason?: string): Promise<CloseOutcome> => {
+    const baseRevision = records.latestRevision(month)?.revision ?? 0;
+    const draft = await writeDraftFiles({ reportsDir, credits, terms, heldFor: reason });
+    const previous = records.month(month);
+    records.hold(month, 'needs-review', reason, clock.now(), { servers }, {
+      hash: draft.hash,
+      month,
+      purpose,
+      baseRevision,
+      credits,
+      terms,
+      ...(restateReason ? { reason: restateReason } : {}),
+      createdAtMs: clock.now(),
+      createdBy: by,
+    });
+    if (previous?.draftHash !== draft.hash) {
+      logger.error({ month, reason, servers, draftHash: draft.hash, draftDir: draft.dir }, `month ${month} is held for review: ${reason}; review the draft, then run: uptime-credits approve --month ${month} --draft-hash ${draft.hash} --reason "..."`);
+    }
+    return { status: 'needs-review', month, reason, draftHash: draft.hash, draftDir: draft.dir, servers };
+  };
+
+  const hold = (month: string, reason: string): CloseOutcome => {
+    records.hold(month, 'held', reason, clock.now());
+    logger.error({ month, reason }, `closing ${month} is held, nothing was published: ${reason}`);
+    return { status: 'held', month, reason };
+  };
+
+  /** Records and writes the next revision. */
+  const issue = async (month: string, credits: MonthCredits, terms: TermsSnapshot, kind: RevisionKind, reason: string, by: string): Promise<CloseOutcome> => {
+    const base = records.latestRevision(month);
+    const revision = (base?.revision ?? 0) + 1;
+    const dir = revisionDir(reportsDir, month, revision);
+    if (hasManifest(dir)) {
+      throw new Error(`${dir} already holds an issued revision that ${records.description} does not know; is another state database closing into the same reports folder?`);
+    }
+    const closedAtMs = clock.now();
+    const paid = paidByCredit(records.journal(month));
+    const differences = base ? [...figureDifferences(paid, base.credits, credits), ...(base.terms ? termsDifferences(base.terms, terms).map((d) => `terms: ${d}`) : [])] : [];
+    const rows = journalRowsFor(month, revision, paid, credits, { reason, closedAtMs, closedBy: by });
+    records.issueRevision(
+      { month, revision, kind, credits, terms, creditsSha256: creditsSha256(credits), termsSha256: jsonSha256(terms), totalGrosze: credits.creditAmountGrosze, dir, closedAtMs, closedBy: by, reason },
+      rows,
+    );
+    deps.onStep?.('recorded', month, revision);
+    await finish(records.latestRevision(month)!);
+    logger.info({ month, revision, kind, dir, total: formatGrosze(credits.creditAmountGrosze), journalRows: rows.length, by }, revision === 1 ? 'month closed' : 'month restated');
+    return { status: 'issued', month, revision, kind, dir, totalGrosze: credits.creditAmountGrosze, journalRows: rows.length, differences };
+  };
+
+  const claimed = async (month: string, work: () => Promise<CloseOutcome>): Promise<CloseOutcome> => {
+    try {
+      const result = await withMonthClaim({
+        month,
+        records,
+        reportsDir,
+        claimant,
+        clock,
+        work: async () => {
+          await recoverMonth(month);
+          adoptLegacy(month);
+          return work();
+        },
+      });
+      return report(result.taken ? result.value : { status: 'busy', month, holder: result.holder });
+    } catch (error) {
+      const reason = (error as Error).message;
+      try {
+        if (!records.latestRevision(month)) records.hold(month, 'held', reason, clock.now());
+      } catch {
+        // the state database itself failed; the error below says so
+      }
+      logger.error({ err: error, month }, `closing ${month} failed; it is retried`);
+      return report({ status: 'failed', month, reason });
+    }
+  };
+
+  const compareWithIssued = (month: string, base: RevisionRecord, credits: MonthCredits): CloseOutcome => {
+    const paid = paidByCredit(records.journal(month));
+    const equal = base.credits ? base.creditsSha256 === creditsSha256(credits) : journalRowsFor(month, 0, paid, credits, { reason: '', closedAtMs: 0, closedBy: '' }).length === 0;
+    if (equal) return { status: 'unchanged', month, revision: base.revision };
+    return { status: 'differs', month, revision: base.revision, differences: figureDifferences(paid, base.credits, credits) };
+  };
+
+  return {
+    async close(month, { by, waitMs }) {
+      const closableAt = closableAtMs(config, month);
+      if (clock.now() < closableAt) return report({ status: 'not-closable', month, closableAtMs: closableAt });
+      return claimed(month, async () => {
+        const { verdict, credits, terms } = await currentFigures(month, waitMs);
+        const base = records.latestRevision(month);
+        if (!verdict.complete) {
+          if (base) return { status: 'held', month, reason: verdict.reason };
+          if (verdict.parked > 0) return holdForReview(month, 'close', verdict.reason, credits, terms, by, []);
+          return hold(month, verdict.reason);
+        }
+        if (base) return compareWithIssued(month, base, credits);
+        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
+        if (under.length > 0) {
+          const minimum = formatMicroPercent(config.sla.minMonitoredMicroPercent);
+          const reason = `${under.length} server(s) monitored for less than ${minimum} % of their eligible time: ${under.map((s) => `${s.server} ${s.monitoredPercent} %`).join(', ')}`;
+          return holdForReview(month, 'close', reason, credits, terms, by, under);
+        }
+        return issue(month, credits, terms, 'close', 'monthly close', by);
+      });
+    },
+
+    async restate(month, { by, reason, waitMs }) {
+      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'a restatement needs a reason' });
+      if (!records.latestRevision(month) && !hasManifest(revisionDir(reportsDir, month, 1))) return report({ status: 'not-closed', month });
+      return claimed(month, async () => {
+        const base = records.latestRevision(month)!;
+        const { verdict, credits, terms } = await currentFigures(month, waitMs);
+        if (!verdict.complete) {
+          if (verdict.parked > 0) return holdForReview(month, 'restatement', verdict.reason, credits, terms, by, [], reason);
+          return { status: 'held', month, reason: verdict.reason };
+        }
+        const compared = compareWithIssued(month, base, credits);
+        if (compared.status === 'unchanged') return compared;
+        // Too little evidence holds a restatement only where it is new: a share already accepted in the revision it
+        // replaces (approved then) is not asked about again unless it got worse.
+        const accepted = new Map(base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? []);
+        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent).filter((s) => (accepted.get(s.server) ?? -1) < s.unmonitoredMs);
+        if (under.length > 0) {
+          return holdForReview(month, 'restatement', `${under.length} server(s) below the monitored minimum: ${under.map((s) => `${s.server} ${s.monitoredPercent} %`).join(', ')}`, credits, terms, by, under, reason);
+        }
+        const lowered = journalRowsFor(month, 0, paidByCredit(records.journal(month)), credits, { reason: '', closedAtMs: 0, closedBy: '' }).filter((row) => row.deltaGrosze < 0);
+        if (lowered.length > 0) {
+          const what = lowered.map((row) => `${row.creditId} ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)}`).join(', ');
+          return holdForReview(month, 'restatement', `the restatement lowers ${lowered.length} credit(s) already issued (${what})`, credits, terms, by, [], reason);
+        }
+        return issue(month, credits, terms, 'restatement', reason, by);
+      });
+    },
+
+    async approve(month, { by, draftHash, reason }) {
+      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'an approval needs a reason' });
+      const state = records.month(month);
+      if (state?.state !== 'needs-review') return report({ status: 'rejected', month, reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})` });
+      const draft = records.draft(month, draftHash);
+      if (!draft) return report({ status: 'rejected', month, reason: `no held draft of ${month} has the hash ${draftHash} (give the whole hash, or a unique prefix of 12 or more characters)` });
+      if (draft.hash !== state.draftHash) {
+        return report({ status: 'rejected', month, reason: `draft ${draft.hash.slice(0, 12)} was replaced by draft ${state.draftHash?.slice(0, 12)}, made from newer evidence; review that one` });
+      }
+      return claimed(month, async () => {
+        const base = records.latestRevision(month)?.revision ?? 0;
+        if (base !== draft.baseRevision) return { status: 'rejected', month, reason: `revision ${base} was issued after this draft was made; make a new one` };
+        const why = draft.reason ? `${draft.reason} (approved: ${reason})` : reason;
+        return issue(month, draft.credits, draft.terms, draft.purpose === 'close' ? 'approval' : 'restatement', why, by);
+      });
+    },
+
+    async draft(month, options = {}) {
+      const window = monthWindow(month, config.timeZone);
+      const now = clock.now();
+      const running = now < window.toMs;
+      const credits = running ? (await computeMonthToDateCredits(config, store, month, now)).credits : await computeCredits(config, store, month);
+      const terms = termsSnapshot(config, month, window);
+      if (options.customerId && !credits.customers.some((c) => c.id === options.customerId)) throw new Error(`customer "${options.customerId}" is not in the configuration`);
+      const written = await writeDraftFiles({ reportsDir, credits, terms, ...(options.customerId ? { customerId: options.customerId } : {}), ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) });
+      return { status: 'draft', month, dir: written.dir, hash: written.hash, written: written.written, ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) };
+    },
+
+    recover: () => recoverMonth(),
+  };
+}

@@ -1,0 +1,42 @@
+// What the records say about recent months, for the metrics, the `months` command and GET /api/v1/months.
+import { monthContaining, monthWindow, previousMonth } from '../sla/month.js';
+import type { UnderMonitoredServer } from '../sla/evidence.js';
+import type { CloseRecords, MonthState } from '../state/close-records.js';
+
+/** One month's close state. */
+export interface MonthStatus {
+  month: string;
+  state: MonthState;
+  revision: number;
+  endMs: number;
+  reason?: string;
+  draftHash?: string;
+  /** Servers that hold the month for review. */
+  underMonitored: { customer: string; server: string; monitoredPercent: string; monitoredRatio: number }[];
+  /** The latest issued revision's total and when and by whom it was issued. */
+  issued?: { totalGrosze: number; closedAtMs: number; closedBy: string; dir: string };
+}
+
+/** The months with a record among the last `months` months before now (newest first). */
+export function recentMonthStatuses(records: CloseRecords, timeZone: string, nowMs: number, months = 13): MonthStatus[] {
+  let oldest = monthContaining(nowMs, timeZone);
+  for (let i = 1; i < months; i++) oldest = previousMonth(oldest);
+  return records
+    .months()
+    .filter((m) => m.month >= oldest)
+    .map((m) => {
+      const servers = ((m.detail as { servers?: UnderMonitoredServer[] } | undefined)?.servers ?? []).filter((s) => s.eligibleMs > 0);
+      const status: MonthStatus = {
+        month: m.month,
+        state: m.state,
+        revision: m.revision,
+        endMs: monthWindow(m.month, timeZone).toMs,
+        underMonitored: m.state === 'needs-review' ? servers.map((s) => ({ customer: s.customer, server: s.server, monitoredPercent: s.monitoredPercent, monitoredRatio: (s.eligibleMs - s.unmonitoredMs) / s.eligibleMs })) : [],
+      };
+      if (m.reason !== undefined) status.reason = m.reason;
+      if (m.draftHash !== undefined) status.draftHash = m.draftHash;
+      const latest = m.revision > 0 ? records.latestRevision(m.month) : undefined;
+      if (latest) status.issued = { totalGrosze: latest.totalGrosze, closedAtMs: latest.closedAtMs, closedBy: latest.closedBy, dir: latest.dir };
+      return status;
+    });
+}

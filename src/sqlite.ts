@@ -1,0 +1,42 @@
+// Opening a SQLite file of ours: created with its folder on first use, WAL, and migrated to this program's schema.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type SqliteDatabase = Database.Database;
+
+/** One schema step: SQL, or a function for a step SQL alone cannot do. Never edit one that shipped. */
+export type Migration = string | ((db: SqliteDatabase) => void);
+
+/**
+ * Opens `path` and runs the migrations it has not had yet (user_version counts them), each in a transaction.
+ * `what` names the file in messages ("the embedded database", "the state database").
+ */
+export function openMigratedDatabase(path: string, migrations: readonly Migration[], what: string): SqliteDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: SqliteDatabase;
+  try {
+    db = new Database(path);
+  } catch (error) {
+    throw new Error(`cannot open ${what} ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > migrations.length) throw new Error(`${what} ${path} has schema version ${version}, newer than this program (${migrations.length})`);
+    for (let next = version; next < migrations.length; next++) {
+      db.transaction(() => {
+        const step = migrations[next]!;
+        if (typeof step === 'string') db.exec(step);
+        else step(db);
+        db.pragma(`user_version = ${next + 1}`);
+      })();
+    }
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}

@@ -1,0 +1,256 @@
+// The month close as a money process, on real files: drafts, closes, restatements, holds and approvals, terms
+// in force. The closer runs in this process on a simulated clock; the store and the state database are real.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readJournalFile } from '../../src/close/journal-files.js';
+import type { CloseOutcome } from '../../src/close/month-closer.js';
+import { closeFixture, DEFAULT_CUSTOMERS, type CloseFixture } from '../support/close-fixture.js';
+
+const H = 3_600_000;
+const MIN = 60_000;
+const at = (iso: string) => Date.parse(iso);
+const pdfText = (path: string) => execFileSync('pdftotext', ['-layout', path, '-'], { encoding: 'utf8' });
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** SHA-256 of every file directly in a folder (not its sub-folders). */
+function hashes(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((name) => statSync(join(dir, name)).isFile())
+      .sort()
+      .map((name) => [name, sha256(join(dir, name))]),
+  );
+}
+
+const fixtures: CloseFixture[] = [];
+afterEach(async () => {
+  await Promise.all(fixtures.splice(0).map((f) => f.dispose()));
+});
+async function fixture(options: Parameters<typeof closeFixture>[0]): Promise<CloseFixture> {
+  const f = await closeFixture(options);
+  fixtures.push(f);
+  return f;
+}
+
+// October 2026 in Warsaw: 2026-09-30T22:00Z to 2026-10-31T23:00Z (745 h). November: to 2026-11-30T23:00Z (720 h).
+const OCT = { fromMs: at('2026-09-30T20:00:00Z'), toMs: at('2026-11-01T02:00:00Z') };
+const NOV = { fromMs: at('2026-10-31T20:00:00Z'), toMs: at('2026-12-01T02:00:00Z') };
+const NOV_CLOSABLE = '2026-11-30T23:15:00Z'; // its end plus closeDelay 15 min (more than 3 x staleAfter 3 min)
+
+function expectIssued(outcome: CloseOutcome): Extract<CloseOutcome, { status: 'issued' }> {
+  expect(outcome.status, JSON.stringify(outcome)).toBe('issued');
+  return outcome as Extract<CloseOutcome, { status: 'issued' }>;
+}
+
+const ledgerRows = (path: string) => parse(readFileSync(path, 'utf8'), { bom: true, columns: true }) as Record<string, string>[];
+const journalSum = (f: CloseFixture, month: string) => f.records.journal(month).reduce((sum, row) => sum + row.deltaGrosze, 0);
+
+describe('closing too early is refused; the money owed reaches the ledger when the month is over', () => {
+  it('report-too-early regression: an 8-hour outage after the attempt is credited in full', async () => {
+    const f = await fixture({ nowIso: '2026-11-20T12:00:00Z' });
+    await f.observe({ server: 'oci-101', fromMs: NOV.fromMs, toMs: f.clock.now(), everyMs: MIN }, { server: 'oci-5', fromMs: NOV.fromMs, toMs: f.clock.now(), everyMs: MIN });
+
+    expect(await f.closer.close('2026-11', { by: 'test' })).toEqual({ status: 'not-closable', month: '2026-11', closableAtMs: at(NOV_CLOSABLE) });
+    expect(existsSync(join(f.reportsDir, '2026-11'))).toBe(false);
+    expect(f.records.months()).toEqual([]);
+
+    // The rest of November, with 8 hours down on the 25th: 712/720 h = 98.8888 % -> Platinum < 99 -> 300 % of 600.00.
+    const rest = { fromMs: f.clock.now(), toMs: NOV.toMs, everyMs: MIN };
+    await f.observe({ server: 'oci-101', ...rest, down: [{ fromMs: at('2026-11-25T10:00:00Z'), toMs: at('2026-11-25T18:00:00Z') }] }, { server: 'oci-5', ...rest });
+    await f.clock.advanceTo(at(NOV_CLOSABLE) - 1);
+    expect((await f.closer.close('2026-11', { by: 'test' })).status).toBe('not-closable');
+    await f.clock.advanceTo(at(NOV_CLOSABLE));
+    const issued = expectIssued(await f.closer.close('2026-11', { by: 'schedule' }));
+    expect(issued).toMatchObject({ revision: 1, kind: 'close', totalGrosze: 180_000, journalRows: 1 });
+    const rows = ledgerRows(join(f.reportsDir, '2026-11', 'ledger.csv'));
+    expect(rows.map((r) => [r.credit_id, r.revision, r.uptime_percent, r.monitored_percent, r.credit_percent, r.credit_amount, r.amount_basis])).toEqual([
+      ['UC-2026-11-acme-oci-101', '1', '98.8888', '100.00', '300.00', '1800.00', 'net'],
+    ]);
+    expect(readJournalFile(f.reportsDir).map((r) => [r.credit_id, r.previous_amount, r.new_amount, r.delta, r.closed_by])).toEqual([['UC-2026-11-acme-oci-101', '0.00', '1800.00', '1800.00', 'schedule']]);
+    expect(f.records.month('2026-11')).toMatchObject({ state: 'closed', revision: 1 });
+  });
+});
+
+describe('drafts', () => {
+  it('a draft of a running month is marked on every page, counts only elapsed time, and touches no record', async () => {
+    const f = await fixture({ nowIso: '2026-11-20T12:00:00Z' });
+    const soFar = { fromMs: NOV.fromMs, toMs: f.clock.now(), everyMs: MIN };
+    await f.observe({ server: 'oci-101', ...soFar, down: [{ fromMs: at('2026-11-05T09:00:00Z'), toMs: at('2026-11-05T12:00:00Z') }] }, { server: 'oci-5', ...soFar });
+    const draft = await f.closer.draft('2026-11');
+    expect(draft).toMatchObject({ status: 'draft', dir: join(f.reportsDir, '2026-11', 'draft'), asOfMs: f.clock.now() });
+    expect(readdirSync(draft.dir).sort()).toEqual(['acme.pdf', 'calm.pdf', 'draft.json']);
+    expect(readdirSync(join(f.reportsDir, '2026-11'))).toEqual(['draft']);
+    expect(existsSync(join(f.reportsDir, 'journal.csv'))).toBe(false);
+    expect(f.records.months()).toEqual([]);
+
+    // 1 Nov 00:00 local (31 Oct 23:00 UTC) to 20 Nov 12:00 UTC is 469 h; 3 h down: 466/469 = 99.3603 % -> 50 % of 600.00.
+    const document = JSON.parse(readFileSync(join(draft.dir, 'draft.json'), 'utf8'));
+    expect(document.hash).toBe(draft.hash);
+    expect(document.asOf).toBe('2026-11-20T12:00:00.000Z');
+    expect(document.credits.customers[0].servers[0]).toMatchObject({ eligibleMs: 469 * H, downtimeMs: 3 * H, uptimePercent: '99.3603', creditAmount: '300.00' });
+    const polish = pdfText(join(draft.dir, 'acme.pdf'));
+    expect(polish).toContain('PROJEKT');
+    expect(polish).toContain('Miesiąc w toku');
+    expect(pdfText(join(draft.dir, 'calm.pdf'))).toContain('DRAFT');
+
+    // Drafts can be rendered any number of times; a customer-only draft renders just that PDF.
+    const again = await f.closer.draft('2026-11', { customerId: 'calm' });
+    expect(again.written).toEqual(['calm.pdf']);
+    expect(f.records.months()).toEqual([]);
+  });
+});
+
+describe('restatements', () => {
+  it('issue revision 2 beside revision 1, which keeps its bytes; the journal deltas sum to the new total', async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe(
+      { server: 'oci-101', ...OCT, everyMs: MIN, down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z') }] },
+      { server: 'oci-5', ...OCT, everyMs: MIN },
+    );
+    expect(expectIssued(await f.closer.close('2026-10', { by: 'test' })).totalGrosze).toBe(15_000);
+    const monthDir = join(f.reportsDir, '2026-10');
+    const revision1 = hashes(monthDir);
+    expect(Object.keys(revision1)).toEqual(['acme.pdf', 'calm.pdf', 'ledger.csv', 'ledger.json', 'manifest.json', 'terms.json']);
+
+    // New evidence: the silver server's web check failed for 6 h on 20 Oct (a ticket's outage, imported).
+    await f.observe({ server: 'oci-5', check: 'http', fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T14:00:00Z'), everyMs: MIN, down: [{ fromMs: 0, toMs: at('2026-10-20T13:59:00Z') }] });
+    const differs = await f.closer.close('2026-10', { by: 'test' });
+    expect(differs).toMatchObject({ status: 'differs', revision: 1, differences: ['credit UC-2026-10-calm-oci-5: 0.00 -> 75.00 PLN (+75.00)', 'total: 150.00 -> 225.00 PLN'] });
+    expect(hashes(monthDir)).toEqual(revision1);
+
+    const restated = expectIssued(await f.closer.restate('2026-10', { by: 'test', reason: 'ticket 1234: outage of WWW on 20 Oct' }));
+    expect(restated).toMatchObject({ revision: 2, kind: 'restatement', dir: join(monthDir, 'rev-2'), totalGrosze: 22_500, journalRows: 1 });
+    expect(hashes(monthDir)).toEqual(revision1);
+    // Only the customer whose figures changed gets a new PDF; it says what it replaces and why.
+    expect(readdirSync(join(monthDir, 'rev-2')).sort()).toEqual(['calm.pdf', 'ledger.csv', 'ledger.json', 'manifest.json', 'terms.json']);
+    const correction = pdfText(join(monthDir, 'rev-2', 'calm.pdf')).replace(/\s+/g, ' ');
+    expect(correction).toContain('replaces revision 1');
+    expect(correction).toContain('ticket 1234: outage of WWW on 20 Oct');
+    expect(ledgerRows(join(monthDir, 'rev-2', 'ledger.csv')).map((r) => [r.credit_id, r.revision, r.credit_amount, r.report_file])).toEqual([
+      ['UC-2026-10-acme-oci-101', '2', '150.00', 'acme.pdf'],
+      ['UC-2026-10-calm-oci-5', '2', '75.00', 'rev-2/calm.pdf'],
+    ]);
+    expect(journalSum(f, '2026-10')).toBe(22_500);
+    expect(readJournalFile(f.reportsDir).map((r) => [r.revision, r.credit_id, r.delta, r.reason])).toEqual([
+      [1, 'UC-2026-10-acme-oci-101', '150.00', 'monthly close'],
+      [2, 'UC-2026-10-calm-oci-5', '75.00', 'ticket 1234: outage of WWW on 20 Oct'],
+    ]);
+
+    // Restating again with the same evidence writes nothing and appends nothing.
+    const journalBefore = [readFileSync(join(f.reportsDir, 'journal.csv')), readFileSync(join(f.reportsDir, 'journal.jsonl'))];
+    expect(await f.closer.restate('2026-10', { by: 'test', reason: 'again' })).toEqual({ status: 'unchanged', month: '2026-10', revision: 2 });
+    expect(readFileSync(join(f.reportsDir, 'journal.csv')).equals(journalBefore[0]!)).toBe(true);
+    expect(readFileSync(join(f.reportsDir, 'journal.jsonl')).equals(journalBefore[1]!)).toBe(true);
+    expect(existsSync(join(monthDir, 'rev-3'))).toBe(false);
+    expect(f.records.month('2026-10')).toMatchObject({ state: 'restated', revision: 2 });
+  });
+
+  it('a restatement that lowers a credit is held for approval, then issued with a negative delta', async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe(
+      { server: 'oci-101', ...OCT, everyMs: MIN, down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z') }] },
+      { server: 'oci-5', ...OCT, everyMs: MIN },
+    );
+    expectIssued(await f.closer.close('2026-10', { by: 'test' }));
+    // The outage turns out to have been announced maintenance: 1 h of it is now excluded. 2 h of 744 h: 99.7311 %.
+    f.reconfigure(`${DEFAULT_CUSTOMERS}\nmaintenance:\n  - { server: oci-101, from: "2026-10-03T14:00:00+02:00", to: "2026-10-03T15:00:00+02:00", reason: "announced on 1 Oct" }\n`);
+    const held = await f.closer.restate('2026-10', { by: 'test', reason: 'maintenance of 3 Oct was announced' });
+    expect(held.status).toBe('needs-review');
+    const review = held as Extract<CloseOutcome, { status: 'needs-review' }>;
+    expect(review.reason).toContain('lowers 1 credit(s) already issued (UC-2026-10-acme-oci-101 150.00 -> 60.00)');
+    expect(f.records.month('2026-10')).toMatchObject({ state: 'needs-review', revision: 1, draftHash: review.draftHash });
+    expect(existsSync(join(f.reportsDir, '2026-10', 'rev-2'))).toBe(false);
+    expect(f.records.journal('2026-10')).toHaveLength(1);
+
+    expect(await f.closer.approve('2026-10', { by: 'finance', draftHash: 'f'.repeat(64), reason: 'ok' })).toMatchObject({ status: 'rejected' });
+    const approved = expectIssued(await f.closer.approve('2026-10', { by: 'finance', draftHash: review.draftHash.slice(0, 16), reason: 'checked with the customer' }));
+    expect(approved).toMatchObject({ revision: 2, kind: 'restatement', totalGrosze: 6_000 });
+    expect(f.records.journal('2026-10').map((r) => [r.revision, r.creditId, r.deltaGrosze, r.reason, r.closedBy])).toEqual([
+      [1, 'UC-2026-10-acme-oci-101', 15_000, 'monthly close', 'test'],
+      [2, 'UC-2026-10-acme-oci-101', -9_000, 'maintenance of 3 Oct was announced (approved: checked with the customer)', 'finance'],
+    ]);
+    expect(journalSum(f, '2026-10')).toBe(6_000);
+    expect(f.records.month('2026-10')).toMatchObject({ state: 'restated', revision: 2 });
+    // The terms changed too (a maintenance window): the restatement says so.
+    expect(approved.differences).toContain('credit UC-2026-10-acme-oci-101: 150.00 -> 60.00 PLN (-90.00)');
+    expect(approved.differences.some((d) => d.startsWith('terms: customers[acme].servers[oci-101].maintenance'))).toBe(true);
+  });
+});
+
+describe('evidence', () => {
+  it('a month with a server monitored below the minimum is held for review, and approve issues exactly the reviewed draft', async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    // oci-5 was not observed for 4 days: (745 - 96 h - the 3 min its last probe stays fresh) / 745 = 87.11 %.
+    await f.observe({ server: 'oci-101', ...OCT, everyMs: MIN }, { server: 'oci-5', ...OCT, everyMs: MIN, silent: [{ fromMs: at('2026-10-10T00:00:00Z'), toMs: at('2026-10-14T00:00:00Z') }] });
+    const held = await f.closer.close('2026-10', { by: 'schedule' });
+    expect(held).toMatchObject({ status: 'needs-review', servers: [{ customer: 'calm', server: 'oci-5', monitoredPercent: '87.11' }] });
+    const { draftHash, draftDir } = held as Extract<CloseOutcome, { status: 'needs-review' }>;
+    expect(readdirSync(join(f.reportsDir, '2026-10'))).toEqual(['draft']);
+    expect(JSON.parse(readFileSync(join(draftDir, 'draft.json'), 'utf8'))).toMatchObject({ hash: draftHash, heldFor: expect.stringContaining('oci-5 87.11 %') });
+    expect(pdfText(join(draftDir, 'calm.pdf'))).toContain('DRAFT');
+    expect(existsSync(join(f.reportsDir, 'journal.jsonl'))).toBe(false);
+    expect(f.records.month('2026-10')).toMatchObject({ state: 'needs-review', revision: 0, draftHash });
+    // Asking again with the same evidence holds the same draft.
+    expect(await f.closer.close('2026-10', { by: 'schedule' })).toMatchObject({ status: 'needs-review', draftHash });
+
+    const approved = expectIssued(await f.closer.approve('2026-10', { by: 'ops', draftHash, reason: 'probe location outage 10-14 Oct, customer confirmed no downtime' }));
+    expect(approved).toMatchObject({ revision: 1, kind: 'approval', totalGrosze: 0 });
+    expect(hashes(join(f.reportsDir, '2026-10'))).toHaveProperty('ledger.csv');
+    const issuedFigures = JSON.parse(readFileSync(join(f.reportsDir, '2026-10', 'ledger.json'), 'utf8'));
+    expect(issuedFigures).toMatchObject({ revision: 1, amounts: 'net', summary: { totalAmount: '0.00' } });
+    expect(f.records.latestRevision('2026-10')!.creditsSha256).toBe(createHash('sha256').update(JSON.stringify(JSON.parse(readFileSync(join(draftDir, 'draft.json'), 'utf8')).credits)).digest('hex'));
+    // The approval is not repeatable.
+    expect(await f.closer.approve('2026-10', { by: 'ops', draftHash, reason: 'again' })).toMatchObject({ status: 'rejected' });
+  });
+});
+
+describe('terms in force', () => {
+  const TERMS = (withChanges: boolean) => `
+tiers:
+  platinum:
+    serverFee: "600.00"
+${withChanges ? '    versions: [{ from: "2026-11", serverFee: "700.00" }]' : ''}
+customers:
+  - id: acme
+    name: ACME
+    tier: platinum
+    servers: [{ id: oci-101, name: Shop }]
+  - id: calm
+    name: Calm
+    tier: silver
+${withChanges ? '    tierHistory: [{ from: "2026-11", tier: gold }]' : ''}
+    servers: [{ id: oci-5, name: WWW }]
+`;
+
+  it('a fee change dated from the next month leaves this month alone; a tier change applies from its 1st', async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z', yaml: TERMS(false) });
+    const outage = (day: string) => [{ fromMs: at(`${day}T08:00:00Z`), toMs: at(`${day}T11:00:00Z`) }];
+    // 3 h down in each month on both servers.
+    await f.observe({ server: 'oci-101', ...OCT, everyMs: MIN, down: outage('2026-10-20') }, { server: 'oci-5', ...OCT, everyMs: MIN, down: outage('2026-10-20') });
+    await f.observe({ server: 'oci-101', ...NOV, everyMs: MIN, down: outage('2026-11-20') }, { server: 'oci-5', ...NOV, everyMs: MIN, down: outage('2026-11-20') });
+    // October: Platinum 742/745 = 99.5973 % -> 25 % of 600.00; Silver 99.5973 % earns nothing below 99.4.
+    expect(expectIssued(await f.closer.close('2026-10', { by: 'test' })).totalGrosze).toBe(15_000);
+
+    f.reconfigure(TERMS(true));
+    expect(await f.closer.restate('2026-10', { by: 'test', reason: 'terms edited' })).toEqual({ status: 'unchanged', month: '2026-10', revision: 1 });
+
+    await f.clock.advanceTo(at(NOV_CLOSABLE));
+    expectIssued(await f.closer.close('2026-11', { by: 'test' }));
+    // November: Platinum 717/720 = 99.5833 % -> 25 % of 700.00 = 175.00; Calm is Gold from 1 Nov: < 99.6 -> 10 % of 300.00.
+    expect(ledgerRows(join(f.reportsDir, '2026-11', 'ledger.csv')).map((r) => [r.credit_id, r.tier, r.credit_base, r.credit_amount])).toEqual([
+      ['UC-2026-11-acme-oci-101', 'platinum', '700.00', '175.00'],
+      ['UC-2026-11-calm-oci-5', 'gold', '300.00', '30.00'],
+    ]);
+    const terms = JSON.parse(readFileSync(join(f.reportsDir, '2026-11', 'terms.json'), 'utf8'));
+    expect(terms.customers.map((c: { id: string; tier: { name: string; serverFeeGrosze: number } }) => [c.id, c.tier.name, c.tier.serverFeeGrosze])).toEqual([
+      ['acme', 'platinum', 70_000],
+      ['calm', 'gold', 30_000],
+    ]);
+    const manifest = JSON.parse(readFileSync(join(f.reportsDir, '2026-11', 'manifest.json'), 'utf8'));
+    expect(manifest.termsSha256).toBe(createHash('sha256').update(JSON.stringify(terms)).digest('hex'));
+  });
+});
