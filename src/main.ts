@@ -5,7 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import { computeCredits, computeFleetAvailability } from './close/compute.js';
 import { creditsToJson } from './close/json.js';
 import { createMonthCloser, type CloseOutcome } from './close/month-closer.js';
-import { recentMonthStatuses } from './close/status.js';
+import { monthStatus, recentMonthStatuses } from './close/status.js';
 import { buildServer, type ServerView } from './http/server.js';
 import type { Logger } from './logging.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -18,6 +18,9 @@ import { monthContaining } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
 import { SqliteCloseRecords } from './state/close-records.js';
 import { OutboxedInfluxStore } from './store/influx/influx-store.js';
+
+/** How often the month-close metrics are read again from the records (other processes close months too). */
+const CLOSE_METRICS_REFRESH_MS = 30_000;
 
 export interface Daemon {
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:9464. */
@@ -65,8 +68,22 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     },
   });
 
-  // The month-close series come from the records: refreshed at start and after every close.
-  const refreshCloseMetrics = () => metrics.recordCloseStates(recentMonthStatuses(records, config.timeZone, clock.now()));
+  // The month-close series come from the records: refreshed after every close of this process, and every
+  // CLOSE_METRICS_REFRESH_MS for what other processes (the CLI's report and approve) recorded.
+  const refreshCloseMetrics = () => {
+    try {
+      metrics.recordCloseStates(recentMonthStatuses(records, config.timeZone, clock.now()));
+    } catch (error) {
+      logger.error({ err: error }, 'reading the month-close records for the metrics failed');
+    }
+  };
+  let closeMetricsTimer: { cancel(): void } | undefined;
+  const refreshCloseMetricsEvery = () => {
+    closeMetricsTimer = clock.setTimeout(() => {
+      refreshCloseMetrics();
+      refreshCloseMetricsEvery();
+    }, CLOSE_METRICS_REFRESH_MS);
+  };
   const closer = createMonthCloser({
     config,
     store,
@@ -147,6 +164,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       approveMonth: (month, draftHash, reason) => closer.approve(month, { by: API_ACTOR, draftHash, reason }),
       draftMonth: (month, customer) => closer.draft(month, customer === undefined ? {} : { customerId: customer }),
       months: () => recentMonthStatuses(records, config.timeZone, clock.now()),
+      monthStatus: (month) => monthStatus(records, month, config.timeZone),
       monthRecord: (month) => ({ revisions: records.revisions(month), journal: records.journal(month) }),
       knowsCustomer: (id) => config.customers.some((c) => c.id === id),
     },
@@ -163,12 +181,14 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     throw new Error(`cannot listen on ${config.http.listen}:${config.http.port}: ${(error as Error).message}`, { cause: error });
   }
   refreshCloseMetrics();
+  refreshCloseMetricsEvery();
   monthEnd.start();
   logger.info({ address, store: store.description, servers: config.servers.size }, 'uptime-credits started');
 
   return {
     address,
     async stop() {
+      closeMetricsTimer?.cancel();
       await monthEnd.stop();
       await slaRefresh.stop();
       await app.close();

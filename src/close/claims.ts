@@ -1,29 +1,43 @@
-// Who may close a month right now: a claim row in the state database (processes sharing it) and a lock file in
-// the reports folder's .locks/ (processes that share only that folder), both taken before anything is computed.
-// A claim whose owner is gone is taken over: at once when the owner ran on this host and its process has ended,
+// Who may work on a month right now: a claim row in the state database (processes sharing it) and a lock file in
+// the reports folder's .locks/ (processes that share only that folder), both taken before anything is computed;
+// and a lock on the journal files, which every month appends to. Every claim has an owner of its own (a fresh
+// token per call), so two calls in one process exclude each other as two processes do. A claim whose owner is
+// gone is taken over: at once when it ran on this host (in this PID namespace) and its process has ended,
 // otherwise once its heartbeat is older than CLAIM_STALE_MS.
-import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { createFileExclusive } from '../files.js';
 import type { Claim, CloseRecords } from '../state/close-records.js';
 
-/** A claim is renewed this often while its close runs. */
+/** A claim is renewed this often while its work runs. */
 export const CLAIM_HEARTBEAT_MS = 30_000;
 /** A claim not renewed for this long is taken to belong to a process that died. */
 export const CLAIM_STALE_MS = 2 * 60_000;
 /** The folder of lock files inside the reports folder; never inside a month's folder. */
 export const LOCKS_DIR = '.locks';
 
-/** This process as a claimant. */
+/** This process as a claimant: where it runs and its pid; each claim adds a token of its own. */
 export interface Claimant {
-  owner: string;
   host: string;
   pid: number;
 }
 
-export const thisProcess = (): Claimant => ({ owner: `${hostname()}:${process.pid}`, host: hostname(), pid: process.pid });
+/**
+ * This host, qualified by its PID namespace where Linux tells it: containers that share a host name but not their
+ * process ids must not judge each other's claims by pid.
+ */
+function hostIdentity(): string {
+  try {
+    return `${hostname()}/${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return hostname();
+  }
+}
+
+export const thisProcess = (): Claimant => ({ host: hostIdentity(), pid: process.pid });
 
 function processAlive(pid: number): boolean {
   try {
@@ -35,58 +49,12 @@ function processAlive(pid: number): boolean {
 }
 
 /** Whether another's claim can be taken over now. */
-export function claimIsStale(claim: Pick<Claim, 'host' | 'pid' | 'heartbeatMs'>, nowMs: number): boolean {
-  if (claim.host === hostname() && !processAlive(claim.pid)) return true;
+export function claimIsStale(claim: Pick<Claim, 'host' | 'pid' | 'heartbeatMs'>, nowMs: number, me: Claimant = thisProcess()): boolean {
+  if (claim.host === me.host && claim.pid !== me.pid && !processAlive(claim.pid)) return true;
   return claim.heartbeatMs < nowMs - CLAIM_STALE_MS;
 }
 
 export type ClaimResult<T> = { taken: true; value: T } | { taken: false; holder: Claim };
-
-/**
- * Runs `work` holding the month's claim in the records and its lock file under `reportsDir/.locks/`; answers
- * who holds it when someone else does. The heartbeat keeps both fresh while `work` runs.
- */
-export async function withMonthClaim<T>(options: {
-  month: string;
-  records: CloseRecords;
-  reportsDir: string;
-  claimant: Claimant;
-  clock: Clock;
-  work: () => Promise<T>;
-}): Promise<ClaimResult<T>> {
-  const { month, records, claimant, clock } = options;
-  const now = clock.now();
-  const claim: Claim = { month, ...claimant, claimedAtMs: now, heartbeatMs: now };
-  const taken = records.tryClaim(claim, (existing) => claimIsStale(existing, clock.now()));
-  if (!taken.taken) return taken;
-  const lockPath = join(options.reportsDir, LOCKS_DIR, `${month}.lock`);
-  const holder = takeLockFile(lockPath, claim, clock);
-  if (holder) {
-    records.releaseClaim(month, claimant.owner);
-    return { taken: false, holder };
-  }
-  let timer: { cancel(): void } | undefined;
-  const beat = () => {
-    timer = clock.setTimeout(() => {
-      const at = clock.now();
-      records.heartbeat(month, claimant.owner, at);
-      try {
-        utimesSync(lockPath, new Date(at), new Date(at));
-      } catch {
-        // the lock file is renewed on the next beat; the records' claim is the main one
-      }
-      beat();
-    }, CLAIM_HEARTBEAT_MS);
-  };
-  beat();
-  try {
-    return { taken: true, value: await options.work() };
-  } finally {
-    timer?.cancel();
-    releaseLockFile(lockPath, claimant.owner);
-    records.releaseClaim(month, claimant.owner);
-  }
-}
 
 interface LockFile {
   owner: string;
@@ -95,15 +63,15 @@ interface LockFile {
   claimedAtMs: number;
 }
 
-/** Creates the lock file, taking over a stale one; returns the holder when someone else holds it. */
-function takeLockFile(path: string, claim: Claim, clock: Clock): Claim | undefined {
+/** Creates a lock file, taking over a stale one; returns the holder when someone else holds it. */
+function takeLockFile(path: string, claim: Claim, clock: Clock, me: Claimant): Claim | undefined {
   mkdirSync(join(path, '..'), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       createFileExclusive(path, JSON.stringify({ owner: claim.owner, host: claim.host, pid: claim.pid, claimedAtMs: claim.claimedAtMs } satisfies LockFile));
       return undefined;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create the month-close lock ${path}: ${(error as Error).message}`, { cause: error });
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create the lock ${path}: ${(error as Error).message}`, { cause: error });
     }
     let existing: LockFile | undefined;
     let heartbeatMs = 0;
@@ -114,9 +82,8 @@ function takeLockFile(path: string, claim: Claim, clock: Clock): Claim | undefin
     } catch {
       // gone meanwhile, or half-written by a process that died: judged by its age
     }
-    if (existing?.owner === claim.owner) return undefined;
     const holder: Claim = { month: claim.month, owner: existing?.owner ?? 'unknown', host: existing?.host ?? '', pid: existing?.pid ?? 0, claimedAtMs: existing?.claimedAtMs ?? 0, heartbeatMs };
-    if (!claimIsStale(holder, clock.now())) return holder;
+    if (!claimIsStale(holder, clock.now(), me)) return holder;
     try {
       unlinkSync(path);
     } catch {
@@ -131,5 +98,84 @@ function releaseLockFile(path: string, owner: string): void {
     if (existsSync(path) && (JSON.parse(readFileSync(path, 'utf8')) as LockFile).owner === owner) unlinkSync(path);
   } catch {
     // gone already
+  }
+}
+
+/** Renews the lock file's time (and the claim row) every CLAIM_HEARTBEAT_MS until cancelled. */
+function heartbeat(clock: Clock, renew: (atMs: number) => void): { cancel(): void } {
+  let timer: { cancel(): void } | undefined;
+  const beat = () => {
+    timer = clock.setTimeout(() => {
+      renew(clock.now());
+      beat();
+    }, CLAIM_HEARTBEAT_MS);
+  };
+  beat();
+  return { cancel: () => timer?.cancel() };
+}
+
+const touch = (path: string, atMs: number) => {
+  try {
+    utimesSync(path, new Date(atMs), new Date(atMs));
+  } catch {
+    // renewed on the next beat
+  }
+};
+
+/**
+ * Runs `work` holding the month's claim in the records and its lock file under `reportsDir/.locks/`; answers who
+ * holds it when someone else does.
+ */
+export async function withMonthClaim<T>(options: { month: string; records: CloseRecords; reportsDir: string; claimant: Claimant; clock: Clock; work: () => Promise<T> }): Promise<ClaimResult<T>> {
+  const { month, records, claimant, clock } = options;
+  const now = clock.now();
+  const claim: Claim = { month, owner: `${claimant.host}:${claimant.pid}:${randomUUID()}`, host: claimant.host, pid: claimant.pid, claimedAtMs: now, heartbeatMs: now };
+  const taken = records.tryClaim(claim, (existing) => claimIsStale(existing, clock.now(), claimant));
+  if (!taken.taken) return taken;
+  const lockPath = join(options.reportsDir, LOCKS_DIR, `${month}.lock`);
+  let holder: Claim | undefined;
+  try {
+    holder = takeLockFile(lockPath, claim, clock, claimant);
+  } catch (error) {
+    records.releaseClaim(month, claim.owner);
+    throw error;
+  }
+  if (holder) {
+    records.releaseClaim(month, claim.owner);
+    return { taken: false, holder };
+  }
+  const beat = heartbeat(clock, (atMs) => {
+    records.heartbeat(month, claim.owner, atMs);
+    touch(lockPath, atMs);
+  });
+  try {
+    return { taken: true, value: await options.work() };
+  } finally {
+    beat.cancel();
+    releaseLockFile(lockPath, claim.owner);
+    records.releaseClaim(month, claim.owner);
+  }
+}
+
+/**
+ * Runs `work` holding the lock on the journal files (`reportsDir/.locks/journal.lock`), waiting for it up to
+ * `waitMs`: appends of different months must not interleave their read-and-append.
+ */
+export async function withJournalLock<T>(options: { reportsDir: string; claimant: Claimant; clock: Clock; waitMs?: number; work: () => T }): Promise<T> {
+  const { claimant, clock } = options;
+  const lockPath = join(options.reportsDir, LOCKS_DIR, 'journal.lock');
+  const deadline = Date.now() + (options.waitMs ?? 30_000);
+  const now = clock.now();
+  const claim: Claim = { month: 'journal', owner: `${claimant.host}:${claimant.pid}:${randomUUID()}`, host: claimant.host, pid: claimant.pid, claimedAtMs: now, heartbeatMs: now };
+  for (;;) {
+    const holder = takeLockFile(lockPath, claim, clock, claimant);
+    if (!holder) break;
+    if (Date.now() > deadline) throw new Error(`the journal is locked by ${holder.owner}; try again`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  try {
+    return options.work();
+  } finally {
+    releaseLockFile(lockPath, claim.owner);
   }
 }

@@ -15,6 +15,8 @@ export const JOURNAL_JSONL = 'journal.jsonl';
 
 /** One journal row as finance reads it: decimal amounts, ISO times. */
 export interface JournalLine {
+  /** `payable`: pay (or claw back) the delta. `opening-balance`: issued and settled before the journal existed. */
+  entry: 'payable' | 'opening-balance';
   month: string;
   revision: number;
   credit_id: string;
@@ -29,11 +31,12 @@ export interface JournalLine {
   closed_by: string;
 }
 
-const COLUMNS: (keyof JournalLine)[] = ['month', 'revision', 'credit_id', 'customer_id', 'server_id', 'previous_amount', 'new_amount', 'delta', 'currency', 'reason', 'closed_at', 'closed_by'];
+const COLUMNS: (keyof JournalLine)[] = ['entry', 'month', 'revision', 'credit_id', 'customer_id', 'server_id', 'previous_amount', 'new_amount', 'delta', 'currency', 'reason', 'closed_at', 'closed_by'];
 
 /** A state-database journal row in the files' form. */
 export function journalLine(row: JournalRow): JournalLine {
   return {
+    entry: row.entry,
     month: row.month,
     revision: row.revision,
     credit_id: row.creditId,

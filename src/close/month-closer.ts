@@ -22,7 +22,7 @@ import { monthWindow } from '../sla/month.js';
 import type { MonthCredits } from '../sla/types.js';
 import type { Claim, CloseRecords, JournalRow, RevisionKind, RevisionRecord } from '../state/close-records.js';
 import type { ObservationStore } from '../store/store.js';
-import { thisProcess, withMonthClaim, type Claimant } from './claims.js';
+import { thisProcess, withJournalLock, withMonthClaim, type Claimant } from './claims.js';
 import { computeCredits, computeMonthToDateCredits, runLookbackMs } from './compute.js';
 import { awaitCompleteEvidence, type EvidenceSource } from './evidence.js';
 import { appendJournal } from './journal-files.js';
@@ -30,10 +30,12 @@ import {
   changedCustomers,
   creditsSha256,
   hasManifest,
+  heldDraftDir,
   MANIFEST,
   renderRevisionFiles,
   revisionDir,
   revisionSubdir,
+  draftHash,
   writeDraftFiles,
   writeRevisionFiles,
 } from './revision-files.js';
@@ -56,7 +58,8 @@ export type CloseOutcome =
   | { status: 'held'; month: string; reason: string }
   | { status: 'needs-review'; month: string; reason: string; draftHash: string; draftDir: string; servers: UnderMonitoredServer[] }
   | { status: 'busy'; month: string; holder: Claim }
-  | { status: 'rejected'; month: string; reason: string }
+  /** Not done as asked: `invalid` when the request itself is wrong (an unknown draft hash, an empty reason). */
+  | { status: 'rejected'; month: string; reason: string; invalid?: boolean }
   | { status: 'failed'; month: string; reason: string };
 
 export interface DraftOutcome {
@@ -81,8 +84,8 @@ export interface MonthCloser {
   approve(month: string, options: { by: string; draftHash: string; reason: string }): Promise<CloseOutcome>;
   /** Renders drafts of any month (month to date for a running one); touches no record. */
   draft(month: string, options?: { customerId?: string }): Promise<DraftOutcome>;
-  /** Finishes revisions whose files or journal rows a crash left unwritten. */
-  recover(): Promise<void>;
+  /** Finishes revisions whose files or journal rows a crash left unwritten; returns the months it could not. */
+  recover(): Promise<string[]>;
 }
 
 export interface MonthCloserDeps {
@@ -120,6 +123,7 @@ function creditsById(credits: MonthCredits): Map<string, { grosze: number; custo
 
 /** The journal rows a new revision adds: one per credit whose amount changes against what was paid so far. */
 function journalRowsFor(month: string, revision: number, paid: ReturnType<typeof paidByCredit>, credits: MonthCredits, common: Pick<JournalRow, 'reason' | 'closedAtMs' | 'closedBy'>): JournalRow[] {
+  const entry = 'payable' as const;
   const now = creditsById(credits);
   const rows: JournalRow[] = [];
   for (const creditId of [...new Set([...paid.keys(), ...now.keys()])].sort()) {
@@ -129,7 +133,7 @@ function journalRowsFor(month: string, revision: number, paid: ReturnType<typeof
     const newGrosze = after?.grosze ?? 0;
     if (previousGrosze === newGrosze) continue;
     const who = (after ?? before)!;
-    rows.push({ month, revision, creditId, customerId: who.customerId, serverId: who.serverId, previousGrosze, newGrosze, deltaGrosze: newGrosze - previousGrosze, ...common });
+    rows.push({ entry, month, revision, creditId, customerId: who.customerId, serverId: who.serverId, previousGrosze, newGrosze, deltaGrosze: newGrosze - previousGrosze, ...common });
   }
   return rows;
 }
@@ -184,6 +188,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         revision,
         ...(previous ? { replaces: { revision: previous.revision, closedAtMs: previous.closedAtMs } } : {}),
         reason: record.reason,
+        changes: record.changes,
         customers: rendered,
         reportFileOf: (id) => reportOf.get(id) ?? `${id}.pdf`,
       });
@@ -192,24 +197,30 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       deps.onStep?.('files-written', month, revision);
     }
     if (!record.journalWritten) {
-      appendJournal(reportsDir, records.journal(month).filter((row) => row.revision === revision));
+      const rows = records.journal(month).filter((row) => row.revision === revision);
+      await withJournalLock({ reportsDir, claimant, clock, work: () => appendJournal(reportsDir, rows) });
       records.markJournalWritten(month, revision);
       deps.onStep?.('journal-written', month, revision);
     }
   };
 
-  const recoverMonth = async (month?: string) => {
+  /** Finishes the month's unfinished revisions (the caller holds the month's claim). */
+  const finishMonth = async (month: string) => {
     for (const record of records.unfinishedRevisions()) {
-      if (month !== undefined && record.month !== month) continue;
-      logger.warn({ month: record.month, revision: record.revision }, 'finishing a revision whose files or journal rows were not all written');
+      if (record.month !== month) continue;
+      logger.warn({ month, revision: record.revision }, 'finishing a revision whose files or journal rows were not all written');
       await finish(record);
     }
   };
 
-  /** Records revision 1 for a month folder written before the state database existed, from its ledger. */
-  const adoptLegacy = (month: string): boolean => {
+  /**
+   * Records revision 1 for a month folder written before the state database existed, from its ledger. Its credits
+   * were issued (and settled) then: the journal gets them as an opening balance, not as payments. A folder written
+   * before the month could be closed (the old `report` allowed it) is recorded too, but held for a restatement.
+   */
+  const adoptLegacy = (month: string): void => {
     const dir = revisionDir(reportsDir, month, 1);
-    if (records.latestRevision(month) || !hasManifest(dir)) return false;
+    if (records.latestRevision(month) || !hasManifest(dir)) return;
     const manifestText = readFileSync(join(dir, MANIFEST), 'utf8');
     if ((JSON.parse(manifestText) as { revision?: number }).revision !== undefined) {
       throw new Error(`${dir} holds revision files that ${records.description} does not know: is another state database closing into the same reports folder?`);
@@ -222,8 +233,9 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     }
     const closedAtMs = Math.floor(statSync(join(dir, MANIFEST)).mtimeMs);
     const toGrosze = (amount: string) => Number(amount.replace('.', ''));
-    const reason = 'issued before the state database existed';
+    const reason = 'issued before the state database existed (opening balance, already settled)';
     const rows: JournalRow[] = ledger.rows.map((row) => ({
+      entry: 'opening-balance',
       month,
       revision: 1,
       creditId: row.creditId,
@@ -237,25 +249,17 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       closedBy: 'adopted',
     }));
     records.issueRevision(
-      {
-        month,
-        revision: 1,
-        kind: 'adopted',
-        credits: null,
-        terms: null,
-        creditsSha256: jsonSha256(ledger.rows),
-        termsSha256: '',
-        totalGrosze: toGrosze(ledger.summary.totalAmount),
-        dir,
-        closedAtMs,
-        closedBy: 'adopted',
-        reason,
-      },
+      { month, revision: 1, kind: 'adopted', credits: null, terms: null, creditsSha256: jsonSha256(ledger.rows), termsSha256: '', totalGrosze: toGrosze(ledger.summary.totalAmount), dir, closedAtMs, closedBy: 'adopted', reason, changes: [] },
       rows,
     );
     records.markFilesWritten(month, 1, jsonSha256(manifestText));
-    logger.warn({ month, dir }, 'adopted a month closed before the state database existed as its revision 1');
-    return true;
+    logger.warn({ month, dir }, 'recorded a month closed before the state database existed as its revision 1 (its credits enter the journal as an opening balance)');
+    const closableAt = closableAtMs(config, month);
+    if (closedAtMs < closableAt) {
+      const why = `revision 1 of ${month} was written at ${new Date(closedAtMs).toISOString()}, before the month could be closed (${new Date(closableAt).toISOString()}); its figures may miss the end of the month: restate it`;
+      records.hold(month, 'needs-review', why, clock.now());
+      logger.error({ month, dir }, why);
+    }
   };
 
   const evidenceRange = (month: string) => {
@@ -272,13 +276,14 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     return { verdict, credits, terms };
   };
 
-  /** Holds a month for review with a draft of these figures; the draft's hash is what `approve` names. */
+  /** Holds a month for review with a draft of these figures in a folder of its own; `approve` names its hash. */
   const holdForReview = async (month: string, purpose: 'close' | 'restatement', reason: string, credits: MonthCredits, terms: TermsSnapshot, by: string, servers: UnderMonitoredServer[], restateReason?: string): Promise<CloseOutcome> => {
     const baseRevision = records.latestRevision(month)?.revision ?? 0;
-    const draft = await writeDraftFiles({ reportsDir, credits, terms, heldFor: reason });
+    const hash = draftHash(credits, terms);
+    const draft = await writeDraftFiles({ reportsDir, credits, terms, heldFor: reason, dir: heldDraftDir(reportsDir, month, hash) });
     const previous = records.month(month);
     records.hold(month, 'needs-review', reason, clock.now(), { servers }, {
-      hash: draft.hash,
+      hash,
       month,
       purpose,
       baseRevision,
@@ -288,10 +293,10 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       createdAtMs: clock.now(),
       createdBy: by,
     });
-    if (previous?.draftHash !== draft.hash) {
-      logger.error({ month, reason, servers, draftHash: draft.hash, draftDir: draft.dir }, `month ${month} is held for review: ${reason}; review the draft, then run: uptime-credits approve --month ${month} --draft-hash ${draft.hash} --reason "..."`);
+    if (previous?.draftHash !== hash) {
+      logger.error({ month, reason, servers, draftHash: hash, draftDir: draft.dir }, `month ${month} is held for review: ${reason}; review the draft, then run: uptime-credits approve --month ${month} --draft-hash ${hash} --reason "..."`);
     }
-    return { status: 'needs-review', month, reason, draftHash: draft.hash, draftDir: draft.dir, servers };
+    return { status: 'needs-review', month, reason, draftHash: hash, draftDir: draft.dir, servers };
   };
 
   const hold = (month: string, reason: string): CloseOutcome => {
@@ -300,28 +305,53 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     return { status: 'held', month, reason };
   };
 
-  /** Records and writes the next revision. */
-  const issue = async (month: string, credits: MonthCredits, terms: TermsSnapshot, kind: RevisionKind, reason: string, by: string): Promise<CloseOutcome> => {
+  /** Records and writes revision `baseRevision + 1`; the records refuse it when another was issued meanwhile. */
+  const issue = async (
+    month: string,
+    baseRevision: number,
+    figures: { credits: MonthCredits; terms: TermsSnapshot },
+    kind: RevisionKind,
+    why: { reason: string; approval?: string },
+    by: string,
+  ): Promise<CloseOutcome> => {
+    const { credits, terms } = figures;
     const base = records.latestRevision(month);
-    const revision = (base?.revision ?? 0) + 1;
+    const revision = baseRevision + 1;
     const dir = revisionDir(reportsDir, month, revision);
     if (hasManifest(dir)) {
       throw new Error(`${dir} already holds an issued revision that ${records.description} does not know; is another state database closing into the same reports folder?`);
     }
     const closedAtMs = clock.now();
     const paid = paidByCredit(records.journal(month));
-    const differences = base ? [...figureDifferences(paid, base.credits, credits), ...(base.terms ? termsDifferences(base.terms, terms).map((d) => `terms: ${d}`) : [])] : [];
-    const rows = journalRowsFor(month, revision, paid, credits, { reason, closedAtMs, closedBy: by });
+    const changes = base ? [...figureDifferences(paid, base.credits, credits), ...(base.terms ? termsDifferences(base.terms, terms).map((d) => `terms: ${d}`) : [])] : [];
+    const journalReason = why.approval ? `${why.reason} (approved: ${why.approval})` : why.reason;
+    const rows = journalRowsFor(month, revision, paid, credits, { reason: journalReason, closedAtMs, closedBy: by });
     records.issueRevision(
-      { month, revision, kind, credits, terms, creditsSha256: creditsSha256(credits), termsSha256: jsonSha256(terms), totalGrosze: credits.creditAmountGrosze, dir, closedAtMs, closedBy: by, reason },
+      {
+        month,
+        revision,
+        kind,
+        credits,
+        terms,
+        creditsSha256: creditsSha256(credits),
+        termsSha256: jsonSha256(terms),
+        totalGrosze: credits.creditAmountGrosze,
+        dir,
+        closedAtMs,
+        closedBy: by,
+        reason: why.reason,
+        ...(why.approval ? { approval: why.approval } : {}),
+        changes,
+      },
       rows,
     );
     deps.onStep?.('recorded', month, revision);
-    await finish(records.latestRevision(month)!);
-    logger.info({ month, revision, kind, dir, total: formatGrosze(credits.creditAmountGrosze), journalRows: rows.length, by }, revision === 1 ? 'month closed' : 'month restated');
-    return { status: 'issued', month, revision, kind, dir, totalGrosze: credits.creditAmountGrosze, journalRows: rows.length, differences };
+    await finish(records.revisions(month).find((r) => r.revision === revision)!);
+    logger.info({ month, revision, kind, dir, total: formatGrosze(credits.creditAmountGrosze), journalRows: rows.length, by, changes }, revision === 1 ? 'month closed' : 'month restated');
+    return { status: 'issued', month, revision, kind, dir, totalGrosze: credits.creditAmountGrosze, journalRows: rows.length, differences: changes };
   };
 
+  /** Runs `work` holding the month's claim, after finishing what a crash left and adopting a legacy folder. */
   const claimed = async (month: string, work: () => Promise<CloseOutcome>): Promise<CloseOutcome> => {
     try {
       const result = await withMonthClaim({
@@ -331,8 +361,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         claimant,
         clock,
         work: async () => {
-          await recoverMonth(month);
           adoptLegacy(month);
+          await finishMonth(month);
           return work();
         },
       });
@@ -356,6 +386,9 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     return { status: 'differs', month, revision: base.revision, differences: figureDifferences(paid, base.credits, credits) };
   };
 
+  const reviewReason = (under: UnderMonitoredServer[]) =>
+    `${under.length} server(s) monitored for less than ${formatMicroPercent(config.sla.minMonitoredMicroPercent)} % of their eligible time: ${under.map((s) => `${s.server} ${s.monitoredPercent} %`).join(', ')}`;
+
   return {
     async close(month, { by, waitMs }) {
       const closableAt = closableAtMs(config, month);
@@ -370,20 +403,21 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         }
         if (base) return compareWithIssued(month, base, credits);
         const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
-        if (under.length > 0) {
-          const minimum = formatMicroPercent(config.sla.minMonitoredMicroPercent);
-          const reason = `${under.length} server(s) monitored for less than ${minimum} % of their eligible time: ${under.map((s) => `${s.server} ${s.monitoredPercent} %`).join(', ')}`;
-          return holdForReview(month, 'close', reason, credits, terms, by, under);
-        }
-        return issue(month, credits, terms, 'close', 'monthly close', by);
+        if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
+        return issue(month, 0, { credits, terms }, 'close', { reason: 'monthly close' }, by);
       });
     },
 
     async restate(month, { by, reason, waitMs }) {
-      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'a restatement needs a reason' });
+      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'a restatement needs a reason', invalid: true });
       if (!records.latestRevision(month) && !hasManifest(revisionDir(reportsDir, month, 1))) return report({ status: 'not-closed', month });
       return claimed(month, async () => {
         const base = records.latestRevision(month)!;
+        // A customer of an issued revision that is no longer configured would silently lose its credit.
+        const gone = (base.credits?.customers ?? []).map((c) => c.id).filter((id) => !config.customers.some((c) => c.id === id));
+        if (gone.length > 0) {
+          return { status: 'rejected', month, reason: `customer(s) ${gone.join(', ')} of revision ${base.revision} are no longer in the configuration; keep them (end their servers' coverage with until) to restate ${month}` };
+        }
         const { verdict, credits, terms } = await currentFigures(month, waitMs);
         if (!verdict.complete) {
           if (verdict.parked > 0) return holdForReview(month, 'restatement', verdict.reason, credits, terms, by, [], reason);
@@ -395,32 +429,33 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         // replaces (approved then) is not asked about again unless it got worse.
         const accepted = new Map(base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? []);
         const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent).filter((s) => (accepted.get(s.server) ?? -1) < s.unmonitoredMs);
-        if (under.length > 0) {
-          return holdForReview(month, 'restatement', `${under.length} server(s) below the monitored minimum: ${under.map((s) => `${s.server} ${s.monitoredPercent} %`).join(', ')}`, credits, terms, by, under, reason);
-        }
+        if (under.length > 0) return holdForReview(month, 'restatement', reviewReason(under), credits, terms, by, under, reason);
         const lowered = journalRowsFor(month, 0, paidByCredit(records.journal(month)), credits, { reason: '', closedAtMs: 0, closedBy: '' }).filter((row) => row.deltaGrosze < 0);
         if (lowered.length > 0) {
           const what = lowered.map((row) => `${row.creditId} ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)}`).join(', ');
           return holdForReview(month, 'restatement', `the restatement lowers ${lowered.length} credit(s) already issued (${what})`, credits, terms, by, [], reason);
         }
-        return issue(month, credits, terms, 'restatement', reason, by);
+        return issue(month, base.revision, { credits, terms }, 'restatement', { reason }, by);
       });
     },
 
-    async approve(month, { by, draftHash, reason }) {
-      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'an approval needs a reason' });
-      const state = records.month(month);
-      if (state?.state !== 'needs-review') return report({ status: 'rejected', month, reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})` });
-      const draft = records.draft(month, draftHash);
-      if (!draft) return report({ status: 'rejected', month, reason: `no held draft of ${month} has the hash ${draftHash} (give the whole hash, or a unique prefix of 12 or more characters)` });
-      if (draft.hash !== state.draftHash) {
-        return report({ status: 'rejected', month, reason: `draft ${draft.hash.slice(0, 12)} was replaced by draft ${state.draftHash?.slice(0, 12)}, made from newer evidence; review that one` });
+    async approve(month, { by, draftHash: hashOrPrefix, reason }) {
+      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'an approval needs a reason', invalid: true });
+      if (!records.draft(month, hashOrPrefix)) {
+        return report({ status: 'rejected', month, reason: `no held draft of ${month} has the hash ${hashOrPrefix} (give the whole hash, or a unique prefix of 12 or more characters)`, invalid: true });
       }
       return claimed(month, async () => {
+        // Checked under the claim: nothing can replace the held draft between the check and the issue.
+        const state = records.month(month);
+        const draft = records.draft(month, hashOrPrefix)!;
+        if (state?.state !== 'needs-review') return { status: 'rejected', month, reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})` };
+        if (draft.hash !== state.draftHash) {
+          return { status: 'rejected', month, reason: `draft ${draft.hash.slice(0, 12)} was replaced by ${state.draftHash ? `draft ${state.draftHash.slice(0, 12)}, made from newer evidence; review that one` : 'a newer hold without a draft'}` };
+        }
         const base = records.latestRevision(month)?.revision ?? 0;
         if (base !== draft.baseRevision) return { status: 'rejected', month, reason: `revision ${base} was issued after this draft was made; make a new one` };
-        const why = draft.reason ? `${draft.reason} (approved: ${reason})` : reason;
-        return issue(month, draft.credits, draft.terms, draft.purpose === 'close' ? 'approval' : 'restatement', why, by);
+        const kind = draft.purpose === 'close' ? 'approval' : 'restatement';
+        return issue(month, base, { credits: draft.credits, terms: draft.terms }, kind, { reason: draft.reason ?? 'monthly close', approval: reason }, by);
       });
     },
 
@@ -435,6 +470,19 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       return { status: 'draft', month, dir: written.dir, hash: written.hash, written: written.written, ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) };
     },
 
-    recover: () => recoverMonth(),
+    async recover() {
+      const problems: string[] = [];
+      for (const month of new Set(records.unfinishedRevisions().map((r) => r.month))) {
+        try {
+          const result = await withMonthClaim({ month, records, reportsDir, claimant, clock, work: () => finishMonth(month) });
+          if (!result.taken) logger.info({ month, holder: result.holder.owner }, 'an unfinished revision is being finished by another process');
+        } catch (error) {
+          problems.push(month);
+          logger.error({ err: error, month }, `a revision of ${month} is recorded but its files or journal rows cannot be written; it is retried`);
+          report({ status: 'failed', month, reason: (error as Error).message });
+        }
+      }
+      return problems;
+    },
   };
 }

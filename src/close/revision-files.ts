@@ -27,6 +27,8 @@ export interface Manifest {
   revision: number;
   /** The revision this one replaces (null for revision 1). */
   replaces: number | null;
+  /** What changed against it: credits, totals, customers' figures, terms (empty for revision 1). */
+  changes: string[];
   creditsSha256: string;
   termsSha256: string;
   files: { name: string; sha256: string; bytes: number }[];
@@ -84,6 +86,8 @@ export interface RevisionRender {
   replaces?: { revision: number; closedAtMs: number };
   /** Why (shown in the replacing PDFs). */
   reason: string;
+  /** What changed against the revision replaced (in the manifest). */
+  changes: readonly string[];
   /** The customers whose PDFs this revision renders: all for revision 1, the changed ones later. */
   customers: readonly string[];
   /** Where each customer's latest report is, relative to the month folder (for the ledger). */
@@ -107,6 +111,7 @@ export async function renderRevisionFiles(render: RevisionRender): Promise<Map<s
     month: render.credits.month,
     revision: render.revision,
     replaces: render.replaces?.revision ?? null,
+    changes: [...render.changes],
     creditsSha256: creditsSha256(render.credits),
     termsSha256: sha256(JSON.stringify(render.terms)),
     files: [...files].map(([name, data]) => ({ name, sha256: sha256(data), bytes: data.length })).sort((a, b) => (a.name < b.name ? -1 : 1)),
@@ -155,9 +160,13 @@ export function draftHash(credits: MonthCredits, terms: TermsSnapshot): string {
   return sha256(JSON.stringify({ credits: creditsToJson(credits), terms }));
 }
 
+/** The folder of a draft held for review: its own, so that later drafts never change what a person reviews. */
+export const heldDraftDir = (reportsDir: string, month: string, hash: string) => join(reportsDir, month, DRAFT_DIR, `review-${hash.slice(0, 12)}`);
+
 /**
- * Renders and writes drafts into `<reportsDir>/<month>/draft/`: every customer's marked PDF and draft.json, or
- * only one customer's PDF. Drafts are replaced freely; files of customers no longer drafted are removed.
+ * Renders and writes drafts into `<reportsDir>/<month>/draft/` (or `dir`): every customer's marked PDF and
+ * draft.json, or only one customer's PDF. Drafts are replaced freely; files of customers no longer drafted are
+ * removed.
  */
 export async function writeDraftFiles(options: {
   reportsDir: string;
@@ -166,9 +175,10 @@ export async function writeDraftFiles(options: {
   customerId?: string;
   asOfMs?: number;
   heldFor?: string;
+  dir?: string;
 }): Promise<{ dir: string; hash: string; written: string[] }> {
   const { credits, terms } = options;
-  const dir = join(options.reportsDir, credits.month, DRAFT_DIR);
+  const dir = options.dir ?? join(options.reportsDir, credits.month, DRAFT_DIR);
   mkdirSync(dir, { recursive: true });
   const hash = draftHash(credits, terms);
   const customers = options.customerId ? [options.customerId] : credits.customers.map((c) => c.id);

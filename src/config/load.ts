@@ -145,6 +145,7 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
 
   const servers = new Map<string, ResolvedServer>();
   const customerIds = new Set<string>();
+  const creditKeys = new Map<string, { customer: string; server: string }>();
   const customers: ResolvedCustomer[] = raw.customers.map((customer, ci) => {
     const at = `customers[${ci}]`;
     if (customerIds.has(customer.id)) problems.push(`${at}.id: "${customer.id}" is used by another customer`);
@@ -187,6 +188,11 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
       });
       const resolved: ResolvedServer = { id: server.id, name: server.name, customerId: customer.id, sinceMs, untilMs, checks, maintenance: [] };
       servers.set(server.id, resolved);
+      // Credit ids (UC-<month>-<customer>-<server>) key the ledger and the journal: two servers must never share one.
+      const creditKey = `${customer.id}-${server.id}`;
+      const sharing = creditKeys.get(creditKey);
+      if (sharing) problems.push(`${serverAt}.id: its credit id UC-<month>-${creditKey} is the same as that of server "${sharing.server}" of customer "${sharing.customer}"; rename one`);
+      else creditKeys.set(creditKey, { customer: customer.id, server: server.id });
       return resolved;
     });
     return {

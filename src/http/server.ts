@@ -31,6 +31,7 @@ export interface ApiDeps {
   approveMonth(month: string, draftHash: string, reason: string): Promise<CloseOutcome>;
   draftMonth(month: string, customer?: string): Promise<DraftOutcome>;
   months(): MonthStatus[];
+  monthStatus(month: string): MonthStatus | undefined;
   monthRecord(month: string): { revisions: RevisionRecord[]; journal: JournalRow[] };
   knowsServer(id: string): boolean;
   knowsCustomer(id: string): boolean;
@@ -133,9 +134,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       case 'differs':
         return fail(409, 'MONTH_CLOSED_DIFFERS', `${outcome.month} is closed (revision ${outcome.revision}) and its figures would change; restate it with a reason`, outcome.differences);
       case 'busy':
+        reply.header('retry-after', '60');
         return fail(409, 'CLOSE_IN_PROGRESS', `${outcome.month} is being closed by ${outcome.holder.owner}`);
       case 'rejected':
-        return fail(409, 'REJECTED', outcome.reason);
+        return outcome.invalid ? fail(400, 'BAD_REQUEST', outcome.reason) : fail(409, 'REJECTED', outcome.reason);
       case 'held':
         reply.header('retry-after', '300');
         return fail(503, 'EVIDENCE_INCOMPLETE', `nothing was published: ${outcome.reason}`);
@@ -151,7 +153,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     { ...api, schema: { ...secured, summary: "One month's close: state, revisions and journal rows", params: monthParams } },
     async (request) => {
       const { revisions, journal } = deps.api.monthRecord(request.params.month);
-      const status = deps.api.months().find((m) => m.month === request.params.month) ?? null;
+      const status = deps.api.monthStatus(request.params.month) ?? null;
       return {
         month: request.params.month,
         status,

@@ -15,6 +15,8 @@ export interface CloseMonthView {
   endMs: number;
   /** Servers holding the month for review, with their monitored share as a ratio 0-1. */
   underMonitored: { customer: string; server: string; monitoredRatio: number }[];
+  /** A revision is recorded but its files or journal rows are not all written. */
+  unfinished?: boolean;
 }
 
 export type CloseProblem = 'failed' | 'held' | 'needs-review';
@@ -100,7 +102,13 @@ export function createMetrics(registry = new Registry()): Metrics {
     labelNames: ['month', 'customer', 'server'] as const,
     registers: [registry],
   });
+  const unfinished = new Gauge({
+    name: 'uptime_credits_close_unfinished_revisions',
+    help: 'Months with a revision recorded whose files or journal rows are not all written (retried every few minutes).',
+    registers: [registry],
+  });
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
+  unfinished.set(0);
   latestClosed.set(0);
   let writeErrorsSeen = 0;
   // Zero known series at start, so they exist before the first event.
@@ -146,7 +154,8 @@ export function createMetrics(registry = new Registry()): Metrics {
         closeRevision.set({ month: m.month }, m.revision);
         for (const s of m.underMonitored) underMonitored.set({ month: m.month, customer: s.customer, server: s.server }, s.monitoredRatio);
       }
-      const issued = months.filter((m) => m.revision > 0).map((m) => m.endMs);
+      unfinished.set(months.filter((m) => m.unfinished).length);
+      const issued = months.filter((m) => m.revision > 0 && !m.unfinished).map((m) => m.endMs);
       latestClosed.set(issued.length > 0 ? Math.max(...issued) / 1_000 : 0);
     },
     countCloseProblem: (kind) => closeProblems.inc({ kind }),

@@ -76,24 +76,30 @@ export function createMonthEndJob(deps: {
     const months = candidates();
     if (months.length === 0) return [];
     const earliestMs = await deps.earliestObservationMs();
-    return months.filter((month) => {
+    const unwatched: string[] = [];
+    const due = months.filter((month) => {
       // A month ending before the first observation had nobody watching; a month it starts in is closed (and
       // held for review when too little of it was observed).
       const watched = earliestMs !== undefined && monthWindow(month, config.timeZone).toMs > earliestMs;
-      if (!watched && !skippedLogged.has(month)) {
-        skippedLogged.add(month);
-        logger.warn({ month }, `not closing ${month}: it ended before the first observation in the store; close it on demand if it should be`);
-      }
+      if (!watched && !skippedLogged.has(month)) unwatched.push(month);
       return watched;
     });
+    if (unwatched.length > 0) {
+      unwatched.forEach((month) => skippedLogged.add(month));
+      const which = unwatched.length === 1 ? unwatched[0]! : `${unwatched[0]} to ${unwatched[unwatched.length - 1]}`;
+      logger.warn({ months: unwatched }, `not closing ${which}: ended before the first observation in the store; close on demand what should be`);
+    }
+    return due;
   };
 
   const runDue = (): Promise<string[]> => {
     running ??= (async () => {
       const issued: string[] = [];
       try {
-        await closer.recover();
+        // A revision recorded but not written (its files or journal rows) is retried here; it blocks no other month.
+        const unfinished = new Set(await closer.recover());
         for (const month of await dueMonths()) {
+          if (unfinished.has(month)) continue;
           const outcome = await closer.close(month, { by: SCHEDULE_ACTOR });
           if (outcome.status === 'issued') issued.push(month);
         }

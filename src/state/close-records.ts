@@ -44,13 +44,22 @@ export interface RevisionRecord {
   manifestSha256?: string;
   closedAtMs: number;
   closedBy: string;
+  /** Why, as the customers concerned read it (`monthly close`, the restatement's reason). */
   reason: string;
+  /** The reviewer's note when the revision was issued by `approve` (internal: journal and records only). */
+  approval?: string;
+  /** What changed against the revision it replaces: credits, totals, customers' figures, terms. */
+  changes: string[];
   filesWritten: boolean;
   journalWritten: boolean;
 }
 
-/** One credit's change in one revision: what finance pays (positive delta) or claws back (negative). */
+/**
+ * One credit's change in one revision: what finance pays (positive delta) or claws back (negative). An
+ * `opening-balance` row records a credit issued (and settled) before the journal existed: not to be paid again.
+ */
 export interface JournalRow {
+  entry: 'payable' | 'opening-balance';
   month: string;
   revision: number;
   creditId: string;
@@ -103,6 +112,10 @@ export interface CloseRecords {
   journal(month?: string): JournalRow[];
   /** Revisions whose files or journal append are not yet done (a crash between the record and the files). */
   unfinishedRevisions(): RevisionRecord[];
+  /** The months with such a revision (a light query, without the figures). */
+  unfinishedMonths(): string[];
+  /** The latest revision's summary without its figures (a light query for status and metrics). */
+  latestSummary(month: string): Pick<RevisionRecord, 'revision' | 'kind' | 'totalGrosze' | 'closedAtMs' | 'closedBy' | 'dir'> | undefined;
   /**
    * Records an issued revision, its journal rows and the month's new state in one transaction. Throws when the
    * revision exists already or does not follow the latest one: a revision is issued once.
@@ -145,11 +158,14 @@ const MIGRATIONS: readonly Migration[] = [
      closed_at_ms INTEGER NOT NULL,
      closed_by TEXT NOT NULL,
      reason TEXT NOT NULL,
+     approval TEXT,
+     changes_json TEXT NOT NULL,
      files_written INTEGER NOT NULL DEFAULT 0,
      journal_written INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (month, revision)
    ) WITHOUT ROWID;
    CREATE TABLE journal (
+     entry TEXT NOT NULL CHECK (entry IN ('payable', 'opening-balance')),
      month TEXT NOT NULL,
      revision INTEGER NOT NULL,
      credit_id TEXT NOT NULL,
@@ -187,7 +203,7 @@ const MIGRATIONS: readonly Migration[] = [
    CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
    CREATE TRIGGER revisions_figures_fixed BEFORE UPDATE OF month, revision, kind, credits_json, terms_json, credits_sha256, terms_sha256,
-       total_grosze, dir, closed_at_ms, closed_by, reason ON revisions
+       total_grosze, dir, closed_at_ms, closed_by, reason, approval, changes_json ON revisions
      BEGIN SELECT RAISE(ABORT, 'an issued revision is never rewritten'); END;`,
 ];
 
@@ -215,11 +231,14 @@ interface RevisionRow {
   closed_at_ms: number;
   closed_by: string;
   reason: string;
+  approval: string | null;
+  changes_json: string;
   files_written: number;
   journal_written: number;
 }
 
 interface JournalDbRow {
+  entry: 'payable' | 'opening-balance';
   month: string;
   revision: number;
   credit_id: string;
@@ -276,14 +295,17 @@ const toRevision = (row: RevisionRow): RevisionRecord => {
     closedAtMs: row.closed_at_ms,
     closedBy: row.closed_by,
     reason: row.reason,
+    changes: JSON.parse(row.changes_json) as string[],
     filesWritten: row.files_written === 1,
     journalWritten: row.journal_written === 1,
   };
   if (row.manifest_sha256 !== null) record.manifestSha256 = row.manifest_sha256;
+  if (row.approval !== null) record.approval = row.approval;
   return record;
 };
 
 const toJournal = (row: JournalDbRow): JournalRow => ({
+  entry: row.entry,
   month: row.month,
   revision: row.revision,
   creditId: row.credit_id,
@@ -330,16 +352,21 @@ export class SqliteCloseRecords implements CloseRecords {
       revisions: db.prepare('SELECT * FROM revisions WHERE month = ? ORDER BY revision'),
       latest: db.prepare('SELECT * FROM revisions WHERE month = ? ORDER BY revision DESC LIMIT 1'),
       unfinished: db.prepare('SELECT * FROM revisions WHERE files_written = 0 OR journal_written = 0 ORDER BY month, revision'),
+      unfinishedMonths: db.prepare('SELECT DISTINCT month FROM revisions WHERE files_written = 0 OR journal_written = 0 ORDER BY month').pluck(),
+      latestSummary: db.prepare(
+        'SELECT revision, kind, total_grosze AS totalGrosze, closed_at_ms AS closedAtMs, closed_by AS closedBy, dir FROM revisions WHERE month = ? ORDER BY revision DESC LIMIT 1',
+      ),
       journalOf: db.prepare('SELECT * FROM journal WHERE month = ? ORDER BY revision, credit_id'),
       journalAll: db.prepare('SELECT * FROM journal ORDER BY month, revision, credit_id'),
       insertRevision: db.prepare(
         `INSERT INTO revisions (month, revision, kind, credits_json, terms_json, credits_sha256, terms_sha256, total_grosze, dir,
-                                closed_at_ms, closed_by, reason)
-         VALUES (@month, @revision, @kind, @creditsJson, @termsJson, @creditsSha256, @termsSha256, @totalGrosze, @dir, @closedAtMs, @closedBy, @reason)`,
+                                closed_at_ms, closed_by, reason, approval, changes_json)
+         VALUES (@month, @revision, @kind, @creditsJson, @termsJson, @creditsSha256, @termsSha256, @totalGrosze, @dir, @closedAtMs, @closedBy, @reason,
+                 @approval, @changesJson)`,
       ),
       insertJournal: db.prepare(
-        `INSERT INTO journal (month, revision, credit_id, customer_id, server_id, previous_grosze, new_grosze, delta_grosze, reason, closed_at_ms, closed_by)
-         VALUES (@month, @revision, @creditId, @customerId, @serverId, @previousGrosze, @newGrosze, @deltaGrosze, @reason, @closedAtMs, @closedBy)`,
+        `INSERT INTO journal (entry, month, revision, credit_id, customer_id, server_id, previous_grosze, new_grosze, delta_grosze, reason, closed_at_ms, closed_by)
+         VALUES (@entry, @month, @revision, @creditId, @customerId, @serverId, @previousGrosze, @newGrosze, @deltaGrosze, @reason, @closedAtMs, @closedBy)`,
       ),
       setMonth: db.prepare(
         `INSERT INTO months (month, state, revision, reason, draft_hash, detail, updated_at_ms) VALUES (@month, @state, @revision, @reason, @draftHash, @detail, @now)
@@ -396,6 +423,14 @@ export class SqliteCloseRecords implements CloseRecords {
     return (this.sql.unfinished.all() as RevisionRow[]).map(toRevision);
   }
 
+  unfinishedMonths(): string[] {
+    return this.sql.unfinishedMonths.all() as string[];
+  }
+
+  latestSummary(month: string) {
+    return this.sql.latestSummary.get(month) as ReturnType<CloseRecords['latestSummary']>;
+  }
+
   issueRevision(revision: NewRevision, rows: readonly JournalRow[]): void {
     // IMMEDIATE: the check of the latest revision and the insert happen under one write lock, across processes.
     this.db
@@ -406,6 +441,8 @@ export class SqliteCloseRecords implements CloseRecords {
         }
         this.sql.insertRevision.run({
           ...revision,
+          approval: revision.approval ?? null,
+          changesJson: JSON.stringify(revision.changes),
           creditsJson: revision.credits === null ? null : JSON.stringify(revision.credits),
           termsJson: revision.terms === null ? null : JSON.stringify(revision.terms),
         });

@@ -120,6 +120,7 @@ const app = await buildServer({
     approveMonth: unused,
     draftMonth: unused,
     months: () => [],
+    monthStatus: () => undefined,
     monthRecord: () => ({ revisions: [], journal: [] }),
   },
 });

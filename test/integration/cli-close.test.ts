@@ -74,7 +74,8 @@ ${DEFAULT_CUSTOMERS}
     expect(held.code).toBe(CLOSE_EXIT.needsReview);
     expect(held.stdout).toContain('2026-10 is held for review, nothing was issued: 1 server(s) monitored for less than 90 % of their eligible time: oci-5 87.11 %');
     const hash = /--draft-hash ([0-9a-f]{64})/.exec(held.stdout)![1]!;
-    expect(JSON.parse(readFileSync(join(reports, '2026-10', 'draft', 'draft.json'), 'utf8')).hash).toBe(hash);
+    expect(held.stdout).toContain(`the draft to review: ${join(reports, '2026-10', 'draft', `review-${hash.slice(0, 12)}`)}`);
+    expect(JSON.parse(readFileSync(join(reports, '2026-10', 'draft', `review-${hash.slice(0, 12)}`, 'draft.json'), 'utf8')).hash).toBe(hash);
     expect(existsSync(join(reports, '2026-10', 'ledger.csv'))).toBe(false);
     expect((await cli('months')).stdout).toMatch(/2026-10\s+needs-review\s+0\s+-/);
 

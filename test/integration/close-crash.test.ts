@@ -1,30 +1,19 @@
 // A close killed (SIGKILL) after each step of issuing a revision: the next run finishes it from the record, and
 // no (month, revision, credit id) ever reaches the journal twice.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendJournal, readJournalFile } from '../../src/close/journal-files.js';
 import type { CloseStep } from '../../src/close/month-closer.js';
+import { runCloseChild } from '../support/close-child-process.js';
 import { closeFixture, type CloseFixture } from '../support/close-fixture.js';
 
-const CHILD = fileURLToPath(new URL('../support/close-child.ts', import.meta.url));
 const NOW = '2026-11-02T00:00:00Z';
 const at = (iso: string) => Date.parse(iso);
 
-function runChild(configPath: string, step: CloseStep): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    // node itself runs the child (tsx as a loader), so the SIGKILL is seen as the child's own end.
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, '2026-10', step, NOW], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
-  });
-}
+const runChild = (configPath: string, step: CloseStep) => runCloseChild(configPath, '2026-10', step, NOW);
 
 const fixtures: CloseFixture[] = [];
 afterEach(async () => {
@@ -83,6 +72,26 @@ describe('a close killed at each step', () => {
     appendFileSync(join(f.reportsDir, 'journal.jsonl'), '{"month":"2026-10","revision":1,"credit_id":"UC-2026-10-ca');
     appendFileSync(join(f.reportsDir, 'journal.csv'), '2026-10,1,UC-2026-10-calm-oci-5,calm,oci');
     await f.closer.recover();
+    expectFinished(f);
+  });
+});
+
+describe('a revision whose files were only partly written', () => {
+  it('keeps the files already there with the right bytes and creates the rest; other bytes stop it, reported and retried', async () => {
+    const f = await october();
+    expect((await runChild(f.configPath, 'recorded')).signal).toBe('SIGKILL');
+    const record = f.records.latestRevision('2026-10')!;
+    // As if the crash came after the first PDF: render that file exactly as the closer does.
+    const { renderRevisionFiles } = await import('../../src/close/revision-files.js');
+    const files = await renderRevisionFiles({ credits: record.credits!, terms: record.terms!, revision: 1, reason: record.reason, changes: [], customers: ['acme', 'calm'], reportFileOf: (id) => `${id}.pdf` });
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(record.dir, { recursive: true });
+    writeFileSync(join(record.dir, 'acme.pdf'), files.get('acme.pdf')!);
+    writeFileSync(join(record.dir, 'calm.pdf'), 'not the issued bytes');
+    expect(await f.closer.recover()).toEqual(['2026-10']); // stopped: calm.pdf has other bytes
+    expect(f.records.unfinishedRevisions()).toHaveLength(1);
+    writeFileSync(join(record.dir, 'calm.pdf'), files.get('calm.pdf')!);
+    expect(await f.closer.recover()).toEqual([]);
     expectFinished(f);
   });
 });

@@ -2,7 +2,7 @@
 // in force. The closer runs in this process on a simulated clock; the store and the state database are real.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -252,5 +252,87 @@ ${withChanges ? '    tierHistory: [{ from: "2026-11", tier: gold }]' : ''}
     ]);
     const manifest = JSON.parse(readFileSync(join(f.reportsDir, '2026-11', 'manifest.json'), 'utf8'));
     expect(manifest.termsSha256).toBe(createHash('sha256').update(JSON.stringify(terms)).digest('hex'));
+  });
+});
+
+describe('months closed before the state database existed', () => {
+  /** Writes reports/<month>/ as the first version did: PDFs, ledger.csv/json and a manifest without a revision. */
+  function legacyFolder(f: CloseFixture, month: string, rows: { creditId: string; customerId: string; serverId: string; creditAmount: string }[], writtenAtIso: string) {
+    const dir = join(f.reportsDir, month);
+    mkdirSync(dir, { recursive: true });
+    const total = rows.reduce((sum, r) => sum + Number(r.creditAmount.replace('.', '')), 0);
+    writeFileSync(join(dir, 'ledger.json'), JSON.stringify({ month, timeZone: 'Europe/Warsaw', currency: 'PLN', rows, summary: { totalAmount: `${Math.floor(total / 100)}.${String(total % 100).padStart(2, '0')}` } }));
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ month, timeZone: 'Europe/Warsaw', files: [] }));
+    const at = new Date(writtenAtIso);
+    utimesSync(join(dir, 'manifest.json'), at, at);
+  }
+
+  it('are recorded as revision 1 with their credits as an opening balance, not as new payments', async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe({ server: 'oci-101', ...OCT, everyMs: MIN, down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z') }] }, { server: 'oci-5', ...OCT, everyMs: MIN });
+    legacyFolder(f, '2026-10', [{ creditId: 'UC-2026-10-acme-oci-101', customerId: 'acme', serverId: 'oci-101', creditAmount: '150.00' }], '2026-11-01T00:30:00Z');
+    expect(await f.closer.close('2026-10', { by: 'schedule' })).toEqual({ status: 'unchanged', month: '2026-10', revision: 1 });
+    expect(f.records.latestRevision('2026-10')).toMatchObject({ kind: 'adopted', totalGrosze: 15_000 });
+    expect(readJournalFile(f.reportsDir).map((r) => [r.entry, r.credit_id, r.delta, r.closed_by])).toEqual([['opening-balance', 'UC-2026-10-acme-oci-101', '150.00', 'adopted']]);
+    expect(f.records.month('2026-10')).toMatchObject({ state: 'closed', revision: 1 });
+
+    // A later restatement pays only the difference, as a payable row.
+    await f.observe({ server: 'oci-5', check: 'http', fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T14:00:00Z'), everyMs: MIN, down: [{ fromMs: 0, toMs: at('2026-10-20T13:59:00Z') }] });
+    expectIssued(await f.closer.restate('2026-10', { by: 'test', reason: 'ticket 77' }));
+    expect(readJournalFile(f.reportsDir).map((r) => [r.entry, r.revision, r.credit_id, r.delta])).toEqual([
+      ['opening-balance', 1, 'UC-2026-10-acme-oci-101', '150.00'],
+      ['payable', 2, 'UC-2026-10-calm-oci-5', '75.00'],
+    ]);
+    // Revision 2 renders every customer: the adopted revision has no figures to compare with.
+    expect(readdirSync(join(f.reportsDir, '2026-10', 'rev-2')).filter((n) => n.endsWith('.pdf')).sort()).toEqual(['acme.pdf', 'calm.pdf']);
+  });
+
+  it('one written before the month could be closed is recorded, but held for a restatement and shouted about', async () => {
+    const f = await fixture({ nowIso: '2026-12-02T00:00:00Z' });
+    // The old `report --month 2026-11` on 20 November wrote a 0.00 ledger; an 8-hour outage came after it.
+    legacyFolder(f, '2026-11', [], '2026-11-20T12:00:00Z');
+    await f.observe({ server: 'oci-101', ...NOV, everyMs: MIN, down: [{ fromMs: at('2026-11-25T10:00:00Z'), toMs: at('2026-11-25T18:00:00Z') }] }, { server: 'oci-5', ...NOV, everyMs: MIN });
+    expect(await f.closer.close('2026-11', { by: 'schedule' })).toMatchObject({ status: 'differs', differences: ['credit UC-2026-11-acme-oci-101: 0.00 -> 1800.00 PLN (+1800.00)', 'total: 0.00 -> 1800.00 PLN'] });
+    expect(f.records.month('2026-11')).toMatchObject({ state: 'needs-review', revision: 1, reason: expect.stringContaining('before the month could be closed') });
+    const restated = expectIssued(await f.closer.restate('2026-11', { by: 'finance', reason: 'first report was made before the month ended' }));
+    expect(restated).toMatchObject({ revision: 2, totalGrosze: 180_000 });
+    expect(f.records.month('2026-11')).toMatchObject({ state: 'restated', revision: 2 });
+    expect(readJournalFile(f.reportsDir).map((r) => [r.entry, r.delta])).toEqual([['payable', '1800.00']]);
+  });
+});
+
+describe('review', () => {
+  it('a held draft keeps its own folder: later drafts cannot change what is approved, and the approval note stays internal', async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe(
+      { server: 'oci-101', ...OCT, everyMs: MIN, down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z') }] },
+      { server: 'oci-5', ...OCT, everyMs: MIN },
+    );
+    expectIssued(await f.closer.close('2026-10', { by: 'test' }));
+    f.reconfigure(`${DEFAULT_CUSTOMERS}\nmaintenance:\n  - { server: oci-101, from: "2026-10-03T14:00:00+02:00", to: "2026-10-03T15:00:00+02:00", reason: "announced" }\n`);
+    const held = (await f.closer.restate('2026-10', { by: 'test', reason: 'maintenance was announced' })) as Extract<CloseOutcome, { status: 'needs-review' }>;
+    expect(held.draftDir).toBe(join(f.reportsDir, '2026-10', 'draft', `review-${held.draftHash.slice(0, 12)}`));
+    const reviewed = hashes(held.draftDir);
+    await f.closer.draft('2026-10');
+    await f.closer.draft('2026-10', { customerId: 'acme' });
+    expect(hashes(held.draftDir)).toEqual(reviewed);
+
+    const approved = expectIssued(await f.closer.approve('2026-10', { by: 'finance', draftHash: held.draftHash, reason: 'INTERNAL NOTE checked with sales' }));
+    const pdf = pdfText(join(approved.dir, 'acme.pdf')).replace(/\s+/g, ' ');
+    expect(pdf).toContain('maintenance was announced');
+    expect(pdf).not.toContain('INTERNAL NOTE');
+    expect(f.records.journal('2026-10').at(-1)!.reason).toBe('maintenance was announced (approved: INTERNAL NOTE checked with sales)');
+    expect(f.records.latestRevision('2026-10')).toMatchObject({ reason: 'maintenance was announced', approval: 'INTERNAL NOTE checked with sales' });
+    const manifest = JSON.parse(readFileSync(join(approved.dir, 'manifest.json'), 'utf8'));
+    expect(manifest.changes).toContain('credit UC-2026-10-acme-oci-101: 150.00 -> 60.00 PLN (-90.00)');
+  });
+
+  it('a restatement is refused while a customer of the issued revision is missing from the configuration', async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe({ server: 'oci-101', ...OCT, everyMs: MIN }, { server: 'oci-5', ...OCT, everyMs: MIN });
+    expectIssued(await f.closer.close('2026-10', { by: 'test' }));
+    f.reconfigure(DEFAULT_CUSTOMERS.split('  - id: calm')[0]!);
+    expect(await f.closer.restate('2026-10', { by: 'test', reason: 'x' })).toMatchObject({ status: 'rejected', reason: expect.stringContaining('customer(s) calm of revision 1 are no longer in the configuration') });
+    expect(f.records.revisions('2026-10')).toHaveLength(1);
   });
 });

@@ -125,7 +125,7 @@ customers:
     const held = await api(`/api/v1/months/${previous}/close`, { method: 'POST' });
     expect(held.status).toBe(202);
     const review = (await held.json()) as { status: string; draftHash: string; draftDir: string };
-    expect(review).toMatchObject({ status: 'needs-review', draftDir: join(dir, 'reports', previous, 'draft') });
+    expect(review).toMatchObject({ status: 'needs-review', draftDir: join(dir, 'reports', previous, 'draft', `review-${review.draftHash.slice(0, 12)}`) });
     expect(existsSync(join(dir, 'reports', previous, 'ledger.csv'))).toBe(false);
     const metricsHeld = await (await fetch(`${daemon.address}/metrics`)).text();
     expect(metricsHeld).toContain(`uptime_credits_close_month_state{month="${previous}",state="needs-review"} 1`);
@@ -135,6 +135,9 @@ customers:
     const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     const post = (path: string, body: unknown) => fetch(`${daemon.address}${path}`, { ...json(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
     expect((await post(`/api/v1/months/${previous}/approve`, { draftHash: review.draftHash })).status).toBe(400); // a reason is required
+    const unknown = await post(`/api/v1/months/${previous}/approve`, { draftHash: 'f'.repeat(64), reason: 'x' });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain('no held draft');
     const approved = await post(`/api/v1/months/${previous}/approve`, { draftHash: review.draftHash, reason: 'the daemon was installed on this date' });
     expect(approved.status).toBe(200);
     expect(await approved.json()).toMatchObject({ status: 'issued', revision: 1, kind: 'approval', total: '0.00' });

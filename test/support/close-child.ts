@@ -1,5 +1,6 @@
-// A month close in a child process that kills itself (SIGKILL, as a crash) right after a chosen step, so a test
-// can check what a crash at that point leaves behind. Args: config path, month, step, now (ISO).
+// A month close in a child process that kills itself (SIGKILL, as a crash) right after a chosen step ('never':
+// it runs to the end and prints its outcome), so a test can check what a crash at that point leaves behind, or
+// race processes. Args: config path, month, step, now (ISO).
 import { loadConfig } from '../../src/config/load.js';
 import { createMonthCloser, type CloseStep } from '../../src/close/month-closer.js';
 import { systemClock } from '../../src/clock.js';
@@ -7,7 +8,7 @@ import { createLogger } from '../../src/logging.js';
 import { SqliteCloseRecords } from '../../src/state/close-records.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 
-const [configPath, month, crashAfter, nowIso] = process.argv.slice(2) as [string, string, CloseStep, string];
+const [configPath, month, crashAfter, nowIso] = process.argv.slice(2) as [string, string, CloseStep | 'never', string];
 const config = loadConfig(configPath);
 const store = EmbeddedObservationStore.open(config.storage.path);
 const records = SqliteCloseRecords.open(config.state.path);
@@ -24,4 +25,6 @@ const closer = createMonthCloser({
   },
 });
 const outcome = await closer.close(month, { by: 'crashing-child' });
+records.close();
+await store.close();
 process.stdout.write(`${JSON.stringify(outcome)}\n`); // reached only when the step never came

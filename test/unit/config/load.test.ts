@@ -41,6 +41,7 @@ describe('invalid configurations name the file, the key path and the reason', ()
     ['invalid-tier-history-order.yaml', ["customers[0].tierHistory[1].from: must be after the previous entry's month (2026-11)"]],
     ['invalid-min-monitored.yaml', ['sla.minMonitoredPercent: "100.5" is above 100']],
     ['invalid-close-retry.yaml', ['sla.closeRetry: must be longer than 0']],
+    ['invalid-credit-id.yaml', ['customers[1].servers[0].id: its credit id UC-<month>-shop-eu-1 is the same as that of server "eu-1" of customer "shop"; rename one']],
     [
       'invalid-types.yaml',
       [

@@ -2,15 +2,15 @@
 // which months it closes, catching up, retrying a held close, and exactly once across processes.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLAIM_STALE_MS } from '../../../src/close/claims.js';
+import { CLAIM_STALE_MS, thisProcess } from '../../../src/close/claims.js';
 import { createMonthCloser } from '../../../src/close/month-closer.js';
 import { createLogger } from '../../../src/logging.js';
 import { createMonthEndJob, monthEndCronExpression, type MonthEndJob } from '../../../src/scheduler/month-end.js';
 import { SqliteCloseRecords } from '../../../src/state/close-records.js';
 import type { ObservationStore } from '../../../src/store/store.js';
+import { runCloseChild } from '../../support/close-child-process.js';
 import { closeFixture, type CloseFixture } from '../../support/close-fixture.js';
 
 const MIN = 60_000;
@@ -132,18 +132,50 @@ describe('month-end job', () => {
   it('two processes racing on one state database close a month exactly once', async () => {
     const { f } = await setUp('2026-11-02T00:00:00Z');
     await watch(f, '2026-09-30T20:00:00Z', '2026-11-01T02:00:00Z');
-    const other = SqliteCloseRecords.open(f.config.state.path);
-    try {
-      const a = createMonthCloser({ config: f.config, store: f.store, records: f.records, evidence: [], logger: createLogger(), clock: f.clock, claimant: { owner: 'a', host: hostname(), pid: process.pid } });
-      const b = createMonthCloser({ config: f.config, store: f.store, records: other, evidence: [], logger: createLogger(), clock: f.clock, claimant: { owner: 'b', host: hostname(), pid: process.pid } });
-      const outcomes = await Promise.all([a.close('2026-10', { by: 'a' }), b.close('2026-10', { by: 'b' }), a.close('2026-10', { by: 'a' }), b.close('2026-10', { by: 'b' })]);
-      expect(outcomes.filter((o) => o.status === 'issued')).toHaveLength(1);
-      expect(outcomes.every((o) => ['issued', 'busy', 'unchanged'].includes(o.status))).toBe(true);
-      expect(f.records.revisions('2026-10')).toHaveLength(1);
-      expect(await b.close('2026-10', { by: 'b' })).toEqual({ status: 'unchanged', month: '2026-10', revision: 1 });
-    } finally {
-      other.close();
+    const outcomes = await Promise.all([1, 2, 3].map(() => runCloseChild(f.configPath, '2026-10', 'never', '2026-11-02T00:00:00Z')));
+    const statuses = outcomes.map((o) => (JSON.parse(o.stdout) as { status: string }).status).sort();
+    expect(statuses.filter((s) => s === 'issued')).toHaveLength(1);
+    expect(statuses.every((s) => ['issued', 'busy', 'unchanged'].includes(s))).toBe(true);
+    expect(f.records.revisions('2026-10')).toHaveLength(1);
+    expect(f.records.journal('2026-10')).toHaveLength(0); // nothing down in October: no credit, no journal row
+    expect(await f.closer.close('2026-10', { by: 'test' })).toEqual({ status: 'unchanged', month: '2026-10', revision: 1 });
+  });
+
+  it('two calls in one process exclude each other too: an HTTP retry of a restatement issues one revision', async () => {
+    const { f } = await setUp('2026-11-02T00:00:00Z');
+    await watch(f, '2026-09-30T20:00:00Z', '2026-11-01T02:00:00Z');
+    expect((await f.closer.close('2026-10', { by: 'test' })).status).toBe('issued');
+    await f.observe({ server: 'oci-101', check: 'http', fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z'), everyMs: MIN, down: [{ fromMs: 0, toMs: at('2026-10-04T00:00:00Z') }] });
+    const outcomes = await Promise.all([1, 2, 3].map(() => f.closer.restate('2026-10', { by: 'api', reason: 'ticket' })));
+    expect(outcomes.filter((o) => o.status === 'issued')).toHaveLength(1);
+    expect(outcomes.every((o) => ['issued', 'busy', 'unchanged'].includes(o.status))).toBe(true);
+    expect(f.records.revisions('2026-10').map((r) => r.revision)).toEqual([1, 2]);
+  });
+
+  it('a month held for incomplete evidence is closed by the timer once the evidence has arrived', async () => {
+    const { f } = await setUp('2026-11-30T23:20:00Z');
+    await watch(f, '2026-10-31T20:00:00Z', '2026-11-30T23:20:00Z');
+    let waiting = 1_000;
+    const closer = createMonthCloser({
+      config: f.config,
+      store: f.store,
+      records: f.records,
+      evidence: [{ name: 'the outbox', unconfirmed: async () => ({ waiting, parked: 0 }) }],
+      logger: createLogger(),
+      clock: f.clock,
+    });
+    const runner = createMonthEndJob({ config: f.config, closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), logger: createLogger(), clock: f.clock });
+    jobs.push(runner);
+    runner.start();
+    // The evidence wait (2 min) runs on the simulated clock: move it along until the month is held.
+    for (let i = 0; i < 50 && f.records.month('2026-11') === undefined; i++) {
+      await f.clock.advanceTo(f.clock.now() + 5_000);
+      await new Promise((r) => setTimeout(r, 5));
     }
+    expect(f.records.month('2026-11')).toMatchObject({ state: 'held', reason: expect.stringContaining('1000 observations still waiting in the outbox') });
+    waiting = 0;
+    await f.clock.advanceTo(f.clock.now() + f.config.sla.closeRetryMs);
+    await eventually('the retry to close November', () => (f.records.month('2026-11')?.state === 'closed' ? true : undefined));
   });
 
   it("a claim whose owner process is gone is taken over at once; another host's live claim only once stale", async () => {
@@ -151,7 +183,7 @@ describe('month-end job', () => {
     await watch(f, '2026-09-30T20:00:00Z', '2026-11-01T02:00:00Z');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has ended
     const now = f.clock.now();
-    f.records.tryClaim({ month: '2026-10', owner: `${hostname()}:${dead}`, host: hostname(), pid: dead, claimedAtMs: now, heartbeatMs: now }, () => false);
+    f.records.tryClaim({ month: '2026-10', owner: `dead:${dead}`, host: thisProcess().host, pid: dead, claimedAtMs: now, heartbeatMs: now }, () => false);
     expect((await f.closer.close('2026-10', { by: 'test' })).status).toBe('issued');
 
     f.records.tryClaim({ month: '2026-09', owner: 'elsewhere:1', host: 'elsewhere', pid: 1, claimedAtMs: now, heartbeatMs: now }, () => false);
