@@ -21,17 +21,24 @@ export function runLookbackMs(config: AppConfig): number {
   return config.availability.confirmations * config.availability.staleAfterMs;
 }
 
+/** Every observation that decides a month: its window widened by the look-back on both sides. */
+export function monthReadRange(config: AppConfig, month: string): Interval {
+  return readRange(config, monthWindow(month, config.timeZone));
+}
+
+const readRange = (config: AppConfig, window: Interval): Interval => ({ fromMs: window.fromMs - runLookbackMs(config), toMs: window.toMs + runLookbackMs(config) });
+
 /** Availability of every configured server over a window (a month, or month to date). */
 export async function computeFleetAvailability(config: AppConfig, store: ObservationStore, window: Interval): Promise<Map<string, ServerAvailability>> {
-  const lookbackMs = runLookbackMs(config);
+  const range = readRange(config, window);
   const servers = [...config.servers.values()];
   const groups: ResolvedServer[][] = [];
   for (let i = 0; i < servers.length; i += SERVERS_PER_READ) groups.push(servers.slice(i, i + SERVERS_PER_READ));
   const perGroup = await mapWithLimit(groups, READS_IN_FLIGHT, async (group) => {
     const runs = await store.readRuns({
       servers: group.map((s) => s.id),
-      fromMs: window.fromMs - lookbackMs,
-      toMs: window.toMs + lookbackMs,
+      fromMs: range.fromMs,
+      toMs: range.toMs,
       staleAfterMs: config.availability.staleAfterMs,
     });
     return group.map(

@@ -1,6 +1,7 @@
 // The month close as JSON (the CLI's --json and GET /api/v1/credits): decimal strings for money and percents.
 import { formatGrosze, formatMicroPercent, formatPercentHundredths } from '../sla/money.js';
 import type { Interval, MonthCredits } from '../sla/types.js';
+import { formatTextTable } from '../text-table.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const intervalsJson = (intervals: readonly Interval[]) => intervals.map((i) => ({ from: iso(i.fromMs), to: iso(i.toMs), durationMs: i.toMs - i.fromMs }));
@@ -57,10 +58,10 @@ export function creditsToTable(credits: MonthCredits): string {
       rows.push([customer.id, customer.tier, server.id, hours(server.eligibleMs), minutes(server.downtimeMs), minutes(server.unmonitoredMs), server.monitoredPercent ?? 'n/a', server.uptimePercent ?? '-', server.creditPercent, server.creditBase, server.creditAmount]);
     }
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const numeric = new Set([3, 4, 5, 6, 7, 8, 9, 10]);
-  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const out = [`Credits for ${json.month} (${json.timeZone}, ${hours(json.monthMs)} h, base: ${json.creditBase})`, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const out = [
+    `Credits for ${json.month} (${json.timeZone}, ${hours(json.monthMs)} h, base: ${json.creditBase})`,
+    ...formatTextTable(header, rows, { rightAligned: new Set([3, 4, 5, 6, 7, 8, 9, 10]), rule: true }),
+  ];
   out.push('', ...json.customers.map((c) => `${c.id}: ${c.creditAmount} PLN`), `total: ${json.creditAmount} PLN`);
   return out.join('\n') + '\n';
 }

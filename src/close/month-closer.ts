@@ -23,7 +23,7 @@ import type { MonthCredits } from '../sla/types.js';
 import type { Claim, CloseRecords, JournalRow, RevisionKind, RevisionRecord } from '../state/close-records.js';
 import type { ObservationStore } from '../store/store.js';
 import { thisProcess, withJournalLock, withMonthClaim, type Claimant } from './claims.js';
-import { computeCredits, computeMonthToDateCredits, runLookbackMs } from './compute.js';
+import { computeCredits, computeMonthToDateCredits, monthReadRange, runLookbackMs } from './compute.js';
 import { awaitCompleteEvidence, type EvidenceSource } from './evidence.js';
 import { appendJournal } from './journal-files.js';
 import {
@@ -41,9 +41,12 @@ import {
 } from './revision-files.js';
 import { jsonSha256, termsDifferences, termsSnapshot, type TermsSnapshot } from './terms-snapshot.js';
 
-/** The earliest instant a month can be closed: its end plus the close delay, and at least the look-ahead. */
+/** How long after a month's end it can be closed: the close delay, and at least the look-ahead. */
+export const closeAfterEndMs = (config: AppConfig) => Math.max(config.sla.closeDelayMs, runLookbackMs(config));
+
+/** The earliest instant a month can be closed. */
 export function closableAtMs(config: AppConfig, month: string): number {
-  return monthWindow(month, config.timeZone).toMs + Math.max(config.sla.closeDelayMs, runLookbackMs(config));
+  return monthWindow(month, config.timeZone).toMs + closeAfterEndMs(config);
 }
 
 /** Who asked, for the records and the journal: `schedule`, `cli:user@host`, or the API token's name. */
@@ -138,16 +141,19 @@ function journalRowsFor(month: string, revision: number, paid: ReturnType<typeof
   return rows;
 }
 
+/** The credits whose amount these figures would change against what was paid so far (unrecorded journal rows). */
+const creditChanges = (paid: ReturnType<typeof paidByCredit>, credits: MonthCredits) => journalRowsFor(credits.month, 0, paid, credits, { reason: '', closedAtMs: 0, closedBy: '' });
+
 /** What a person reads about a change of figures: credits that change, the total, customers whose details change. */
 function figureDifferences(paid: ReturnType<typeof paidByCredit>, before: MonthCredits | null, after: MonthCredits): string[] {
-  const out = journalRowsFor(after.month, 0, paid, after, { reason: '', closedAtMs: 0, closedBy: '' }).map(
-    (row) => `credit ${row.creditId}: ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)} PLN (${row.deltaGrosze > 0 ? '+' : ''}${formatGrosze(row.deltaGrosze)})`,
-  );
+  const changes = creditChanges(paid, after);
+  const out = changes.map((row) => `credit ${row.creditId}: ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)} PLN (${row.deltaGrosze > 0 ? '+' : ''}${formatGrosze(row.deltaGrosze)})`);
   const paidTotal = [...paid.values()].reduce((sum, p) => sum + p.grosze, 0);
   if (paidTotal !== after.creditAmountGrosze) out.push(`total: ${formatGrosze(paidTotal)} -> ${formatGrosze(after.creditAmountGrosze)} PLN`);
   if (before) {
+    const credited = new Set(changes.map((row) => row.customerId));
     for (const id of changedCustomers({ credits: before, terms: null }, { credits: after, terms: null })) {
-      if (!out.some((line) => line.includes(`-${id}-`))) out.push(`customer ${id}: figures change (outages, maintenance or time) without a change of credit`);
+      if (!credited.has(id)) out.push(`customer ${id}: figures change (outages, maintenance or time) without a change of credit`);
     }
   }
   return out;
@@ -220,7 +226,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
    */
   const adoptLegacy = (month: string): void => {
     const dir = revisionDir(reportsDir, month, 1);
-    if (records.latestRevision(month) || !hasManifest(dir)) return;
+    if (records.latestSummary(month) || !hasManifest(dir)) return;
     const manifestText = readFileSync(join(dir, MANIFEST), 'utf8');
     if ((JSON.parse(manifestText) as { revision?: number }).revision !== undefined) {
       throw new Error(`${dir} holds revision files that ${records.description} does not know: is another state database closing into the same reports folder?`);
@@ -262,15 +268,9 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     }
   };
 
-  const evidenceRange = (month: string) => {
-    const window = monthWindow(month, config.timeZone);
-    const lookMs = runLookbackMs(config);
-    return { fromMs: window.fromMs - lookMs, toMs: window.toMs + lookMs };
-  };
-
   /** The month's figures and terms as the store and configuration give them now, once the evidence is complete. */
   const currentFigures = async (month: string, waitMs: number | undefined) => {
-    const verdict = await awaitCompleteEvidence({ sources: deps.evidence, ...evidenceRange(month), waitMs: waitMs ?? config.sla.evidenceWaitMs, clock });
+    const verdict = await awaitCompleteEvidence({ sources: deps.evidence, ...monthReadRange(config, month), waitMs: waitMs ?? config.sla.evidenceWaitMs, clock });
     const credits = await computeCredits(config, store, month);
     const terms = termsSnapshot(config, month, monthWindow(month, config.timeZone));
     return { verdict, credits, terms };
@@ -278,7 +278,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
 
   /** Holds a month for review with a draft of these figures in a folder of its own; `approve` names its hash. */
   const holdForReview = async (month: string, purpose: 'close' | 'restatement', reason: string, credits: MonthCredits, terms: TermsSnapshot, by: string, servers: UnderMonitoredServer[], restateReason?: string): Promise<CloseOutcome> => {
-    const baseRevision = records.latestRevision(month)?.revision ?? 0;
+    const baseRevision = records.latestSummary(month)?.revision ?? 0;
     const hash = draftHash(credits, terms);
     const draft = await writeDraftFiles({ reportsDir, credits, terms, heldFor: reason, dir: heldDraftDir(reportsDir, month, hash) });
     const previous = records.month(month);
@@ -305,18 +305,17 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     return { status: 'held', month, reason };
   };
 
-  /** Records and writes revision `baseRevision + 1`; the records refuse it when another was issued meanwhile. */
+  /** Records and writes the revision after `base` (the one the decision was made on); the records refuse it when another was issued meanwhile. */
   const issue = async (
     month: string,
-    baseRevision: number,
+    base: RevisionRecord | undefined,
     figures: { credits: MonthCredits; terms: TermsSnapshot },
     kind: RevisionKind,
     why: { reason: string; approval?: string },
     by: string,
   ): Promise<CloseOutcome> => {
     const { credits, terms } = figures;
-    const base = records.latestRevision(month);
-    const revision = baseRevision + 1;
+    const revision = (base?.revision ?? 0) + 1;
     const dir = revisionDir(reportsDir, month, revision);
     if (hasManifest(dir)) {
       throw new Error(`${dir} already holds an issued revision that ${records.description} does not know; is another state database closing into the same reports folder?`);
@@ -346,7 +345,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       rows,
     );
     deps.onStep?.('recorded', month, revision);
-    await finish(records.revisions(month).find((r) => r.revision === revision)!);
+    await finish(records.latestRevision(month)!);
     logger.info({ month, revision, kind, dir, total: formatGrosze(credits.creditAmountGrosze), journalRows: rows.length, by, changes }, revision === 1 ? 'month closed' : 'month restated');
     return { status: 'issued', month, revision, kind, dir, totalGrosze: credits.creditAmountGrosze, journalRows: rows.length, differences: changes };
   };
@@ -370,7 +369,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     } catch (error) {
       const reason = (error as Error).message;
       try {
-        if (!records.latestRevision(month)) records.hold(month, 'held', reason, clock.now());
+        if (!records.latestSummary(month)) records.hold(month, 'held', reason, clock.now());
       } catch {
         // the state database itself failed; the error below says so
       }
@@ -381,7 +380,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
 
   const compareWithIssued = (month: string, base: RevisionRecord, credits: MonthCredits): CloseOutcome => {
     const paid = paidByCredit(records.journal(month));
-    const equal = base.credits ? base.creditsSha256 === creditsSha256(credits) : journalRowsFor(month, 0, paid, credits, { reason: '', closedAtMs: 0, closedBy: '' }).length === 0;
+    const equal = base.credits ? base.creditsSha256 === creditsSha256(credits) : creditChanges(paid, credits).length === 0;
     if (equal) return { status: 'unchanged', month, revision: base.revision };
     return { status: 'differs', month, revision: base.revision, differences: figureDifferences(paid, base.credits, credits) };
   };
@@ -404,13 +403,13 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         if (base) return compareWithIssued(month, base, credits);
         const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
         if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
-        return issue(month, 0, { credits, terms }, 'close', { reason: 'monthly close' }, by);
+        return issue(month, undefined, { credits, terms }, 'close', { reason: 'monthly close' }, by);
       });
     },
 
     async restate(month, { by, reason, waitMs }) {
       if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'a restatement needs a reason', invalid: true });
-      if (!records.latestRevision(month) && !hasManifest(revisionDir(reportsDir, month, 1))) return report({ status: 'not-closed', month });
+      if (!records.latestSummary(month) && !hasManifest(revisionDir(reportsDir, month, 1))) return report({ status: 'not-closed', month });
       return claimed(month, async () => {
         const base = records.latestRevision(month)!;
         // A customer of an issued revision that is no longer configured would silently lose its credit.
@@ -430,12 +429,12 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         const accepted = new Map(base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? []);
         const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent).filter((s) => (accepted.get(s.server) ?? -1) < s.unmonitoredMs);
         if (under.length > 0) return holdForReview(month, 'restatement', reviewReason(under), credits, terms, by, under, reason);
-        const lowered = journalRowsFor(month, 0, paidByCredit(records.journal(month)), credits, { reason: '', closedAtMs: 0, closedBy: '' }).filter((row) => row.deltaGrosze < 0);
+        const lowered = creditChanges(paidByCredit(records.journal(month)), credits).filter((row) => row.deltaGrosze < 0);
         if (lowered.length > 0) {
           const what = lowered.map((row) => `${row.creditId} ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)}`).join(', ');
           return holdForReview(month, 'restatement', `the restatement lowers ${lowered.length} credit(s) already issued (${what})`, credits, terms, by, [], reason);
         }
-        return issue(month, base.revision, { credits, terms }, 'restatement', { reason }, by);
+        return issue(month, base, { credits, terms }, 'restatement', { reason }, by);
       });
     },
 
@@ -452,8 +451,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         if (draft.hash !== state.draftHash) {
           return { status: 'rejected', month, reason: `draft ${draft.hash.slice(0, 12)} was replaced by ${state.draftHash ? `draft ${state.draftHash.slice(0, 12)}, made from newer evidence; review that one` : 'a newer hold without a draft'}` };
         }
-        const base = records.latestRevision(month)?.revision ?? 0;
-        if (base !== draft.baseRevision) return { status: 'rejected', month, reason: `revision ${base} was issued after this draft was made; make a new one` };
+        const base = records.latestRevision(month);
+        if ((base?.revision ?? 0) !== draft.baseRevision) return { status: 'rejected', month, reason: `revision ${base?.revision} was issued after this draft was made; make a new one` };
         const kind = draft.purpose === 'close' ? 'approval' : 'restatement';
         return issue(month, base, { credits: draft.credits, terms: draft.terms }, kind, { reason: draft.reason ?? 'monthly close', approval: reason }, by);
       });

@@ -15,7 +15,7 @@ import { renderCustomerPdf, type CustomerReport } from '../reports/pdf.js';
 import { formatMicroPercent } from '../sla/money.js';
 import type { MonthCredits } from '../sla/types.js';
 import { creditsToJson } from './json.js';
-import type { TermsSnapshot } from './terms-snapshot.js';
+import { jsonSha256, type TermsSnapshot } from './terms-snapshot.js';
 
 export const MANIFEST = 'manifest.json';
 export const TERMS_FILE = 'terms.json';
@@ -44,7 +44,7 @@ export const revisionDir = (reportsDir: string, month: string, revision: number)
 
 /** The SHA-256 of a month close's figures: its credits JSON, which is what "figures equal" compares. */
 export function creditsSha256(credits: MonthCredits): string {
-  return sha256(JSON.stringify(creditsToJson(credits)));
+  return jsonSha256(creditsToJson(credits));
 }
 
 /** The report data of one customer from a revision's (or draft's) figures and terms. */
@@ -73,9 +73,17 @@ export function customerReport(credits: MonthCredits, terms: TermsSnapshot, cust
 
 /** The customers whose figures or terms differ between two versions of a month (all of them without a before). */
 export function changedCustomers(before: { credits: MonthCredits | null; terms: TermsSnapshot | null }, after: { credits: MonthCredits; terms: TermsSnapshot | null }): string[] {
-  const key = (credits: MonthCredits | null, terms: TermsSnapshot | null, id: string) =>
-    JSON.stringify([creditsToJson(credits ?? { ...after.credits, customers: [] }).customers.find((c) => c.id === id) ?? null, terms?.customers.find((c) => c.id === id) ?? null]);
-  return after.credits.customers.map((c) => c.id).filter((id) => before.credits === null || key(before.credits, before.terms, id) !== key(after.credits, after.terms, id));
+  const ids = after.credits.customers.map((c) => c.id);
+  if (before.credits === null) return ids;
+  // Each side's customers as JSON once, by id: comparing whole documents per customer would be quadratic in them.
+  const keys = (credits: MonthCredits, terms: TermsSnapshot | null) => {
+    const figures = new Map(creditsToJson(credits).customers.map((c) => [c.id, c]));
+    const termsOf = new Map(terms?.customers.map((c) => [c.id, c]) ?? []);
+    return new Map(ids.map((id) => [id, JSON.stringify([figures.get(id) ?? null, termsOf.get(id) ?? null])]));
+  };
+  const left = keys(before.credits, before.terms);
+  const right = keys(after.credits, after.terms);
+  return ids.filter((id) => left.get(id) !== right.get(id));
 }
 
 export interface RevisionRender {
@@ -113,7 +121,7 @@ export async function renderRevisionFiles(render: RevisionRender): Promise<Map<s
     replaces: render.replaces?.revision ?? null,
     changes: [...render.changes],
     creditsSha256: creditsSha256(render.credits),
-    termsSha256: sha256(JSON.stringify(render.terms)),
+    termsSha256: jsonSha256(render.terms),
     files: [...files].map(([name, data]) => ({ name, sha256: sha256(data), bytes: data.length })).sort((a, b) => (a.name < b.name ? -1 : 1)),
   };
   files.set(MANIFEST, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
@@ -157,7 +165,7 @@ export interface DraftDocument {
 
 /** A draft's hash: of its figures and terms, so approving it issues exactly what was reviewed. */
 export function draftHash(credits: MonthCredits, terms: TermsSnapshot): string {
-  return sha256(JSON.stringify({ credits: creditsToJson(credits), terms }));
+  return jsonSha256({ credits: creditsToJson(credits), terms });
 }
 
 /** The folder of a draft held for review: its own, so that later drafts never change what a person reviews. */

@@ -5,6 +5,7 @@ import type { AppConfig, ResolvedCheck, ResolvedServer } from '../config/types.j
 import { createLogger } from '../logging.js';
 import { closeHttpDispatchers, runCheck } from '../probes/index.js';
 import type { ProbeResult } from '../probes/probe.js';
+import { formatTextTable } from '../text-table.js';
 import { loadCommandConfig } from './context.js';
 
 /** Exit codes of `check`: every check up, at least one down, or the checks could not run (bad configuration). */
@@ -38,10 +39,8 @@ export function formatCheckTable(rows: readonly CheckRow[]): string {
     result.up ? (result.httpStatus ? `status ${result.httpStatus}` : '') : `${result.error}: ${result.detail ?? ''}`,
   ]);
   const header = ['customer', 'server', 'check', 'kind', 'state', 'ms', 'detail'];
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const line = (row: string[]) => row.map((c, i) => (i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const down = rows.filter((r) => !r.result.up).length;
-  return [line(header), ...cells.map(line), `${rows.length - down} up, ${down} down`].join('\n') + '\n';
+  return [...formatTextTable(header, cells, { rightAligned: new Set([5]) }), `${rows.length - down} up, ${down} down`].join('\n') + '\n';
 }
 
 /** Registers `check`. Exit code 0 when every check is up, 1 when any is down, 2 when the configuration is bad. */

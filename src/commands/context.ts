@@ -37,12 +37,12 @@ export function monthOrPrevious(month: string | undefined, config: AppConfig): s
 }
 
 /** Loads the command's configuration, opens its store, runs `work`, and always closes the store. */
-export async function withConfiguredStore<T>(command: Command, work: (config: AppConfig, store: ObservationStore) => Promise<T>): Promise<T> {
+export async function withConfiguredStore<T>(command: Command, work: (config: AppConfig, store: ObservationStore, logger: Logger) => Promise<T>): Promise<T> {
   const logger = createLogger();
   const config = loadCommandConfig(command, logger);
   const store = await createObservationStore(config, logger);
   try {
-    return await work(config, store);
+    return await work(config, store, logger);
   } finally {
     await store.close();
   }
@@ -58,18 +58,13 @@ export interface CloseContext {
 
 /** Opens the store and the state database, builds the closer (its evidence: the store's outbox), runs `work`. */
 export async function withMonthCloser<T>(command: Command, work: (context: CloseContext) => Promise<T>): Promise<T> {
-  const logger = createLogger();
-  const config = loadCommandConfig(command, logger);
-  const records = SqliteCloseRecords.open(config.state.path);
-  try {
-    const store = await createObservationStore(config, logger);
+  return withConfiguredStore(command, async (config, store, logger) => {
+    const records = SqliteCloseRecords.open(config.state.path);
     try {
       const closer = createMonthCloser({ config, store, records, evidence: [{ name: store.description, unconfirmed: (fromMs, toMs) => store.unconfirmed(fromMs, toMs) }], logger });
       return await work({ config, store, records, closer });
     } finally {
-      await store.close();
+      records.close();
     }
-  } finally {
-    records.close();
-  }
+  });
 }

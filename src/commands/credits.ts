@@ -1,9 +1,8 @@
 // `uptime-credits credits --month YYYY-MM [--json]`: a month's figures as the store gives them now (issuing them is
 // `report`'s job). Says so when observations of the month are still on their way to the store.
 import type { Command } from 'commander';
-import { computeCredits, runLookbackMs } from '../close/compute.js';
+import { computeCredits, monthReadRange } from '../close/compute.js';
 import { creditsToJson, creditsToTable } from '../close/json.js';
-import { monthWindow } from '../sla/month.js';
 import { monthOrPrevious, withConfiguredStore } from './context.js';
 
 /** Registers `credits`. */
@@ -19,8 +18,8 @@ export function registerCredits(program: Command): void {
         const month = monthOrPrevious(options.month, config);
         const credits = await computeCredits(config, store, month);
         process.stdout.write(options.json ? `${JSON.stringify(creditsToJson(credits), null, 2)}\n` : creditsToTable(credits));
-        const window = monthWindow(month, config.timeZone);
-        const pending = await store.unconfirmed(window.fromMs - runLookbackMs(config), window.toMs + runLookbackMs(config));
+        const range = monthReadRange(config, month);
+        const pending = await store.unconfirmed(range.fromMs, range.toMs);
         if (pending.waiting + pending.parked > 0) {
           process.stderr.write(
             `uptime-credits: these figures miss ${pending.waiting} observations of ${month} still waiting to reach the store and ${pending.parked} it refused; they count as unmonitored here\n`,

@@ -5,6 +5,7 @@ import { recentMonthStatuses } from '../close/status.js';
 import { SqliteCloseRecords } from '../state/close-records.js';
 import { formatGrosze } from '../sla/money.js';
 import { createLogger } from '../logging.js';
+import { formatTextTable } from '../text-table.js';
 import { loadCommandConfig } from './context.js';
 
 /** Registers `months`. */
@@ -37,9 +38,7 @@ export function registerMonths(program: Command): void {
           m.reason ?? '',
         ]);
         const header = ['month', 'state', 'revision', 'total PLN', 'issued', 'by', 'held because'];
-        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-        const line = (cells: string[]) => cells.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-        process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
+        process.stdout.write(`${formatTextTable(header, rows, { rightAligned: new Set([2, 3]) }).join('\n')}\n`);
       } finally {
         records.close();
       }

@@ -5,11 +5,12 @@ import type { CheckOutcome } from '../probes/probe.js';
 import { downtimeBudgets } from '../sla/brackets.js';
 import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
 import type { ServerAvailability, TierTerms } from '../sla/types.js';
+import { MONTH_STATES, type MonthState } from '../state/close-records.js';
 
 /** One month's close state as the metrics show it. */
 export interface CloseMonthView {
   month: string;
-  state: 'held' | 'needs-review' | 'closed' | 'restated';
+  state: MonthState;
   revision: number;
   /** The month's end instant, epoch ms. */
   endMs: number;
@@ -20,7 +21,6 @@ export interface CloseMonthView {
 }
 
 export type CloseProblem = 'failed' | 'held' | 'needs-review';
-const CLOSE_STATES = ['held', 'needs-review', 'closed', 'restated'] as const;
 
 /** Typed recorders over one registry plus the per-server families; `exposition()` is what /metrics serves. */
 export interface Metrics {
@@ -150,7 +150,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       closeRevision.reset();
       underMonitored.reset();
       for (const m of months) {
-        for (const state of CLOSE_STATES) closeState.set({ month: m.month, state }, m.state === state ? 1 : 0);
+        for (const state of MONTH_STATES) closeState.set({ month: m.month, state }, m.state === state ? 1 : 0);
         closeRevision.set({ month: m.month }, m.revision);
         for (const s of m.underMonitored) underMonitored.set({ month: m.month, customer: s.customer, server: s.server }, s.monitoredRatio);
       }

@@ -16,9 +16,14 @@ export function formatMoney(grosze: number, language: Language): string {
   return language === 'pl' ? `${sign}${groupThousands(whole, ' ')},${fraction} zł` : `${sign}PLN ${groupThousands(whole, ',')}.${fraction}`;
 }
 
+/** A decimal string ("90.5") in the language's notation, without a unit: pl `90,5`, en `90.5`. */
+export function formatDecimalText(decimal: string, language: Language): string {
+  return language === 'pl' ? decimal.replace('.', ',') : decimal;
+}
+
 /** A decimal string ("99.5973") in the language's notation, with a percent sign: pl `99,5973 %`, en `99.5973 %`. */
 export function formatPercentText(decimal: string, language: Language): string {
-  return `${language === 'pl' ? decimal.replace('.', ',') : decimal} %`;
+  return `${formatDecimalText(decimal, language)} %`;
 }
 
 /** Hundredths of a percent as a percentage: 1_000 -> pl `10 %`, 250 -> `2,5 %`. */

@@ -10,6 +10,7 @@ import type { CreditBase, CustomerCredit, Interval, TierTerms } from '../sla/typ
 import { formatMicroPercent } from '../sla/money.js';
 import {
   formatClockDuration,
+  formatDecimalText,
   formatDuration,
   formatLocalDate,
   formatLocalTime,
@@ -65,9 +66,6 @@ interface TextState {
   _textOptions: unknown;
 }
 const TEXT_STATE_KEYS = ['x', 'y', '_font', '_fontSize', '_fontSource', '_fontFamily', '_fillColor', '_wrapper', '_textOptions'] as const;
-
-/** A decimal string in the language's notation, without a unit: pl `90,5`, en `90.5`. */
-const decimalText = (decimal: string, language: Language) => (language === 'pl' ? decimal.replace('.', ',') : decimal);
 
 /** Renders the report to PDF bytes. */
 export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
@@ -246,7 +244,7 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
       formatClockDuration(s.unmonitoredMs),
       s.monitoredPercent === null ? t.notAvailable : formatPercentText(s.monitoredPercent, lang),
       s.uptimePercent === null ? t.noEligible : formatPercentText(s.uptimePercent, lang),
-      s.bracket ? `< ${decimalText(formatMicroPercent(s.bracket.belowMicroPercent), lang)}` : t.none,
+      s.bracket ? `< ${formatDecimalText(formatMicroPercent(s.bracket.belowMicroPercent), lang)}` : t.none,
       formatPercentHundredthsText(s.creditPercentHundredths, lang),
       `${formatMoney(s.creditAmountGrosze, lang)}${s.creditAmountGrosze > 0 ? `\n${baseText(s.creditBaseGrosze)}` : ''}`,
     ]),
@@ -293,7 +291,7 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   const how: string[] = [...t.how];
   if (report.creditBase === 'customer') how[how.length - 1] = `${how[how.length - 1]!.split('. ')[0]}. ${t.customerBase}`;
   for (const line of how) {
-    const text = line.replace('{confirmations}', String(report.confirmations)).replace('{min}', decimalText(report.minMonitoredPercent, lang));
+    const text = line.replace('{confirmations}', String(report.confirmations)).replace('{min}', formatDecimalText(report.minMonitoredPercent, lang));
     doc.font('regular').fontSize(8).text(`• ${text}`, left, undefined, { width: PAGE.width }).moveDown(0.2);
   }
   doc.moveDown(0.6).font('regular').fontSize(7).fillColor('#555555').text(t.footer, left).text(t.netAmounts, left).fillColor('black');

@@ -8,8 +8,7 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { closableAtMs, type MonthCloser } from '../close/month-closer.js';
-import { runLookbackMs } from '../close/compute.js';
+import { closableAtMs, closeAfterEndMs, type MonthCloser } from '../close/month-closer.js';
 import type { Logger } from '../logging.js';
 import { monthContaining, monthWindow, previousMonth } from '../sla/month.js';
 import type { CloseRecords } from '../state/close-records.js';
@@ -124,8 +123,7 @@ export function createMonthEndJob(deps: {
     dueMonths,
     start() {
       stopped = false;
-      const delayMs = Math.max(config.sla.closeDelayMs, runLookbackMs(config));
-      const expression = monthEndCronExpression(delayMs);
+      const expression = monthEndCronExpression(closeAfterEndMs(config));
       // node-cron fires on the wall clock; should it fire before the month is closable, the retry timer follows.
       task = schedule(expression, () => void runDue(), { timezone: config.timeZone, name: 'month-end', noOverlap: true });
       logger.info({ expression, timeZone: config.timeZone, retryMs: config.sla.closeRetryMs }, 'month-end job scheduled');
