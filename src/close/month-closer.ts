@@ -268,12 +268,20 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     }
   };
 
-  /** The month's figures and terms as the store and configuration give them now, once the evidence is complete. */
-  const currentFigures = async (month: string, waitMs: number | undefined) => {
+  /**
+   * The month's figures and terms as the store and configuration give them now, once the evidence is complete.
+   * While observations are still on their way nothing is read (the store may not even answer); with parked lines,
+   * which waiting cannot resolve, the figures are read for a person to review, with the reason.
+   */
+  const currentFigures = async (
+    month: string,
+    waitMs: number | undefined,
+  ): Promise<{ waiting: string } | { waiting?: undefined; parked?: string; credits: MonthCredits; terms: TermsSnapshot }> => {
     const verdict = await awaitCompleteEvidence({ sources: deps.evidence, ...monthReadRange(config, month), waitMs: waitMs ?? config.sla.evidenceWaitMs, clock });
+    if (!verdict.complete && verdict.parked === 0) return { waiting: verdict.reason };
     const credits = await computeCredits(config, store, month);
     const terms = termsSnapshot(config, month, monthWindow(month, config.timeZone));
-    return { verdict, credits, terms };
+    return { ...(verdict.complete ? {} : { parked: verdict.reason }), credits, terms };
   };
 
   /** Holds a month for review with a draft of these figures in a folder of its own; `approve` names its hash. */
@@ -393,13 +401,11 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       const closableAt = closableAtMs(config, month);
       if (clock.now() < closableAt) return report({ status: 'not-closable', month, closableAtMs: closableAt });
       return claimed(month, async () => {
-        const { verdict, credits, terms } = await currentFigures(month, waitMs);
+        const figures = await currentFigures(month, waitMs);
         const base = records.latestRevision(month);
-        if (!verdict.complete) {
-          if (base) return { status: 'held', month, reason: verdict.reason };
-          if (verdict.parked > 0) return holdForReview(month, 'close', verdict.reason, credits, terms, by, []);
-          return hold(month, verdict.reason);
-        }
+        if (figures.waiting !== undefined) return base ? { status: 'held', month, reason: figures.waiting } : hold(month, figures.waiting);
+        const { credits, terms } = figures;
+        if (figures.parked !== undefined) return base ? { status: 'held', month, reason: figures.parked } : holdForReview(month, 'close', figures.parked, credits, terms, by, []);
         if (base) return compareWithIssued(month, base, credits);
         const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
         if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
@@ -417,11 +423,10 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         if (gone.length > 0) {
           return { status: 'rejected', month, reason: `customer(s) ${gone.join(', ')} of revision ${base.revision} are no longer in the configuration; keep them (end their servers' coverage with until) to restate ${month}` };
         }
-        const { verdict, credits, terms } = await currentFigures(month, waitMs);
-        if (!verdict.complete) {
-          if (verdict.parked > 0) return holdForReview(month, 'restatement', verdict.reason, credits, terms, by, [], reason);
-          return { status: 'held', month, reason: verdict.reason };
-        }
+        const figures = await currentFigures(month, waitMs);
+        if (figures.waiting !== undefined) return { status: 'held', month, reason: figures.waiting };
+        const { credits, terms } = figures;
+        if (figures.parked !== undefined) return holdForReview(month, 'restatement', figures.parked, credits, terms, by, [], reason);
         const compared = compareWithIssued(month, base, credits);
         if (compared.status === 'unchanged') return compared;
         // Too little evidence holds a restatement only where it is new: a share already accepted in the revision it
