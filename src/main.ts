@@ -8,7 +8,7 @@ import { createMonthCloser, type CloseOutcome } from './close/month-closer.js';
 import { monthStatus, recentMonthStatuses } from './close/status.js';
 import { buildServer, type ServerView } from './http/server.js';
 import type { Logger } from './logging.js';
-import { createMetrics } from './metrics/metrics.js';
+import { createMetrics, type WritePathView } from './metrics/metrics.js';
 import type { CheckOutcome } from './probes/probe.js';
 import { createMonthEndJob } from './scheduler/month-end.js';
 import { createSlaRefresh } from './scheduler/sla-refresh.js';
@@ -17,10 +17,13 @@ import { formatPercentHundredths, uptimePercentText } from './sla/money.js';
 import { monthContaining } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
 import { SqliteCloseRecords } from './state/close-records.js';
-import { OutboxedInfluxStore } from './store/influx/influx-store.js';
 
 /** How often the month-close metrics are read again from the records (other processes close months too). */
 const CLOSE_METRICS_REFRESH_MS = 30_000;
+/** How often the write-path metrics are read from the store and the probe loop (whatever the store's state). */
+const WRITE_PATH_METRICS_EVERY_MS = 2_000;
+/** /readyz waits this long for the remote store's /ping before it calls it unreachable. */
+const READY_PING_TIMEOUT_MS = 1_500;
 
 export interface Daemon {
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:9464. */
@@ -62,9 +65,6 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
           if (monthToDate && projected) metrics.recordSla(customer.id, server.id, customer.tier, monthToDate, projected.creditPercentHundredths, projected.creditAmountGrosze);
         }
       }
-      metrics.setBacklog(await store.backlog());
-      const outboxErrors = store instanceof OutboxedInfluxStore ? store.stats().writeErrorsTotal : 0;
-      metrics.syncWriteErrors(outboxErrors + loop.stats().writeErrorsTotal);
     },
   });
 
@@ -78,6 +78,29 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     }
   };
   let closeMetricsTimer: { cancel(): void } | undefined;
+  const writePathView = (): WritePathView => {
+    const probing = loop.stats();
+    return {
+      store: store.health(),
+      pendingInMemory: probing.pendingWrites,
+      localWriteProblem: probing.writeProblem,
+      localWriteErrorsTotal: probing.writeErrorsTotal,
+      discardedStalledTotal: probing.discardedStalledTotal,
+      droppedTotal: probing.droppedTotal,
+      nowMs: clock.now(),
+    };
+  };
+  let writePathTimer: { cancel(): void } | undefined;
+  const refreshWritePathMetricsEvery = () => {
+    writePathTimer = clock.setTimeout(() => {
+      try {
+        metrics.recordWritePath(writePathView());
+      } catch (error) {
+        logger.error({ err: error }, 'reading the write path for the metrics failed');
+      }
+      refreshWritePathMetricsEvery();
+    }, WRITE_PATH_METRICS_EVERY_MS);
+  };
   const refreshCloseMetricsEvery = () => {
     closeMetricsTimer = clock.setTimeout(() => {
       refreshCloseMetrics();
@@ -147,7 +170,20 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     protectMetrics: config.http.protectMetrics,
     async checkReady() {
       if (!loop.running) throw new Error('probe loop is not running');
-      await store.ping();
+      const view = writePathView();
+      if (view.localWriteProblem !== undefined) throw new Error(`cannot store observations locally (${view.pendingInMemory} wait in memory): ${view.localWriteProblem}`);
+      const degraded: string[] = [];
+      const answered = await Promise.race([
+        store.ping().then(() => undefined, (error: Error) => error.message),
+        new Promise<string>((resolve) => setTimeout(() => resolve(`no answer within ${READY_PING_TIMEOUT_MS} ms`), READY_PING_TIMEOUT_MS).unref()),
+      ]);
+      const problem = view.store.remoteProblem ?? answered;
+      if (problem !== undefined) degraded.push(`${store.description} unreachable: ${problem}; ${view.store.waiting} observations wait in the local outbox`);
+      else if (view.store.waiting > 0 && view.store.oldestWaitingSinceMs !== undefined && view.nowMs - view.store.oldestWaitingSinceMs > 60_000) {
+        degraded.push(`${view.store.waiting} observations have waited over a minute for ${store.description}`);
+      }
+      if (view.store.parked > 0) degraded.push(`${view.store.parked} observations refused by the remote store are parked (see \`uptime-credits outbox\`)`);
+      return { degraded };
     },
     api: {
       servers: serverViews,
@@ -182,6 +218,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   }
   refreshCloseMetrics();
   refreshCloseMetricsEvery();
+  metrics.recordWritePath(writePathView());
+  refreshWritePathMetricsEvery();
   monthEnd.start();
   logger.info({ address, store: store.description, servers: config.servers.size }, 'uptime-credits started');
 
@@ -189,6 +227,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     address,
     async stop() {
       closeMetricsTimer?.cancel();
+      writePathTimer?.cancel();
       await monthEnd.stop();
       await slaRefresh.stop();
       await app.close();

@@ -41,8 +41,11 @@ export interface ServerDeps {
   /** What /metrics serves. */
   metrics: { contentType: string; exposition(): Promise<Buffer[]> };
   logger: Logger;
-  /** Throws with a reason when the daemon cannot do its work (store unreachable, probe loop stopped). */
-  checkReady(): Promise<void>;
+  /**
+   * Throws with a reason when the daemon cannot do its work (cannot probe, cannot store locally); otherwise the
+   * reasons it works degraded (the remote store unreachable while the local outbox holds observations), if any.
+   */
+  checkReady(): Promise<{ degraded: string[] }>;
   api: ApiDeps;
   token?: string;
   protectMetrics: boolean;
@@ -67,8 +70,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/healthz', { ...open, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { ...open, schema: { hide: true } }, async (_request, reply) => {
     try {
-      await deps.checkReady();
-      return { status: 'ready' };
+      const { degraded } = await deps.checkReady();
+      return degraded.length === 0 ? { status: 'ready' } : { status: 'degraded', reasons: degraded };
     } catch (error) {
       return reply.code(503).send({ status: 'not ready', reason: (error as Error).message });
     }

@@ -1,6 +1,7 @@
 // Prometheus metrics: blackbox_exporter's probe vocabulary plus the month-to-date SLA view, on an own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PrerenderedGaugeFamily, renderLabels } from './prerendered.js';
+import type { StoreHealth } from '../store/store.js';
 import type { CheckOutcome } from '../probes/probe.js';
 import { downtimeBudgets } from '../sla/brackets.js';
 import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
@@ -36,13 +37,25 @@ export interface Metrics {
   recordOutcome(outcome: CheckOutcome): void;
   /** Replaces a server's month-to-date SLA series (a bracket budget that no longer applies disappears). */
   recordSla(customer: string, server: string, tier: TierTerms, availability: ServerAvailability, creditPercentHundredths: number, projectedCreditGrosze: number): void;
-  setBacklog(lines: number): void;
+  /** The write path as it is now: the store's outbox and the probe loop's unwritten observations. */
+  recordWritePath(view: WritePathView): void;
   /** Replaces the month-close series from the close records (the state of each recent month). */
   recordCloseStates(months: readonly CloseMonthView[]): void;
   /** Counts a close that failed, was held for evidence, or was held for review. */
   countCloseProblem(kind: CloseProblem): void;
-  /** Brings the write-error counter up to `total` (the sum of the store's and the probe loop's own counts). */
-  syncWriteErrors(total: number): void;
+}
+
+/** What the write path looks like now, whatever state the remote store is in (read every few seconds). */
+export interface WritePathView {
+  store: StoreHealth;
+  /** Observations probed but not yet in the local store (the probe loop's memory). */
+  pendingInMemory: number;
+  /** Why writing to the local store fails now; undefined when it works. */
+  localWriteProblem?: string;
+  localWriteErrorsTotal: number;
+  discardedStalledTotal: number;
+  droppedTotal: number;
+  nowMs: number;
 }
 
 /** Creates the metrics on `registry` (a fresh one by default), with process metrics. */
@@ -71,6 +84,14 @@ export function createMetrics(registry = new Registry()): Metrics {
   const families = [probeSuccess, probeDuration, httpStatus, certExpiry, uptime, downtime, unmonitored, eligible, credit, projected, budget];
   const probesTotal = new Counter({ name: 'uptime_credits_probes_total', help: 'Probes run, by result.', labelNames: ['result'] as const, registers: [registry] });
   const backlog = new Gauge({ name: 'uptime_credits_outbox_backlog_observations', help: 'Observations stored locally but not yet confirmed by the remote store.', registers: [registry] });
+  const oldestWaiting = new Gauge({ name: 'uptime_credits_outbox_oldest_waiting_age_seconds', help: 'How long the oldest observation waiting for the remote store has waited (0 when none waits).', registers: [registry] });
+  const parked = new Gauge({ name: 'uptime_credits_outbox_parked_observations', help: 'Observations the remote store refused by name, parked until `uptime-credits outbox --retry`.', registers: [registry] });
+  const lastRemoteWrite = new Gauge({ name: 'uptime_credits_store_last_remote_write_timestamp_seconds', help: 'When the remote store last confirmed a write, unix seconds (0: not since start).', registers: [registry] });
+  const remoteUp = new Gauge({ name: 'uptime_credits_store_remote_up', help: 'Whether the remote store takes writes now (1) or not (0); 1 for the embedded store.', registers: [registry] });
+  const pendingWrites = new Gauge({ name: 'uptime_credits_observations_pending_write', help: 'Observations probed but not yet written to the local store (held in memory).', registers: [registry] });
+  const localWriteOk = new Gauge({ name: 'uptime_credits_store_local_write_ok', help: 'Whether writing observations to the local store (embedded file or outbox) works (1) or fails (0).', registers: [registry] });
+  const discarded = new Counter({ name: 'uptime_credits_probes_discarded_total', help: 'Probe results left out as evidence, by reason (process-stalled: timed out while this process itself stalled).', labelNames: ['reason'] as const, registers: [registry] });
+  const dropped = new Counter({ name: 'uptime_credits_observations_dropped_total', help: 'Observations dropped unwritten because the local store refused writes for too long (memory cap).', registers: [registry] });
   const writeErrors = new Counter({ name: 'uptime_credits_store_write_errors_total', help: 'Failed writes of observations (to the store, or from the outbox to InfluxDB).', registers: [registry] });
   const lag = new Histogram({
     name: 'uptime_credits_probe_schedule_lag_seconds',
@@ -110,11 +131,19 @@ export function createMetrics(registry = new Registry()): Metrics {
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
   unfinished.set(0);
   latestClosed.set(0);
-  let writeErrorsSeen = 0;
+  const seen = { writeErrors: 0, discarded: 0, dropped: 0 };
+  /** Brings a counter up to a total counted elsewhere (the store and the probe loop count their own events). */
+  const syncCounter = (counter: { inc(value: number): void }, key: keyof typeof seen, total: number) => {
+    if (total > seen[key]) counter.inc(total - seen[key]);
+    seen[key] = Math.max(seen[key], total);
+  };
   // Zero known series at start, so they exist before the first event.
   probesTotal.inc({ result: 'success' }, 0);
   probesTotal.inc({ result: 'failure' }, 0);
   backlog.set(0);
+  remoteUp.set(1);
+  localWriteOk.set(1);
+  discarded.inc({ reason: 'process-stalled' }, 0);
 
   return {
     registry,
@@ -144,7 +173,18 @@ export function createMetrics(registry = new Registry()): Metrics {
         downtimeBudgets(availability.eligibleMs, availability.downtimeMs, tier.brackets).map((b) => [`${labels},below="${formatMicroPercent(b.belowMicroPercent)}"`, b.remainingMs / 1_000] as const),
       );
     },
-    setBacklog: (lines) => backlog.set(lines),
+    recordWritePath(view) {
+      backlog.set(view.store.waiting);
+      oldestWaiting.set(view.store.oldestWaitingSinceMs === undefined ? 0 : Math.max(0, view.nowMs - view.store.oldestWaitingSinceMs) / 1_000);
+      parked.set(view.store.parked);
+      lastRemoteWrite.set(view.store.lastRemoteWriteMs === undefined ? 0 : view.store.lastRemoteWriteMs / 1_000);
+      remoteUp.set(view.store.remoteProblem === undefined ? 1 : 0);
+      pendingWrites.set(view.pendingInMemory);
+      localWriteOk.set(view.localWriteProblem === undefined ? 1 : 0);
+      syncCounter(writeErrors, 'writeErrors', view.store.remoteWriteErrorsTotal + view.localWriteErrorsTotal);
+      syncCounter({ inc: (v) => discarded.inc({ reason: 'process-stalled' }, v) }, 'discarded', view.discardedStalledTotal);
+      syncCounter(dropped, 'dropped', view.droppedTotal);
+    },
     recordCloseStates(months) {
       closeState.reset();
       closeRevision.reset();
@@ -159,9 +199,5 @@ export function createMetrics(registry = new Registry()): Metrics {
       latestClosed.set(issued.length > 0 ? Math.max(...issued) / 1_000 : 0);
     },
     countCloseProblem: (kind) => closeProblems.inc({ kind }),
-    syncWriteErrors(total) {
-      if (total > writeErrorsSeen) writeErrors.inc(total - writeErrorsSeen);
-      writeErrorsSeen = Math.max(writeErrorsSeen, total);
-    },
   };
 }

@@ -1,6 +1,10 @@
 // The probe loop: every check of every covered server at its interval, on absolute times (no drift), with a
 // deterministic spread start per check (no thundering herd), a global concurrency cap, and measured lag.
-// Outcomes become observations written to the store in small batches; a failed write keeps them for the next.
+// Outcomes become observations written to the store every FLUSH_EVERY_MS (the most a SIGKILL can lose); a failed
+// write keeps them in memory (up to MAX_PENDING) and is retried with backoff, so a full disk does not turn into a
+// retry per probe that stalls the process. A probe that timed out while the process itself stalled is left out:
+// our own trouble is unmonitored time, never downtime.
+import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import type { AppConfig, ResolvedCheck, ResolvedServer } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -9,6 +13,7 @@ import { closeHttpDispatchers, runCheck } from '../probes/index.js';
 import type { CheckOutcome, ProbeResult } from '../probes/probe.js';
 import type { Observation } from '../sla/types.js';
 import type { ObservationStore } from '../store/store.js';
+import { startStallWatch, type StallWatch } from './stall-watch.js';
 
 export type ObservationSink = Pick<ObservationStore, 'write'>;
 
@@ -20,6 +25,8 @@ export interface ProbeLoopDeps {
   onOutcome?: (outcome: CheckOutcome) => void;
   /** Replaces the real probes (benchmarks of the scheduler alone); default runs the configured check. */
   probe?: (check: ResolvedCheck) => Promise<ProbeResult>;
+  /** Tells when the process stalled; default watches the event loop. */
+  stalls?: StallWatch;
 }
 
 export interface ProbeLoopStats {
@@ -29,6 +36,12 @@ export interface ProbeLoopStats {
   queued: number;
   pendingWrites: number;
   writeErrorsTotal: number;
+  /** Why the last write of observations to the local store failed; undefined when it succeeded. */
+  writeProblem?: string;
+  /** Timed-out probes left out because the process itself stalled during them. */
+  discardedStalledTotal: number;
+  /** Observations dropped because MAX_PENDING waited unwritten (the oldest go first). */
+  droppedTotal: number;
   /** Schedule lag percentiles over the most recent probes, ms. */
   lagP50Ms: number;
   lagP99Ms: number;
@@ -53,8 +66,14 @@ interface Job {
 }
 
 const LAG_WINDOW = 4_096;
-const FLUSH_EVERY_MS = 1_000;
+/** Observations wait at most this long in memory before their commit: the window a SIGKILL can lose. */
+export const FLUSH_EVERY_MS = 100;
 const FLUSH_AT = 500;
+/** Observations kept in memory while the store refuses writes (~200 bytes each: ~100 MB). */
+export const MAX_PENDING = 500_000;
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 15_000;
+const WRITE_ERROR_LOG_EVERY_MS = 60_000;
 
 /** Where in its interval a check runs: a stable hash of server and check, so restarts keep the same phase. */
 export function phaseOffsetMs(serverId: string, checkName: string, intervalMs: number): number {
@@ -73,6 +92,8 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   const { config, store, logger } = deps;
   const clock = deps.clock ?? systemClock;
   const probe = deps.probe ?? ((check: ResolvedCheck) => runCheck(check.config, check.timeoutMs));
+  let stalls = deps.stalls;
+  const ownsStallWatch = stalls === undefined;
   const limit = config.probing.concurrency;
 
   const jobs: Job[] = [];
@@ -97,6 +118,13 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   let pending: Observation[] = [];
   let probesTotal = 0;
   let writeErrorsTotal = 0;
+  let writeProblem: string | undefined;
+  let retryWriteAtMs = 0;
+  let retryDelayMs = FIRST_RETRY_MS;
+  let lastWriteErrorLogMs = -Infinity;
+  let discardedStalledTotal = 0;
+  let droppedTotal = 0;
+  let lastDropLogMs = -Infinity;
   const lags = new Float64Array(LAG_WINDOW);
   let lagCount = 0;
   let flushTimer: { cancel(): void } | undefined;
@@ -124,6 +152,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   const execute = async (job: Job) => {
     inFlight++;
     const startedMs = clock.now();
+    const startedAt = performance.now();
     const lagMs = Math.max(0, startedMs - job.dueMs);
     lags[lagCount++ % LAG_WINDOW] = lagMs;
     schedule(job); // the next run is due on the absolute grid whatever this probe takes
@@ -136,6 +165,13 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     }
     probesTotal++;
     inFlight--;
+    if (!result.up && result.error === 'timeout' && stalls?.stalledDuring(startedAt, performance.now())) {
+      // Its answer may have been waiting while this process was blocked: not evidence either way.
+      discardedStalledTotal++;
+      logger.warn({ server: job.server.id, check: job.check.name }, 'a probe timed out while this process stalled; left out (unmonitored, not downtime)');
+      continueWith();
+      return;
+    }
     const outcome: CheckOutcome = {
       ...result,
       customer: job.server.customerId,
@@ -149,28 +185,54 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     const observation: Observation = { timeMs: startedMs, server: outcome.server, location: outcome.location, check: outcome.check, up: result.up, latencyMs: result.latencyMs };
     if (result.error) observation.error = result.error;
     pending.push(observation);
-    if (pending.length >= FLUSH_AT) void flush();
+    if (pending.length > MAX_PENDING) dropOldest();
+    if (pending.length >= FLUSH_AT && writeProblem === undefined) void flush();
     try {
       deps.onOutcome?.(outcome);
     } catch (error) {
       logger.error({ err: error }, 'outcome listener failed');
     }
+    continueWith();
+  };
+
+  const continueWith = () => {
     const next = running ? nextWaiting() : undefined;
     if (next) void execute(next);
     if (inFlight === 0) idleWaiters.splice(0).forEach((resolve) => resolve());
   };
 
-  const flush = (): Promise<void> => {
+  const dropOldest = () => {
+    const excess = pending.length - MAX_PENDING;
+    pending.splice(0, excess);
+    droppedTotal += excess;
+    if (clock.now() - lastDropLogMs < WRITE_ERROR_LOG_EVERY_MS) return;
+    lastDropLogMs = clock.now();
+    logger.error({ droppedTotal, kept: MAX_PENDING }, 'the store has refused writes for so long that the oldest unwritten observations are dropped (unmonitored time, not downtime)');
+  };
+
+  /** Writes what is pending. After a failure, waits out the retry delay unless `force` (at stop). */
+  const flush = (force = false): Promise<void> => {
     flushing = flushing.then(async () => {
-      if (pending.length === 0) return;
+      if (pending.length === 0 || (!force && clock.now() < retryWriteAtMs)) return;
       const batch = pending;
       pending = [];
       try {
         await store.write(batch);
+        if (writeProblem !== undefined) logger.info({ written: batch.length }, 'observations are written again');
+        writeProblem = undefined;
+        retryDelayMs = FIRST_RETRY_MS;
+        retryWriteAtMs = 0;
       } catch (error) {
         writeErrorsTotal++;
-        pending = batch.concat(pending); // kept for the next flush: nothing is dropped
-        logger.error({ err: error, pending: pending.length }, 'writing observations failed; will retry');
+        writeProblem = (error as Error).message;
+        pending = batch.concat(pending); // kept for the next attempt: nothing is dropped
+        if (pending.length > MAX_PENDING) dropOldest();
+        retryWriteAtMs = clock.now() + retryDelayMs;
+        retryDelayMs = Math.min(MAX_RETRY_MS, retryDelayMs * 2);
+        if (clock.now() - lastWriteErrorLogMs >= WRITE_ERROR_LOG_EVERY_MS) {
+          logger.error({ err: error, pending: pending.length, failures: writeErrorsTotal }, 'writing observations to the store failed; they wait in memory and are retried');
+          lastWriteErrorLogMs = clock.now();
+        }
       }
     });
     return flushing;
@@ -196,6 +258,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     start() {
       if (running) return;
       running = true;
+      if (ownsStallWatch) stalls = startStallWatch();
       for (const job of jobs) schedule(job);
       scheduleFlush();
       logger.info({ checks: jobs.length, location: config.probing.location }, 'probe loop started');
@@ -208,7 +271,8 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       waiting = [];
       waitingHead = 0;
       if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
-      await flush();
+      if (ownsStallWatch) stalls?.stop();
+      await flush(true);
       if (pending.length > 0) logger.error({ pending: pending.length }, 'observations could not be written at stop');
       await closeHttpDispatchers();
       logger.info({ probesTotal }, 'probe loop stopped');
@@ -223,6 +287,9 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       queued: waiting.length - waitingHead,
       pendingWrites: pending.length,
       writeErrorsTotal,
+      writeProblem,
+      discardedStalledTotal,
+      droppedTotal,
       lagP50Ms: percentile(50),
       lagP99Ms: percentile(99),
     }),

@@ -1,10 +1,31 @@
 // The storage boundary: every observation goes in here, month closes and dashboards read out of here.
 import type { Observation, ObservationRun } from '../sla/types.js';
 
-/** Result of a write: how many observations were new (a repeated observation is not stored twice). */
+/**
+ * Result of a write. One rule for every store: the first value written for a key (server, location, check, timeMs)
+ * stays. A later write of the same key with the same outcome is a duplicate; with a different outcome (up, latency
+ * or error differ) it is a conflict: not stored, counted here, and logged by the store.
+ */
 export interface WriteResult {
   stored: number;
   duplicates: number;
+  conflicts: number;
+}
+
+/** What the store's write path looks like now, whatever the remote store's state: for metrics and /readyz. */
+export interface StoreHealth {
+  /** Observations accepted locally but not yet confirmed by the remote store (0 for embedded). */
+  waiting: number;
+  /** When the oldest waiting observation was accepted locally (epoch ms), if any waits. */
+  oldestWaitingSinceMs?: number;
+  /** Observations the remote store refused by name, parked until `uptime-credits outbox --retry`. */
+  parked: number;
+  /** Failed attempts to write to the remote store since start. */
+  remoteWriteErrorsTotal: number;
+  /** When the remote store last confirmed a write (epoch ms), if it did since start. */
+  lastRemoteWriteMs?: number;
+  /** Why the remote store is not taking writes now; undefined when it is (or there is none). */
+  remoteProblem?: string;
 }
 
 export interface RunQuery {
@@ -39,6 +60,13 @@ export interface ObservationStore {
   unconfirmed(fromMs: number, toMs: number): Promise<{ waiting: number; parked: number }>;
   /** The time of the earliest observation stored or waiting to be (undefined when there is none). */
   earliestObservationMs(): Promise<number | undefined>;
+  /** The write path's state now; cheap and local (never waits for the remote store). */
+  health(): StoreHealth;
+  /**
+   * Waits until nothing accepted locally waits for the remote store, or `timeoutMs` passes; true when all was
+   * confirmed (always true for embedded). Parked lines do not count as waiting.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
   /** Flushes what it can and releases resources. */
   close(): Promise<void>;
 }

@@ -42,7 +42,7 @@ let observationsWritten = 0;
 const sink = {
   async write(observations: readonly Observation[]) {
     observationsWritten += observations.length;
-    return { stored: observations.length, duplicates: 0 };
+    return { stored: observations.length, duplicates: 0, conflicts: 0 };
   },
 };
 const loop = createProbeLoop({

@@ -108,7 +108,7 @@ const app = await buildServer({
   metrics: timed,
   logger: createLogger('bench-scrape'),
   protectMetrics: false,
-  checkReady: async () => undefined,
+  checkReady: async () => ({ degraded: [] }),
   api: {
     servers: () => [],
     knowsServer: () => false,

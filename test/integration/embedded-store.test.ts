@@ -30,12 +30,12 @@ describe('embedded store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'uc-dup-'));
     const store = EmbeddedObservationStore.open(join(dir, 'x.db'));
     const batch = [0, 30_000].map((timeMs) => ({ timeMs, server: 's1', location: 'waw', check: '', up: true }));
-    expect(await store.write(batch)).toEqual({ stored: 2, duplicates: 0 });
-    expect(await store.write(batch)).toEqual({ stored: 0, duplicates: 2 });
+    expect(await store.write(batch)).toEqual({ stored: 2, duplicates: 0, conflicts: 0 });
+    expect(await store.write(batch)).toEqual({ stored: 0, duplicates: 2, conflicts: 0 });
     // Two hours twice: the second hour is clean and comes from the hourly rollup, which counted each row once.
     const hours = Array.from({ length: 240 }, (_, i) => ({ timeMs: i * 30_000, server: 's2', location: 'waw', check: '', up: true }));
-    expect(await store.write(hours)).toEqual({ stored: 240, duplicates: 0 });
-    expect(await store.write(hours)).toEqual({ stored: 0, duplicates: 240 });
+    expect(await store.write(hours)).toEqual({ stored: 240, duplicates: 0, conflicts: 0 });
+    expect(await store.write(hours)).toEqual({ stored: 0, duplicates: 240, conflicts: 0 });
     const runs = (await store.readRuns({ servers: ['s2'], fromMs: 3_600_000, toMs: 7_200_000, staleAfterMs: 90_000 })).get('s2');
     expect(runs).toEqual([{ location: 'waw', check: '', up: true, firstMs: 3_600_000, lastMs: 7_170_000, count: 120 }]);
     await store.close();
@@ -50,7 +50,7 @@ describe('embedded database file', () => {
     const db = openEmbeddedDatabase(path);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => openEmbeddedDatabase(path)).toThrow(`the embedded database ${path} has schema version 99, newer than this program (5)`);
+    expect(() => openEmbeddedDatabase(path)).toThrow(`the embedded database ${path} has schema version 99, newer than this program (6)`);
     rmSync(dir, { recursive: true, force: true });
   });
 });

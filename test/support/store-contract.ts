@@ -38,11 +38,26 @@ export function describeObservationStoreContract(name: string, make: () => Promi
     it('stores each observation once, however often it is written', async () => {
       const { store } = await open();
       const batch = [obs(0, true), obs(30 * S, false, { error: 'timeout', latencyMs: 10_000 }), obs(60 * S, true, { latencyMs: 12 })];
-      const first = await store.write(batch);
-      expect(first.stored + first.duplicates).toBe(3);
-      const again = await store.write(batch);
-      expect(again.stored + again.duplicates).toBe(3);
+      expect(await store.write(batch)).toEqual({ stored: 3, duplicates: 0, conflicts: 0 });
+      expect(await store.write(batch)).toEqual({ stored: 0, duplicates: 3, conflicts: 0 });
       expect(await store.readObservations('s1', 0, 3_600 * S)).toEqual(batch);
+    });
+
+    it('keeps the first value of a key: a repeat with another outcome is a conflict, not stored, whether the first still waits or was confirmed', async () => {
+      const { store } = await open();
+      const first = obs(30 * S, true, { latencyMs: 12 });
+      // In one write, and again in the next write while the first may still wait to be forwarded.
+      expect(await store.write([obs(0, true), first, obs(30 * S, false, { error: 'timeout' })])).toEqual({ stored: 2, duplicates: 0, conflicts: 1 });
+      expect(await store.write([obs(30 * S, true, { latencyMs: 13 })])).toEqual({ stored: 0, duplicates: 0, conflicts: 1 });
+      await settled(store);
+      // Confirmed by the remote store now: still the first value stays.
+      expect(await store.write([obs(30 * S, false, { error: 'timeout' }), first, obs(60 * S, false)])).toEqual({ stored: 1, duplicates: 1, conflicts: 1 });
+      await settled(store);
+      expect(await store.readObservations('s1', 0, 3_600 * S)).toEqual([obs(0, true), first, obs(60 * S, false)]);
+      const reopened = await current!.reopen();
+      expect(await reopened.write([obs(0, false)])).toEqual({ stored: 0, duplicates: 0, conflicts: 1 });
+      await settled(reopened);
+      expect((await reopened.readObservations('s1', 0, S))[0]!.up).toBe(true);
     });
 
     it('keeps observations of other locations, checks and servers apart', async () => {

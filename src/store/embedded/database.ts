@@ -82,6 +82,15 @@ const MIGRATIONS: readonly Migration[] = [
       db.exec(`CREATE INDEX ${table}_time ON ${table} (time_ms)`);
     }
   },
+  // When each outbox line was queued (the age of the oldest waiting one is what an alert watches), and whether
+  // it must be checked against InfluxDB before it is sent: it may repeat a key InfluxDB already holds, and
+  // InfluxDB was unreachable when it was written (the first value of a key stays: store.ts).
+  (db) => {
+    const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+    if (!tables.has('influx_outbox')) return;
+    db.exec(`ALTER TABLE influx_outbox ADD COLUMN queued_ms INTEGER;
+             ALTER TABLE influx_outbox ADD COLUMN verify INTEGER NOT NULL DEFAULT 0;`);
+  },
 ];
 
 /** The timestamp (ms precision, as the outbox writes) at the end of a line-protocol line; undefined if none. */

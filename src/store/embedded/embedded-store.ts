@@ -1,7 +1,7 @@
 // ObservationStore on the embedded SQLite file: the default storage, with no server to run.
 import type { Observation, ObservationRun } from '../../sla/types.js';
 import { BUCKET_MS, classifyBuckets, compactRuns, type RunBucket } from '../bucketed-runs.js';
-import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
+import type { ObservationStore, RunQuery, StoreHealth, WriteResult } from '../store.js';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './database.js';
 
 // A month of 30 s observations is ~90,000 rows per series; the hourly rollup a trigger keeps (database.ts) is
@@ -33,6 +33,7 @@ export class EmbeddedObservationStore implements ObservationStore {
   private readonly selectRange;
   private readonly selectObservations;
   private readonly writeBatch;
+  private readonly selectOne;
 
   constructor(
     private readonly db: EmbeddedDatabase,
@@ -47,12 +48,21 @@ export class EmbeddedObservationStore implements ObservationStore {
     this.selectBuckets = db.prepare(HOURS_SQL);
     this.selectRange = db.prepare('SELECT time_ms, up FROM observations WHERE server = ? AND location = ? AND check_name = ? AND time_ms >= ? AND time_ms < ?').raw();
     this.selectObservations = db.prepare('SELECT * FROM observations WHERE server = ? AND time_ms >= ? AND time_ms < ? ORDER BY time_ms, location, check_name');
+    this.selectOne = db.prepare('SELECT up, latency_ms, error FROM observations WHERE server = ? AND location = ? AND check_name = ? AND time_ms = ?');
+    // The first value of a key stays (INSERT OR IGNORE); a repeat with another outcome is counted as a conflict.
     this.writeBatch = db.transaction((observations: readonly Observation[]) => {
-      let stored = 0;
+      const result: WriteResult = { stored: 0, duplicates: 0, conflicts: 0 };
       for (const o of observations) {
-        stored += this.insert.run({ server: o.server, location: o.location, check: o.check, timeMs: o.timeMs, up: o.up ? 1 : 0, latencyMs: o.latencyMs ?? null, error: o.error ?? null }).changes;
+        const row = { server: o.server, location: o.location, check: o.check, timeMs: o.timeMs, up: o.up ? 1 : 0, latencyMs: o.latencyMs ?? null, error: o.error ?? null };
+        if (this.insert.run(row).changes === 1) {
+          result.stored++;
+          continue;
+        }
+        const held = this.selectOne.get(o.server, o.location, o.check, o.timeMs) as Pick<ObservationRow, 'up' | 'latency_ms' | 'error'>;
+        if (held.up === row.up && held.latency_ms === row.latencyMs && held.error === row.error) result.duplicates++;
+        else result.conflicts++;
       }
-      return stored;
+      return result;
     });
   }
 
@@ -62,8 +72,7 @@ export class EmbeddedObservationStore implements ObservationStore {
   }
 
   async write(observations: readonly Observation[]): Promise<WriteResult> {
-    const stored = this.writeBatch(observations);
-    return { stored, duplicates: observations.length - stored };
+    return this.writeBatch(observations);
   }
 
   async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
@@ -98,6 +107,14 @@ export class EmbeddedObservationStore implements ObservationStore {
 
   async backlog(): Promise<number> {
     return 0;
+  }
+
+  health(): StoreHealth {
+    return { waiting: 0, parked: 0, remoteWriteErrorsTotal: 0 };
+  }
+
+  async drain(): Promise<boolean> {
+    return true;
   }
 
   async unconfirmed(): Promise<{ waiting: number; parked: number }> {

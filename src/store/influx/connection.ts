@@ -44,13 +44,12 @@ export function influxConnection(config: InfluxConfig, env: NodeJS.ProcessEnv = 
 }
 
 /**
- * The HTTP path a v2-style write (as the client library builds it) really goes to: unchanged for 2.x and 3.x;
- * for InfluxDB 1.x before 1.8, which has no /api/v2/write, the v1 `/write?db=&rp=&precision=`.
+ * Where writes go: the v2 `/api/v2/write?org=&bucket=&precision=ms` for 2.x and 3.x (and 1.8+ configured as 2);
+ * for InfluxDB 1.x, which before 1.8 has no /api/v2/write, the v1 `/write?db=&rp=&precision=ms`.
  */
-export function writePathFor(connection: InfluxConnection, clientPath: string): string {
-  if (connection.apiVersion !== 1) return clientPath;
-  const query = new URL(clientPath, 'http://x').searchParams;
-  const params = new URLSearchParams({ db: connection.database, precision: query.get('precision') ?? 'ms' });
+export function writePath(connection: InfluxConnection): string {
+  if (connection.apiVersion !== 1) return `/api/v2/write?${new URLSearchParams({ org: connection.org, bucket: connection.bucket, precision: 'ms' }).toString()}`;
+  const params = new URLSearchParams({ db: connection.database, precision: 'ms' });
   if (connection.retentionPolicy) params.set('rp', connection.retentionPolicy);
   return `/write?${params.toString()}`;
 }

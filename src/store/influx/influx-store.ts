@@ -1,94 +1,86 @@
 // ObservationStore on InfluxDB, with the embedded SQLite file as a durable outbox in front of it.
 //
-// write() commits line protocol to the outbox and returns; a forwarder sends batches through the client
-// library's WriteApi and deletes a batch only after InfluxDB confirmed it. InfluxDB down, the daemon restarted,
-// a batch rejected: nothing is lost. Re-sent lines carry the same series and timestamp, so InfluxDB overwrites
-// instead of duplicating: at-least-once delivery gives exactly-once storage.
+// write() commits line protocol to the outbox (outbox.ts) and returns; the forwarder (forwarder.ts) sends batches
+// and deletes a batch only after InfluxDB confirmed it. InfluxDB down, the daemon restarted, a batch rejected:
+// nothing is lost. Re-sent lines carry the same series and timestamp, so InfluxDB overwrites instead of
+// duplicating: at-least-once delivery gives exactly-once storage.
+//
+// One key, one value (store.ts): InfluxDB itself keeps the last value written for a point, so before a line that
+// may repeat a key is queued, the outbox and InfluxDB are asked whether that key is already held. A line may
+// repeat a key when its time is not after its series' last time in this outbox, or when the outbox has never
+// seen its series and the time is over an hour old (an import into a fresh outbox). What this cannot see: a
+// point written to InfluxDB by another writer (another agent, another outbox file) for a series this outbox has
+// not written before, within the last hour.
 //
 // Reads push aggregation into InfluxQL: each line also carries `gap_ms` (ms since the previous observation of
 // its series; -1 when this one is down, or the gap is unknown or out of order). Hourly count/min/max of gap_ms
 // come back per series; bucketed-runs.ts turns clean buckets into runs and names the hours to read row by row.
 // The result equals the embedded store's runs for the same data.
-import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
+import { Point } from '@influxdata/influxdb-client';
 import { mapWithLimit } from '../../concurrency.js';
 import type { Logger } from '../../logging.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
-import { lineProtocolTimeMs, openEmbeddedDatabase, type EmbeddedDatabase } from '../embedded/database.js';
+import { openEmbeddedDatabase } from '../embedded/database.js';
 import { classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
-import type { ObservationStore, RunQuery, WriteResult } from '../store.js';
+import type { ObservationStore, RunQuery, StoreHealth, WriteResult } from '../store.js';
 import type { InfluxConnection } from './connection.js';
+import { startForwarder, type Forwarder, type ForwarderHealth } from './forwarder.js';
 import { InfluxQLClient, quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
-import { UndiciInfluxTransport } from './transport.js';
+import { fieldsOf, seriesOf } from './line-protocol.js';
+import { createLineWriter, type LineWriter } from './line-writer.js';
+import { InfluxOutbox, type OutboxRow, type QueuedLine } from './outbox.js';
 
 const EMPTY_CHECK = '-'; // InfluxDB drops tags with empty values
-const MAX_BACKOFF_MS = 30_000;
 /** Row-by-row reads of one readRuns in flight at once. */
 const RAW_READS_IN_FLIGHT = 4;
+/** A series this outbox has never seen is checked for repeats only for observations older than this (imports). */
+const UNSEEN_SERIES_CHECK_AFTER_MS = 3_600_000;
+/** Series looked up in InfluxDB at once when checking repeated keys. */
+const REPEAT_LOOKUPS_IN_FLIGHT = 4;
 
-export interface OutboxStats {
+/** What the outbox has forwarded since the store opened, and what waits. */
+export interface OutboxStats extends ForwarderHealth {
   backlog: number;
-  sentTotal: number;
-  writeErrorsTotal: number;
-  rejectedTotal: number;
-  lastSuccessMs?: number;
 }
 
-interface OutboxRow {
-  id: number;
-  line: string;
+/** The outcome of an observation as a comparable text: equal texts, same outcome (the duplicate-key rule). */
+const outcomeText = (up: boolean, latencyMs: number | undefined | null, error: string | undefined | null) => `${up ? 1 : 0}|${latencyMs ?? ''}|${error ?? ''}`;
+
+/** The outcome written in one of our lines. */
+function outcomeOfLine(line: string): string {
+  const fields = fieldsOf(line);
+  const latency = fields.get('latency_ms');
+  const error = fields.get('error');
+  return outcomeText(fields.get('up') === '1i', latency === undefined ? undefined : Number.parseInt(latency, 10), error === undefined ? undefined : error.slice(1, -1).replace(/\\(.)/g, '$1'));
 }
 
-const seriesKey = (o: Pick<Observation, 'server' | 'location' | 'check'>) => `${o.server}\u0000${o.location}\u0000${o.check}`;
+/** A line's key (series and time) as text. */
+const keyOfLine = (line: string) => `${seriesOf(line)} ${line.slice(line.lastIndexOf(' ') + 1)}`;
 
 export class OutboxedInfluxStore implements ObservationStore {
   readonly description: string;
-  private readonly writeApi: WriteApi;
-  private readonly transport: UndiciInfluxTransport;
   private readonly influxql: InfluxQLClient;
-  private readonly lastTime = new Map<string, number>();
-  private running = true;
-  private wake?: () => void;
-  private readonly forwarder: Promise<void>;
-  private readonly counters = { sentTotal: 0, writeErrorsTotal: 0, rejectedTotal: 0, lastSuccessMs: undefined as number | undefined };
-  private readonly statements;
+  private readonly writer: LineWriter;
+  private readonly forwarder: Forwarder;
+  private closed = false;
   /** What readRuns did since the store opened: buckets answered by aggregates, rows read one by one, and time. */
   readonly readStats = { aggregateQueries: 0, aggregateMs: 0, aggregatedBuckets: 0, rawQueries: 0, rawMs: 0, rawRows: 0 };
 
   constructor(
-    private readonly db: EmbeddedDatabase,
+    private readonly outbox: InfluxOutbox,
     private readonly connection: InfluxConnection,
     private readonly logger: Logger,
-    private readonly batchSize: number,
+    batchSize: number,
   ) {
-    this.description = `influxdb (apiVersion ${connection.apiVersion}) at ${connection.url}, outbox ${db.name}`;
-    this.transport = new UndiciInfluxTransport(connection);
+    this.description = `influxdb (apiVersion ${connection.apiVersion}) at ${connection.url}, outbox ${outbox.name}`;
     this.influxql = new InfluxQLClient(connection);
-    this.writeApi = new InfluxDB({ url: connection.url, transport: this.transport }).getWriteApi(connection.org, connection.bucket, 'ms', {
-      batchSize: batchSize + 1, // we flush explicitly, one outbox batch at a time
-      flushInterval: 0,
-      maxRetries: 0, // the outbox retries; the library's retry buffer would drop lines when it overflows
-      writeFailed: (error) => Promise.reject(error),
-    });
-    this.statements = {
-      insert: db.prepare('INSERT INTO influx_outbox (line, time_ms) VALUES (?, ?)'),
-      lastOf: db.prepare('SELECT last_ms FROM influx_series_last WHERE series = ?'),
-      setLast: db.prepare('INSERT INTO influx_series_last (series, last_ms) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET last_ms = excluded.last_ms'),
-      batch: db.prepare('SELECT id, line FROM influx_outbox ORDER BY id LIMIT ?'),
-      remove: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
-      removeRange: db.prepare('DELETE FROM influx_outbox WHERE id >= ? AND id <= ?'),
-      reject: db.prepare('INSERT INTO influx_rejected (line, reason, at_ms, time_ms) VALUES (?, ?, ?, ?)'),
-      count: db.prepare('SELECT count(*) AS n FROM influx_outbox'),
-      // A line queued before its time was recorded (NULL) counts as inside every range.
-      waitingIn: db.prepare('SELECT count(*) AS n FROM influx_outbox WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL'),
-      parkedIn: db.prepare('SELECT count(*) AS n FROM influx_rejected WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL'),
-      earliestWaiting: db.prepare('SELECT min(time_ms) AS t FROM influx_outbox'),
-    };
-    this.forwarder = this.forwardLoop();
+    this.writer = createLineWriter(connection);
+    this.forwarder = startForwarder({ outbox, writer: this.writer, logger, batchSize, checkRepeats: (rows) => this.checkRepeatedRows(rows) });
   }
 
   /** Opens the outbox at `outboxPath` and starts forwarding to InfluxDB. */
   static open(outboxPath: string, connection: InfluxConnection, logger: Logger, batchSize = 5_000): OutboxedInfluxStore {
-    return new OutboxedInfluxStore(openEmbeddedDatabase(outboxPath), connection, logger, batchSize);
+    return new OutboxedInfluxStore(new InfluxOutbox(openEmbeddedDatabase(outboxPath)), connection, logger, batchSize);
   }
 
   /** The line protocol of one observation, with its gap to the previous one of its series. */
@@ -106,117 +98,149 @@ export class OutboxedInfluxStore implements ObservationStore {
   }
 
   async write(observations: readonly Observation[]): Promise<WriteResult> {
-    // Last times advanced by this write; they reach this.lastTime only once the transaction committed, so a
-    // failed write cannot make a later gap look shorter than it is.
+    const nowMs = Date.now();
+    const lines: (QueuedLine & { series: string; outcome: string; mayRepeat: boolean })[] = [];
+    // Last times advanced by this write; the outbox stores them in the same transaction as the lines.
     const advanced = new Map<string, number>();
-    this.db.transaction(() => {
-      for (const o of observations) {
-        const key = seriesKey(o);
-        let last = advanced.get(key) ?? this.lastTime.get(key);
-        if (last === undefined) last = (this.statements.lastOf.get(key) as { last_ms: number } | undefined)?.last_ms;
-        const gapMs = last !== undefined && o.timeMs > last ? o.timeMs - last : -1;
-        if (last === undefined || o.timeMs > last) advanced.set(key, o.timeMs);
-        // A down observation's gap is written as -1 too: min(gap_ms) >= 0 then says "all up, all in order".
-        this.statements.insert.run(this.toLine(o, o.up ? gapMs : -1), o.timeMs);
-      }
-      for (const [key, lastMs] of advanced) this.statements.setLast.run(key, lastMs);
-    })();
-    for (const [key, lastMs] of advanced) this.lastTime.set(key, lastMs);
-    this.wake?.();
-    // InfluxDB overwrites a repeated point (same series and time), so a repeat is stored once there.
-    return { stored: observations.length, duplicates: 0 };
-  }
-
-  private async forwardLoop(): Promise<void> {
-    let backoffMs = 500;
-    while (this.running) {
-      const rows = this.statements.batch.all(this.batchSize) as OutboxRow[];
-      if (rows.length === 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 1_000);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-        continue;
-      }
-      const ok = await this.sendRows(rows);
-      if (ok) backoffMs = 500;
+    for (const o of observations) {
+      const probe = this.toLine(o, 0);
+      const series = seriesOf(probe);
+      const last = advanced.get(series) ?? this.outbox.lastTimeOf(series);
+      const inOrder = last !== undefined && o.timeMs > last;
+      const gapMs = inOrder ? o.timeMs - last : -1;
+      if (last === undefined || o.timeMs > last) advanced.set(series, o.timeMs);
+      const mayRepeat = last === undefined ? o.timeMs < nowMs - UNSEEN_SERIES_CHECK_AFTER_MS : o.timeMs <= last;
+      // A down observation's gap is written as -1 too: min(gap_ms) >= 0 then says "all up, all in order".
+      const line = this.toLine(o, o.up ? gapMs : -1);
+      lines.push({ line, timeMs: o.timeMs, verify: false, series, outcome: outcomeText(o.up, o.latencyMs, o.error), mayRepeat });
+    }
+    const result: WriteResult = { stored: 0, duplicates: 0, conflicts: 0 };
+    const held = await this.heldOutcomes(lines.filter((l) => l.mayRepeat));
+    const queued: QueuedLine[] = [];
+    const conflicts: string[] = [];
+    for (const l of lines) {
+      const key = `${l.series} ${l.timeMs}`;
+      const existing = held.outcomes.get(key);
+      if (existing === undefined) {
+        queued.push({ line: l.line, timeMs: l.timeMs, verify: l.mayRepeat && !held.sawInflux });
+        held.outcomes.set(key, l.outcome); // a repeat later in this same write is a repeat of this one
+        result.stored++;
+      } else if (existing === l.outcome) result.duplicates++;
       else {
-        await new Promise((r) => setTimeout(r, backoffMs));
-        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        result.conflicts++;
+        conflicts.push(l.line);
       }
     }
+    this.outbox.enqueue(queued, advanced, nowMs);
+    if (conflicts.length > 0) this.logger.warn({ conflicts: conflicts.length, line: conflicts[0] }, 'observations repeat a stored key with a different outcome; the stored value stays');
+    this.forwarder.wake();
+    return result;
   }
 
-  /** Sends rows; deletes them once confirmed. A 400 is bisected down to the bad lines, which are parked. */
-  private async sendRows(rows: OutboxRow[]): Promise<boolean> {
+  /**
+   * Outcomes already held for the keys of `lines` (key → outcome text): waiting in the outbox, or in InfluxDB.
+   * sawInflux is false when InfluxDB could not be asked: those lines are queued to be checked before sending.
+   */
+  private async heldOutcomes(lines: readonly { series: string; timeMs: number }[]): Promise<{ outcomes: Map<string, string>; sawInflux: boolean }> {
+    const outcomes = new Map<string, string>();
+    if (lines.length === 0) return { outcomes, sawInflux: true };
+    for (const time of new Set(lines.map((l) => l.timeMs))) {
+      for (const waiting of this.outbox.waitingAt(time)) outcomes.set(keyOfLine(waiting), outcomeOfLine(waiting));
+    }
     try {
-      this.writeApi.writeRecords(rows.map((r) => r.line));
-      await this.writeApi.flush();
-      this.statements.removeRange.run(rows[0]!.id, rows[rows.length - 1]!.id);
-      this.counters.sentTotal += rows.length;
-      this.counters.lastSuccessMs = Date.now();
-      return true;
+      for (const [key, outcome] of await this.storedOutcomes(lines)) if (!outcomes.has(key)) outcomes.set(key, outcome);
+      return { outcomes, sawInflux: true };
     } catch (error) {
-      this.counters.writeErrorsTotal++;
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status === 400) {
-        if (rows.length === 1) {
-          const reason = String((error as { body?: string }).body ?? (error as Error).message).slice(0, 500);
-          this.db.transaction(() => {
-            this.statements.reject.run(rows[0]!.line, reason, Date.now(), lineProtocolTimeMs(rows[0]!.line) ?? null);
-            this.statements.remove.run(rows[0]!.id);
-          })();
-          this.counters.rejectedTotal++;
-          this.logger.error({ line: rows[0]!.line, reason }, 'InfluxDB rejected an observation; parked in influx_rejected');
-          return true;
-        }
-        const half = Math.ceil(rows.length / 2);
-        const first = await this.sendRows(rows.slice(0, half));
-        return first && (await this.sendRows(rows.slice(half)));
-      }
-      this.logger.warn({ err: error, backlog: this.backlogNow() }, 'InfluxDB write failed; observations stay in the outbox');
-      return false;
+      this.logger.warn({ err: error, lines: lines.length }, 'cannot ask InfluxDB whether these keys are held; they will be checked before they are sent');
+      return { outcomes, sawInflux: false };
     }
   }
 
-  private backlogNow(): number {
-    return (this.statements.count.get() as { n: number }).n;
+  /** Outcomes InfluxDB holds at the keys of `lines` (key → outcome text); throws when it cannot be asked. */
+  private async storedOutcomes(lines: readonly { series: string; timeMs: number }[]): Promise<Map<string, string>> {
+    const bySeries = new Map<string, { fromMs: number; toMs: number }>();
+    for (const l of lines) {
+      const range = bySeries.get(l.series);
+      if (!range) bySeries.set(l.series, { fromMs: l.timeMs, toMs: l.timeMs });
+      else ((range.fromMs = Math.min(range.fromMs, l.timeMs)), (range.toMs = Math.max(range.toMs, l.timeMs)));
+    }
+    const outcomes = new Map<string, string>();
+    const m = quoteIdentifier(this.connection.measurement);
+    await mapWithLimit([...bySeries], REPEAT_LOOKUPS_IN_FLIGHT, async ([series, range]) => {
+      const tags = tagsOfSeries(series);
+      const rows = await this.selectSeries(
+        `SELECT "up", "latency_ms", "error" FROM ${m} WHERE "server" = ${quoteString(tags.server ?? '')} AND "location" = ${quoteString(tags.location ?? '')} AND "check" = ${quoteString(tags.check ?? EMPTY_CHECK)} AND time >= ${range.fromMs}ms AND time <= ${range.toMs}ms`,
+      );
+      for (const s of rows) {
+        for (const row of s.values) outcomes.set(`${series} ${Number(row[0])}`, outcomeText(Number(row[1]) === 1, row[2] === null ? undefined : (row[2] as number), row[3] === null ? undefined : (row[3] as string)));
+      }
+    });
+    return outcomes;
+  }
+
+  /** The forwarder's check of queued lines marked `verify`: repeats of what InfluxDB holds are left out. */
+  private async checkRepeatedRows(rows: readonly OutboxRow[]): Promise<{ send: OutboxRow[]; skip: OutboxRow[] }> {
+    const toCheck = rows.filter((r) => r.verify).map((r) => ({ row: r, series: seriesOf(r.line), timeMs: Number(r.line.slice(r.line.lastIndexOf(' ') + 1)) }));
+    const stored = await this.storedOutcomes(toCheck);
+    const skip = new Set<OutboxRow>();
+    let conflicts = 0;
+    for (const { row, series, timeMs } of toCheck) {
+      const held = stored.get(`${series} ${timeMs}`);
+      if (held === undefined) continue;
+      skip.add(row);
+      if (held !== outcomeOfLine(row.line)) {
+        conflicts++;
+        this.logger.warn({ line: row.line }, 'an observation repeats a key InfluxDB holds with a different outcome; the stored value stays');
+      }
+    }
+    if (skip.size > 0) this.logger.info({ skipped: skip.size, conflicts }, 'queued observations were already in InfluxDB');
+    return { send: rows.filter((r) => !skip.has(r)), skip: [...skip] };
   }
 
   async backlog(): Promise<number> {
-    return this.backlogNow();
+    return this.outbox.waitingCount();
+  }
+
+  health(): StoreHealth {
+    const f = this.forwarder.health();
+    const health: StoreHealth = { waiting: this.outbox.waitingCount(), parked: this.outbox.parkedCount(), remoteWriteErrorsTotal: f.writeErrorsTotal };
+    const oldest = this.outbox.oldestQueuedMs();
+    if (oldest !== undefined) health.oldestWaitingSinceMs = oldest;
+    if (f.lastSuccessMs !== undefined) health.lastRemoteWriteMs = f.lastSuccessMs;
+    if (f.problem !== undefined) health.remoteProblem = f.problem;
+    return health;
   }
 
   async unconfirmed(fromMs: number, toMs: number): Promise<{ waiting: number; parked: number }> {
-    this.wake?.(); // someone waits for these: forward now rather than at the next tick
-    return { waiting: (this.statements.waitingIn.get(fromMs, toMs) as { n: number }).n, parked: (this.statements.parkedIn.get(fromMs, toMs) as { n: number }).n };
+    this.forwarder.wake(); // someone waits for these: forward now rather than at the next tick
+    return this.outbox.unconfirmedIn(fromMs, toMs);
   }
 
   async earliestObservationMs(): Promise<number | undefined> {
-    const waiting = (this.statements.earliestWaiting.get() as { t: number | null }).t ?? undefined;
+    const waiting = this.outbox.earliestWaitingMs();
     const [series] = await this.selectSeries(`SELECT first("up") FROM ${quoteIdentifier(this.connection.measurement)}`);
     const stored = series?.values[0]?.[0];
     const times = [waiting, stored === undefined || stored === null ? undefined : Number(stored)].filter((t): t is number => t !== undefined);
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
-  /** Counters for metrics and logs. */
+  /** Counters for metrics, logs and benchmarks. */
   stats(): OutboxStats {
-    return { backlog: this.backlogNow(), ...this.counters };
+    return { backlog: this.outbox.waitingCount(), ...this.forwarder.health() };
   }
 
-  /** Waits until the outbox is empty (or the deadline passes); true when everything was confirmed. */
+  /** The outbox itself, for `uptime-credits outbox` (what waits, what is parked, retry). */
+  get queue(): InfluxOutbox {
+    return this.outbox;
+  }
+
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.backlogNow() > 0 && Date.now() < deadline) {
-      this.wake?.();
+    while (this.outbox.waitingCount() > 0 && Date.now() < deadline) {
+      this.forwarder.wake();
       await new Promise((r) => setTimeout(r, 50));
     }
-    return this.backlogNow() === 0;
+    return this.outbox.waitingCount() === 0;
   }
 
   private async selectSeries(statement: string): Promise<InfluxSeries[]> {
@@ -305,14 +329,31 @@ export class OutboxedInfluxStore implements ObservationStore {
   }
 
   async close(): Promise<void> {
-    if (!this.running) return;
-    await this.drain(5_000); // flush what we can; the rest stays in the outbox for the next start
-    this.running = false;
-    this.wake?.();
-    await this.forwarder;
-    await this.writeApi.close().catch(() => undefined);
-    await this.transport.close();
+    if (this.closed) return;
+    this.closed = true;
+    // Forward what InfluxDB takes in a few seconds; the rest stays in the outbox for the next start.
+    if (!this.forwarder.health().problem) await this.drain(5_000);
+    await this.forwarder.stop();
+    await this.writer.close();
     await this.influxql.close();
-    if (this.db.open) this.db.close();
+    this.outbox.close();
   }
+}
+
+/** The tags of a series part we wrote (`m,check=..,location=..,server=..`), unescaped. */
+function tagsOfSeries(series: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < series.length; i++) {
+    if (series[i] === '\\') current += series[++i] ?? '';
+    else if (series[i] === ',') (parts.push(current), (current = ''));
+    else current += series[i];
+  }
+  parts.push(current);
+  for (const part of parts.slice(1)) {
+    const eq = part.indexOf('=');
+    tags[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return tags;
 }

@@ -43,7 +43,7 @@ describe('probe loop on a simulated clock', () => {
     const written: Observation[] = [];
     const loop = createProbeLoop({
       config: config(20),
-      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0 }) },
+      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0, conflicts: 0 }) },
       logger: createLogger(),
       clock,
       probe: async () => ({ up: true, latencyMs: 5 }),
@@ -69,7 +69,7 @@ describe('probe loop on a simulated clock', () => {
     const releases: (() => void)[] = [];
     const loop = createProbeLoop({
       config: config(10, ', concurrency: 3'),
-      store: { write: async (b) => ({ stored: b.length, duplicates: 0 }) },
+      store: { write: async (b) => ({ stored: b.length, duplicates: 0, conflicts: 0 }) },
       logger: createLogger(),
       clock,
       probe: () =>
@@ -106,7 +106,7 @@ describe('probe loop on a simulated clock', () => {
         write: async (batch) => {
           if (failing) throw new Error('disk full');
           written.push(...batch);
-          return { stored: batch.length, duplicates: 0 };
+          return { stored: batch.length, duplicates: 0, conflicts: 0 };
         },
       },
       logger: createLogger(),
@@ -147,7 +147,7 @@ customers:
     const written: Observation[] = [];
     const loop = createProbeLoop({
       config: covered('2026-10-02T00:00:30Z'),
-      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0 }) },
+      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0, conflicts: 0 }) },
       logger: createLogger(),
       clock,
       probe: async () => ({ up: true, latencyMs: 1 }),
@@ -170,7 +170,7 @@ customers:
     const outcomes: string[] = [];
     const loop = createProbeLoop({
       config: config(2, ', concurrency: 1'),
-      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0 }) },
+      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0, conflicts: 0 }) },
       logger: createLogger(),
       clock,
       onOutcome: (o) => outcomes.push(`${o.server}:${o.up ? 'up' : o.error}`),

@@ -1,0 +1,67 @@
+// Reading back the line protocol the outbox holds: its series, its fields and their types. Point (the client
+// library) writes it; these read only what InfluxDB's answers and the duplicate-key rule need.
+
+/** Index of the first space not escaped by a backslash (the end of the series part), or -1. */
+function endOfSeries(line: string): number {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 92 /* \ */) i++;
+    else if (c === 32 /* space */) return i;
+  }
+  return -1;
+}
+
+/** The series part (measurement and tags, escaped as written): equal for two points of one series. */
+export function seriesOf(line: string): string {
+  const end = endOfSeries(line);
+  return end < 0 ? line : line.slice(0, end);
+}
+
+/** The measurement, escaped as written. */
+export function measurementOf(line: string): string {
+  const series = seriesOf(line);
+  for (let i = 0; i < series.length; i++) {
+    const c = series.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 44 /* , */) return series.slice(0, i);
+  }
+  return series;
+}
+
+/** The fields of a line as written (`1i`, `"text"`, `1.5`, `t`), by field name. */
+export function fieldsOf(line: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  const start = endOfSeries(line) + 1;
+  if (start <= 0) return fields;
+  let i = start;
+  while (i < line.length) {
+    let key = '';
+    while (i < line.length && line[i] !== '=') {
+      if (line[i] === '\\') i++;
+      key += line[i++];
+    }
+    i++; // '='
+    const valueStart = i;
+    if (line[i] === '"') {
+      for (i++; i < line.length && line[i] !== '"'; i++) if (line[i] === '\\') i++;
+      i++;
+    } else {
+      while (i < line.length && line[i] !== ',' && line[i] !== ' ') i++;
+    }
+    fields.set(key, line.slice(valueStart, i));
+    if (line[i] === ' ') break; // the timestamp follows
+    i++; // ','
+  }
+  return fields;
+}
+
+export type FieldType = 'integer' | 'unsigned' | 'string' | 'boolean' | 'float';
+
+/** The InfluxDB type of a field value as written in line protocol. */
+export function fieldTypeOf(value: string): FieldType {
+  if (value.startsWith('"')) return 'string';
+  if (/^-?\d+i$/.test(value)) return 'integer';
+  if (/^\d+u$/.test(value)) return 'unsigned';
+  if (/^(t|T|true|True|TRUE|f|F|false|False|FALSE)$/.test(value)) return 'boolean';
+  return 'float';
+}

@@ -1,0 +1,40 @@
+// One HTTP write of line protocol to InfluxDB, and the verdict on its answer. Our own writer rather than the
+// client library's WriteApi: that one drops lines when its buffer overflows or on close, and never retries a 400
+// (../shared/influxdb-notes.md). Here nothing is dropped: the outbox holds every line until a verdict says so.
+import { Agent, request } from 'undici';
+import { writePath, type InfluxConnection } from './connection.js';
+import { writeVerdict, type WriteVerdict } from './write-verdict.js';
+
+export interface LineWriter {
+  write(lines: readonly string[]): Promise<WriteVerdict>;
+  close(): Promise<void>;
+}
+
+/** POSTs batches to the write endpoint of `connection`'s InfluxDB generation. */
+export function createLineWriter(connection: InfluxConnection): LineWriter {
+  const agent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: connection.timeoutMs } });
+  const url = `${connection.url}${writePath(connection)}`;
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  if (connection.authorization) headers.authorization = connection.authorization;
+  return {
+    async write(lines) {
+      try {
+        const response = await request(url, {
+          method: 'POST',
+          headers,
+          body: lines.join('\n'),
+          dispatcher: agent,
+          headersTimeout: connection.timeoutMs,
+          bodyTimeout: connection.timeoutMs,
+        });
+        const body = await response.body.text();
+        const retryAfter = response.headers['retry-after'];
+        return writeVerdict(response.statusCode, body, lines, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        return { kind: 'retry', reason: `${e.code ?? e.name}: ${e.message}` };
+      }
+    },
+    close: () => agent.close(),
+  };
+}

@@ -1,0 +1,144 @@
+// The durable outbox in front of InfluxDB, in the embedded SQLite file: lines wait here until InfluxDB confirmed
+// them, lines InfluxDB refused by name are parked here, and each series' last time (for gap_ms) is kept here.
+// The one owner of those tables; the forwarder and the store go through it.
+import type { EmbeddedDatabase } from '../embedded/database.js';
+import { lineProtocolTimeMs } from '../embedded/database.js';
+
+export interface OutboxRow {
+  id: number;
+  line: string;
+  /** The line may repeat a key InfluxDB holds: check before sending (see InfluxOutbox.enqueue). */
+  verify: boolean;
+}
+
+export interface ParkedRow {
+  id: number;
+  line: string;
+  reason: string;
+  atMs: number;
+}
+
+export interface QueuedLine {
+  line: string;
+  timeMs: number;
+  verify: boolean;
+}
+
+export class InfluxOutbox {
+  private readonly statements;
+
+  constructor(private readonly db: EmbeddedDatabase) {
+    this.statements = {
+      insert: db.prepare('INSERT INTO influx_outbox (line, time_ms, queued_ms, verify) VALUES (?, ?, ?, ?)'),
+      lastOf: db.prepare('SELECT last_ms FROM influx_series_last WHERE series = ?').pluck(),
+      setLast: db.prepare('INSERT INTO influx_series_last (series, last_ms) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)'),
+      next: db.prepare('SELECT id, line, verify FROM influx_outbox ORDER BY id LIMIT ?'),
+      remove: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
+      park: db.prepare('INSERT INTO influx_rejected (line, reason, at_ms, time_ms) VALUES (?, ?, ?, ?)'),
+      count: db.prepare('SELECT count(*) FROM influx_outbox').pluck(),
+      oldestQueued: db.prepare('SELECT coalesce(queued_ms, time_ms) FROM influx_outbox ORDER BY id LIMIT 1').pluck(),
+      parkedCount: db.prepare('SELECT count(*) FROM influx_rejected').pluck(),
+      parked: db.prepare('SELECT id, line, reason, at_ms AS atMs FROM influx_rejected ORDER BY id LIMIT ?'),
+      unpark: db.prepare('DELETE FROM influx_rejected WHERE id = ? RETURNING line, time_ms'),
+      parkedIds: db.prepare('SELECT id FROM influx_rejected ORDER BY id').pluck(),
+      waitingAt: db.prepare('SELECT line FROM influx_outbox WHERE time_ms = ?').pluck(),
+      // A line queued before its time was recorded (NULL) counts as inside every range.
+      waitingIn: db.prepare('SELECT count(*) FROM influx_outbox WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL').pluck(),
+      parkedIn: db.prepare('SELECT count(*) FROM influx_rejected WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL').pluck(),
+      earliestWaiting: db.prepare('SELECT min(time_ms) FROM influx_outbox').pluck(),
+      latestWaiting: db.prepare('SELECT max(time_ms) FROM influx_outbox').pluck(),
+    };
+  }
+
+  get name(): string {
+    return this.db.name;
+  }
+
+  /** The last observation time written for a series, as this outbox knows it. */
+  lastTimeOf(series: string): number | undefined {
+    return (this.statements.lastOf.get(series) as number | undefined) ?? undefined;
+  }
+
+  /** Queues lines and advances series' last times, in one transaction: all or nothing (a full disk throws). */
+  enqueue(lines: readonly QueuedLine[], lastTimes: ReadonlyMap<string, number>, nowMs: number): void {
+    this.db.transaction(() => {
+      for (const l of lines) this.statements.insert.run(l.line, l.timeMs, nowMs, l.verify ? 1 : 0);
+      for (const [series, lastMs] of lastTimes) this.statements.setLast.run(series, lastMs);
+    })();
+  }
+
+  /** The oldest waiting lines, at most `limit`. */
+  next(limit: number): OutboxRow[] {
+    return (this.statements.next.all(limit) as { id: number; line: string; verify: number }[]).map((r) => ({ id: r.id, line: r.line, verify: r.verify === 1 }));
+  }
+
+  /** InfluxDB confirmed these (or they are duplicates of what it holds): they leave the queue. */
+  confirm(ids: readonly number[]): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.statements.remove.run(id);
+    })();
+  }
+
+  /** InfluxDB refused these lines by name: out of the queue, into the parked table with the reason. */
+  park(rows: readonly { id: number; line: string; reason: string }[], nowMs: number): void {
+    this.db.transaction(() => {
+      for (const row of rows) {
+        this.statements.park.run(row.line, row.reason.slice(0, 500), nowMs, lineProtocolTimeMs(row.line) ?? null);
+        this.statements.remove.run(row.id);
+      }
+    })();
+  }
+
+  /** Puts parked lines back in the queue (after the cause was fixed); returns how many. */
+  retryParked(nowMs: number): number {
+    return this.db.transaction(() => {
+      let moved = 0;
+      for (const id of this.statements.parkedIds.all() as number[]) {
+        const row = this.statements.unpark.get(id) as { line: string; time_ms: number | null } | undefined;
+        if (!row) continue;
+        this.statements.insert.run(row.line, row.time_ms ?? lineProtocolTimeMs(row.line) ?? null, nowMs, 1);
+        moved++;
+      }
+      return moved;
+    })();
+  }
+
+  /** Lines still waiting whose observation time is exactly `timeMs` (a write of a repeated key looks here). */
+  waitingAt(timeMs: number): string[] {
+    return this.statements.waitingAt.all(timeMs) as string[];
+  }
+
+  waitingCount(): number {
+    return this.statements.count.get() as number;
+  }
+
+  /** When the oldest waiting line was queued (epoch ms), if any waits. */
+  oldestQueuedMs(): number | undefined {
+    return (this.statements.oldestQueued.get() as number | undefined) ?? undefined;
+  }
+
+  parkedCount(): number {
+    return this.statements.parkedCount.get() as number;
+  }
+
+  parkedRows(limit: number): ParkedRow[] {
+    return this.statements.parked.all(limit) as ParkedRow[];
+  }
+
+  /** Lines of [fromMs, toMs) still waiting, and parked. */
+  unconfirmedIn(fromMs: number, toMs: number): { waiting: number; parked: number } {
+    return { waiting: this.statements.waitingIn.get(fromMs, toMs) as number, parked: this.statements.parkedIn.get(fromMs, toMs) as number };
+  }
+
+  earliestWaitingMs(): number | undefined {
+    return (this.statements.earliestWaiting.get() as number | null) ?? undefined;
+  }
+
+  latestWaitingMs(): number | undefined {
+    return (this.statements.latestWaiting.get() as number | null) ?? undefined;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,211 @@
+// The InfluxDB write path under every fault a proxy can inject in front of a real influxd, counted end to end:
+// observations written = rows in InfluxDB + parked, and parked only for lines InfluxDB really refused by name.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Observation } from '../../src/sla/types.js';
+import { influxConnection } from '../../src/store/influx/connection.js';
+import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
+import { startFaultProxy, type FaultMode, type FaultProxy } from '../support/fault-proxy.js';
+import { startInfluxd, type Influxd } from '../support/influxd.js';
+
+let influxd: Influxd;
+let proxy: FaultProxy;
+let databases = 0;
+beforeAll(async () => {
+  influxd = await startInfluxd();
+  proxy = await startFaultProxy(influxd.url);
+}, 60_000);
+afterAll(async () => {
+  await proxy?.close();
+  await influxd?.stop();
+});
+
+/** A store writing through the proxy to a fresh database, with its log lines kept for counting. */
+async function openStore(options: { batchSize?: number; timeoutMs?: number } = {}) {
+  const database = `f${++databases}`;
+  await influxd.query(`CREATE DATABASE "${database}"`);
+  const dir = mkdtempSync(join(tmpdir(), 'uc-faults-'));
+  const logs: { level: number; msg: string }[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { level: number; msg: string }) });
+  const connection = influxConnection({ url: proxy.url, apiVersion: 1, database, org: '', measurement: 'obs', batchSize: options.batchSize ?? 500, flushInterval: 1_000, timeout: options.timeoutMs ?? 2_000 });
+  const store = OutboxedInfluxStore.open(join(dir, 'outbox.db'), connection, logger, options.batchSize ?? 500);
+  return {
+    store,
+    logs,
+    errorLogs: () => logs.filter((l) => l.level >= 50),
+    async rowsInInflux(): Promise<number> {
+      const [series] = await influxd.query(`SELECT count("up") FROM "${database}".."obs"`);
+      return Number(series?.values[0]?.[1] ?? 0);
+    },
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Observations of `servers` servers, one per second each, from `fromS`, for `seconds` seconds. */
+function stream(fromS: number, seconds: number, servers = 10, extra: (o: Observation) => Partial<Observation> = () => ({})): Observation[] {
+  const out: Observation[] = [];
+  const base = Date.now() - 600_000;
+  for (let s = fromS; s < fromS + seconds; s++) {
+    for (let n = 0; n < servers; n++) {
+      const o: Observation = { timeMs: base + s * 1_000, server: `s${n}`, location: 'waw', check: 'http', up: true, latencyMs: 5 };
+      out.push({ ...o, ...extra(o) });
+    }
+  }
+  return out;
+}
+
+/** Writes `observations` in small batches over about `spreadMs`, as the probe loop does. */
+async function writeSpread(store: OutboxedInfluxStore, observations: Observation[], spreadMs: number): Promise<void> {
+  const batches = Math.max(1, Math.ceil(spreadMs / 100));
+  const size = Math.ceil(observations.length / batches);
+  for (let i = 0; i < observations.length; i += size) {
+    await store.write(observations.slice(i, i + size));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function withFault<T>(mode: FaultMode, work: () => Promise<T>): Promise<T> {
+  proxy.setMode(mode);
+  try {
+    return await work();
+  } finally {
+    proxy.setMode({ kind: 'pass' });
+  }
+}
+
+describe('InfluxDB faults: nothing lost, nothing parked that InfluxDB did not refuse by name', () => {
+  it('a 400 naming no line for 3 s: every observation arrives afterwards, none parked, errors logged once and counted', async () => {
+    const t = await openStore();
+    try {
+      const observations = stream(0, 60);
+      await withFault({ kind: 'status', status: 400 }, async () => {
+        await writeSpread(t.store, observations, 3_000);
+        expect(t.store.health()).toMatchObject({ parked: 0, remoteProblem: expect.stringContaining('HTTP 400') });
+        expect(t.store.health().waiting).toBeGreaterThan(0);
+      });
+      expect(await t.store.drain(30_000)).toBe(true);
+      expect(await t.rowsInInflux()).toBe(observations.length);
+      const health = t.store.health();
+      expect(health).toMatchObject({ waiting: 0, parked: 0 });
+      expect(health.remoteProblem).toBeUndefined();
+      expect(health.remoteWriteErrorsTotal).toBeGreaterThan(0);
+      // Backoff, not a request per line: a handful of attempts, and one error line for the whole outage.
+      expect(health.remoteWriteErrorsTotal).toBeLessThan(10);
+      expect(t.errorLogs().map((l) => l.msg)).toEqual(['InfluxDB does not take writes; observations stay in the outbox and are retried']);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('400 for some lines: exactly those are parked (one log line per batch), the rest stored; --retry sends them once fixed', async () => {
+    const t = await openStore();
+    try {
+      const observations = stream(0, 30);
+      const refused = (line: string) => line.includes('server=s3 ');
+      await withFault({ kind: 'refuse-lines', refuse: refused }, async () => {
+        await t.store.write(observations);
+        expect(await t.store.drain(30_000)).toBe(true);
+      });
+      expect(t.store.health().parked).toBe(30);
+      expect(await t.rowsInInflux()).toBe(observations.length - 30);
+      expect(t.store.queue.parkedRows(100).every((r) => r.line.includes('server=s3 ') && r.reason === 'unable to parse: bad timestamp')).toBe(true);
+      expect(t.errorLogs().length).toBeLessThanOrEqual(2); // per refused batch, never per line
+      expect(t.store.queue.retryParked(Date.now())).toBe(30);
+      expect(await t.store.drain(30_000)).toBe(true);
+      expect(t.store.health().parked).toBe(0);
+      expect(await t.rowsInInflux()).toBe(observations.length);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('413 over 20 KB: batches are halved until they fit, every observation arrives', async () => {
+    const t = await openStore({ batchSize: 2_000 });
+    try {
+      const observations = stream(0, 200); // 2,000 lines of ~100 bytes: a first batch of ~200 KB
+      const requestsBefore = proxy.stats.writeRequests;
+      await withFault({ kind: 'max-body', bytes: 20_000 }, async () => {
+        await t.store.write(observations);
+        expect(await t.store.drain(30_000)).toBe(true);
+      });
+      expect(await t.rowsInInflux()).toBe(observations.length);
+      expect(t.store.health().parked).toBe(0);
+      expect(proxy.stats.writeRequests - requestsBefore).toBeLessThan(40);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('413 for a single line: that line alone is parked as too large', async () => {
+    const t = await openStore({ batchSize: 10 });
+    try {
+      // 20 lines of ~90 bytes, three of them (s2 at seconds 0, 2 and 4) over 200 bytes with a long error.
+      const observations = stream(0, 5, 4).map((o, i) => (i % 8 === 2 ? { ...o, up: false, error: 'x'.repeat(190) } : o));
+      const huge = 3;
+      await withFault({ kind: 'max-body', bytes: 200 }, async () => {
+        await t.store.write(observations);
+        expect(await t.store.drain(30_000)).toBe(true);
+      });
+      expect(t.store.health().parked).toBe(huge);
+      expect(t.store.queue.parkedRows(10)[0]!.reason).toContain('HTTP 413');
+      expect(await t.rowsInInflux()).toBe(observations.length - huge);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('5xx, 429 with Retry-After, a hang and a connection cut mid-body: all retried until they arrive', async () => {
+    const t = await openStore({ timeoutMs: 1_000 });
+    try {
+      let written = 0;
+      for (const mode of [
+        { kind: 'status', status: 503 },
+        { kind: 'status', status: 429, headers: { 'retry-after': '1' } },
+        { kind: 'hang' },
+        { kind: 'cut' },
+      ] as FaultMode[]) {
+        const observations = stream(written / 10, 20);
+        written += observations.length;
+        await withFault(mode, async () => {
+          await writeSpread(t.store, observations, 1_500);
+          expect(t.store.health().remoteProblem).toBeDefined();
+        });
+        expect(await t.store.drain(30_000)).toBe(true);
+      }
+      expect(await t.rowsInInflux()).toBe(written);
+      expect(t.store.health().parked).toBe(0);
+    } finally {
+      await t.close();
+    }
+  }, 90_000);
+
+  it('a conflicting repeat written while InfluxDB is down is checked before it is sent: the stored value stays', async () => {
+    const t = await openStore();
+    try {
+      const first = stream(0, 3, 1);
+      await t.store.write(first);
+      expect(await t.store.drain(10_000)).toBe(true);
+      await influxd.kill();
+      try {
+        // InfluxDB cannot be asked now: the repeat is queued to be checked before sending.
+        const repeat = first.map((o) => ({ ...o, up: false, error: 'timeout' }));
+        expect(await t.store.write(repeat)).toEqual({ stored: 3, duplicates: 0, conflicts: 0 });
+        expect(t.store.health().waiting).toBe(3);
+      } finally {
+        await influxd.restart();
+      }
+      expect(await t.store.drain(30_000)).toBe(true);
+      const stored = await t.store.readObservations('s0', 0, Date.now());
+      expect(stored.map((o) => o.up)).toEqual([true, true, true]);
+      expect(t.logs.filter((l) => l.msg.includes('different outcome'))).toHaveLength(3);
+    } finally {
+      await t.close();
+    }
+  }, 90_000);
+});
