@@ -42,14 +42,12 @@ export function registerOutbox(program: Command): void {
         const influx = config.storage.influxdb!;
         const store = OutboxedInfluxStore.open(config.storage.path, influxConnection(influx), logger, influx.batchSize);
         const outbox = store.queue;
-        const parkedBefore = outbox.parkedCount();
         const requeued = outbox.retryParked(Date.now());
         const drained = await store.drain(waitSeconds * 1_000);
         const parkedAgain = outbox.parkedCount();
         await store.close();
         process.stdout.write(`queued ${requeued} parked observations again; ${drained ? 'the outbox is empty' : 'some still wait for InfluxDB'}; parked now: ${parkedAgain}\n`);
         if (!drained || parkedAgain > 0) process.exitCode = 4;
-        if (parkedBefore === 0) return;
       }
       const outbox = new InfluxOutbox(openEmbeddedDatabase(config.storage.path));
       try {

@@ -3,6 +3,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/logging.js';
 import type { ProbeResult } from '../../../src/probes/probe.js';
 import { createProbeLoop, nextDueMs, phaseOffsetMs } from '../../../src/scheduler/probe-loop.js';
+import { startStallWatch } from '../../../src/scheduler/stall-watch.js';
 import type { Observation } from '../../../src/sla/types.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
@@ -121,6 +122,81 @@ describe('probe loop on a simulated clock', () => {
     await loop.stop();
     expect(written).toHaveLength(10);
     expect(written.every((o) => !o.up && o.error === 'refused')).toBe(true);
+  });
+});
+
+describe('probe loop when its own process or store is in trouble', () => {
+  it('backs off a failing store: attempts thin out instead of one per probe, and nothing is lost', async () => {
+    const clock = new FakeClock(0);
+    let failing = true;
+    let attempts = 0;
+    const written: Observation[] = [];
+    const loop = createProbeLoop({
+      config: config(50),
+      store: {
+        write: async (batch) => {
+          attempts++;
+          if (failing) throw new Error('SQLITE_FULL: database or disk is full');
+          written.push(...batch);
+          return { stored: batch.length, duplicates: 0, conflicts: 0 };
+        },
+      },
+      logger: createLogger(),
+      clock,
+      probe: async () => ({ up: true, latencyMs: 1 }),
+    });
+    loop.start();
+    await clock.advanceTo(60_000);
+    // 300 probes and 600 flush ticks in a minute; backoff (1, 2, 4, 8, 15, 15... s) allows about 9 attempts.
+    expect(attempts).toBeLessThanOrEqual(10);
+    expect(loop.stats()).toMatchObject({ pendingWrites: 300, writeProblem: 'SQLITE_FULL: database or disk is full', droppedTotal: 0 });
+    failing = false;
+    await clock.advanceTo(80_000);
+    expect(loop.stats().writeProblem).toBeUndefined();
+    expect(loop.stats().pendingWrites).toBeLessThan(50);
+    await loop.stop();
+    expect(written).toHaveLength(400);
+  });
+
+  it('leaves out a probe that timed out while the process stalled; other failures stay evidence', async () => {
+    const clock = new FakeClock(0);
+    const written: Observation[] = [];
+    let stalled = true;
+    const loop = createProbeLoop({
+      config: config(2),
+      store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0, conflicts: 0 }) },
+      logger: createLogger(),
+      clock,
+      stalls: { stalledDuring: () => stalled, stop: () => undefined },
+      probe: async (check) => (check.config.kind === 'tcp' ? { up: false, latencyMs: 2_000, error: 'timeout' } : { up: false, latencyMs: 1, error: 'refused' }),
+    });
+    loop.start();
+    await clock.advanceTo(10_000);
+    expect(loop.stats().discardedStalledTotal).toBe(2);
+    stalled = false;
+    await clock.advanceTo(20_000);
+    await loop.stop();
+    // Only the timeouts outside a stall are stored (as downtime evidence).
+    expect(written.map((o) => o.error)).toEqual(['timeout', 'timeout']);
+  });
+});
+
+describe('stall watch', () => {
+  it('sees the event loop blocked for 700 ms, and not a window outside it', async () => {
+    const watch = startStallWatch();
+    try {
+      await new Promise((r) => setTimeout(r, 250));
+      const before = performance.now();
+      await new Promise((r) => setTimeout(r, 150));
+      const blockedFrom = performance.now();
+      while (performance.now() - blockedFrom < 700); // a synchronous stall, like a write to a full disk
+      expect(watch.stalledDuring(blockedFrom + 100, blockedFrom + 200)).toBe(true); // before its tick ran
+      await new Promise((r) => setTimeout(r, 150));
+      expect(watch.stalledDuring(blockedFrom + 100, blockedFrom + 200)).toBe(true);
+      expect(watch.stalledDuring(before - 200, before)).toBe(false);
+    } finally {
+      watch.stop();
+    }
   });
 });
 

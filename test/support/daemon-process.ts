@@ -1,0 +1,88 @@
+// The real daemon (`uptime-credits start`) in a child process, so a test can SIGKILL it, fill its disk or cut
+// its InfluxDB while it runs, and read its JSON log lines.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface DaemonProcess {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  child: ChildProcess;
+  logs: LogLine[];
+  /** GET with a client timeout; resolves with status and body text, rejects on timeout. */
+  get(path: string, timeoutMs?: number): Promise<{ status: number; body: string }>;
+  /** One sample of a metric series from /metrics (the line that starts with `series `). */
+  metric(series: string): Promise<number>;
+  /** Sends `signal` and waits for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `uptime-credits start -c configPath` and waits until it listens (its config must set `http.port: 0`). */
+export async function startDaemonProcess(configPath: string): Promise<DaemonProcess> {
+  const child = spawn(TSX, [`${ROOT}/src/cli.ts`, 'start', '-c', configPath], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const logs: LogLine[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let rest = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      for (const text of lines) {
+        try {
+          const line = JSON.parse(text) as LogLine;
+          logs.push(line);
+          if (line.msg === 'uptime-credits started') resolve(line.address as string);
+        } catch {
+          logs.push({ level: 60, msg: text });
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`the daemon exited (${code}) before it listened:\n${logs.map((l) => l.msg).join('\n')}`)));
+  });
+  const get = async (path: string, timeoutMs = 2_000) => {
+    const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: response.status, body: await response.text() };
+  };
+  return {
+    url,
+    child,
+    logs,
+    get,
+    async metric(series) {
+      const { body } = await get('/metrics', 5_000);
+      const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+      if (!line) throw new Error(`no series ${series} in /metrics`);
+      return Number(line.slice(series.length + 1));
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** An HTTP target that answers 200 on /s/<id> and counts the requests per id: the probes really made. */
+export async function startCountingTarget(): Promise<{ url: string; count(id?: string): number; close(): Promise<void> }> {
+  const counts = new Map<string, number>();
+  const server = createServer((request, response) => {
+    const id = request.url!.slice(3);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+    response.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    count: (id) => (id === undefined ? [...counts.values()].reduce((a, b) => a + b, 0) : (counts.get(id) ?? 0)),
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
