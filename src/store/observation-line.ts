@@ -20,11 +20,39 @@ const lineSchema = z.strictObject({
 
 export type ParsedLine = { ok: true; observation: Observation } | { ok: false; reason: string };
 
+/** The times a store can hold, in epoch ms, both ends included; `store` names it in messages. */
+export interface StorableTimeRange {
+  store: string;
+  minMs: number;
+  maxMs: number;
+}
+
 /**
- * Parses one NDJSON line. `time` is ISO-8601 with Z or an offset, or epoch milliseconds; `server` must be
- * configured; `location` defaults to the configured probing location.
+ * InfluxDB keeps a time as int64 nanoseconds and refuses the two lowest and the highest value (its sentinels):
+ * 1677-09-21T00:12:43.145224194Z to 2262-04-11T23:47:16.854775806Z. These are the whole ms inside that range.
  */
-export function parseObservationLine(line: string, servers: ReadonlyMap<string, unknown>, defaultLocation: string): ParsedLine {
+export const INFLUXDB_TIME_RANGE: StorableTimeRange = {
+  store: 'InfluxDB',
+  minMs: -9_223_372_036_854,
+  maxMs: 9_223_372_036_854,
+};
+
+export interface ParseOptions {
+  /** Refuse times the target store cannot hold (a line InfluxDB refuses would otherwise count as imported). */
+  timeRange?: StorableTimeRange;
+}
+
+/**
+ * Parses one NDJSON line. `time` is ISO-8601 with Z or an offset, or epoch milliseconds, within
+ * `options.timeRange` when given; `server` must be configured; `location` defaults to the configured probing
+ * location.
+ */
+export function parseObservationLine(
+  line: string,
+  servers: ReadonlyMap<string, unknown>,
+  defaultLocation: string,
+  options: ParseOptions = {},
+): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -37,6 +65,11 @@ export function parseObservationLine(line: string, servers: ReadonlyMap<string, 
   const data = parsed.data;
   const timeMs = typeof data.time === 'number' ? data.time : parseIsoInstantMs(data.time);
   if (timeMs === undefined) return { ok: false, reason: `time: "${data.time}" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds` };
+  const range = options.timeRange;
+  if (range && (timeMs < range.minMs || timeMs > range.maxMs)) {
+    const bounds = `${new Date(range.minMs).toISOString()} to ${new Date(range.maxMs).toISOString()}`;
+    return { ok: false, reason: `time: ${JSON.stringify(data.time)} is outside the times ${range.store} can store (${bounds})` };
+  }
   if (!servers.has(data.server)) return { ok: false, reason: `server: "${data.server}" is not a configured server` };
   const observation: Observation = { timeMs, server: data.server, location: data.location ?? defaultLocation, check: data.check ?? '', up: data.up };
   if (data.latencyMs !== undefined) observation.latencyMs = data.latencyMs;

@@ -81,9 +81,9 @@ describe('uptime-credits import + credits on a generated month', () => {
     expect(first.code).toBe(2);
     const total = (TO - FROM) / MIN;
     const stored = 4 * total - 600; // s1 is silent for 10 h = 600 probes
-    expect(first.stdout).toBe(`imported ${stored}, duplicates 0, rejected 2\n`);
+    expect(first.stdout).toBe(`imported ${stored}, duplicates 0, conflicts 0, rejected 2\n`);
     const second = await runCli(['--config', config, 'import', file]);
-    expect(second.stdout).toBe(`imported 0, duplicates ${stored}, rejected 2\n`);
+    expect(second.stdout).toBe(`imported 0, duplicates ${stored}, conflicts 0, rejected 2\n`);
   });
 
   it('prints the credits sla-terms.md prescribes, to the grosz', async () => {

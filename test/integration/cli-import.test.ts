@@ -1,11 +1,19 @@
 // `uptime-credits import` through the real CLI: every kind of bad line is named with its line number and
-// reason, good lines around them are stored, and the stored rows are exactly the good lines.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// reason, good lines around them are stored, and the stored rows are exactly the good lines. Odd files (a
+// byte-order mark, a line of 64 MiB) and, against a real influxd, times InfluxDB cannot hold and InfluxDB down.
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { runCli } from '../support/cli.js';
+import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { observationLines } from '../support/observations.js';
+
+const MiB = 1_048_576;
+
+/** What the command says on stderr, without the logger's JSON lines (the stores log at warn and above). */
+const messages = (stderr: string) => stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{'));
 
 // Each line with the stderr reason it must get; null = a good line. Line numbers are the 1-based positions.
 const LINES: [string, string | null][] = [
@@ -52,7 +60,7 @@ customers:
     const result = await runCli(['import', file, '--config', config]);
     const expected = LINES.flatMap(([, reason], i) => (reason ? [`${file}:${i + 1}: ${reason}`] : []));
     expect(result.stderr.trimEnd().split('\n')).toEqual(expected);
-    expect(result.stdout).toBe(`imported 4, duplicates 0, rejected ${expected.length}\n`);
+    expect(result.stdout).toBe(`imported 4, duplicates 0, conflicts 0, rejected ${expected.length}\n`);
     expect(result.code).toBe(2);
 
     // The store file was created with its folder; the good lines are there as written.
@@ -73,7 +81,7 @@ customers:
     const good = join(dir, 'good.ndjson');
     writeFileSync(good, `${LINES[0]![0]}\n${LINES[2]![0]}\n`);
     const result = await runCli(['--config', config, 'import', good]);
-    expect(result).toMatchObject({ code: 0, stdout: 'imported 0, duplicates 2, rejected 0\n', stderr: '' });
+    expect(result).toMatchObject({ code: 0, stdout: 'imported 0, duplicates 2, conflicts 0, rejected 0\n', stderr: '' });
     const missing = await runCli(['import', '--config', config, join(dir, 'nope.ndjson')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`uptime-credits: ${join(dir, 'nope.ndjson')}: no such file\n`);
@@ -83,4 +91,185 @@ customers:
     expect((await runCli(['import', '--config', elsewhere, join(dir, 'nope.ndjson')])).code).toBe(1);
     expect(existsSync(join(dir, 'other'))).toBe(false);
   });
+
+  /** A config of its own (its own store file), so these cases do not see each other's observations. */
+  const embeddedConfig = (name: string) => {
+    const path = join(dir, `${name}.yaml`);
+    writeFileSync(path, `storage: { path: ${join(dir, name, 'store.db')} }\nprobing: { location: waw }\ncustomers:\n  - { id: c, name: C, tier: gold, servers: [{ id: p1, name: P1 }] }\n`);
+    return path;
+  };
+  const good = (time: string, extra = '') => `{"time":"${time}","server":"p1","up":true${extra}}`;
+  /** A JSON line of exactly `bytes` bytes (ASCII), padded with spaces inside the object. */
+  const padded = (line: string, bytes: number) => `${line.slice(0, -1)}${' '.repeat(bytes - line.length)}}`;
+
+  it('drops a UTF-8 byte-order mark at the start of the file', async () => {
+    const bom = join(dir, 'bom.ndjson');
+    writeFileSync(bom, `\uFEFF${good('2026-10-04T00:00:00Z')}\r\n${good('2026-10-04T00:01:00Z')}\r\n`);
+    const result = await runCli(['import', bom, '--config', embeddedConfig('bom')]);
+    expect(result).toMatchObject({ code: 0, stdout: 'imported 2, duplicates 0, conflicts 0, rejected 0\n', stderr: '' });
+  });
+
+  it('skips a line over 1 MiB without holding it in memory, keeps one of exactly 1 MiB, and exits 2', async () => {
+    const path = join(dir, 'long.ndjson');
+    const huge = good('2026-10-04T00:01:00Z', ',"error":"');
+    const fd = openSync(path, 'w');
+    try {
+      writeSync(fd, `${good('2026-10-04T00:00:00Z')}\n`);
+      writeSync(fd, huge); // line 2: 64 MiB inside one JSON string
+      const block = Buffer.alloc(MiB, 'a');
+      for (let i = 0; i < 64; i++) writeSync(fd, block);
+      writeSync(fd, '"}\n');
+      writeSync(fd, `${padded(good('2026-10-04T00:02:00Z'), MiB)}\r\n`); // line 3: the limit, CRLF not counted
+      writeSync(fd, `${padded(good('2026-10-04T00:03:00Z'), MiB + 1)}\n`); // line 4: one byte over it
+      writeSync(fd, good('2026-10-04T00:04:00Z')); // line 5, no line break after it
+    } finally {
+      closeSync(fd);
+    }
+    // A heap of 64 MB: the CLI needs about 30 MB of it, a reader holding the 64 MiB line as a string dies here.
+    const result = await runCli(['import', path, '--config', embeddedConfig('long')], { env: { NODE_OPTIONS: '--max-old-space-size=64' } });
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      `${path}:2: line is ${huge.length + 64 * MiB + 2} bytes, longer than the limit of 1 MiB (1048576 bytes); skipped`,
+      `${path}:4: line is 1048577 bytes, longer than the limit of 1 MiB (1048576 bytes); skipped`,
+    ]);
+    expect(result.stdout).toBe('imported 3, duplicates 0, conflicts 0, rejected 2\n');
+    expect(result.code).toBe(2);
+  });
+
+  it('counts a line with a stored key and another outcome as a conflict, names up to 10, and exits 2', async () => {
+    const config = embeddedConfig('conflicts');
+    const at = (i: number) => new Date(Date.parse('2026-10-05T00:00:00Z') + i * 60_000).toISOString();
+    const first = join(dir, 'first.ndjson');
+    writeFileSync(first, Array.from({ length: 12 }, (_, i) => good(at(i))).join('\n'));
+    expect((await runCli(['import', first, '--config', config])).stdout).toBe('imported 12, duplicates 0, conflicts 0, rejected 0\n');
+
+    // Lines 1-12 say down where up is stored; line 13 repeats a stored one; line 14 is new.
+    const second = join(dir, 'second.ndjson');
+    const down = (i: number) => `{"time":"${at(i)}","server":"p1","up":false,"error":"timeout"}`;
+    writeFileSync(second, [...Array.from({ length: 12 }, (_, i) => down(i)), good(at(0)), good(at(12))].join('\n'));
+    const result = await runCli(['import', second, '--config', config]);
+    expect(result.stdout).toBe('imported 1, duplicates 1, conflicts 12, rejected 0\n');
+    expect(messages(result.stderr)).toEqual([
+      'uptime-credits: 12 lines have the key (server, location, check, time) of a stored observation but another outcome; the stored values stay',
+      ...Array.from(
+        { length: 10 },
+        (_, i) => `${second}:${i + 1}: conflicts with the stored observation of p1 at waw, ${at(i)}: stored {"up":true}, this line {"up":false,"error":"timeout"}; the stored one stays`,
+      ),
+      'uptime-credits: 2 more conflicting lines not named here',
+    ]);
+    expect(result.code).toBe(2);
+  });
+
+  it('--wait is harmless without InfluxDB, and a file given as its value is a clear error', async () => {
+    const config = embeddedConfig('wait');
+    const file = join(dir, 'wait.ndjson');
+    writeFileSync(file, `${good('2026-10-06T00:00:00Z')}\n`);
+    expect(await runCli(['import', file, '--config', config, '--wait', '1'])).toMatchObject({ code: 0, stdout: 'imported 1, duplicates 0, conflicts 0, rejected 0\n' });
+    const swallowed = await runCli(['import', '--config', config, '--wait', file]);
+    expect(swallowed.code).toBe(1);
+    expect(swallowed.stderr).toContain(`"${file}" is not a number of seconds nor a duration such as 30s, 5m (put the file before --wait)`);
+  });
 });
+
+describe('uptime-credits import into InfluxDB', () => {
+  let influxd: Influxd;
+  let dir: string;
+  beforeAll(async () => {
+    influxd = await startInfluxd('uptime');
+    dir = mkdtempSync(join(tmpdir(), 'uc-import-influx-'));
+  });
+  afterAll(async () => {
+    await influxd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A config in InfluxDB mode with a database and outbox of its own. */
+  const influxConfig = async (name: string) => {
+    await influxd.query(`CREATE DATABASE "${name}"`);
+    const path = join(dir, `${name}.yaml`);
+    writeFileSync(
+      path,
+      `storage:
+  kind: influxdb
+  path: ${join(dir, `${name}-outbox.db`)}
+  influxdb: { url: "${influxd.url}", apiVersion: 1, database: ${name} }
+probing: { location: waw, interval: 60s }
+customers:
+  - { id: c, name: C, tier: gold, servers: [{ id: p1, name: P1 }] }
+`,
+    );
+    return { path, outbox: join(dir, `${name}-outbox.db`) };
+  };
+  const count = async (database: string) => {
+    const [series] = await influxd.query(`SELECT count("up") FROM "${database}"."autogen"."uptime_observation"`);
+    return series ? Number(series.values[0]![1]) : 0;
+  };
+
+  it('refuses times InfluxDB cannot hold, naming its range, and stores the times at its edges', async () => {
+    const config = await influxConfig('bounds');
+    const file = join(dir, 'bounds.ndjson');
+    const OUTSIDE = 'is outside the times InfluxDB can store (1677-09-21T00:12:43.146Z to 2262-04-11T23:47:16.854Z)';
+    const lines: [string, string | null][] = [
+      ['{"time":"2026-10-03T12:00:00Z","server":"p1","up":true}', null],
+      ['{"time":9223372036854,"server":"p1","up":true}', null],
+      ['{"time":9223372036855,"server":"p1","up":true}', `time: 9223372036855 ${OUTSIDE}`],
+      ['{"time":"1677-09-21T00:12:43.146Z","server":"p1","up":true}', null],
+      ['{"time":"1677-09-21T00:12:43.145Z","server":"p1","up":true}', `time: "1677-09-21T00:12:43.145Z" ${OUTSIDE}`],
+      ['{"time":"1600-01-01T00:00:00Z","server":"p1","up":false}', `time: "1600-01-01T00:00:00Z" ${OUTSIDE}`],
+    ];
+    writeFileSync(file, lines.map(([line]) => line).join('\n'));
+    const result = await runCli(['import', file, '--config', config.path]);
+    expect(messages(result.stderr)).toEqual(lines.flatMap(([, reason], i) => (reason ? [`${file}:${i + 1}: ${reason}`] : [])));
+    expect(result.stdout).toBe('imported 3, duplicates 0, conflicts 0, rejected 3; confirmed by InfluxDB: 3, waiting in the outbox: 0\n');
+    expect(result.code).toBe(2);
+    const [series] = await influxd.query('SELECT "up" FROM "bounds"."autogen"."uptime_observation" WHERE time >= -9223372036854ms AND time <= 9223372036854ms');
+    expect(series!.values.map((row) => row[0])).toEqual([-9_223_372_036_854, Date.parse('2026-10-03T12:00:00Z'), 9_223_372_036_854]);
+  });
+
+  it('names a line that contradicts an observation InfluxDB holds, and keeps the stored one', async () => {
+    const config = await influxConfig('conflicts');
+    const first = join(dir, 'conflicts-1.ndjson');
+    writeFileSync(first, '{"time":"2026-10-03T12:00:00Z","server":"p1","up":true,"latencyMs":12}\n');
+    expect((await runCli(['import', first, '--config', config.path])).stdout).toBe('imported 1, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 1, waiting in the outbox: 0\n');
+    const second = join(dir, 'conflicts-2.ndjson');
+    writeFileSync(second, '{"time":"2026-10-03T12:01:00Z","server":"p1","up":true}\n{"time":"2026-10-03T12:00:00Z","server":"p1","up":false,"error":"timeout"}\n');
+    const result = await runCli(['import', second, '--config', config.path]);
+    expect(result.stdout).toBe('imported 1, duplicates 0, conflicts 1, rejected 0; confirmed by InfluxDB: 1, waiting in the outbox: 0\n');
+    expect(messages(result.stderr)).toEqual([
+      'uptime-credits: 1 line has the key (server, location, check, time) of a stored observation but another outcome; the stored values stay',
+      `${second}:2: conflicts with the stored observation of p1 at waw, 2026-10-03T12:00:00.000Z: stored {"up":true,"latencyMs":12}, this line {"up":false,"error":"timeout"}; the stored one stays`,
+    ]);
+    expect(result.code).toBe(2);
+    const [series] = await influxd.query('SELECT "up" FROM "conflicts"."autogen"."uptime_observation"');
+    expect(series!.values).toEqual([[Date.parse('2026-10-03T12:00:00Z'), 1], [Date.parse('2026-10-03T12:01:00Z'), 1]]);
+  });
+
+  it('with InfluxDB down says how many wait in the outbox; --wait exits 4 when time runs out, 0 once all is confirmed', async () => {
+    const config = await influxConfig('down');
+    const file = join(dir, 'down.ndjson');
+    const lines = observationLines({ server: 'p1', fromMs: Date.parse('2026-10-03T12:00:00Z'), toMs: Date.parse('2026-10-03T14:00:00Z'), everyMs: 60_000 });
+    writeFileSync(file, lines.join('\n') + '\n');
+    const notConfirmed = (n: number, waited: string) =>
+      `uptime-credits: InfluxDB has not confirmed ${n} observations from 2026-10-03T12:00:00.000Z to 2026-10-03T13:59:00.000Z ${waited}`;
+
+    await influxd.kill();
+    const queued = await runCli(['import', file, '--config', config.path]);
+    expect(queued.stdout).toBe('imported 120, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 0, waiting in the outbox: 120\n');
+    expect(messages(queued.stderr)).toHaveLength(1);
+    expect(messages(queued.stderr)[0]).toMatch(new RegExp(`^${escape(notConfirmed(120, 'yet'))}.*; they stay in the outbox ${escape(config.outbox)}, and the daemon`));
+    expect(queued.code).toBe(0);
+
+    // The same file again: its lines are duplicates of those waiting, and still wait.
+    const timedOut = await runCli(['import', file, '--config', config.path, '--wait', '2']);
+    expect(timedOut.stdout).toBe('imported 0, duplicates 120, conflicts 0, rejected 0; confirmed by InfluxDB: 0, waiting in the outbox: 120\n');
+    expect(messages(timedOut.stderr)[0]).toMatch(new RegExp(`^${escape(notConfirmed(120, 'within 2 s'))}`));
+    expect(timedOut.code).toBe(4);
+
+    await influxd.restart();
+    const forwarded = await runCli(['import', file, '--config', config.path, '--wait']);
+    expect(forwarded).toMatchObject({ code: 0, stdout: 'imported 0, duplicates 120, conflicts 0, rejected 0; confirmed by InfluxDB: 120, waiting in the outbox: 0\n' });
+    expect(messages(forwarded.stderr)).toEqual([]);
+    expect(await count('down')).toBe(120);
+  }, 120_000);
+});
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -46,7 +46,7 @@ customers:
     });
     writeFileSync(file, lines.join('\n') + '\n');
     const imported = await runCli(['import', '--config', config, file]);
-    expect(imported.stdout).toBe(`imported ${lines.length}, duplicates 0, rejected 0\n`);
+    expect(imported.stdout).toBe(`imported ${lines.length}, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: ${lines.length}, waiting in the outbox: 0\n`);
     const [count] = await influxd.query('SELECT count("up") FROM "uptime_observation"');
     expect(count!.values[0]![1]).toBe(lines.length);
 
