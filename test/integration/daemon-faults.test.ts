@@ -1,8 +1,7 @@
 // The whole daemon under the faults of issue 13, in a child process against real loopback targets: a full disk
 // under its store, InfluxDB answering 400 for seconds, and SIGKILL. Counted end to end: the probes the target
 // saw against the observations stored.
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-stor
 import { startDaemonProcess, startCountingTarget } from '../support/daemon-process.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { mountSmallDisk } from '../support/small-disk.js';
 
 const SERVERS = 40;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,27 +51,14 @@ describe('the daemon under faults', () => {
 
   it('a full disk under the store: probing and health go on, no false downtime, one error a minute, recovery by itself', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'uc-diskfull-'));
-    const disk = join(dir, 'disk');
-    mkdirSync(disk);
-    // A 6 MB tmpfs, as the fault run used (root mounts it; CI runs as root).
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', disk]);
+    const disk = mountSmallDisk(6);
     try {
-      writeFileSync(join(dir, 'config.yaml'), configYaml(`{ kind: embedded, path: ${join(disk, 'store.db')} }`, dir, target.url));
+      writeFileSync(join(dir, 'config.yaml'), configYaml(`{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url));
       const daemon = await startDaemonProcess(join(dir, 'config.yaml'));
       const startRequests = target.count();
       await waitFor('ready', async () => (await daemon.get('/readyz')).status === 200);
       await sleep(2_000);
-      // Fill the disk: the store's next commit fails with SQLITE_FULL.
-      const filler = join(disk, 'filler');
-      const fd = openSync(filler, 'w');
-      try {
-        const chunk = Buffer.alloc(64 * 1024);
-        for (;;) writeSync(fd, chunk);
-      } catch (error) {
-        expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
-      } finally {
-        closeSync(fd);
-      }
+      disk.fill(); // the store's next commit fails with SQLITE_FULL
       const fullFrom = target.count();
       await waitFor('the local write problem to show', async () => (await daemon.metric('uptime_credits_store_local_write_ok')) === 0, 10_000);
       // Ten seconds full: every health request answers within its 2 s client timeout.
@@ -90,14 +77,14 @@ describe('the daemon under faults', () => {
       // Probing went on at its rate (40 checks a second) while nothing could be stored.
       expect(fullProbes).toBeGreaterThan(SERVERS * 8);
       expect(await daemon.metric('uptime_credits_observations_pending_write')).toBeGreaterThan(SERVERS * 5);
-      rmSync(filler);
+      disk.free();
       await waitFor('recovery', async () => (await daemon.get('/readyz')).status === 200 && (await daemon.metric('uptime_credits_observations_pending_write')) < SERVERS * 2, 40_000);
       expect(await daemon.metric('uptime_credits_store_local_write_ok')).toBe(1);
       const discarded = await daemon.metric('uptime_credits_probes_discarded_total{reason="process-stalled"}');
       expect(await daemon.stop('SIGTERM')).toBe(0);
       const errors = daemon.logs.filter((l) => l.level >= 50);
       expect(errors.map((l) => l.msg)).toEqual(['writing observations to the store failed; they wait in memory and are retried']);
-      const store = EmbeddedObservationStore.open(join(disk, 'store.db'));
+      const store = EmbeddedObservationStore.open(join(disk.path, 'store.db'));
       try {
         let stored = 0;
         for (let i = 0; i < SERVERS; i++) {
@@ -113,7 +100,7 @@ describe('the daemon under faults', () => {
         await store.close();
       }
     } finally {
-      execFileSync('umount', ['-l', disk]);
+      disk.unmount();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
