@@ -1,4 +1,5 @@
 // The one composition root: load what the daemon needs, start it, stop it in reverse order.
+import { dirname } from 'node:path';
 import { customersForMonth } from './config/terms.js';
 import type { AppConfig } from './config/types.js';
 import { systemClock, type Clock } from './clock.js';
@@ -44,6 +45,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     store,
     logger,
     clock,
+    spillDir: dirname(config.storage.path),
     onOutcome(outcome) {
       metrics.recordOutcome(outcome);
       let checks = lastOutcomes.get(outcome.server);
@@ -85,7 +87,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       pendingInMemory: probing.pendingWrites,
       localWriteProblem: probing.writeProblem,
       localWriteErrorsTotal: probing.writeErrorsTotal,
-      discardedStalledTotal: probing.discardedStalledTotal,
+      discarded: probing.discarded,
       droppedTotal: probing.droppedTotal,
       nowMs: clock.now(),
     };

@@ -113,7 +113,7 @@ export const calendarMonth = z.string().superRefine((text, ctx) => {
   if (!MONTH_RE.test(text)) ctx.addIssue({ code: 'custom', message: `"${text}" is not a month in the form YYYY-MM` });
 });
 
-const identifier = z
+export const identifier = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
 

@@ -1,6 +1,7 @@
 // Prometheus metrics: blackbox_exporter's probe vocabulary plus the month-to-date SLA view, on an own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PrerenderedGaugeFamily, renderLabels } from './prerendered.js';
+import type { DiscardReason } from '../scheduler/probe-loop.js';
 import type { StoreHealth } from '../store/store.js';
 import type { CheckOutcome } from '../probes/probe.js';
 import { downtimeBudgets } from '../sla/brackets.js';
@@ -53,7 +54,8 @@ export interface WritePathView {
   /** Why writing to the local store fails now; undefined when it works. */
   localWriteProblem?: string;
   localWriteErrorsTotal: number;
-  discardedStalledTotal: number;
+  /** Failed probes left out as this process's own trouble, by reason. */
+  discarded: Readonly<Record<DiscardReason, number>>;
   droppedTotal: number;
   nowMs: number;
 }
@@ -90,7 +92,7 @@ export function createMetrics(registry = new Registry()): Metrics {
   const remoteUp = new Gauge({ name: 'uptime_credits_store_remote_up', help: 'Whether the remote store takes writes now (1) or not (0); 1 for the embedded store.', registers: [registry] });
   const pendingWrites = new Gauge({ name: 'uptime_credits_observations_pending_write', help: 'Observations probed but not yet written to the local store (held in memory).', registers: [registry] });
   const localWriteOk = new Gauge({ name: 'uptime_credits_store_local_write_ok', help: 'Whether writing observations to the local store (embedded file or outbox) works (1) or fails (0).', registers: [registry] });
-  const discarded = new Counter({ name: 'uptime_credits_probes_discarded_total', help: 'Probe results left out as evidence, by reason (process-stalled: timed out while this process itself stalled).', labelNames: ['reason'] as const, registers: [registry] });
+  const discarded = new Counter({ name: 'uptime_credits_probes_discarded_total', help: 'Failed probes left out as evidence because the trouble was this process\'s own (process-stalled, local-error).', labelNames: ['reason'] as const, registers: [registry] });
   const dropped = new Counter({ name: 'uptime_credits_observations_dropped_total', help: 'Observations dropped unwritten because the local store refused writes for too long (memory cap).', registers: [registry] });
   const writeErrors = new Counter({ name: 'uptime_credits_store_write_errors_total', help: 'Failed writes of observations (to the store, or from the outbox to InfluxDB).', registers: [registry] });
   const lag = new Histogram({
@@ -131,11 +133,12 @@ export function createMetrics(registry = new Registry()): Metrics {
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
   unfinished.set(0);
   latestClosed.set(0);
-  const seen = { writeErrors: 0, discarded: 0, dropped: 0 };
+  const seen: Record<string, number> = { writeErrors: 0, dropped: 0 };
   /** Brings a counter up to a total counted elsewhere (the store and the probe loop count their own events). */
-  const syncCounter = (counter: { inc(value: number): void }, key: keyof typeof seen, total: number) => {
-    if (total > seen[key]) counter.inc(total - seen[key]);
-    seen[key] = Math.max(seen[key], total);
+  const syncCounter = (counter: { inc(value: number): void }, key: string, total: number) => {
+    const before = seen[key] ?? 0;
+    if (total > before) counter.inc(total - before);
+    seen[key] = Math.max(before, total);
   };
   // Zero known series at start, so they exist before the first event.
   probesTotal.inc({ result: 'success' }, 0);
@@ -143,7 +146,7 @@ export function createMetrics(registry = new Registry()): Metrics {
   backlog.set(0);
   remoteUp.set(1);
   localWriteOk.set(1);
-  discarded.inc({ reason: 'process-stalled' }, 0);
+  for (const reason of ['process-stalled', 'local-error']) discarded.inc({ reason }, 0);
 
   return {
     registry,
@@ -182,7 +185,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       pendingWrites.set(view.pendingInMemory);
       localWriteOk.set(view.localWriteProblem === undefined ? 1 : 0);
       syncCounter(writeErrors, 'writeErrors', view.store.remoteWriteErrorsTotal + view.localWriteErrorsTotal);
-      syncCounter({ inc: (v) => discarded.inc({ reason: 'process-stalled' }, v) }, 'discarded', view.discardedStalledTotal);
+      for (const [reason, total] of Object.entries(view.discarded)) syncCounter({ inc: (v) => discarded.inc({ reason }, v) }, `discarded:${reason}`, total);
       syncCounter(dropped, 'dropped', view.droppedTotal);
     },
     recordCloseStates(months) {

@@ -2,6 +2,8 @@
 import type { ProbeErrorClass } from './probe.js';
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'ETIMEOUT', 'ABORT_ERR']);
+/** Errors of this host, not of the target: no descriptors, ports, buffers or memory left. */
+const LOCAL_CODES = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM']);
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ENODATA', 'ESERVFAIL', 'ENOTIMP', 'EREFUSED', 'ECONNREFUSED_DNS']);
 
 /** The failure class of an error thrown while probing; `aborted` says the probe's own deadline fired. */
@@ -10,6 +12,7 @@ export function classifyProbeError(error: unknown, aborted: boolean): ProbeError
   const err = error as { code?: string; name?: string; cause?: unknown } | undefined;
   const code = err?.code ?? (err?.cause as { code?: string } | undefined)?.code ?? '';
   if (err?.name === 'AbortError' || err?.name === 'TimeoutError' || TIMEOUT_CODES.has(code)) return 'timeout';
+  if (LOCAL_CODES.has(code)) return 'local';
   if (code === 'ECONNREFUSED') return 'refused';
   if (DNS_CODES.has(code)) return 'dns';
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|EPROTO/i.test(code)) return 'tls';

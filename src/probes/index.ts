@@ -15,12 +15,15 @@ export const probesByKind: { [K in CheckKind]: ProbeOf<K> } = { http: probeHttp,
 /** Runs one check with its deadline; never throws (a failure is a result). */
 export async function runCheck(check: CheckConfig, timeoutMs: number): Promise<ProbeResult> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  // The abort waits for the I/O already received: after a stall of this process, an answer that arrived in time
+  // is read before the (equally late) deadline fires.
+  const timer = setTimeout(() => setImmediate(() => controller.abort()), timeoutMs);
   try {
     const probe = probesByKind[check.kind] as (check: CheckConfig, context: ProbeContext) => Promise<ProbeResult>;
     return await probe(check, { timeoutMs, signal: controller.signal });
   } catch (error) {
-    return { up: false, latencyMs: timeoutMs, error: 'network', detail: `probe failed: ${(error as Error).message}` };
+    // A probe that throws has a bug: ours, not the target's.
+    return { up: false, latencyMs: timeoutMs, error: 'local', detail: `probe failed: ${(error as Error).message}` };
   } finally {
     clearTimeout(timer);
   }

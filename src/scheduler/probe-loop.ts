@@ -4,6 +4,9 @@
 // write keeps them in memory (up to MAX_PENDING) and is retried with backoff, so a full disk does not turn into a
 // retry per probe that stalls the process. A probe that timed out while the process itself stalled is left out:
 // our own trouble is unmonitored time, never downtime.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import type { AppConfig, ResolvedCheck, ResolvedServer } from '../config/types.js';
@@ -12,6 +15,7 @@ import type { Logger } from '../logging.js';
 import { closeHttpDispatchers, runCheck } from '../probes/index.js';
 import type { CheckOutcome, ProbeResult } from '../probes/probe.js';
 import type { Observation } from '../sla/types.js';
+import { formatObservationLine } from '../store/observation-line.js';
 import type { ObservationStore } from '../store/store.js';
 import { startStallWatch, type StallWatch } from './stall-watch.js';
 
@@ -27,7 +31,15 @@ export interface ProbeLoopDeps {
   probe?: (check: ResolvedCheck) => Promise<ProbeResult>;
   /** Tells when the process stalled; default watches the event loop. */
   stalls?: StallWatch;
+  /**
+   * Where observations the store still refuses at stop are saved as an import file (then the system temp folder):
+   * a restart while the disk is full must not lose them.
+   */
+  spillDir?: string;
 }
+
+/** process-stalled: timed out while this process stalled; local-error: this host's own error (ProbeErrorClass local). */
+export type DiscardReason = 'process-stalled' | 'local-error';
 
 export interface ProbeLoopStats {
   checks: number;
@@ -38,8 +50,8 @@ export interface ProbeLoopStats {
   writeErrorsTotal: number;
   /** Why the last write of observations to the local store failed; undefined when it succeeded. */
   writeProblem?: string;
-  /** Timed-out probes left out because the process itself stalled during them. */
-  discardedStalledTotal: number;
+  /** Failed probes left out because the trouble was this process's own (see DiscardReason). */
+  discarded: Readonly<Record<DiscardReason, number>>;
   /** Observations dropped because MAX_PENDING waited unwritten (the oldest go first). */
   droppedTotal: number;
   /** Schedule lag percentiles over the most recent probes, ms. */
@@ -74,6 +86,8 @@ export const MAX_PENDING = 500_000;
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 15_000;
 const WRITE_ERROR_LOG_EVERY_MS = 60_000;
+/** A timeout is left out when the process stalled in this last share of the probe's time, or after its deadline. */
+const STALL_LOOKBACK_SHARE = 0.25;
 
 /** Where in its interval a check runs: a stable hash of server and check, so restarts keep the same phase. */
 export function phaseOffsetMs(serverId: string, checkName: string, intervalMs: number): number {
@@ -122,7 +136,15 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   let retryWriteAtMs = 0;
   let retryDelayMs = FIRST_RETRY_MS;
   let lastWriteErrorLogMs = -Infinity;
-  let discardedStalledTotal = 0;
+  const discarded: Record<DiscardReason, number> = { 'process-stalled': 0, 'local-error': 0 };
+  /** Why a failed result is this process's own trouble (then it is left out), if it is. */
+  const ownTroubleOf = (result: ProbeResult, startedAt: number, timeoutMs: number): DiscardReason | undefined => {
+    if (result.up) return undefined;
+    if (result.error === 'local') return 'local-error';
+    // A stall near or past the deadline may have sent the request late or left the answer unread.
+    if (result.error === 'timeout' && stalls?.stalledBetween(startedAt + timeoutMs * (1 - STALL_LOOKBACK_SHARE), performance.now())) return 'process-stalled';
+    return undefined;
+  };
   let droppedTotal = 0;
   let lastDropLogMs = -Infinity;
   const lags = new Float64Array(LAG_WINDOW);
@@ -161,14 +183,15 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       result = await probe(job.check);
     } catch (error) {
       // runCheck never throws; a replaced probe might, and the slot must still be freed and recorded.
-      result = { up: false, latencyMs: Math.max(0, clock.now() - startedMs), error: 'network', detail: `probe failed: ${(error as Error).message}` };
+      result = { up: false, latencyMs: Math.max(0, clock.now() - startedMs), error: 'local', detail: `probe failed: ${(error as Error).message}` };
     }
     probesTotal++;
     inFlight--;
-    if (!result.up && result.error === 'timeout' && stalls?.stalledDuring(startedAt, performance.now())) {
-      // Its answer may have been waiting while this process was blocked: not evidence either way.
-      discardedStalledTotal++;
-      logger.warn({ server: job.server.id, check: job.check.name }, 'a probe timed out while this process stalled; left out (unmonitored, not downtime)');
+    const ownTrouble = ownTroubleOf(result, startedAt, job.check.timeoutMs);
+    if (ownTrouble !== undefined) {
+      // Not evidence either way: left out, so the gap is unmonitored time, never downtime.
+      discarded[ownTrouble]++;
+      logger.warn({ server: job.server.id, check: job.check.name, reason: ownTrouble, detail: result.detail }, 'a probe failed because of this process, not its target; left out');
       continueWith();
       return;
     }
@@ -195,6 +218,23 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     continueWith();
   };
 
+  /** Saves what the store refused until the end as an NDJSON file `import` loads. */
+  const spill = () => {
+    const name = `unwritten-observations-${new Date(clock.now()).toISOString().replace(/[:.]/g, '-')}.ndjson`;
+    const text = `${pending.map(formatObservationLine).join('\n')}\n`;
+    for (const dir of [deps.spillDir, tmpdir()].filter((d): d is string => d !== undefined)) {
+      const path = join(dir, name);
+      try {
+        writeFileSync(path, text, { flag: 'wx' });
+        logger.error({ pending: pending.length, path }, `the store refused observations until stop; they are saved: load them with \`uptime-credits import ${path}\``);
+        return;
+      } catch (error) {
+        logger.error({ err: error, path }, 'cannot save the unwritten observations here');
+      }
+    }
+    logger.error({ pending: pending.length }, 'observations could not be written or saved at stop: they are lost');
+  };
+
   const continueWith = () => {
     const next = running ? nextWaiting() : undefined;
     if (next) void execute(next);
@@ -202,7 +242,8 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   };
 
   const dropOldest = () => {
-    const excess = pending.length - MAX_PENDING;
+    // A tenth of the cap at once: splicing the head of a 500,000-long array for every probe would cost O(n) each.
+    const excess = pending.length - MAX_PENDING + MAX_PENDING / 10;
     pending.splice(0, excess);
     droppedTotal += excess;
     if (clock.now() - lastDropLogMs < WRITE_ERROR_LOG_EVERY_MS) return;
@@ -211,8 +252,13 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   };
 
   /** Writes what is pending. After a failure, waits out the retry delay unless `force` (at stop). */
+  let flushQueued = false;
   const flush = (force = false): Promise<void> => {
+    // One flush waiting behind the running one takes everything pending then: no pile-up while a write is slow.
+    if (flushQueued && !force) return flushing;
+    flushQueued = true;
     flushing = flushing.then(async () => {
+      flushQueued = false;
       if (pending.length === 0 || (!force && clock.now() < retryWriteAtMs)) return;
       const batch = pending;
       pending = [];
@@ -273,7 +319,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
       if (ownsStallWatch) stalls?.stop();
       await flush(true);
-      if (pending.length > 0) logger.error({ pending: pending.length }, 'observations could not be written at stop');
+      if (pending.length > 0) spill();
       await closeHttpDispatchers();
       logger.info({ probesTotal }, 'probe loop stopped');
     },
@@ -288,7 +334,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       pendingWrites: pending.length,
       writeErrorsTotal,
       writeProblem,
-      discardedStalledTotal,
+      discarded: { ...discarded },
       droppedTotal,
       lagP50Ms: percentile(50),
       lagP99Ms: percentile(99),

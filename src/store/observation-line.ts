@@ -1,6 +1,6 @@
 // One observation in its external JSON form (import files): validation with a reason a person can act on.
 import { z } from 'zod';
-import { parseIsoInstantMs } from '../config/schema.js';
+import { identifier, parseIsoInstantMs } from '../config/schema.js';
 import { describeZodIssue, plainErrorMap } from '../config/zod-messages.js';
 import type { Observation } from '../sla/types.js';
 
@@ -11,8 +11,9 @@ const TIME_FORMAT = 'must be an ISO-8601 time with Z or an offset, or epoch mill
 const lineSchema = z.strictObject({
   time: z.union([z.string(), z.number().int().nonnegative().max(MAX_DATE_MS)], { error: (issue) => (issue.input === undefined ? 'is required' : TIME_FORMAT) }),
   server: z.string().min(1),
-  location: z.string().min(1).optional(),
-  check: z.string().optional(),
+  // As in the configuration: probing.location and check names are identifiers (safe as InfluxDB tags).
+  location: identifier.optional(),
+  check: z.union([z.literal(''), identifier]).optional(),
   up: z.boolean(),
   latencyMs: z.number().int().nonnegative().optional(),
   error: z.string().max(200).optional(),
@@ -75,4 +76,14 @@ export function parseObservationLine(
   if (data.latencyMs !== undefined) observation.latencyMs = data.latencyMs;
   if (data.error !== undefined) observation.error = data.error;
   return { ok: true, observation };
+}
+
+/** One observation in the import form, as a line `parseObservationLine` reads back (time in epoch ms). */
+export function formatObservationLine(o: Observation): string {
+  const line: Record<string, unknown> = { time: o.timeMs, server: o.server, location: o.location };
+  if (o.check !== '') line.check = o.check;
+  line.up = o.up;
+  if (o.latencyMs !== undefined) line.latencyMs = o.latencyMs;
+  if (o.error !== undefined) line.error = o.error;
+  return JSON.stringify(line);
 }

@@ -54,8 +54,8 @@ describe('the daemon under faults', () => {
     const disk = mountSmallDisk(6);
     try {
       writeFileSync(join(dir, 'config.yaml'), configYaml(`{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url));
+      const startRequests = target.count(); // before the spawn: the daemon probes before it listens
       const daemon = await startDaemonProcess(join(dir, 'config.yaml'));
-      const startRequests = target.count();
       await waitFor('ready', async () => (await daemon.get('/readyz')).status === 200);
       await sleep(2_000);
       disk.fill(); // the store's next commit fails with SQLITE_FULL

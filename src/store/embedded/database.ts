@@ -82,14 +82,22 @@ const MIGRATIONS: readonly Migration[] = [
       db.exec(`CREATE INDEX ${table}_time ON ${table} (time_ms)`);
     }
   },
-  // When each outbox line was queued (the age of the oldest waiting one is what an alert watches), and whether
-  // it must be checked against InfluxDB before it is sent: it may repeat a key InfluxDB already holds, and
-  // InfluxDB was unreachable when it was written (the first value of a key stays: store.ts).
+  // When each outbox line was queued (the age of the oldest waiting one is what an alert watches); whether it
+  // must be checked against InfluxDB before it is sent (it may repeat a key InfluxDB holds, and InfluxDB could
+  // not be asked when it was written: the first value of a key stays, store.ts); and the counts of lines.
   (db) => {
     const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
     if (!tables.has('influx_outbox')) return;
     db.exec(`ALTER TABLE influx_outbox ADD COLUMN queued_ms INTEGER;
-             ALTER TABLE influx_outbox ADD COLUMN verify INTEGER NOT NULL DEFAULT 0;`);
+             ALTER TABLE influx_outbox ADD COLUMN verify INTEGER NOT NULL DEFAULT 0;
+             -- Lines waiting and parked, kept by triggers: health is read every 2 s, and count(*) over an outbox
+             -- that a day's outage filled is a scan; the file is shared by processes, so no count in memory.
+             CREATE TABLE influx_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+             INSERT INTO influx_counts VALUES ('waiting', (SELECT count(*) FROM influx_outbox)), ('parked', (SELECT count(*) FROM influx_rejected));
+             CREATE TRIGGER influx_outbox_counted_in AFTER INSERT ON influx_outbox BEGIN UPDATE influx_counts SET n = n + 1 WHERE name = 'waiting'; END;
+             CREATE TRIGGER influx_outbox_counted_out AFTER DELETE ON influx_outbox BEGIN UPDATE influx_counts SET n = n - 1 WHERE name = 'waiting'; END;
+             CREATE TRIGGER influx_rejected_counted_in AFTER INSERT ON influx_rejected BEGIN UPDATE influx_counts SET n = n + 1 WHERE name = 'parked'; END;
+             CREATE TRIGGER influx_rejected_counted_out AFTER DELETE ON influx_rejected BEGIN UPDATE influx_counts SET n = n - 1 WHERE name = 'parked'; END;`);
   },
 ];
 

@@ -1,7 +1,9 @@
 // Moves lines from the outbox to InfluxDB, one batch at a time, deleting a batch only after InfluxDB confirmed it.
 // Every answer has one response: confirmed (delete), refused by name (park those, resend the rest), too large
-// (halve the batch), anything else (back off and retry, the lines stay). Failures are logged at error level at
-// most once a minute, with how many happened since, so a long outage is loud but not a flood.
+// (halve the batch; a single line is never parked for it: ours are small, so the limit is at fault), anything
+// else (back off and retry, the lines stay). A 400 naming no line that persists is narrowed down, still backing
+// off: halves, then one line against its neighbour; only a line refused while its neighbour is taken is parked.
+// Failures are logged at error level at most once a minute, with how many happened since.
 import type { Logger } from '../../logging.js';
 import type { LineWriter } from './line-writer.js';
 import type { InfluxOutbox, OutboxRow } from './outbox.js';
@@ -12,6 +14,8 @@ const IDLE_POLL_MS = 1_000;
 const FAILURE_LOG_EVERY_MS = 60_000;
 /** After this many confirmed batches in a row, a batch size halved by a 413 doubles again (up to the configured one). */
 const GROW_AFTER_OK = 10;
+/** Unnamed 400s in a row after which the forwarder starts narrowing the batch down (a proxy's blip passes first). */
+const NARROW_AFTER_UNNAMED = 3;
 
 export interface ForwarderHealth {
   writeErrorsTotal: number;
@@ -32,21 +36,34 @@ export interface Forwarder {
   stop(): Promise<void>;
 }
 
-export function startForwarder(deps: { outbox: InfluxOutbox; writer: LineWriter; checkRepeats: RepeatCheck; logger: Logger; batchSize: number; now?: () => number }): Forwarder {
-  const { outbox, writer, logger, batchSize } = deps;
-  const now = deps.now ?? Date.now;
+export interface ForwarderDeps {
+  outbox: InfluxOutbox;
+  writer: LineWriter;
+  checkRepeats: RepeatCheck;
+  logger: Logger;
+  batchSize: number;
+  /** The first and longest wait between failed attempts (tests shorten them). */
+  backoff?: { firstMs: number; maxMs: number };
+}
+
+export function startForwarder(deps: ForwarderDeps): Forwarder {
+  const { outbox, logger, batchSize } = deps;
+  const { firstMs: firstBackoffMs, maxMs: maxBackoffMs } = deps.backoff ?? { firstMs: FIRST_BACKOFF_MS, maxMs: MAX_BACKOFF_MS };
+  const now = Date.now;
   const health: ForwarderHealth = { writeErrorsTotal: 0, sentTotal: 0, parkedTotal: 0 };
   let running = true;
   let limit = batchSize;
   let okInARow = 0;
-  let backoffMs = FIRST_BACKOFF_MS;
+  let backoffMs = firstBackoffMs;
   let failuresSinceLog = 0;
+  let unnamedInARow = 0;
   let lastFailureLogMs = -Infinity;
   let wakeIdle: (() => void) | undefined;
   let interrupt: (() => void) | undefined;
 
   const sleep = (ms: number, wakeable: boolean) =>
     new Promise<void>((resolve) => {
+      if (!running) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
@@ -67,7 +84,7 @@ export function startForwarder(deps: { outbox: InfluxOutbox; writer: LineWriter;
       failuresSinceLog = 0;
     }
     await sleep(Math.max(backoffMs, retryAfterMs), false);
-    backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+    backoffMs = Math.min(maxBackoffMs, backoffMs * 2);
   };
 
   const succeeded = (confirmed: number) => {
@@ -75,7 +92,8 @@ export function startForwarder(deps: { outbox: InfluxOutbox; writer: LineWriter;
     health.problem = undefined;
     health.sentTotal += confirmed;
     health.lastSuccessMs = now();
-    backoffMs = FIRST_BACKOFF_MS;
+    backoffMs = firstBackoffMs;
+    unnamedInARow = 0;
     lastFailureLogMs = -Infinity;
     failuresSinceLog = 0;
     if (++okInARow >= GROW_AFTER_OK && limit < batchSize) {
@@ -116,15 +134,45 @@ export function startForwarder(deps: { outbox: InfluxOutbox; writer: LineWriter;
         park([...verdict.refused].map(([index, reason]) => ({ ...rows[index]!, reason })));
         return;
       case 'split':
-      case 'too-large':
         if (rows.length === 1) return park([{ ...rows[0]!, reason: verdict.reason }]);
-        limit = Math.ceil(rows.length / 2);
-        okInARow = 0;
-        if (verdict.kind === 'too-large') logger.warn({ batch: rows.length, nextBatch: limit, reason: verdict.reason }, 'InfluxDB refused a batch as too large; sending smaller batches');
-        return;
+        return halve(rows.length);
+      case 'too-large':
+        if (rows.length === 1) return failed(`even a single line is too large for InfluxDB or a proxy in front of it: ${verdict.reason}`);
+        logger.warn({ batch: rows.length, nextBatch: Math.ceil(rows.length / 2), reason: verdict.reason }, 'InfluxDB refused a batch as too large; sending smaller batches');
+        return halve(rows.length);
       case 'retry':
+        if (verdict.unnamedBadRequest && ++unnamedInARow >= NARROW_AFTER_UNNAMED) return narrowDown(rows, verdict.reason);
         return failed(verdict.reason, verdict.retryAfterMs);
     }
+  };
+
+  const halve = (rowCount: number) => {
+    limit = Math.ceil(rowCount / 2);
+    okInARow = 0;
+  };
+
+  /**
+   * A 400 that names no line keeps coming: halve the batch (backing off all the while); at one line, send its
+   * neighbour alone. Taken: the line is refused for itself, and parked. Refused too: InfluxDB refuses everything,
+   * and nothing is parked.
+   */
+  const narrowDown = async (rows: OutboxRow[], reason: string) => {
+    if (rows.length > 1) {
+      halve(rows.length);
+      return failed(reason);
+    }
+    const neighbour = outbox.next(2)[1];
+    if (!neighbour || neighbour.verify || (await deps.writer.write([neighbour.line])).kind !== 'ok') return failed(reason);
+    outbox.confirm([neighbour.id]);
+    succeeded(1);
+    // Once more right after its neighbour was taken, so a flapping proxy cannot get a good line parked.
+    const again = await deps.writer.write([rows[0]!.line]);
+    if (again.kind === 'ok') {
+      outbox.confirm([rows[0]!.id]);
+      return succeeded(1);
+    }
+    if (again.kind === 'retry' && again.unnamedBadRequest) return park([{ ...rows[0]!, reason: `${again.reason} (for this line alone: InfluxDB takes the one after it)` }]);
+    return failed(again.kind === 'retry' ? again.reason : reason);
   };
 
   const loop = (async () => {

@@ -37,6 +37,11 @@ const RAW_READS_IN_FLIGHT = 4;
 const UNSEEN_SERIES_CHECK_AFTER_MS = 3_600_000;
 /** Series looked up in InfluxDB at once when checking repeated keys. */
 const REPEAT_LOOKUPS_IN_FLIGHT = 4;
+/**
+ * How long write() waits for InfluxDB to say whether repeated keys are held; past it the lines are queued to be
+ * checked before they are sent. write() stays a local commit: the probe loop's commits must not wait on a network.
+ */
+const REPEAT_LOOKUP_BUDGET_MS = 500;
 
 /** What the outbox has forwarded since the store opened, and what waits. */
 export interface OutboxStats extends ForwarderHealth {
@@ -148,7 +153,14 @@ export class OutboxedInfluxStore implements ObservationStore {
       for (const waiting of this.outbox.waitingAt(time)) outcomes.set(keyOfLine(waiting), outcomeOfLine(waiting));
     }
     try {
-      for (const [key, outcome] of await this.storedOutcomes(lines)) if (!outcomes.has(key)) outcomes.set(key, outcome);
+      let timer: NodeJS.Timeout | undefined;
+      const budget = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`InfluxDB did not answer within ${REPEAT_LOOKUP_BUDGET_MS} ms`)), REPEAT_LOOKUP_BUDGET_MS);
+      });
+      const lookup = this.storedOutcomes(lines);
+      lookup.catch(() => undefined); // past the budget its answer, or failure, is not needed
+      const stored = await Promise.race([lookup, budget]).finally(() => clearTimeout(timer));
+      for (const [key, outcome] of stored) if (!outcomes.has(key)) outcomes.set(key, outcome);
       return { outcomes, sawInflux: true };
     } catch (error) {
       this.logger.warn({ err: error, lines: lines.length }, 'cannot ask InfluxDB whether these keys are held; they will be checked before they are sent');
@@ -346,7 +358,8 @@ function tagsOfSeries(series: string): Record<string, string> {
   const parts: string[] = [];
   let current = '';
   for (let i = 0; i < series.length; i++) {
-    if (series[i] === '\\') current += series[++i] ?? '';
+    // Line protocol escapes only these in tag keys and values; any other backslash is itself.
+    if (series[i] === '\\' && (series[i + 1] === ',' || series[i + 1] === '=' || series[i + 1] === ' ')) current += series[++i];
     else if (series[i] === ',') (parts.push(current), (current = ''));
     else current += series[i];
   }

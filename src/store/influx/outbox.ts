@@ -35,9 +35,9 @@ export class InfluxOutbox {
       next: db.prepare('SELECT id, line, verify FROM influx_outbox ORDER BY id LIMIT ?'),
       remove: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
       park: db.prepare('INSERT INTO influx_rejected (line, reason, at_ms, time_ms) VALUES (?, ?, ?, ?)'),
-      count: db.prepare('SELECT count(*) FROM influx_outbox').pluck(),
+      count: db.prepare("SELECT n FROM influx_counts WHERE name = 'waiting'").pluck(),
       oldestQueued: db.prepare('SELECT coalesce(queued_ms, time_ms) FROM influx_outbox ORDER BY id LIMIT 1').pluck(),
-      parkedCount: db.prepare('SELECT count(*) FROM influx_rejected').pluck(),
+      parkedCount: db.prepare("SELECT n FROM influx_counts WHERE name = 'parked'").pluck(),
       parked: db.prepare('SELECT id, line, reason, at_ms AS atMs FROM influx_rejected ORDER BY id LIMIT ?'),
       unpark: db.prepare('DELETE FROM influx_rejected WHERE id = ? RETURNING line, time_ms'),
       parkedIds: db.prepare('SELECT id FROM influx_rejected ORDER BY id').pluck(),
@@ -83,8 +83,8 @@ export class InfluxOutbox {
   park(rows: readonly { id: number; line: string; reason: string }[], nowMs: number): void {
     this.db.transaction(() => {
       for (const row of rows) {
-        this.statements.park.run(row.line, row.reason.slice(0, 500), nowMs, lineProtocolTimeMs(row.line) ?? null);
-        this.statements.remove.run(row.id);
+        // Another process sharing this file (import, outbox --retry) may have moved the row already.
+        if (this.statements.remove.run(row.id).changes === 1) this.statements.park.run(row.line, row.reason.slice(0, 500), nowMs, lineProtocolTimeMs(row.line) ?? null);
       }
     })();
   }

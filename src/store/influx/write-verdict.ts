@@ -10,20 +10,24 @@ export type WriteVerdict =
   | { kind: 'ok' }
   /** InfluxDB refused these lines (index into the batch → its reason). The others may or may not have been written. */
   | { kind: 'refused'; refused: Map<number, string> }
-  /** InfluxDB says it dropped some lines of a partial write without naming them: halves will find them. */
+  /** InfluxDB says it dropped some lines for good without naming them (or named more than it dropped): halves find them. */
   | { kind: 'split'; reason: string }
   /** The body was too large for the server (or a proxy in front of it). */
   | { kind: 'too-large'; reason: string }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number };
+  /** Try again later; `unnamedBadRequest` marks a 400 that named no line (the forwarder isolates one that persists). */
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; unnamedBadRequest?: boolean };
+
+/** The longest a Retry-After is honoured: a header asking for a day must not stop forwarding for a day. */
+export const MAX_RETRY_AFTER_MS = 60_000;
 
 /** The error text of an InfluxDB answer: 1.x `{"error"}`, 2.x `{"message"}`, 3.x `{"error","data"}`, or plain text. */
-function errorText(body: string): { text: string; data?: unknown } {
+function errorText(body: string): { text: string; json: { data?: unknown; line?: unknown; message?: unknown } } {
   try {
-    const json = JSON.parse(body) as { error?: unknown; message?: unknown; data?: unknown };
+    const json = JSON.parse(body) as { error?: unknown; message?: unknown; data?: unknown; line?: unknown };
     const text = typeof json.error === 'string' ? json.error : typeof json.message === 'string' ? json.message : body;
-    return { text, data: json.data };
+    return { text, json: typeof json === 'object' && json !== null ? json : {} };
   } catch {
-    return { text: body };
+    return { text: body, json: {} };
   }
 }
 
@@ -31,9 +35,8 @@ function errorText(body: string): { text: string; data?: unknown } {
 export function retryAfterMs(header: string | undefined, nowMs: number): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1_000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+  const ms = Number.isFinite(seconds) ? seconds * 1_000 : Date.parse(header) - nowMs;
+  return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 const UNABLE_TO_PARSE = "unable to parse '";
@@ -60,13 +63,12 @@ function linesNamedUnparsable(text: string, lines: readonly string[]): Map<numbe
   return named;
 }
 
-/** 3.x names refused lines by number: `data: [{ line_number, error_message }]` (1-based). */
-function linesNumbered(data: unknown, lineCount: number): Map<number, string> {
+/** 3.x names refused lines by number, `data: [{ line_number, error_message }]`; Cloud one by `line` (both 1-based). */
+function linesNumbered(json: { data?: unknown; line?: unknown; message?: unknown }, lineCount: number): Map<number, string> {
   const named = new Map<number, string>();
-  if (!Array.isArray(data)) return named;
-  for (const entry of data as { line_number?: unknown; error_message?: unknown }[]) {
-    const n = entry?.line_number;
-    if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= lineCount) named.set(n - 1, String(entry.error_message ?? 'refused'));
+  const entries = Array.isArray(json.data) ? (json.data as { line_number?: unknown; error_message?: unknown }[]).map((e) => [e?.line_number, e?.error_message] as const) : [[json.line, json.message] as const];
+  for (const [n, message] of entries) {
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= lineCount) named.set(n - 1, String(message ?? 'refused'));
   }
   return named;
 }
@@ -88,16 +90,22 @@ function linesOfConflictingType(text: string, lines: readonly string[]): Map<num
 /** The verdict on a write of `lines` answered with `status` and `body`. */
 export function writeVerdict(status: number, body: string, lines: readonly string[], retryAfter?: string, nowMs = Date.now()): WriteVerdict {
   if (status >= 200 && status < 300) return { kind: 'ok' };
-  const { text, data } = errorText(body);
-  const short = `HTTP ${status}${text ? `: ${text.slice(0, 300)}` : ''}`;
+  const { text, json } = errorText(body);
+  const short = `HTTP ${status}${text ? `: ${text.trim().slice(0, 300)}` : ''}`;
   if (status === 413) return { kind: 'too-large', reason: short };
   if (status === 400 || status === 422) {
-    for (const named of [linesNumbered(data, lines.length), linesNamedUnparsable(text, lines), linesOfConflictingType(text, lines)]) {
-      if (named.size > 0) return { kind: 'refused', refused: named };
+    const dropped = Number(/dropped=(\d+)/.exec(text)?.[1] ?? 0);
+    for (const named of [linesNumbered(json, lines.length), linesNamedUnparsable(text, lines), linesOfConflictingType(text, lines)]) {
+      if (named.size === 0) continue;
+      // 1.x keeps field types per shard: a conflict may name lines of other shards that were stored. InfluxDB's
+      // own count of dropped points then falls short of the lines named, and halving finds the dropped ones.
+      if (dropped > 0 && named.size > dropped) return { kind: 'split', reason: short };
+      return { kind: 'refused', refused: named };
     }
-    // A partial write is InfluxDB's own word that some lines were dropped for good (beyond the retention policy,
-    // a limit): resending cannot help, halving the batch finds them.
-    if (/partial write/.test(text) && /dropped=[1-9]/.test(text)) return { kind: 'split', reason: text.slice(0, 300) };
+    // Points older than the retention policy keeps are dropped for good, and the answer names none: halving the
+    // batch finds them. Other unnamed drops (series or tag-value limits) an operator can lift: retried.
+    if (/beyond retention policy/.test(text) && dropped > 0) return { kind: 'split', reason: short };
+    return { kind: 'retry', reason: short, retryAfterMs: retryAfterMs(retryAfter, nowMs), unnamedBadRequest: true };
   }
   return { kind: 'retry', reason: short, retryAfterMs: retryAfterMs(retryAfter, nowMs) };
 }

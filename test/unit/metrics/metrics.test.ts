@@ -16,7 +16,7 @@ describe('metrics', () => {
     metrics.recordSla('acme', 's1', DEFAULT_TIERS.get('platinum')!, availability, 0, 15_050);
     // The write path while InfluxDB is down: 49,676 wait (the oldest for 90 s), 2 parked, 3 failed writes.
     const nowMs = 1_800_000_000_000;
-    const down = { store: { waiting: 49_676, oldestWaitingSinceMs: nowMs - 90_000, parked: 2, remoteWriteErrorsTotal: 2, lastRemoteWriteMs: nowMs - 120_000, remoteProblem: 'ECONNREFUSED' }, pendingInMemory: 30, localWriteErrorsTotal: 1, discardedStalledTotal: 4, droppedTotal: 0, nowMs };
+    const down = { store: { waiting: 49_676, oldestWaitingSinceMs: nowMs - 90_000, parked: 2, remoteWriteErrorsTotal: 2, lastRemoteWriteMs: nowMs - 120_000, remoteProblem: 'ECONNREFUSED' }, pendingInMemory: 30, localWriteErrorsTotal: 1, discarded: { 'process-stalled': 4, 'local-error': 1 }, droppedTotal: 0, nowMs };
     metrics.recordWritePath(down);
     metrics.recordWritePath(down); // totals are synced, not added twice
     const text = Buffer.concat(await metrics.exposition()).toString();
@@ -36,6 +36,7 @@ describe('metrics', () => {
     expect(text).toContain('uptime_credits_store_local_write_ok 1');
     expect(text).toContain('uptime_credits_observations_pending_write 30');
     expect(text).toContain('uptime_credits_probes_discarded_total{reason="process-stalled"} 4');
+    expect(text).toContain('uptime_credits_probes_discarded_total{reason="local-error"} 1');
     expect(text).toContain('uptime_credits_sla_projected_credit_pln{customer="acme",server="s1"} 150.5');
     expect(text).toContain('uptime_credits_probe_schedule_lag_seconds_bucket{le="0.025"} 1');
     expect(promtoolProblems(text)).toBe('');

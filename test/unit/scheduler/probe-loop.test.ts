@@ -1,10 +1,14 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/logging.js';
 import type { ProbeResult } from '../../../src/probes/probe.js';
 import { createProbeLoop, nextDueMs, phaseOffsetMs } from '../../../src/scheduler/probe-loop.js';
-import { startStallWatch } from '../../../src/scheduler/stall-watch.js';
+import { createStallRecorder } from '../../../src/scheduler/stall-watch.js';
 import type { Observation } from '../../../src/sla/types.js';
+import { parseObservationLine } from '../../../src/store/observation-line.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const config = (servers: number, extra = '') =>
@@ -161,18 +165,21 @@ describe('probe loop when its own process or store is in trouble', () => {
   it('leaves out a probe that timed out while the process stalled; other failures stay evidence', async () => {
     const clock = new FakeClock(0);
     const written: Observation[] = [];
+    const asked: number[] = [];
     let stalled = true;
     const loop = createProbeLoop({
       config: config(2),
       store: { write: async (batch) => (written.push(...batch), { stored: batch.length, duplicates: 0, conflicts: 0 }) },
       logger: createLogger(),
       clock,
-      stalls: { stalledDuring: () => stalled, stop: () => undefined },
+      stalls: { stalledBetween: (fromMs, toMs) => (asked.push(toMs - fromMs), stalled), stop: () => undefined },
       probe: async (check) => (check.config.kind === 'tcp' ? { up: false, latencyMs: 2_000, error: 'timeout' } : { up: false, latencyMs: 1, error: 'refused' }),
     });
     loop.start();
     await clock.advanceTo(10_000);
-    expect(loop.stats().discardedStalledTotal).toBe(2);
+    expect(loop.stats().discarded).toEqual({ 'process-stalled': 2, 'local-error': 0 });
+    // Asked about the last quarter of the 2 s timeout and after it (the probe itself took no real time here).
+    expect(asked.every((windowMs) => windowMs <= -1_500 + 50)).toBe(true);
     stalled = false;
     await clock.advanceTo(20_000);
     await loop.stop();
@@ -181,22 +188,52 @@ describe('probe loop when its own process or store is in trouble', () => {
   });
 });
 
-describe('stall watch', () => {
-  it('sees the event loop blocked for 700 ms, and not a window outside it', async () => {
-    const watch = startStallWatch();
+describe('probe loop stopping while the store refuses writes', () => {
+  it('saves what it could not write as an import file, and nothing is lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uc-spill-'));
     try {
-      await new Promise((r) => setTimeout(r, 250));
-      const before = performance.now();
-      await new Promise((r) => setTimeout(r, 150));
-      const blockedFrom = performance.now();
-      while (performance.now() - blockedFrom < 700); // a synchronous stall, like a write to a full disk
-      expect(watch.stalledDuring(blockedFrom + 100, blockedFrom + 200)).toBe(true); // before its tick ran
-      await new Promise((r) => setTimeout(r, 150));
-      expect(watch.stalledDuring(blockedFrom + 100, blockedFrom + 200)).toBe(true);
-      expect(watch.stalledDuring(before - 200, before)).toBe(false);
+      const clock = new FakeClock(1_800_000_000_000);
+      const loop = createProbeLoop({
+        config: config(3),
+        store: { write: async () => Promise.reject(new Error('SQLITE_FULL: database or disk is full')) },
+        logger: createLogger(),
+        clock,
+        spillDir: dir,
+        probe: async () => ({ up: false, latencyMs: 7, error: 'refused' }),
+      });
+      loop.start();
+      await clock.advanceTo(1_800_000_000_000 + 20_000);
+      await loop.stop();
+      const [file] = readdirSync(dir);
+      const parsed = readFileSync(join(dir, file!), 'utf8').trimEnd().split('\n').map((line) => parseObservationLine(line, new Map([['s0', 1], ['s1', 1], ['s2', 1]]), 'nowhere'));
+      expect(parsed).toHaveLength(6);
+      expect(parsed.every((p) => p.ok && p.observation.location === 'waw' && p.observation.check === 'tcp' && p.observation.error === 'refused' && p.observation.latencyMs === 7)).toBe(true);
     } finally {
-      watch.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('stall recorder', () => {
+  it('records a tick 250 ms or more late as a stall, and answers for windows that touch it', () => {
+    const r = createStallRecorder();
+    r.tick(1_000);
+    r.tick(1_100);
+    r.tick(1_449); // 249 ms late: no stall
+    expect(r.stalledBetween(1_000, 1_449, 1_449)).toBe(false);
+    r.tick(1_800); // 251 ms late: the loop was blocked from 1,549 to 1,800
+    expect(r.stalledBetween(1_500, 1_548, 1_800)).toBe(false);
+    expect(r.stalledBetween(1_500, 1_549, 1_800)).toBe(true);
+    expect(r.stalledBetween(1_800, 1_900, 1_900)).toBe(true);
+    expect(r.stalledBetween(1_801, 1_900, 1_900)).toBe(false);
+  });
+
+  it('sees a stall still in progress before its tick has run', () => {
+    const r = createStallRecorder();
+    r.tick(0);
+    expect(r.stalledBetween(50, 200, 349)).toBe(false); // 249 ms since the tick was due
+    expect(r.stalledBetween(50, 200, 350)).toBe(true);
+    expect(r.stalledBetween(0, 99, 350)).toBe(false); // before the tick was even due
   });
 });
 
@@ -240,7 +277,7 @@ customers:
     expect(endingTimes.length).toBe(3);
   });
 
-  it('records a probe that throws as a failed observation and keeps probing', async () => {
+  it('leaves out a probe that throws (a bug of ours, not downtime), frees its slot and keeps probing', async () => {
     const clock = new FakeClock(0);
     const written: Observation[] = [];
     const outcomes: string[] = [];
@@ -257,10 +294,10 @@ customers:
     loop.start();
     await clock.advanceTo(20_000);
     await loop.stop();
-    // Two servers, two intervals: four failed observations, and the concurrency slot was freed each time.
-    expect(written).toHaveLength(4);
-    expect(written.every((o) => !o.up && o.error === 'network')).toBe(true);
-    expect(outcomes.sort()).toEqual(['s0:network', 's0:network', 's1:network', 's1:network']);
+    // Two servers, two intervals: four probes, none stored as evidence, and the concurrency slot was freed each time.
+    expect(written).toHaveLength(0);
+    expect(outcomes).toEqual([]);
+    expect(loop.stats().discarded['local-error']).toBe(4);
     expect(loop.stats().inFlight).toBe(0);
   });
 });

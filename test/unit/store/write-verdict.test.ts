@@ -34,14 +34,25 @@ describe('writeVerdict', () => {
   });
 
   it('a 400 that names no line we sent is retried like a 5xx, never parked', () => {
-    expect(writeVerdict(400, '{"error":"bad request"}\n', lines)).toMatchObject({ kind: 'retry', reason: 'HTTP 400: bad request' });
+    expect(writeVerdict(400, '{"error":"bad request"}\n', lines)).toEqual({ kind: 'retry', reason: 'HTTP 400: bad request', retryAfterMs: undefined, unnamedBadRequest: true });
     expect(writeVerdict(400, '', lines)).toMatchObject({ kind: 'retry' });
     expect(writeVerdict(400, JSON.stringify({ error: "unable to parse 'a line we never sent': bad" }), lines)).toMatchObject({ kind: 'retry' });
     expect(writeVerdict(400, JSON.stringify({ error: 'partial write: unable to parse dropped=0' }), lines)).toMatchObject({ kind: 'retry' });
   });
 
-  it('a partial write that dropped lines without naming them is split to find them', () => {
-    expect(writeVerdict(400, JSON.stringify({ error: 'partial write: points beyond retention policy dropped=2' }), lines)).toEqual({ kind: 'split', reason: 'partial write: points beyond retention policy dropped=2' });
+  it('points beyond the retention policy (dropped for good, none named): split to find them; limits an operator lifts: retried', () => {
+    expect(writeVerdict(400, JSON.stringify({ error: 'partial write: points beyond retention policy dropped=2' }), lines)).toEqual({ kind: 'split', reason: 'HTTP 400: partial write: points beyond retention policy dropped=2' });
+    expect(writeVerdict(400, JSON.stringify({ error: 'partial write: max-values-per-tag limit exceeded (100000/100000) dropped=3' }), lines)).toMatchObject({ kind: 'retry', unnamedBadRequest: true });
+  });
+
+  it('a field type conflict naming more lines than InfluxDB dropped (other shards took them) is split, not parked', () => {
+    const twoFloats = [...lines, 'm,server=e up=2.5 5000'];
+    const body = JSON.stringify({ error: 'partial write: field type conflict: input field "up" on measurement "m" is type float, already exists as type integer dropped=1' });
+    expect(writeVerdict(400, body, twoFloats)).toEqual({ kind: 'split', reason: expect.stringContaining('field type conflict') });
+  });
+
+  it('Cloud names one refused line by `line`', () => {
+    expect(writeVerdict(400, JSON.stringify({ code: 'invalid', line: 2, message: 'no field' }), lines)).toEqual({ kind: 'refused', refused: new Map([[1, 'no field']]) });
   });
 
   it('413 halves, 429/5xx/401/404 retry and honour Retry-After', () => {
@@ -54,6 +65,7 @@ describe('writeVerdict', () => {
 
   it('reads Retry-After as seconds or an HTTP date', () => {
     expect(retryAfterMs('2', 0)).toBe(2_000);
+    expect(retryAfterMs('86400', 0)).toBe(60_000); // capped: a day's pause would stop forwarding for a day
     expect(retryAfterMs('Thu, 01 Jan 1970 00:00:05 GMT', 1_000)).toBe(4_000);
     expect(retryAfterMs('soon', 0)).toBeUndefined();
     expect(retryAfterMs(undefined, 0)).toBeUndefined();

@@ -1,0 +1,113 @@
+// The forwarder's response to each verdict, against a scripted writer and a real (in-memory) outbox.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/logging.js';
+import { openEmbeddedDatabase } from '../../../src/store/embedded/database.js';
+import { startForwarder, type Forwarder } from '../../../src/store/influx/forwarder.js';
+import type { LineWriter } from '../../../src/store/influx/line-writer.js';
+import { InfluxOutbox } from '../../../src/store/influx/outbox.js';
+import type { WriteVerdict } from '../../../src/store/influx/write-verdict.js';
+
+const lines = Array.from({ length: 20 }, (_, i) => `m,server=s${i} up=1i ${1_000 + i}`);
+
+/** A writer that answers each batch with `answer(batch)`, and keeps what it took and how often it was asked. */
+function scriptedWriter(answer: (batch: readonly string[]) => WriteVerdict | Promise<WriteVerdict>) {
+  const taken: string[] = [];
+  let requests = 0;
+  const writer: LineWriter = {
+    async write(batch) {
+      requests++;
+      const verdict = await answer(batch);
+      if (verdict.kind === 'ok') taken.push(...batch);
+      return verdict;
+    },
+    close: async () => undefined,
+  };
+  return { writer, taken, requests: () => requests };
+}
+
+let forwarder: Forwarder | undefined;
+let outbox: InfluxOutbox | undefined;
+afterEach(async () => {
+  await forwarder?.stop();
+  outbox?.close();
+  forwarder = outbox = undefined;
+});
+
+function start(writer: LineWriter, batchSize = 8) {
+  outbox = new InfluxOutbox(openEmbeddedDatabase(':memory:'));
+  outbox.enqueue(lines.map((line, i) => ({ line, timeMs: 1_000 + i, verify: false })), new Map(), Date.now());
+  forwarder = startForwarder({ outbox, writer, logger: createLogger(), batchSize, checkRepeats: async (rows) => ({ send: [...rows], skip: [] }), backoff: { firstMs: 5, maxMs: 20 } });
+  return outbox;
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('forwarder', () => {
+  it('a 400 naming no line, for one line only: narrowed down and only that line is parked, every other taken', async () => {
+    const bad = lines[13]!;
+    const w = scriptedWriter((batch) => (batch.includes(bad) ? { kind: 'retry', reason: 'HTTP 400: bad request', unnamedBadRequest: true } : { kind: 'ok' }));
+    const o = start(w.writer);
+    await until('the outbox to empty', () => o.waitingCount() === 0);
+    expect(o.parkedRows(10).map((r) => [r.line, r.reason])).toEqual([[bad, 'HTTP 400: bad request (for this line alone: InfluxDB takes the one after it)']]);
+    expect(w.taken.sort()).toEqual(lines.filter((l) => l !== bad).sort());
+  });
+
+  it('a 400 naming no line for every line: nothing is ever parked, however long it lasts', async () => {
+    let refusing = true;
+    const w = scriptedWriter(() => (refusing ? { kind: 'retry', reason: 'HTTP 400: bad request', unnamedBadRequest: true } : { kind: 'ok' }));
+    const o = start(w.writer);
+    await until('many attempts', () => w.requests() >= 40);
+    expect(o.parkedCount()).toBe(0);
+    expect(forwarder!.health().problem).toBe('HTTP 400: bad request');
+    refusing = false;
+    await until('the outbox to empty', () => o.waitingCount() === 0);
+    expect(w.taken).toHaveLength(20);
+  });
+
+  it('413 even for a single line: retried with backoff, never parked', async () => {
+    let limit = 0;
+    const w = scriptedWriter((batch) => (batch.length <= limit ? { kind: 'ok' } : { kind: 'too-large', reason: 'HTTP 413: Request Entity Too Large' }));
+    const o = start(w.writer);
+    await until('single-line attempts', () => forwarder!.health().writeErrorsTotal >= 5);
+    expect(o.parkedCount()).toBe(0);
+    expect(o.waitingCount()).toBe(20);
+    limit = 2; // the proxy's limit raised
+    await until('the outbox to empty', () => o.waitingCount() === 0);
+    expect(w.taken).toEqual(lines);
+  });
+
+  it('a partial write dropping a line for good without naming it: halved until that line alone is parked', async () => {
+    const old = lines[5]!;
+    const w = scriptedWriter((batch) => (batch.includes(old) ? { kind: 'split', reason: 'HTTP 400: partial write: points beyond retention policy dropped=1' } : { kind: 'ok' }));
+    const o = start(w.writer);
+    await until('the outbox to empty', () => o.waitingCount() === 0);
+    expect(o.parkedRows(10).map((r) => r.line)).toEqual([old]);
+    expect(w.taken).toHaveLength(19);
+  });
+
+  it('stops at once while it waits out a Retry-After or a write in flight', async () => {
+    const w = scriptedWriter(async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      return { kind: 'retry', reason: 'HTTP 429', retryAfterMs: 60_000 };
+    });
+    start(w.writer);
+    await until('the first attempt', () => w.requests() >= 1);
+    let started = Date.now();
+    await forwarder!.stop(); // the write is in flight: its Retry-After is not waited out
+    expect(Date.now() - started).toBeLessThan(500);
+    outbox!.close();
+    start(w.writer);
+    await until('a second attempt', () => w.requests() >= 2);
+    await new Promise((r) => setTimeout(r, 200)); // now waiting out the Retry-After
+    started = Date.now();
+    await forwarder!.stop();
+    expect(Date.now() - started).toBeLessThan(100);
+    forwarder = undefined;
+  });
+});
