@@ -1,7 +1,8 @@
 // The fault drill of issue 13, by hand at the fault run's scale: the daemon with 300 checks at 1 s against a
-// loopback target, writing to a real influxd through the fault proxy. InfluxDB answers 400 for 15 s, then 413
-// over 200 KB for 30 s, then the daemon is SIGKILLed and restarted; a second daemon runs on a 6 MB tmpfs that
-// fills up for 20 s. Prints probes made against observations stored. Run as root: `npx tsx test/bench/fault-drill.ts`.
+// loopback target, writing to a real influxd through the fault proxy. InfluxDB answers 503 for 15 s, 413 over
+// 200 KB for 30 s and 400 for 15 s; the daemon is SIGKILLed, restarted and SIGKILLed again. A second daemon runs
+// on a 6 MB tmpfs that fills up for 20 s. Prints probes made against observations stored.
+// Run as root: `npx tsx test/bench/fault-drill.ts`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-stor
 import { influxConnection } from '../../src/store/influx/connection.js';
 import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
 import { startCountingTarget, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
-import { startFaultProxy } from '../support/fault-proxy.js';
+import { startFaultProxy, type FaultMode } from '../support/fault-proxy.js';
 import { startInfluxd } from '../support/influxd.js';
 import { mountSmallDisk } from '../support/small-disk.js';
 
@@ -53,18 +54,18 @@ async function influxDrill(target: Awaited<ReturnType<typeof startCountingTarget
     let daemon = await startDaemonProcess(join(dir, 'config.yaml'));
     await sleep(10_000);
     say(`normal: ${await health(daemon)}`);
-    proxy.setMode({ kind: 'status', status: 400 });
-    say('InfluxDB answers 400 (naming no line) for 15 s');
-    for (let i = 0; i < 3; i++) {
-      await sleep(5_000);
-      say(`  ${await health(daemon)}`);
-    }
-    proxy.setMode({ kind: 'max-body', bytes: 200_000 });
-    say('InfluxDB answers 413 over 200 KB for 30 s');
-    for (let i = 0; i < 3; i++) {
-      await sleep(10_000);
-      say(`  ${await health(daemon)}`);
-    }
+    const phase = async (mode: FaultMode, text: string, seconds: number) => {
+      proxy.setMode(mode);
+      say(text);
+      for (let i = 0; i < seconds / 5; i++) {
+        await sleep(5_000);
+        say(`  ${await health(daemon)}`);
+      }
+    };
+    // InfluxDB down first, so a backlog builds up and its batches (~530 KB at 5,000 lines) meet the 413.
+    await phase({ kind: 'status', status: 503 }, 'InfluxDB answers 503 for 15 s', 15);
+    await phase({ kind: 'max-body', bytes: 200_000 }, 'InfluxDB answers 413 over 200 KB for 30 s', 30);
+    await phase({ kind: 'status', status: 400 }, 'InfluxDB answers 400 (naming no line) for 15 s', 15);
     proxy.setMode({ kind: 'pass' });
     await sleep(5_000);
     say(`pass: ${await health(daemon)}; error log lines so far ${errorLogs(daemon)}`);
