@@ -252,6 +252,7 @@ const influxSchema = z.strictObject({
   retentionPolicy: z.string().optional(),
   measurement: identifier.default('uptime_observation'),
   batchSize: z.number().int().min(1).max(100_000).default(5_000),
+  /** No longer used (the outbox forwards lines as soon as they are committed); accepted so older files load. */
   flushInterval: positiveDuration.default(1_000),
   timeout: positiveDuration.default(10_000),
 });
