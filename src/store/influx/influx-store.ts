@@ -5,12 +5,7 @@
 // nothing is lost. Re-sent lines carry the same series and timestamp, so InfluxDB overwrites instead of
 // duplicating: at-least-once delivery gives exactly-once storage.
 //
-// One key, one value (store.ts): InfluxDB itself keeps the last value written for a point, so before a line that
-// may repeat a key is queued, the outbox and InfluxDB are asked whether that key is already held. A line may
-// repeat a key when its time is not after its series' last time in this outbox, or when the outbox has never
-// seen its series and the time is over an hour old (an import into a fresh outbox). What this cannot see: a
-// point written to InfluxDB by another writer (another agent, another outbox file) for a series this outbox has
-// not written before, within the last hour.
+// One key, one value (store.ts): a line that may repeat a key is checked first (repeated-keys.ts).
 //
 // Reads push aggregation into InfluxQL: each line also carries `gap_ms` (ms since the previous observation of
 // its series; -1 when this one is down, or the gap is unknown or out of order). Hourly count/min/max of gap_ms
@@ -26,47 +21,24 @@ import type { ObservationStore, RunQuery, StoreHealth, WriteResult } from '../st
 import type { InfluxConnection } from './connection.js';
 import { startForwarder, type Forwarder, type ForwarderHealth } from './forwarder.js';
 import { InfluxQLClient, quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
-import { fieldsOf, seriesOf } from './line-protocol.js';
+import { EMPTY_CHECK, seriesOf } from './line-protocol.js';
 import { createLineWriter, type LineWriter } from './line-writer.js';
-import { InfluxOutbox, type OutboxRow, type QueuedLine } from './outbox.js';
+import { InfluxOutbox, type QueuedLine } from './outbox.js';
+import { keyText, mayRepeat, outcomeOf, RepeatedKeys } from './repeated-keys.js';
 
-const EMPTY_CHECK = '-'; // InfluxDB drops tags with empty values
 /** Row-by-row reads of one readRuns in flight at once. */
 const RAW_READS_IN_FLIGHT = 4;
-/** A series this outbox has never seen is checked for repeats only for observations older than this (imports). */
-const UNSEEN_SERIES_CHECK_AFTER_MS = 3_600_000;
-/** Series looked up in InfluxDB at once when checking repeated keys. */
-const REPEAT_LOOKUPS_IN_FLIGHT = 4;
-/**
- * How long write() waits for InfluxDB to say whether repeated keys are held; past it the lines are queued to be
- * checked before they are sent. write() stays a local commit: the probe loop's commits must not wait on a network.
- */
-const REPEAT_LOOKUP_BUDGET_MS = 500;
-
 /** What the outbox has forwarded since the store opened, and what waits. */
 export interface OutboxStats extends ForwarderHealth {
   backlog: number;
 }
-
-/** The outcome of an observation as a comparable text: equal texts, same outcome (the duplicate-key rule). */
-const outcomeText = (up: boolean, latencyMs: number | undefined | null, error: string | undefined | null) => `${up ? 1 : 0}|${latencyMs ?? ''}|${error ?? ''}`;
-
-/** The outcome written in one of our lines. */
-function outcomeOfLine(line: string): string {
-  const fields = fieldsOf(line);
-  const latency = fields.get('latency_ms');
-  const error = fields.get('error');
-  return outcomeText(fields.get('up') === '1i', latency === undefined ? undefined : Number.parseInt(latency, 10), error === undefined ? undefined : error.slice(1, -1).replace(/\\(.)/g, '$1'));
-}
-
-/** A line's key (series and time) as text. */
-const keyOfLine = (line: string) => `${seriesOf(line)} ${line.slice(line.lastIndexOf(' ') + 1)}`;
 
 export class OutboxedInfluxStore implements ObservationStore {
   readonly description: string;
   private readonly influxql: InfluxQLClient;
   private readonly writer: LineWriter;
   private readonly forwarder: Forwarder;
+  private readonly repeatedKeys: RepeatedKeys;
   private closed = false;
   /** What readRuns did since the store opened: buckets answered by aggregates, rows read one by one, and time. */
   readonly readStats = { aggregateQueries: 0, aggregateMs: 0, aggregatedBuckets: 0, rawQueries: 0, rawMs: 0, rawRows: 0 };
@@ -80,7 +52,8 @@ export class OutboxedInfluxStore implements ObservationStore {
     this.description = `influxdb (apiVersion ${connection.apiVersion}) at ${connection.url}, outbox ${outbox.name}`;
     this.influxql = new InfluxQLClient(connection);
     this.writer = createLineWriter(connection);
-    this.forwarder = startForwarder({ outbox, writer: this.writer, logger, batchSize, checkRepeats: (rows) => this.checkRepeatedRows(rows) });
+    this.repeatedKeys = new RepeatedKeys(outbox, (statement) => this.selectSeries(statement), connection.measurement, logger);
+    this.forwarder = startForwarder({ outbox, writer: this.writer, logger, batchSize, checkRepeats: (rows) => this.repeatedKeys.checkQueued(rows) });
   }
 
   /** Opens the outbox at `outboxPath` and starts forwarding to InfluxDB. */
@@ -114,17 +87,16 @@ export class OutboxedInfluxStore implements ObservationStore {
       const inOrder = last !== undefined && o.timeMs > last;
       const gapMs = inOrder ? o.timeMs - last : -1;
       if (last === undefined || o.timeMs > last) advanced.set(series, o.timeMs);
-      const mayRepeat = last === undefined ? o.timeMs < nowMs - UNSEEN_SERIES_CHECK_AFTER_MS : o.timeMs <= last;
       // A down observation's gap is written as -1 too: min(gap_ms) >= 0 then says "all up, all in order".
       const line = this.toLine(o, o.up ? gapMs : -1);
-      lines.push({ line, timeMs: o.timeMs, verify: false, series, outcome: outcomeText(o.up, o.latencyMs, o.error), mayRepeat });
+      lines.push({ line, timeMs: o.timeMs, verify: false, series, outcome: outcomeOf(o), mayRepeat: mayRepeat(last, o.timeMs, nowMs) });
     }
     const result: WriteResult = { stored: 0, duplicates: 0, conflicts: 0 };
-    const held = await this.heldOutcomes(lines.filter((l) => l.mayRepeat));
+    const held = await this.repeatedKeys.held(lines.filter((l) => l.mayRepeat));
     const queued: QueuedLine[] = [];
     const conflicts: string[] = [];
     for (const l of lines) {
-      const key = `${l.series} ${l.timeMs}`;
+      const key = keyText(l.series, l.timeMs);
       const existing = held.outcomes.get(key);
       if (existing === undefined) {
         queued.push({ line: l.line, timeMs: l.timeMs, verify: l.mayRepeat && !held.sawInflux });
@@ -140,73 +112,6 @@ export class OutboxedInfluxStore implements ObservationStore {
     if (conflicts.length > 0) this.logger.warn({ conflicts: conflicts.length, line: conflicts[0] }, 'observations repeat a stored key with a different outcome; the stored value stays');
     this.forwarder.wake();
     return result;
-  }
-
-  /**
-   * Outcomes already held for the keys of `lines` (key → outcome text): waiting in the outbox, or in InfluxDB.
-   * sawInflux is false when InfluxDB could not be asked: those lines are queued to be checked before sending.
-   */
-  private async heldOutcomes(lines: readonly { series: string; timeMs: number }[]): Promise<{ outcomes: Map<string, string>; sawInflux: boolean }> {
-    const outcomes = new Map<string, string>();
-    if (lines.length === 0) return { outcomes, sawInflux: true };
-    for (const time of new Set(lines.map((l) => l.timeMs))) {
-      for (const waiting of this.outbox.waitingAt(time)) outcomes.set(keyOfLine(waiting), outcomeOfLine(waiting));
-    }
-    try {
-      let timer: NodeJS.Timeout | undefined;
-      const budget = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`InfluxDB did not answer within ${REPEAT_LOOKUP_BUDGET_MS} ms`)), REPEAT_LOOKUP_BUDGET_MS);
-      });
-      const lookup = this.storedOutcomes(lines);
-      lookup.catch(() => undefined); // past the budget its answer, or failure, is not needed
-      const stored = await Promise.race([lookup, budget]).finally(() => clearTimeout(timer));
-      for (const [key, outcome] of stored) if (!outcomes.has(key)) outcomes.set(key, outcome);
-      return { outcomes, sawInflux: true };
-    } catch (error) {
-      this.logger.warn({ err: error, lines: lines.length }, 'cannot ask InfluxDB whether these keys are held; they will be checked before they are sent');
-      return { outcomes, sawInflux: false };
-    }
-  }
-
-  /** Outcomes InfluxDB holds at the keys of `lines` (key → outcome text); throws when it cannot be asked. */
-  private async storedOutcomes(lines: readonly { series: string; timeMs: number }[]): Promise<Map<string, string>> {
-    const bySeries = new Map<string, { fromMs: number; toMs: number }>();
-    for (const l of lines) {
-      const range = bySeries.get(l.series);
-      if (!range) bySeries.set(l.series, { fromMs: l.timeMs, toMs: l.timeMs });
-      else ((range.fromMs = Math.min(range.fromMs, l.timeMs)), (range.toMs = Math.max(range.toMs, l.timeMs)));
-    }
-    const outcomes = new Map<string, string>();
-    const m = quoteIdentifier(this.connection.measurement);
-    await mapWithLimit([...bySeries], REPEAT_LOOKUPS_IN_FLIGHT, async ([series, range]) => {
-      const tags = tagsOfSeries(series);
-      const rows = await this.selectSeries(
-        `SELECT "up", "latency_ms", "error" FROM ${m} WHERE "server" = ${quoteString(tags.server ?? '')} AND "location" = ${quoteString(tags.location ?? '')} AND "check" = ${quoteString(tags.check ?? EMPTY_CHECK)} AND time >= ${range.fromMs}ms AND time <= ${range.toMs}ms`,
-      );
-      for (const s of rows) {
-        for (const row of s.values) outcomes.set(`${series} ${Number(row[0])}`, outcomeText(Number(row[1]) === 1, row[2] === null ? undefined : (row[2] as number), row[3] === null ? undefined : (row[3] as string)));
-      }
-    });
-    return outcomes;
-  }
-
-  /** The forwarder's check of queued lines marked `verify`: repeats of what InfluxDB holds are left out. */
-  private async checkRepeatedRows(rows: readonly OutboxRow[]): Promise<{ send: OutboxRow[]; skip: OutboxRow[] }> {
-    const toCheck = rows.filter((r) => r.verify).map((r) => ({ row: r, series: seriesOf(r.line), timeMs: Number(r.line.slice(r.line.lastIndexOf(' ') + 1)) }));
-    const stored = await this.storedOutcomes(toCheck);
-    const skip = new Set<OutboxRow>();
-    let conflicts = 0;
-    for (const { row, series, timeMs } of toCheck) {
-      const held = stored.get(`${series} ${timeMs}`);
-      if (held === undefined) continue;
-      skip.add(row);
-      if (held !== outcomeOfLine(row.line)) {
-        conflicts++;
-        this.logger.warn({ line: row.line }, 'an observation repeats a key InfluxDB holds with a different outcome; the stored value stays');
-      }
-    }
-    if (skip.size > 0) this.logger.info({ skipped: skip.size, conflicts }, 'queued observations were already in InfluxDB');
-    return { send: rows.filter((r) => !skip.has(r)), skip: [...skip] };
   }
 
   async backlog(): Promise<number> {
@@ -352,21 +257,3 @@ export class OutboxedInfluxStore implements ObservationStore {
   }
 }
 
-/** The tags of a series part we wrote (`m,check=..,location=..,server=..`), unescaped. */
-function tagsOfSeries(series: string): Record<string, string> {
-  const tags: Record<string, string> = {};
-  const parts: string[] = [];
-  let current = '';
-  for (let i = 0; i < series.length; i++) {
-    // Line protocol escapes only these in tag keys and values; any other backslash is itself.
-    if (series[i] === '\\' && (series[i + 1] === ',' || series[i + 1] === '=' || series[i + 1] === ' ')) current += series[++i];
-    else if (series[i] === ',') (parts.push(current), (current = ''));
-    else current += series[i];
-  }
-  parts.push(current);
-  for (const part of parts.slice(1)) {
-    const eq = part.indexOf('=');
-    tags[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  return tags;
-}

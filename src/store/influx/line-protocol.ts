@@ -1,6 +1,9 @@
 // Reading back the line protocol the outbox holds: its series, its fields and their types. Point (the client
 // library) writes it; these read only what InfluxDB's answers and the duplicate-key rule need.
 
+/** The `check` tag of an observation without a check name: InfluxDB drops tags with empty values. */
+export const EMPTY_CHECK = '-';
+
 /** Index of the first space not escaped by a backslash (the end of the series part), or -1. */
 function endOfSeries(line: string): number {
   for (let i = 0; i < line.length; i++) {
