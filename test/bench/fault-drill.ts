@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logging.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { influxConnection } from '../../src/store/influx/connection.js';
 import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
-import { startCountingTarget, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
+import { fleetConfigYaml, startCountingTarget, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
 import { startFaultProxy, type FaultMode } from '../support/fault-proxy.js';
 import { startInfluxd } from '../support/influxd.js';
 import { mountSmallDisk } from '../support/small-disk.js';
@@ -19,21 +19,6 @@ const CHECKS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (text: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
 
-function config(storage: string, dir: string, targetUrl: string): string {
-  const servers = Array.from({ length: CHECKS }, (_, i) => `      - { id: s${i}, name: S${i}, checks: [{ kind: http, url: "${targetUrl}/s/s${i}" }] }`).join('\n');
-  return `storage: ${storage}
-state: { path: ${join(dir, 'state.db')} }
-probing: { location: waw, interval: 1s, timeout: 800ms }
-http: { listen: 127.0.0.1, port: 0 }
-reports: { dir: ${join(dir, 'reports')} }
-customers:
-  - id: fleet
-    name: Fleet
-    tier: gold
-    servers:
-${servers}
-`;
-}
 
 async function health(daemon: DaemonProcess): Promise<string> {
   const started = performance.now();
@@ -49,7 +34,7 @@ async function influxDrill(target: Awaited<ReturnType<typeof startCountingTarget
   const proxy = await startFaultProxy(influxd.url);
   const dir = mkdtempSync(join(tmpdir(), 'uc-drill-'));
   try {
-    writeFileSync(join(dir, 'config.yaml'), config(`{ kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: { url: "${proxy.url}", apiVersion: 1, database: uptime, timeout: 5s } }`, dir, target.url));
+    writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(CHECKS, `{ kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: { url: "${proxy.url}", apiVersion: 1, database: uptime, timeout: 5s } }`, dir, target.url));
     const from = target.count();
     let daemon = await startDaemonProcess(join(dir, 'config.yaml'));
     await sleep(10_000);
@@ -95,7 +80,7 @@ async function diskDrill(target: Awaited<ReturnType<typeof startCountingTarget>>
   const dir = mkdtempSync(join(tmpdir(), 'uc-drill-disk-'));
   const disk = mountSmallDisk(6);
   try {
-    writeFileSync(join(dir, 'config.yaml'), config(`{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url));
+    writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(CHECKS, `{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url));
     const from = target.count();
     const daemon = await startDaemonProcess(join(dir, 'config.yaml'));
     await sleep(5_000);

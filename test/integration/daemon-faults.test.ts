@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLUSH_EVERY_MS } from '../../src/scheduler/probe-loop.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
-import { startDaemonProcess, startCountingTarget } from '../support/daemon-process.js';
+import { fleetConfigYaml, startDaemonProcess, startCountingTarget } from '../support/daemon-process.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { mountSmallDisk } from '../support/small-disk.js';
@@ -15,22 +15,6 @@ import { mountSmallDisk } from '../support/small-disk.js';
 const SERVERS = 40;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function configYaml(storage: string, dir: string, targetUrl: string): string {
-  const servers = Array.from({ length: SERVERS }, (_, i) => `      - { id: s${i}, name: S${i}, checks: [{ kind: http, url: "${targetUrl}/s/s${i}" }] }`).join('\n');
-  return `
-storage: ${storage}
-state: { path: ${join(dir, 'state.db')} }
-probing: { location: waw, interval: 1s, timeout: 800ms }
-http: { listen: 127.0.0.1, port: 0 }
-reports: { dir: ${join(dir, 'reports')} }
-customers:
-  - id: acme
-    name: ACME
-    tier: platinum
-    servers:
-${servers}
-`;
-}
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -53,7 +37,7 @@ describe('the daemon under faults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'uc-diskfull-'));
     const disk = mountSmallDisk(6);
     try {
-      writeFileSync(join(dir, 'config.yaml'), configYaml(`{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url));
+      writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(SERVERS, `{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url));
       const startRequests = target.count(); // before the spawn: the daemon probes before it listens
       const daemon = await startDaemonProcess(join(dir, 'config.yaml'));
       await waitFor('ready', async () => (await daemon.get('/readyz')).status === 200);
@@ -121,7 +105,7 @@ describe('the daemon under faults', () => {
       const dir = mkdtempSync(join(tmpdir(), 'uc-daemon-influx-'));
       try {
         const influx = `{ url: "${proxy.url}", apiVersion: 1, database: uptime, timeout: 2s }`;
-        writeFileSync(join(dir, 'config.yaml'), configYaml(`{ kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: ${influx} }`, dir, target.url));
+        writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(SERVERS, `{ kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: ${influx} }`, dir, target.url));
         const startRequests = target.count();
         let daemon = await startDaemonProcess(join(dir, 'config.yaml'));
         await waitFor('ready', async () => (await daemon.get('/readyz')).status === 200);

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -86,4 +87,24 @@ export async function startCountingTarget(): Promise<{ url: string; count(id?: s
     count: (id) => (id === undefined ? [...counts.values()].reduce((a, b) => a + b, 0) : (counts.get(id) ?? 0)),
     close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
+}
+
+/**
+ * A daemon configuration with `servers` servers probed over HTTP at 1 s against a counting target's /s/<id>,
+ * storing as `storage` (a YAML flow mapping), with its state and reports in `dir`, listening on a free port.
+ */
+export function fleetConfigYaml(servers: number, storage: string, dir: string, targetUrl: string): string {
+  const list = Array.from({ length: servers }, (_, i) => `      - { id: s${i}, name: S${i}, checks: [{ kind: http, url: "${targetUrl}/s/s${i}" }] }`).join('\n');
+  return `storage: ${storage}
+state: { path: ${join(dir, 'state.db')} }
+probing: { location: waw, interval: 1s, timeout: 800ms }
+http: { listen: 127.0.0.1, port: 0 }
+reports: { dir: ${join(dir, 'reports')} }
+customers:
+  - id: fleet
+    name: Fleet
+    tier: gold
+    servers:
+${list}
+`;
 }

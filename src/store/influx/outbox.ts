@@ -34,6 +34,7 @@ export class InfluxOutbox {
       setLast: db.prepare('INSERT INTO influx_series_last (series, last_ms) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)'),
       next: db.prepare('SELECT id, line, verify FROM influx_outbox ORDER BY id LIMIT ?'),
       remove: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
+      removeRange: db.prepare('DELETE FROM influx_outbox WHERE id >= ? AND id <= ?'),
       park: db.prepare('INSERT INTO influx_rejected (line, reason, at_ms, time_ms) VALUES (?, ?, ?, ?)'),
       count: db.prepare("SELECT n FROM influx_counts WHERE name = 'waiting'").pluck(),
       oldestQueued: db.prepare('SELECT coalesce(queued_ms, time_ms) FROM influx_outbox ORDER BY id LIMIT 1').pluck(),
@@ -75,7 +76,10 @@ export class InfluxOutbox {
   /** InfluxDB confirmed these (or they are duplicates of what it holds): they leave the queue. */
   confirm(ids: readonly number[]): void {
     this.db.transaction(() => {
-      for (const id of ids) this.statements.remove.run(id);
+      // A whole batch is usually consecutive ids (nothing parked or skipped within it): one range delete.
+      const first = ids[0];
+      if (first !== undefined && ids[ids.length - 1] === first + ids.length - 1 && ids.every((id, i) => id === first + i)) this.statements.removeRange.run(first, first + ids.length - 1);
+      else for (const id of ids) this.statements.remove.run(id);
     })();
   }
 
