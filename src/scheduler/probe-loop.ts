@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { AppConfig, ResolvedCheck, ResolvedServer } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logging.js';
+import { atMostEvery, doublingBackoff } from '../pacing.js';
 import { closeHttpDispatchers, runCheck } from '../probes/index.js';
 import type { CheckOutcome, ProbeResult } from '../probes/probe.js';
 import type { Observation } from '../sla/types.js';
@@ -134,8 +135,8 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   let writeErrorsTotal = 0;
   let writeProblem: string | undefined;
   let retryWriteAtMs = 0;
-  let retryDelayMs = FIRST_RETRY_MS;
-  let lastWriteErrorLogMs = -Infinity;
+  const retryDelay = doublingBackoff(FIRST_RETRY_MS, MAX_RETRY_MS);
+  const writeErrorLog = atMostEvery(WRITE_ERROR_LOG_EVERY_MS, () => clock.now());
   const discarded: Record<DiscardReason, number> = { 'process-stalled': 0, 'local-error': 0 };
   /** Why a failed result is this process's own trouble (then it is left out), if it is. */
   const ownTroubleOf = (result: ProbeResult, startedAt: number, timeoutMs: number): DiscardReason | undefined => {
@@ -146,7 +147,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     return undefined;
   };
   let droppedTotal = 0;
-  let lastDropLogMs = -Infinity;
+  const dropLog = atMostEvery(WRITE_ERROR_LOG_EVERY_MS, () => clock.now());
   const lags = new Float64Array(LAG_WINDOW);
   let lagCount = 0;
   let flushTimer: { cancel(): void } | undefined;
@@ -246,9 +247,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     const excess = pending.length - MAX_PENDING + MAX_PENDING / 10;
     pending.splice(0, excess);
     droppedTotal += excess;
-    if (clock.now() - lastDropLogMs < WRITE_ERROR_LOG_EVERY_MS) return;
-    lastDropLogMs = clock.now();
-    logger.error({ droppedTotal, kept: MAX_PENDING }, 'the store has refused writes for so long that the oldest unwritten observations are dropped (unmonitored time, not downtime)');
+    if (dropLog.due()) logger.error({ droppedTotal, kept: MAX_PENDING }, 'the store has refused writes for so long that the oldest unwritten observations are dropped (unmonitored time, not downtime)');
   };
 
   /** Writes what is pending. After a failure, waits out the retry delay unless `force` (at stop). */
@@ -266,19 +265,15 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
         await store.write(batch);
         if (writeProblem !== undefined) logger.info({ written: batch.length }, 'observations are written again');
         writeProblem = undefined;
-        retryDelayMs = FIRST_RETRY_MS;
+        retryDelay.reset();
         retryWriteAtMs = 0;
       } catch (error) {
         writeErrorsTotal++;
         writeProblem = (error as Error).message;
         pending = batch.concat(pending); // kept for the next attempt: nothing is dropped
         if (pending.length > MAX_PENDING) dropOldest();
-        retryWriteAtMs = clock.now() + retryDelayMs;
-        retryDelayMs = Math.min(MAX_RETRY_MS, retryDelayMs * 2);
-        if (clock.now() - lastWriteErrorLogMs >= WRITE_ERROR_LOG_EVERY_MS) {
-          logger.error({ err: error, pending: pending.length, failures: writeErrorsTotal }, 'writing observations to the store failed; they wait in memory and are retried');
-          lastWriteErrorLogMs = clock.now();
-        }
+        retryWriteAtMs = clock.now() + retryDelay.next();
+        if (writeErrorLog.due()) logger.error({ err: error, pending: pending.length, failures: writeErrorsTotal }, 'writing observations to the store failed; they wait in memory and are retried');
       }
     });
     return flushing;
