@@ -5,6 +5,7 @@
 // off: halves, then one line against its neighbour; only a line refused while its neighbour is taken is parked.
 // Failures are logged at error level at most once a minute, with how many happened since.
 import type { Logger } from '../../logging.js';
+import { atMostEvery, doublingBackoff } from '../../pacing.js';
 import type { LineWriter } from './line-writer.js';
 import type { InfluxOutbox, OutboxRow } from './outbox.js';
 
@@ -19,8 +20,6 @@ const NARROW_AFTER_UNNAMED = 3;
 
 export interface ForwarderHealth {
   writeErrorsTotal: number;
-  sentTotal: number;
-  parkedTotal: number;
   lastSuccessMs?: number;
   /** Why InfluxDB is not taking writes now; undefined while it is. */
   problem?: string;
@@ -49,15 +48,14 @@ export interface ForwarderDeps {
 export function startForwarder(deps: ForwarderDeps): Forwarder {
   const { outbox, logger, batchSize } = deps;
   const { firstMs: firstBackoffMs, maxMs: maxBackoffMs } = deps.backoff ?? { firstMs: FIRST_BACKOFF_MS, maxMs: MAX_BACKOFF_MS };
-  const now = Date.now;
-  const health: ForwarderHealth = { writeErrorsTotal: 0, sentTotal: 0, parkedTotal: 0 };
+  const health: ForwarderHealth = { writeErrorsTotal: 0 };
   let running = true;
   let limit = batchSize;
   let okInARow = 0;
-  let backoffMs = firstBackoffMs;
+  const backoff = doublingBackoff(firstBackoffMs, maxBackoffMs);
+  const failureLog = atMostEvery(FAILURE_LOG_EVERY_MS, Date.now);
   let failuresSinceLog = 0;
   let unnamedInARow = 0;
-  let lastFailureLogMs = -Infinity;
   let wakeIdle: (() => void) | undefined;
   let interrupt: (() => void) | undefined;
 
@@ -78,23 +76,20 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     health.writeErrorsTotal++;
     health.problem = reason;
     failuresSinceLog++;
-    if (now() - lastFailureLogMs >= FAILURE_LOG_EVERY_MS) {
+    if (failureLog.due()) {
       logger.error({ reason, failures: failuresSinceLog, waiting: outbox.waitingCount() }, 'InfluxDB does not take writes; observations stay in the outbox and are retried');
-      lastFailureLogMs = now();
       failuresSinceLog = 0;
     }
-    await sleep(Math.max(backoffMs, retryAfterMs), false);
-    backoffMs = Math.min(maxBackoffMs, backoffMs * 2);
+    await sleep(Math.max(backoff.next(), retryAfterMs), false);
   };
 
-  const succeeded = (confirmed: number) => {
+  const succeeded = () => {
     if (health.problem !== undefined) logger.info({ after: health.problem, waiting: outbox.waitingCount() }, 'InfluxDB takes writes again');
     health.problem = undefined;
-    health.sentTotal += confirmed;
-    health.lastSuccessMs = now();
-    backoffMs = firstBackoffMs;
+    health.lastSuccessMs = Date.now();
+    backoff.reset();
     unnamedInARow = 0;
-    lastFailureLogMs = -Infinity;
+    failureLog.reset();
     failuresSinceLog = 0;
     if (++okInARow >= GROW_AFTER_OK && limit < batchSize) {
       limit = Math.min(batchSize, limit * 2);
@@ -103,8 +98,7 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
   };
 
   const park = (rows: { id: number; line: string; reason: string }[]) => {
-    outbox.park(rows, now());
-    health.parkedTotal += rows.length;
+    outbox.park(rows, Date.now());
     logger.error(
       { parked: rows.length, reason: rows[0]!.reason, line: rows[0]!.line.slice(0, 300) },
       'InfluxDB refused observations by name; they are parked (see `uptime-credits outbox`, and `--retry` once the cause is fixed)',
@@ -128,7 +122,7 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     switch (verdict.kind) {
       case 'ok':
         outbox.confirm(rows.map((r) => r.id));
-        return succeeded(rows.length);
+        return succeeded();
       case 'refused':
         // The rest may or may not have been written: they stay queued and go again (a repeat overwrites itself).
         park([...verdict.refused].map(([index, reason]) => ({ ...rows[index]!, reason })));
@@ -164,12 +158,12 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     const neighbour = outbox.next(2)[1];
     if (!neighbour || neighbour.verify || (await deps.writer.write([neighbour.line])).kind !== 'ok') return failed(reason);
     outbox.confirm([neighbour.id]);
-    succeeded(1);
+    succeeded();
     // Once more right after its neighbour was taken, so a flapping proxy cannot get a good line parked.
     const again = await deps.writer.write([rows[0]!.line]);
     if (again.kind === 'ok') {
       outbox.confirm([rows[0]!.id]);
-      return succeeded(1);
+      return succeeded();
     }
     if (again.kind === 'retry' && again.unnamedBadRequest) return park([{ ...rows[0]!, reason: `${again.reason} (for this line alone: InfluxDB takes the one after it)` }]);
     return failed(again.kind === 'retry' ? again.reason : reason);

@@ -19,7 +19,7 @@ import { openEmbeddedDatabase } from '../embedded/database.js';
 import { classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
 import type { ObservationStore, RunQuery, StoreHealth, WriteResult } from '../store.js';
 import type { InfluxConnection } from './connection.js';
-import { startForwarder, type Forwarder, type ForwarderHealth } from './forwarder.js';
+import { startForwarder, type Forwarder } from './forwarder.js';
 import { InfluxQLClient, quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
 import { EMPTY_CHECK, seriesOf } from './line-protocol.js';
 import { createLineWriter, type LineWriter } from './line-writer.js';
@@ -28,10 +28,9 @@ import { keyText, mayRepeat, outcomeOf, RepeatedKeys } from './repeated-keys.js'
 
 /** Row-by-row reads of one readRuns in flight at once. */
 const RAW_READS_IN_FLIGHT = 4;
-/** What the outbox has forwarded since the store opened, and what waits. */
-export interface OutboxStats extends ForwarderHealth {
-  backlog: number;
-}
+
+/** A series' key in the outbox's table of last times (the form outbox files have always used). */
+const lastTimeKey = (o: Pick<Observation, 'server' | 'location' | 'check'>) => `${o.server}\u0000${o.location}\u0000${o.check}`;
 
 export class OutboxedInfluxStore implements ObservationStore {
   readonly description: string;
@@ -81,15 +80,13 @@ export class OutboxedInfluxStore implements ObservationStore {
     // Last times advanced by this write; the outbox stores them in the same transaction as the lines.
     const advanced = new Map<string, number>();
     for (const o of observations) {
-      const probe = this.toLine(o, 0);
-      const series = seriesOf(probe);
-      const last = advanced.get(series) ?? this.outbox.lastTimeOf(series);
-      const inOrder = last !== undefined && o.timeMs > last;
-      const gapMs = inOrder ? o.timeMs - last : -1;
-      if (last === undefined || o.timeMs > last) advanced.set(series, o.timeMs);
+      const lastKey = lastTimeKey(o);
+      const last = advanced.get(lastKey) ?? this.outbox.lastTimeOf(lastKey);
+      const gapMs = last !== undefined && o.timeMs > last ? o.timeMs - last : -1;
+      if (last === undefined || o.timeMs > last) advanced.set(lastKey, o.timeMs);
       // A down observation's gap is written as -1 too: min(gap_ms) >= 0 then says "all up, all in order".
       const line = this.toLine(o, o.up ? gapMs : -1);
-      lines.push({ line, timeMs: o.timeMs, verify: false, series, outcome: outcomeOf(o), mayRepeat: mayRepeat(last, o.timeMs, nowMs) });
+      lines.push({ line, timeMs: o.timeMs, verify: false, series: seriesOf(line), outcome: outcomeOf(o), mayRepeat: mayRepeat(last, o.timeMs, nowMs) });
     }
     const result: WriteResult = { stored: 0, duplicates: 0, conflicts: 0 };
     const held = await this.repeatedKeys.held(lines.filter((l) => l.mayRepeat));
@@ -139,11 +136,6 @@ export class OutboxedInfluxStore implements ObservationStore {
     const stored = series?.values[0]?.[0];
     const times = [waiting, stored === undefined || stored === null ? undefined : Number(stored)].filter((t): t is number => t !== undefined);
     return times.length > 0 ? Math.min(...times) : undefined;
-  }
-
-  /** Counters for metrics, logs and benchmarks. */
-  stats(): OutboxStats {
-    return { backlog: this.outbox.waitingCount(), ...this.forwarder.health() };
   }
 
   /** The outbox itself, for `uptime-credits outbox` (what waits, what is parked, retry). */

@@ -26,6 +26,8 @@ export interface QueuedLine {
 
 export class InfluxOutbox {
   private readonly statements;
+  /** Last times already read or committed by this process: the probe loop asks for every observation. */
+  private readonly lastTimes = new Map<string, number>();
 
   constructor(private readonly db: EmbeddedDatabase) {
     this.statements = {
@@ -40,8 +42,8 @@ export class InfluxOutbox {
       oldestQueued: db.prepare('SELECT coalesce(queued_ms, time_ms) FROM influx_outbox ORDER BY id LIMIT 1').pluck(),
       parkedCount: db.prepare("SELECT n FROM influx_counts WHERE name = 'parked'").pluck(),
       parked: db.prepare('SELECT id, line, reason, at_ms AS atMs FROM influx_rejected ORDER BY id LIMIT ?'),
-      unpark: db.prepare('DELETE FROM influx_rejected WHERE id = ? RETURNING line, time_ms'),
-      parkedIds: db.prepare('SELECT id FROM influx_rejected ORDER BY id').pluck(),
+      requeueParked: db.prepare('INSERT INTO influx_outbox (line, time_ms, queued_ms, verify) SELECT line, time_ms, ?, 1 FROM influx_rejected ORDER BY id'),
+      clearParked: db.prepare('DELETE FROM influx_rejected'),
       waitingAt: db.prepare('SELECT line FROM influx_outbox WHERE time_ms = ?').pluck(),
       // A line queued before its time was recorded (NULL) counts as inside every range.
       waitingIn: db.prepare('SELECT count(*) FROM influx_outbox WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL').pluck(),
@@ -57,7 +59,12 @@ export class InfluxOutbox {
 
   /** The last observation time written for a series, as this outbox knows it. */
   lastTimeOf(series: string): number | undefined {
-    return (this.statements.lastOf.get(series) as number | undefined) ?? undefined;
+    let last = this.lastTimes.get(series);
+    if (last === undefined) {
+      last = (this.statements.lastOf.get(series) as number | undefined) ?? undefined;
+      if (last !== undefined) this.lastTimes.set(series, last);
+    }
+    return last;
   }
 
   /** Queues lines and advances series' last times, in one transaction: all or nothing (a full disk throws). */
@@ -66,6 +73,8 @@ export class InfluxOutbox {
       for (const l of lines) this.statements.insert.run(l.line, l.timeMs, nowMs, l.verify ? 1 : 0);
       for (const [series, lastMs] of lastTimes) this.statements.setLast.run(series, lastMs);
     })();
+    // Only once committed: a failed write must not make a later gap look shorter than it is.
+    for (const [series, lastMs] of lastTimes) this.lastTimes.set(series, Math.max(lastMs, this.lastTimes.get(series) ?? lastMs));
   }
 
   /** The oldest waiting lines, at most `limit`. */
@@ -78,7 +87,7 @@ export class InfluxOutbox {
     this.db.transaction(() => {
       // A whole batch is usually consecutive ids (nothing parked or skipped within it): one range delete.
       const first = ids[0];
-      if (first !== undefined && ids[ids.length - 1] === first + ids.length - 1 && ids.every((id, i) => id === first + i)) this.statements.removeRange.run(first, first + ids.length - 1);
+      if (first !== undefined && ids.every((id, i) => id === first + i)) this.statements.removeRange.run(first, first + ids.length - 1);
       else for (const id of ids) this.statements.remove.run(id);
     })();
   }
@@ -96,13 +105,8 @@ export class InfluxOutbox {
   /** Puts parked lines back in the queue (after the cause was fixed); returns how many. */
   retryParked(nowMs: number): number {
     return this.db.transaction(() => {
-      let moved = 0;
-      for (const id of this.statements.parkedIds.all() as number[]) {
-        const row = this.statements.unpark.get(id) as { line: string; time_ms: number | null } | undefined;
-        if (!row) continue;
-        this.statements.insert.run(row.line, row.time_ms ?? lineProtocolTimeMs(row.line) ?? null, nowMs, 1);
-        moved++;
-      }
+      const moved = this.statements.requeueParked.run(nowMs).changes;
+      this.statements.clearParked.run();
       return moved;
     })();
   }
