@@ -42,18 +42,24 @@ export function creditBracket(eligibleMs: number, downtimeMs: number, brackets: 
   return found;
 }
 
-/** Downtime still allowed before the uptime falls strictly below a bracket's threshold. */
+/** One bracket's share of a month's downtime: what the whole month allows and what is left of it. */
 export interface DowntimeBudget {
   belowMicroPercent: number;
   creditPercentHundredths: number;
+  /** The most downtime the month may have without the bracket applying: floor(E x (100 - threshold) / 100). */
+  allowanceMs: number;
+  /**
+   * allowanceMs - downtime: 0 means exactly at the threshold (no credit yet), negative means the bracket applies.
+   * Never clamped, so a month past a bracket says by how much.
+   */
   remainingMs: number;
 }
 
-/** For each bracket: ms of further downtime allowed before it applies (0 once it does). */
+/** For each bracket: how much downtime a month with `eligibleMs` of eligible time allows, and what is left of it. */
 export function downtimeBudgets(eligibleMs: number, downtimeMs: number, brackets: readonly Bracket[]): DowntimeBudget[] {
   return brackets.map((b) => {
     // Largest D with 100 (E - D) >= threshold x E, i.e. D <= E (100 - threshold) / 100.
-    const maxDowntime = eligibleMs > 0 ? Number((BigInt(eligibleMs) * (PERCENT_MICRO - BigInt(b.belowMicroPercent))) / PERCENT_MICRO) : 0;
-    return { belowMicroPercent: b.belowMicroPercent, creditPercentHundredths: b.creditPercentHundredths, remainingMs: Math.max(0, maxDowntime - downtimeMs) };
+    const allowanceMs = eligibleMs > 0 ? Number((BigInt(eligibleMs) * (PERCENT_MICRO - BigInt(b.belowMicroPercent))) / PERCENT_MICRO) : 0;
+    return { belowMicroPercent: b.belowMicroPercent, creditPercentHundredths: b.creditPercentHundredths, allowanceMs, remainingMs: allowanceMs - downtimeMs };
   });
 }

@@ -7,3 +7,4 @@ export * from './brackets.js';
 export * from './money.js';
 export * from './credits.js';
 export * from './evidence.js';
+export * from './outlook.js';

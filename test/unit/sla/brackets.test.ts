@@ -83,8 +83,12 @@ describe('downtimeBudgets', () => {
     expect(credit('platinum', 1_500 + 500)).toBe(0);
     expect(credit('platinum', 1_500 + 501)).toBe(1_000);
   });
-  it('is 0 once a bracket applies, and floors on uneven months', () => {
-    expect(downtimeBudgets(E, 3_000, DEFAULT_TIERS.get('platinum')!.brackets)[0]!.remainingMs).toBe(0);
+  it('goes below 0 once a bracket applies (by how much), is exactly 0 at the threshold, and floors on uneven months', () => {
+    expect(downtimeBudgets(E, 3_000, DEFAULT_TIERS.get('platinum')!.brackets)[0]).toEqual({ belowMicroPercent: 99_800_000, creditPercentHundredths: 1_000, allowanceMs: 2_000, remainingMs: -1_000 });
+    expect(downtimeBudgets(E, 2_000, DEFAULT_TIERS.get('platinum')!.brackets)[0]!.remainingMs).toBe(0);
+    expect(credit('platinum', 2_000)).toBe(0);
+    expect(downtimeBudgets(E, 2_001, DEFAULT_TIERS.get('platinum')!.brackets)[0]!.remainingMs).toBe(-1);
+    expect(credit('platinum', 2_001)).toBe(1_000);
     // Oct 2026: 2,682,000,000 ms; 0.2 % of it = 5,364,000 ms exactly.
     expect(downtimeBudgets(2_682_000_000, 0, DEFAULT_TIERS.get('platinum')!.brackets)[0]!.remainingMs).toBe(5_364_000);
     // 999 ms month: 0.2 % = 1.998 ms -> 1 ms tolerated.

@@ -1,0 +1,47 @@
+// How a running month stands against its brackets: what the whole month allows, what is left, what is to come.
+//
+// The whole month's eligible time is known in advance (coverage minus announced maintenance), so a budget is
+// measured against it rather than against the month so far: on the 1st a server has the whole month's
+// allowance, and the budget only shrinks with downtime. The alert rules and the dashboards read these figures.
+import { eligibleIntervals } from './availability.js';
+import { downtimeBudgets, type DowntimeBudget } from './brackets.js';
+import { containsInstant, mergeIntervals, totalMs } from './intervals.js';
+import type { Bracket, Interval } from './types.js';
+
+export interface MonthOutlook {
+  /** Eligible time of the whole month: coverage minus maintenance. */
+  monthEligibleMs: number;
+  /** Eligible time still to come after asOf (what a burn rate is projected over). */
+  remainingEligibleMs: number;
+  /** Per bracket (in the tier's order): the whole month's allowance and what the downtime so far leaves of it. */
+  budgets: DowntimeBudget[];
+  /** Whether asOf is inside an announced maintenance window. */
+  inMaintenance: boolean;
+}
+
+export interface OutlookInput {
+  /** The whole month. */
+  window: Interval;
+  /** The instant the month to date ends at. */
+  asOfMs: number;
+  sinceMs?: number;
+  untilMs?: number;
+  maintenance: readonly Interval[];
+  /** Confirmed downtime of the month to date. */
+  downtimeMs: number;
+  brackets: readonly Bracket[];
+}
+
+/** The month's outlook for one server at asOf. */
+export function monthOutlook(input: OutlookInput): MonthOutlook {
+  const coverage = { sinceMs: input.sinceMs, untilMs: input.untilMs, maintenance: input.maintenance };
+  const monthEligibleMs = totalMs(eligibleIntervals({ window: input.window, ...coverage }).eligible);
+  const restFromMs = Math.min(input.window.toMs, Math.max(input.window.fromMs, input.asOfMs));
+  const remainingEligibleMs = totalMs(eligibleIntervals({ window: { fromMs: restFromMs, toMs: input.window.toMs }, ...coverage }).eligible);
+  return {
+    monthEligibleMs,
+    remainingEligibleMs,
+    budgets: downtimeBudgets(monthEligibleMs, input.downtimeMs, input.brackets),
+    inMaintenance: containsInstant(mergeIntervals(input.maintenance), input.asOfMs),
+  };
+}
