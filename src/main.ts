@@ -59,14 +59,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     store,
     logger,
     clock,
-    async onSnapshot(snapshot) {
-      for (const customer of customersForMonth(config, snapshot.month)) {
-        for (const server of customer.servers) {
-          const monthToDate = snapshot.availability.get(server.id);
-          const projected = snapshot.projectedByServer.get(server.id);
-          if (monthToDate && projected) metrics.recordSla(customer.id, server.id, customer.tier, monthToDate, projected.creditPercentHundredths, projected.creditAmountGrosze);
-        }
-      }
+    onSnapshot(snapshot) {
+      for (const view of snapshot.servers) metrics.recordSla(view);
     },
   });
 
@@ -77,6 +71,12 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       metrics.recordCloseStates(recentMonthStatuses(records, config.timeZone, clock.now()));
     } catch (error) {
       logger.error({ err: error }, 'reading the month-close records for the metrics failed');
+    }
+    if (config.sla.closeRole) {
+      monthEnd.dueMonths().then(
+        (due) => metrics.recordDueMonths(due.length),
+        (error: unknown) => logger.error({ err: error }, 'finding the months due for closing failed'),
+      );
     }
   };
   let closeMetricsTimer: { cancel(): void } | undefined;
@@ -218,12 +218,14 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     records.close();
     throw new Error(`cannot listen on ${config.http.listen}:${config.http.port}: ${(error as Error).message}`, { cause: error });
   }
+  metrics.recordRole({ closes: config.sla.closeRole, checks: [...config.servers.values()].reduce((n, server) => n + server.checks.length, 0) });
   refreshCloseMetrics();
   refreshCloseMetricsEvery();
   metrics.recordWritePath(writePathView());
   refreshWritePathMetricsEvery();
-  monthEnd.start();
-  logger.info({ address, store: store.description, servers: config.servers.size }, 'uptime-credits started');
+  // Without the close role another instance closes the months (one per deployment); API calls still can.
+  if (config.sla.closeRole) monthEnd.start();
+  logger.info({ address, store: store.description, servers: config.servers.size, closeRole: config.sla.closeRole }, 'uptime-credits started');
 
   return {
     address,

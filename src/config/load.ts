@@ -57,6 +57,19 @@ export function parseConfig(text: string, sourcePath: string): AppConfig {
 }
 
 /** Configured brackets, from the highest threshold down. */
+/** The seed's reaction to a failure ("alert z monitoringu lub zgłoszenie, 24/7/365"): < 2 h, < 1 h, < 30 min. */
+export const SEED_REACTION_TIMES_MS: ReadonlyMap<string, number> = new Map([
+  ['silver', 2 * 3_600_000],
+  ['gold', 3_600_000],
+  ['platinum', 30 * 60_000],
+]);
+
+/** Each tier's reaction time: the file's, else the seed's, else the shortest of the seed's (pages soonest). */
+function resolveReactionTimes(raw: RawConfig, tierNames: Iterable<string>): Map<string, number> {
+  const shortest = Math.min(...SEED_REACTION_TIMES_MS.values());
+  return new Map([...tierNames].map((name) => [name, raw.tiers[name]?.reactionTime ?? SEED_REACTION_TIMES_MS.get(name) ?? shortest]));
+}
+
 function resolveBrackets(brackets: readonly { below: number; creditPercent: number }[]): Bracket[] {
   return brackets
     .map((b) => ({ belowMicroPercent: b.below, creditPercentHundredths: b.creditPercent }))
@@ -243,11 +256,13 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
       minMonitoredMicroPercent: raw.sla.minMonitoredPercent,
       closeRetryMs: raw.sla.closeRetry,
       evidenceWaitMs: raw.sla.evidenceWait,
+      closeRole: raw.sla.closeRole,
     },
     http: raw.http,
     reports: { dir: resolve(raw.reports.dir) },
     tiers,
     tierVersions,
+    reactionTimesMs: resolveReactionTimes(raw, tiers.keys()),
     customers,
     servers,
   };

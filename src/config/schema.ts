@@ -222,6 +222,11 @@ const tierSchema = z.strictObject({
   baseFee: money.optional(),
   serverFee: money.optional(),
   brackets: z.array(bracketSchema).min(1).optional(),
+  /**
+   * The promised reaction to a failure (24/7/365): the deadline the server-down alert carries. Seed tiers default
+   * to the seed's (Silver 2h, Gold 1h, Platinum 30m); a new tier to the shortest, 30m. Not dated: it is not money.
+   */
+  reactionTime: positiveDuration.optional(),
   /** Dated changes, in increasing month order (checked in load.ts). */
   versions: z.array(tierVersionSchema).default([]),
 });
@@ -295,6 +300,11 @@ const slaSchema = z.strictObject({
   closeRetry: positiveDuration.default(300_000),
   /** How long a close waits for observations still on their way to the store before the month is held. */
   evidenceWait: duration.default(120_000),
+  /**
+   * Whether this instance closes months (and its series are the ones the alert rules read). With one daemon per
+   * probing location on one InfluxDB, leave it true on exactly one of them and set it false on the others.
+   */
+  closeRole: z.boolean().default(true),
 });
 
 const stateSchema = z.strictObject({

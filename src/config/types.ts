@@ -93,6 +93,8 @@ export interface AppConfig {
     closeRetryMs: number;
     /** How long a close waits for observations still on their way to the store before it is held. */
     evidenceWaitMs: number;
+    /** Whether this instance closes months; the alert rules read the series of the instance that does. */
+    closeRole: boolean;
   };
   http: RawConfig['http'];
   reports: { dir: string };
@@ -100,6 +102,8 @@ export interface AppConfig {
   tiers: Map<string, TierTerms>;
   /** Each tier's dated terms, sorted by month (empty for a tier without versions). See config/terms.ts. */
   tierVersions: Map<string, TierVersion[]>;
+  /** Each tier's promised reaction to a failure, ms (the server-down alert's deadline). */
+  reactionTimesMs: Map<string, number>;
   customers: ResolvedCustomer[];
   /** Every server by id. */
   servers: Map<string, ResolvedServer>;

@@ -4,9 +4,8 @@ import { PrerenderedGaugeFamily, renderLabels } from './prerendered.js';
 import type { DiscardReason } from '../scheduler/probe-loop.js';
 import type { StoreHealth } from '../store/store.js';
 import type { CheckOutcome } from '../probes/probe.js';
-import { downtimeBudgets } from '../sla/brackets.js';
+import type { ServerSlaView } from '../scheduler/sla-refresh.js';
 import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
-import type { ServerAvailability, TierTerms } from '../sla/types.js';
 import { MONTH_STATES, type MonthState } from '../state/close-records.js';
 
 /** One month's close state as the metrics show it. */
@@ -36,8 +35,12 @@ export interface Metrics {
    */
   exposition(): Promise<Buffer[]>;
   recordOutcome(outcome: CheckOutcome): void;
-  /** Replaces a server's month-to-date SLA series (a bracket budget that no longer applies disappears). */
-  recordSla(customer: string, server: string, tier: TierTerms, availability: ServerAvailability, creditPercentHundredths: number, projectedCreditGrosze: number): void;
+  /** Replaces a server's month-to-date SLA series: figures, state now, tier, and the whole month's bracket budgets. */
+  recordSla(view: ServerSlaView): void;
+  /** What this instance is: whether it closes months, and how many checks it probes. */
+  recordRole(role: { closes: boolean; checks: number }): void;
+  /** Months past their close time that are not issued and not waiting for a person (the close role only). */
+  recordDueMonths(count: number): void;
   /** The write path as it is now: the store's outbox and the probe loop's unwritten observations. */
   recordWritePath(view: WritePathView): void;
   /** Replaces the month-close series from the close records (the state of each recent month). */
@@ -81,9 +84,16 @@ export function createMetrics(registry = new Registry()): Metrics {
   );
   const budget = new PrerenderedGaugeFamily(
     'uptime_credits_sla_downtime_budget_seconds',
-    'Further downtime allowed this month before the uptime falls below the bracket threshold `below` (percent).',
+    'Downtime the whole month still allows before its uptime falls below the bracket threshold `below` (percent); 0 at the threshold, negative once the bracket applies.',
   );
-  const families = [probeSuccess, probeDuration, httpStatus, certExpiry, uptime, downtime, unmonitored, eligible, credit, projected, budget];
+  const remainingEligible = new PrerenderedGaugeFamily('uptime_credits_sla_remaining_eligible_seconds', 'Eligible time still to come this month (coverage minus maintenance after now).');
+  const serverDown = new PrerenderedGaugeFamily(
+    'uptime_credits_server_down',
+    'Whether the server is down now by the SLA\'s own judgement (confirmed failures at quorum of the locations): 1, else 0.',
+  );
+  const inMaintenance = new PrerenderedGaugeFamily('uptime_credits_server_maintenance_active', 'Whether the server is in an announced maintenance window now (1) or not (0).');
+  const tierInfo = new PrerenderedGaugeFamily('uptime_credits_server_tier_info', 'The support tier in force for the server this month (always 1; the tier is a label).');
+  const families = [probeSuccess, probeDuration, httpStatus, certExpiry, uptime, downtime, unmonitored, eligible, credit, projected, budget, remainingEligible, serverDown, inMaintenance, tierInfo];
   const probesTotal = new Counter({ name: 'uptime_credits_probes_total', help: 'Probes run, by result.', labelNames: ['result'] as const, registers: [registry] });
   const backlog = new Gauge({ name: 'uptime_credits_outbox_backlog_observations', help: 'Observations stored locally but not yet confirmed by the remote store.', registers: [registry] });
   const oldestWaiting = new Gauge({ name: 'uptime_credits_outbox_oldest_waiting_age_seconds', help: 'How long the oldest observation waiting for the remote store has waited (0 when none waits).', registers: [registry] });
@@ -130,7 +140,21 @@ export function createMetrics(registry = new Registry()): Metrics {
     help: 'Months with a revision recorded whose files or journal rows are not all written (retried every few minutes).',
     registers: [registry],
   });
+  const closeRole = new Gauge({
+    name: 'uptime_credits_close_role',
+    help: 'Whether this instance closes months (1) or only probes (0); the alert rules read the series of the one that closes.',
+    registers: [registry],
+  });
+  const checksConfigured = new Gauge({ name: 'uptime_credits_checks_configured', help: 'Checks this instance probes.', registers: [registry] });
+  const dueMonths = new Gauge({
+    name: 'uptime_credits_close_due_months',
+    help: 'Months past their close time that are not issued and not waiting for a person\'s review (0 on an instance that does not close).',
+    registers: [registry],
+  });
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
+  closeRole.set(0);
+  checksConfigured.set(0);
+  dueMonths.set(0);
   unfinished.set(0);
   latestClosed.set(0);
   const seen: Record<string, number> = { writeErrors: 0, dropped: 0 };
@@ -163,18 +187,24 @@ export function createMetrics(registry = new Registry()): Metrics {
       probesTotal.inc({ result: outcome.up ? 'success' : 'failure' });
       lag.observe(outcome.lagMs / 1_000);
     },
-    recordSla(customer, server, tier, availability, creditPercentHundredths, projectedCreditGrosze) {
+    recordSla({ customer, server, tier, monthToDate, outlook, projectedCreditPercentHundredths, projectedCreditGrosze }) {
       const labels = renderLabels({ customer, server });
-      uptime.set(labels, uptimeRatio(availability.eligibleMs, availability.downtimeMs));
-      downtime.set(labels, availability.downtimeMs / 1_000);
-      unmonitored.set(labels, availability.unmonitoredMs / 1_000);
-      eligible.set(labels, availability.eligibleMs / 1_000);
-      credit.set(labels, creditPercentHundredths / 10_000);
+      uptime.set(labels, uptimeRatio(monthToDate.eligibleMs, monthToDate.downtimeMs));
+      downtime.set(labels, monthToDate.downtimeMs / 1_000);
+      unmonitored.set(labels, monthToDate.unmonitoredMs / 1_000);
+      eligible.set(labels, monthToDate.eligibleMs / 1_000);
+      credit.set(labels, projectedCreditPercentHundredths / 10_000);
       projected.set(labels, projectedCreditGrosze / 100);
       budget.setMany(
         labels,
-        downtimeBudgets(availability.eligibleMs, availability.downtimeMs, tier.brackets).map((b) => [`${labels},below="${formatMicroPercent(b.belowMicroPercent)}"`, b.remainingMs / 1_000] as const),
+        outlook.budgets.map(
+          (b) => [`${labels},below="${formatMicroPercent(b.belowMicroPercent)}",credit_percent="${formatMicroPercent(b.creditPercentHundredths * 10_000)}"`, b.remainingMs / 1_000] as const,
+        ),
       );
+      remainingEligible.set(labels, outlook.remainingEligibleMs / 1_000);
+      serverDown.set(labels, monthToDate.downAtEnd ? 1 : 0);
+      inMaintenance.set(labels, outlook.inMaintenance ? 1 : 0);
+      tierInfo.setMany(labels, [[renderLabels({ customer, server, tier }), 1]]);
     },
     recordWritePath(view) {
       backlog.set(view.store.waiting);
@@ -202,5 +232,10 @@ export function createMetrics(registry = new Registry()): Metrics {
       latestClosed.set(issued.length > 0 ? Math.max(...issued) / 1_000 : 0);
     },
     countCloseProblem: (kind) => closeProblems.inc({ kind }),
+    recordRole({ closes, checks }) {
+      closeRole.set(closes ? 1 : 0);
+      checksConfigured.set(checks);
+    },
+    recordDueMonths: (count) => dueMonths.set(count),
   };
 }

@@ -3,13 +3,29 @@
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { computeMonthToDateCredits } from '../close/compute.js';
+import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
-import { monthContaining } from '../sla/month.js';
+import { monthContaining, monthWindow } from '../sla/month.js';
+import { monthOutlook, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
 import type { ObservationStore } from '../store/store.js';
 
 /** Default time between recomputations. */
 export const SLA_REFRESH_INTERVAL_MS = 15_000;
+
+/** One server's month to date as the metrics and the alert rules read it. */
+export interface ServerSlaView {
+  customer: string;
+  server: string;
+  /** The tier in force this month. */
+  tier: string;
+  monthToDate: ServerAvailability;
+  /** The whole month's budgets and the eligible time still to come. */
+  outlook: MonthOutlook;
+  /** What the month would credit at the month-to-date uptime: percent of the fee (hundredths) and amount. */
+  projectedCreditPercentHundredths: number;
+  projectedCreditGrosze: number;
+}
 
 /** The SLA view at one instant. */
 export interface SlaSnapshot {
@@ -26,6 +42,8 @@ export interface SlaSnapshot {
   projected: MonthCredits;
   /** Each server's projected credit from `projected`, by server id. */
   projectedByServer: Map<string, ServerCredit>;
+  /** Every server of the month's customers, in configuration order. */
+  servers: ServerSlaView[];
 }
 
 export interface SlaRefresh {
@@ -61,7 +79,26 @@ export function createSlaRefresh(deps: {
     const month = monthContaining(asOfMs, config.timeZone);
     const { availability, credits: projected } = await computeMonthToDateCredits(config, store, month, asOfMs);
     const projectedByServer = new Map(projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)));
-    latest = { month, asOfMs, availability, projected, projectedByServer };
+    const window = monthWindow(month, config.timeZone);
+    const servers = customersForMonth(config, month).flatMap((customer) =>
+      customer.servers.flatMap((server): ServerSlaView[] => {
+        const monthToDate = availability.get(server.id);
+        const credit = projectedByServer.get(server.id);
+        if (!monthToDate || !credit) return [];
+        const outlook = monthOutlook({
+          window,
+          asOfMs,
+          sinceMs: server.sinceMs,
+          untilMs: server.untilMs,
+          maintenance: server.maintenance,
+          downtimeMs: monthToDate.downtimeMs,
+          brackets: customer.tier.brackets,
+        });
+        const view: ServerSlaView = { customer: customer.id, server: server.id, tier: customer.tier.name, monthToDate, outlook, projectedCreditPercentHundredths: credit.creditPercentHundredths, projectedCreditGrosze: credit.creditAmountGrosze };
+        return [view];
+      }),
+    );
+    latest = { month, asOfMs, availability, projected, projectedByServer, servers };
     await deps.onSnapshot?.(latest);
     return latest;
   };

@@ -11,6 +11,7 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 import type { CheckOutcome } from '../../src/probes/probe.js';
 import { creditBracket } from '../../src/sla/brackets.js';
 import { percentOfGrosze } from '../../src/sla/money.js';
+import { monthOutlook } from '../../src/sla/outlook.js';
 import type { ServerAvailability } from '../../src/sla/types.js';
 import { fromParent, tellParent } from './children.js';
 
@@ -75,7 +76,16 @@ for (const customer of customersForMonth(config, '2026-01')) {
       downAtEnd: !up,
     };
     const percent = creditBracket(availability.eligibleMs, downtimeMs, customer.tier.brackets)?.creditPercentHundredths ?? 0;
-    metrics.recordSla(customer.id, server.id, customer.tier, availability, percent, percentOfGrosze(customer.tier.serverFeeGrosze, percent));
+    const outlook = monthOutlook({ window: { fromMs: nowMs - 19 * DAY_MS, toMs: nowMs + 11 * DAY_MS }, asOfMs: nowMs, maintenance: [], downtimeMs, brackets: customer.tier.brackets });
+    metrics.recordSla({
+      customer: customer.id,
+      server: server.id,
+      tier: customer.tier.name,
+      monthToDate: availability,
+      outlook,
+      projectedCreditPercentHundredths: percent,
+      projectedCreditGrosze: percentOfGrosze(customer.tier.serverFeeGrosze, percent),
+    });
     i++;
   }
 }

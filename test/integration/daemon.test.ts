@@ -73,7 +73,12 @@ customers:
     expect(text).toContain('probe_success{customer="acme",server="up-1",check="http",location="waw"} 1');
     expect(text).toContain('probe_success{customer="acme",server="down-1",check="tcp",location="waw"} 0');
     expect(text).toContain('probe_http_status_code{customer="acme",server="up-1",check="http",location="waw"} 200');
-    expect(text).toMatch(/uptime_credits_sla_downtime_budget_seconds\{customer="acme",server="up-1",below="99.8"\} \d/);
+    expect(text).toMatch(/uptime_credits_sla_downtime_budget_seconds\{customer="acme",server="up-1",below="99.8",credit_percent="10"\} \d/);
+    // What the alert rules read: this instance closes months, probes two checks, and says each server's tier.
+    expect(text).toContain('uptime_credits_close_role 1\n');
+    expect(text).toContain('uptime_credits_checks_configured 2\n');
+    expect(text).toContain('uptime_credits_server_tier_info{customer="acme",server="up-1",tier="platinum"} 1\n');
+    expect(text).toMatch(/uptime_credits_server_down\{customer="acme",server="up-1"\} 0\n/);
     expect(text).toContain('process_cpu_seconds_total');
     expect(promtoolProblems(text)).toBe('');
   });

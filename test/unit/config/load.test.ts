@@ -114,7 +114,10 @@ describe('the example configuration', () => {
       minMonitoredMicroPercent: 90_000_000,
       closeRetryMs: 300_000,
       evidenceWaitMs: 120_000,
+      closeRole: true,
     });
+    // The seed's reaction to a failure: Silver 2 h, Gold 1 h, Platinum 30 min.
+    expect(Object.fromEntries(config.reactionTimesMs)).toEqual({ silver: 7_200_000, gold: 3_600_000, platinum: 1_800_000 });
   });
   it('resolves coverage dates to local midnight and names checks', () => {
     const server = config.servers.get('oci-202')!;

@@ -1,19 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/metrics/metrics.js';
 import { DEFAULT_TIERS } from '../../../src/sla/brackets.js';
+import { monthOutlook } from '../../../src/sla/outlook.js';
 import { promtoolProblems } from '../../support/promtool.js';
 
 describe('metrics', () => {
-  it('exposes probe results, the SLA view with bracket budgets, and passes promtool', async () => {
+  it('exposes probe results, the SLA view with whole-month bracket budgets, and passes promtool', async () => {
     const metrics = createMetrics();
     const empty = Buffer.concat(await metrics.exposition()).toString();
     expect(empty).toContain('uptime_credits_probes_total{result="failure"} 0');
     expect(empty).toContain('uptime_credits_outbox_backlog_observations 0');
 
     metrics.recordOutcome({ customer: 'acme', server: 's1', check: 'web', kind: 'http', location: 'waw', timeMs: 0, lagMs: 12, up: false, latencyMs: 1_500, error: 'status', httpStatus: 503 });
-    // 1,000,000 s eligible, 1,500 s down: platinum 99.8 % allows 2,000 s, so 500 s are left; 99.6 % allows 4,000.
-    const availability = { coveredMs: 1e9, maintenanceMs: 0, eligibleMs: 1e9, downtimeMs: 1_500_000, unmonitoredMs: 60_000, outages: [], unmonitored: [], maintenance: [], downAtEnd: false };
-    metrics.recordSla('acme', 's1', DEFAULT_TIERS.get('platinum')!, availability, 0, 15_050);
+    // 1,000,000 s eligible so far, 1,500 s down, in a month of 2,000,000 s eligible: platinum 99.8 % allows
+    // 4,000 s of the whole month, so 2,500 s are left; 99.6 % allows 8,000. A maintenance window is on now.
+    const availability = { coveredMs: 1e9, maintenanceMs: 0, eligibleMs: 1e9, downtimeMs: 1_500_000, unmonitoredMs: 60_000, outages: [], unmonitored: [], maintenance: [], downAtEnd: true };
+    const window = { fromMs: 0, toMs: 2e9 + 1_000 };
+    const outlook = monthOutlook({ window, asOfMs: 1e9, maintenance: [{ fromMs: 1e9 - 500, toMs: 1e9 + 500 }], downtimeMs: 1_500_000, brackets: DEFAULT_TIERS.get('platinum')!.brackets });
+    metrics.recordSla({ customer: 'acme', server: 's1', tier: 'platinum', monthToDate: availability, outlook, projectedCreditPercentHundredths: 0, projectedCreditGrosze: 15_050 });
+    metrics.recordRole({ closes: true, checks: 3 });
+    metrics.recordDueMonths(1);
     // The write path while InfluxDB is down: 49,676 wait (the oldest for 90 s), 2 parked, 3 failed writes.
     const nowMs = 1_800_000_000_000;
     const down = { store: { waiting: 49_676, oldestWaitingSinceMs: nowMs - 90_000, parked: 2, remoteWriteErrorsTotal: 2, lastRemoteWriteMs: nowMs - 120_000, remoteProblem: 'ECONNREFUSED' }, pendingInMemory: 30, localWriteErrorsTotal: 1, discarded: { 'process-stalled': 4, 'local-error': 1 }, droppedTotal: 0, nowMs };
@@ -24,8 +30,15 @@ describe('metrics', () => {
     expect(text).toContain('probe_duration_seconds{customer="acme",server="s1",check="web",location="waw"} 1.5');
     expect(text).toContain('probe_http_status_code{customer="acme",server="s1",check="web",location="waw"} 503');
     expect(text).toContain('uptime_credits_sla_uptime_ratio{customer="acme",server="s1"} 0.9985');
-    expect(text).toContain('uptime_credits_sla_downtime_budget_seconds{customer="acme",server="s1",below="99.8"} 500');
-    expect(text).toContain('uptime_credits_sla_downtime_budget_seconds{customer="acme",server="s1",below="99.6"} 2500');
+    expect(text).toContain('uptime_credits_sla_downtime_budget_seconds{customer="acme",server="s1",below="99.8",credit_percent="10"} 2500\n');
+    expect(text).toContain('uptime_credits_sla_downtime_budget_seconds{customer="acme",server="s1",below="99.6",credit_percent="25"} 6500\n');
+    expect(text).toContain('uptime_credits_sla_remaining_eligible_seconds{customer="acme",server="s1"} 1000000.5\n'); // the rest minus 500 ms of maintenance
+    expect(text).toContain('uptime_credits_server_down{customer="acme",server="s1"} 1');
+    expect(text).toContain('uptime_credits_server_maintenance_active{customer="acme",server="s1"} 1');
+    expect(text).toContain('uptime_credits_server_tier_info{customer="acme",server="s1",tier="platinum"} 1');
+    expect(text).toContain('uptime_credits_close_role 1');
+    expect(text).toContain('uptime_credits_checks_configured 3');
+    expect(text).toContain('uptime_credits_close_due_months 1');
     expect(text).toContain('uptime_credits_sla_unmonitored_seconds{customer="acme",server="s1"} 60');
     expect(text).toContain('uptime_credits_store_write_errors_total 3');
     expect(text).toContain('uptime_credits_outbox_backlog_observations 49676');
