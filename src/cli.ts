@@ -8,6 +8,7 @@ import { registerImport } from './commands/import.js';
 import { registerMonths } from './commands/months.js';
 import { registerOutbox } from './commands/outbox.js';
 import { registerReport } from './commands/report.js';
+import { registerRules } from './commands/rules.js';
 import { registerStart } from './commands/start.js';
 
 const program = new Command('uptime-credits')
@@ -15,7 +16,7 @@ const program = new Command('uptime-credits')
   .showHelpAfterError()
   .option('-c, --config <path>', 'configuration file', 'config/uptime-credits.yaml');
 
-for (const register of [registerStart, registerCheck, registerImport, registerCredits, registerReport, registerApprove, registerMonths, registerOutbox]) register(program);
+for (const register of [registerStart, registerCheck, registerImport, registerCredits, registerReport, registerApprove, registerMonths, registerOutbox, registerRules]) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`uptime-credits: ${error instanceof Error ? error.message : String(error)}\n`);
