@@ -16,6 +16,9 @@ describe('Grafana dashboard', () => {
     const titles = dashboard.panels.map((p) => p.title);
     expect(titles).toEqual(expect.arrayContaining(['Servers up', 'Servers down', 'Projected credits this month (PLN)', 'Month closes']));
     expect(titles.some((t) => t.startsWith('Downtime budget left'))).toBe(true);
+    // The alerts' figures: the budget left per bracket and the burn rate.
+    expect(titles.some((t) => t.startsWith('Downtime budget left per bracket'))).toBe(true);
+    expect(titles.some((t) => t.startsWith('Downtime burn rate'))).toBe(true);
   });
 
   it('every query is valid PromQL (promtool check rules)', () => {
