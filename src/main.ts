@@ -17,6 +17,7 @@ import { createProbeLoop } from './scheduler/probe-loop.js';
 import { formatPercentHundredths, uptimePercentText } from './sla/money.js';
 import { monthContaining } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
+import type { ObservationStore } from './store/store.js';
 import { SqliteCloseRecords } from './state/close-records.js';
 
 /** How often the month-close metrics are read again from the records (other processes close months too). */
@@ -25,6 +26,23 @@ const CLOSE_METRICS_REFRESH_MS = 30_000;
 const WRITE_PATH_METRICS_EVERY_MS = 2_000;
 /** /readyz waits this long for the remote store's /ping before it calls it unreachable. */
 const READY_PING_TIMEOUT_MS = 1_500;
+
+/** How long the store's earliest observation is remembered (it only moves earlier, by an import of older data). */
+const EARLIEST_OBSERVATION_CACHE_MS = 10 * 60_000;
+
+/**
+ * The store's earliest observation, asked at most every EARLIEST_OBSERVATION_CACHE_MS once known: the due-months
+ * count asks every CLOSE_METRICS_REFRESH_MS, and on InfluxDB that is a query over all history.
+ */
+function earliestObservationCached(store: ObservationStore, clock: Clock): () => Promise<number | undefined> {
+  let known: { valueMs: number; atMs: number } | undefined;
+  return async () => {
+    if (known && clock.now() - known.atMs < EARLIEST_OBSERVATION_CACHE_MS) return known.valueMs;
+    const valueMs = await store.earliestObservationMs();
+    known = valueMs === undefined ? undefined : { valueMs, atMs: clock.now() };
+    return valueMs;
+  };
+}
 
 export interface Daemon {
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:9464. */
@@ -61,24 +79,36 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     clock,
     onSnapshot(snapshot) {
       for (const view of snapshot.servers) metrics.recordSla(view);
+      metrics.recordSlaRefreshed(snapshot.asOfMs);
     },
   });
 
   // The month-close series come from the records: refreshed after every close of this process, and every
   // CLOSE_METRICS_REFRESH_MS for what other processes (the CLI's report and approve) recorded.
+  let countingDueMonths = false;
+  let stopping = false;
   const refreshCloseMetrics = () => {
     try {
       metrics.recordCloseStates(recentMonthStatuses(records, config.timeZone, clock.now()));
     } catch (error) {
       logger.error({ err: error }, 'reading the month-close records for the metrics failed');
     }
-    if (config.sla.closeRole) {
-      monthEnd.dueMonths().then(
-        (due) => metrics.recordDueMonths(due.length),
-        (error: unknown) => logger.error({ err: error }, 'finding the months due for closing failed'),
-      );
+    if (config.sla.closeRole && !countingDueMonths && !stopping) {
+      countingDueMonths = true; // one count at a time, so an older answer never overwrites a newer one
+      monthEnd
+        .dueMonths()
+        .then(
+          (due) => {
+            if (!stopping) metrics.recordDueMonths(due.length);
+          },
+          (error: unknown) => {
+            if (!stopping) logger.error({ err: error }, 'finding the months due for closing failed');
+          },
+        )
+        .finally(() => (countingDueMonths = false));
     }
   };
+
   let closeMetricsTimer: { cancel(): void } | undefined;
   const writePathView = (): WritePathView => {
     const probing = loop.stats();
@@ -125,7 +155,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       refreshCloseMetrics();
     },
   });
-  const monthEnd = createMonthEndJob({ config, closer, records, earliestObservationMs: () => store.earliestObservationMs(), logger, clock });
+  const monthEnd = createMonthEndJob({ config, closer, records, earliestObservationMs: earliestObservationCached(store, clock), logger, clock });
   const API_ACTOR = 'api';
 
   const serverViews = (): ServerView[] => {
@@ -218,6 +248,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     records.close();
     throw new Error(`cannot listen on ${config.http.listen}:${config.http.port}: ${(error as Error).message}`, { cause: error });
   }
+  // Staleness of the SLA series counts from the start until the first refresh lands.
+  metrics.recordSlaRefreshed(clock.now());
   metrics.recordRole({ closes: config.sla.closeRole, checks: [...config.servers.values()].reduce((n, server) => n + server.checks.length, 0) });
   refreshCloseMetrics();
   refreshCloseMetricsEvery();
@@ -230,6 +262,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   return {
     address,
     async stop() {
+      stopping = true;
       closeMetricsTimer?.cancel();
       writePathTimer?.cancel();
       await monthEnd.stop();

@@ -8,6 +8,7 @@
 // instance with the close role, so each alert fires once. The daemon's own alerts are per instance.
 import { stringify } from 'yaml';
 import type { AppConfig } from '../config/types.js';
+import { RECENT_DOWNTIME_WINDOWS } from '../scheduler/sla-refresh.js';
 import { formatPromDuration } from './durations.js';
 
 export interface RuleFileOptions {
@@ -34,12 +35,14 @@ export interface RuleGroup {
 }
 
 /**
- * Burn-rate windows: 1 h and 6 h must both project a crossing (significance), and the 30 m short window too (the SRE
- * workbook's short window, 1/12 of the long one), so the alert ends within 30 minutes of the downtime stopping
- * rather than lingering for hours, yet a server that keeps flapping keeps it firing.
+ * Burn-rate windows (the daemon exports the downtime within each, across a month's start): 1 h and 6 h must both
+ * project a crossing (significance), and the 30 m short window too (the SRE workbook's short window, 1/12 of the
+ * long one), so the alert ends within 30 minutes of the downtime stopping rather than lingering for hours, yet a
+ * server that keeps flapping keeps it firing.
  */
-export const BURN_WINDOWS = ['30m', '1h', '6h'] as const;
-const WINDOW_SECONDS: Record<(typeof BURN_WINDOWS)[number], number> = { '30m': 1_800, '1h': 3_600, '6h': 21_600 };
+const BURN_WINDOWS = RECENT_DOWNTIME_WINDOWS;
+/** The SLA series older than this (the closer's refresh keeps failing or falls behind) page: the alerts go blind. */
+export const SLA_STALE_AFTER_SECONDS = 300;
 
 /** A budget within this share of its bracket's whole-month allowance is "near" the bracket. */
 export const NEAR_BRACKET_SHARE = 0.1;
@@ -94,14 +97,14 @@ function slaGroup(config: AppConfig): RuleGroup {
     },
     { record: 'uptime_credits:server_maintenance_active:closer', expr: `uptime_credits_server_maintenance_active\n  ${CLOSER}` },
     ...BURN_WINDOWS.map((w) => ({
-      // Share of the window the server was down; the month-to-date figure restarts at 0 on the 1st (clamped).
-      record: `uptime_credits:sla_downtime_burn:ratio_rate${w}`,
-      expr: `clamp_min(delta(uptime_credits_sla_downtime_seconds[${w}]), 0) / ${WINDOW_SECONDS[w]}\n  ${CLOSER}`,
+      // Share of the window the server was down.
+      record: `uptime_credits:sla_downtime_burn:ratio_rate${w.label}`,
+      expr: `uptime_credits_sla_recent_downtime_seconds{window="${w.label}"} / ${w.ms / 1_000}\n  ${CLOSER}`,
     })),
     ...BURN_WINDOWS.map((w) => ({
       // Further downtime until the month ends if the window's rate went on over the eligible time still to come.
-      record: `uptime_credits:sla_projected_downtime_seconds:burn${w}`,
-      expr: `uptime_credits:sla_downtime_burn:ratio_rate${w}\n  * on(${SERVER}) uptime_credits_sla_remaining_eligible_seconds`,
+      record: `uptime_credits:sla_projected_downtime_seconds:burn${w.label}`,
+      expr: `uptime_credits:sla_downtime_burn:ratio_rate${w.label}\n  * on(${SERVER}) uptime_credits_sla_remaining_eligible_seconds`,
     })),
     {
       // The next bracket: of those not yet applying (budget >= 0), the one with the least left.
@@ -148,7 +151,7 @@ function slaGroup(config: AppConfig): RuleGroup {
       annotations: {
         summary: '{{ $labels.customer }}/{{ $labels.server }} will fall below {{ $labels.below }} % this month at its current downtime rate',
         description:
-          'At the downtime rate of the last 1 h and 6 h, the rest of the month uses up the {{ $value | humanizeDuration }} left before a {{ $labels.credit_percent }} % credit.',
+          'At the downtime rate of the last 1 h, 6 h and 30 min, the rest of the month uses up the {{ $value | humanizeDuration }} left before a {{ $labels.credit_percent }} % credit.',
         runbook: `${RUNBOOK}uptimecreditsbudgetburn`,
       },
     },
@@ -209,6 +212,14 @@ function daemonGroup(config: AppConfig, options: RuleFileOptions): RuleGroup {
         'critical',
         'no uptime-credits instance with the close role is scraped',
         'No instance has sla.closeRole true (or it is down): months are not closed and the server-down and budget alerts, which read that instance, are silent.',
+      ),
+      alert(
+        'UptimeCreditsSlaStale',
+        `time() - uptime_credits_sla_refresh_timestamp_seconds > ${SLA_STALE_AFTER_SECONDS}\n  ${CLOSER}`,
+        '5m',
+        'critical',
+        'the SLA figures of {{ $labels.instance }} are {{ $value | humanizeDuration }} old',
+        'The month-to-date view has not been recomputed (the store cannot be read, or the refresh falls behind): the server-down and budget alerts read stale figures.',
       ),
       alert(
         'UptimeCreditsSeveralCloseInstances',
@@ -314,7 +325,7 @@ function closeGroup(config: AppConfig): RuleGroup {
         undefined,
         'warning',
         'the close of {{ $labels.month }} waits for a person\'s review',
-        'Some server was monitored for less than sla.minMonitoredPercent of its eligible time. Review the draft and approve it (`uptime-credits approve`).',
+        'A server was monitored for less than sla.minMonitoredPercent, or a restatement would lower an issued credit. `uptime-credits months` gives the reason and draft hash; approve with `uptime-credits approve`.',
       ),
       alert(
         'UptimeCreditsCloseFailed',

@@ -56,7 +56,6 @@ export function parseConfig(text: string, sourcePath: string): AppConfig {
   return resolveConfig(parsed.data, sourcePath);
 }
 
-/** Configured brackets, from the highest threshold down. */
 /** The seed's reaction to a failure ("alert z monitoringu lub zgłoszenie, 24/7/365"): < 2 h, < 1 h, < 30 min. */
 export const SEED_REACTION_TIMES_MS: ReadonlyMap<string, number> = new Map([
   ['silver', 2 * 3_600_000],
@@ -70,6 +69,7 @@ function resolveReactionTimes(raw: RawConfig, tierNames: Iterable<string>): Map<
   return new Map([...tierNames].map((name) => [name, raw.tiers[name]?.reactionTime ?? SEED_REACTION_TIMES_MS.get(name) ?? shortest]));
 }
 
+/** Configured brackets, from the highest threshold down. */
 function resolveBrackets(brackets: readonly { below: number; creditPercent: number }[]): Bracket[] {
   return brackets
     .map((b) => ({ belowMicroPercent: b.below, creditPercentHundredths: b.creditPercent }))

@@ -37,6 +37,8 @@ export interface Metrics {
   recordOutcome(outcome: CheckOutcome): void;
   /** Replaces a server's month-to-date SLA series: figures, state now, tier, and the whole month's bracket budgets. */
   recordSla(view: ServerSlaView): void;
+  /** A month-to-date SLA view computed as of `asOfMs` has been recorded (the SLA series are that fresh). */
+  recordSlaRefreshed(asOfMs: number): void;
   /** What this instance is: whether it closes months, and how many checks it probes. */
   recordRole(role: { closes: boolean; checks: number }): void;
   /** Months past their close time that are not issued and not waiting for a person (the close role only). */
@@ -86,6 +88,10 @@ export function createMetrics(registry = new Registry()): Metrics {
     'uptime_credits_sla_downtime_budget_seconds',
     'Downtime the whole month still allows before its uptime falls below the bracket threshold `below` (percent); 0 at the threshold, negative once the bracket applies.',
   );
+  const recentDowntime = new PrerenderedGaugeFamily(
+    'uptime_credits_sla_recent_downtime_seconds',
+    'Confirmed downtime in eligible time within the last `window` (30m, 1h, 6h; across a month\'s start too): the budget burn rate.',
+  );
   const remainingEligible = new PrerenderedGaugeFamily('uptime_credits_sla_remaining_eligible_seconds', 'Eligible time still to come this month (coverage minus maintenance after now).');
   const serverDown = new PrerenderedGaugeFamily(
     'uptime_credits_server_down',
@@ -93,7 +99,7 @@ export function createMetrics(registry = new Registry()): Metrics {
   );
   const inMaintenance = new PrerenderedGaugeFamily('uptime_credits_server_maintenance_active', 'Whether the server is in an announced maintenance window now (1) or not (0).');
   const tierInfo = new PrerenderedGaugeFamily('uptime_credits_server_tier_info', 'The support tier in force for the server this month (always 1; the tier is a label).');
-  const families = [probeSuccess, probeDuration, httpStatus, certExpiry, uptime, downtime, unmonitored, eligible, credit, projected, budget, remainingEligible, serverDown, inMaintenance, tierInfo];
+  const families = [probeSuccess, probeDuration, httpStatus, certExpiry, uptime, downtime, unmonitored, eligible, credit, projected, budget, recentDowntime, remainingEligible, serverDown, inMaintenance, tierInfo];
   const probesTotal = new Counter({ name: 'uptime_credits_probes_total', help: 'Probes run, by result.', labelNames: ['result'] as const, registers: [registry] });
   const backlog = new Gauge({ name: 'uptime_credits_outbox_backlog_observations', help: 'Observations stored locally but not yet confirmed by the remote store.', registers: [registry] });
   const oldestWaiting = new Gauge({ name: 'uptime_credits_outbox_oldest_waiting_age_seconds', help: 'How long the oldest observation waiting for the remote store has waited (0 when none waits).', registers: [registry] });
@@ -145,6 +151,11 @@ export function createMetrics(registry = new Registry()): Metrics {
     help: 'Whether this instance closes months (1) or only probes (0); the alert rules read the series of the one that closes.',
     registers: [registry],
   });
+  const slaRefreshed = new Gauge({
+    name: 'uptime_credits_sla_refresh_timestamp_seconds',
+    help: 'The instant the SLA series were last computed for (unix seconds; the process start until the first refresh).',
+    registers: [registry],
+  });
   const checksConfigured = new Gauge({ name: 'uptime_credits_checks_configured', help: 'Checks this instance probes.', registers: [registry] });
   const dueMonths = new Gauge({
     name: 'uptime_credits_close_due_months',
@@ -187,7 +198,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       probesTotal.inc({ result: outcome.up ? 'success' : 'failure' });
       lag.observe(outcome.lagMs / 1_000);
     },
-    recordSla({ customer, server, tier, monthToDate, outlook, projectedCreditPercentHundredths, projectedCreditGrosze }) {
+    recordSla({ customer, server, tier, monthToDate, outlook, recentDowntimeMs, projectedCreditPercentHundredths, projectedCreditGrosze }) {
       const labels = renderLabels({ customer, server });
       uptime.set(labels, uptimeRatio(monthToDate.eligibleMs, monthToDate.downtimeMs));
       downtime.set(labels, monthToDate.downtimeMs / 1_000);
@@ -201,8 +212,13 @@ export function createMetrics(registry = new Registry()): Metrics {
           (b) => [`${labels},below="${formatMicroPercent(b.belowMicroPercent)}",credit_percent="${formatMicroPercent(b.creditPercentHundredths * 10_000)}"`, b.remainingMs / 1_000] as const,
         ),
       );
+      recentDowntime.setMany(
+        labels,
+        Object.entries(recentDowntimeMs).map(([window, ms]) => [`${labels},window="${window}"`, ms / 1_000] as const),
+      );
       remainingEligible.set(labels, outlook.remainingEligibleMs / 1_000);
-      serverDown.set(labels, monthToDate.downAtEnd ? 1 : 0);
+      // Down counts only while the server is covered: before `since` a failing new server promises nothing yet.
+      serverDown.set(labels, monthToDate.downAtEnd && outlook.coveredNow ? 1 : 0);
       inMaintenance.set(labels, outlook.inMaintenance ? 1 : 0);
       tierInfo.setMany(labels, [[renderLabels({ customer, server, tier }), 1]]);
     },
@@ -232,6 +248,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       latestClosed.set(issued.length > 0 ? Math.max(...issued) / 1_000 : 0);
     },
     countCloseProblem: (kind) => closeProblems.inc({ kind }),
+    recordSlaRefreshed: (asOfMs) => slaRefreshed.set(asOfMs / 1_000),
     recordRole({ closes, checks }) {
       closeRole.set(closes ? 1 : 0);
       checksConfigured.set(checks);

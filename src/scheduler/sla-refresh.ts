@@ -2,16 +2,27 @@
 // scrape of /metrics or a call to /api/v1/servers costs a map lookup, not a month of observations.
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { computeMonthToDateCredits } from '../close/compute.js';
+import { computeFleetAvailability, computeMonthToDateCredits } from '../close/compute.js';
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
 import { monthContaining, monthWindow } from '../sla/month.js';
-import { monthOutlook, type MonthOutlook } from '../sla/outlook.js';
+import { monthOutlook, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
 import type { ObservationStore } from '../store/store.js';
 
 /** Default time between recomputations. */
 export const SLA_REFRESH_INTERVAL_MS = 15_000;
+
+/**
+ * Trailing windows whose downtime the view reports (the budget-burn alert's rates): confirmed downtime in eligible
+ * time within the last 30 m, 1 h and 6 h, across a month's start too, so the burn rate does not restart at 0 on the 1st.
+ */
+export const RECENT_DOWNTIME_WINDOWS = [
+  { label: '30m', ms: 1_800_000 },
+  { label: '1h', ms: 3_600_000 },
+  { label: '6h', ms: 21_600_000 },
+] as const;
+const LONGEST_RECENT_WINDOW_MS = Math.max(...RECENT_DOWNTIME_WINDOWS.map((w) => w.ms));
 
 /** One server's month to date as the metrics and the alert rules read it. */
 export interface ServerSlaView {
@@ -22,6 +33,8 @@ export interface ServerSlaView {
   monthToDate: ServerAvailability;
   /** The whole month's budgets and the eligible time still to come. */
   outlook: MonthOutlook;
+  /** Downtime within each of RECENT_DOWNTIME_WINDOWS before asOf, ms, by window label. */
+  recentDowntimeMs: Record<(typeof RECENT_DOWNTIME_WINDOWS)[number]['label'], number>;
   /** What the month would credit at the month-to-date uptime: percent of the fee (hundredths) and amount. */
   projectedCreditPercentHundredths: number;
   projectedCreditGrosze: number;
@@ -80,6 +93,9 @@ export function createSlaRefresh(deps: {
     const { availability, credits: projected } = await computeMonthToDateCredits(config, store, month, asOfMs);
     const projectedByServer = new Map(projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)));
     const window = monthWindow(month, config.timeZone);
+    // Outages of the last 6 h: the month's own, unless the window reaches back into the previous month.
+    const recentFromMs = asOfMs - LONGEST_RECENT_WINDOW_MS;
+    const recent = recentFromMs >= window.fromMs ? availability : await computeFleetAvailability(config, store, { fromMs: recentFromMs, toMs: asOfMs });
     const servers = customersForMonth(config, month).flatMap((customer) =>
       customer.servers.flatMap((server): ServerSlaView[] => {
         const monthToDate = availability.get(server.id);
@@ -94,7 +110,18 @@ export function createSlaRefresh(deps: {
           downtimeMs: monthToDate.downtimeMs,
           brackets: customer.tier.brackets,
         });
-        const view: ServerSlaView = { customer: customer.id, server: server.id, tier: customer.tier.name, monthToDate, outlook, projectedCreditPercentHundredths: credit.creditPercentHundredths, projectedCreditGrosze: credit.creditAmountGrosze };
+        const outages = recent.get(server.id)?.outages ?? [];
+        const recentDowntime = Object.fromEntries(RECENT_DOWNTIME_WINDOWS.map((w) => [w.label, recentDowntimeMs(outages, asOfMs, w.ms)])) as ServerSlaView['recentDowntimeMs'];
+        const view: ServerSlaView = {
+          customer: customer.id,
+          server: server.id,
+          tier: customer.tier.name,
+          monthToDate,
+          outlook,
+          recentDowntimeMs: recentDowntime,
+          projectedCreditPercentHundredths: credit.creditPercentHundredths,
+          projectedCreditGrosze: credit.creditAmountGrosze,
+        };
         return [view];
       }),
     );

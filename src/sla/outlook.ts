@@ -5,7 +5,7 @@
 // allowance, and the budget only shrinks with downtime. The alert rules and the dashboards read these figures.
 import { eligibleIntervals } from './availability.js';
 import { downtimeBudgets, type DowntimeBudget } from './brackets.js';
-import { containsInstant, mergeIntervals, totalMs } from './intervals.js';
+import { containsInstant, intersectIntervals, mergeIntervals, totalMs } from './intervals.js';
 import type { Bracket, Interval } from './types.js';
 
 export interface MonthOutlook {
@@ -17,6 +17,8 @@ export interface MonthOutlook {
   budgets: DowntimeBudget[];
   /** Whether asOf is inside an announced maintenance window. */
   inMaintenance: boolean;
+  /** Whether asOf is inside the server's coverage (since/until): outside it, nothing is promised. */
+  coveredNow: boolean;
 }
 
 export interface OutlookInput {
@@ -43,5 +45,11 @@ export function monthOutlook(input: OutlookInput): MonthOutlook {
     remainingEligibleMs,
     budgets: downtimeBudgets(monthEligibleMs, input.downtimeMs, input.brackets),
     inMaintenance: containsInstant(mergeIntervals(input.maintenance), input.asOfMs),
+    coveredNow: (input.sinceMs ?? -Infinity) <= input.asOfMs && input.asOfMs < (input.untilMs ?? Infinity),
   };
+}
+
+/** Downtime (confirmed, in eligible time) within the `windowMs` before asOf: how fast a budget burns. */
+export function recentDowntimeMs(outages: readonly Interval[], asOfMs: number, windowMs: number): number {
+  return totalMs(intersectIntervals(outages, [{ fromMs: asOfMs - windowMs, toMs: asOfMs }]));
 }

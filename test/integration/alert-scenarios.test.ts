@@ -105,6 +105,7 @@ describe('alert rules on the daemon\'s own series', () => {
     expect(exposition).toContain('uptime_credits_sla_downtime_budget_seconds{customer="bolt",server="edge-1",below="99.6",credit_percent="10"} -0.001\n');
     expect(exposition).toContain('uptime_credits_sla_downtime_budget_seconds{customer="bolt",server="edge-1",below="99.4",credit_percent="25"} 5183.999\n');
     expect(exposition).toContain('uptime_credits_server_tier_info{customer="bolt",server="edge-1",tier="gold"} 1\n');
+    expect(exposition).toContain('uptime_credits_sla_recent_downtime_seconds{customer="acme",server="down-1",window="1h"} 552\n');
   });
 
   it('pages the confirmed outage only, and tells the exact threshold from 1 ms past it (promtool test rules)', () => {
@@ -161,7 +162,22 @@ describe('alert rules on the daemon\'s own series', () => {
                 },
               ],
             },
-            { eval_time: '10m', alertname: 'UptimeCreditsBudgetBurn', exp_alerts: [] },
+            {
+              // down-1 has been down for its last 552 s: at that rate (1 h, 6 h, 30 m windows) the 10 days left of the
+              // month would use up the 5,184 s Platinum allows for 99.8 %, of which 4,632 s (1h 17m 12s) are left.
+              eval_time: '10m',
+              alertname: 'UptimeCreditsBudgetBurn',
+              exp_alerts: [
+                {
+                  exp_labels: labels({ customer: 'acme', server: 'down-1', tier: 'platinum', below: '99.8', credit_percent: '10', severity: 'warning' }),
+                  exp_annotations: {
+                    summary: 'acme/down-1 will fall below 99.8 % this month at its current downtime rate',
+                    description: 'At the downtime rate of the last 1 h, 6 h and 30 min, the rest of the month uses up the 1h 17m 12s left before a 10 % credit.',
+                    runbook: 'README.md#uptimecreditsbudgetburn',
+                  },
+                },
+              ],
+            },
             { eval_time: '10m', alertname: 'UptimeCreditsNoCloseInstance', exp_alerts: [] },
           ],
         },

@@ -17,7 +17,11 @@ describe('metrics', () => {
     const availability = { coveredMs: 1e9, maintenanceMs: 0, eligibleMs: 1e9, downtimeMs: 1_500_000, unmonitoredMs: 60_000, outages: [], unmonitored: [], maintenance: [], downAtEnd: true };
     const window = { fromMs: 0, toMs: 2e9 + 1_000 };
     const outlook = monthOutlook({ window, asOfMs: 1e9, maintenance: [{ fromMs: 1e9 - 500, toMs: 1e9 + 500 }], downtimeMs: 1_500_000, brackets: DEFAULT_TIERS.get('platinum')!.brackets });
-    metrics.recordSla({ customer: 'acme', server: 's1', tier: 'platinum', monthToDate: availability, outlook, projectedCreditPercentHundredths: 0, projectedCreditGrosze: 15_050 });
+    metrics.recordSla({ customer: 'acme', server: 's1', tier: 'platinum', monthToDate: availability, outlook, recentDowntimeMs: { '30m': 0, '1h': 600_000, '6h': 1_500_000 }, projectedCreditPercentHundredths: 0, projectedCreditGrosze: 15_050 });
+    metrics.recordSlaRefreshed(1e9);
+    // Failing before its coverage starts: the probes say down, but nothing is promised yet.
+    const notYet = monthOutlook({ window, asOfMs: 1e9, sinceMs: 1.5e9, maintenance: [], downtimeMs: 0, brackets: DEFAULT_TIERS.get('gold')!.brackets });
+    metrics.recordSla({ customer: 'acme', server: 's2', tier: 'gold', monthToDate: { ...availability, downtimeMs: 0 }, outlook: notYet, recentDowntimeMs: { '30m': 0, '1h': 0, '6h': 0 }, projectedCreditPercentHundredths: 0, projectedCreditGrosze: 0 });
     metrics.recordRole({ closes: true, checks: 3 });
     metrics.recordDueMonths(1);
     // The write path while InfluxDB is down: 49,676 wait (the oldest for 90 s), 2 parked, 3 failed writes.
@@ -34,8 +38,12 @@ describe('metrics', () => {
     expect(text).toContain('uptime_credits_sla_downtime_budget_seconds{customer="acme",server="s1",below="99.6",credit_percent="25"} 6500\n');
     expect(text).toContain('uptime_credits_sla_remaining_eligible_seconds{customer="acme",server="s1"} 1000000.5\n'); // the rest minus 500 ms of maintenance
     expect(text).toContain('uptime_credits_server_down{customer="acme",server="s1"} 1');
+    expect(text).toContain('uptime_credits_server_down{customer="acme",server="s2"} 0\n');
     expect(text).toContain('uptime_credits_server_maintenance_active{customer="acme",server="s1"} 1');
     expect(text).toContain('uptime_credits_server_tier_info{customer="acme",server="s1",tier="platinum"} 1');
+    expect(text).toContain('uptime_credits_sla_recent_downtime_seconds{customer="acme",server="s1",window="1h"} 600\n');
+    expect(text).toContain('uptime_credits_sla_recent_downtime_seconds{customer="acme",server="s1",window="6h"} 1500\n');
+    expect(text).toContain('uptime_credits_sla_refresh_timestamp_seconds 1000000\n');
     expect(text).toContain('uptime_credits_close_role 1');
     expect(text).toContain('uptime_credits_checks_configured 3');
     expect(text).toContain('uptime_credits_close_due_months 1');
