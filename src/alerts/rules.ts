@@ -8,7 +8,7 @@
 // instance with the close role, so each alert fires once. The daemon's own alerts are per instance.
 import { stringify } from 'yaml';
 import type { AppConfig } from '../config/types.js';
-import { RECENT_DOWNTIME_WINDOWS } from '../scheduler/sla-refresh.js';
+import { RECENT_DOWNTIME_WINDOWS } from '../sla/outlook.js';
 import { formatPromDuration } from './durations.js';
 
 export interface RuleFileOptions {

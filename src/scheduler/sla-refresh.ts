@@ -6,22 +6,13 @@ import { computeFleetAvailability, computeMonthToDateCredits } from '../close/co
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
 import { monthContaining, monthWindow } from '../sla/month.js';
-import { monthOutlook, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
+import { monthOutlook, RECENT_DOWNTIME_WINDOWS, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
 import type { ObservationStore } from '../store/store.js';
 
 /** Default time between recomputations. */
 export const SLA_REFRESH_INTERVAL_MS = 15_000;
 
-/**
- * Trailing windows whose downtime the view reports (the budget-burn alert's rates): confirmed downtime in eligible
- * time within the last 30 m, 1 h and 6 h, across a month's start too, so the burn rate does not restart at 0 on the 1st.
- */
-export const RECENT_DOWNTIME_WINDOWS = [
-  { label: '30m', ms: 1_800_000 },
-  { label: '1h', ms: 3_600_000 },
-  { label: '6h', ms: 21_600_000 },
-] as const;
 const LONGEST_RECENT_WINDOW_MS = Math.max(...RECENT_DOWNTIME_WINDOWS.map((w) => w.ms));
 
 /** One server's month to date as the metrics and the alert rules read it. */

@@ -49,6 +49,16 @@ export function monthOutlook(input: OutlookInput): MonthOutlook {
   };
 }
 
+/**
+ * Trailing windows whose downtime the view reports (the budget-burn alert's rates): confirmed downtime in eligible
+ * time within the last 30 m, 1 h and 6 h, across a month's start too, so the burn rate does not restart at 0 on the 1st.
+ */
+export const RECENT_DOWNTIME_WINDOWS = [
+  { label: '30m', ms: 1_800_000 },
+  { label: '1h', ms: 3_600_000 },
+  { label: '6h', ms: 21_600_000 },
+] as const;
+
 /** Downtime (confirmed, in eligible time) within the `windowMs` before asOf: how fast a budget burns. */
 export function recentDowntimeMs(outages: readonly Interval[], asOfMs: number, windowMs: number): number {
   return totalMs(intersectIntervals(outages, [{ fromMs: asOfMs - windowMs, toMs: asOfMs }]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TIERS, monthOutlook, monthWindow } from '../../../src/sla/index.js';
+import { DEFAULT_TIERS, monthOutlook, monthWindow, recentDowntimeMs } from '../../../src/sla/index.js';
 
 const HOUR = 3_600_000;
 const gold = DEFAULT_TIERS.get('gold')!.brackets;
@@ -48,5 +48,19 @@ describe('monthOutlook', () => {
     expect(after.remainingEligibleMs).toBe(0);
     const uncovered = monthOutlook({ window: november, asOfMs: november.fromMs, untilMs: november.fromMs, maintenance: [], downtimeMs: 0, brackets: gold });
     expect(uncovered.budgets.every((b) => b.allowanceMs === 0 && b.remainingMs === 0)).toBe(true);
+  });
+});
+
+describe('recentDowntimeMs', () => {
+  it('counts the outages inside the trailing window only', () => {
+    const outages = [
+      { fromMs: 0, toMs: 1_000 },
+      { fromMs: 5_000, toMs: 9_000 },
+    ];
+    expect(recentDowntimeMs(outages, 10_000, 1_000)).toBe(0); // 9,000-10,000: up again
+    expect(recentDowntimeMs(outages, 10_000, 2_000)).toBe(1_000);
+    expect(recentDowntimeMs(outages, 10_000, 3_000)).toBe(2_000); // 7,000-9,000
+    expect(recentDowntimeMs(outages, 10_000, 10_000)).toBe(5_000);
+    expect(recentDowntimeMs(outages, 10_000, 99_999)).toBe(5_000);
   });
 });
