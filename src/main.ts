@@ -85,7 +85,6 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
 
   // The month-close series come from the records: refreshed after every close of this process, and every
   // CLOSE_METRICS_REFRESH_MS for what other processes (the CLI's report and approve) recorded.
-  let countingDueMonths = false;
   let stopping = false;
   const refreshCloseMetrics = () => {
     try {
@@ -93,22 +92,36 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     } catch (error) {
       logger.error({ err: error }, 'reading the month-close records for the metrics failed');
     }
-    if (config.sla.closeRole && !countingDueMonths && !stopping) {
-      countingDueMonths = true; // one count at a time, so an older answer never overwrites a newer one
-      monthEnd
-        .dueMonths()
-        .then(
-          (due) => {
-            if (!stopping) metrics.recordDueMonths(due.length);
-          },
-          (error: unknown) => {
-            if (!stopping) logger.error({ err: error }, 'finding the months due for closing failed');
-          },
-        )
-        .finally(() => (countingDueMonths = false));
-    }
+    if (config.sla.closeRole) countDueMonths();
   };
-
+  // One count at a time, so an older answer never overwrites a newer one; a count asked for meanwhile (after a
+  // close) runs when the current one ends.
+  let dueCount: Promise<void> | undefined;
+  let recountWanted = false;
+  const countDueMonths = (): void => {
+    if (stopping) return;
+    if (dueCount) {
+      recountWanted = true;
+      return;
+    }
+    dueCount = monthEnd
+      .dueMonths()
+      .then(
+        (due) => {
+          if (!stopping) metrics.recordDueMonths(due.length);
+        },
+        (error: unknown) => {
+          if (!stopping) logger.error({ err: error }, 'finding the months due for closing failed');
+        },
+      )
+      .finally(() => {
+        dueCount = undefined;
+        if (recountWanted) {
+          recountWanted = false;
+          countDueMonths();
+        }
+      });
+  };
   let closeMetricsTimer: { cancel(): void } | undefined;
   const writePathView = (): WritePathView => {
     const probing = loop.stats();
@@ -264,6 +277,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     async stop() {
       stopping = true;
       closeMetricsTimer?.cancel();
+      await dueCount;
       writePathTimer?.cancel();
       await monthEnd.stop();
       await slaRefresh.stop();

@@ -59,9 +59,7 @@ describe('sla.closeRole', () => {
         records.close();
       }
       expect(await metricsOf(closer.daemon)).toContain('uptime_credits_close_role 1\n');
-      const proberMetrics = await metricsOf(prober.daemon);
-      expect(proberMetrics).toContain('uptime_credits_close_role 0\n');
-      expect(proberMetrics).toContain('uptime_credits_close_due_months 0\n');
+      expect(await metricsOf(prober.daemon)).toContain('uptime_credits_close_role 0\n');
     } finally {
       await closer.daemon.stop();
       await prober.daemon.stop();

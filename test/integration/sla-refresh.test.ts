@@ -50,7 +50,7 @@ customers:
   it('does not call a server down before its coverage starts', () => {
     const fresh = snapshot.servers.find((s) => s.server === 'new-1')!;
     expect(fresh.monthToDate.downAtEnd).toBe(true); // the probes say so
-    expect(fresh.outlook.coveredNow).toBe(false); // but nothing is promised yet: uptime_credits_server_down is 0
+    expect(fresh.outlook.coveredNow).toBe(false); // but nothing is promised yet (the metrics then export server_down 0)
     expect(fresh.monthToDate.downtimeMs).toBe(0);
     expect(fresh.recentDowntimeMs).toEqual({ '30m': 0, '1h': 0, '6h': 0 });
   });
