@@ -5,9 +5,8 @@
 import { stringify } from 'yaml';
 import type { AppConfig } from '../config/types.js';
 import { formatPromDuration } from './durations.js';
+import { severityForReaction } from './rules.js';
 
-/** Deadlines this short or shorter page at once (group_wait 0s). */
-const AT_ONCE_MS = 30 * 60_000;
 /** Longer deadlines wait a twelfth of the deadline for related alerts, at most this. */
 const MAX_GROUP_WAIT_MS = 5 * 60_000;
 
@@ -28,9 +27,9 @@ export interface AlertmanagerConfig {
   receivers: { name: string; webhook_configs: { url: string; send_resolved: boolean }[] }[];
 }
 
-/** How long the first page of a tier's outage may wait for related alerts. */
+/** How long the first page of a tier's outage may wait: the deadlines whose alerts are critical page at once. */
 export function groupWaitForReaction(reactionMs: number): number {
-  return reactionMs <= AT_ONCE_MS ? 0 : Math.min(MAX_GROUP_WAIT_MS, Math.floor(reactionMs / 12));
+  return severityForReaction(reactionMs) === 'critical' ? 0 : Math.min(MAX_GROUP_WAIT_MS, Math.floor(reactionMs / 12));
 }
 
 const CLOSE_ALERTS = 'alertname=~"UptimeCreditsClose.*|UptimeCreditsRevisionUnfinished"';

@@ -8,6 +8,7 @@
 // instance with the close role, so each alert fires once. The daemon's own alerts are per instance.
 import { stringify } from 'yaml';
 import type { AppConfig } from '../config/types.js';
+import { escapeLabelValue } from '../metrics/prerendered.js';
 import { RECENT_DOWNTIME_WINDOWS } from '../sla/outlook.js';
 import { formatPromDuration } from './durations.js';
 
@@ -34,13 +35,6 @@ export interface RuleGroup {
   rules: (RecordingRule | AlertingRule)[];
 }
 
-/**
- * Burn-rate windows (the daemon exports the downtime within each, across a month's start): 1 h and 6 h must both
- * project a crossing (significance), and the 30 m short window too (the SRE workbook's short window, 1/12 of the
- * long one), so the alert ends within 30 minutes of the downtime stopping rather than lingering for hours, yet a
- * server that keeps flapping keeps it firing.
- */
-const BURN_WINDOWS = RECENT_DOWNTIME_WINDOWS;
 /** The SLA series older than this (the closer's refresh keeps failing or falls behind) page: the alerts go blind. */
 export const SLA_STALE_AFTER_SECONDS = 300;
 
@@ -64,12 +58,7 @@ export function severityForReaction(reactionMs: number): 'critical' | 'high' | '
 
 /** Escapes a value for a PromQL regular expression (RE2) inside a double-quoted string. */
 function regexLiteral(value: string): string {
-  return value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&').replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-}
-
-/** Escapes a value for a double-quoted PromQL string. */
-function stringLiteral(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  return escapeLabelValue(value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&'));
 }
 
 /** The Prometheus job name the rules expect by default. */
@@ -96,12 +85,12 @@ function slaGroup(config: AppConfig): RuleGroup {
       expr: `uptime_credits_server_down\n  * on(${SERVER}) group_left(tier) uptime_credits_server_tier_info\n  ${CLOSER}`,
     },
     { record: 'uptime_credits:server_maintenance_active:closer', expr: `uptime_credits_server_maintenance_active\n  ${CLOSER}` },
-    ...BURN_WINDOWS.map((w) => ({
+    ...RECENT_DOWNTIME_WINDOWS.map((w) => ({
       // Share of the window the server was down.
       record: `uptime_credits:sla_downtime_burn:ratio_rate${w.label}`,
       expr: `uptime_credits_sla_recent_downtime_seconds{window="${w.label}"} / ${w.ms / 1_000}\n  ${CLOSER}`,
     })),
-    ...BURN_WINDOWS.map((w) => ({
+    ...RECENT_DOWNTIME_WINDOWS.map((w) => ({
       // Further downtime until the month ends if the window's rate went on over the eligible time still to come.
       record: `uptime_credits:sla_projected_downtime_seconds:burn${w.label}`,
       expr: `uptime_credits:sla_downtime_burn:ratio_rate${w.label}\n  * on(${SERVER}) uptime_credits_sla_remaining_eligible_seconds`,
@@ -136,7 +125,7 @@ function slaGroup(config: AppConfig): RuleGroup {
   };
   const shortestReactionMs = Math.min(...config.reactionTimesMs.values());
   const downAlerts = [
-    ...tierNames.map((tier) => serverDown(`tier="${stringLiteral(tier)}"`, config.reactionTimesMs.get(tier)!, tier)),
+    ...tierNames.map((tier) => serverDown(`tier="${escapeLabelValue(tier)}"`, config.reactionTimesMs.get(tier)!, tier)),
     // A tier added to the daemon's configuration after this file was generated still pages, at the shortest deadline.
     serverDown(`tier!~"${tierNames.map(regexLiteral).join('|')}"`, shortestReactionMs, undefined),
   ];
@@ -146,7 +135,10 @@ function slaGroup(config: AppConfig): RuleGroup {
   const budgetAlerts: AlertingRule[] = [
     {
       alert: 'UptimeCreditsBudgetBurn',
-      expr: ['1h', '6h', '30m'].map(projectedBeyondBudget).join(`\nand on(${SERVER})\n`),
+      // Every window must project a crossing: 1 h and 6 h for significance, and 30 m (the SRE workbook's short
+      // window, 1/12 of the long one) so the alert ends within 30 minutes of the downtime stopping rather than
+      // lingering for hours, while a server that keeps flapping keeps it firing.
+      expr: RECENT_DOWNTIME_WINDOWS.map((w) => projectedBeyondBudget(w.label)).join(`\nand on(${SERVER})\n`),
       labels: { severity: 'warning' },
       annotations: {
         summary: '{{ $labels.customer }}/{{ $labels.server }} will fall below {{ $labels.below }} % this month at its current downtime rate',
@@ -199,7 +191,7 @@ function daemonGroup(config: AppConfig, options: RuleFileOptions): RuleGroup {
     rules: [
       alert(
         'UptimeCreditsDaemonDown',
-        `up{job="${stringLiteral(options.job)}"} == 0`,
+        `up{job="${escapeLabelValue(options.job)}"} == 0`,
         '5m',
         'critical',
         'uptime-credits on {{ $labels.instance }} cannot be scraped',

@@ -36,13 +36,11 @@ export interface OutlookInput {
 
 /** The month's outlook for one server at asOf. */
 export function monthOutlook(input: OutlookInput): MonthOutlook {
-  const coverage = { sinceMs: input.sinceMs, untilMs: input.untilMs, maintenance: input.maintenance };
-  const monthEligibleMs = totalMs(eligibleIntervals({ window: input.window, ...coverage }).eligible);
-  const restFromMs = Math.min(input.window.toMs, Math.max(input.window.fromMs, input.asOfMs));
-  const remainingEligibleMs = totalMs(eligibleIntervals({ window: { fromMs: restFromMs, toMs: input.window.toMs }, ...coverage }).eligible);
+  const { eligible } = eligibleIntervals(input);
+  const monthEligibleMs = totalMs(eligible);
   return {
     monthEligibleMs,
-    remainingEligibleMs,
+    remainingEligibleMs: totalMs(intersectIntervals(eligible, [{ fromMs: input.asOfMs, toMs: input.window.toMs }])),
     budgets: downtimeBudgets(monthEligibleMs, input.downtimeMs, input.brackets),
     inMaintenance: containsInstant(mergeIntervals(input.maintenance), input.asOfMs),
     coveredNow: (input.sinceMs ?? -Infinity) <= input.asOfMs && input.asOfMs < (input.untilMs ?? Infinity),

@@ -3,7 +3,6 @@
 // against the generated rule file. The hand-written suite (config/prometheus/) pins each rule down; this shows that
 // the daemon's own judgement feeds them: a blip shorter than the confirmations and a quorum not reached do not
 // page, a confirmed outage does (not in announced maintenance), and a month exactly at a bracket's threshold is told apart from one 1 ms past it.
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 import { createSlaRefresh } from '../../src/scheduler/sla-refresh.js';
 import type { Observation } from '../../src/sla/types.js';
 import { closeFixture, type CloseFixture } from '../support/close-fixture.js';
+import { runTool } from '../support/promtool.js';
 
 const EVERY_MS = 48_000; // 10,368 s (the 99.6 % allowance of a 30-day month) is 216 probe intervals
 const AS_OF = Date.parse('2026-11-20T12:00:00+01:00');
@@ -184,8 +184,8 @@ describe('alert rules on the daemon\'s own series', () => {
       ],
     };
     writeFileSync(join(dir, 'rules.test.yml'), stringify(test, { lineWidth: 0 }));
-    const result = spawnSync('promtool', ['test', 'rules', 'rules.test.yml'], { cwd: dir, encoding: 'utf8' });
-    expect(`${result.stdout}${result.stderr}`).toContain('SUCCESS');
+    const result = runTool('promtool', ['test', 'rules', 'rules.test.yml'], dir);
+    expect(result.output).toContain('SUCCESS');
     expect(result.status).toBe(0);
   });
 });

@@ -1,7 +1,6 @@
 // The generated rule file and Alertmanager example: shipped files match the generator, promtool and amtool accept
 // them, the shipped promtool suite passes on a fresh generation, and a configuration's own tiers get their own
 // deadlines. Real promtool and amtool (Debian's prometheus and prometheus-alertmanager).
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,17 +10,14 @@ import { alertmanagerExample, alertmanagerExampleText, groupWaitForReaction } fr
 import { formatPromDuration } from '../../../src/alerts/durations.js';
 import { alertRuleGroups, DEFAULT_JOB, ruleFileText, type AlertingRule } from '../../../src/alerts/rules.js';
 import { loadConfig } from '../../../src/config/load.js';
+import { runTool } from '../../support/promtool.js';
 
 const shipped = (name: string) => new URL(`../../../config/prometheus/${name}`, import.meta.url);
 const example = loadConfig(new URL('../../../config/uptime-credits.example.yaml', import.meta.url).pathname);
 const dir = mkdtempSync(join(tmpdir(), 'uc-rules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(command: string, args: string[], cwd = dir) {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
-  if (result.error) throw new Error(`cannot run ${command}: ${result.error.message}`);
-  return { status: result.status, stdout: result.stdout, output: `${result.stdout}${result.stderr}` };
-}
+const run = (command: 'promtool' | 'amtool', args: string[]) => runTool(command, args, dir);
 
 function configWith(yaml: string) {
   const path = join(dir, `config-${Math.random().toString(36).slice(2)}.yaml`);

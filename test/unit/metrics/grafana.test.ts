@@ -1,10 +1,10 @@
 // The Grafana dashboard's queries parse (promtool) and use only metrics this daemon exports.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/metrics/metrics.js';
+import { runTool } from '../../support/promtool.js';
 
 const dashboard = JSON.parse(readFileSync(new URL('../../../config/grafana/uptime-credits-dashboard.json', import.meta.url), 'utf8')) as {
   panels: { title: string; targets: { expr: string }[] }[];
@@ -26,8 +26,7 @@ describe('Grafana dashboard', () => {
     try {
       const rules = `groups:\n  - name: dashboard\n    rules:\n${expressions.map((e, i) => `      - record: dashboard:q${i}\n        expr: ${JSON.stringify(e)}`).join('\n')}\n`;
       writeFileSync(join(dir, 'rules.yml'), rules);
-      const result = spawnSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
-      expect(`${result.stdout}${result.stderr}`).toContain(`SUCCESS: ${expressions.length} rules found`);
+      expect(runTool('promtool', ['check', 'rules', join(dir, 'rules.yml')]).output).toContain(`SUCCESS: ${expressions.length} rules found`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
