@@ -19,6 +19,8 @@ import { monthContaining } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
 import type { ObservationStore } from './store/store.js';
 import { SqliteCloseRecords } from './state/close-records.js';
+import { SqliteOperatorRecords } from './state/operator-records.js';
+import { createRecordKeeper } from './close/record-changes.js';
 
 /** How often the month-close metrics are read again from the records (other processes close months too). */
 const CLOSE_METRICS_REFRESH_MS = 30_000;
@@ -56,6 +58,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   const clock = options.clock ?? systemClock;
   const store = await createObservationStore(config, logger);
   const records = SqliteCloseRecords.open(config.state.path);
+  const operatorRecords = SqliteOperatorRecords.open(config.state.path);
+  const sources = { store, operatorRecords };
   const metrics = createMetrics();
   const lastOutcomes = new Map<string, Map<string, CheckOutcome>>();
   const loop = createProbeLoop({
@@ -74,7 +78,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
 
   const slaRefresh = createSlaRefresh({
     config,
-    store,
+    sources,
     logger,
     clock,
     onSnapshot(snapshot) {
@@ -155,6 +159,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   const closer = createMonthCloser({
     config,
     store,
+    operatorRecords,
     records,
     // Observations of the month still on their way: in the probe loop's write buffer, or in the store's outbox.
     evidence: [
@@ -170,6 +175,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   });
   const monthEnd = createMonthEndJob({ config, closer, records, earliestObservationMs: earliestObservationCached(store, clock), logger, clock });
   const API_ACTOR = 'api';
+  const recordKeeper = createRecordKeeper({ config, operatorRecords, closeRecords: records, closer, clock });
 
   const serverViews = (): ServerView[] => {
     const snapshot = slaRefresh.snapshot(); // one snapshot for the whole answer
@@ -234,12 +240,12 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       servers: serverViews,
       knowsServer: (id) => config.servers.has(id),
       async outages(fromMs, toMs, server) {
-        const availability = await computeFleetAvailability(config, store, { fromMs, toMs });
+        const availability = await computeFleetAvailability(config, sources, { fromMs, toMs });
         return [...availability].flatMap(([id, a]) =>
           server && id !== server ? [] : a.outages.map((o) => ({ server: id, from: new Date(o.fromMs).toISOString(), to: new Date(o.toMs).toISOString(), durationMs: o.toMs - o.fromMs })),
         );
       },
-      credits: async (month) => creditsToJson(await computeCredits(config, store, month)),
+      credits: async (month) => creditsToJson(await computeCredits(config, sources, month)),
       closeMonth: (month) => closer.close(month, { by: API_ACTOR }),
       restateMonth: (month, reason) => closer.restate(month, { by: API_ACTOR, reason }),
       approveMonth: (month, draftHash, reason) => closer.approve(month, { by: API_ACTOR, draftHash, reason }),
@@ -248,6 +254,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       monthStatus: (month) => monthStatus(records, month, config.timeZone),
       monthRecord: (month) => ({ revisions: records.revisions(month), journal: records.journal(month) }),
       knowsCustomer: (id) => config.customers.some((c) => c.id === id),
+      records: { keeper: recordKeeper, reader: operatorRecords, maintenanceNoticeMs: config.sla.maintenanceNoticeMs, actor: API_ACTOR },
     },
   });
   loop.start();
@@ -259,6 +266,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     await loop.stop();
     await store.close();
     records.close();
+    operatorRecords.close();
     throw new Error(`cannot listen on ${config.http.listen}:${config.http.port}: ${(error as Error).message}`, { cause: error });
   }
   // Staleness of the SLA series counts from the start until the first refresh lands.
@@ -285,6 +293,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       await loop.stop();
       await store.close();
       records.close();
+      operatorRecords.close();
       logger.info('uptime-credits stopped');
     },
   };

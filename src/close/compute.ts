@@ -6,7 +6,15 @@ import { computeAvailability } from '../sla/availability.js';
 import { computeMonthCredits } from '../sla/credits.js';
 import { monthWindow } from '../sla/month.js';
 import type { Interval, MonthCredits, ServerAvailability } from '../sla/types.js';
+import type { OperatorRecordsReader } from '../state/operator-records.js';
 import type { ObservationStore } from '../store/store.js';
+import { availabilityInputs, recordsOf, serverRecords } from './server-records.js';
+
+/** Where a month's evidence comes from: the probes' observations, and people's records (incidents, maintenance). */
+export interface EvidenceStores {
+  store: ObservationStore;
+  operatorRecords: OperatorRecordsReader;
+}
 
 /** Servers are read in groups of this many so memory stays flat for large fleets. */
 const SERVERS_PER_READ = 200;
@@ -29,8 +37,10 @@ export function monthReadRange(config: AppConfig, month: string): Interval {
 const readRange = (config: AppConfig, window: Interval): Interval => ({ fromMs: window.fromMs - runLookbackMs(config), toMs: window.toMs + runLookbackMs(config) });
 
 /** Availability of every configured server over a window (a month, or month to date). */
-export async function computeFleetAvailability(config: AppConfig, store: ObservationStore, window: Interval): Promise<Map<string, ServerAvailability>> {
+export async function computeFleetAvailability(config: AppConfig, sources: EvidenceStores, window: Interval): Promise<Map<string, ServerAvailability>> {
+  const { store } = sources;
   const range = readRange(config, window);
+  const records = serverRecords(config, sources.operatorRecords, window);
   const servers = [...config.servers.values()];
   const groups: ResolvedServer[][] = [];
   for (let i = 0; i < servers.length; i += SERVERS_PER_READ) groups.push(servers.slice(i, i + SERVERS_PER_READ));
@@ -49,7 +59,7 @@ export async function computeFleetAvailability(config: AppConfig, store: Observa
             window,
             sinceMs: server.sinceMs,
             untilMs: server.untilMs,
-            maintenance: server.maintenance,
+            ...availabilityInputs(recordsOf(records, server.id)),
             runs: runs.get(server.id) ?? [],
             rules: config.availability,
           }),
@@ -63,9 +73,9 @@ export async function computeFleetAvailability(config: AppConfig, store: Observa
 }
 
 /** The credits of every customer for a month ('YYYY-MM') in the configured time zone. */
-export async function computeCredits(config: AppConfig, store: ObservationStore, month: string): Promise<MonthCredits> {
+export async function computeCredits(config: AppConfig, sources: EvidenceStores, month: string): Promise<MonthCredits> {
   const window = monthWindow(month, config.timeZone);
-  const availability = await computeFleetAvailability(config, store, window);
+  const availability = await computeFleetAvailability(config, sources, window);
   return computeMonthCredits({
     window,
     creditBase: config.sla.creditBase,
@@ -80,11 +90,11 @@ export async function computeCredits(config: AppConfig, store: ObservationStore,
  * month would credit if it ended at that uptime (the fee base is each server's whole-month coverage). Time not yet
  * elapsed is not counted. For the month-to-date view and for drafts of a running month.
  */
-export async function computeMonthToDateCredits(config: AppConfig, store: ObservationStore, month: string, asOfMs: number): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits }> {
+export async function computeMonthToDateCredits(config: AppConfig, sources: EvidenceStores, month: string, asOfMs: number): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits }> {
   const window = monthWindow(month, config.timeZone);
   // At the month's very first millisecond (or before it) the window is still one millisecond long.
   const toMs = Math.min(window.toMs, Math.max(window.fromMs + 1, asOfMs));
-  const availability = await computeFleetAvailability(config, store, { fromMs: window.fromMs, toMs });
+  const availability = await computeFleetAvailability(config, sources, { fromMs: window.fromMs, toMs });
   const wholeMonth = new Map<string, ServerAvailability>();
   for (const [id, monthToDate] of availability) {
     const server = config.servers.get(id)!;

@@ -37,6 +37,17 @@ export function creditsToJson(credits: MonthCredits) {
         outages: intervalsJson(server.outages),
         unmonitored: intervalsJson(server.unmonitored),
         maintenance: intervalsJson(server.maintenance),
+        // Only when people's records touch the month, so a month without any reads as it always did.
+        ...(server.incidentEffects
+          ? {
+              reportedDowntimeMs: server.incidentEffects.reportedDowntimeMs,
+              excludedDowntimeMs: server.incidentEffects.excludedDowntimeMs,
+              incidents: server.incidentEffects.incidents.map((i) => ({ id: i.id, kind: i.kind, from: iso(i.fromMs), to: iso(i.toMs), durationMs: i.toMs - i.fromMs, effectMs: i.effectMs, ticket: i.ticket ?? null, reason: i.reason })),
+            }
+          : {}),
+        ...(server.lateMaintenance
+          ? { lateMaintenance: server.lateMaintenance.map((m) => ({ from: iso(m.fromMs), to: iso(m.toMs), durationMs: m.toMs - m.fromMs, announcedAt: m.announcedAtMs === undefined ? null : iso(m.announcedAtMs), reason: m.reason })) }
+          : {}),
       })),
       creditAmount: formatGrosze(customer.creditAmountGrosze),
     })),

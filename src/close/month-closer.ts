@@ -21,6 +21,7 @@ import { formatGrosze, formatMicroPercent } from '../sla/money.js';
 import { monthWindow } from '../sla/month.js';
 import type { MonthCredits } from '../sla/types.js';
 import type { Claim, CloseRecords, JournalRow, RevisionKind, RevisionRecord } from '../state/close-records.js';
+import type { OperatorRecordsReader } from '../state/operator-records.js';
 import type { ObservationStore } from '../store/store.js';
 import { thisProcess, withJournalLock, withMonthClaim, type Claimant } from './claims.js';
 import { computeCredits, computeMonthToDateCredits, monthReadRange, runLookbackMs } from './compute.js';
@@ -94,6 +95,8 @@ export interface MonthCloser {
 export interface MonthCloserDeps {
   config: AppConfig;
   store: ObservationStore;
+  /** Incidents and announced maintenance: evidence beside the observations. */
+  operatorRecords: OperatorRecordsReader;
   records: CloseRecords;
   /** Where observations may still be held back (the store's outbox, the probe loop's buffer). */
   evidence: readonly EvidenceSource[];
@@ -161,7 +164,8 @@ function figureDifferences(paid: ReturnType<typeof paidByCredit>, before: MonthC
 
 /** Creates the month closer. */
 export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
-  const { config, store, records, logger } = deps;
+  const { config, records, logger } = deps;
+  const sources = { store: deps.store, operatorRecords: deps.operatorRecords };
   const clock = deps.clock ?? systemClock;
   const claimant = deps.claimant ?? thisProcess();
   const reportsDir = config.reports.dir;
@@ -279,8 +283,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   ): Promise<{ waiting: string } | { waiting?: undefined; parked?: string; credits: MonthCredits; terms: TermsSnapshot }> => {
     const verdict = await awaitCompleteEvidence({ sources: deps.evidence, ...monthReadRange(config, month), waitMs: waitMs ?? config.sla.evidenceWaitMs, clock });
     if (!verdict.complete && verdict.parked === 0) return { waiting: verdict.reason };
-    const credits = await computeCredits(config, store, month);
-    const terms = termsSnapshot(config, month, monthWindow(month, config.timeZone));
+    const credits = await computeCredits(config, sources, month);
+    const terms = termsSnapshot(config, deps.operatorRecords, month, monthWindow(month, config.timeZone));
     return { ...(verdict.complete ? {} : { parked: verdict.reason }), credits, terms };
   };
 
@@ -467,8 +471,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       const window = monthWindow(month, config.timeZone);
       const now = clock.now();
       const running = now < window.toMs;
-      const credits = running ? (await computeMonthToDateCredits(config, store, month, now)).credits : await computeCredits(config, store, month);
-      const terms = termsSnapshot(config, month, window);
+      const credits = running ? (await computeMonthToDateCredits(config, sources, month, now)).credits : await computeCredits(config, sources, month);
+      const terms = termsSnapshot(config, deps.operatorRecords, month, window);
       if (options.customerId && !credits.customers.some((c) => c.id === options.customerId)) throw new Error(`customer "${options.customerId}" is not in the configuration`);
       const written = await writeDraftFiles({ reportsDir, credits, terms, ...(options.customerId ? { customerId: options.customerId } : {}), ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) });
       return { status: 'draft', month, dir: written.dir, hash: written.hash, written: written.written, ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) };

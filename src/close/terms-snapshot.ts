@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { AppConfig } from '../config/types.js';
 import { customersForMonth } from '../config/terms.js';
-import type { CreditBase, TierTerms } from '../sla/types.js';
+import type { CreditBase, IncidentKind, TierTerms } from '../sla/types.js';
+import type { OperatorRecordsReader } from '../state/operator-records.js';
+import { recordsOf, serverRecords } from './server-records.js';
 
 export interface TermsSnapshot {
   month: string;
@@ -17,6 +19,8 @@ export interface TermsSnapshot {
   confirmations: number;
   staleAfterMs: number;
   quorum: number | null;
+  /** sla.maintenanceNotice, when the contract requires any (absent: 0). */
+  maintenanceNoticeMs?: number;
   customers: {
     id: string;
     name: string;
@@ -28,14 +32,20 @@ export interface TermsSnapshot {
       name: string;
       sinceMs: number | null;
       untilMs: number | null;
-      /** The announced maintenance windows that touch the month, with their reasons. */
-      maintenance: { fromMs: number; toMs: number; reason: string }[];
+      /**
+       * The maintenance windows that touch the month, with their reasons; `late` ones were announced with less
+       * notice than required and were not excluded. `announcementId` names an announcement (not the file).
+       */
+      maintenance: { fromMs: number; toMs: number; reason: string; announcedAtMs?: number; announcementId?: number; late?: true }[];
+      /** The incidents (not withdrawn) that touch the month; absent when there are none. */
+      incidents?: { id: number; kind: IncidentKind; fromMs: number; toMs: number; reason: string; ticket?: string; recordedAtMs: number; recordedBy: string }[];
     }[];
   }[];
 }
 
-/** The snapshot of the terms in force for `month` (window [fromMs, toMs)) under this configuration. */
-export function termsSnapshot(config: AppConfig, month: string, window: { fromMs: number; toMs: number }): TermsSnapshot {
+/** The snapshot of the terms in force for `month` (window [fromMs, toMs)) under this configuration and these records. */
+export function termsSnapshot(config: AppConfig, operatorRecords: OperatorRecordsReader, month: string, window: { fromMs: number; toMs: number }): TermsSnapshot {
+  const records = serverRecords(config, operatorRecords, window);
   return {
     month,
     timeZone: config.timeZone,
@@ -47,19 +57,33 @@ export function termsSnapshot(config: AppConfig, month: string, window: { fromMs
     confirmations: config.availability.confirmations,
     staleAfterMs: config.availability.staleAfterMs,
     quorum: config.availability.quorum ?? null,
+    ...(config.sla.maintenanceNoticeMs > 0 ? { maintenanceNoticeMs: config.sla.maintenanceNoticeMs } : {}),
     customers: customersForMonth(config, month).map((customer) => ({
       id: customer.id,
       name: customer.name,
       language: customer.language,
       address: [...customer.address],
       tier: { name: customer.tier.name, baseFeeGrosze: customer.tier.baseFeeGrosze, serverFeeGrosze: customer.tier.serverFeeGrosze, brackets: customer.tier.brackets.map((b) => ({ ...b })) },
-      servers: customer.servers.map((server) => ({
-        id: server.id,
-        name: server.name,
-        sinceMs: server.sinceMs ?? null,
-        untilMs: server.untilMs ?? null,
-        maintenance: server.maintenance.filter((m) => m.toMs > window.fromMs && m.fromMs < window.toMs).map((m) => ({ fromMs: m.fromMs, toMs: m.toMs, reason: m.reason })),
-      })),
+      servers: customer.servers.map((server) => {
+        const { maintenance, incidents } = recordsOf(records, server.id);
+        return {
+          id: server.id,
+          name: server.name,
+          sinceMs: server.sinceMs ?? null,
+          untilMs: server.untilMs ?? null,
+          maintenance: maintenance.map((m) => ({
+            fromMs: m.fromMs,
+            toMs: m.toMs,
+            reason: m.reason,
+            ...(m.announcedAtMs !== undefined ? { announcedAtMs: m.announcedAtMs } : {}),
+            ...(m.announcementId !== undefined ? { announcementId: m.announcementId } : {}),
+            ...(m.late ? { late: true as const } : {}),
+          })),
+          ...(incidents.length > 0
+            ? { incidents: incidents.map((i) => ({ id: i.id, kind: i.kind, fromMs: i.fromMs, toMs: i.toMs, reason: i.reason, ...(i.ticket !== undefined ? { ticket: i.ticket } : {}), recordedAtMs: i.recordedAtMs, recordedBy: i.recordedBy })) }
+            : {}),
+        };
+      }),
     })),
   };
 }

@@ -1,6 +1,7 @@
-// How the month-close commands (report, approve) print an outcome and which exit code it gives.
+// How the month-close commands (report, approve, incident, maintenance) print an outcome and which exit code it gives.
 import { DateTime } from 'luxon';
 import type { CloseOutcome, DraftOutcome } from '../close/month-closer.js';
+import type { MonthFollowUp } from '../close/record-changes.js';
 import { formatGrosze } from '../sla/money.js';
 
 /** Exit codes of `report` and `approve`, so a script can tell what happened. */
@@ -83,4 +84,20 @@ export function describeCloseOutcome(outcome: CloseOutcome | DraftOutcome, timeZ
     case 'failed':
       return { lines: [`closing ${outcome.month} failed: ${outcome.reason}`], exitCode: CLOSE_EXIT.failed };
   }
+}
+
+/** What a record change did to each month it touches, and the exit code of the worst (0 when all went through). */
+export function describeFollowUps(months: readonly MonthFollowUp[], timeZone: string): { lines: string[]; exitCode: number } {
+  const lines: string[] = [];
+  let exitCode: number = CLOSE_EXIT.done;
+  for (const followUp of months) {
+    if (followUp.action === 'none') {
+      lines.push(`${followUp.month}: ${followUp.why}`);
+      continue;
+    }
+    const described = describeCloseOutcome(followUp.outcome, timeZone);
+    lines.push(...described.lines.map((line, i) => (i === 0 ? `${followUp.month} (${followUp.action === 'restate' ? 'restatement' : 'close again'}): ${line}` : `  ${line}`)));
+    exitCode = Math.max(exitCode, described.exitCode);
+  }
+  return { lines, exitCode };
 }

@@ -6,7 +6,9 @@ import type { AppConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../logging.js';
 import { monthContaining, previousMonth } from '../sla/month.js';
 import { createMonthCloser, type MonthCloser } from '../close/month-closer.js';
+import type { EvidenceStores } from '../close/compute.js';
 import { SqliteCloseRecords, type CloseRecords } from '../state/close-records.js';
+import { SqliteOperatorRecords, type OperatorRecords } from '../state/operator-records.js';
 import { createObservationStore } from '../store/create.js';
 import type { ObservationStore } from '../store/store.js';
 
@@ -48,21 +50,35 @@ export async function withConfiguredStore<T>(command: Command, work: (config: Ap
   }
 }
 
-/** What a month-close command works with: the store, the close records and the closer over both. */
+/** Loads the configuration, opens the store and the people's records (state database), runs `work`, closes both. */
+export async function withEvidenceStores<T>(command: Command, work: (config: AppConfig, sources: EvidenceStores & { operatorRecords: OperatorRecords }, logger: Logger) => Promise<T>): Promise<T> {
+  return withConfiguredStore(command, async (config, store, logger) => {
+    const operatorRecords = SqliteOperatorRecords.open(config.state.path);
+    try {
+      return await work(config, { store, operatorRecords }, logger);
+    } finally {
+      operatorRecords.close();
+    }
+  });
+}
+
+/** What a month-close command works with: the evidence, the close records and the closer over them. */
 export interface CloseContext {
   config: AppConfig;
   store: ObservationStore;
+  operatorRecords: OperatorRecords;
   records: CloseRecords;
   closer: MonthCloser;
+  logger: Logger;
 }
 
 /** Opens the store and the state database, builds the closer (its evidence: the store's outbox), runs `work`. */
 export async function withMonthCloser<T>(command: Command, work: (context: CloseContext) => Promise<T>): Promise<T> {
-  return withConfiguredStore(command, async (config, store, logger) => {
+  return withEvidenceStores(command, async (config, { store, operatorRecords }, logger) => {
     const records = SqliteCloseRecords.open(config.state.path);
     try {
-      const closer = createMonthCloser({ config, store, records, evidence: [{ name: store.description, unconfirmed: (fromMs, toMs) => store.unconfirmed(fromMs, toMs) }], logger });
-      return await work({ config, store, records, closer });
+      const closer = createMonthCloser({ config, store, operatorRecords, records, evidence: [{ name: store.description, unconfirmed: (fromMs, toMs) => store.unconfirmed(fromMs, toMs) }], logger });
+      return await work({ config, store, operatorRecords, records, closer, logger });
     } finally {
       records.close();
     }

@@ -3,20 +3,21 @@
 import type { Command } from 'commander';
 import { computeCredits, monthReadRange } from '../close/compute.js';
 import { creditsToJson, creditsToTable } from '../close/json.js';
-import { monthOrPrevious, withConfiguredStore } from './context.js';
+import { monthOrPrevious, withEvidenceStores } from './context.js';
 
 /** Registers `credits`. */
 export function registerCredits(program: Command): void {
   program
     .command('credits')
-    .description("compute every customer's credit for a month from the stored observations")
+    .description("compute every customer's credit for a month from the stored observations and incidents")
     .option('-m, --month <YYYY-MM>', 'the month (default: the previous month in the configured time zone)')
     .option('--json', 'print JSON instead of a table')
     .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month?: string; json?: boolean }, command: Command) => {
-      await withConfiguredStore(command, async (config, store) => {
+      await withEvidenceStores(command, async (config, sources) => {
+        const { store } = sources;
         const month = monthOrPrevious(options.month, config);
-        const credits = await computeCredits(config, store, month);
+        const credits = await computeCredits(config, sources, month);
         process.stdout.write(options.json ? `${JSON.stringify(creditsToJson(credits), null, 2)}\n` : creditsToTable(credits));
         const range = monthReadRange(config, month);
         const pending = await store.unconfirmed(range.fromMs, range.toMs);

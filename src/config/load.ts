@@ -226,7 +226,7 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
       problems.push(`maintenance[${mi}].server: "${window.server}" is not a configured server`);
       return;
     }
-    const resolved: MaintenanceWindow = { server: window.server, fromMs: window.from, toMs: window.to, reason: window.reason };
+    const resolved: MaintenanceWindow = { server: window.server, fromMs: window.from, toMs: window.to, reason: window.reason, ...(window.announcedAt !== undefined ? { announcedAtMs: window.announcedAt } : {}) };
     server.maintenance.push(resolved);
   });
   for (const server of servers.values()) server.maintenance.sort((a, b) => a.fromMs - b.fromMs);
@@ -257,6 +257,7 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
       closeRetryMs: raw.sla.closeRetry,
       evidenceWaitMs: raw.sla.evidenceWait,
       closeRole: raw.sla.closeRole,
+      maintenanceNoticeMs: raw.sla.maintenanceNotice,
     },
     http: raw.http,
     reports: { dir: resolve(raw.reports.dir) },

@@ -237,8 +237,17 @@ const maintenanceSchema = z
     from: instant,
     to: instant,
     reason: z.string().default(''),
+    /** When the customer was told: checked against sla.maintenanceNotice. */
+    announcedAt: instant.optional(),
+    /** `true` states the window was announced in time without saying when (checked against no notice). */
+    announced: z.literal(true, { error: 'must be true (or give announcedAt, when the customer was told)' }).optional(),
   })
-  .refine((window) => window.to > window.from, { message: '"to" must be after "from"', path: ['to'] });
+  .refine((window) => window.to > window.from, { message: '"to" must be after "from"', path: ['to'] })
+  .refine((window) => window.announcedAt !== undefined || window.announced === true, {
+    message: 'only announced maintenance is excluded from eligible time: give announcedAt (when the customer was told), or announced: true',
+    path: ['announcedAt'],
+  })
+  .refine((window) => !(window.announcedAt !== undefined && window.announced === true), { message: 'give announcedAt or announced: true, not both', path: ['announced'] });
 
 const influxSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
@@ -305,6 +314,11 @@ const slaSchema = z.strictObject({
    * probing location on one InfluxDB, leave it true on exactly one of them and set it false on the others.
    */
   closeRole: z.boolean().default(true),
+  /**
+   * The notice the contract requires before maintenance (e.g. 48h): a window announced later than that before it
+   * starts is not excluded from eligible time, and the report says so. Default 0s: announced before it starts.
+   */
+  maintenanceNotice: duration.default(0),
 });
 
 const stateSchema = z.strictObject({

@@ -24,9 +24,12 @@ export interface ResolvedServer {
   maintenance: MaintenanceWindow[];
 }
 
+/** A maintenance window from the configuration file. */
 export interface MaintenanceWindow extends Interval {
   server: string;
   reason: string;
+  /** When the customer was told; undefined when the file states it was announced (`announced: true`). */
+  announcedAtMs?: number;
 }
 
 /** A change of a customer's tier, in force from the 1st of `fromMonth` ('YYYY-MM'). */
@@ -95,6 +98,8 @@ export interface AppConfig {
     evidenceWaitMs: number;
     /** Whether this instance closes months; the alert rules read the series of the instance that does. */
     closeRole: boolean;
+    /** The notice maintenance needs to be excluded from eligible time (sla.maintenanceNotice). */
+    maintenanceNoticeMs: number;
   };
   http: RawConfig['http'];
   reports: { dir: string };

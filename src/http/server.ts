@@ -10,6 +10,7 @@ import type { JournalRow, RevisionRecord } from '../state/close-records.js';
 import { formatGrosze } from '../sla/money.js';
 import type { Logger } from '../logging.js';
 import { requireBearer } from './auth.js';
+import { registerRecordRoutes, type RecordRouteDeps } from './record-routes.js';
 
 /** What the API shows of one server. */
 export interface ServerView {
@@ -35,6 +36,8 @@ export interface ApiDeps {
   monthRecord(month: string): { revisions: RevisionRecord[]; journal: JournalRow[] };
   knowsServer(id: string): boolean;
   knowsCustomer(id: string): boolean;
+  /** Incidents and announced maintenance. */
+  records: RecordRouteDeps;
 }
 
 export interface ServerDeps {
@@ -205,6 +208,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return deps.api.draftMonth(request.params.month, customer);
     },
   );
+  registerRecordRoutes(app, bearer, deps.api.records);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

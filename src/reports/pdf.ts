@@ -41,6 +41,8 @@ export interface CustomerReport {
   credit: CustomerCredit;
   /** Maintenance reasons by server id, matched to windows by start time. */
   maintenanceReasons: Map<string, { fromMs: number; reason: string }[]>;
+  /** The notice maintenance needs to be excluded (0: announced before it starts). */
+  maintenanceNoticeMs: number;
   /** Monitored share (decimal percent, "90") below which a month is reviewed by a person before it is issued. */
   minMonitoredPercent: string;
   /** A working document, not an issued statement; `asOfMs` when the month is still running (figures up to then). */
@@ -275,6 +277,46 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
         ]),
       );
     }
+    // People's records behind the figure: what each changed, so it can be checked against the probes' outages.
+    const effects = server.incidentEffects;
+    if (effects) {
+      heading(`${t.incidentsOf}: ${server.name} (${server.id})`);
+      table(
+        [
+          { title: t.start, width: 108 },
+          { title: t.end, width: 108 },
+          { title: t.incidentKind, width: 112 },
+          { title: t.effect, width: 62, align: 'right' as const },
+          { title: t.reason, width: 105 },
+        ],
+        effects.incidents.map((i) => [
+          formatLocalTime(i.fromMs, report.timeZone, lang),
+          formatLocalTime(i.toMs, report.timeZone, lang),
+          `${i.kind === 'reported' ? t.reportedOutage : t.monitoringFault}${i.ticket ? `, ${t.ticket} ${i.ticket}` : ''}`,
+          `${i.kind === 'reported' ? '+' : '−'}${formatClockDuration(i.effectMs)}`,
+          i.reason,
+        ]),
+        7,
+      );
+      doc
+        .font('regular')
+        .fontSize(8)
+        .text(t.incidentTotals.replace('{reported}', formatDuration(effects.reportedDowntimeMs)).replace('{excluded}', formatDuration(effects.excludedDowntimeMs)), left, undefined, { width: PAGE.width });
+    }
+    if (server.lateMaintenance) {
+      heading(`${t.lateMaintenanceOf}: ${server.name} (${server.id})`);
+      table(
+        [{ title: t.start, width: 125 }, { title: t.end, width: 125 }, { title: t.announcedAt, width: 125 }, { title: t.reason, width: 120 }],
+        server.lateMaintenance.map((m) => [
+          formatLocalTime(m.fromMs, report.timeZone, lang),
+          formatLocalTime(m.toMs, report.timeZone, lang),
+          m.announcedAtMs === undefined ? t.notAnnounced : formatLocalTime(m.announcedAtMs, report.timeZone, lang),
+          m.reason,
+        ]),
+        7,
+      );
+      doc.font('regular').fontSize(8).text(t.noticeRequired.replace('{notice}', formatDuration(report.maintenanceNoticeMs)), left, undefined, { width: PAGE.width });
+    }
   }
 
   // Total, or the SLA met.
@@ -290,6 +332,8 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   heading(t.howTitle);
   const how: string[] = [...t.how];
   if (report.creditBase === 'customer') how[how.length - 1] = `${how[how.length - 1]!.split('. ')[0]}. ${t.customerBase}`;
+  if (report.maintenanceNoticeMs > 0) how.splice(2, 0, t.howNotice.replace('{notice}', formatDuration(report.maintenanceNoticeMs)));
+  if (report.credit.servers.some((s) => s.incidentEffects)) how.splice(how.length - 2, 0, t.howIncidents);
   for (const line of how) {
     const text = line.replace('{confirmations}', String(report.confirmations)).replace('{min}', formatDecimalText(report.minMonitoredPercent, lang));
     doc.font('regular').fontSize(8).text(`• ${text}`, left, undefined, { width: PAGE.width }).moveDown(0.2);

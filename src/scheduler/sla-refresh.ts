@@ -2,13 +2,13 @@
 // scrape of /metrics or a call to /api/v1/servers costs a map lookup, not a month of observations.
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { computeFleetAvailability, computeMonthToDateCredits } from '../close/compute.js';
+import { computeFleetAvailability, computeMonthToDateCredits, type EvidenceStores } from '../close/compute.js';
+import { availabilityInputs, recordsOf, serverRecords } from '../close/server-records.js';
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
 import { monthContaining, monthWindow } from '../sla/month.js';
 import { monthOutlook, RECENT_DOWNTIME_WINDOWS, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
-import type { ObservationStore } from '../store/store.js';
 
 /** Default time between recomputations. */
 export const SLA_REFRESH_INTERVAL_MS = 15_000;
@@ -64,13 +64,13 @@ export interface SlaRefresh {
 /** Creates the periodic month-to-date recomputation; `onSnapshot` sees each new snapshot (metrics). */
 export function createSlaRefresh(deps: {
   config: AppConfig;
-  store: ObservationStore;
+  sources: EvidenceStores;
   logger: Logger;
   clock?: Clock;
   intervalMs?: number;
   onSnapshot?: (snapshot: SlaSnapshot) => void | Promise<void>;
 }): SlaRefresh {
-  const { config, store, logger } = deps;
+  const { config, sources, logger } = deps;
   const clock = deps.clock ?? systemClock;
   const intervalMs = deps.intervalMs ?? SLA_REFRESH_INTERVAL_MS;
   let latest: SlaSnapshot | undefined;
@@ -81,12 +81,14 @@ export function createSlaRefresh(deps: {
   const compute = async (): Promise<SlaSnapshot> => {
     const asOfMs = clock.now();
     const month = monthContaining(asOfMs, config.timeZone);
-    const { availability, credits: projected } = await computeMonthToDateCredits(config, store, month, asOfMs);
+    const { availability, credits: projected } = await computeMonthToDateCredits(config, sources, month, asOfMs);
     const projectedByServer = new Map(projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)));
     const window = monthWindow(month, config.timeZone);
     // Outages of the last 6 h: the month's own, unless the window reaches back into the previous month.
     const recentFromMs = asOfMs - LONGEST_RECENT_WINDOW_MS;
-    const recent = recentFromMs >= window.fromMs ? availability : await computeFleetAvailability(config, store, { fromMs: recentFromMs, toMs: asOfMs });
+    const recent = recentFromMs >= window.fromMs ? availability : await computeFleetAvailability(config, sources, { fromMs: recentFromMs, toMs: asOfMs });
+    // The whole month's maintenance (announced in time), also windows still to come: the budgets' eligible time.
+    const records = serverRecords(config, sources.operatorRecords, window);
     const servers = customersForMonth(config, month).flatMap((customer) =>
       customer.servers.flatMap((server): ServerSlaView[] => {
         const monthToDate = availability.get(server.id);
@@ -97,7 +99,7 @@ export function createSlaRefresh(deps: {
           asOfMs,
           sinceMs: server.sinceMs,
           untilMs: server.untilMs,
-          maintenance: server.maintenance,
+          maintenance: availabilityInputs(recordsOf(records, server.id)).maintenance,
           downtimeMs: monthToDate.downtimeMs,
           brackets: customer.tier.brackets,
         });

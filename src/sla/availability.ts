@@ -9,10 +9,12 @@
 // Across locations it is down while at least `quorum` (default: a strict majority) of the locations with fresh
 // data see it down; with no fresh location it is unmonitored, which counts as available (rule 4).
 // Everything is measured only inside eligible time: the window, cut to coverage, minus maintenance.
+// People's records come last (see IncidentKind): reported outages are united with the probes' downtime, and
+// monitoring-fault windows cut the probes' downtime and freshness out; a report wins over a fault.
 // Callers pass runs from confirmations x staleAfter before the window to the same after it, so that a run
 // crossing the window's edge is judged exactly as it would be in the middle of a month.
 import { containsInstant, intersectIntervals, mergeIntervals, subtractIntervals, totalMs } from './intervals.js';
-import type { AvailabilityRules, Interval, ObservationRun, ServerAvailability } from './types.js';
+import type { AvailabilityRules, IncidentEffect, IncidentWindow, Interval, LateMaintenance, ObservationRun, ServerAvailability } from './types.js';
 
 export interface AvailabilityInput {
   window: Interval;
@@ -20,9 +22,14 @@ export interface AvailabilityInput {
   sinceMs?: number;
   /** Coverage end (exclusive), epoch ms. */
   untilMs?: number;
+  /** Maintenance excluded from eligible time (announced in time). */
   maintenance: readonly Interval[];
+  /** Maintenance announced too late: counted as eligible, only reported (clipped to coverage). */
+  lateMaintenance?: readonly LateMaintenance[];
   runs: readonly ObservationRun[];
   rules: AvailabilityRules;
+  /** Reported outages and monitoring faults of this server (any that touch the window). */
+  incidents?: readonly IncidentWindow[];
 }
 
 type SegmentState = 'up' | 'down';
@@ -160,9 +167,18 @@ export function computeAvailability(input: AvailabilityInput): ServerAvailabilit
   if (!Number.isInteger(rules.confirmations) || rules.confirmations < 1) throw new Error('confirmations must be a whole number >= 1');
   if (!Number.isInteger(rules.staleAfterMs) || rules.staleAfterMs < 1) throw new Error('staleAfterMs must be a whole number >= 1');
   const { covered, maintenance, eligible } = eligibleIntervals(input);
-  const { down, fresh } = combineTracks(normalizeRuns(input.runs, rules.staleAfterMs), rules);
+  const probes = combineTracks(normalizeRuns(input.runs, rules.staleAfterMs), rules);
+  const window = [input.window];
+  const incidents = (input.incidents ?? []).filter((i) => intersectIntervals([i], window).length > 0);
+  const reported = mergeIntervals(incidents.filter((i) => i.kind === 'reported'));
+  const faults = mergeIntervals(incidents.filter((i) => i.kind === 'monitoring-fault'));
+  const probeDownKept = subtractIntervals(probes.down, faults);
+  const down = mergeIntervals([...probeDownKept, ...reported]);
+  // A reported outage is known time (down), so it is never also unmonitored.
+  const known = mergeIntervals([...subtractIntervals(probes.fresh, faults), ...reported]);
   const outages = intersectIntervals(down, eligible);
-  const unmonitored = subtractIntervals(eligible, fresh);
+  const unmonitored = subtractIntervals(eligible, known);
+  const late = (input.lateMaintenance ?? []).flatMap((window) => intersectIntervals([window], covered).map((part) => ({ ...window, ...part })));
   return {
     coveredMs: totalMs(covered),
     maintenanceMs: totalMs(maintenance),
@@ -173,5 +189,22 @@ export function computeAvailability(input: AvailabilityInput): ServerAvailabilit
     unmonitored,
     maintenance,
     downAtEnd: containsInstant(down, input.window.toMs - 1),
+    ...(incidents.length > 0
+      ? {
+          incidentEffects: {
+            reportedDowntimeMs: totalMs(intersectIntervals(subtractIntervals(reported, probeDownKept), eligible)),
+            excludedDowntimeMs: totalMs(intersectIntervals(subtractIntervals(intersectIntervals(probes.down, faults), reported), eligible)),
+            incidents: incidents
+              .map((incident): IncidentEffect => {
+                const own = intersectIntervals([incident], window);
+                const changed =
+                  incident.kind === 'reported' ? subtractIntervals(own, probeDownKept) : subtractIntervals(intersectIntervals(probes.down, own), reported);
+                return { ...incident, fromMs: own[0]!.fromMs, toMs: own[0]!.toMs, effectMs: totalMs(intersectIntervals(changed, eligible)) };
+              })
+              .sort((a, b) => a.fromMs - b.fromMs || a.id - b.id),
+          },
+        }
+      : {}),
+    ...(late.length > 0 ? { lateMaintenance: late } : {}),
   };
 }

@@ -81,6 +81,8 @@ export function computeMonthCredits(input: MonthCreditsInput): MonthCredits {
         outages: availability.outages,
         unmonitored: availability.unmonitored,
         maintenance: availability.maintenance,
+        ...(availability.incidentEffects ? { incidentEffects: availability.incidentEffects } : {}),
+        ...(availability.lateMaintenance ? { lateMaintenance: availability.lateMaintenance } : {}),
       };
     });
 

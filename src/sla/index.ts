@@ -8,3 +8,4 @@ export * from './money.js';
 export * from './credits.js';
 export * from './evidence.js';
 export * from './outlook.js';
+export * from './maintenance.js';

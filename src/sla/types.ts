@@ -69,6 +69,37 @@ export interface AvailabilityRules {
   quorum?: number;
 }
 
+/**
+ * A person's record that changes what the probes alone say (the contract counts failures "from a monitoring alert
+ * or a report"): a `reported` outage is downtime even where the probes saw the server up or saw nothing; a
+ * `monitoring-fault` window is our own monitoring's failure, so probe-confirmed downtime inside it does not count
+ * and the time is unmonitored (rule 4), not up. Where both cover an instant, the report wins.
+ */
+export type IncidentKind = 'reported' | 'monitoring-fault';
+
+export interface IncidentWindow extends Interval {
+  id: number;
+  kind: IncidentKind;
+  /** Carried through to the report unchanged. */
+  reason: string;
+  ticket?: string;
+}
+
+/** A maintenance window announced with less notice than the contract requires: its time counts as eligible. */
+export interface LateMaintenance extends Interval {
+  reason: string;
+  announcedAtMs?: number;
+}
+
+/**
+ * One incident inside a window: its part of the window, and what it alone changed in eligible time (downtime a
+ * report added beyond what the probes confirmed, or probe-confirmed downtime a monitoring fault removed). Two
+ * overlapping incidents of one kind each show the overlap; the server's totals count it once.
+ */
+export interface IncidentEffect extends IncidentWindow {
+  effectMs: number;
+}
+
 /** What the availability computation found for one server in one window. */
 export interface ServerAvailability {
   /** Covered time within the window (since/until), before maintenance is removed. */
@@ -87,6 +118,19 @@ export interface ServerAvailability {
   maintenance: Interval[];
   /** Whether the server is down at the window's end (an outage still open). */
   downAtEnd: boolean;
+  /** Set only when incidents touch the window: see IncidentEffect. */
+  incidentEffects?: IncidentEffects;
+  /** Maintenance announced with less notice than the contract requires, clipped to coverage: counted, not excluded. */
+  lateMaintenance?: LateMaintenance[];
+}
+
+/** What incidents changed in a server's figures. */
+export interface IncidentEffects {
+  /** Downtime only reports show (reported outages beyond what the probes confirmed), in eligible time. */
+  reportedDowntimeMs: number;
+  /** Probe-confirmed downtime removed by monitoring-fault windows (now unmonitored), in eligible time. */
+  excludedDowntimeMs: number;
+  incidents: IncidentEffect[];
 }
 
 /** One server's line in a month close: every number a reader needs to check the credit by hand. */
@@ -115,6 +159,10 @@ export interface ServerCredit {
   outages: Interval[];
   unmonitored: Interval[];
   maintenance: Interval[];
+  /** Present only when incidents touch the month (so the figures of months without any are as before). */
+  incidentEffects?: IncidentEffects;
+  /** Present only when maintenance was announced too late to be excluded. */
+  lateMaintenance?: LateMaintenance[];
 }
 
 export interface CustomerCredit {

@@ -1,12 +1,14 @@
 // The month-close records: what was issued to customers and finance, and what is held. The source of truth for
-// money; the files under reports/ are renders of it. Only this module knows the state database's tables.
+// money; the files under reports/ are renders of it. Only this module reads and writes the month-close tables
+// (their schema: schema.ts).
 //
 // A month is `held` (not issued: evidence incomplete or the close failed; retried), `needs-review` (a draft waits
 // for `approve`), `closed` (revision 1 issued) or `restated` (a later revision issued). Revisions and journal rows
 // are only ever added, never changed; a revision's files and journal append are marked done once written.
 import type { MonthCredits } from '../sla/types.js';
 import type { TermsSnapshot } from '../close/terms-snapshot.js';
-import { openMigratedDatabase, type Migration, type SqliteDatabase } from '../sqlite.js';
+import { type SqliteDatabase } from '../sqlite.js';
+import { openStateDatabase } from './schema.js';
 
 export type MonthState = 'held' | 'needs-review' | 'closed' | 'restated';
 export const MONTH_STATES: readonly MonthState[] = ['held', 'needs-review', 'closed', 'restated'];
@@ -134,78 +136,6 @@ export interface CloseRecords {
   close(): void;
 }
 
-const MIGRATIONS: readonly Migration[] = [
-  `CREATE TABLE months (
-     month TEXT PRIMARY KEY,
-     state TEXT NOT NULL CHECK (state IN ('held', 'needs-review', 'closed', 'restated')),
-     revision INTEGER NOT NULL DEFAULT 0,
-     reason TEXT,
-     draft_hash TEXT,
-     detail TEXT,
-     updated_at_ms INTEGER NOT NULL
-   ) WITHOUT ROWID;
-   CREATE TABLE revisions (
-     month TEXT NOT NULL,
-     revision INTEGER NOT NULL CHECK (revision >= 1),
-     kind TEXT NOT NULL,
-     credits_json TEXT,
-     terms_json TEXT,
-     credits_sha256 TEXT NOT NULL,
-     terms_sha256 TEXT NOT NULL,
-     total_grosze INTEGER NOT NULL,
-     dir TEXT NOT NULL,
-     manifest_sha256 TEXT,
-     closed_at_ms INTEGER NOT NULL,
-     closed_by TEXT NOT NULL,
-     reason TEXT NOT NULL,
-     approval TEXT,
-     changes_json TEXT NOT NULL,
-     files_written INTEGER NOT NULL DEFAULT 0,
-     journal_written INTEGER NOT NULL DEFAULT 0,
-     PRIMARY KEY (month, revision)
-   ) WITHOUT ROWID;
-   CREATE TABLE journal (
-     entry TEXT NOT NULL CHECK (entry IN ('payable', 'opening-balance')),
-     month TEXT NOT NULL,
-     revision INTEGER NOT NULL,
-     credit_id TEXT NOT NULL,
-     customer_id TEXT NOT NULL,
-     server_id TEXT NOT NULL,
-     previous_grosze INTEGER NOT NULL,
-     new_grosze INTEGER NOT NULL,
-     delta_grosze INTEGER NOT NULL CHECK (delta_grosze = new_grosze - previous_grosze),
-     reason TEXT NOT NULL,
-     closed_at_ms INTEGER NOT NULL,
-     closed_by TEXT NOT NULL,
-     PRIMARY KEY (month, revision, credit_id)
-   ) WITHOUT ROWID;
-   CREATE TABLE drafts (
-     hash TEXT PRIMARY KEY,
-     month TEXT NOT NULL,
-     purpose TEXT NOT NULL,
-     base_revision INTEGER NOT NULL,
-     credits_json TEXT NOT NULL,
-     terms_json TEXT NOT NULL,
-     reason TEXT,
-     created_at_ms INTEGER NOT NULL,
-     created_by TEXT NOT NULL
-   ) WITHOUT ROWID;
-   CREATE TABLE claims (
-     month TEXT PRIMARY KEY,
-     owner TEXT NOT NULL,
-     host TEXT NOT NULL,
-     pid INTEGER NOT NULL,
-     claimed_at_ms INTEGER NOT NULL,
-     heartbeat_ms INTEGER NOT NULL
-   ) WITHOUT ROWID;
-   -- Revisions, journal rows and drafts are evidence: the database itself refuses to change or delete them.
-   CREATE TRIGGER revisions_append_only BEFORE DELETE ON revisions BEGIN SELECT RAISE(ABORT, 'revisions are append-only'); END;
-   CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-   CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-   CREATE TRIGGER revisions_figures_fixed BEFORE UPDATE OF month, revision, kind, credits_json, terms_json, credits_sha256, terms_sha256,
-       total_grosze, dir, closed_at_ms, closed_by, reason, approval, changes_json ON revisions
-     BEGIN SELECT RAISE(ABORT, 'an issued revision is never rewritten'); END;`,
-];
 
 interface MonthRow {
   month: string;
@@ -393,7 +323,7 @@ export class SqliteCloseRecords implements CloseRecords {
 
   /** Opens (creating on first use) the state database at `path`. */
   static open(path: string): SqliteCloseRecords {
-    return new SqliteCloseRecords(openMigratedDatabase(path, MIGRATIONS, 'the state database'), path);
+    return new SqliteCloseRecords(openStateDatabase(path), path);
   }
 
   month(month: string): MonthRecord | undefined {

@@ -3,6 +3,7 @@
 import { computeCredits } from '../../src/close/compute.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logging.js';
+import { NO_OPERATOR_RECORDS } from '../../src/state/operator-records.js';
 import { createObservationStore } from '../../src/store/create.js';
 import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
 import { fromParent, tellParent } from './children.js';
@@ -33,7 +34,7 @@ const config = loadConfig(task.configPath);
 const store = await createObservationStore(config, createLogger('bench-close'));
 const startedMs = performance.now();
 const cpuBefore = process.cpuUsage();
-const credits = await computeCredits(config, store, task.month);
+const credits = await computeCredits(config, { store, operatorRecords: NO_OPERATOR_RECORDS }, task.month);
 const wallMs = performance.now() - startedMs;
 const cpu = process.cpuUsage(cpuBefore);
 const servers = credits.customers.flatMap((c) => c.servers);

@@ -2,6 +2,7 @@
 // the scraping client (the parent, standing in for Prometheus) is not timed with it. While it serves, probe
 // outcomes keep arriving at the rate the daemon would see (every check every 10 s), so a scrape renders the
 // probe families anew as it would in production.
+import { NO_OPERATOR_RECORDS } from '../../src/state/operator-records.js';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/load.js';
 import { customersForMonth } from '../../src/config/terms.js';
@@ -133,6 +134,12 @@ const app = await buildServer({
     months: () => [],
     monthStatus: () => undefined,
     monthRecord: () => ({ revisions: [], journal: [] }),
+    records: {
+      keeper: { addIncident: unused, withdrawIncident: unused, announceMaintenance: unused, cancelMaintenance: unused },
+      reader: NO_OPERATOR_RECORDS,
+      maintenanceNoticeMs: 0,
+      actor: 'bench',
+    },
   },
 });
 await app.listen({ host: '127.0.0.1', port: 0 });

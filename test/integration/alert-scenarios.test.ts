@@ -38,7 +38,7 @@ customers:
       - { id: edge-0, name: Exactly 99.6 % }
       - { id: edge-1, name: One millisecond past 99.6 % }
 maintenance:
-  - { server: maint-1, from: "${new Date(AS_OF - 3_600_000).toISOString()}", to: "${new Date(AS_OF + 3_600_000).toISOString()}" }
+  - { server: maint-1, from: "${new Date(AS_OF - 3_600_000).toISOString()}", to: "${new Date(AS_OF + 3_600_000).toISOString()}", announced: true }
 `;
 
 /** Probes every 48 s over the last 30 minutes before AS_OF at one location, failing where `fails` says. */
@@ -89,7 +89,7 @@ describe('alert rules on the daemon\'s own series', () => {
       ...outage('edge-1', 10_368_001),
     ]);
     const metrics = createMetrics();
-    const refresh = createSlaRefresh({ config: fixture.config, store: fixture.store, logger: createLogger('silent'), clock: fixture.clock });
+    const refresh = createSlaRefresh({ config: fixture.config, sources: { store: fixture.store, operatorRecords: fixture.operatorRecords }, logger: createLogger('silent'), clock: fixture.clock });
     for (const view of (await refresh.refresh()).servers) metrics.recordSla(view);
     metrics.recordRole({ closes: true, checks: 6 });
     exposition = Buffer.concat(await metrics.exposition()).toString();

@@ -38,7 +38,7 @@ customers:
     servers:
       - { id: s1, name: "S1" }
 maintenance:
-  - { server: p2, from: "2026-10-10T03:00:00+02:00", to: "2026-10-10T04:00:00+02:00", reason: "Planned" }
+  - { server: p2, from: "2026-10-10T03:00:00+02:00", to: "2026-10-10T04:00:00+02:00", reason: "Planned", announced: true }
 `;
 
 describe('uptime-credits import + credits on a generated month', () => {

@@ -157,7 +157,7 @@ describe('restatements', () => {
     );
     expectIssued(await f.closer.close('2026-10', { by: 'test' }));
     // The outage turns out to have been announced maintenance: 1 h of it is now excluded. 2 h of 744 h: 99.7311 %.
-    f.reconfigure(`${DEFAULT_CUSTOMERS}\nmaintenance:\n  - { server: oci-101, from: "2026-10-03T14:00:00+02:00", to: "2026-10-03T15:00:00+02:00", reason: "announced on 1 Oct" }\n`);
+    f.reconfigure(`${DEFAULT_CUSTOMERS}\nmaintenance:\n  - { server: oci-101, from: "2026-10-03T14:00:00+02:00", to: "2026-10-03T15:00:00+02:00", reason: "announced on 1 Oct", announcedAt: "2026-10-01T10:00:00+02:00" }\n`);
     const held = await f.closer.restate('2026-10', { by: 'test', reason: 'maintenance of 3 Oct was announced' });
     expect(held.status).toBe('needs-review');
     const review = held as Extract<CloseOutcome, { status: 'needs-review' }>;
@@ -309,7 +309,7 @@ describe('review', () => {
       { server: 'oci-5', ...OCT, everyMs: MIN },
     );
     expectIssued(await f.closer.close('2026-10', { by: 'test' }));
-    f.reconfigure(`${DEFAULT_CUSTOMERS}\nmaintenance:\n  - { server: oci-101, from: "2026-10-03T14:00:00+02:00", to: "2026-10-03T15:00:00+02:00", reason: "announced" }\n`);
+    f.reconfigure(`${DEFAULT_CUSTOMERS}\nmaintenance:\n  - { server: oci-101, from: "2026-10-03T14:00:00+02:00", to: "2026-10-03T15:00:00+02:00", reason: "announced", announced: true }\n`);
     const held = (await f.closer.restate('2026-10', { by: 'test', reason: 'maintenance was announced' })) as Extract<CloseOutcome, { status: 'needs-review' }>;
     expect(held.draftDir).toBe(join(f.reportsDir, '2026-10', 'draft', `review-${held.draftHash.slice(0, 12)}`));
     const reviewed = hashes(held.draftDir);

@@ -1,5 +1,5 @@
-// Property: whatever sequence of drafts, closes, new evidence (imports, maintenance corrections), restatements and
-// approvals happens over two months, for every month the journal's deltas sum to the latest revision's total, the
+// Property: whatever sequence of drafts, closes, new evidence (imports, maintenance corrections, incidents recorded
+// and withdrawn, which restate issued months by themselves), restatements and approvals happens over two months, for every month the journal's deltas sum to the latest revision's total, the
 // journal files hold each (month, revision, credit id) once and exactly the records' rows, and no file of an
 // issued revision ever changes.
 import { createHash } from 'node:crypto';
@@ -34,6 +34,9 @@ const action = fc.oneof(
   { weight: 1, arbitrary: window.map((w) => ({ kind: 'maintenance' as const, ...w })) },
   // Maintenance announced exactly over an earlier outage: the correction that lowers a credit.
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cover' as const), pick: fc.nat(), month: fc.constantFrom(...MONTHS) }) },
+  // People's records: a reported outage or a monitoring fault, and withdrawing one recorded earlier.
+  { weight: 2, arbitrary: fc.tuple(window, fc.constantFrom('reported' as const, 'monitoring-fault' as const)).map(([w, incident]) => ({ kind: 'incident' as const, incident, ...w })) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('withdraw' as const), pick: fc.nat(), month: fc.constantFrom(...MONTHS) }) },
 );
 type Action = typeof action extends fc.Arbitrary<infer A> ? A : never;
 
@@ -77,7 +80,7 @@ async function play(actions: Action[]) {
     const maintenance: string[] = [];
     const outages: { server: string; fromMs: number; toMs: number }[] = [];
     const announce = (server: string, fromMs: number, toMs: number) => {
-      maintenance.push(`  - { server: ${server}, from: "${new Date(fromMs).toISOString()}", to: "${new Date(toMs).toISOString()}", reason: "announced" }`);
+      maintenance.push(`  - { server: ${server}, from: "${new Date(fromMs).toISOString()}", to: "${new Date(toMs).toISOString()}", reason: "announced", announced: true }`);
       f.reconfigure(customers(maintenance));
     };
     const seen = new Map<string, string>();
@@ -112,6 +115,17 @@ async function play(actions: Action[]) {
         case 'cover': {
           const outage = outages[a.pick % Math.max(1, outages.length)];
           if (outage) announce(outage.server, outage.fromMs, outage.toMs + H);
+          break;
+        }
+        case 'incident': {
+          const fromMs = MONTH_START[a.month] + a.day * 24 * H + a.hour * H;
+          await f.keeper().addIncident({ serverId: a.server, kind: a.incident, fromMs, toMs: fromMs + a.hours * H, reason: a.incident }, 'property');
+          break;
+        }
+        case 'withdraw': {
+          const open = f.operatorRecords.incidents().filter((i) => !i.withdrawn);
+          const incident = open[a.pick % Math.max(1, open.length)];
+          if (incident) await f.keeper().withdrawIncident(incident.id, 'recorded in error', 'property');
           break;
         }
       }

@@ -98,6 +98,7 @@ function report(options: { language: 'pl' | 'en'; outages?: number } & Partial<C
       ],
     },
     maintenanceReasons: new Map([['oci-1', [{ fromMs: FROM, reason: 'Aktualizacja jądra' }]]]),
+    maintenanceNoticeMs: 0,
     ...rest,
   };
 }

@@ -11,6 +11,7 @@ import { customersForMonth } from '../../src/config/terms.js';
 import type { AppConfig } from '../../src/config/types.js';
 import { renderRevisionFiles, writeRevisionFiles } from '../../src/close/revision-files.js';
 import { termsSnapshot } from '../../src/close/terms-snapshot.js';
+import { NO_OPERATOR_RECORDS } from '../../src/state/operator-records.js';
 import { computeAvailability, computeMonthCredits, monthWindow, type MonthCredits, type ObservationRun } from '../../src/sla/index.js';
 
 const H = 3_600_000;
@@ -43,7 +44,7 @@ function closeOctober(config: AppConfig, outages: Record<string, [string, string
 
 /** Renders revision 1 of the month into `<outDir>/<month>/`, as the month closer does; returns the file names. */
 async function publish(config: AppConfig, credits: MonthCredits, outDir: string): Promise<string[]> {
-  const terms = termsSnapshot(config, credits.month, monthWindow(credits.month, config.timeZone));
+  const terms = termsSnapshot(config, NO_OPERATOR_RECORDS, credits.month, monthWindow(credits.month, config.timeZone));
   const files = await renderRevisionFiles({ credits, terms, revision: 1, reason: 'monthly close', changes: [], customers: credits.customers.map((c) => c.id), reportFileOf: (id) => `${id}.pdf` });
   writeRevisionFiles(join(outDir, credits.month), files);
   return [...files.keys()];
@@ -78,7 +79,7 @@ customers:
     language: pl
     servers: [{ id: oci-5, name: "WWW" }]
 maintenance:
-  - { server: oci-1, from: "2026-10-10T02:00:00+02:00", to: "2026-10-10T04:00:00+02:00", reason: "Aktualizacja jądra" }
+  - { server: oci-1, from: "2026-10-10T02:00:00+02:00", to: "2026-10-10T04:00:00+02:00", reason: "Aktualizacja jądra", announcedAt: "2026-10-03T12:00:00+02:00" }
 `,
       join(dir, 'config.yaml'),
     );

@@ -31,7 +31,7 @@ customers:
       { server: 'web-1', fromMs: at('2026-11-30T18:00:00+01:00'), toMs: at(NOW), everyMs: 60_000, down: [{ fromMs: at('2026-11-30T22:00:00+01:00'), toMs: at(NOW) }] },
       { server: 'new-1', fromMs: at('2026-12-01T00:10:00+01:00'), toMs: at(NOW), everyMs: 60_000, down: [{ fromMs: 0, toMs: at(NOW) }] },
     );
-    snapshot = await createSlaRefresh({ config: fixture.config, store: fixture.store, logger: createLogger(), clock: fixture.clock }).refresh();
+    snapshot = await createSlaRefresh({ config: fixture.config, sources: { store: fixture.store, operatorRecords: fixture.operatorRecords }, logger: createLogger(), clock: fixture.clock }).refresh();
   });
   afterAll(async () => fixture.dispose());
 

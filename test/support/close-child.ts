@@ -6,6 +6,7 @@ import { createMonthCloser, type CloseStep } from '../../src/close/month-closer.
 import { systemClock } from '../../src/clock.js';
 import { createLogger } from '../../src/logging.js';
 import { SqliteCloseRecords } from '../../src/state/close-records.js';
+import { SqliteOperatorRecords } from '../../src/state/operator-records.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 
 const [configPath, month, crashAfter, nowIso] = process.argv.slice(2) as [string, string, CloseStep | 'never', string];
@@ -16,6 +17,7 @@ const nowMs = Date.parse(nowIso);
 const closer = createMonthCloser({
   config,
   store,
+  operatorRecords: SqliteOperatorRecords.open(config.state.path),
   records,
   evidence: [],
   logger: createLogger(),

@@ -7,7 +7,9 @@ import { loadConfig } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/types.js';
 import { createMonthCloser, type MonthCloser, type MonthCloserDeps } from '../../src/close/month-closer.js';
 import { createLogger } from '../../src/logging.js';
+import { createRecordKeeper, type RecordKeeper } from '../../src/close/record-changes.js';
 import { SqliteCloseRecords } from '../../src/state/close-records.js';
+import { SqliteOperatorRecords } from '../../src/state/operator-records.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import type { ObservationStore } from '../../src/store/store.js';
 import { FakeClock } from './fake-clock.js';
@@ -35,7 +37,11 @@ export interface CloseFixture {
   config: AppConfig;
   store: EmbeddedObservationStore;
   records: SqliteCloseRecords;
+  /** Incidents and announced maintenance (the same state database). */
+  operatorRecords: SqliteOperatorRecords;
   closer: MonthCloser;
+  /** Records incidents and maintenance and takes the months they touch through the closer (as the CLI does). */
+  keeper(): RecordKeeper;
   /** Writes generated observations into the store. */
   observe(...specs: SeriesSpec[]): Promise<void>;
   /** Rewrites the configuration (same paths) and rebuilds the closer over it, as a restart with an edited file. */
@@ -60,8 +66,9 @@ export async function closeFixture(options: { nowIso: string; yaml?: string; clo
   let config = loadConfig(configPath);
   const store = EmbeddedObservationStore.open(config.storage.path);
   const records = SqliteCloseRecords.open(config.state.path);
+  const operatorRecords = SqliteOperatorRecords.open(config.state.path);
   const build = (deps: Partial<MonthCloserDeps> = {}) =>
-    createMonthCloser({ config, store: deps.store ?? (store as ObservationStore), records, evidence: [], logger: createLogger(), clock, ...deps });
+    createMonthCloser({ config, store: deps.store ?? (store as ObservationStore), operatorRecords, records, evidence: [], logger: createLogger(), clock, ...deps });
   const fixture: CloseFixture = {
     dir,
     configPath,
@@ -70,7 +77,9 @@ export async function closeFixture(options: { nowIso: string; yaml?: string; clo
     config,
     store,
     records,
+    operatorRecords,
     closer: build(options.closerDeps),
+    keeper: () => createRecordKeeper({ config, operatorRecords, closeRecords: records, closer: fixture.closer, clock }),
     async observe(...specs) {
       for (const spec of specs) await store.write(observationsOf(spec));
     },
@@ -82,6 +91,7 @@ export async function closeFixture(options: { nowIso: string; yaml?: string; clo
     },
     async dispose() {
       records.close();
+      operatorRecords.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

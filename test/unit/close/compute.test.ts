@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeCredits, runLookbackMs } from '../../../src/close/compute.js';
+import { NO_OPERATOR_RECORDS } from '../../../src/state/operator-records.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Interval, Observation } from '../../../src/sla/types.js';
 import { EmbeddedObservationStore } from '../../../src/store/embedded/embedded-store.js';
@@ -76,7 +77,7 @@ describe('computeCredits', () => {
   });
 
   it('judges failure runs and fresh data across the month edges as mid-month', async () => {
-    const credits = await computeCredits(config('{}'), store, '2026-10');
+    const credits = await computeCredits(config('{}'), { store, operatorRecords: NO_OPERATOR_RECORDS }, '2026-10');
     expect([credits.fromMs, credits.toMs, credits.monthMs]).toEqual([MONTH_FROM, MONTH_TO, 745 * H]);
     const [startEdge, gapEdge] = credits.customers[0]!.servers;
     // Three failures in a row confirm both runs, though only one failure of each lies inside the month:
@@ -96,7 +97,7 @@ describe('computeCredits', () => {
   });
 
   it('applies the per-server base and brackets by default', async () => {
-    const credits = await computeCredits(config('{}'), store, '2026-10');
+    const credits = await computeCredits(config('{}'), { store, operatorRecords: NO_OPERATOR_RECORDS }, '2026-10');
     const downDay = credits.customers[1]!.servers[0]!;
     // 737 h / 745 h = 98.92617...% < 99.0 -> gold 200 % of the server fee 300.00 = 600.00.
     expect(downDay).toMatchObject({ downtimeMs: 8 * H, uptimePercent: '98.9261', creditPercentHundredths: 20_000, creditBaseGrosze: 30_000, creditAmountGrosze: 60_000 });
@@ -104,7 +105,7 @@ describe('computeCredits', () => {
   });
 
   it('passes creditBase and maxCreditPercent from the configuration to the core', async () => {
-    const credits = await computeCredits(config('{ creditBase: customer, maxCreditPercent: 100 }'), store, '2026-10');
+    const credits = await computeCredits(config('{ creditBase: customer, maxCreditPercent: 100 }'), { store, operatorRecords: NO_OPERATOR_RECORDS }, '2026-10');
     const downDay = credits.customers[1]!.servers[0]!;
     // Capped at 100 %, of the customer's whole fee: base 300.00 + server 300.00 = 600.00.
     expect(downDay).toMatchObject({ creditPercentHundredths: 10_000, creditBaseGrosze: 60_000, creditAmountGrosze: 60_000 });
@@ -112,6 +113,6 @@ describe('computeCredits', () => {
   });
 
   it('rejects a month that is not YYYY-MM', async () => {
-    await expect(computeCredits(config('{}'), store, '2026-13')).rejects.toThrow('"2026-13" is not a month in the form YYYY-MM');
+    await expect(computeCredits(config('{}'), { store, operatorRecords: NO_OPERATOR_RECORDS }, '2026-13')).rejects.toThrow('"2026-13" is not a month in the form YYYY-MM');
   });
 });

@@ -24,7 +24,10 @@ describe('invalid configurations name the file, the key path and the reason', ()
     ['invalid-check-url.yaml', ['customers[0].servers[0].checks[0].url: must be an http:// or https:// URL']],
     [
       'invalid-maintenance.yaml',
-      ['maintenance[1].from: "2026-10-10 02:00" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)'],
+      [
+        'maintenance[0].announcedAt: only announced maintenance is excluded from eligible time: give announcedAt (when the customer was told), or announced: true',
+        'maintenance[1].from: "2026-10-10 02:00" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)',
+      ],
     ],
     ['invalid-duplicate-server.yaml', ['customers[1].servers[0].id: "s1" is used by another server']],
     ['invalid-money.yaml', ['tiers.gold.serverFee: "300.001" is not an amount with at most 2 decimal places']],
@@ -72,7 +75,7 @@ customers:
 tiers:
   diamond: { baseFee: 100 }
 maintenance:
-  - { server: s2, from: "2026-10-10T02:00:00+02:00", to: "2026-10-10T04:00:00+02:00" }
+  - { server: s2, from: "2026-10-10T02:00:00+02:00", to: "2026-10-10T04:00:00+02:00", announced: true }
 `;
     expect(() => parseConfig(text, '/etc/x.yaml')).toThrow(ConfigError);
     try {
@@ -115,6 +118,7 @@ describe('the example configuration', () => {
       closeRetryMs: 300_000,
       evidenceWaitMs: 120_000,
       closeRole: true,
+      maintenanceNoticeMs: 0,
     });
     // The seed's reaction to a failure: Silver 2 h, Gold 1 h, Platinum 30 min.
     expect(Object.fromEntries(config.reactionTimesMs)).toEqual({ silver: 7_200_000, gold: 3_600_000, platinum: 1_800_000 });
@@ -125,7 +129,7 @@ describe('the example configuration', () => {
     expect(config.servers.get('oci-101')!.checks.map((c) => c.name)).toEqual(['web', 'port']);
     expect(config.servers.get('oci-201')!.checks.map((c) => c.name)).toEqual(['tcp']);
     expect(config.servers.get('oci-101')!.maintenance).toEqual([
-      { server: 'oci-101', fromMs: Date.parse('2026-10-10T00:00:00Z'), toMs: Date.parse('2026-10-10T02:00:00Z'), reason: 'Kernel upgrade' },
+      { server: 'oci-101', fromMs: Date.parse('2026-10-10T00:00:00Z'), toMs: Date.parse('2026-10-10T02:00:00Z'), reason: 'Kernel upgrade', announcedAtMs: Date.parse('2026-10-07T07:00:00Z') },
     ]);
   });
 });
@@ -156,6 +160,24 @@ customers:
         { belowMicroPercent: 99_000_000, creditPercentHundredths: 500 },
       ],
     });
+  });
+});
+
+describe('maintenance in the file', () => {
+  const parse = (sla: string, window: string) =>
+    parseConfig(`${sla}\ncustomers: [{ id: acme, name: ACME, tier: gold, servers: [{ id: s1, name: S1 }] }]\nmaintenance:\n  - { server: s1, from: "2026-10-10T02:00:00+02:00", to: "2026-10-10T04:00:00+02:00"${window} }\n`, 'm.yaml');
+  it('takes announcedAt or an explicit announced: true, and the notice as a duration', () => {
+    const config = parse('sla: { maintenanceNotice: 48h }', ', announcedAt: "2026-10-07T09:00:00+02:00"');
+    expect(config.sla.maintenanceNoticeMs).toBe(172_800_000);
+    expect(config.servers.get('s1')!.maintenance[0]).toMatchObject({ announcedAtMs: Date.parse('2026-10-07T07:00:00Z') });
+    expect(parse('', ', announced: true').servers.get('s1')!.maintenance[0]!.announcedAtMs).toBeUndefined();
+  });
+  it.each([
+    ['', 'maintenance[0].announcedAt: only announced maintenance is excluded from eligible time: give announcedAt (when the customer was told), or announced: true'],
+    [', announced: false', 'maintenance[0].announced: must be true (or give announcedAt, when the customer was told)'],
+    [', announced: true, announcedAt: "2026-10-07T09:00:00+02:00"', 'maintenance[0].announced: give announcedAt or announced: true, not both'],
+  ])('refuses a window that does not say it was announced (%s)', (window, problem) => {
+    expect(() => parse('', window)).toThrow(problem);
   });
 });
 

@@ -113,7 +113,7 @@ describe('month-end job', () => {
     const flaky: ObservationStore = Object.create(f.store, {
       readRuns: { value: (...args: Parameters<ObservationStore['readRuns']>) => (broken ? Promise.reject(new Error('the store does not answer')) : f.store.readRuns(...args)) },
     });
-    const closer = createMonthCloser({ config: f.config, store: flaky, records: f.records, evidence: [], logger: createLogger(), clock: f.clock });
+    const closer = createMonthCloser({ config: f.config, store: flaky, operatorRecords: f.operatorRecords, records: f.records, evidence: [], logger: createLogger(), clock: f.clock });
     const runner = createMonthEndJob({ config: f.config, closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), logger: createLogger(), clock: f.clock });
     jobs.push(runner);
     runner.start();
@@ -159,6 +159,7 @@ describe('month-end job', () => {
     const closer = createMonthCloser({
       config: f.config,
       store: f.store,
+      operatorRecords: f.operatorRecords,
       records: f.records,
       evidence: [{ name: 'the outbox', unconfirmed: async () => ({ waiting, parked: 0 }) }],
       logger: createLogger(),

@@ -1,0 +1,137 @@
+// People's records change what a month's evidence says: an incident recorded or withdrawn, maintenance announced
+// or cancelled. Each change is recorded, then every month it touches goes through the close lifecycle, so nothing
+// issued changes silently: an issued month is restated (with the change as its reason; held for approval when it
+// lowers a credit), a month waiting for review gets a new draft that replaces the held one, and a month not closed
+// yet simply closes with it.
+import type { AppConfig } from '../config/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import { announcedInTime } from '../sla/maintenance.js';
+import { monthContaining, nextMonth } from '../sla/month.js';
+import type { IncidentKind } from '../sla/types.js';
+import type { CloseRecords } from '../state/close-records.js';
+import type { IncidentRecord, MaintenanceRecord, OperatorRecords } from '../state/operator-records.js';
+import type { CloseOutcome, MonthCloser } from './month-closer.js';
+
+/** The longest window a record may span. */
+const LONGEST_RECORD_MS = 400 * 86_400_000;
+
+/** A request the records cannot take as given (unknown server, an empty reason, a window that ends before it starts). */
+export class RecordInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordInputError';
+  }
+}
+
+/** What became of one month the change touches. */
+export type MonthFollowUp =
+  /** Not issued and not waiting for review: its close (when due) uses the records as they are. */
+  | { month: string; action: 'none'; why: string }
+  /** Restated (an issued month) or closed again (a month held for review, so its held draft is replaced). */
+  | { month: string; action: 'restate' | 'reclose'; outcome: CloseOutcome };
+
+export interface RecordChange<R> {
+  record: R;
+  months: MonthFollowUp[];
+}
+
+export interface IncidentInput {
+  serverId: string;
+  kind: IncidentKind;
+  fromMs: number;
+  toMs: number;
+  reason: string;
+  ticket?: string;
+}
+
+export interface MaintenanceInput {
+  serverId: string;
+  fromMs: number;
+  toMs: number;
+  reason: string;
+  /** An announcement made earlier by other means; default now. Never in the future. */
+  announcedAtMs?: number;
+}
+
+export interface RecordKeeper {
+  addIncident(input: IncidentInput, by: string): Promise<RecordChange<IncidentRecord>>;
+  withdrawIncident(id: number, reason: string, by: string): Promise<RecordChange<IncidentRecord>>;
+  /** `late`: announced with less notice than sla.maintenanceNotice, so its time will count as eligible. */
+  announceMaintenance(input: MaintenanceInput, by: string): Promise<RecordChange<MaintenanceRecord> & { late: boolean }>;
+  cancelMaintenance(id: number, reason: string, by: string): Promise<RecordChange<MaintenanceRecord>>;
+}
+
+/** The months ('YYYY-MM') a window [fromMs, toMs) touches, in the configured time zone. */
+export function monthsTouched(config: AppConfig, fromMs: number, toMs: number): string[] {
+  const last = monthContaining(toMs - 1, config.timeZone);
+  const months: string[] = [];
+  for (let month = monthContaining(fromMs, config.timeZone); ; month = nextMonth(month)) {
+    months.push(month);
+    if (month === last) return months;
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: OperatorRecords; closeRecords: CloseRecords; closer: MonthCloser; clock?: Clock }): RecordKeeper {
+  const { config, operatorRecords, closeRecords, closer } = deps;
+  const clock = deps.clock ?? systemClock;
+
+  const checkWindow = (input: { serverId: string; fromMs: number; toMs: number; reason: string }) => {
+    if (!config.servers.has(input.serverId)) throw new RecordInputError(`server "${input.serverId}" is not in the configuration (${config.sourcePath})`);
+    if (!Number.isSafeInteger(input.fromMs) || !Number.isSafeInteger(input.toMs)) throw new RecordInputError('from and to must be times');
+    if (input.toMs <= input.fromMs) throw new RecordInputError(`"to" (${iso(input.toMs)}) must be after "from" (${iso(input.fromMs)})`);
+    if (input.toMs - input.fromMs > LONGEST_RECORD_MS) throw new RecordInputError('a window may span at most 400 days');
+    if (input.reason.trim() === '') throw new RecordInputError('a reason is required (it is shown in the reports and kept in the records)');
+  };
+  const checkReason = (reason: string, what: string) => {
+    if (reason.trim() === '') throw new RecordInputError(`${what} needs a reason (it is kept in the records)`);
+  };
+
+  /** Takes every month of the window through the close lifecycle, oldest first. */
+  const followUp = async (fromMs: number, toMs: number, reason: string, by: string): Promise<MonthFollowUp[]> => {
+    const out: MonthFollowUp[] = [];
+    for (const month of monthsTouched(config, fromMs, toMs)) {
+      if (closeRecords.latestSummary(month)) out.push({ month, action: 'restate', outcome: await closer.restate(month, { by, reason }) });
+      else if (closeRecords.month(month)?.state === 'needs-review') out.push({ month, action: 'reclose', outcome: await closer.close(month, { by }) });
+      else out.push({ month, action: 'none', why: closeRecords.month(month)?.state === 'held' ? 'held: its next close attempt uses the records as they are now' : 'not closed yet: its close will use the records as they are then' });
+    }
+    return out;
+  };
+
+  const describeIncident = (i: IncidentRecord) =>
+    i.kind === 'reported' ? `reported outage of ${i.serverId}${i.ticket ? ` (ticket ${i.ticket})` : ''}` : `monitoring fault on ${i.serverId}${i.ticket ? ` (ticket ${i.ticket})` : ''}`;
+
+  return {
+    async addIncident(input, by) {
+      checkWindow(input);
+      if (input.kind !== 'reported' && input.kind !== 'monitoring-fault') throw new RecordInputError(`kind must be reported or monitoring-fault, not "${String(input.kind)}"`);
+      if (input.fromMs > clock.now()) throw new RecordInputError(`an incident is something that happened: "from" (${iso(input.fromMs)}) is in the future`);
+      const record = operatorRecords.addIncident({ ...input, ...(input.ticket?.trim() ? { ticket: input.ticket.trim() } : {}), reason: input.reason.trim(), recordedAtMs: clock.now(), recordedBy: by });
+      const months = await followUp(record.fromMs, record.toMs, `incident ${record.id} recorded: ${describeIncident(record)}, ${iso(record.fromMs)} to ${iso(record.toMs)}: ${record.reason}`, by);
+      return { record, months };
+    },
+    async withdrawIncident(id, reason, by) {
+      checkReason(reason, 'withdrawing an incident');
+      const record = operatorRecords.withdrawIncident(id, { atMs: clock.now(), by, reason: reason.trim() });
+      const months = await followUp(record.fromMs, record.toMs, `incident ${record.id} withdrawn (${describeIncident(record)}): ${reason.trim()}`, by);
+      return { record, months };
+    },
+    async announceMaintenance(input, by) {
+      checkWindow(input);
+      const now = clock.now();
+      const announcedAtMs = input.announcedAtMs ?? now;
+      if (announcedAtMs > now) throw new RecordInputError(`announcedAt (${iso(announcedAtMs)}) is in the future; an announcement is recorded once it is made`);
+      const record = operatorRecords.announceMaintenance({ serverId: input.serverId, fromMs: input.fromMs, toMs: input.toMs, reason: input.reason.trim(), announcedAtMs, announcedBy: by, recordedAtMs: now });
+      const late = !announcedInTime(record, config.sla.maintenanceNoticeMs);
+      const months = await followUp(record.fromMs, record.toMs, `maintenance ${record.id} of ${record.serverId} announced, ${iso(record.fromMs)} to ${iso(record.toMs)}: ${record.reason}`, by);
+      return { record, months, late };
+    },
+    async cancelMaintenance(id, reason, by) {
+      checkReason(reason, 'cancelling maintenance');
+      const record = operatorRecords.cancelMaintenance(id, { atMs: clock.now(), by, reason: reason.trim() });
+      const months = await followUp(record.fromMs, record.toMs, `maintenance ${record.id} of ${record.serverId} cancelled: ${reason.trim()}`, by);
+      return { record, months };
+    },
+  };
+}

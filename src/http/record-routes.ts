@@ -1,0 +1,128 @@
+// /api/v1/incidents and /api/v1/maintenance: people's records that change a month's evidence. Every change answers
+// with what became of the months it touches (restated, held for approval, or closing with it later).
+import type { FastifyInstance, FastifyReply, preHandlerHookHandler } from 'fastify';
+import { RecordInputError, type IncidentInput, type MaintenanceInput, type RecordKeeper } from '../close/record-changes.js';
+import { followUpJson, incidentJson, maintenanceJson } from '../close/record-json.js';
+import { parseIsoInstantMs } from '../config/schema.js';
+import { RecordError, type OperatorRecordsReader, type RecordQuery } from '../state/operator-records.js';
+
+export interface RecordRouteDeps {
+  keeper: RecordKeeper;
+  reader: OperatorRecordsReader;
+  maintenanceNoticeMs: number;
+  actor: string;
+}
+
+const TIME = { type: 'string', format: 'date-time' } as const;
+const REASON = { type: 'string', minLength: 1, maxLength: 2_000 } as const;
+const ID_PARAMS = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
+const LIST_QUERY = { type: 'object', properties: { from: TIME, to: TIME, server: { type: 'string' } }, additionalProperties: false } as const;
+
+/** Maps the records' refusals to HTTP: bad input 400, unknown id 404, already withdrawn/cancelled 409. */
+async function answer(reply: FastifyReply, work: () => Promise<unknown> | unknown, status = 200) {
+  try {
+    return reply.code(status).send(await work());
+  } catch (error) {
+    if (error instanceof RecordInputError) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: error.message } });
+    if (error instanceof RecordError) return reply.code(error.code === 'not-found' ? 404 : 409).send({ error: { code: error.code === 'not-found' ? 'NOT_FOUND' : 'CONFLICT', message: error.message } });
+    throw error;
+  }
+}
+
+const queryOf = (q: { from?: string; to?: string; server?: string }): RecordQuery => ({
+  ...(q.from ? { fromMs: Date.parse(q.from) } : {}),
+  ...(q.to ? { toMs: Date.parse(q.to) } : {}),
+  ...(q.server ? { servers: [q.server] } : {}),
+});
+
+/** An ISO time with an offset, or a 400 naming the field. */
+function timeOf(field: string, text: string): number {
+  const ms = parseIsoInstantMs(text);
+  if (ms === undefined) throw new RecordInputError(`${field}: "${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)`);
+  return ms;
+}
+
+/** Registers the record routes behind `guard` (the API's bearer token). */
+export function registerRecordRoutes(app: FastifyInstance, guard: preHandlerHookHandler, deps: RecordRouteDeps): void {
+  const api = { preHandler: guard };
+  const secured = { security: [{ bearer: [] }] };
+  const { keeper, reader } = deps;
+
+  app.get<{ Querystring: { from?: string; to?: string; server?: string } }>(
+    '/api/v1/incidents',
+    { ...api, schema: { ...secured, summary: 'Incidents touching [from, to), withdrawn ones included', querystring: LIST_QUERY } },
+    async (request) => ({ incidents: reader.incidents(queryOf(request.query)).map(incidentJson) }),
+  );
+  app.post<{ Body: { server: string; kind: IncidentInput['kind']; from: string; to: string; reason: string; ticket?: string } }>(
+    '/api/v1/incidents',
+    {
+      ...api,
+      schema: {
+        ...secured,
+        summary: 'Record a reported outage or a monitoring fault; months it touches are restated or closed with it',
+        body: {
+          type: 'object',
+          properties: { server: { type: 'string' }, kind: { type: 'string', enum: ['reported', 'monitoring-fault'] }, from: TIME, to: TIME, reason: REASON, ticket: { type: 'string', maxLength: 200 } },
+          required: ['server', 'kind', 'from', 'to', 'reason'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) =>
+      answer(
+        reply,
+        async () => {
+          const b = request.body;
+          const change = await keeper.addIncident({ serverId: b.server, kind: b.kind, fromMs: timeOf('from', b.from), toMs: timeOf('to', b.to), reason: b.reason, ...(b.ticket ? { ticket: b.ticket } : {}) }, deps.actor);
+          return { incident: incidentJson(change.record), months: change.months.map(followUpJson) };
+        },
+        201,
+      ),
+  );
+  app.post<{ Params: { id: number }; Body: { reason: string } }>(
+    '/api/v1/incidents/:id/withdraw',
+    { ...api, schema: { ...secured, summary: 'Withdraw an incident (it stays in the record); months it touched are restated', params: ID_PARAMS, body: { type: 'object', properties: { reason: REASON }, required: ['reason'], additionalProperties: false } } },
+    async (request, reply) =>
+      answer(reply, async () => {
+        const change = await keeper.withdrawIncident(request.params.id, request.body.reason, deps.actor);
+        return { incident: incidentJson(change.record), months: change.months.map(followUpJson) };
+      }),
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; server?: string } }>(
+    '/api/v1/maintenance',
+    { ...api, schema: { ...secured, summary: 'Announced maintenance touching [from, to), cancelled windows included', querystring: LIST_QUERY } },
+    async (request) => ({ maintenance: reader.maintenance(queryOf(request.query)).map((m) => maintenanceJson(m, deps.maintenanceNoticeMs)) }),
+  );
+  app.post<{ Body: { server: string; from: string; to: string; reason: string; announcedAt?: string } }>(
+    '/api/v1/maintenance',
+    {
+      ...api,
+      schema: {
+        ...secured,
+        summary: 'Announce a maintenance window (announcedAt: now, or an earlier announcement made elsewhere)',
+        body: { type: 'object', properties: { server: { type: 'string' }, from: TIME, to: TIME, reason: REASON, announcedAt: TIME }, required: ['server', 'from', 'to', 'reason'], additionalProperties: false },
+      },
+    },
+    async (request, reply) =>
+      answer(
+        reply,
+        async () => {
+          const b = request.body;
+          const input: MaintenanceInput = { serverId: b.server, fromMs: timeOf('from', b.from), toMs: timeOf('to', b.to), reason: b.reason, ...(b.announcedAt ? { announcedAtMs: timeOf('announcedAt', b.announcedAt) } : {}) };
+          const change = await keeper.announceMaintenance(input, deps.actor);
+          return { maintenance: maintenanceJson(change.record, deps.maintenanceNoticeMs), months: change.months.map(followUpJson) };
+        },
+        201,
+      ),
+  );
+  app.post<{ Params: { id: number }; Body: { reason: string } }>(
+    '/api/v1/maintenance/:id/cancel',
+    { ...api, schema: { ...secured, summary: 'Cancel an announced window (it stays in the record); months it touched are restated', params: ID_PARAMS, body: { type: 'object', properties: { reason: REASON }, required: ['reason'], additionalProperties: false } } },
+    async (request, reply) =>
+      answer(reply, async () => {
+        const change = await keeper.cancelMaintenance(request.params.id, request.body.reason, deps.actor);
+        return { maintenance: maintenanceJson(change.record, deps.maintenanceNoticeMs), months: change.months.map(followUpJson) };
+      }),
+  );
+}

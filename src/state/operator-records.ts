@@ -1,0 +1,229 @@
+// People's records that change what the probes say, kept in the state database: incidents (outages customers
+// reported, and our own monitoring's faults) and announced maintenance windows. Only this module reads and writes
+// their tables (schema: schema.ts). Nothing is deleted or edited: withdrawing an incident or cancelling a window
+// records who, when and why beside it, once.
+import type { IncidentKind } from '../sla/types.js';
+import type { SqliteDatabase } from '../sqlite.js';
+import { openStateDatabase } from './schema.js';
+
+/** Who took a record back, when and why. */
+export interface Revocation {
+  atMs: number;
+  by: string;
+  reason: string;
+}
+
+export interface IncidentRecord {
+  id: number;
+  serverId: string;
+  kind: IncidentKind;
+  fromMs: number;
+  toMs: number;
+  reason: string;
+  /** The customer's ticket, when the incident came from one. */
+  ticket?: string;
+  recordedAtMs: number;
+  recordedBy: string;
+  withdrawn?: Revocation;
+}
+
+export interface MaintenanceRecord {
+  id: number;
+  serverId: string;
+  fromMs: number;
+  toMs: number;
+  reason: string;
+  /** When the customer was told: when it was recorded, unless an earlier announcement made elsewhere was recorded. */
+  announcedAtMs: number;
+  announcedBy: string;
+  /** When it entered the records (an announcedAt before this was made by other means, e.g. a mail). */
+  recordedAtMs: number;
+  cancelled?: Revocation;
+}
+
+export type NewIncident = Omit<IncidentRecord, 'id' | 'withdrawn'>;
+export type NewMaintenance = Omit<MaintenanceRecord, 'id' | 'cancelled'>;
+
+/** A request the records refuse: `not-found` (no such id) or `conflict` (already withdrawn or cancelled). */
+export class RecordError extends Error {
+  constructor(
+    readonly code: 'not-found' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RecordError';
+  }
+}
+
+/** A time range and, optionally, the servers asked about. */
+export interface RecordQuery {
+  fromMs?: number;
+  toMs?: number;
+  servers?: readonly string[];
+}
+
+/** What the month computations read: records touching a range, withdrawn and cancelled ones included. */
+export interface OperatorRecordsReader {
+  incidents(query?: RecordQuery): IncidentRecord[];
+  maintenance(query?: RecordQuery): MaintenanceRecord[];
+}
+
+export interface OperatorRecords extends OperatorRecordsReader {
+  readonly description: string;
+  addIncident(incident: NewIncident): IncidentRecord;
+  withdrawIncident(id: number, revocation: Revocation): IncidentRecord;
+  incident(id: number): IncidentRecord | undefined;
+  announceMaintenance(window: NewMaintenance): MaintenanceRecord;
+  cancelMaintenance(id: number, revocation: Revocation): MaintenanceRecord;
+  maintenanceWindow(id: number): MaintenanceRecord | undefined;
+  close(): void;
+}
+
+/** Records for computations that have none (benchmarks, and tests of the probes alone). */
+export const NO_OPERATOR_RECORDS: OperatorRecordsReader = { incidents: () => [], maintenance: () => [] };
+
+interface IncidentRow {
+  id: number;
+  server_id: string;
+  kind: IncidentKind;
+  from_ms: number;
+  to_ms: number;
+  reason: string;
+  ticket: string | null;
+  recorded_at_ms: number;
+  recorded_by: string;
+  withdrawn_at_ms: number | null;
+  withdrawn_by: string | null;
+  withdrawn_reason: string | null;
+}
+
+interface MaintenanceRow {
+  id: number;
+  server_id: string;
+  from_ms: number;
+  to_ms: number;
+  reason: string;
+  announced_at_ms: number;
+  announced_by: string;
+  recorded_at_ms: number;
+  cancelled_at_ms: number | null;
+  cancelled_by: string | null;
+  cancelled_reason: string | null;
+}
+
+const revocation = (atMs: number | null, by: string | null, reason: string | null): { atMs: number; by: string; reason: string } | undefined =>
+  atMs === null ? undefined : { atMs, by: by ?? '', reason: reason ?? '' };
+
+const toIncident = (row: IncidentRow): IncidentRecord => {
+  const withdrawn = revocation(row.withdrawn_at_ms, row.withdrawn_by, row.withdrawn_reason);
+  return {
+    id: row.id,
+    serverId: row.server_id,
+    kind: row.kind,
+    fromMs: row.from_ms,
+    toMs: row.to_ms,
+    reason: row.reason,
+    ...(row.ticket !== null ? { ticket: row.ticket } : {}),
+    recordedAtMs: row.recorded_at_ms,
+    recordedBy: row.recorded_by,
+    ...(withdrawn ? { withdrawn } : {}),
+  };
+};
+
+const toMaintenance = (row: MaintenanceRow): MaintenanceRecord => {
+  const cancelled = revocation(row.cancelled_at_ms, row.cancelled_by, row.cancelled_reason);
+  return {
+    id: row.id,
+    serverId: row.server_id,
+    fromMs: row.from_ms,
+    toMs: row.to_ms,
+    reason: row.reason,
+    announcedAtMs: row.announced_at_ms,
+    announcedBy: row.announced_by,
+    recordedAtMs: row.recorded_at_ms,
+    ...(cancelled ? { cancelled } : {}),
+  };
+};
+
+/** Rows of `table` touching the query's range, for its servers, by start then id. */
+function queryRows<R extends { server_id: string }>(db: SqliteDatabase, table: string, query: RecordQuery = {}): R[] {
+  const rows = db
+    .prepare(`SELECT * FROM ${table} WHERE to_ms > ? AND from_ms < ? ORDER BY from_ms, id`)
+    .all(query.fromMs ?? Number.MIN_SAFE_INTEGER, query.toMs ?? Number.MAX_SAFE_INTEGER) as R[];
+  if (!query.servers) return rows;
+  const wanted = new Set(query.servers);
+  return rows.filter((row) => wanted.has(row.server_id));
+}
+
+/** OperatorRecords in the state database file (state.path), shared with the month-close records. */
+export class SqliteOperatorRecords implements OperatorRecords {
+  readonly description: string;
+
+  private constructor(
+    private readonly db: SqliteDatabase,
+    path: string,
+  ) {
+    this.description = `state database ${path}`;
+  }
+
+  /** Opens (creating on first use) the state database at `path`. */
+  static open(path: string): SqliteOperatorRecords {
+    return new SqliteOperatorRecords(openStateDatabase(path), path);
+  }
+
+  addIncident(incident: NewIncident): IncidentRecord {
+    const { lastInsertRowid } = this.db
+      .prepare('INSERT INTO incidents (server_id, kind, from_ms, to_ms, reason, ticket, recorded_at_ms, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(incident.serverId, incident.kind, incident.fromMs, incident.toMs, incident.reason, incident.ticket ?? null, incident.recordedAtMs, incident.recordedBy);
+    return this.incident(Number(lastInsertRowid))!;
+  }
+
+  withdrawIncident(id: number, how: Revocation): IncidentRecord {
+    return this.db.transaction(() => {
+      const found = this.incident(id);
+      if (!found) throw new RecordError('not-found', `no incident ${id}`);
+      if (found.withdrawn) throw new RecordError('conflict', `incident ${id} was already withdrawn on ${new Date(found.withdrawn.atMs).toISOString()} by ${found.withdrawn.by}: ${found.withdrawn.reason}`);
+      this.db.prepare('UPDATE incidents SET withdrawn_at_ms = ?, withdrawn_by = ?, withdrawn_reason = ? WHERE id = ?').run(how.atMs, how.by, how.reason, id);
+      return this.incident(id)!;
+    }).immediate();
+  }
+
+  incident(id: number): IncidentRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as IncidentRow | undefined;
+    return row && toIncident(row);
+  }
+
+  incidents(query?: RecordQuery): IncidentRecord[] {
+    return queryRows<IncidentRow>(this.db, 'incidents', query).map(toIncident);
+  }
+
+  announceMaintenance(window: NewMaintenance): MaintenanceRecord {
+    const { lastInsertRowid } = this.db
+      .prepare('INSERT INTO maintenance_announcements (server_id, from_ms, to_ms, reason, announced_at_ms, announced_by, recorded_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(window.serverId, window.fromMs, window.toMs, window.reason, window.announcedAtMs, window.announcedBy, window.recordedAtMs);
+    return this.maintenanceWindow(Number(lastInsertRowid))!;
+  }
+
+  cancelMaintenance(id: number, how: Revocation): MaintenanceRecord {
+    return this.db.transaction(() => {
+      const found = this.maintenanceWindow(id);
+      if (!found) throw new RecordError('not-found', `no announced maintenance ${id}`);
+      if (found.cancelled) throw new RecordError('conflict', `maintenance ${id} was already cancelled on ${new Date(found.cancelled.atMs).toISOString()} by ${found.cancelled.by}: ${found.cancelled.reason}`);
+      this.db.prepare('UPDATE maintenance_announcements SET cancelled_at_ms = ?, cancelled_by = ?, cancelled_reason = ? WHERE id = ?').run(how.atMs, how.by, how.reason, id);
+      return this.maintenanceWindow(id)!;
+    }).immediate();
+  }
+
+  maintenanceWindow(id: number): MaintenanceRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM maintenance_announcements WHERE id = ?').get(id) as MaintenanceRow | undefined;
+    return row && toMaintenance(row);
+  }
+
+  maintenance(query?: RecordQuery): MaintenanceRecord[] {
+    return queryRows<MaintenanceRow>(this.db, 'maintenance_announcements', query).map(toMaintenance);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
