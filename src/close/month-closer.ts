@@ -291,8 +291,9 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   /** Holds a month for review with a draft of these figures in a folder of its own; `approve` names its hash. */
   const holdForReview = async (month: string, purpose: 'close' | 'restatement', reason: string, credits: MonthCredits, terms: TermsSnapshot, by: string, servers: UnderMonitoredServer[], restateReason?: string): Promise<CloseOutcome> => {
     const baseRevision = records.latestSummary(month)?.revision ?? 0;
-    const hash = draftHash(credits, terms);
-    const draft = await writeDraftFiles({ reportsDir, credits, terms, heldFor: reason, dir: heldDraftDir(reportsDir, month, hash) });
+    const basis = { purpose, baseRevision };
+    const hash = draftHash(credits, terms, basis);
+    const draft = await writeDraftFiles({ reportsDir, credits, terms, heldFor: reason, basis, dir: heldDraftDir(reportsDir, month, hash) });
     const previous = records.month(month);
     records.hold(month, 'needs-review', reason, clock.now(), { servers }, {
       hash,

@@ -164,9 +164,18 @@ export interface DraftDocument {
   terms: TermsSnapshot;
 }
 
-/** A draft's hash: of its figures and terms, so approving it issues exactly what was reviewed. */
-export function draftHash(credits: MonthCredits, terms: TermsSnapshot): string {
-  return jsonSha256({ credits: creditsToJson(credits), terms });
+/** What a held draft would be issued as: a first close, or the restatement of a given revision. */
+export interface DraftBasis {
+  purpose: 'close' | 'restatement';
+  baseRevision: number;
+}
+
+/**
+ * A draft's hash: of its figures and terms, so approving it issues exactly what was reviewed; for a held draft also
+ * of its basis, so that figures returning to those of an earlier held draft (a withdrawn correction) make a new one.
+ */
+export function draftHash(credits: MonthCredits, terms: TermsSnapshot, basis?: DraftBasis): string {
+  return jsonSha256({ credits: creditsToJson(credits), terms, ...(basis ? { basis } : {}) });
 }
 
 /** The folder of a draft held for review: its own, so that later drafts never change what a person reviews. */
@@ -184,12 +193,14 @@ export async function writeDraftFiles(options: {
   customerId?: string;
   asOfMs?: number;
   heldFor?: string;
+  /** Set for a draft held for review (see draftHash). */
+  basis?: DraftBasis;
   dir?: string;
 }): Promise<{ dir: string; hash: string; written: string[] }> {
   const { credits, terms } = options;
   const dir = options.dir ?? join(options.reportsDir, credits.month, DRAFT_DIR);
   mkdirSync(dir, { recursive: true });
-  const hash = draftHash(credits, terms);
+  const hash = draftHash(credits, terms, options.basis);
   const customers = options.customerId ? [options.customerId] : credits.customers.map((c) => c.id);
   const written: string[] = [];
   for (const id of customers) {

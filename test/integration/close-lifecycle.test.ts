@@ -208,6 +208,44 @@ describe('evidence', () => {
   });
 });
 
+describe('people\'s records through the lifecycle', () => {
+  const heldMonth = async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe({ server: 'oci-101', ...OCT, everyMs: MIN }, { server: 'oci-5', ...OCT, everyMs: MIN, silent: [{ fromMs: at('2026-10-10T00:00:00Z'), toMs: at('2026-10-14T00:00:00Z') }] });
+    return { f, held: (await f.closer.close('2026-10', { by: 'schedule' })) as Extract<CloseOutcome, { status: 'needs-review' }> };
+  };
+
+  it('an incident recorded while a month waits for review replaces the held draft: the old one can no longer be approved', async () => {
+    const { f, held } = await heldMonth();
+    const change = await f.keeper().addIncident({ serverId: 'oci-101', kind: 'reported', fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T11:00:00Z'), reason: 'ticket' }, 'ops');
+    expect(change.months).toEqual([{ month: '2026-10', action: 'reclose', outcome: expect.objectContaining({ status: 'needs-review' }) }]);
+    const replaced = (change.months[0] as { outcome: Extract<CloseOutcome, { status: 'needs-review' }> }).outcome;
+    expect(replaced.draftHash).not.toBe(held.draftHash);
+    expect(await f.closer.approve('2026-10', { by: 'ops', draftHash: held.draftHash, reason: 'stale' })).toMatchObject({ status: 'rejected', reason: expect.stringContaining('was replaced by draft') });
+    // 3 h of 745 h on Platinum: 99.5973 % -> 25 % of 600.00 = 150.00.
+    expect(expectIssued(await f.closer.approve('2026-10', { by: 'ops', draftHash: replaced.draftHash, reason: 'reviewed' }))).toMatchObject({ revision: 1, totalGrosze: 15_000 });
+  });
+
+  it('figures returning to an earlier held draft\'s (a withdrawn correction) are held as a new draft, which can be approved', async () => {
+    const { f, held } = await heldMonth();
+    expectIssued(await f.closer.approve('2026-10', { by: 'ops', draftHash: held.draftHash, reason: 'probe location outage' }));
+    const added = await f.keeper().addIncident({ serverId: 'oci-101', kind: 'reported', fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T11:00:00Z'), reason: 'ticket 1' }, 'ops');
+    expect(added.months[0]).toMatchObject({ action: 'restate', outcome: { status: 'issued', revision: 2, totalGrosze: 15_000 } });
+    const withdrawn = await f.keeper().withdrawIncident(added.record.id, 'wrong server', 'ops');
+    const lowered = (withdrawn.months[0] as { outcome: Extract<CloseOutcome, { status: 'needs-review' }> }).outcome;
+    expect(lowered).toMatchObject({ status: 'needs-review' });
+    // The same figures and terms as the first held draft, held on another basis: a draft of its own.
+    expect(lowered.draftHash).not.toBe(held.draftHash);
+    expect(expectIssued(await f.closer.approve('2026-10', { by: 'finance', draftHash: lowered.draftHash, reason: 'agreed' }))).toMatchObject({ revision: 3, totalGrosze: 0 });
+    expect(f.records.journal('2026-10').map((row) => [row.revision, row.deltaGrosze, row.reason])).toEqual([
+      [2, 15_000, 'incident 1 recorded: reported outage of oci-101, 2026-10-20T08:00:00.000Z to 2026-10-20T11:00:00.000Z: ticket 1'],
+      [3, -15_000, 'incident 1 withdrawn (reported outage of oci-101): wrong server (approved: agreed)'],
+    ]);
+    // The record stays, withdrawn, with who and why; the database refuses to delete or rewrite it.
+    expect(f.operatorRecords.incident(1)).toMatchObject({ reason: 'ticket 1', withdrawn: { by: 'ops', reason: 'wrong server' } });
+  });
+});
+
 describe('terms in force', () => {
   const TERMS = (withChanges: boolean) => `
 tiers:
