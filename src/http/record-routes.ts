@@ -1,6 +1,6 @@
 // /api/v1/incidents and /api/v1/maintenance: people's records that change a month's evidence. Every change answers
 // with what became of the months it touches (restated, held for approval, or closing with it later).
-import type { FastifyInstance, FastifyReply, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
 import { RecordInputError, type IncidentInput, type MaintenanceInput, type RecordKeeper } from '../close/record-changes.js';
 import { followUpJson, incidentJson, maintenanceJson } from '../close/record-json.js';
 import { parseIsoInstantMs } from '../config/schema.js';
@@ -42,9 +42,9 @@ function timeOf(field: string, text: string): number {
   return ms;
 }
 
-/** Registers the record routes behind `guard` (the API's bearer token). */
-export function registerRecordRoutes(app: FastifyInstance, guard: preHandlerHookHandler, deps: RecordRouteDeps): void {
-  const api = { preHandler: guard };
+/** Registers the record routes behind `guard` (the API's bearer token), checked before the body is read or validated. */
+export function registerRecordRoutes(app: FastifyInstance, guard: onRequestHookHandler, deps: RecordRouteDeps): void {
+  const api = { onRequest: guard };
   const secured = { security: [{ bearer: [] }] };
   const { keeper, reader } = deps;
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logging.js';
 import { startDaemon, type Daemon } from '../../src/main.js';
-import { monthContaining, previousMonth } from '../../src/sla/month.js';
+import { monthContaining, monthWindow, previousMonth } from '../../src/sla/month.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { promtoolProblems } from '../support/promtool.js';
 import { closedPort, startHttpTarget, type Target } from '../support/targets.js';
@@ -84,7 +84,7 @@ customers:
   });
 
   const api = (path: string, init: RequestInit = {}, token: string | null = TOKEN) =>
-    fetch(`${daemon.address}${path}`, { ...init, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    fetch(`${daemon.address}${path}`, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
 
   it('guards /api/ with the bearer token', async () => {
     const without = await api('/api/v1/servers', {}, null);
@@ -169,6 +169,61 @@ customers:
     const credits = await (await api('/api/v1/credits?month=2026-10')).json();
     expect(credits).toMatchObject({ month: '2026-10', timeZone: 'Europe/Warsaw', monthMs: 745 * 3_600_000, creditAmount: '0.00' });
   });
+
+  it('records incidents and maintenance through the API; a change to the closed month restates it', async () => {
+    const previous = previousMonth(monthContaining(Date.now(), 'Europe/Warsaw'));
+    const window = monthWindow(previous, 'Europe/Warsaw');
+    const post = (path: string, body: unknown) => api(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const from = new Date(window.fromMs + 24 * 3_600_000).toISOString();
+    const to = new Date(window.fromMs + 48 * 3_600_000).toISOString();
+
+    expect((await post('/api/v1/incidents', { server: 'nope', kind: 'reported', from, to, reason: 'x' })).status).toBe(400);
+    expect((await post('/api/v1/incidents', { server: 'up-1', kind: 'outage', from, to, reason: 'x' })).status).toBe(400);
+    expect((await api('/api/v1/incidents', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }, null)).status).toBe(401);
+
+    // 24 h reported down in a month of 28-31 days: below 99.0 % -> Platinum 300 % of 600.00 = 1800.00.
+    const added = await post('/api/v1/incidents', { server: 'up-1', kind: 'reported', from, to, reason: 'customer could not log in', ticket: 'T-9' });
+    expect(added.status).toBe(201);
+    const body = (await added.json()) as { incident: { id: number; ticket: string; recordedBy: string; withdrawn: null }; months: { month: string; action: string; status: string; revision: number; total: string }[] };
+    expect(body.incident).toMatchObject({ server: 'up-1', kind: 'reported', from, to, ticket: 'T-9', recordedBy: 'api', withdrawn: null });
+    expect(body.months).toEqual([expect.objectContaining({ month: previous, action: 'restate', status: 'issued', revision: 2, total: '1800.00' })]);
+    const credits = (await (await api(`/api/v1/credits?month=${previous}`)).json()) as { creditAmount: string; customers: { servers: { id: string; incidents?: { ticket: string; effectMs: number }[] }[] }[] };
+    expect(credits.creditAmount).toBe('1800.00');
+    expect(credits.customers[0]!.servers.find((s) => s.id === 'up-1')!.incidents).toEqual([expect.objectContaining({ ticket: 'T-9', effectMs: 24 * 3_600_000 })]);
+    expect(((await (await api(`/api/v1/incidents?from=${from}&server=up-1`)).json()) as { incidents: unknown[] }).incidents).toHaveLength(1);
+    expect(((await (await api('/api/v1/incidents?server=down-1')).json()) as { incidents: unknown[] }).incidents).toHaveLength(0);
+
+    // Withdrawing lowers an issued credit: the restatement waits for approval; nothing is deleted.
+    const withdrawn = await post(`/api/v1/incidents/${body.incident.id}/withdraw`, { reason: 'entered for the wrong server' });
+    expect(withdrawn.status).toBe(200);
+    const w = (await withdrawn.json()) as { incident: { withdrawn: { by: string; reason: string } }; months: { status: string; draftHash: string }[] };
+    expect(w.incident.withdrawn).toMatchObject({ by: 'api', reason: 'entered for the wrong server' });
+    expect(w.months[0]).toMatchObject({ status: 'needs-review' });
+    expect((await post(`/api/v1/incidents/${body.incident.id}/withdraw`, { reason: 'again' })).status).toBe(409);
+    expect((await post('/api/v1/incidents/999/withdraw', { reason: 'x' })).status).toBe(404);
+    const approval = await post(`/api/v1/months/${previous}/approve`, { draftHash: w.months[0]!.draftHash, reason: "checked" });
+    expect(approval.status, await approval.clone().text()).toBe(200);
+    const record = (await (await api(`/api/v1/months/${previous}`)).json()) as { journal: { revision: number; delta: string; reason: string }[] };
+    expect(record.journal.map((row) => [row.revision, row.delta])).toEqual([
+      [2, '1800.00'],
+      [3, '-1800.00'],
+    ]);
+    expect(record.journal[1]!.reason).toContain(`incident ${body.incident.id} withdrawn`);
+
+    // Maintenance announced ten minutes ago, running now: the SLA view says so, and the alert rules mute the server.
+    const nowMs = Date.now();
+    const announced = await post('/api/v1/maintenance', { server: 'down-1', from: new Date(nowMs - 5 * 60_000).toISOString(), to: new Date(nowMs + 3_600_000).toISOString(), reason: 'switch replacement', announcedAt: new Date(nowMs - 10 * 60_000).toISOString() });
+    expect(announced.status).toBe(201);
+    const m = (await announced.json()) as { maintenance: { id: number; late: boolean; cancelled: null } };
+    expect(m.maintenance).toMatchObject({ server: 'down-1', late: false, cancelled: null });
+    const muted = 'uptime_credits_server_maintenance_active{customer="acme",server="down-1"} 1';
+    await waitFor('the maintenance in the SLA view', async () => ((await (await fetch(`${daemon.address}/metrics`)).text()).includes(muted) ? true : undefined));
+    const cancelled = await post(`/api/v1/maintenance/${m.maintenance.id}/cancel`, { reason: 'postponed' });
+    expect(((await cancelled.json()) as { maintenance: { cancelled: { reason: string } } }).maintenance.cancelled).toMatchObject({ reason: 'postponed' });
+    expect(((await (await api('/api/v1/maintenance')).json()) as { maintenance: unknown[] }).maintenance).toHaveLength(1);
+    const openapi = (await (await fetch(`${daemon.address}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/v1/incidents', '/api/v1/incidents/{id}/withdraw', '/api/v1/maintenance', '/api/v1/maintenance/{id}/cancel']));
+  }, 60_000);
 
   it('stores every probe as an observation', async () => {
     await daemon.stop();
