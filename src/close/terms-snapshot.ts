@@ -95,17 +95,18 @@ export function jsonSha256(value: unknown): string {
 
 /**
  * What differs between two snapshots, one line per changed value, e.g.
- * `customers[acme].tier.serverFeeGrosze: 60000 -> 65000`. Arrays of objects with an `id` are matched by id.
+ * `customers[acme].tier.serverFeeGrosze: 60000 -> 65000`. Arrays of objects with an `id` (incidents too) are matched by id.
  */
 export function termsDifferences(before: TermsSnapshot, after: TermsSnapshot): string[] {
   const out: string[] = [];
   const show = (value: unknown) => (value === undefined ? '(none)' : JSON.stringify(value));
   const walk = (path: string, a: unknown, b: unknown) => {
     if (JSON.stringify(a) === JSON.stringify(b)) return;
-    const keyed = (value: unknown) => Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && typeof (item as { id?: unknown }).id === 'string');
+    const keyed = (value: unknown) =>
+      Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && ['string', 'number'].includes(typeof (item as { id?: unknown }).id));
     if (keyed(a) && keyed(b)) {
-      const left = new Map((a as { id: string }[]).map((item) => [item.id, item]));
-      const right = new Map((b as { id: string }[]).map((item) => [item.id, item]));
+      const left = new Map((a as { id: string | number }[]).map((item) => [item.id, item]));
+      const right = new Map((b as { id: string | number }[]).map((item) => [item.id, item]));
       for (const id of new Set([...left.keys(), ...right.keys()])) walk(`${path}[${id}]`, left.get(id), right.get(id));
       return;
     }
