@@ -160,6 +160,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     config,
     store,
     operatorRecords,
+    pendingRevisions: operatorRecords,
     records,
     // Observations of the month still on their way: in the probe loop's write buffer, or in the store's outbox.
     evidence: [
@@ -173,9 +174,9 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       refreshCloseMetrics();
     },
   });
-  const monthEnd = createMonthEndJob({ config, closer, records, earliestObservationMs: earliestObservationCached(store, clock), logger, clock });
+  const monthEnd = createMonthEndJob({ config, closer, records, earliestObservationMs: earliestObservationCached(store, clock), pendingRevisionMonths: () => operatorRecords.pendingMonths(), logger, clock });
   const API_ACTOR = 'api';
-  const recordKeeper = createRecordKeeper({ config, operatorRecords, closeRecords: records, closer, clock });
+  const recordKeeper = createRecordKeeper({ config, operatorRecords, closer, clock });
 
   const serverViews = (): ServerView[] => {
     const snapshot = slaRefresh.snapshot(); // one snapshot for the whole answer

@@ -21,7 +21,7 @@ import { formatGrosze, formatMicroPercent } from '../sla/money.js';
 import { monthWindow } from '../sla/month.js';
 import type { MonthCredits } from '../sla/types.js';
 import type { Claim, CloseRecords, JournalRow, RevisionKind, RevisionRecord } from '../state/close-records.js';
-import type { OperatorRecordsReader } from '../state/operator-records.js';
+import { NO_PENDING_REVISIONS, type OperatorRecordsReader, type PendingRevisions } from '../state/operator-records.js';
 import type { ObservationStore } from '../store/store.js';
 import { thisProcess, withJournalLock, withMonthClaim, type Claimant } from './claims.js';
 import { computeCredits, computeMonthToDateCredits, monthReadRange, runLookbackMs } from './compute.js';
@@ -76,6 +76,12 @@ export interface DraftOutcome {
   asOfMs?: number;
 }
 
+/** What a month owing a revision for changed records became: restated, closed again (held for review), or nothing yet. */
+export type RevisionFollowUp =
+  | { month: string; action: 'restate' | 'reclose'; outcome: CloseOutcome }
+  /** Not issued and not waiting for review (its close takes the records), or nothing owed any more. */
+  | { month: string; action: 'none'; why: string };
+
 /** The steps of issuing a revision, reported to an observer (logs; tests stop the process at each). */
 export type CloseStep = 'recorded' | 'files-written' | 'journal-written';
 
@@ -84,6 +90,11 @@ export interface MonthCloser {
   close(month: string, options: { by: string; waitMs?: number }): Promise<CloseOutcome>;
   /** Issues the next revision after new evidence; holds it for approval when it lowers a credit. */
   restate(month: string, options: { by: string; reason: string; waitMs?: number }): Promise<CloseOutcome>;
+  /**
+   * Takes a month whose records changed (incidents, maintenance) through the lifecycle: restates it when issued,
+   * closes it again when its close waits for review (a new draft replaces the held one), else leaves it to its close.
+   */
+  revise(month: string, options: { by: string }): Promise<RevisionFollowUp>;
   /** Issues exactly the held draft with this hash (or unique prefix of 12+ characters). */
   approve(month: string, options: { by: string; draftHash: string; reason: string }): Promise<CloseOutcome>;
   /** Renders drafts of any month (month to date for a running one); touches no record. */
@@ -97,6 +108,8 @@ export interface MonthCloserDeps {
   store: ObservationStore;
   /** Incidents and announced maintenance: evidence beside the observations. */
   operatorRecords: OperatorRecordsReader;
+  /** The months owing a revision because those records changed (settled by a close or restatement that includes them). */
+  pendingRevisions?: PendingRevisions;
   records: CloseRecords;
   /** Where observations may still be held back (the store's outbox, the probe loop's buffer). */
   evidence: readonly EvidenceSource[];
@@ -166,6 +179,7 @@ function figureDifferences(paid: ReturnType<typeof paidByCredit>, before: MonthC
 export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   const { config, records, logger } = deps;
   const sources = { store: deps.store, operatorRecords: deps.operatorRecords };
+  const pending = deps.pendingRevisions ?? NO_PENDING_REVISIONS;
   const clock = deps.clock ?? systemClock;
   const claimant = deps.claimant ?? thisProcess();
   const reportsDir = config.reports.dir;
@@ -394,34 +408,43 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   const compareWithIssued = (month: string, base: RevisionRecord, credits: MonthCredits): CloseOutcome => {
     const paid = paidByCredit(records.journal(month));
     const equal = base.credits ? base.creditsSha256 === creditsSha256(credits) : creditChanges(paid, credits).length === 0;
-    if (equal) return { status: 'unchanged', month, revision: base.revision };
+    if (equal) {
+      // A held restatement whose change was undone (a withdrawn correction) has nothing left to approve.
+      if (records.month(month)?.state === 'needs-review') {
+        records.releaseReview(month, clock.now());
+        logger.info({ month, revision: base.revision }, `the restatement of ${month} held for review is no longer needed: the figures equal revision ${base.revision} again`);
+      }
+      return { status: 'unchanged', month, revision: base.revision };
+    }
     return { status: 'differs', month, revision: base.revision, differences: figureDifferences(paid, base.credits, credits) };
   };
 
   const reviewReason = (under: UnderMonitoredServer[]) =>
     `${under.length} server(s) monitored for less than ${formatMicroPercent(config.sla.minMonitoredMicroPercent)} % of their eligible time: ${under.map((s) => `${s.server} ${s.monitoredPercent} %`).join(', ')}`;
 
-  return {
-    async close(month, { by, waitMs }) {
-      const closableAt = closableAtMs(config, month);
-      if (clock.now() < closableAt) return report({ status: 'not-closable', month, closableAtMs: closableAt });
-      return claimed(month, async () => {
-        const figures = await currentFigures(month, waitMs);
-        const base = records.latestRevision(month);
-        if (figures.waiting !== undefined) return base ? { status: 'held', month, reason: figures.waiting } : hold(month, figures.waiting);
-        const { credits, terms } = figures;
-        if (figures.parked !== undefined) return base ? { status: 'held', month, reason: figures.parked } : holdForReview(month, 'close', figures.parked, credits, terms, by, []);
-        if (base) return compareWithIssued(month, base, credits);
-        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
-        if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
-        return issue(month, undefined, { credits, terms }, 'close', { reason: 'monthly close' }, by);
-      });
-    },
+  const isIssued = (month: string) => records.latestSummary(month) !== undefined || hasManifest(revisionDir(reportsDir, month, 1));
 
-    async restate(month, { by, reason, waitMs }) {
-      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'a restatement needs a reason', invalid: true });
-      if (!records.latestSummary(month) && !hasManifest(revisionDir(reportsDir, month, 1))) return report({ status: 'not-closed', month });
-      return claimed(month, async () => {
+  /**
+   * Runs a close or restatement (under the month's claim) that reads the records after the pending requests it
+   * settles: those up to the latest one seen before the figures were read are settled once the outcome includes them
+   * (issued, unchanged, or a draft held for review). Later ones stay for the next pass.
+   */
+  const settling = async (month: string, work: (owed: ReturnType<PendingRevisions['pending']>) => Promise<CloseOutcome>): Promise<CloseOutcome> => {
+    const owed = pending.pending(month);
+    const outcome = await work(owed);
+    if (owed && (outcome.status === 'issued' || outcome.status === 'unchanged' || outcome.status === 'needs-review')) pending.settle(month, owed.upToId, clock.now());
+    return outcome;
+  };
+
+  /**
+   * The next revision of an issued month from the evidence as it is now; `reasonOf` gives its reason, from the record
+   * changes it settles when asked by revise (undefined: nothing is owed any more).
+   */
+  const restateWith = async (month: string, by: string, reasonOf: (owed: ReturnType<PendingRevisions['pending']>) => string | undefined, waitMs: number | undefined): Promise<CloseOutcome> => {
+    if (!isIssued(month)) return report({ status: 'not-closed', month });
+    return claimed(month, () =>
+      settling(month, async (owed) => {
+        const reason = reasonOf(owed);
         const base = records.latestRevision(month)!;
         // A customer of an issued revision that is no longer configured would silently lose its credit.
         const gone = (base.credits?.customers ?? []).map((c) => c.id).filter((id) => !config.customers.some((c) => c.id === id));
@@ -433,7 +456,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         const { credits, terms } = figures;
         if (figures.parked !== undefined) return holdForReview(month, 'restatement', figures.parked, credits, terms, by, [], reason);
         const compared = compareWithIssued(month, base, credits);
-        if (compared.status === 'unchanged') return compared;
+        if (compared.status === 'unchanged' || reason === undefined) return compared;
         // Too little evidence holds a restatement only where it is new: a share already accepted in the revision it
         // replaces (approved then) is not asked about again unless it got worse.
         const accepted = new Map(base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? []);
@@ -445,7 +468,42 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
           return holdForReview(month, 'restatement', `the restatement lowers ${lowered.length} credit(s) already issued (${what})`, credits, terms, by, [], reason);
         }
         return issue(month, base, { credits, terms }, 'restatement', { reason }, by);
-      });
+      }),
+    );
+  };
+
+  const closeMonth = async (month: string, { by, waitMs }: { by: string; waitMs?: number }): Promise<CloseOutcome> => {
+    const closableAt = closableAtMs(config, month);
+    if (clock.now() < closableAt) return report({ status: 'not-closable', month, closableAtMs: closableAt });
+    return claimed(month, () =>
+      settling(month, async () => {
+        const figures = await currentFigures(month, waitMs);
+        const base = records.latestRevision(month);
+        if (figures.waiting !== undefined) return base ? { status: 'held', month, reason: figures.waiting } : hold(month, figures.waiting);
+        const { credits, terms } = figures;
+        if (figures.parked !== undefined) return base ? { status: 'held', month, reason: figures.parked } : holdForReview(month, 'close', figures.parked, credits, terms, by, []);
+        if (base) return compareWithIssued(month, base, credits);
+        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
+        if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
+        return issue(month, undefined, { credits, terms }, 'close', { reason: 'monthly close' }, by);
+      }),
+    );
+  };
+
+  return {
+    close: closeMonth,
+
+    async restate(month, { by, reason, waitMs }) {
+      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'a restatement needs a reason', invalid: true });
+      return restateWith(month, by, () => reason, waitMs);
+    },
+
+    async revise(month, { by }) {
+      if (!pending.pending(month)) return { month, action: 'none', why: 'nothing owed: its figures already include the records' };
+      if (isIssued(month)) return { month, action: 'restate', outcome: await restateWith(month, by, (owed) => owed?.reasons.join('; '), undefined) };
+      if (records.month(month)?.state === 'needs-review') return { month, action: 'reclose', outcome: await closeMonth(month, { by }) };
+      const held = records.month(month)?.state === 'held';
+      return { month, action: 'none', why: held ? 'held: its next close attempt takes the records as they are then' : 'not closed yet: its close will take the records as they are then' };
     },
 
     async approve(month, { by, draftHash: hashOrPrefix, reason }) {

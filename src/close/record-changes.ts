@@ -1,16 +1,17 @@
 // People's records change what a month's evidence says: an incident recorded or withdrawn, maintenance announced
-// or cancelled. Each change is recorded, then every month it touches goes through the close lifecycle, so nothing
-// issued changes silently: an issued month is restated (with the change as its reason; held for approval when it
-// lowers a credit), a month waiting for review gets a new draft that replaces the held one, and a month not closed
-// yet simply closes with it.
+// or cancelled. Each change is recorded together with a revision request for every month it touches (one
+// transaction), then each month goes through the close lifecycle, so nothing issued changes silently: an issued
+// month is restated (with the changes as its reason; held for approval when it lowers a credit), a month waiting for
+// review gets a new draft that replaces the held one, and a month not closed yet closes with it. A request that
+// cannot be served now (another process closing the month, evidence on its way, a crash) stays, and the daemon's
+// month-end job serves it.
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { announcedInTime } from '../sla/maintenance.js';
 import { monthContaining, nextMonth } from '../sla/month.js';
 import type { IncidentKind } from '../sla/types.js';
-import type { CloseRecords } from '../state/close-records.js';
 import type { IncidentRecord, MaintenanceRecord, OperatorRecords } from '../state/operator-records.js';
-import type { CloseOutcome, MonthCloser } from './month-closer.js';
+import type { MonthCloser, RevisionFollowUp } from './month-closer.js';
 
 /** The longest window a record may span. */
 const LONGEST_RECORD_MS = 400 * 86_400_000;
@@ -23,16 +24,10 @@ export class RecordInputError extends Error {
   }
 }
 
-/** What became of one month the change touches. */
-export type MonthFollowUp =
-  /** Not issued and not waiting for review: its close (when due) uses the records as they are. */
-  | { month: string; action: 'none'; why: string }
-  /** Restated (an issued month) or closed again (a month held for review, so its held draft is replaced). */
-  | { month: string; action: 'restate' | 'reclose'; outcome: CloseOutcome };
-
 export interface RecordChange<R> {
   record: R;
-  months: MonthFollowUp[];
+  /** What became of each month the change touches, oldest first. */
+  months: RevisionFollowUp[];
 }
 
 export interface IncidentInput {
@@ -73,8 +68,8 @@ export function monthsTouched(config: AppConfig, fromMs: number, toMs: number): 
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: OperatorRecords; closeRecords: CloseRecords; closer: MonthCloser; clock?: Clock }): RecordKeeper {
-  const { config, operatorRecords, closeRecords, closer } = deps;
+export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: OperatorRecords; closer: MonthCloser; clock?: Clock }): RecordKeeper {
+  const { config, operatorRecords, closer } = deps;
   const clock = deps.clock ?? systemClock;
 
   const checkWindow = (input: { serverId: string; fromMs: number; toMs: number; reason: string }) => {
@@ -88,14 +83,15 @@ export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: O
     if (reason.trim() === '') throw new RecordInputError(`${what} needs a reason (it is kept in the records)`);
   };
 
+  /** The revision request of a change: every month its window touches, with the change as the reason. */
+  const request =
+    <R extends { fromMs: number; toMs: number }>(by: string, reasonOf: (record: R) => string) =>
+    (record: R) => ({ months: monthsTouched(config, record.fromMs, record.toMs), reason: reasonOf(record), by, atMs: clock.now() });
+
   /** Takes every month of the window through the close lifecycle, oldest first. */
-  const followUp = async (fromMs: number, toMs: number, reason: string, by: string): Promise<MonthFollowUp[]> => {
-    const out: MonthFollowUp[] = [];
-    for (const month of monthsTouched(config, fromMs, toMs)) {
-      if (closeRecords.latestSummary(month)) out.push({ month, action: 'restate', outcome: await closer.restate(month, { by, reason }) });
-      else if (closeRecords.month(month)?.state === 'needs-review') out.push({ month, action: 'reclose', outcome: await closer.close(month, { by }) });
-      else out.push({ month, action: 'none', why: closeRecords.month(month)?.state === 'held' ? 'held: its next close attempt uses the records as they are now' : 'not closed yet: its close will use the records as they are then' });
-    }
+  const followUp = async (record: { fromMs: number; toMs: number }, by: string): Promise<RevisionFollowUp[]> => {
+    const out: RevisionFollowUp[] = [];
+    for (const month of monthsTouched(config, record.fromMs, record.toMs)) out.push(await closer.revise(month, { by }));
     return out;
   };
 
@@ -106,32 +102,42 @@ export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: O
     async addIncident(input, by) {
       checkWindow(input);
       if (input.kind !== 'reported' && input.kind !== 'monitoring-fault') throw new RecordInputError(`kind must be reported or monitoring-fault, not "${String(input.kind)}"`);
-      if (input.fromMs > clock.now()) throw new RecordInputError(`an incident is something that happened: "from" (${iso(input.fromMs)}) is in the future`);
-      const record = operatorRecords.addIncident({ ...input, ...(input.ticket?.trim() ? { ticket: input.ticket.trim() } : {}), reason: input.reason.trim(), recordedAtMs: clock.now(), recordedBy: by });
-      const months = await followUp(record.fromMs, record.toMs, `incident ${record.id} recorded: ${describeIncident(record)}, ${iso(record.fromMs)} to ${iso(record.toMs)}: ${record.reason}`, by);
-      return { record, months };
+      // Money follows the record: an end guessed into the future would count downtime that has not happened.
+      if (input.toMs > clock.now()) throw new RecordInputError(`an incident is something that happened: "to" (${iso(input.toMs)}) is in the future; record it up to now and add the rest once it is over`);
+      const record = operatorRecords.addIncident(
+        { ...input, ...(input.ticket?.trim() ? { ticket: input.ticket.trim() } : {}), reason: input.reason.trim(), recordedAtMs: clock.now(), recordedBy: by },
+        request(by, (r: IncidentRecord) => `incident ${r.id} recorded: ${describeIncident(r)}, ${iso(r.fromMs)} to ${iso(r.toMs)}: ${r.reason}`),
+      );
+      return { record, months: await followUp(record, by) };
     },
     async withdrawIncident(id, reason, by) {
       checkReason(reason, 'withdrawing an incident');
-      const record = operatorRecords.withdrawIncident(id, { atMs: clock.now(), by, reason: reason.trim() });
-      const months = await followUp(record.fromMs, record.toMs, `incident ${record.id} withdrawn (${describeIncident(record)}): ${reason.trim()}`, by);
-      return { record, months };
+      const record = operatorRecords.withdrawIncident(
+        id,
+        { atMs: clock.now(), by, reason: reason.trim() },
+        request(by, (r: IncidentRecord) => `incident ${r.id} withdrawn (${describeIncident(r)}): ${reason.trim()}`),
+      );
+      return { record, months: await followUp(record, by) };
     },
     async announceMaintenance(input, by) {
       checkWindow(input);
       const now = clock.now();
       const announcedAtMs = input.announcedAtMs ?? now;
       if (announcedAtMs > now) throw new RecordInputError(`announcedAt (${iso(announcedAtMs)}) is in the future; an announcement is recorded once it is made`);
-      const record = operatorRecords.announceMaintenance({ serverId: input.serverId, fromMs: input.fromMs, toMs: input.toMs, reason: input.reason.trim(), announcedAtMs, announcedBy: by, recordedAtMs: now });
-      const late = !announcedInTime(record, config.sla.maintenanceNoticeMs);
-      const months = await followUp(record.fromMs, record.toMs, `maintenance ${record.id} of ${record.serverId} announced, ${iso(record.fromMs)} to ${iso(record.toMs)}: ${record.reason}`, by);
-      return { record, months, late };
+      const record = operatorRecords.announceMaintenance(
+        { serverId: input.serverId, fromMs: input.fromMs, toMs: input.toMs, reason: input.reason.trim(), announcedAtMs, announcedBy: by, recordedAtMs: now },
+        request(by, (r: MaintenanceRecord) => `maintenance ${r.id} of ${r.serverId} announced, ${iso(r.fromMs)} to ${iso(r.toMs)}: ${r.reason}`),
+      );
+      return { record, months: await followUp(record, by), late: !announcedInTime(record, config.sla.maintenanceNoticeMs) };
     },
     async cancelMaintenance(id, reason, by) {
       checkReason(reason, 'cancelling maintenance');
-      const record = operatorRecords.cancelMaintenance(id, { atMs: clock.now(), by, reason: reason.trim() });
-      const months = await followUp(record.fromMs, record.toMs, `maintenance ${record.id} of ${record.serverId} cancelled: ${reason.trim()}`, by);
-      return { record, months };
+      const record = operatorRecords.cancelMaintenance(
+        id,
+        { atMs: clock.now(), by, reason: reason.trim() },
+        request(by, (r: MaintenanceRecord) => `maintenance ${r.id} of ${r.serverId} cancelled: ${reason.trim()}`),
+      );
+      return { record, months: await followUp(record, by) };
     },
   };
 }

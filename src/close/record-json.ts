@@ -2,7 +2,7 @@
 import { formatGrosze } from '../sla/money.js';
 import { announcedInTime } from '../sla/maintenance.js';
 import type { IncidentRecord, MaintenanceRecord, Revocation } from '../state/operator-records.js';
-import type { MonthFollowUp } from './record-changes.js';
+import type { RevisionFollowUp } from './month-closer.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const revocationJson = (r: Revocation | undefined) => (r ? { at: iso(r.atMs), by: r.by, reason: r.reason } : null);
@@ -41,7 +41,7 @@ export function maintenanceJson(window: MaintenanceRecord, noticeMs: number) {
 }
 
 /** One month's follow-up: the action taken and the close outcome, money as decimal strings. */
-export function followUpJson(followUp: MonthFollowUp) {
+export function followUpJson(followUp: RevisionFollowUp) {
   if (followUp.action === 'none') return followUp;
   const { outcome } = followUp;
   return { action: followUp.action, ...outcome, ...('totalGrosze' in outcome ? { total: formatGrosze(outcome.totalGrosze) } : {}) };

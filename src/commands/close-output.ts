@@ -1,7 +1,6 @@
 // How the month-close commands (report, approve, incident, maintenance) print an outcome and which exit code it gives.
 import { DateTime } from 'luxon';
-import type { CloseOutcome, DraftOutcome } from '../close/month-closer.js';
-import type { MonthFollowUp } from '../close/record-changes.js';
+import type { CloseOutcome, DraftOutcome, RevisionFollowUp } from '../close/month-closer.js';
 import { formatGrosze } from '../sla/money.js';
 
 /** Exit codes of `report` and `approve`, so a script can tell what happened. */
@@ -87,7 +86,7 @@ export function describeCloseOutcome(outcome: CloseOutcome | DraftOutcome, timeZ
 }
 
 /** What a record change did to each month it touches, and the exit code of the worst (0 when all went through). */
-export function describeFollowUps(months: readonly MonthFollowUp[], timeZone: string): { lines: string[]; exitCode: number } {
+export function describeFollowUps(months: readonly RevisionFollowUp[], timeZone: string): { lines: string[]; exitCode: number } {
   const lines: string[] = [];
   let exitCode: number = CLOSE_EXIT.done;
   for (const followUp of months) {

@@ -77,7 +77,7 @@ export async function withMonthCloser<T>(command: Command, work: (context: Close
   return withEvidenceStores(command, async (config, { store, operatorRecords }, logger) => {
     const records = SqliteCloseRecords.open(config.state.path);
     try {
-      const closer = createMonthCloser({ config, store, operatorRecords, records, evidence: [{ name: store.description, unconfirmed: (fromMs, toMs) => store.unconfirmed(fromMs, toMs) }], logger });
+      const closer = createMonthCloser({ config, store, operatorRecords, pendingRevisions: operatorRecords, records, evidence: [{ name: store.description, unconfirmed: (fromMs, toMs) => store.unconfirmed(fromMs, toMs) }], logger });
       return await work({ config, store, operatorRecords, records, closer, logger });
     } finally {
       records.close();

@@ -25,7 +25,7 @@ export function idArgument(what: string, text: string): number {
 /** Runs a change with the record keeper; the records' refusals become a message and exit code 2. */
 export async function withRecordKeeper(command: Command, work: (keeper: RecordKeeper, context: CloseContext) => Promise<void>): Promise<void> {
   await withMonthCloser(command, async (context) => {
-    const keeper = createRecordKeeper({ config: context.config, operatorRecords: context.operatorRecords, closeRecords: context.records, closer: context.closer });
+    const keeper = createRecordKeeper({ config: context.config, operatorRecords: context.operatorRecords, closer: context.closer });
     try {
       await work(keeper, context);
     } catch (error) {

@@ -4,7 +4,9 @@
 //
 // Due months: those closable by now, at most CATCH_UP_MONTHS back, not issued and not waiting for a person's
 // review, and not ended before the store's first observation (a month nobody watched gets no report; it is
-// logged once and can still be closed on demand).
+// logged once and can still be closed on demand). Each run also serves the revisions that changed records
+// (incidents, maintenance) still owe an issued month or a month waiting for review: a restatement the command that
+// changed them could not finish (another process was closing the month, evidence was on its way, it crashed).
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -47,6 +49,8 @@ export function createMonthEndJob(deps: {
   records: CloseRecords;
   /** The store's earliest observation time (undefined when it holds none). */
   earliestObservationMs: () => Promise<number | undefined>;
+  /** Months owing a revision because their records changed (none when omitted). */
+  pendingRevisionMonths?: () => string[];
   logger: Logger;
   clock?: Clock;
 }): MonthEndJob {
@@ -101,6 +105,11 @@ export function createMonthEndJob(deps: {
           if (unfinished.has(month)) continue;
           const outcome = await closer.close(month, { by: SCHEDULE_ACTOR });
           if (outcome.status === 'issued') issued.push(month);
+        }
+        for (const month of deps.pendingRevisionMonths?.() ?? []) {
+          if (unfinished.has(month)) continue;
+          const followUp = await closer.revise(month, { by: SCHEDULE_ACTOR });
+          if (followUp.action !== 'none' && followUp.outcome.status === 'issued') issued.push(month);
         }
       } catch (error) {
         logger.error({ err: error }, 'the month-end run failed; it is retried');

@@ -178,7 +178,8 @@ export function computeAvailability(input: AvailabilityInput): ServerAvailabilit
   const known = mergeIntervals([...subtractIntervals(probes.fresh, faults), ...reported]);
   const outages = intersectIntervals(down, eligible);
   const unmonitored = subtractIntervals(eligible, known);
-  const late = (input.lateMaintenance ?? []).flatMap((window) => intersectIntervals([window], covered).map((part) => ({ ...window, ...part })));
+  // Listed where it was counted: inside coverage, and not also inside a window announced in time.
+  const late = (input.lateMaintenance ?? []).flatMap((window) => subtractIntervals(intersectIntervals([window], covered), maintenance).map((part) => ({ ...window, ...part })));
   return {
     coveredMs: totalMs(covered),
     maintenanceMs: totalMs(maintenance),

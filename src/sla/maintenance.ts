@@ -11,11 +11,3 @@ export interface AnnouncedWindow extends Interval {
 /** Whether a window was announced at least `noticeMs` before it starts. */
 export const announcedInTime = (window: AnnouncedWindow, noticeMs: number): boolean =>
   window.announcedAtMs === undefined || window.announcedAtMs <= window.fromMs - noticeMs;
-
-/** Splits windows into those excluded from eligible time and those announced too late (counted as eligible). */
-export function splitByNotice<W extends AnnouncedWindow>(windows: readonly W[], noticeMs: number): { inTime: W[]; late: W[] } {
-  const inTime: W[] = [];
-  const late: W[] = [];
-  for (const window of windows) (announcedInTime(window, noticeMs) ? inTime : late).push(window);
-  return { inTime, late };
-}

@@ -127,6 +127,8 @@ export interface CloseRecords {
   markJournalWritten(month: string, revision: number): void;
   /** Records a month as held or waiting for review (keeping its latest issued revision), with its draft if any. */
   hold(month: string, state: 'held' | 'needs-review', reason: string, nowMs: number, detail?: unknown, draft?: HeldDraft): void;
+  /** Ends a review that is no longer needed (its figures equal the issued revision's): the month shows as issued. */
+  releaseReview(month: string, nowMs: number): void;
   /** A held draft by its hash, or by a unique prefix of at least 12 characters. */
   draft(month: string, hashOrPrefix: string): HeldDraft | undefined;
   /** Takes the month's claim unless a live claim of someone else holds it; `isStale` judges another's claim. */
@@ -416,6 +418,12 @@ export class SqliteCloseRecords implements CloseRecords {
         this.sql.setMonth.run({ month, state: shownState, revision, reason, draftHash: draft?.hash ?? null, detail: detail === undefined ? null : JSON.stringify(detail), now: nowMs });
       })
       .immediate();
+  }
+
+  releaseReview(month: string, nowMs: number): void {
+    const record = this.month(month);
+    if (record?.state !== 'needs-review' || record.revision === 0) return;
+    this.sql.setMonth.run({ month, state: record.revision === 1 ? 'closed' : 'restated', revision: record.revision, reason: null, draftHash: null, detail: null, now: nowMs });
   }
 
   draft(month: string, hashOrPrefix: string): HeldDraft | undefined {

@@ -1,7 +1,7 @@
 // People's records that change what the probes say, kept in the state database: incidents (outages customers
-// reported, and our own monitoring's faults) and announced maintenance windows. Only this module reads and writes
-// their tables (schema: schema.ts). Nothing is deleted or edited: withdrawing an incident or cancelling a window
-// records who, when and why beside it, once.
+// reported, and our own monitoring's faults) and announced maintenance windows, with the revisions each change asks
+// of the months it touches. Only this module reads and writes their tables (schema: schema.ts). Nothing is deleted
+// or edited: withdrawing an incident or cancelling a window records who, when and why beside it, once.
 import type { IncidentKind } from '../sla/types.js';
 import type { SqliteDatabase } from '../sqlite.js';
 import { openStateDatabase } from './schema.js';
@@ -68,19 +68,38 @@ export interface OperatorRecordsReader {
   maintenance(query?: RecordQuery): MaintenanceRecord[];
 }
 
-export interface OperatorRecords extends OperatorRecordsReader {
+/** The months a change touches, and why they are revised; from the record as stored (its id known). */
+export type RevisionRequest<R> = (record: R) => { months: readonly string[]; reason: string; by: string; atMs: number };
+
+/**
+ * The months that owe a pass through the close lifecycle because people's records changed. Each change's request is
+ * written in the change's own transaction; a close or restatement that read the records after it settles it.
+ */
+export interface PendingRevisions {
+  /** The month's open requests: the latest id (read it before the records), and their reasons in order. */
+  pending(month: string): { upToId: number; reasons: string[] } | undefined;
+  /** Settles the month's requests up to `upToId` (those the figures now include). */
+  settle(month: string, upToId: number, nowMs: number): void;
+  /** Months with open requests, oldest first. */
+  pendingMonths(): string[];
+}
+
+export interface OperatorRecords extends OperatorRecordsReader, PendingRevisions {
   readonly description: string;
-  addIncident(incident: NewIncident): IncidentRecord;
-  withdrawIncident(id: number, revocation: Revocation): IncidentRecord;
+  addIncident(incident: NewIncident, revise: RevisionRequest<IncidentRecord>): IncidentRecord;
+  withdrawIncident(id: number, revocation: Revocation, revise: RevisionRequest<IncidentRecord>): IncidentRecord;
   incident(id: number): IncidentRecord | undefined;
-  announceMaintenance(window: NewMaintenance): MaintenanceRecord;
-  cancelMaintenance(id: number, revocation: Revocation): MaintenanceRecord;
+  announceMaintenance(window: NewMaintenance, revise: RevisionRequest<MaintenanceRecord>): MaintenanceRecord;
+  cancelMaintenance(id: number, revocation: Revocation, revise: RevisionRequest<MaintenanceRecord>): MaintenanceRecord;
   maintenanceWindow(id: number): MaintenanceRecord | undefined;
   close(): void;
 }
 
 /** Records for computations that have none (benchmarks, and tests of the probes alone). */
 export const NO_OPERATOR_RECORDS: OperatorRecordsReader = { incidents: () => [], maintenance: () => [] };
+
+/** No requests, for closers that serve no record changes (benchmarks, tests of the close alone). */
+export const NO_PENDING_REVISIONS: PendingRevisions = { pending: () => undefined, settle: () => undefined, pendingMonths: () => [] };
 
 interface IncidentRow {
   id: number;
@@ -171,21 +190,44 @@ export class SqliteOperatorRecords implements OperatorRecords {
     return new SqliteOperatorRecords(openStateDatabase(path), path);
   }
 
-  addIncident(incident: NewIncident): IncidentRecord {
-    const { lastInsertRowid } = this.db
-      .prepare('INSERT INTO incidents (server_id, kind, from_ms, to_ms, reason, ticket, recorded_at_ms, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(incident.serverId, incident.kind, incident.fromMs, incident.toMs, incident.reason, incident.ticket ?? null, incident.recordedAtMs, incident.recordedBy);
-    return this.incident(Number(lastInsertRowid))!;
+  addIncident(incident: NewIncident, revise: RevisionRequest<IncidentRecord>): IncidentRecord {
+    return this.db.transaction(() => {
+      const { lastInsertRowid } = this.db
+        .prepare('INSERT INTO incidents (server_id, kind, from_ms, to_ms, reason, ticket, recorded_at_ms, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(incident.serverId, incident.kind, incident.fromMs, incident.toMs, incident.reason, incident.ticket ?? null, incident.recordedAtMs, incident.recordedBy);
+      return this.requestRevisions(this.incident(Number(lastInsertRowid))!, revise);
+    }).immediate();
   }
 
-  withdrawIncident(id: number, how: Revocation): IncidentRecord {
+  withdrawIncident(id: number, how: Revocation, revise: RevisionRequest<IncidentRecord>): IncidentRecord {
     return this.db.transaction(() => {
       const found = this.incident(id);
       if (!found) throw new RecordError('not-found', `no incident ${id}`);
       if (found.withdrawn) throw new RecordError('conflict', `incident ${id} was already withdrawn on ${new Date(found.withdrawn.atMs).toISOString()} by ${found.withdrawn.by}: ${found.withdrawn.reason}`);
       this.db.prepare('UPDATE incidents SET withdrawn_at_ms = ?, withdrawn_by = ?, withdrawn_reason = ? WHERE id = ?').run(how.atMs, how.by, how.reason, id);
-      return this.incident(id)!;
+      return this.requestRevisions(this.incident(id)!, revise);
     }).immediate();
+  }
+
+  /** Writes the change's revision requests (inside the change's transaction) and returns the record. */
+  private requestRevisions<R>(record: R, revise: RevisionRequest<R>): R {
+    const request = revise(record);
+    const insert = this.db.prepare('INSERT INTO pending_revisions (month, reason, requested_at_ms, requested_by) VALUES (?, ?, ?, ?)');
+    for (const month of request.months) insert.run(month, request.reason, request.atMs, request.by);
+    return record;
+  }
+
+  pending(month: string): { upToId: number; reasons: string[] } | undefined {
+    const rows = this.db.prepare('SELECT id, reason FROM pending_revisions WHERE month = ? AND settled_at_ms IS NULL ORDER BY id').all(month) as { id: number; reason: string }[];
+    return rows.length === 0 ? undefined : { upToId: rows[rows.length - 1]!.id, reasons: rows.map((r) => r.reason) };
+  }
+
+  settle(month: string, upToId: number, nowMs: number): void {
+    this.db.prepare('UPDATE pending_revisions SET settled_at_ms = ? WHERE month = ? AND id <= ? AND settled_at_ms IS NULL').run(nowMs, month, upToId);
+  }
+
+  pendingMonths(): string[] {
+    return this.db.prepare('SELECT DISTINCT month FROM pending_revisions WHERE settled_at_ms IS NULL ORDER BY month').pluck().all() as string[];
   }
 
   incident(id: number): IncidentRecord | undefined {
@@ -197,20 +239,22 @@ export class SqliteOperatorRecords implements OperatorRecords {
     return queryRows<IncidentRow>(this.db, 'incidents', query).map(toIncident);
   }
 
-  announceMaintenance(window: NewMaintenance): MaintenanceRecord {
-    const { lastInsertRowid } = this.db
-      .prepare('INSERT INTO maintenance_announcements (server_id, from_ms, to_ms, reason, announced_at_ms, announced_by, recorded_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(window.serverId, window.fromMs, window.toMs, window.reason, window.announcedAtMs, window.announcedBy, window.recordedAtMs);
-    return this.maintenanceWindow(Number(lastInsertRowid))!;
+  announceMaintenance(window: NewMaintenance, revise: RevisionRequest<MaintenanceRecord>): MaintenanceRecord {
+    return this.db.transaction(() => {
+      const { lastInsertRowid } = this.db
+        .prepare('INSERT INTO maintenance_announcements (server_id, from_ms, to_ms, reason, announced_at_ms, announced_by, recorded_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(window.serverId, window.fromMs, window.toMs, window.reason, window.announcedAtMs, window.announcedBy, window.recordedAtMs);
+      return this.requestRevisions(this.maintenanceWindow(Number(lastInsertRowid))!, revise);
+    }).immediate();
   }
 
-  cancelMaintenance(id: number, how: Revocation): MaintenanceRecord {
+  cancelMaintenance(id: number, how: Revocation, revise: RevisionRequest<MaintenanceRecord>): MaintenanceRecord {
     return this.db.transaction(() => {
       const found = this.maintenanceWindow(id);
       if (!found) throw new RecordError('not-found', `no announced maintenance ${id}`);
       if (found.cancelled) throw new RecordError('conflict', `maintenance ${id} was already cancelled on ${new Date(found.cancelled.atMs).toISOString()} by ${found.cancelled.by}: ${found.cancelled.reason}`);
       this.db.prepare('UPDATE maintenance_announcements SET cancelled_at_ms = ?, cancelled_by = ?, cancelled_reason = ? WHERE id = ?').run(how.atMs, how.by, how.reason, id);
-      return this.maintenanceWindow(id)!;
+      return this.requestRevisions(this.maintenanceWindow(id)!, revise);
     }).immediate();
   }
 

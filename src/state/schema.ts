@@ -105,6 +105,17 @@ export const STATE_MIGRATIONS: readonly Migration[] = [
      cancelled_reason TEXT
    );
    CREATE INDEX maintenance_by_time ON maintenance_announcements (from_ms, to_ms);
+   -- A month each change touches owes a pass through the close lifecycle; written in the change's transaction, so a
+   -- crash before the restatement leaves the debt for the daemon's month-end job. Settled once figures include it.
+   CREATE TABLE pending_revisions (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     month TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     requested_at_ms INTEGER NOT NULL,
+     requested_by TEXT NOT NULL,
+     settled_at_ms INTEGER
+   );
+   CREATE INDEX pending_revisions_open ON pending_revisions (month, id) WHERE settled_at_ms IS NULL;
    CREATE TRIGGER incidents_kept BEFORE DELETE ON incidents BEGIN SELECT RAISE(ABORT, 'incidents are never deleted: withdraw one instead'); END;
    CREATE TRIGGER incidents_fixed BEFORE UPDATE OF id, server_id, kind, from_ms, to_ms, reason, ticket, recorded_at_ms, recorded_by ON incidents
      BEGIN SELECT RAISE(ABORT, 'a recorded incident is never rewritten: withdraw it and record a new one'); END;

@@ -99,7 +99,7 @@ customers:
     expect(late.code, late.stderr).toBe(0);
     expect(late.stdout).toContain('announced maintenance 1 of g1, 2026-09-10 04:00:00 +02:00 to 2026-09-10 07:00:00 +02:00 (3:00:00), announced 2026-09-09 22:00:00 +02:00: Kernel upgrade');
     expect(late.stdout).toContain('announced 6 h 00 min 00 s before it starts, less than the 48 h 00 min 00 s notice sla.maintenanceNotice requires: its time is NOT excluded');
-    expect(late.stdout).toContain('2026-09: not closed yet: its close will use the records as they are then');
+    expect(late.stdout).toContain('2026-09: not closed yet: its close will take the records as they are then');
     const inTime = await cli('maintenance', 'announce', '--server', 'g2', '--from', '2026-09-10T02:00:00Z', '--to', '2026-09-10T05:00:00Z', '--reason', 'Kernel upgrade', '--announced-at', '2026-09-07T20:00:00Z');
     expect(inTime.code, inTime.stderr).toBe(0);
     expect(inTime.stdout).not.toContain('NOT excluded');
@@ -213,8 +213,14 @@ customers:
     expect(unknown.code).toBe(CLOSE_EXIT.refused);
     expect(unknown.stderr).toContain('server "nope" is not in the configuration');
     const backwards = await cli('incident', 'add', '--server', 'g1', '--kind', 'reported', '--from', '2026-10-02T00:00:00Z', '--to', '2026-10-01T00:00:00Z', '--reason', 'x');
+    expect(backwards.code).toBe(CLOSE_EXIT.refused);
     expect(backwards.stderr).toContain('"to" (2026-10-01T00:00:00.000Z) must be after "from" (2026-10-02T00:00:00.000Z)');
+    const end = new Date(Date.now() + 3_600_000).toISOString();
+    const ongoing = await cli('incident', 'add', '--server', 'g1', '--kind', 'reported', '--from', '2026-10-01T00:00:00Z', '--to', end, '--reason', 'x');
+    expect(ongoing.code).toBe(CLOSE_EXIT.refused);
+    expect(ongoing.stderr).toContain(`"to" (${end}) is in the future`);
     const kind = await cli('incident', 'add', '--server', 'g1', '--kind', 'outage', '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-01T01:00:00Z', '--reason', 'x');
+    expect(kind.code).toBe(1);
     expect(kind.stderr).toContain('--kind: "outage" is not one of reported, monitoring-fault');
     const time = await cli('maintenance', 'announce', '--server', 'g1', '--from', '2026-10-01 00:00', '--to', '2026-10-01T01:00:00Z', '--reason', 'x');
     expect(time.stderr).toContain('--from: "2026-10-01 00:00" is not an ISO-8601 time with an offset');

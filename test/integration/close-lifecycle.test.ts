@@ -8,6 +8,8 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readJournalFile } from '../../src/close/journal-files.js';
 import type { CloseOutcome } from '../../src/close/month-closer.js';
+import { createLogger } from '../../src/logging.js';
+import { createMonthEndJob } from '../../src/scheduler/month-end.js';
 import { closeFixture, DEFAULT_CUSTOMERS, type CloseFixture } from '../support/close-fixture.js';
 
 const H = 3_600_000;
@@ -243,6 +245,63 @@ describe('people\'s records through the lifecycle', () => {
     ]);
     // The record stays, withdrawn, with who and why; the database refuses to delete or rewrite it.
     expect(f.operatorRecords.incident(1)).toMatchObject({ reason: 'ticket 1', withdrawn: { by: 'ops', reason: 'wrong server' } });
+  });
+});
+
+describe('record changes the command could not finish', () => {
+  // oci-101 (Platinum) 3 h down on 3 Oct: 99.5973 % -> 25 % of 600.00 = 150.00 in revision 1.
+  const closed = async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe({ server: 'oci-101', ...OCT, everyMs: MIN, down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z') }] }, { server: 'oci-5', ...OCT, everyMs: MIN });
+    expect(expectIssued(await f.closer.close('2026-10', { by: 'schedule' }))).toMatchObject({ revision: 1, totalGrosze: 15_000 });
+    return f;
+  };
+  const fault = { serverId: 'oci-101', kind: 'monitoring-fault' as const, fromMs: at('2026-10-03T11:00:00Z'), toMs: at('2026-10-03T16:00:00Z'), reason: 'probe host stalled' };
+
+  it('a correction undone while its restatement waits for approval ends the review: the held draft can no longer be issued', async () => {
+    const f = await closed();
+    const added = await f.keeper().addIncident(fault, 'ops');
+    const held = (added.months[0] as { outcome: Extract<CloseOutcome, { status: 'needs-review' }> }).outcome;
+    expect(held).toMatchObject({ status: 'needs-review', reason: expect.stringContaining('lowers 1 credit') });
+    const withdrawn = await f.keeper().withdrawIncident(added.record.id, 'the probes were right', 'ops');
+    expect(withdrawn.months).toEqual([{ month: '2026-10', action: 'restate', outcome: { status: 'unchanged', month: '2026-10', revision: 1 } }]);
+    expect(f.records.month('2026-10')).toMatchObject({ state: 'closed', revision: 1 });
+    expect(f.records.month('2026-10')!.draftHash).toBeUndefined();
+    expect(await f.closer.approve('2026-10', { by: 'finance', draftHash: held.draftHash, reason: 'too late' })).toMatchObject({ status: 'rejected', reason: expect.stringContaining('not waiting for review') });
+    expect(f.records.revisions('2026-10')).toHaveLength(1);
+    expect(f.operatorRecords.pendingMonths()).toEqual([]);
+  });
+
+  it('a restatement another process blocks stays owed, and the month-end job issues it once the month is free', async () => {
+    const f = await closed();
+    const nowMs = f.clock.now();
+    expect(f.records.tryClaim({ month: '2026-10', owner: 'other-closer', host: 'elsewhere', pid: 1, claimedAtMs: nowMs, heartbeatMs: nowMs }, () => false)).toEqual({ taken: true });
+    const added = await f.keeper().addIncident({ serverId: 'oci-5', kind: 'reported', fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T14:00:00Z'), reason: 'ticket 88', ticket: '88' }, 'ops');
+    expect(added.months[0]).toMatchObject({ action: 'restate', outcome: { status: 'busy' } });
+    expect(f.operatorRecords.pendingMonths()).toEqual(['2026-10']);
+    f.records.releaseClaim('2026-10', 'other-closer');
+
+    const job = createMonthEndJob({ config: f.config, closer: f.closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), pendingRevisionMonths: () => f.operatorRecords.pendingMonths(), logger: createLogger(), clock: f.clock });
+    expect(await job.runDue()).toEqual(['2026-10']);
+    // Silver, 6 h of 745 h reported: 99.1946 % < 99.2 % -> 50 % of 150.00 = 75.00, with the change as the reason.
+    expect(f.records.journal('2026-10').map((row) => [row.revision, row.creditId, row.deltaGrosze, row.reason, row.closedBy])).toEqual([
+      [1, 'UC-2026-10-acme-oci-101', 15_000, 'monthly close', 'schedule'],
+      [2, 'UC-2026-10-calm-oci-5', 7_500, 'incident 1 recorded: reported outage of oci-5 (ticket 88), 2026-10-20T08:00:00.000Z to 2026-10-20T14:00:00.000Z: ticket 88', 'schedule'],
+    ]);
+    expect(f.operatorRecords.pendingMonths()).toEqual([]);
+    expect(await job.runDue()).toEqual([]);
+  });
+
+  it('a change recorded with no follow-up at all (the command crashed) is restated by the month-end job with every reason owed', async () => {
+    const f = await closed();
+    // As addIncident does, without the follow-up: the record and its request, one transaction.
+    const request = (reason: string) => (r: { id: number }) => ({ months: ['2026-10'], reason: `incident ${r.id}: ${reason}`, by: 'ops', atMs: f.clock.now() });
+    f.operatorRecords.addIncident({ ...fault, recordedAtMs: f.clock.now(), recordedBy: 'ops' }, request('fault'));
+    f.operatorRecords.addIncident({ serverId: 'oci-101', kind: 'reported', fromMs: at('2026-10-25T00:00:00Z'), toMs: at('2026-10-25T06:00:00Z'), reason: 'r', recordedAtMs: f.clock.now(), recordedBy: 'ops' }, request('report'));
+    const job = createMonthEndJob({ config: f.config, closer: f.closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), pendingRevisionMonths: () => f.operatorRecords.pendingMonths(), logger: createLogger(), clock: f.clock });
+    // The fault removes 3 h, the report adds 6 h: 6 h of 745 h -> 99.1946 % -> Platinum 100 % of 600.00 (a rise, issued).
+    expect(await job.runDue()).toEqual(['2026-10']);
+    expect(f.records.latestRevision('2026-10')).toMatchObject({ revision: 2, totalGrosze: 60_000, reason: 'incident 1: fault; incident 2: report' });
   });
 });
 

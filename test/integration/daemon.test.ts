@@ -220,6 +220,8 @@ customers:
     await waitFor('the maintenance in the SLA view', async () => ((await (await fetch(`${daemon.address}/metrics`)).text()).includes(muted) ? true : undefined));
     const cancelled = await post(`/api/v1/maintenance/${m.maintenance.id}/cancel`, { reason: 'postponed' });
     expect(((await cancelled.json()) as { maintenance: { cancelled: { reason: string } } }).maintenance.cancelled).toMatchObject({ reason: 'postponed' });
+    const unmuted = 'uptime_credits_server_maintenance_active{customer="acme",server="down-1"} 0';
+    await waitFor('the cancelled maintenance gone from the SLA view', async () => ((await (await fetch(`${daemon.address}/metrics`)).text()).includes(unmuted) ? true : undefined));
     expect(((await (await api('/api/v1/maintenance')).json()) as { maintenance: unknown[] }).maintenance).toHaveLength(1);
     const openapi = (await (await fetch(`${daemon.address}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/v1/incidents', '/api/v1/incidents/{id}/withdraw', '/api/v1/maintenance', '/api/v1/maintenance/{id}/cancel']));

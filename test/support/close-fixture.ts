@@ -68,7 +68,7 @@ export async function closeFixture(options: { nowIso: string; yaml?: string; clo
   const records = SqliteCloseRecords.open(config.state.path);
   const operatorRecords = SqliteOperatorRecords.open(config.state.path);
   const build = (deps: Partial<MonthCloserDeps> = {}) =>
-    createMonthCloser({ config, store: deps.store ?? (store as ObservationStore), operatorRecords, records, evidence: [], logger: createLogger(), clock, ...deps });
+    createMonthCloser({ config, store: deps.store ?? (store as ObservationStore), operatorRecords, pendingRevisions: operatorRecords, records, evidence: [], logger: createLogger(), clock, ...deps });
   const fixture: CloseFixture = {
     dir,
     configPath,
@@ -79,7 +79,7 @@ export async function closeFixture(options: { nowIso: string; yaml?: string; clo
     records,
     operatorRecords,
     closer: build(options.closerDeps),
-    keeper: () => createRecordKeeper({ config, operatorRecords, closeRecords: records, closer: fixture.closer, clock }),
+    keeper: () => createRecordKeeper({ config, operatorRecords, closer: fixture.closer, clock }),
     async observe(...specs) {
       for (const spec of specs) await store.write(observationsOf(spec));
     },

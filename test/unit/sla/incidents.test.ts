@@ -6,7 +6,7 @@ import {
   computeMonthCredits,
   DEFAULT_TIERS,
   monthWindow,
-  splitByNotice,
+  announcedInTime,
   type IncidentWindow,
   type Interval,
   type ObservationRun,
@@ -148,14 +148,18 @@ describe('monitoring faults', () => {
 
 describe('maintenance notice', () => {
   const window = { fromMs: at(10), toMs: at(12) };
-  it('splits windows by when they were announced: at least the notice before the start is in time', () => {
+  it('a window is in time when announced at least the notice before it starts; the file may state it was', () => {
     const notice = 48 * H;
-    const inTime = { ...window, announcedAtMs: window.fromMs - notice };
-    const late = { ...window, announcedAtMs: window.fromMs - notice + 1 };
-    const stated = { ...window };
-    expect(splitByNotice([inTime, late, stated], notice)).toEqual({ inTime: [inTime, stated], late: [late] });
-    expect(splitByNotice([{ ...window, announcedAtMs: window.fromMs }], 0).inTime).toHaveLength(1);
-    expect(splitByNotice([{ ...window, announcedAtMs: window.fromMs + 1 }], 0).late).toHaveLength(1);
+    expect(announcedInTime({ ...window, announcedAtMs: window.fromMs - notice }, notice)).toBe(true);
+    expect(announcedInTime({ ...window, announcedAtMs: window.fromMs - notice + 1 }, notice)).toBe(false);
+    expect(announcedInTime({ ...window }, notice)).toBe(true);
+    expect(announcedInTime({ ...window, announcedAtMs: window.fromMs }, 0)).toBe(true);
+    expect(announcedInTime({ ...window, announcedAtMs: window.fromMs + 1 }, 0)).toBe(false);
+  });
+
+  it('lists a late window only where it was counted: not where a window announced in time covers it', () => {
+    const a = computeAvailability({ window: NOV, maintenance: [{ fromMs: at(11), toMs: at(20) }], lateMaintenance: [{ ...window, reason: 'kernel' }], runs: probes([]), rules: RULES });
+    expect(a.lateMaintenance).toEqual([{ fromMs: at(10), toMs: at(11), reason: 'kernel' }]);
   });
 
   it('a late window is not excluded: downtime in it counts, and it is listed', () => {

@@ -22,7 +22,8 @@ describe('operator records', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const incident = (serverId: string, fromMs: number, toMs: number) => records.addIncident({ serverId, kind: 'reported', fromMs, toMs, reason: 'ticket', recordedAtMs: 5, recordedBy: 'ops' });
+  const none = () => ({ months: [], reason: '', by: 'ops', atMs: 5 });
+  const incident = (serverId: string, fromMs: number, toMs: number) => records.addIncident({ serverId, kind: 'reported', fromMs, toMs, reason: 'ticket', recordedAtMs: 5, recordedBy: 'ops' }, none);
 
   it('finds the records touching a half-open range, for the servers asked, by start then id', () => {
     incident('a', 100, 200);
@@ -40,20 +41,42 @@ describe('operator records', () => {
 
   it('withdraws an incident and cancels an announcement once, keeping both with who, when and why', () => {
     incident('a', 100, 200);
-    expect(records.withdrawIncident(1, { atMs: 9, by: 'finance', reason: 'duplicate of 2' }).withdrawn).toEqual({ atMs: 9, by: 'finance', reason: 'duplicate of 2' });
-    expect(() => records.withdrawIncident(1, { atMs: 10, by: 'x', reason: 'y' })).toThrow(RecordError);
-    expect(() => records.withdrawIncident(7, { atMs: 10, by: 'x', reason: 'y' })).toThrow('no incident 7');
+    expect(records.withdrawIncident(1, { atMs: 9, by: 'finance', reason: 'duplicate of 2' }, none).withdrawn).toEqual({ atMs: 9, by: 'finance', reason: 'duplicate of 2' });
+    expect(() => records.withdrawIncident(1, { atMs: 10, by: 'x', reason: 'y' }, none)).toThrow(RecordError);
+    expect(() => records.withdrawIncident(7, { atMs: 10, by: 'x', reason: 'y' }, none)).toThrow('no incident 7');
     expect(records.incidents()).toHaveLength(1);
 
-    const window = records.announceMaintenance({ serverId: 'a', fromMs: 1_000, toMs: 2_000, reason: 'kernel', announcedAtMs: 500, announcedBy: 'ops', recordedAtMs: 600 });
+    const window = records.announceMaintenance({ serverId: 'a', fromMs: 1_000, toMs: 2_000, reason: 'kernel', announcedAtMs: 500, announcedBy: 'ops', recordedAtMs: 600 }, none);
     expect(window).toEqual({ id: 1, serverId: 'a', fromMs: 1_000, toMs: 2_000, reason: 'kernel', announcedAtMs: 500, announcedBy: 'ops', recordedAtMs: 600 });
-    expect(records.cancelMaintenance(1, { atMs: 700, by: 'ops', reason: 'postponed' }).cancelled).toEqual({ atMs: 700, by: 'ops', reason: 'postponed' });
-    expect(() => records.cancelMaintenance(1, { atMs: 800, by: 'ops', reason: 'again' })).toThrow('already cancelled');
+    expect(records.cancelMaintenance(1, { atMs: 700, by: 'ops', reason: 'postponed' }, none).cancelled).toEqual({ atMs: 700, by: 'ops', reason: 'postponed' });
+    expect(() => records.cancelMaintenance(1, { atMs: 800, by: 'ops', reason: 'again' }, none)).toThrow('already cancelled');
+  });
+
+  it('writes a change\'s revision requests with it, and settles them only up to the latest one a close has seen', () => {
+    const request = (months: string[]) => (r: { id: number }) => ({ months, reason: `change ${r.id}`, by: 'ops', atMs: 7 });
+    records.addIncident({ serverId: 'a', kind: 'reported', fromMs: 100, toMs: 200, reason: 'r', recordedAtMs: 5, recordedBy: 'ops' }, request(['2026-09', '2026-10']));
+    expect(records.pendingMonths()).toEqual(['2026-09', '2026-10']);
+    const seen = records.pending('2026-10')!;
+    expect(seen.reasons).toEqual(['change 1']);
+    // A change recorded after a close read the month's requests (and records) stays owed once that close settles.
+    records.withdrawIncident(1, { atMs: 9, by: 'ops', reason: 'no' }, request(['2026-10']));
+    records.settle('2026-10', seen.upToId, 10);
+    expect(records.pending('2026-10')).toMatchObject({ reasons: ['change 1'] });
+    expect(records.pendingMonths()).toEqual(['2026-09', '2026-10']);
+    records.settle('2026-10', records.pending('2026-10')!.upToId, 11);
+    expect(records.pendingMonths()).toEqual(['2026-09']);
+    // A request that cannot be written undoes the change with it.
+    expect(() =>
+      records.addIncident({ serverId: 'a', kind: 'reported', fromMs: 300, toMs: 400, reason: 'r', recordedAtMs: 5, recordedBy: 'ops' }, () => {
+        throw new Error('no months');
+      }),
+    ).toThrow('no months');
+    expect(records.incidents()).toHaveLength(1);
   });
 
   it('refuses to delete or rewrite a record, even by hand in SQL, and shares the file with the close records', () => {
     incident('a', 100, 200);
-    records.announceMaintenance({ serverId: 'a', fromMs: 1_000, toMs: 2_000, reason: 'kernel', announcedAtMs: 500, announcedBy: 'ops', recordedAtMs: 600 });
+    records.announceMaintenance({ serverId: 'a', fromMs: 1_000, toMs: 2_000, reason: 'kernel', announcedAtMs: 500, announcedBy: 'ops', recordedAtMs: 600 }, none);
     const closeRecords = SqliteCloseRecords.open(path); // the same schema version: both open it
     closeRecords.close();
     const db = new Database(path);
