@@ -9,8 +9,7 @@ import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { announcedInTime } from '../sla/maintenance.js';
 import { monthContaining, nextMonth } from '../sla/month.js';
-import type { IncidentKind } from '../sla/types.js';
-import type { IncidentRecord, MaintenanceRecord, OperatorRecords } from '../state/operator-records.js';
+import type { IncidentRecord, MaintenanceRecord, NewIncident, NewMaintenance, OperatorRecords } from '../state/operator-records.js';
 import type { MonthCloser, RevisionFollowUp } from './month-closer.js';
 
 /** The longest window a record may span. */
@@ -30,23 +29,11 @@ export interface RecordChange<R> {
   months: RevisionFollowUp[];
 }
 
-export interface IncidentInput {
-  serverId: string;
-  kind: IncidentKind;
-  fromMs: number;
-  toMs: number;
-  reason: string;
-  ticket?: string;
-}
+/** An incident as asked for: the record without who and when (the keeper adds them). */
+export type IncidentInput = Omit<NewIncident, 'recordedAtMs' | 'recordedBy'>;
 
-export interface MaintenanceInput {
-  serverId: string;
-  fromMs: number;
-  toMs: number;
-  reason: string;
-  /** An announcement made earlier by other means; default now. Never in the future. */
-  announcedAtMs?: number;
-}
+/** A window as asked for; `announcedAtMs` is an announcement made earlier by other means (default now, never later). */
+export type MaintenanceInput = Omit<NewMaintenance, 'announcedAtMs' | 'announcedBy' | 'recordedAtMs'> & { announcedAtMs?: number };
 
 export interface RecordKeeper {
   addIncident(input: IncidentInput, by: string): Promise<RecordChange<IncidentRecord>>;

@@ -65,7 +65,7 @@ export function customerReport(credits: MonthCredits, terms: TermsSnapshot, cust
     confirmations: terms.confirmations,
     creditBase: credits.creditBase,
     credit,
-    maintenanceReasons: new Map(customer.servers.map((s) => [s.id, s.maintenance.filter((m) => !m.late).map((m) => ({ fromMs: m.fromMs, reason: m.reason }))])),
+    maintenanceReasons: new Map(customer.servers.map((s) => [s.id, s.maintenance.filter((m) => !m.late).map((m) => ({ fromMs: m.fromMs, reason: m.reason, ...(m.announcedAtMs !== undefined ? { announcedAtMs: m.announcedAtMs } : {}) }))])),
     maintenanceNoticeMs: terms.maintenanceNoticeMs ?? 0,
     minMonitoredPercent: formatMicroPercent(terms.minMonitoredMicroPercent),
     ...extra,

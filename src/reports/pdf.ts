@@ -39,8 +39,8 @@ export interface CustomerReport {
   confirmations: number;
   creditBase: CreditBase;
   credit: CustomerCredit;
-  /** Maintenance reasons by server id, matched to windows by start time. */
-  maintenanceReasons: Map<string, { fromMs: number; reason: string }[]>;
+  /** Maintenance reasons (and when each was announced, if known) by server id, matched to windows by start time. */
+  maintenanceReasons: Map<string, { fromMs: number; reason: string; announcedAtMs?: number }[]>;
   /** The notice maintenance needs to be excluded (0: announced before it starts). */
   maintenanceNoticeMs: number;
   /** Monitored share (decimal percent, "90") below which a month is reviewed by a person before it is issued. */
@@ -269,12 +269,24 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
     if (server.maintenance.length > 0) {
       heading(`${t.maintenanceOf}: ${server.name} (${server.id})`);
       const reasons = report.maintenanceReasons.get(server.id) ?? [];
+      // When it was announced, so the customer can check the notice.
       table(
-        [{ title: t.start, width: 150 }, { title: t.end, width: 150 }, { title: t.duration, width: 85, align: 'right' as const }, { title: t.reason, width: 110 }],
-        server.maintenance.map((window) => [
-          ...intervalRows([window])[0]!,
-          reasons.filter((r) => r.fromMs <= window.fromMs).map((r) => r.reason).pop() ?? '',
-        ]),
+        [
+          { title: t.start, width: 112 },
+          { title: t.end, width: 112 },
+          { title: t.duration, width: 62, align: 'right' as const },
+          { title: t.announcedAt, width: 112 },
+          { title: t.reason, width: 97 },
+        ],
+        server.maintenance.map((window) => {
+          const known = reasons.filter((r) => r.fromMs <= window.fromMs).pop();
+          return [
+            ...intervalRows([window])[0]!,
+            known?.announcedAtMs === undefined ? '-' : formatLocalTime(known.announcedAtMs, report.timeZone, lang),
+            known?.reason ?? '',
+          ];
+        }),
+        7,
       );
     }
     // People's records behind the figure: what each changed, so it can be checked against the probes' outages.
