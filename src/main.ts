@@ -93,6 +93,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   const refreshCloseMetrics = () => {
     try {
       metrics.recordCloseStates(recentMonthStatuses(records, config.timeZone, clock.now()));
+      metrics.recordPendingRevisions(operatorRecords.pendingMonths().length);
     } catch (error) {
       logger.error({ err: error }, 'reading the month-close records for the metrics failed');
     }

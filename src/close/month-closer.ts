@@ -437,15 +437,29 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   };
 
   /**
-   * The next revision of an issued month from the evidence as it is now; `reasonOf` gives its reason, from the record
-   * changes it settles when asked by revise (undefined: nothing is owed any more).
+   * Why a restatement is made, as its journal rows and customers read it: the reason asked for, the record changes
+   * it settles, and those of a restatement still waiting for approval that it replaces (settled when that was held,
+   * but not issued yet). Undefined when there is none: nothing is owed any more.
    */
-  const restateWith = async (month: string, by: string, reasonOf: (owed: ReturnType<PendingRevisions['pending']>) => string | undefined, waitMs: number | undefined): Promise<CloseOutcome> => {
+  const restatementReason = (month: string, baseRevision: number, asked: string | undefined, owed: ReturnType<PendingRevisions['pending']>): string | undefined => {
+    const state = records.month(month);
+    const replaced = state?.state === 'needs-review' && state.draftHash ? records.draft(month, state.draftHash) : undefined;
+    const carried = replaced?.purpose === 'restatement' && replaced.baseRevision === baseRevision && replaced.reason ? replaced.reason.split('; ') : [];
+    const parts = [...new Set([...(asked ? [asked] : []), ...carried, ...(owed?.reasons ?? [])])];
+    return parts.length > 0 ? parts.join('; ') : undefined;
+  };
+
+  /**
+   * The next revision of an issued month from the evidence as it is now, for the reason asked (none: for the record
+   * changes it settles). Record changes that alter only what the reports show (a window's reason, an announcement
+   * replaced by another) restate too, so no revision keeps showing a record that no longer stands.
+   */
+  const restateWith = async (month: string, by: string, asked: string | undefined, waitMs: number | undefined): Promise<CloseOutcome> => {
     if (!isIssued(month)) return report({ status: 'not-closed', month });
     return claimed(month, () =>
       settling(month, async (owed) => {
-        const reason = reasonOf(owed);
         const base = records.latestRevision(month)!;
+        const reason = restatementReason(month, base.revision, asked, owed);
         // A customer of an issued revision that is no longer configured would silently lose its credit.
         const gone = (base.credits?.customers ?? []).map((c) => c.id).filter((id) => !config.customers.some((c) => c.id === id));
         if (gone.length > 0) {
@@ -456,7 +470,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         const { credits, terms } = figures;
         if (figures.parked !== undefined) return holdForReview(month, 'restatement', figures.parked, credits, terms, by, [], reason);
         const compared = compareWithIssued(month, base, credits);
-        if (compared.status === 'unchanged' || reason === undefined) return compared;
+        const recordsShownChanged = owed !== undefined && base.terms !== null && base.termsSha256 !== jsonSha256(terms);
+        if (reason === undefined || (compared.status === 'unchanged' && !recordsShownChanged)) return compared;
         // Too little evidence holds a restatement only where it is new: a share already accepted in the revision it
         // replaces (approved then) is not asked about again unless it got worse.
         const accepted = new Map(base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? []);
@@ -495,12 +510,12 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
 
     async restate(month, { by, reason, waitMs }) {
       if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'a restatement needs a reason', invalid: true });
-      return restateWith(month, by, () => reason, waitMs);
+      return restateWith(month, by, reason, waitMs);
     },
 
     async revise(month, { by }) {
       if (!pending.pending(month)) return { month, action: 'none', why: 'nothing owed: its figures already include the records' };
-      if (isIssued(month)) return { month, action: 'restate', outcome: await restateWith(month, by, (owed) => owed?.reasons.join('; '), undefined) };
+      if (isIssued(month)) return { month, action: 'restate', outcome: await restateWith(month, by, undefined, undefined) };
       if (records.month(month)?.state === 'needs-review') return { month, action: 'reclose', outcome: await closeMonth(month, { by }) };
       const held = records.month(month)?.state === 'held';
       return { month, action: 'none', why: held ? 'held: its next close attempt takes the records as they are then' : 'not closed yet: its close will take the records as they are then' };

@@ -43,6 +43,8 @@ export interface Metrics {
   recordRole(role: { closes: boolean; checks: number }): void;
   /** Months past their close time that are not issued and not waiting for a person (the close role only). */
   recordDueMonths(count: number): void;
+  /** Months owing a revision because incidents or maintenance changed, not yet taken through the close. */
+  recordPendingRevisions(count: number): void;
   /** The write path as it is now: the store's outbox and the probe loop's unwritten observations. */
   recordWritePath(view: WritePathView): void;
   /** Replaces the month-close series from the close records (the state of each recent month). */
@@ -162,6 +164,12 @@ export function createMetrics(registry = new Registry()): Metrics {
     help: 'Months past their close time that are not issued and not waiting for a person\'s review (0 on an instance that does not close).',
     registers: [registry],
   });
+  const pendingRevisions = new Gauge({
+    name: 'uptime_credits_close_revisions_pending',
+    help: 'Months owing a revision because incidents or maintenance records changed, not yet restated or redrafted (served by the close instance every closeRetry).',
+    registers: [registry],
+  });
+  pendingRevisions.set(0);
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
   closeRole.set(0);
   checksConfigured.set(0);
@@ -254,5 +262,6 @@ export function createMetrics(registry = new Registry()): Metrics {
       checksConfigured.set(checks);
     },
     recordDueMonths: (count) => dueMonths.set(count),
+    recordPendingRevisions: (count) => pendingRevisions.set(count),
   };
 }

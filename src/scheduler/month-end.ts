@@ -61,6 +61,8 @@ export function createMonthEndJob(deps: {
   let running: Promise<string[]> | undefined;
   let stopped = true;
   const skippedLogged = new Set<string>();
+  /** The last refusal logged per month owing a revision, so a refusal that repeats every run is logged once. */
+  const refusalLogged = new Map<string, string>();
 
   const candidates = (): string[] => {
     const now = clock.now();
@@ -109,7 +111,13 @@ export function createMonthEndJob(deps: {
         for (const month of deps.pendingRevisionMonths?.() ?? []) {
           if (unfinished.has(month)) continue;
           const followUp = await closer.revise(month, { by: SCHEDULE_ACTOR });
-          if (followUp.action !== 'none' && followUp.outcome.status === 'issued') issued.push(month);
+          if (followUp.action === 'none') continue;
+          const { outcome } = followUp;
+          if (outcome.status === 'issued') issued.push(month);
+          if (outcome.status === 'rejected' && refusalLogged.get(month) !== outcome.reason) {
+            refusalLogged.set(month, outcome.reason);
+            logger.error({ month, reason: outcome.reason }, `${month} owes a revision for changed incidents or maintenance, but it cannot be made: ${outcome.reason}`);
+          }
         }
       } catch (error) {
         logger.error({ err: error }, 'the month-end run failed; it is retried');

@@ -8,6 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readJournalFile } from '../../src/close/journal-files.js';
 import type { CloseOutcome } from '../../src/close/month-closer.js';
+import { pino } from 'pino';
 import { createLogger } from '../../src/logging.js';
 import { createMonthEndJob } from '../../src/scheduler/month-end.js';
 import { closeFixture, DEFAULT_CUSTOMERS, type CloseFixture } from '../support/close-fixture.js';
@@ -272,6 +273,39 @@ describe('record changes the command could not finish', () => {
     expect(f.operatorRecords.pendingMonths()).toEqual([]);
   });
 
+  it('a change made while a restatement waits for approval replaces its draft, and the journal names both changes', async () => {
+    const f = await closed();
+    await f.keeper().addIncident(fault, 'ops'); // lowers oci-101: held for review
+    const second = await f.keeper().addIncident({ serverId: 'oci-5', kind: 'reported', fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T14:00:00Z'), reason: 'ticket 88', ticket: '88' }, 'ops');
+    const held = (second.months[0] as { outcome: Extract<CloseOutcome, { status: 'needs-review' }> }).outcome;
+    expect(held.status).toBe('needs-review');
+    expectIssued(await f.closer.approve('2026-10', { by: 'finance', draftHash: held.draftHash, reason: 'ok' }));
+    const why =
+      'incident 1 recorded: monitoring fault on oci-101, 2026-10-03T11:00:00.000Z to 2026-10-03T16:00:00.000Z: probe host stalled; ' +
+      'incident 2 recorded: reported outage of oci-5 (ticket 88), 2026-10-20T08:00:00.000Z to 2026-10-20T14:00:00.000Z: ticket 88 (approved: ok)';
+    expect(f.records.journal('2026-10').filter((row) => row.revision === 2).map((row) => [row.creditId, row.deltaGrosze, row.reason])).toEqual([
+      ['UC-2026-10-acme-oci-101', -15_000, why],
+      ['UC-2026-10-calm-oci-5', 7_500, why],
+    ]);
+  });
+
+  it('a change that alters only what the reports show still restates, without journal rows', async () => {
+    const f = await closed();
+    const window = { serverId: 'oci-101', fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z'), announcedAtMs: at('2026-10-01T08:00:00Z') };
+    const first = await f.keeper().announceMaintenance({ ...window, reason: 'kernel upgrade' }, 'ops');
+    expectIssued(await f.closer.approve('2026-10', { by: 'finance', draftHash: (first.months[0] as { outcome: Extract<CloseOutcome, { status: 'needs-review' }> }).outcome.draftHash, reason: 'announced' }));
+    // The same window announced again with the right reason, and the first cancelled: money stays, the reason changes.
+    const second = await f.keeper().announceMaintenance({ ...window, reason: 'storage controller swap' }, 'ops');
+    expect(second.months[0]).toMatchObject({ action: 'restate', outcome: { status: 'issued', revision: 3, journalRows: 0 } });
+    const cancelled = await f.keeper().cancelMaintenance(first.record.id, 'wrong reason', 'ops');
+    expect(cancelled.months[0]).toMatchObject({ action: 'restate', outcome: { status: 'issued', revision: 4, journalRows: 0 } });
+    const terms = JSON.parse(readFileSync(join(f.reportsDir, '2026-10', 'rev-4', 'terms.json'), 'utf8')) as { customers: { servers: { id: string; maintenance: { reason: string }[] }[] }[] };
+    expect(terms.customers[0]!.servers[0]!.maintenance.map((m) => m.reason)).toEqual(['storage controller swap']);
+    expect(pdfText(join(f.reportsDir, '2026-10', 'rev-4', 'acme.pdf'))).toContain('storage controller swap');
+    expect(f.records.journal('2026-10').map((row) => row.revision)).toEqual([1, 2]);
+    expect(f.operatorRecords.pendingMonths()).toEqual([]);
+  });
+
   it('a restatement another process blocks stays owed, and the month-end job issues it once the month is free', async () => {
     const f = await closed();
     const nowMs = f.clock.now();
@@ -290,6 +324,22 @@ describe('record changes the command could not finish', () => {
     ]);
     expect(f.operatorRecords.pendingMonths()).toEqual([]);
     expect(await job.runDue()).toEqual([]);
+  });
+
+  it('a restatement that is refused stays owed, and the close instance says so once, not on every run', async () => {
+    const f = await closed();
+    // calm is no longer configured: a restatement would silently drop its credit line, so it is refused.
+    f.reconfigure(`customers:\n  - { id: acme, name: "ACME Sp. z o.o.", tier: platinum, servers: [{ id: oci-101, name: Shop }] }\n`);
+    const added = await f.keeper().addIncident({ serverId: 'oci-101', kind: 'reported', fromMs: at('2026-10-25T00:00:00Z'), toMs: at('2026-10-25T01:00:00Z'), reason: 'ticket' }, 'ops');
+    expect(added.months[0]).toMatchObject({ action: 'restate', outcome: { status: 'rejected', reason: expect.stringContaining('calm') } });
+    const logged: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
+    const job = createMonthEndJob({ config: f.config, closer: f.closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), pendingRevisionMonths: () => f.operatorRecords.pendingMonths(), logger, clock: f.clock });
+    expect(await job.runDue()).toEqual([]);
+    expect(await job.runDue()).toEqual([]);
+    expect(logged.filter((line) => line.includes('owes a revision for changed incidents or maintenance, but it cannot be made'))).toHaveLength(1);
+    expect(f.operatorRecords.pendingMonths()).toEqual(['2026-10']);
+    expect(f.records.revisions('2026-10')).toHaveLength(1);
   });
 
   it('a change recorded with no follow-up at all (the command crashed) is restated by the month-end job with every reason owed', async () => {
