@@ -32,7 +32,7 @@ export function groupWaitForReaction(reactionMs: number): number {
   return severityForReaction(reactionMs) === 'critical' ? 0 : Math.min(MAX_GROUP_WAIT_MS, Math.floor(reactionMs / 12));
 }
 
-const CLOSE_ALERTS = 'alertname=~"UptimeCreditsClose.*|UptimeCreditsRevisionUnfinished"';
+const CLOSE_ALERTS = 'alertname=~"UptimeCreditsClose.*|UptimeCreditsRevisionUnfinished|UptimeCreditsRevisionsPending"';
 const quoted = (value: string) => JSON.stringify(value);
 
 /** The example routing tree for this configuration's tiers. */

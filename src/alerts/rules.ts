@@ -335,6 +335,14 @@ function closeGroup(config: AppConfig): RuleGroup {
         'a recorded revision\'s files or journal rows are not all written',
         'The record is kept and the files are retried every few minutes; look for a full disk or permissions on reports.dir.',
       ),
+      alert(
+        'UptimeCreditsRevisionsPending',
+        `uptime_credits_close_revisions_pending > 0\n  ${CLOSER}`,
+        '1h',
+        'warning',
+        '{{ $value }} month(s) owe a revision for changed incidents or maintenance',
+        'An incident or maintenance change touched an issued month, or one waiting for review, and the restatement has not happened for 1h (refused, evidence missing, the store failing). See the daemon\'s log, or run `uptime-credits report --month M --restate --reason ...`.',
+      ),
     ],
   };
 }

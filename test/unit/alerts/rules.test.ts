@@ -105,6 +105,7 @@ describe('Alertmanager example', () => {
     expect(receiver('alertname=UptimeCreditsBudgetBurn', 'severity=warning')).toBe('account-managers');
     expect(receiver('alertname=UptimeCreditsLocalStoreFailing', 'severity=critical')).toBe('pager');
     expect(receiver('alertname=UptimeCreditsCloseOverdue', 'severity=warning')).toBe('finance,ops');
+    expect(receiver('alertname=UptimeCreditsRevisionsPending', 'severity=warning')).toBe('finance,ops');
     expect(receiver('alertname=UptimeCreditsOutboxParked', 'severity=warning')).toBe('ops');
 
     const routes = parse(readFileSync(join(dir, 'am.yml'), 'utf8')) as ReturnType<typeof alertmanagerExample>;
