@@ -8,7 +8,7 @@ import { monthWindow } from '../sla/month.js';
 import type { Interval, MonthCredits, ServerAvailability } from '../sla/types.js';
 import type { OperatorRecordsReader } from '../state/operator-records.js';
 import type { ObservationStore } from '../store/store.js';
-import { availabilityInputs, recordsOf, serverRecords } from './server-records.js';
+import { availabilityInputs, recordsOf, serverRecords, type ServerRecords } from './server-records.js';
 
 /** Where a month's evidence comes from: the probes' observations, and people's records (incidents, maintenance). */
 export interface EvidenceStores {
@@ -36,11 +36,18 @@ export function monthReadRange(config: AppConfig, month: string): Interval {
 
 const readRange = (config: AppConfig, window: Interval): Interval => ({ fromMs: window.fromMs - runLookbackMs(config), toMs: window.toMs + runLookbackMs(config) });
 
-/** Availability of every configured server over a window (a month, or month to date). */
-export async function computeFleetAvailability(config: AppConfig, sources: EvidenceStores, window: Interval): Promise<Map<string, ServerAvailability>> {
+/**
+ * Availability of every configured server over a window (a month, or month to date). `records`: people's records
+ * already read for the window or a wider one (a caller that also snapshots them reads them once); default: read now.
+ */
+export async function computeFleetAvailability(
+  config: AppConfig,
+  sources: EvidenceStores,
+  window: Interval,
+  records: ReadonlyMap<string, ServerRecords> = serverRecords(config, sources.operatorRecords, window),
+): Promise<Map<string, ServerAvailability>> {
   const { store } = sources;
   const range = readRange(config, window);
-  const records = serverRecords(config, sources.operatorRecords, window);
   const servers = [...config.servers.values()];
   const groups: ResolvedServer[][] = [];
   for (let i = 0; i < servers.length; i += SERVERS_PER_READ) groups.push(servers.slice(i, i + SERVERS_PER_READ));
@@ -73,9 +80,9 @@ export async function computeFleetAvailability(config: AppConfig, sources: Evide
 }
 
 /** The credits of every customer for a month ('YYYY-MM') in the configured time zone. */
-export async function computeCredits(config: AppConfig, sources: EvidenceStores, month: string): Promise<MonthCredits> {
+export async function computeCredits(config: AppConfig, sources: EvidenceStores, month: string, records?: ReadonlyMap<string, ServerRecords>): Promise<MonthCredits> {
   const window = monthWindow(month, config.timeZone);
-  const availability = await computeFleetAvailability(config, sources, window);
+  const availability = await computeFleetAvailability(config, sources, window, records);
   return computeMonthCredits({
     window,
     creditBase: config.sla.creditBase,
@@ -90,11 +97,11 @@ export async function computeCredits(config: AppConfig, sources: EvidenceStores,
  * month would credit if it ended at that uptime (the fee base is each server's whole-month coverage). Time not yet
  * elapsed is not counted. For the month-to-date view and for drafts of a running month.
  */
-export async function computeMonthToDateCredits(config: AppConfig, sources: EvidenceStores, month: string, asOfMs: number): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits }> {
+export async function computeMonthToDateCredits(config: AppConfig, sources: EvidenceStores, month: string, asOfMs: number, records?: ReadonlyMap<string, ServerRecords>): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits }> {
   const window = monthWindow(month, config.timeZone);
   // At the month's very first millisecond (or before it) the window is still one millisecond long.
   const toMs = Math.min(window.toMs, Math.max(window.fromMs + 1, asOfMs));
-  const availability = await computeFleetAvailability(config, sources, { fromMs: window.fromMs, toMs });
+  const availability = await computeFleetAvailability(config, sources, { fromMs: window.fromMs, toMs }, records);
   const wholeMonth = new Map<string, ServerAvailability>();
   for (const [id, monthToDate] of availability) {
     const server = config.servers.get(id)!;

@@ -40,6 +40,7 @@ import {
   writeDraftFiles,
   writeRevisionFiles,
 } from './revision-files.js';
+import { serverRecords } from './server-records.js';
 import { jsonSha256, termsDifferences, termsSnapshot, type TermsSnapshot } from './terms-snapshot.js';
 
 /** How long after a month's end it can be closed: the close delay, and at least the look-ahead. */
@@ -297,8 +298,11 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   ): Promise<{ waiting: string } | { waiting?: undefined; parked?: string; credits: MonthCredits; terms: TermsSnapshot }> => {
     const verdict = await awaitCompleteEvidence({ sources: deps.evidence, ...monthReadRange(config, month), waitMs: waitMs ?? config.sla.evidenceWaitMs, clock });
     if (!verdict.complete && verdict.parked === 0) return { waiting: verdict.reason };
-    const credits = await computeCredits(config, sources, month);
-    const terms = termsSnapshot(config, deps.operatorRecords, month, monthWindow(month, config.timeZone));
+    // Read once: the figures and the terms snapshot beside them name the same records.
+    const window = monthWindow(month, config.timeZone);
+    const people = serverRecords(config, deps.operatorRecords, window);
+    const credits = await computeCredits(config, sources, month, people);
+    const terms = termsSnapshot(config, people, month, window);
     return { ...(verdict.complete ? {} : { parked: verdict.reason }), credits, terms };
   };
 
@@ -545,8 +549,9 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       const window = monthWindow(month, config.timeZone);
       const now = clock.now();
       const running = now < window.toMs;
-      const credits = running ? (await computeMonthToDateCredits(config, sources, month, now)).credits : await computeCredits(config, sources, month);
-      const terms = termsSnapshot(config, deps.operatorRecords, month, window);
+      const people = serverRecords(config, deps.operatorRecords, window);
+      const credits = running ? (await computeMonthToDateCredits(config, sources, month, now, people)).credits : await computeCredits(config, sources, month, people);
+      const terms = termsSnapshot(config, people, month, window);
       if (options.customerId && !credits.customers.some((c) => c.id === options.customerId)) throw new Error(`customer "${options.customerId}" is not in the configuration`);
       const written = await writeDraftFiles({ reportsDir, credits, terms, ...(options.customerId ? { customerId: options.customerId } : {}), ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) });
       return { status: 'draft', month, dir: written.dir, hash: written.hash, written: written.written, ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) };

@@ -5,8 +5,7 @@ import { createHash } from 'node:crypto';
 import type { AppConfig } from '../config/types.js';
 import { customersForMonth } from '../config/terms.js';
 import type { CreditBase, IncidentKind, TierTerms } from '../sla/types.js';
-import type { OperatorRecordsReader } from '../state/operator-records.js';
-import { recordsOf, serverRecords } from './server-records.js';
+import { recordsOf, type ServerRecords } from './server-records.js';
 
 export interface TermsSnapshot {
   month: string;
@@ -43,9 +42,11 @@ export interface TermsSnapshot {
   }[];
 }
 
-/** The snapshot of the terms in force for `month` (window [fromMs, toMs)) under this configuration and these records. */
-export function termsSnapshot(config: AppConfig, operatorRecords: OperatorRecordsReader, month: string, window: { fromMs: number; toMs: number }): TermsSnapshot {
-  const records = serverRecords(config, operatorRecords, window);
+/**
+ * The snapshot of the terms in force for `month` (window [fromMs, toMs)) under this configuration, with the people's
+ * records (serverRecords for the month) the figures were computed from.
+ */
+export function termsSnapshot(config: AppConfig, records: ReadonlyMap<string, ServerRecords>, month: string, window: { fromMs: number; toMs: number }): TermsSnapshot {
   return {
     month,
     timeZone: config.timeZone,

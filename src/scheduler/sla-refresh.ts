@@ -81,14 +81,14 @@ export function createSlaRefresh(deps: {
   const compute = async (): Promise<SlaSnapshot> => {
     const asOfMs = clock.now();
     const month = monthContaining(asOfMs, config.timeZone);
-    const { availability, credits: projected } = await computeMonthToDateCredits(config, sources, month, asOfMs);
-    const projectedByServer = new Map(projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)));
     const window = monthWindow(month, config.timeZone);
+    // The whole month's records: the month to date uses what touches it, the budgets also windows still to come.
+    const records = serverRecords(config, sources.operatorRecords, window);
+    const { availability, credits: projected } = await computeMonthToDateCredits(config, sources, month, asOfMs, records);
+    const projectedByServer = new Map(projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)));
     // Outages of the last 6 h: the month's own, unless the window reaches back into the previous month.
     const recentFromMs = asOfMs - LONGEST_RECENT_WINDOW_MS;
     const recent = recentFromMs >= window.fromMs ? availability : await computeFleetAvailability(config, sources, { fromMs: recentFromMs, toMs: asOfMs });
-    // The whole month's maintenance (announced in time), also windows still to come: the budgets' eligible time.
-    const records = serverRecords(config, sources.operatorRecords, window);
     const servers = customersForMonth(config, month).flatMap((customer) =>
       customer.servers.flatMap((server): ServerSlaView[] => {
         const monthToDate = availability.get(server.id);

@@ -10,6 +10,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { customersForMonth } from '../../src/config/terms.js';
 import type { AppConfig } from '../../src/config/types.js';
 import { renderRevisionFiles, writeRevisionFiles } from '../../src/close/revision-files.js';
+import { serverRecords } from '../../src/close/server-records.js';
 import { termsSnapshot } from '../../src/close/terms-snapshot.js';
 import { NO_OPERATOR_RECORDS } from '../../src/state/operator-records.js';
 import { computeAvailability, computeMonthCredits, monthWindow, type MonthCredits, type ObservationRun } from '../../src/sla/index.js';
@@ -44,7 +45,8 @@ function closeOctober(config: AppConfig, outages: Record<string, [string, string
 
 /** Renders revision 1 of the month into `<outDir>/<month>/`, as the month closer does; returns the file names. */
 async function publish(config: AppConfig, credits: MonthCredits, outDir: string): Promise<string[]> {
-  const terms = termsSnapshot(config, NO_OPERATOR_RECORDS, credits.month, monthWindow(credits.month, config.timeZone));
+  const window = monthWindow(credits.month, config.timeZone);
+  const terms = termsSnapshot(config, serverRecords(config, NO_OPERATOR_RECORDS, window), credits.month, window);
   const files = await renderRevisionFiles({ credits, terms, revision: 1, reason: 'monthly close', changes: [], customers: credits.customers.map((c) => c.id), reportFileOf: (id) => `${id}.pdf` });
   writeRevisionFiles(join(outDir, credits.month), files);
   return [...files.keys()];
