@@ -3,7 +3,8 @@ import { formatGrosze, formatMicroPercent, formatPercentHundredths } from '../sl
 import type { Interval, MonthCredits } from '../sla/types.js';
 import { formatTextTable } from '../text-table.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** An instant as the JSON documents and the records' reasons write it. */
+export const iso = (ms: number) => new Date(ms).toISOString();
 const intervalsJson = (intervals: readonly Interval[]) => intervals.map((i) => ({ from: iso(i.fromMs), to: iso(i.toMs), durationMs: i.toMs - i.fromMs }));
 
 /** The credits JSON document: stable key order, amounts like "60.00", uptime like "99.7999". */

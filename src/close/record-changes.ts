@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { announcedInTime } from '../sla/maintenance.js';
 import { monthContaining, nextMonth } from '../sla/month.js';
 import type { IncidentRecord, MaintenanceRecord, NewIncident, NewMaintenance, OperatorRecords } from '../state/operator-records.js';
+import { iso } from './json.js';
 import type { MonthCloser, RevisionFollowUp } from './month-closer.js';
 
 /** The longest window a record may span. */
@@ -52,8 +53,6 @@ export function monthsTouched(config: AppConfig, fromMs: number, toMs: number): 
     if (month === last) return months;
   }
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: OperatorRecords; closer: MonthCloser; clock?: Clock }): RecordKeeper {
   const { config, operatorRecords, closer } = deps;

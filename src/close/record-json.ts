@@ -2,9 +2,9 @@
 import { formatGrosze } from '../sla/money.js';
 import { announcedInTime } from '../sla/maintenance.js';
 import type { IncidentRecord, MaintenanceRecord, Revocation } from '../state/operator-records.js';
+import { iso } from './json.js';
 import type { RevisionFollowUp } from './month-closer.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const revocationJson = (r: Revocation | undefined) => (r ? { at: iso(r.atMs), by: r.by, reason: r.reason } : null);
 
 export function incidentJson(incident: IncidentRecord) {

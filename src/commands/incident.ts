@@ -4,12 +4,11 @@ import type { Command } from 'commander';
 import { cliActor } from '../close/month-closer.js';
 import { incidentJson } from '../close/record-json.js';
 import { formatClockDuration, formatLocalTime } from '../reports/format.js';
-import { monthWindow } from '../sla/month.js';
 import type { IncidentKind } from '../sla/types.js';
 import type { IncidentRecord } from '../state/operator-records.js';
 import { formatTextTable } from '../text-table.js';
 import { withEvidenceStores } from './context.js';
-import { idArgument, instantOption, printChange, withRecordKeeper } from './records-context.js';
+import { idArgument, instantOption, printChange, recordQuery, withRecordKeeper } from './records-context.js';
 
 const KINDS: readonly IncidentKind[] = ['reported', 'monitoring-fault'];
 
@@ -65,8 +64,7 @@ export function registerIncident(program: Command): void {
     .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month?: string; server?: string; json?: boolean }, command: Command) => {
       await withEvidenceStores(command, async (config, { operatorRecords }) => {
-        const window = options.month ? monthWindow(options.month, config.timeZone) : undefined;
-        const found = operatorRecords.incidents({ ...(window ? { fromMs: window.fromMs, toMs: window.toMs } : {}), ...(options.server ? { servers: [options.server] } : {}) });
+        const found = operatorRecords.incidents(recordQuery(config, options));
         if (options.json) {
           process.stdout.write(`${JSON.stringify({ incidents: found.map(incidentJson) }, null, 2)}\n`);
           return;

@@ -5,11 +5,10 @@ import { cliActor } from '../close/month-closer.js';
 import { maintenanceJson } from '../close/record-json.js';
 import { formatClockDuration, formatDuration, formatLocalTime } from '../reports/format.js';
 import { announcedInTime } from '../sla/maintenance.js';
-import { monthWindow } from '../sla/month.js';
 import type { MaintenanceRecord } from '../state/operator-records.js';
 import { formatTextTable } from '../text-table.js';
 import { withEvidenceStores } from './context.js';
-import { idArgument, instantOption, printChange, withRecordKeeper } from './records-context.js';
+import { idArgument, instantOption, printChange, recordQuery, withRecordKeeper } from './records-context.js';
 
 const describe = (m: MaintenanceRecord, timeZone: string) =>
   `maintenance ${m.id} of ${m.serverId}, ${formatLocalTime(m.fromMs, timeZone, 'en')} to ${formatLocalTime(m.toMs, timeZone, 'en')} (${formatClockDuration(m.toMs - m.fromMs)}), announced ${formatLocalTime(m.announcedAtMs, timeZone, 'en')}: ${m.reason}`;
@@ -70,8 +69,7 @@ export function registerMaintenance(program: Command): void {
     .action(async (options: { month?: string; server?: string; json?: boolean }, command: Command) => {
       await withEvidenceStores(command, async (config, { operatorRecords }) => {
         const notice = config.sla.maintenanceNoticeMs;
-        const window = options.month ? monthWindow(options.month, config.timeZone) : undefined;
-        const found = operatorRecords.maintenance({ ...(window ? { fromMs: window.fromMs, toMs: window.toMs } : {}), ...(options.server ? { servers: [options.server] } : {}) });
+        const found = operatorRecords.maintenance(recordQuery(config, options));
         if (options.json) {
           process.stdout.write(`${JSON.stringify({ maintenance: found.map((m) => maintenanceJson(m, notice)) }, null, 2)}\n`);
           return;

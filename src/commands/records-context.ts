@@ -2,17 +2,24 @@
 import type { Command } from 'commander';
 import { createRecordKeeper, RecordInputError, type RecordChange, type RecordKeeper } from '../close/record-changes.js';
 import { followUpJson } from '../close/record-json.js';
-import { parseIsoInstantMs } from '../config/schema.js';
+import { instantProblem, parseIsoInstantMs } from '../config/schema.js';
 import type { AppConfig } from '../config/types.js';
-import { RecordError } from '../state/operator-records.js';
+import { monthWindow } from '../sla/month.js';
+import { RecordError, type RecordQuery } from '../state/operator-records.js';
 import { CLOSE_EXIT, describeFollowUps } from './close-output.js';
 import { withMonthCloser, type CloseContext } from './context.js';
 
 /** An ISO time with an offset from an option, or an error naming the option. */
 export function instantOption(option: string, text: string): number {
-  const ms = parseIsoInstantMs(text);
-  if (ms === undefined) throw new Error(`${option}: "${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)`);
-  return ms;
+  const problem = instantProblem(text);
+  if (problem !== undefined) throw new Error(`${option}: ${problem}`);
+  return parseIsoInstantMs(text)!;
+}
+
+/** The records a `list` asks for: those touching the month (all without one), of one server or all. */
+export function recordQuery(config: AppConfig, options: { month?: string; server?: string }): RecordQuery {
+  const window = options.month ? monthWindow(options.month, config.timeZone) : undefined;
+  return { ...(window ? { fromMs: window.fromMs, toMs: window.toMs } : {}), ...(options.server ? { servers: [options.server] } : {}) };
 }
 
 /** A record id from an argument, or an error naming it. */

@@ -81,18 +81,20 @@ export function parseIsoInstantMs(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/** Why a text is not an instant parseIsoInstantMs reads, or undefined when it is one (for every input that takes times). */
+export function instantProblem(text: string): string | undefined {
+  if (!ISO_INSTANT_RE.test(text)) return `"${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)`;
+  return parseIsoInstantMs(text) === undefined ? `"${text}" is not a valid time` : undefined;
+}
+
 /** An instant written in ISO-8601 with an explicit offset or Z, parsed to epoch ms. */
 export const instant = z.string().transform((text, ctx) => {
-  if (!ISO_INSTANT_RE.test(text)) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)` });
+  const problem = instantProblem(text);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
-  const ms = parseIsoInstantMs(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a valid time` });
-    return z.NEVER;
-  }
-  return ms;
+  return parseIsoInstantMs(text)!;
 });
 
 /**

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
 import { RecordInputError, type IncidentInput, type MaintenanceInput, type RecordKeeper } from '../close/record-changes.js';
 import { followUpJson, incidentJson, maintenanceJson } from '../close/record-json.js';
-import { parseIsoInstantMs } from '../config/schema.js';
+import { instantProblem, parseIsoInstantMs } from '../config/schema.js';
 import { RecordError, type OperatorRecordsReader, type RecordQuery } from '../state/operator-records.js';
 
 export interface RecordRouteDeps {
@@ -37,9 +37,9 @@ const queryOf = (q: { from?: string; to?: string; server?: string }): RecordQuer
 
 /** An ISO time with an offset, or a 400 naming the field. */
 function timeOf(field: string, text: string): number {
-  const ms = parseIsoInstantMs(text);
-  if (ms === undefined) throw new RecordInputError(`${field}: "${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)`);
-  return ms;
+  const problem = instantProblem(text);
+  if (problem !== undefined) throw new RecordInputError(`${field}: ${problem}`);
+  return parseIsoInstantMs(text)!;
 }
 
 /** Registers the record routes behind `guard` (the API's bearer token), checked before the body is read or validated. */
