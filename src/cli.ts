@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerApprove } from './commands/approve.js';
 import { registerCheck } from './commands/check.js';
 import { registerCredits } from './commands/credits.js';
+import { registerDeliver, registerPortalLink } from './commands/deliver.js';
 import { registerImport } from './commands/import.js';
 import { registerIncident } from './commands/incident.js';
 import { registerMaintenance } from './commands/maintenance.js';
@@ -18,7 +19,7 @@ const program = new Command('uptime-credits')
   .showHelpAfterError()
   .option('-c, --config <path>', 'configuration file', 'config/uptime-credits.yaml');
 
-for (const register of [registerStart, registerCheck, registerImport, registerCredits, registerReport, registerApprove, registerIncident, registerMaintenance, registerMonths, registerOutbox, registerRules]) register(program);
+for (const register of [registerStart, registerCheck, registerImport, registerCredits, registerReport, registerApprove, registerIncident, registerMaintenance, registerMonths, registerDeliver, registerPortalLink, registerOutbox, registerRules]) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`uptime-credits: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -15,12 +15,20 @@ import { createMonthEndJob } from './scheduler/month-end.js';
 import { createSlaRefresh } from './scheduler/sla-refresh.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
 import { formatPercentHundredths, uptimePercentText } from './sla/money.js';
-import { monthContaining } from './sla/month.js';
+import { monthContaining, monthWindow } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
 import type { ObservationStore } from './store/store.js';
 import { SqliteCloseRecords } from './state/close-records.js';
 import { SqliteOperatorRecords } from './state/operator-records.js';
 import { createRecordKeeper } from './close/record-changes.js';
+import { serverTimeline } from './close/server-timeline.js';
+import { createDeliverer } from './delivery/deliverer.js';
+import { createSmtpMailer, type Mailer } from './delivery/mailer.js';
+import { createDeliveryJob, type DeliveryJob } from './scheduler/delivery-job.js';
+import { SqliteDeliveryRecords } from './state/delivery-records.js';
+import { createPortalLinkSigner, portalSecretFromEnv, type PortalLinkSigner } from './web/portal-links.js';
+import { fleetView, latestFigures, monthList } from './web/views.js';
+import { hostname } from 'node:os';
 
 /** How often the month-close metrics are read again from the records (other processes close months too). */
 const CLOSE_METRICS_REFRESH_MS = 30_000;
@@ -56,11 +64,37 @@ export interface Daemon {
 export async function startDaemon(options: { config: AppConfig; logger: Logger; clock?: Clock }): Promise<Daemon> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
+  // The portal's secret: required when e-mails carry portal links; otherwise the portal is on when it is set.
+  let portal: { signer: PortalLinkSigner; secret: string } | undefined;
+  if (config.delivery || process.env[config.portal.secretEnv]) {
+    const secret = portalSecretFromEnv(config.portal.secretEnv);
+    portal = { secret, signer: createPortalLinkSigner(secret, config.http.publicUrl ?? `http://${config.http.listen}:${config.http.port}`) };
+  }
   const store = await createObservationStore(config, logger);
   const records = SqliteCloseRecords.open(config.state.path);
   const operatorRecords = SqliteOperatorRecords.open(config.state.path);
   const sources = { store, operatorRecords };
   const metrics = createMetrics();
+  // Only the close instance e-mails issued revisions (one sender per deployment).
+  const deliveryRecords = config.delivery && config.sla.closeRole ? SqliteDeliveryRecords.open(config.state.path) : undefined;
+  let deliveryJob: DeliveryJob | undefined;
+  let mailer: Mailer | undefined;
+  if (config.delivery && deliveryRecords) {
+    const deliveryConfig = config.delivery;
+    mailer = createSmtpMailer(deliveryConfig);
+    const deliverer = createDeliverer({
+      config: { ...config, delivery: deliveryConfig },
+      closeRecords: records,
+      deliveries: deliveryRecords,
+      mailer,
+      ...(portal ? { portalLinks: portal.signer } : {}),
+      logger,
+      owner: `${hostname()}:${process.pid}`,
+      now: () => clock.now(),
+      onAttempt: (outcome) => metrics.countDeliveryAttempt(outcome),
+    });
+    deliveryJob = createDeliveryJob({ deliverer, logger, clock, onPass: () => metrics.recordDeliveries(deliveryRecords.counts()) });
+  }
   const lastOutcomes = new Map<string, Map<string, CheckOutcome>>();
   const loop = createProbeLoop({
     config,
@@ -172,6 +206,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     clock,
     onOutcome(outcome: CloseOutcome) {
       if (outcome.status === 'failed' || outcome.status === 'held' || outcome.status === 'needs-review') metrics.countCloseProblem(outcome.status);
+      if (outcome.status === 'issued') deliveryJob?.wake();
       refreshCloseMetrics();
     },
   });
@@ -216,10 +251,29 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     );
   };
 
+  const token = config.http.token ?? process.env[config.http.tokenEnv];
+  const customerNames = new Map(config.customers.map((c) => [c.id, c.name]));
+  const currentMonth = () => slaRefresh.snapshot()?.month ?? monthContaining(clock.now(), config.timeZone);
   const app = await buildServer({
     metrics,
     logger,
-    token: config.http.token ?? process.env[config.http.tokenEnv],
+    token,
+    web: {
+      timeZone: config.timeZone,
+      ...(token !== undefined ? { token } : {}),
+      ...(portal ? { portal } : {}),
+      secureCookies: config.http.publicUrl?.startsWith('https:') ?? false,
+      now: () => clock.now(),
+      fleet: () => fleetView(serverViews(), slaRefresh.snapshot(), currentMonth(), customerNames),
+      timeline(serverId, month) {
+        const window = monthWindow(month, config.timeZone);
+        return serverTimeline(config, sources, serverId, { fromMs: window.fromMs, toMs: Math.min(window.toMs, Math.max(window.fromMs + 1, clock.now())) });
+      },
+      months: () => monthList(records, config.reports.dir),
+      monthFigures: (month) => latestFigures(records, month),
+      reportsDir: config.reports.dir,
+      customers: config.customers.map((c) => ({ id: c.id, name: c.name, language: c.language })),
+    },
     protectMetrics: config.http.protectMetrics,
     async checkReady() {
       if (!loop.running) throw new Error('probe loop is not running');
@@ -269,6 +323,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     await store.close();
     records.close();
     operatorRecords.close();
+    deliveryRecords?.close();
+    mailer?.close();
     throw new Error(`cannot listen on ${config.http.listen}:${config.http.port}: ${(error as Error).message}`, { cause: error });
   }
   // Staleness of the SLA series counts from the start until the first refresh lands.
@@ -280,6 +336,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   refreshWritePathMetricsEvery();
   // Without the close role another instance closes the months (one per deployment); API calls still can.
   if (config.sla.closeRole) monthEnd.start();
+  deliveryJob?.start();
   logger.info({ address, store: store.description, servers: config.servers.size, closeRole: config.sla.closeRole }, 'uptime-credits started');
 
   return {
@@ -290,12 +347,15 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       await dueCount;
       writePathTimer?.cancel();
       await monthEnd.stop();
+      await deliveryJob?.stop();
       await slaRefresh.stop();
       await app.close();
       await loop.stop();
       await store.close();
       records.close();
       operatorRecords.close();
+      deliveryRecords?.close();
+      mailer?.close();
       logger.info('uptime-credits stopped');
     },
   };

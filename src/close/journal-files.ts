@@ -106,6 +106,11 @@ export function appendJournal(reportsDir: string, rows: readonly JournalRow[]): 
   return { csv: newCsv.length, jsonl: newJsonl.length };
 }
 
+/** Journal rows as a CSV document of their own, in journal.csv's form (BOM, header, CRLF): finance's e-mail. */
+export function journalCsv(rows: readonly JournalRow[]): string {
+  return `\uFEFF${stringify(rows.map(journalLine), { header: true, columns: COLUMNS, record_delimiter: '\r\n' })}`;
+}
+
 /** The journal rows of a month as the journal.jsonl file holds them (for checks and reconciliation). */
 export function readJournalFile(reportsDir: string): JournalLine[] {
   const path = join(reportsDir, JOURNAL_JSONL);

@@ -237,6 +237,8 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
     if (influx.apiVersion !== 1 && !influx.bucket && !influx.database) problems.push('storage.influxdb.bucket: is required with apiVersion 2 or 3');
   }
 
+  if (raw.delivery && raw.http.publicUrl === undefined) problems.push('http.publicUrl: is required with delivery (the e-mails link to the customer portal)');
+
   if (problems.length > 0) throw new ConfigError(sourcePath, problems);
 
   return {
@@ -261,6 +263,8 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
     },
     http: raw.http,
     reports: { dir: resolve(raw.reports.dir) },
+    ...(raw.delivery ? { delivery: raw.delivery } : {}),
+    portal: raw.portal,
     tiers,
     tierVersions,
     reactionTimesMs: resolveReactionTimes(raw, tiers.keys()),

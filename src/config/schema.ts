@@ -202,7 +202,8 @@ const customerSchema = z.strictObject({
   tierHistory: z.array(tierChangeSchema).default([]),
   language: z.enum(['pl', 'en']).default('pl'),
   address: z.array(z.string()).default([]),
-  email: z.string().optional(),
+  /** Where the month's report is e-mailed (delivery); without it the customer is listed as undeliverable. */
+  email: z.email({ error: 'must be an e-mail address' }).optional(),
   servers: z.array(serverSchema).min(1),
 });
 
@@ -337,6 +338,43 @@ const httpSchema = z.strictObject({
   tokenEnv: z.string().default('UPTIME_CREDITS_TOKEN'),
   /** Require the token on /metrics, /healthz and /readyz too. */
   protectMetrics: z.boolean().default(false),
+  /** The address people reach this daemon at (portal links in e-mails are built from it), e.g. https://sla.example.com. */
+  publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+});
+
+const smtpSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(587),
+  /** true: TLS from the first byte (usually port 465); false: plain, upgraded by STARTTLS when the server offers it. */
+  secure: z.boolean().default(false),
+  /** With secure false: refuse to send unless the server upgrades the connection by STARTTLS. */
+  requireTls: z.boolean().default(false),
+  /** false accepts any certificate (a test relay); keep true in production. */
+  tlsVerify: z.boolean().default(true),
+  user: z.string().optional(),
+  /** The environment variable holding the SMTP password (never in the file). */
+  passwordEnv: z.string().default('UPTIME_CREDITS_SMTP_PASSWORD'),
+  timeout: positiveDuration.default(30_000),
+});
+
+const deliverySchema = z.strictObject({
+  smtp: smtpSchema,
+  /** The sender, e.g. "Oktawave SLA <sla@oktawave.example>". */
+  from: z.string().min(3),
+  /** Finance's address: the ledger CSV and the journal rows of every issued revision. */
+  financeEmail: z.email({ error: 'must be an e-mail address' }),
+  /** The language of finance's e-mail. */
+  financeLanguage: z.enum(['pl', 'en']).default('pl'),
+  /** The first wait after a temporary failure (SMTP 4xx, no connection); doubled each time up to retryMax. */
+  retryAfter: positiveDuration.default(60_000),
+  retryMax: positiveDuration.default(3_600_000),
+});
+
+const portalSchema = z.strictObject({
+  /** The environment variable holding the secret portal links are signed with (32+ characters). */
+  secretEnv: z.string().default('UPTIME_CREDITS_PORTAL_SECRET'),
+  /** How long a link works from when it was made. */
+  linkValidity: positiveDuration.default(45 * 86_400_000),
 });
 
 const providerSchema = z.strictObject({
@@ -358,6 +396,9 @@ export const configSchema = z.strictObject({
   sla: slaSchema.default(slaSchema.parse({})),
   http: httpSchema.default(httpSchema.parse({})),
   reports: reportsSchema.default(reportsSchema.parse({})),
+  /** E-mail of issued months to customers and finance; off when absent. */
+  delivery: deliverySchema.optional(),
+  portal: portalSchema.default(portalSchema.parse({})),
   tiers: z.record(z.string(), tierSchema).default({}),
   customers: z.array(customerSchema).default([]),
   maintenance: z.array(maintenanceSchema).default([]),
@@ -372,3 +413,5 @@ export type TcpCheckConfig = z.output<typeof tcpCheck>;
 export type TlsCheckConfig = z.output<typeof tlsCheck>;
 export type DnsCheckConfig = z.output<typeof dnsCheck>;
 export type InfluxConfig = z.output<typeof influxSchema>;
+export type DeliveryConfig = z.output<typeof deliverySchema>;
+export type PortalConfig = z.output<typeof portalSchema>;

@@ -1,6 +1,6 @@
 // The resolved configuration every other part receives: defaults applied, tiers merged with the seed's terms,
 // coverage dates turned into instants in the configured time zone, cross-checks passed.
-import type { CheckConfig, InfluxConfig, RawConfig } from './schema.js';
+import type { CheckConfig, DeliveryConfig, InfluxConfig, PortalConfig, RawConfig } from './schema.js';
 import type { AvailabilityRules, CreditBase, Interval, TierTerms } from '../sla/types.js';
 
 export interface ResolvedCheck {
@@ -103,6 +103,10 @@ export interface AppConfig {
   };
   http: RawConfig['http'];
   reports: { dir: string };
+  /** E-mail of issued months; undefined when not configured. */
+  delivery?: DeliveryConfig;
+  /** Signed links to the customer portal. */
+  portal: PortalConfig;
   /** Each tier's undated terms (merged with the seed's): the terms before its first version. */
   tiers: Map<string, TierTerms>;
   /** Each tier's dated terms, sorted by month (empty for a tier without versions). See config/terms.ts. */

@@ -11,6 +11,7 @@ import { formatGrosze } from '../sla/money.js';
 import type { Logger } from '../logging.js';
 import { requireBearer } from './auth.js';
 import { registerRecordRoutes, type RecordRouteDeps } from './record-routes.js';
+import { registerWebRoutes, type WebDeps } from '../web/routes.js';
 
 /** What the API shows of one server. */
 export interface ServerView {
@@ -50,6 +51,8 @@ export interface ServerDeps {
    */
   checkReady(): Promise<{ degraded: string[] }>;
   api: ApiDeps;
+  /** The ops pages (/ui/) and the customer portal (/portal/). */
+  web?: WebDeps;
   token?: string;
   protectMetrics: boolean;
 }
@@ -209,6 +212,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   );
   registerRecordRoutes(app, bearer, deps.api.records);
+  if (deps.web) await registerWebRoutes(app, deps.web);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -7,6 +7,7 @@ import type { CheckOutcome } from '../probes/probe.js';
 import type { ServerSlaView } from '../scheduler/sla-refresh.js';
 import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
 import { MONTH_STATES, type MonthState } from '../state/close-records.js';
+import { DELIVERY_STATES, type DeliveryState } from '../state/delivery-records.js';
 
 /** One month's close state as the metrics show it. */
 export interface CloseMonthView {
@@ -47,6 +48,10 @@ export interface Metrics {
   recordPendingRevisions(count: number): void;
   /** The write path as it is now: the store's outbox and the probe loop's unwritten observations. */
   recordWritePath(view: WritePathView): void;
+  /** Counts one attempt to e-mail an issued revision: sent, to be retried (temporary failure), or failed (refused). */
+  countDeliveryAttempt(outcome: 'sent' | 'retry' | 'failed'): void;
+  /** How many e-mail deliveries are in each state now (from the delivery records). */
+  recordDeliveries(counts: Readonly<Record<DeliveryState, number>>): void;
   /** Replaces the month-close series from the close records (the state of each recent month). */
   recordCloseStates(months: readonly CloseMonthView[]): void;
   /** Counts a close that failed, was held for evidence, or was held for review. */
@@ -164,6 +169,19 @@ export function createMetrics(registry = new Registry()): Metrics {
     help: 'Months past their close time that are not issued and not waiting for a person\'s review (0 on an instance that does not close).',
     registers: [registry],
   });
+  const deliveryAttempts = new Counter({
+    name: 'uptime_credits_delivery_attempts_total',
+    help: 'Attempts to e-mail an issued revision to a customer or finance: sent, retry (temporary SMTP failure, retried with backoff), failed (refused by the server, not retried).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  for (const outcome of ['sent', 'retry', 'failed'] as const) deliveryAttempts.inc({ outcome }, 0);
+  const deliveries = new Gauge({
+    name: 'uptime_credits_deliveries',
+    help: 'E-mail deliveries of issued revisions by state: pending (waiting or retrying), sending, sent, failed (refused; resend by hand), undeliverable (customer without an e-mail address).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
   const pendingRevisions = new Gauge({
     name: 'uptime_credits_close_revisions_pending',
     help: 'Months owing a revision because incidents or maintenance records changed, not yet restated or redrafted (served by the close instance every closeRetry).',
@@ -263,5 +281,9 @@ export function createMetrics(registry = new Registry()): Metrics {
     },
     recordDueMonths: (count) => dueMonths.set(count),
     recordPendingRevisions: (count) => pendingRevisions.set(count),
+    countDeliveryAttempt: (outcome) => deliveryAttempts.inc({ outcome }),
+    recordDeliveries(counts) {
+      for (const state of DELIVERY_STATES) deliveries.set({ state }, counts[state]);
+    },
   };
 }

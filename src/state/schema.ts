@@ -126,6 +126,46 @@ export const STATE_MIGRATIONS: readonly Migration[] = [
      BEGIN SELECT RAISE(ABORT, 'an announcement is never rewritten: cancel it and announce again'); END;
    CREATE TRIGGER maintenance_cancelled_once BEFORE UPDATE ON maintenance_announcements WHEN OLD.cancelled_at_ms IS NOT NULL
      BEGIN SELECT RAISE(ABORT, 'the maintenance is already cancelled'); END;`,
+  // 3: e-mail of issued revisions (delivery-records.ts). One row per (month, revision, recipient), written before the
+  // message is handed to SMTP and again after; every attempt is kept in delivery_attempts, which is append-only.
+  `CREATE TABLE deliveries (
+     month TEXT NOT NULL,
+     revision INTEGER NOT NULL,
+     recipient TEXT NOT NULL,
+     customer_id TEXT,
+     address TEXT,
+     language TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'undeliverable')),
+     message_id TEXT NOT NULL,
+     sends INTEGER NOT NULL DEFAULT 1,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at_ms INTEGER NOT NULL,
+     lease_owner TEXT,
+     lease_until_ms INTEGER,
+     last_error TEXT,
+     sent_at_ms INTEGER,
+     planned_at_ms INTEGER NOT NULL,
+     PRIMARY KEY (month, revision, recipient)
+   ) WITHOUT ROWID;
+   CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at_ms);
+   CREATE TABLE delivery_attempts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     month TEXT NOT NULL,
+     revision INTEGER NOT NULL,
+     recipient TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     started_at_ms INTEGER NOT NULL,
+     owner TEXT NOT NULL,
+     outcome TEXT,
+     detail TEXT,
+     ended_at_ms INTEGER
+   );
+   CREATE TABLE delivery_settings (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TRIGGER delivery_attempts_kept BEFORE DELETE ON delivery_attempts BEGIN SELECT RAISE(ABORT, 'delivery attempts are never deleted'); END;
+   CREATE TRIGGER deliveries_kept BEFORE DELETE ON deliveries BEGIN SELECT RAISE(ABORT, 'delivery records are never deleted'); END;`,
 ];
 
 /** Opens (creating on first use) the state database at `path`, migrated to this program's schema. */

@@ -1,0 +1,210 @@
+// E-mail of issued revisions: which messages a revision owes (planning), and sending them exactly once per (month,
+// revision, recipient) through the delivery records (state/delivery-records.ts says how a crash is handled).
+//
+// A revision is planned once its files and journal rows are written, so what is attached is what is on disk. Revision
+// 1 goes to every customer; a later one to the customers whose report it replaces (the others' figures did not
+// change) and always to finance, with that revision's journal rows.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppConfig } from '../config/types.js';
+import type { DeliveryConfig } from '../config/schema.js';
+import { MANIFEST, revisionDir, type Manifest } from '../close/revision-files.js';
+import type { Logger } from '../logging.js';
+import { reportFileName } from '../reports/ledger.js';
+import type { CloseRecords, RevisionRecord } from '../state/close-records.js';
+import { customerRecipient, FINANCE_RECIPIENT, type DeliveryKey, type DeliveryRecord, type DeliveryRecords, type NewDelivery } from '../state/delivery-records.js';
+import type { PortalLinkSigner } from '../web/portal-links.js';
+import { customerMail, financeMail, type MailContent } from './compose.js';
+import { SendError, type Mailer } from './mailer.js';
+
+/** The domain of the sender's address (`Name <sla@example.com>` -> example.com), for Message-IDs. */
+export function senderDomain(from: string): string {
+  const match = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from.trim());
+  return match ? match[1]!.toLowerCase() : 'uptime-credits.invalid';
+}
+
+/**
+ * The Message-ID of a delivery: the same for every attempt of one sending (so a message sent twice after a crash is
+ * recognisably the same), a new one for each resend a person asks for.
+ */
+export function deliveryMessageId(key: DeliveryKey, sends: number, domain: string): string {
+  const readable = key.recipient.replace(/[^A-Za-z0-9-]/g, '-');
+  const digest = createHash('sha256').update(`${key.month}\u0000${key.revision}\u0000${key.recipient}\u0000${sends}`).digest('hex').slice(0, 12);
+  return `<uptime-credits.${key.month}.r${key.revision}.${readable}${sends > 1 ? `.resend-${sends - 1}` : ''}.${digest}@${domain}>`;
+}
+
+/** The wait before attempt `attempts + 1` after a temporary failure: retryAfter doubled per attempt, at most retryMax. */
+export function retryDelayMs(attempts: number, delivery: Pick<DeliveryConfig, 'retryAfter' | 'retryMax'>): number {
+  return Math.min(delivery.retryMax, delivery.retryAfter * 2 ** Math.min(30, Math.max(0, attempts - 1)));
+}
+
+export interface DeliveryPass {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+export interface Deliverer {
+  /** Plans every finished revision issued since automatic delivery began; returns how many deliveries were new. */
+  planIssued(): number;
+  /** Plans every finished revision of a month, whenever issued (a person asked); returns how many were new. */
+  planMonth(month: string): number;
+  /** Sends what is due (or, with dueOnly false, everything pending), claiming each message first. */
+  send(filter?: { month?: string; customerId?: string; dueOnly?: boolean }): Promise<DeliveryPass>;
+  /** Makes sent or failed deliveries of a month pending again under new Message-IDs; returns them. */
+  resend(month: string, customerId?: string): DeliveryRecord[];
+}
+
+export interface DelivererDeps {
+  config: AppConfig & { delivery: DeliveryConfig };
+  closeRecords: CloseRecords;
+  deliveries: DeliveryRecords;
+  mailer: Mailer;
+  /** Makes the portal link of each customer's e-mail. */
+  portalLinks?: PortalLinkSigner;
+  logger: Logger;
+  /** Who claims messages (host:pid), so two senders never take the same one. */
+  owner: string;
+  now: () => number;
+  onAttempt?: (outcome: 'sent' | 'retry' | 'failed') => void;
+}
+
+export function createDeliverer(deps: DelivererDeps): Deliverer {
+  const { config, closeRecords, deliveries, logger } = deps;
+  const delivery = config.delivery;
+  const domain = senderDomain(delivery.from);
+  // A message in `sending` longer than this was lost with its sender: another takes it over (same Message-ID).
+  const leaseMs = 2 * delivery.smtp.timeout + 30_000;
+
+  const revisionFiles = (revision: RevisionRecord): Set<string> | undefined => {
+    const path = join(revisionDir(config.reports.dir, revision.month, revision.revision), MANIFEST);
+    if (!existsSync(path)) return undefined;
+    return new Set((JSON.parse(readFileSync(path, 'utf8')) as Manifest).files.map((f) => f.name));
+  };
+
+  const plannedFor = (revision: RevisionRecord): NewDelivery[] | undefined => {
+    if (revision.credits === null || !revision.filesWritten || !revision.journalWritten) return undefined;
+    const files = revisionFiles(revision);
+    if (!files) return undefined;
+    const key = (recipient: string) => ({ month: revision.month, revision: revision.revision, recipient });
+    const planned: NewDelivery[] = [];
+    for (const credit of revision.credits.customers) {
+      if (!files.has(reportFileName(credit.id))) continue; // its figures did not change in this revision
+      const language = revision.terms?.customers.find((c) => c.id === credit.id)?.language ?? credit.language;
+      const address = config.customers.find((c) => c.id === credit.id)?.email;
+      const k = key(customerRecipient(credit.id));
+      const base = { ...k, customerId: credit.id, language, messageId: deliveryMessageId(k, 1, domain) };
+      planned.push(address === undefined ? { ...base, state: 'undeliverable', reason: `customer "${credit.id}" has no email in the configuration` } : { ...base, address, state: 'pending' });
+    }
+    const k = key(FINANCE_RECIPIENT);
+    planned.push({ ...k, address: delivery.financeEmail, language: delivery.financeLanguage, messageId: deliveryMessageId(k, 1, domain), state: 'pending' });
+    return planned;
+  };
+
+  const planRevisions = (revisions: RevisionRecord[]): number => {
+    let added = 0;
+    for (const revision of revisions) {
+      const planned = plannedFor(revision);
+      if (!planned) continue;
+      added += deliveries.plan(planned, deps.now());
+      for (const d of planned.filter((p) => p.state === 'undeliverable')) {
+        logger.warn({ month: d.month, revision: d.revision, customer: d.customerId }, `the ${d.month} report (revision ${d.revision}) cannot be e-mailed to customer "${d.customerId}": no email in the configuration`);
+      }
+    }
+    return added;
+  };
+
+  const compose = (record: DeliveryRecord): MailContent => {
+    const revision = closeRecords.revisions(record.month).find((r) => r.revision === record.revision);
+    if (!revision?.credits) throw new SendError(`${record.month} revision ${record.revision} has no figures in the state database`, true);
+    const dir = revisionDir(config.reports.dir, record.month, record.revision);
+    const read = (name: string) => {
+      const path = join(dir, name);
+      if (!existsSync(path)) throw new SendError(`${path} is missing`, true);
+      return readFileSync(path);
+    };
+    const note = { month: record.month, revision: record.revision, reason: revision.reason };
+    if (record.recipient === FINANCE_RECIPIENT) {
+      return financeMail({
+        note,
+        totalGrosze: revision.totalGrosze,
+        language: record.language,
+        ledgerCsv: read('ledger.csv'),
+        journalRows: closeRecords.journal(record.month).filter((row) => row.revision === record.revision),
+        providerName: config.provider.name,
+      });
+    }
+    const customerId = record.customerId!;
+    const expiresAtMs = deps.now() + config.portal.linkValidity;
+    return customerMail({
+      note,
+      credits: revision.credits,
+      customerId,
+      language: record.language,
+      providerName: config.provider.name,
+      pdf: read(reportFileName(customerId)),
+      ...(deps.portalLinks ? { portal: { url: deps.portalLinks.link(customerId, expiresAtMs), expiresAtMs } } : {}),
+    });
+  };
+
+  const sendOne = async (record: DeliveryRecord): Promise<'sent' | 'retry' | 'failed'> => {
+    const where = { month: record.month, revision: record.revision, recipient: record.recipient, messageId: record.messageId, attempt: record.attempts };
+    try {
+      const receipt = await deps.mailer.send({ ...compose(record), to: record.address!, messageId: record.messageId });
+      deliveries.finish(record, deps.owner, { state: 'sent', atMs: deps.now(), detail: receipt.response });
+      logger.info({ ...where, to: record.address }, `e-mailed the ${record.month} report (revision ${record.revision}) to ${record.recipient}`);
+      return 'sent';
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof SendError && error.permanent) {
+        deliveries.finish(record, deps.owner, { state: 'failed', atMs: deps.now(), error: message });
+        logger.error({ ...where, to: record.address, err: message }, `e-mail of the ${record.month} report (revision ${record.revision}) to ${record.recipient} was refused; it is not retried (\`uptime-credits deliver --month ${record.month} --resend\` once fixed)`);
+        return 'failed';
+      }
+      const waitMs = retryDelayMs(record.attempts, delivery);
+      deliveries.finish(record, deps.owner, { state: 'pending', atMs: deps.now(), nextAttemptAtMs: deps.now() + waitMs, error: message });
+      logger.warn({ ...where, to: record.address, err: message, retryInMs: waitMs }, `e-mail of the ${record.month} report to ${record.recipient} failed for now; retried in ${Math.round(waitMs / 1000)} s`);
+      return 'retry';
+    }
+  };
+
+  return {
+    planIssued() {
+      const since = deliveries.automaticSince(deps.now());
+      let added = 0;
+      for (const month of closeRecords.months()) {
+        if (month.revision < 1) continue;
+        let missing = false;
+        for (let r = 1; r <= month.revision && !missing; r++) missing = !deliveries.isPlanned(month.month, r);
+        if (!missing) continue;
+        added += planRevisions(closeRecords.revisions(month.month).filter((r) => r.closedAtMs >= since && !deliveries.isPlanned(r.month, r.revision)));
+      }
+      return added;
+    },
+    planMonth(month) {
+      return planRevisions(closeRecords.revisions(month).filter((r) => !deliveries.isPlanned(r.month, r.revision)));
+    },
+    async send(filter = {}) {
+      const pass: DeliveryPass = { sent: 0, retried: 0, failed: 0 };
+      const { dueOnly, ...which } = filter;
+      if (dueOnly === false) deliveries.makeDue(deps.now(), which);
+      // One message claimed at a time, so a lease never runs out while the message waits behind others; a retried
+      // one is due later, so the loop ends.
+      for (;;) {
+        const [record] = deliveries.claimDue(deps.owner, deps.now(), leaseMs, 1, which);
+        if (!record) return pass;
+        const outcome = await sendOne(record);
+        deps.onAttempt?.(outcome);
+        if (outcome === 'sent') pass.sent++;
+        else if (outcome === 'retry') pass.retried++;
+        else pass.failed++;
+      }
+    },
+    resend(month, customerId) {
+      const again = deliveries.list({ month, ...(customerId !== undefined ? { customerId } : {}) }).filter((d) => d.state === 'sent' || d.state === 'failed');
+      for (const d of again) deliveries.resend(d, deliveryMessageId(d, d.sends + 1, domain), deps.now());
+      return again;
+    },
+  };
+}

@@ -1,0 +1,218 @@
+// The web pages on the daemon's fastify app: /ui/ for ops (log in once with the API token, then a signed HttpOnly
+// cookie) and /portal/ for one customer (entered by a signed link with an expiry, then a signed cookie naming that
+// customer). Every portal route reads the customer from the cookie and shows only that customer's servers, figures
+// and PDFs: never the ledger, the journal or a manifest, which name every customer.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { extname, resolve, sep } from 'node:path';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerTimeline } from '../close/server-timeline.js';
+import { reportFileName } from '../reports/ledger.js';
+import type { Language } from '../reports/format.js';
+import type { MonthCredits } from '../sla/types.js';
+import { requestLanguage, webLabels } from './i18n.js';
+import { loginBody, monthFiguresBody, monthsBody, overviewBody, page, serverBody, escapeHtml, type FleetView, type MonthListItem, type PageFrame } from './pages.js';
+import type { PortalLinkSigner } from './portal-links.js';
+import { signedValue, unsignValue } from './signing.js';
+
+/** How long an ops login lasts. */
+export const OPS_SESSION_MS = 12 * 3_600_000;
+const OPS_COOKIE = 'uc_ops';
+const PORTAL_COOKIE = 'uc_portal';
+const MONTH_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+export interface WebDeps {
+  timeZone: string;
+  /** The API token: the ops login. Without one the ops pages say they are off. */
+  token?: string;
+  /** The portal's link signer and secret; without them /portal/ is off. */
+  portal?: { signer: PortalLinkSigner; secret: string };
+  /** Mark cookies Secure (http.publicUrl is https). */
+  secureCookies: boolean;
+  now(): number;
+  fleet(): FleetView;
+  timeline(serverId: string, month: string): Promise<ServerTimeline>;
+  months(): MonthListItem[];
+  /** The latest issued revision's figures of a month, if it has one. */
+  monthFigures(month: string): { revision: number; credits: MonthCredits } | undefined;
+  reportsDir: string;
+  customers: readonly { id: string; name: string; language: Language }[];
+}
+
+const CONTENT_TYPES: Record<string, string> = { '.pdf': 'application/pdf', '.csv': 'text/csv; charset=utf-8', '.json': 'application/json; charset=utf-8', '.jsonl': 'application/x-ndjson; charset=utf-8' };
+
+function sendFile(reply: FastifyReply, path: string) {
+  reply.header('content-type', CONTENT_TYPES[extname(path)] ?? 'application/octet-stream');
+  reply.header('content-disposition', `inline; filename="${path.split(sep).pop()!.replace(/"/g, '')}"`);
+  return reply.send(createReadStream(path));
+}
+
+/** A file under the month's folder of the reports, or undefined when the path leaves it or names nothing. */
+function reportFile(reportsDir: string, month: string, relative: string): string | undefined {
+  if (!MONTH_RE.test(month)) return undefined;
+  const monthDir = resolve(reportsDir, month);
+  const path = resolve(monthDir, relative);
+  if (!path.startsWith(monthDir + sep) || !existsSync(path) || !statSync(path).isFile()) return undefined;
+  return path;
+}
+
+const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+
+export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 4_096 });
+  const cookieOptions = (path: string, maxAgeSeconds: number) => ({ path, httpOnly: true, sameSite: 'strict' as const, secure: deps.secureCookies, maxAge: maxAgeSeconds });
+  const customerById = new Map(deps.customers.map((c) => [c.id, c]));
+
+  // --- ops ---
+  const opsKey = deps.token === undefined ? undefined : createHash('sha256').update(`uptime-credits ops session\u0000${deps.token}`).digest('hex');
+  const opsFrame = (request: FastifyRequest, title?: string): PageFrame => {
+    const language = requestLanguage(request.query, request.headers['accept-language'], 'en');
+    const l = webLabels(language);
+    return { language, timeZone: deps.timeZone, base: '/ui', title: title ?? l.opsTitle, nav: [['/ui/', l.overview], ['/ui/months', l.months]], logout: '/ui/logout' };
+  };
+  const opsSession = (request: FastifyRequest): boolean => {
+    if (!opsKey) return false;
+    const value = request.cookies[OPS_COOKIE];
+    const payload = value === undefined ? undefined : unsignValue(opsKey, 'ops-session', value);
+    return payload !== undefined && /^\d+$/.test(payload) && Number(payload) * 1000 > deps.now();
+  };
+  const requireOps = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!opsSession(request)) return reply.code(303).header('location', '/ui/login').send();
+  };
+
+  app.get('/ui/login', { schema: { hide: true } }, async (request, reply) => {
+    const frame = { ...opsFrame(request), nav: [], logout: undefined } as PageFrame;
+    if (!opsKey) return html(reply, 503, page(frame, `<p>${escapeHtml(webLabels(frame.language).loginDisabled)}</p>`));
+    return html(reply, 200, page(frame, loginBody(frame)));
+  });
+  app.post<{ Body: { token?: string } }>('/ui/login', { schema: { hide: true } }, async (request, reply) => {
+    const frame = { ...opsFrame(request), nav: [], logout: undefined } as PageFrame;
+    if (!opsKey || deps.token === undefined) return html(reply, 503, page(frame, `<p>${escapeHtml(webLabels(frame.language).loginDisabled)}</p>`));
+    const given = Buffer.from(String(request.body?.token ?? ''));
+    const expected = Buffer.from(deps.token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      request.log.warn({ ip: request.ip }, 'failed login to the ops pages');
+      return html(reply, 401, page(frame, loginBody(frame, webLabels(frame.language).loginFailed)));
+    }
+    const expires = Math.floor((deps.now() + OPS_SESSION_MS) / 1000);
+    reply.setCookie(OPS_COOKIE, signedValue(opsKey, 'ops-session', String(expires)), cookieOptions('/ui', OPS_SESSION_MS / 1000));
+    return reply.code(303).header('location', '/ui/').send();
+  });
+  app.post('/ui/logout', { schema: { hide: true } }, async (_request, reply) => {
+    reply.clearCookie(OPS_COOKIE, { path: '/ui' });
+    return reply.code(303).header('location', '/ui/login').send();
+  });
+  app.get('/ui', { schema: { hide: true } }, async (_request, reply) => reply.code(308).header('location', '/ui/').send());
+  app.get('/ui/', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
+    const frame = opsFrame(request);
+    return html(reply, 200, page(frame, overviewBody(deps.fleet(), frame, true)));
+  });
+  app.get<{ Params: { id: string }; Querystring: { month?: string } }>('/ui/servers/:id', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
+    const frame = opsFrame(request);
+    const fleet = deps.fleet();
+    const server = fleet.servers.find((s) => s.id === request.params.id);
+    if (!server) return html(reply, 404, page(frame, `<p>no server "${escapeHtml(request.params.id)}"</p>`));
+    const month = request.query.month !== undefined && MONTH_RE.test(request.query.month) ? request.query.month : fleet.month;
+    return html(reply, 200, page({ ...frame, title: `${server.name} · ${frame.title}` }, serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), true)));
+  });
+  app.get('/ui/months', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
+    const frame = opsFrame(request);
+    return html(reply, 200, page(frame, monthsBody(deps.months(), frame, (month, file) => `/ui/files/${month}/${file}`)));
+  });
+  app.get<{ Params: { month: string } }>('/ui/months/:month', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
+    const frame = opsFrame(request);
+    if (!MONTH_RE.test(request.params.month)) return html(reply, 404, page(frame, '<p>no such month</p>'));
+    return html(reply, 200, page(frame, monthFiguresBody(request.params.month, deps.monthFigures(request.params.month), 'all', frame)));
+  });
+  app.get<{ Params: { month: string; '*': string } }>('/ui/files/:month/*', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
+    const path = reportFile(deps.reportsDir, request.params.month, request.params['*']);
+    if (!path) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such report file' } });
+    return sendFile(reply, path);
+  });
+
+  // --- customer portal ---
+  const portalCustomer = (request: FastifyRequest): string | undefined => {
+    if (!deps.portal) return undefined;
+    const value = request.cookies[PORTAL_COOKIE];
+    const payload = value === undefined ? undefined : unsignValue(deps.portal.secret, 'portal-session', value);
+    const match = payload === undefined ? null : /^(\d+):(.+)$/.exec(payload);
+    if (!match || Number(match[1]) * 1000 <= deps.now()) return undefined;
+    const id = Buffer.from(match[2]!, 'base64url').toString('utf8');
+    return customerById.has(id) ? id : undefined;
+  };
+  const portalFrame = (request: FastifyRequest, customerId: string | undefined): PageFrame => {
+    const fallback = customerId === undefined ? 'pl' : (customerById.get(customerId)?.language ?? 'pl');
+    const asked = (request.query as { lang?: unknown }).lang;
+    const language: Language = asked === 'pl' || asked === 'en' ? asked : fallback;
+    const l = webLabels(language);
+    const name = customerId === undefined ? '' : ` · ${customerById.get(customerId)?.name ?? ''}`;
+    return { language, timeZone: deps.timeZone, base: '/portal', title: `${l.portalTitle}${name}`, nav: customerId === undefined ? [] : [['/portal/', l.overview]] };
+  };
+  const forbidden = (request: FastifyRequest, reply: FastifyReply) => {
+    const frame = portalFrame(request, undefined);
+    return html(reply, 403, page(frame, `<p>${escapeHtml(webLabels(frame.language).forbidden)}</p>`));
+  };
+  /** The customer of the request's portal session; answers 403 itself when there is none. */
+  const requirePortal = async (request: FastifyRequest, reply: FastifyReply) => {
+    const customerId = portalCustomer(request);
+    if (customerId === undefined) return forbidden(request, reply);
+    (request as FastifyRequest & { portalCustomer?: string }).portalCustomer = customerId;
+  };
+  const customerOf = (request: FastifyRequest) => (request as FastifyRequest & { portalCustomer: string }).portalCustomer;
+  /** The customer's own PDFs: for each issued revision that has one, [month, revision, file relative to the month]. */
+  const ownReports = (customerId: string) =>
+    deps.months().flatMap((m) => m.revisions.flatMap((r) => r.files.filter((f) => f === reportFileName(customerId) || f.endsWith(`/${reportFileName(customerId)}`)).map((file) => ({ month: m.month, revision: r.revision, file, closedAtMs: r.closedAtMs, state: m.state }))));
+
+  app.get<{ Querystring: { customer?: string; expires?: string; sig?: string } }>('/portal/open', { schema: { hide: true } }, async (request, reply) => {
+    if (!deps.portal) return forbidden(request, reply);
+    const verdict = deps.portal.signer.check(request.query, deps.now());
+    if (!verdict.ok || !customerById.has(verdict.customerId)) {
+      request.log.warn({ ip: request.ip, customer: request.query.customer, reason: verdict.ok ? 'unknown customer' : verdict.reason }, 'refused a portal link');
+      return forbidden(request, reply);
+    }
+    const expires = Math.floor(verdict.expiresAtMs / 1000);
+    const payload = `${expires}:${Buffer.from(verdict.customerId).toString('base64url')}`;
+    reply.setCookie(PORTAL_COOKIE, signedValue(deps.portal.secret, 'portal-session', payload), cookieOptions('/portal', Math.max(1, expires - Math.floor(deps.now() / 1000))));
+    return reply.code(303).header('location', '/portal/').send();
+  });
+  app.get('/portal', { schema: { hide: true } }, async (_request, reply) => reply.code(308).header('location', '/portal/').send());
+  app.get('/portal/', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
+    const customerId = customerOf(request);
+    const frame = portalFrame(request, customerId);
+    const l = webLabels(frame.language);
+    const fleet = deps.fleet();
+    const own = { ...fleet, servers: fleet.servers.filter((s) => s.customerId === customerId) };
+    const reports = ownReports(customerId);
+    const list = reports.length === 0
+      ? `<p class="muted">${escapeHtml(l.noReports)}</p>`
+      : `<table id="reports"><thead><tr><th>${l.month}</th><th class="num">${l.revision}</th><th>${l.issuedAt}</th><th></th></tr></thead><tbody>${reports
+          .map((r) => `<tr data-month="${r.month}" data-revision="${r.revision}"><td><a href="/portal/months/${r.month}">${r.month}</a></td><td class="num">${r.revision}</td><td>${escapeHtml(new Date(r.closedAtMs).toISOString().slice(0, 10))}</td><td><a href="/portal/reports/${r.month}/${r.revision}">${escapeHtml(l.pdf)}</a></td></tr>`)
+          .join('')}</tbody></table>`;
+    return html(reply, 200, page(frame, `${overviewBody(own, frame, false)}<h2>${escapeHtml(l.reports)}</h2>${list}`));
+  });
+  app.get<{ Params: { id: string }; Querystring: { month?: string } }>('/portal/servers/:id', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
+    const customerId = customerOf(request);
+    const frame = portalFrame(request, customerId);
+    const fleet = deps.fleet();
+    const server = fleet.servers.find((s) => s.id === request.params.id && s.customerId === customerId);
+    if (!server) return html(reply, 404, page(frame, '<p>404</p>'));
+    const month = request.query.month !== undefined && MONTH_RE.test(request.query.month) ? request.query.month : fleet.month;
+    return html(reply, 200, page(frame, serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), false)));
+  });
+  app.get<{ Params: { month: string } }>('/portal/months/:month', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
+    const customerId = customerOf(request);
+    const frame = portalFrame(request, customerId);
+    if (!MONTH_RE.test(request.params.month)) return html(reply, 404, page(frame, '<p>404</p>'));
+    return html(reply, 200, page(frame, monthFiguresBody(request.params.month, deps.monthFigures(request.params.month), [customerId], frame)));
+  });
+  app.get<{ Params: { month: string; revision: string } }>('/portal/reports/:month/:revision', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
+    const customerId = customerOf(request);
+    const report = ownReports(customerId).find((r) => r.month === request.params.month && String(r.revision) === request.params.revision);
+    const path = report && reportFile(deps.reportsDir, report.month, report.file);
+    if (!path) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such report' } });
+    return sendFile(reply, path);
+  });
+}
