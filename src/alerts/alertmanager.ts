@@ -33,6 +33,7 @@ export function groupWaitForReaction(reactionMs: number): number {
 }
 
 const CLOSE_ALERTS = 'alertname=~"UptimeCreditsClose.*|UptimeCreditsRevisionUnfinished|UptimeCreditsRevisionsPending"';
+const DELIVERY_ALERTS = 'alertname=~"UptimeCreditsDelivery.*"';
 const quoted = (value: string) => JSON.stringify(value);
 
 /** The example routing tree for this configuration's tiers. */
@@ -70,6 +71,9 @@ export function alertmanagerExample(config: AppConfig): AlertmanagerConfig {
         // A month close that is late or stuck: finance waits for it, ops fixes it.
         { receiver: 'finance', matchers: [CLOSE_ALERTS], repeat_interval: '12h', continue: true },
         { receiver: 'ops', matchers: [CLOSE_ALERTS], repeat_interval: '12h' },
+        // Reports that did not reach a customer: the account manager tells the customer, ops fixes the mail path.
+        { receiver: 'account-managers', matchers: [DELIVERY_ALERTS], repeat_interval: '24h', continue: true },
+        { receiver: 'ops', matchers: [DELIVERY_ALERTS], repeat_interval: '12h' },
       ],
     },
     inhibit_rules: [

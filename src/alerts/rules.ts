@@ -343,6 +343,22 @@ function closeGroup(config: AppConfig): RuleGroup {
         '{{ $value }} month(s) owe a revision for changed incidents or maintenance',
         'An incident or maintenance change touched an issued month, or one waiting for review, and the restatement has not happened for 1h (refused, evidence missing, the store failing). See the daemon\'s log, or run `uptime-credits report --month M --restate --reason ...`.',
       ),
+      alert(
+        'UptimeCreditsDeliveryFailed',
+        `sum by (job, instance) (uptime_credits_deliveries{state=~"failed|undeliverable"}) > 0\n  ${CLOSER}`,
+        '5m',
+        'warning',
+        '{{ $value }} report e-mail(s) cannot be delivered',
+        'The SMTP server refused a message (5xx), or a customer has no email in the configuration. `uptime-credits deliver --month M --list` names them; fix the address, then run `uptime-credits deliver --month M` (adds a missing address) or with `--resend` (a refused one).',
+      ),
+      alert(
+        'UptimeCreditsDeliveryStuck',
+        `sum by (job, instance) (uptime_credits_deliveries{state=~"pending|sending"}) > 0\n  ${CLOSER}`,
+        '2h',
+        'warning',
+        '{{ $value }} report e-mail(s) have waited for the SMTP server over 2h',
+        'The SMTP server is unreachable or answers 4xx; the messages are retried with backoff up to delivery.retryMax and go out once it takes them. See the daemon\'s log and `uptime-credits deliver --month M --list`.',
+      ),
     ],
   };
 }

@@ -36,7 +36,7 @@ export function registerDeliver(program: Command): void {
     .requiredOption('--month <YYYY-MM>', 'the month')
     .option('--customer <id>', 'only this customer')
     .option('--resend', 'send again what was sent or refused (new Message-IDs)')
-    .option('--list', 'only show, send nothing')
+    .option('--list', 'only show what is recorded; plan and send nothing')
     .option('--json', 'print JSON')
     .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month: string; customer?: string; resend?: boolean; list?: boolean; json?: boolean }, command: Command) => {
@@ -59,7 +59,7 @@ export function registerDeliver(program: Command): void {
       const filter = { month: options.month, ...(options.customer !== undefined ? { customerId: options.customer } : {}) };
       let summary = '';
       try {
-        if (delivery) {
+        if (delivery && !options.list) {
           const mailer = createSmtpMailer(delivery);
           try {
             const secret = portalSecretFromEnv(config.portal.secretEnv);
@@ -75,10 +75,8 @@ export function registerDeliver(program: Command): void {
             });
             const planned = deliverer.planMonth(options.month);
             const resent = options.resend ? deliverer.resend(options.month, options.customer) : [];
-            if (!options.list) {
-              const pass = await deliverer.send({ ...filter, dueOnly: false });
-              summary = `planned ${planned} new, ${resent.length} to send again; sent ${pass.sent}, failed for now ${pass.retried}, refused ${pass.failed}`;
-            }
+            const pass = await deliverer.send({ ...filter, dueOnly: false });
+            summary = `planned ${planned} new, ${resent.length} to send again; sent ${pass.sent}, failed for now ${pass.retried}, refused ${pass.failed}`;
           } finally {
             mailer.close();
           }

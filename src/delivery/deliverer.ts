@@ -48,7 +48,10 @@ export interface DeliveryPass {
 export interface Deliverer {
   /** Plans every finished revision issued since automatic delivery began; returns how many deliveries were new. */
   planIssued(): number;
-  /** Plans every finished revision of a month, whenever issued (a person asked); returns how many were new. */
+  /**
+   * Plans every finished revision of a month, whenever issued (a person asked), and gives undeliverable deliveries
+   * the address the configuration has now; returns how many deliveries were new.
+   */
   planMonth(month: string): number;
   /** Sends what is due (or, with dueOnly false, everything pending), claiming each message first. */
   send(filter?: { month?: string; customerId?: string; dueOnly?: boolean }): Promise<DeliveryPass>;
@@ -183,6 +186,11 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       return added;
     },
     planMonth(month) {
+      // A customer who had no address when the month was planned and has one now is sent to.
+      for (const d of deliveries.list({ month }).filter((x) => x.state === 'undeliverable' && x.customerId !== undefined)) {
+        const address = config.customers.find((c) => c.id === d.customerId)?.email;
+        if (address !== undefined && deliveries.readdress(d, address, deps.now())) logger.info({ month, revision: d.revision, customer: d.customerId }, `customer "${d.customerId}" has an address now: ${address}`);
+      }
       return planRevisions(closeRecords.revisions(month).filter((r) => !deliveries.isPlanned(r.month, r.revision)));
     },
     async send(filter = {}) {

@@ -82,6 +82,8 @@ export interface DeliveryRecords {
   makeDue(nowMs: number, filter?: DeliveryFilter): number;
   /** Records an attempt's outcome; false when the lease was lost meanwhile (another sender took the row over). */
   finish(key: DeliveryKey, owner: string, outcome: AttemptOutcome): boolean;
+  /** Gives an undeliverable delivery the address the configuration now has: it becomes pending. */
+  readdress(key: DeliveryKey, address: string, nowMs: number): boolean;
   /** Makes a sent or failed delivery pending again under a new Message-ID (a resend asked by a person). */
   resend(key: DeliveryKey, messageId: string, nowMs: number): void;
   /** How many deliveries are in each state. */
@@ -228,6 +230,14 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
         .run({ ...params, outcome: changed === 0 ? `${outcome.state} (lease lost)` : outcome.state, detail: outcome.state === 'sent' ? outcome.detail : outcome.error });
       return changed > 0;
     })();
+  }
+
+  readdress(key: DeliveryKey, address: string, nowMs: number): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE deliveries SET state = 'pending', address = @address, next_attempt_at_ms = @nowMs, last_error = NULL WHERE month = @month AND revision = @revision AND recipient = @recipient AND state = 'undeliverable'`)
+        .run({ ...key, address, nowMs }).changes > 0
+    );
   }
 
   resend(key: DeliveryKey, messageId: string, nowMs: number): void {

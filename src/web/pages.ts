@@ -65,7 +65,7 @@ header form{margin-left:auto} header button{background:none;border:1px solid #ff
 main{padding:16px 24px}
 table{border-collapse:collapse;background:#fff;margin:8px 0 24px}
 th,td{padding:6px 12px;border-bottom:1px solid #dde1e6;text-align:left;vertical-align:top}
-th{background:#eef1f4} td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef1f4} td.num,th.num{text-align:right;font-variant-numeric:tabular-nums} td.num{white-space:nowrap}
 .state-up{color:#1a7f37;font-weight:600} .state-down{color:#c62828;font-weight:600} .state-unknown{color:#6b7280}
 .muted{color:#6b7280} .legend span{display:inline-block;margin-right:16px} .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
 `;

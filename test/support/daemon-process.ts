@@ -28,10 +28,10 @@ export interface DaemonProcess {
 }
 
 /** Starts `uptime-credits start -c configPath` and waits until it listens (its config must set `http.port: 0`). */
-export async function startDaemonProcess(configPath: string): Promise<DaemonProcess> {
+export async function startDaemonProcess(configPath: string, env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
   // node itself with tsx as a loader: the tsx binary would run the daemon in a child of its own, which a SIGKILL
   // of the parent leaves running.
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/src/cli.ts`, 'start', '-c', configPath], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/src/cli.ts`, 'start', '-c', configPath], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const logs: LogLine[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let rest = '';

@@ -107,6 +107,8 @@ describe('Alertmanager example', () => {
     expect(receiver('alertname=UptimeCreditsCloseOverdue', 'severity=warning')).toBe('finance,ops');
     expect(receiver('alertname=UptimeCreditsRevisionsPending', 'severity=warning')).toBe('finance,ops');
     expect(receiver('alertname=UptimeCreditsOutboxParked', 'severity=warning')).toBe('ops');
+    expect(receiver('alertname=UptimeCreditsDeliveryFailed', 'severity=warning')).toBe('account-managers,ops');
+    expect(receiver('alertname=UptimeCreditsDeliveryStuck', 'severity=warning')).toBe('account-managers,ops');
 
     const routes = parse(readFileSync(join(dir, 'am.yml'), 'utf8')) as ReturnType<typeof alertmanagerExample>;
     const tierRoute = (tier: string) => routes.route.routes!.find((r) => r.matchers?.includes(`tier="${tier}"`))!;
