@@ -70,6 +70,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     const secret = portalSecretFromEnv(config.portal.secretEnv);
     portal = { secret, signer: createPortalLinkSigner(secret, config.http.publicUrl ?? `http://${config.http.listen}:${config.http.port}`) };
   }
+  // Before anything is opened: a missing SMTP password stops the start with nothing to close.
+  let mailer: Mailer | undefined = config.delivery && config.sla.closeRole ? createSmtpMailer(config.delivery) : undefined;
   const store = await createObservationStore(config, logger);
   const records = SqliteCloseRecords.open(config.state.path);
   const operatorRecords = SqliteOperatorRecords.open(config.state.path);
@@ -78,10 +80,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   // Only the close instance e-mails issued revisions (one sender per deployment).
   const deliveryRecords = config.delivery && config.sla.closeRole ? SqliteDeliveryRecords.open(config.state.path) : undefined;
   let deliveryJob: DeliveryJob | undefined;
-  let mailer: Mailer | undefined;
-  if (config.delivery && deliveryRecords) {
+  if (config.delivery && deliveryRecords && mailer) {
     const deliveryConfig = config.delivery;
-    mailer = createSmtpMailer(deliveryConfig);
     const deliverer = createDeliverer({
       config: { ...config, delivery: deliveryConfig },
       closeRecords: records,

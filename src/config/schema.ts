@@ -347,7 +347,7 @@ const smtpSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(587),
   /** true: TLS from the first byte (usually port 465); false: plain, upgraded by STARTTLS when the server offers it. */
   secure: z.boolean().default(false),
-  /** With secure false: refuse to send unless the server upgrades the connection by STARTTLS. */
+  /** With secure false: refuse to send unless the server upgrades the connection by STARTTLS (always so with a user). */
   requireTls: z.boolean().default(false),
   /** false accepts any certificate (a test relay); keep true in production. */
   tlsVerify: z.boolean().default(true),

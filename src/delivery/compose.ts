@@ -2,7 +2,8 @@
 // and finance's (the revision's ledger CSV and journal rows). No IO: the caller reads the files and sends.
 import { DateTime } from 'luxon';
 import { journalCsv } from '../close/journal-files.js';
-import { formatLocalDate, formatMoney, formatPercentHundredthsText, formatPercentText, type Language } from '../reports/format.js';
+import { fillTemplate, formatLocalDate, formatMoney, formatPercentHundredthsText, formatPercentText, type Language } from '../reports/format.js';
+import { escapeHtml } from '../web/html.js';
 import type { JournalRow } from '../state/close-records.js';
 import type { MonthCredits } from '../sla/types.js';
 
@@ -62,9 +63,6 @@ const words = {
   },
 } as const;
 
-const fill = (template: string, values: Record<string, string | number>) => template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? `{${key}}`));
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** A month as people name it: pl `październik 2026`, en `October 2026`. */
 export function monthTitle(month: string, language: Language): string {
@@ -94,19 +92,19 @@ export function customerMail(input: CustomerMailInput): MailContent {
   if (!customer) throw new Error(`customer "${input.customerId}" is not in the ${note.month} figures`);
   const month = monthTitle(note.month, language);
   const total = formatMoney(customer.creditAmountGrosze, language);
-  const subject = fill(note.revision > 1 ? w.correctedSubject : w.subject, { month, total, revision: note.revision });
+  const subject = fillTemplate(note.revision > 1 ? w.correctedSubject : w.subject, { month, total, revision: note.revision });
   const rows = customer.servers.map((s) => ({
     server: `${s.name} (${s.id})`,
     uptime: s.uptimePercent === null ? w.noUptime : formatPercentText(s.uptimePercent, language),
     credit: formatPercentHundredthsText(s.creditPercentHundredths, language),
     amount: formatMoney(s.creditAmountGrosze, language),
   }));
-  const paragraphs = [fill(w.intro, { tier: customer.tier, month })];
-  if (note.revision > 1) paragraphs.push(fill(w.correction, { revision: note.revision, reason: note.reason }));
+  const paragraphs = [fillTemplate(w.intro, { tier: customer.tier, month })];
+  if (note.revision > 1) paragraphs.push(fillTemplate(w.correction, { revision: note.revision, reason: note.reason }));
   const closing: string[] = [];
   if (customer.creditAmountGrosze === 0) closing.push(w.noCredit);
-  if (input.portal) closing.push(fill(w.portal, { link: input.portal.url, until: formatLocalDate(input.portal.expiresAtMs, credits.timeZone, language) }));
-  const footer = fill(w.footer, { provider: input.providerName });
+  if (input.portal) closing.push(fillTemplate(w.portal, { link: input.portal.url, until: formatLocalDate(input.portal.expiresAtMs, credits.timeZone, language) }));
+  const footer = fillTemplate(w.footer, { provider: input.providerName });
 
   const text = [
     w.greeting,
@@ -181,10 +179,10 @@ export function financeMail(input: FinanceMailInput): MailContent {
     language,
   );
   const values = { month: note.month, revision: note.revision, rows: input.journalRows.length, delta, total: formatMoney(input.totalGrosze, language), reason: note.reason };
-  const paragraphs = [fill(w.body, values), fill(w.reason, values)];
+  const paragraphs = [fillTemplate(w.body, values), fillTemplate(w.reason, values)];
   if (input.journalRows.length === 0) paragraphs.push(w.none);
   const suffix = `${note.month}-rev-${note.revision}`;
-  const subject = fill(w.subject, values);
+  const subject = fillTemplate(w.subject, values);
   return {
     subject,
     text: `${paragraphs.join('\n\n')}\n\n${input.providerName}\n`,

@@ -16,7 +16,7 @@ import type { CloseRecords, RevisionRecord } from '../state/close-records.js';
 import { customerRecipient, FINANCE_RECIPIENT, type DeliveryKey, type DeliveryRecord, type DeliveryRecords, type NewDelivery } from '../state/delivery-records.js';
 import type { PortalLinkSigner } from '../web/portal-links.js';
 import { customerMail, financeMail, type MailContent } from './compose.js';
-import { SendError, type Mailer } from './mailer.js';
+import { deliveryLeaseMs, SendError, type Mailer, type SentReceipt } from './mailer.js';
 
 /** The domain of the sender's address (`Name <sla@example.com>` -> example.com), for Message-IDs. */
 export function senderDomain(from: string): string {
@@ -54,8 +54,11 @@ export interface Deliverer {
    */
   planMonth(month: string): number;
   /** Sends what is due (or, with dueOnly false, everything pending), claiming each message first. */
-  send(filter?: { month?: string; customerId?: string; dueOnly?: boolean }): Promise<DeliveryPass>;
-  /** Makes sent or failed deliveries of a month pending again under new Message-IDs; returns them. */
+  send(filter?: { month?: string; customerId?: string; dueOnly?: boolean }, shouldStop?: () => boolean): Promise<DeliveryPass>;
+  /**
+   * Makes the latest sent or refused delivery of each recipient of a month pending again, under a new Message-ID and
+   * to the address configured now; returns them.
+   */
   resend(month: string, customerId?: string): DeliveryRecord[];
 }
 
@@ -77,8 +80,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
   const { config, closeRecords, deliveries, logger } = deps;
   const delivery = config.delivery;
   const domain = senderDomain(delivery.from);
-  // A message in `sending` longer than this was lost with its sender: another takes it over (same Message-ID).
-  const leaseMs = 2 * delivery.smtp.timeout + 30_000;
+  const leaseMs = deliveryLeaseMs(delivery);
 
   const revisionFiles = (revision: RevisionRecord): Set<string> | undefined => {
     const path = join(revisionDir(config.reports.dir, revision.month, revision.revision), MANIFEST);
@@ -153,23 +155,28 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
 
   const sendOne = async (record: DeliveryRecord): Promise<'sent' | 'retry' | 'failed'> => {
     const where = { month: record.month, revision: record.revision, recipient: record.recipient, messageId: record.messageId, attempt: record.attempts };
+    let receipt: SentReceipt;
     try {
-      const receipt = await deps.mailer.send({ ...compose(record), to: record.address!, messageId: record.messageId });
-      deliveries.finish(record, deps.owner, { state: 'sent', atMs: deps.now(), detail: receipt.response });
-      logger.info({ ...where, to: record.address }, `e-mailed the ${record.month} report (revision ${record.revision}) to ${record.recipient}`);
-      return 'sent';
+      receipt = await deps.mailer.send({ ...compose(record), to: record.address!, messageId: record.messageId });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof SendError && error.permanent) {
-        deliveries.finish(record, deps.owner, { state: 'failed', atMs: deps.now(), error: message });
+        if (!deliveries.finish(record, deps.owner, { state: 'failed', atMs: deps.now(), error: message })) logger.warn(where, 'the delivery was taken over by another sender meanwhile');
         logger.error({ ...where, to: record.address, err: message }, `e-mail of the ${record.month} report (revision ${record.revision}) to ${record.recipient} was refused; it is not retried (\`uptime-credits deliver --month ${record.month} --resend\` once fixed)`);
         return 'failed';
       }
       const waitMs = retryDelayMs(record.attempts, delivery);
-      deliveries.finish(record, deps.owner, { state: 'pending', atMs: deps.now(), nextAttemptAtMs: deps.now() + waitMs, error: message });
+      if (!deliveries.finish(record, deps.owner, { state: 'pending', atMs: deps.now(), nextAttemptAtMs: deps.now() + waitMs, error: message })) logger.warn(where, 'the delivery was taken over by another sender meanwhile');
       logger.warn({ ...where, to: record.address, err: message, retryInMs: waitMs }, `e-mail of the ${record.month} report to ${record.recipient} failed for now; retried in ${Math.round(waitMs / 1000)} s`);
       return 'retry';
     }
+    // Recorded outside the try: a failure to record a message the server took must not count as a failed send (it
+    // would be sent again at once). The row stays `sending`; when its lease runs out it goes again, same Message-ID.
+    if (!deliveries.finish(record, deps.owner, { state: 'sent', atMs: deps.now(), detail: receipt.response })) {
+      logger.warn({ ...where, to: record.address }, 'the SMTP server took the message after its lease ran out and another sender took it over: it may arrive twice, with the same Message-ID');
+    }
+    logger.info({ ...where, to: record.address }, `e-mailed the ${record.month} report (revision ${record.revision}) to ${record.recipient}`);
+    return 'sent';
   };
 
   return {
@@ -193,13 +200,14 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       }
       return planRevisions(closeRecords.revisions(month).filter((r) => !deliveries.isPlanned(r.month, r.revision)));
     },
-    async send(filter = {}) {
+    async send(filter = {}, shouldStop = () => false) {
       const pass: DeliveryPass = { sent: 0, retried: 0, failed: 0 };
       const { dueOnly, ...which } = filter;
       if (dueOnly === false) deliveries.makeDue(deps.now(), which);
       // One message claimed at a time, so a lease never runs out while the message waits behind others; a retried
       // one is due later, so the loop ends.
       for (;;) {
+        if (shouldStop()) return pass;
         const [record] = deliveries.claimDue(deps.owner, deps.now(), leaseMs, 1, which);
         if (!record) return pass;
         const outcome = await sendOne(record);
@@ -210,8 +218,17 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       }
     },
     resend(month, customerId) {
-      const again = deliveries.list({ month, ...(customerId !== undefined ? { customerId } : {}) }).filter((d) => d.state === 'sent' || d.state === 'failed');
-      for (const d of again) deliveries.resend(d, deliveryMessageId(d, d.sends + 1, domain), deps.now());
+      // The latest revision each recipient was sent or refused (an earlier revision's report is superseded), to the
+      // address the configuration has now (a refused address may have been corrected).
+      const latest = new Map<string, DeliveryRecord>();
+      for (const d of deliveries.list({ month, ...(customerId !== undefined ? { customerId } : {}) })) {
+        if (d.state === 'sent' || d.state === 'failed') latest.set(d.recipient, d);
+      }
+      const again = [...latest.values()];
+      for (const d of again) {
+        const address = d.recipient === FINANCE_RECIPIENT ? delivery.financeEmail : (config.customers.find((c) => c.id === d.customerId)?.email ?? d.address!);
+        deliveries.resend(d, deliveryMessageId(d, d.sends + 1, domain), address, deps.now());
+      }
       return again;
     },
   };

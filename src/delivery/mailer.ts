@@ -30,8 +30,19 @@ export interface Mailer {
   close(): void;
 }
 
-/** Whether nodemailer's error is final: the server answered 5xx. Anything else (4xx, network, timeout) is temporary. */
-export function isPermanentSmtpError(error: { responseCode?: number }): boolean {
+/**
+ * How long a claimed message may stay `sending` before another sender takes it over (same Message-ID). A send is
+ * abandoned after half of it (SEND_DEADLINE), so a live send never outlives its lease.
+ */
+export const deliveryLeaseMs = (delivery: Pick<DeliveryConfig, 'smtp'>) => 10 * delivery.smtp.timeout + 60_000;
+
+/**
+ * Whether nodemailer's error is final for this message: the server answered 5xx to it. Anything else (4xx, network,
+ * timeout) is temporary, and so is a refused login (535): that is our configuration, not the message, and every
+ * message of the pass would otherwise be marked refused.
+ */
+export function isPermanentSmtpError(error: { responseCode?: number; code?: string }): boolean {
+  if (error.code === 'EAUTH') return false;
   return typeof error.responseCode === 'number' && error.responseCode >= 500 && error.responseCode < 600;
 }
 
@@ -50,7 +61,8 @@ export function createSmtpMailer(delivery: DeliveryConfig, env: NodeJS.ProcessEn
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure,
-    requireTLS: smtp.requireTls,
+    // A password never crosses the network in clear: with a user, STARTTLS is required whatever requireTls says.
+    requireTLS: smtp.requireTls || (auth !== undefined && !smtp.secure),
     tls: { rejectUnauthorized: smtp.tlsVerify },
     connectionTimeout: smtp.timeout,
     greetingTimeout: smtp.timeout,
@@ -59,8 +71,10 @@ export function createSmtpMailer(delivery: DeliveryConfig, env: NodeJS.ProcessEn
   });
   return {
     async send(mail) {
+      let deadline: NodeJS.Timeout | undefined;
+      const deadlineMs = deliveryLeaseMs(delivery) / 2;
       try {
-        const info = await transport.sendMail({
+        const sending = transport.sendMail({
           from: delivery.from,
           to: mail.to,
           subject: mail.subject,
@@ -69,10 +83,18 @@ export function createSmtpMailer(delivery: DeliveryConfig, env: NodeJS.ProcessEn
           messageId: mail.messageId,
           attachments: mail.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
         });
+        const info = await Promise.race([
+          sending,
+          new Promise<never>((_, reject) => {
+            deadline = setTimeout(() => reject(Object.assign(new Error(`no answer from the SMTP server within ${deadlineMs / 1000} s`), { code: 'ETIMEDOUT' })), deadlineMs);
+          }),
+        ]);
         return { response: String(info.response ?? '') };
       } catch (error) {
-        const e = error as Error & { responseCode?: number; response?: string };
+        const e = error as Error & { responseCode?: number; response?: string; code?: string };
         throw new SendError(e.response ?? e.message, isPermanentSmtpError(e));
+      } finally {
+        clearTimeout(deadline);
       }
     },
     close() {

@@ -60,3 +60,8 @@ export function formatClockDuration(ms: number): string {
   const minutes = Math.floor((totalSeconds % 3_600) / 60);
   return `${Math.floor(totalSeconds / 3_600)}:${String(minutes).padStart(2, '0')}:${String(totalSeconds % 60).padStart(2, '0')}`;
 }
+
+/** A translated template with `{name}` placeholders filled (a placeholder without a value stays as it is). */
+export function fillTemplate(template: string, values: Readonly<Record<string, string | number>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (values[key] === undefined ? whole : String(values[key])));
+}

@@ -27,11 +27,12 @@ export function createDeliveryJob(deps: { deliverer: Deliverer; logger: Logger; 
   const pass = async () => {
     try {
       deps.deliverer.planIssued();
-      await deps.deliverer.send();
+      // Stopping ends the pass between messages, not after the whole queue.
+      await deps.deliverer.send({}, () => stopped);
+      deps.onPass?.();
     } catch (error) {
       deps.logger.error({ err: error }, 'the e-mail delivery pass failed');
     }
-    deps.onPass?.();
   };
 
   const run = (): void => {

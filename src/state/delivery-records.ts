@@ -85,7 +85,7 @@ export interface DeliveryRecords {
   /** Gives an undeliverable delivery the address the configuration now has: it becomes pending. */
   readdress(key: DeliveryKey, address: string, nowMs: number): boolean;
   /** Makes a sent or failed delivery pending again under a new Message-ID (a resend asked by a person). */
-  resend(key: DeliveryKey, messageId: string, nowMs: number): void;
+  resend(key: DeliveryKey, messageId: string, address: string, nowMs: number): void;
   /** How many deliveries are in each state. */
   counts(): Record<DeliveryState, number>;
   close(): void;
@@ -187,7 +187,8 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
     );
     const take = this.db.prepare(
       `UPDATE deliveries SET state = 'sending', lease_owner = @owner, lease_until_ms = @leaseUntilMs, attempts = attempts + 1
-       WHERE month = @month AND revision = @revision AND recipient = @recipient`,
+       WHERE month = @month AND revision = @revision AND recipient = @recipient
+         AND ((state = 'pending' AND next_attempt_at_ms <= @nowMs) OR (state = 'sending' AND lease_until_ms < @nowMs))`,
     );
     const attempt = this.db.prepare(
       `INSERT INTO delivery_attempts (month, revision, recipient, message_id, started_at_ms, owner) VALUES (@month, @revision, @recipient, @messageId, @nowMs, @owner)`,
@@ -196,11 +197,13 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
       const rows = select.all({ nowMs, limit, month: filter.month ?? null, customerId: filter.customerId ?? null }) as DeliveryRow[];
       return rows.map((row) => {
         const leaseUntilMs = nowMs + leaseMs;
-        take.run({ owner, leaseUntilMs, month: row.month, revision: row.revision, recipient: row.recipient });
+        take.run({ owner, leaseUntilMs, nowMs, month: row.month, revision: row.revision, recipient: row.recipient });
         attempt.run({ month: row.month, revision: row.revision, recipient: row.recipient, messageId: row.message_id, nowMs, owner });
         return fromRow({ ...row, state: 'sending', lease_owner: owner, lease_until_ms: leaseUntilMs, attempts: row.attempts + 1 });
       });
-    })();
+      // IMMEDIATE: the write lock is taken before the read, so a daemon and a `deliver` claiming at once wait for each
+      // other (busy_timeout) instead of one failing to upgrade its read lock.
+    }).immediate();
   }
 
   finish(key: DeliveryKey, owner: string, outcome: AttemptOutcome): boolean {
@@ -240,13 +243,13 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
     );
   }
 
-  resend(key: DeliveryKey, messageId: string, nowMs: number): void {
+  resend(key: DeliveryKey, messageId: string, address: string, nowMs: number): void {
     const changed = this.db
       .prepare(
-        `UPDATE deliveries SET state = 'pending', sends = sends + 1, message_id = @messageId, next_attempt_at_ms = @nowMs, attempts = 0, last_error = NULL
+        `UPDATE deliveries SET state = 'pending', sends = sends + 1, message_id = @messageId, address = @address, next_attempt_at_ms = @nowMs, attempts = 0, last_error = NULL
          WHERE month = @month AND revision = @revision AND recipient = @recipient AND state IN ('sent', 'failed')`,
       )
-      .run({ ...key, messageId, nowMs }).changes;
+      .run({ ...key, messageId, address, nowMs }).changes;
     if (changed === 0) throw new Error(`the delivery of ${key.month} revision ${key.revision} to ${key.recipient} is not sent or failed, so there is nothing to resend`);
   }
 

@@ -1,6 +1,7 @@
 // The web pages as HTML strings from plain views: no IO, no JavaScript needed (tables and an SVG timeline). The
 // ops pages and the customer portal share them; what a page may show is decided by the routes, not here.
-import { formatClockDuration, formatLocalTime, formatMoney, formatPercentHundredthsText, formatPercentText, type Language } from '../reports/format.js';
+import { fillTemplate, formatClockDuration, formatLocalTime, formatMoney, formatPercentHundredthsText, formatPercentText, type Language } from '../reports/format.js';
+import { escapeHtml } from './html.js';
 import type { MonthCredits } from '../sla/types.js';
 import type { ServerTimeline } from '../close/server-timeline.js';
 import { subtractIntervals, mergeIntervals } from '../sla/intervals.js';
@@ -54,8 +55,6 @@ export interface PageFrame {
   logout?: string;
 }
 
-export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const fill = (template: string, values: Record<string, string>) => template.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? `{${key}}`);
 
 const STYLE = `
 body{font-family:system-ui,Arial,Helvetica,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
@@ -90,7 +89,7 @@ const stateCell = (state: FleetServerView['state'], l: WebLabels) => `<td class=
 /** The overview: every server given, with its state now and month to date. `showCustomer`: the ops view. */
 export function overviewBody(view: FleetView, frame: PageFrame, showCustomer: boolean): string {
   const l = webLabels(frame.language);
-  const heading = view.asOfMs === undefined ? `<p class="muted">${escapeHtml(l.noSnapshot)}</p>` : `<p>${escapeHtml(fill(l.monthToDate, { month: monthTitle(view.month, frame.language), asOf: formatLocalTime(view.asOfMs, frame.timeZone, frame.language) }))}</p>`;
+  const heading = view.asOfMs === undefined ? `<p class="muted">${escapeHtml(l.noSnapshot)}</p>` : `<p>${escapeHtml(fillTemplate(l.monthToDate, { month: monthTitle(view.month, frame.language), asOf: formatLocalTime(view.asOfMs, frame.timeZone, frame.language) }))}</p>`;
   return heading + serversTable(view.servers, frame, showCustomer);
 }
 
@@ -119,7 +118,7 @@ export function timelineSvg(timeline: ServerTimeline, frame: PageFrame, nowMs: n
   timeline.rows.forEach((row, index) => {
     const y = 10 + index * rowHeight;
     const a = row.availability;
-    const label = row.location === undefined ? l.slaRow : fill(l.location, { name: row.location });
+    const label = row.location === undefined ? l.slaRow : fillTemplate(l.location, { name: row.location });
     rects.push(`<text x="0" y="${y + 13}" font-size="12">${escapeHtml(label)}</text>`);
     const bar = (fromMs: number, toMs: number, colour: string, kind: string) => {
       if (toMs <= fromMs) return;

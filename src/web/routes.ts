@@ -13,7 +13,8 @@ import { reportFileName } from '../reports/ledger.js';
 import type { Language } from '../reports/format.js';
 import type { MonthCredits } from '../sla/types.js';
 import { requestLanguage, webLabels } from './i18n.js';
-import { loginBody, monthFiguresBody, monthsBody, overviewBody, page, serverBody, escapeHtml, type FleetView, type MonthListItem, type PageFrame } from './pages.js';
+import { escapeHtml } from './html.js';
+import { loginBody, monthFiguresBody, monthsBody, overviewBody, page, serverBody, type FleetView, type MonthListItem, type PageFrame } from './pages.js';
 import type { PortalLinkSigner } from './portal-links.js';
 import { signedValue, unsignValue } from './signing.js';
 
@@ -63,7 +64,9 @@ const html = (reply: FastifyReply, status: number, body: string) => reply.code(s
 export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 4_096 });
-  const cookieOptions = (path: string, maxAgeSeconds: number) => ({ path, httpOnly: true, sameSite: 'strict' as const, secure: deps.secureCookies, maxAge: maxAgeSeconds });
+  // Ops: Strict (logged in on this site; a link from elsewhere asks to log in again). Portal: Lax, because it is
+  // entered from a link in an e-mail, which is a cross-site navigation; its routes only read.
+  const cookieOptions = (path: string, maxAgeSeconds: number, sameSite: 'strict' | 'lax') => ({ path, httpOnly: true, sameSite, secure: deps.secureCookies, maxAge: maxAgeSeconds });
   const customerById = new Map(deps.customers.map((c) => [c.id, c]));
 
   // --- ops ---
@@ -91,14 +94,14 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
   app.post<{ Body: { token?: string } }>('/ui/login', { schema: { hide: true } }, async (request, reply) => {
     const frame = { ...opsFrame(request), nav: [], logout: undefined } as PageFrame;
     if (!opsKey || deps.token === undefined) return html(reply, 503, page(frame, `<p>${escapeHtml(webLabels(frame.language).loginDisabled)}</p>`));
-    const given = Buffer.from(String(request.body?.token ?? ''));
-    const expected = Buffer.from(deps.token);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    // Digests of equal length, so the comparison takes the same time whatever the token's length.
+    const digest = (text: string) => createHash('sha256').update(text).digest();
+    if (!timingSafeEqual(digest(String(request.body?.token ?? '')), digest(deps.token))) {
       request.log.warn({ ip: request.ip }, 'failed login to the ops pages');
       return html(reply, 401, page(frame, loginBody(frame, webLabels(frame.language).loginFailed)));
     }
     const expires = Math.floor((deps.now() + OPS_SESSION_MS) / 1000);
-    reply.setCookie(OPS_COOKIE, signedValue(opsKey, 'ops-session', String(expires)), cookieOptions('/ui', OPS_SESSION_MS / 1000));
+    reply.setCookie(OPS_COOKIE, signedValue(opsKey, 'ops-session', String(expires)), cookieOptions('/ui', OPS_SESSION_MS / 1000, 'strict'));
     return reply.code(303).header('location', '/ui/').send();
   });
   app.post('/ui/logout', { schema: { hide: true } }, async (_request, reply) => {
@@ -175,7 +178,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     }
     const expires = Math.floor(verdict.expiresAtMs / 1000);
     const payload = `${expires}:${Buffer.from(verdict.customerId).toString('base64url')}`;
-    reply.setCookie(PORTAL_COOKIE, signedValue(deps.portal.secret, 'portal-session', payload), cookieOptions('/portal', Math.max(1, expires - Math.floor(deps.now() / 1000))));
+    reply.setCookie(PORTAL_COOKIE, signedValue(deps.portal.secret, 'portal-session', payload), cookieOptions('/portal', Math.max(1, expires - Math.floor(deps.now() / 1000)), 'lax'));
     return reply.code(303).header('location', '/portal/').send();
   });
   app.get('/portal', { schema: { hide: true } }, async (_request, reply) => reply.code(308).header('location', '/portal/').send());

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeliverer, type Deliverer } from '../../src/delivery/deliverer.js';
-import { createSmtpMailer, type Mailer } from '../../src/delivery/mailer.js';
+import { createSmtpMailer, deliveryLeaseMs, type Mailer } from '../../src/delivery/mailer.js';
 import { createLogger } from '../../src/logging.js';
 import { SqliteDeliveryRecords } from '../../src/state/delivery-records.js';
 import { createPortalLinkSigner } from '../../src/web/portal-links.js';
@@ -208,9 +208,18 @@ describe('e-mail of an issued month', () => {
     expect(await d.send()).toEqual({ sent: 0, retried: 3, failed: 0 });
     expect(deliveries.list({ month: '2026-10' }).filter((x) => x.state === 'pending').every((x) => x.attempts === 2 && x.nextAttemptAtMs === f.clock.now() + 20_000)).toBe(true);
 
+    // Back, but answering 451 (try later) to every message: retried, the wait doubling again.
     await smtp.start();
+    smtp.failForNow = true;
     await f.clock.advanceTo(f.clock.now() + 20_000);
-    expect(await d.send()).toEqual({ sent: 2, retried: 0, failed: 1 });
+    expect(await d.send()).toEqual({ sent: 0, retried: 2, failed: 1 });
+    expect(deliveries.list({ month: '2026-10' }).filter((x) => x.state === 'pending').map((x) => [x.attempts, x.nextAttemptAtMs - f.clock.now(), /451/.test(x.lastError ?? '')])).toEqual([
+      [3, 40_000, true],
+      [3, 40_000, true],
+    ]);
+    smtp.failForNow = false;
+    await f.clock.advanceTo(f.clock.now() + 40_000);
+    expect(await d.send()).toEqual({ sent: 2, retried: 0, failed: 0 });
     expect(smtp.received.map((m) => m.envelopeTo[0]).sort()).toEqual(['finance@oktawave.example', 'rozliczenia@acme.example']);
     const calm = deliveries.list({ month: '2026-10', customerId: 'calm' })[0]!;
     expect(calm.state).toBe('failed');
@@ -250,7 +259,7 @@ describe('e-mail of an issued month', () => {
     expect(await b.send()).toEqual({ sent: 1, retried: 0, failed: 0 });
     expect(smtp.received).toHaveLength(3);
     // ...and after it runs out, sends it again under the same Message-ID.
-    await f.clock.advanceTo(f.clock.now() + 2 * 2_000 + 30_001);
+    await f.clock.advanceTo(f.clock.now() + deliveryLeaseMs(f.config.delivery!) + 1);
     expect(await b.send()).toEqual({ sent: 1, retried: 0, failed: 0 });
     const ids = smtp.received.map((m) => m.parsed.messageId!);
     expect(ids).toHaveLength(4);
@@ -264,7 +273,7 @@ describe('e-mail of an issued month', () => {
     void a.send(); // hangs on the server's answer
     await new Promise((r) => setTimeout(r, 300));
     smtp.hangOnData = false;
-    await f.clock.advanceTo(f.clock.now() + 2 * 2_000 + 30_001);
+    await f.clock.advanceTo(f.clock.now() + deliveryLeaseMs(f.config.delivery!) + 1);
     expect(await b.send()).toEqual({ sent: 1, retried: 0, failed: 0 });
     const acme = byRecipient(smtp, 'rozliczenia@acme.example');
     expect(acme.map((m) => m.parsed.messageId)).toEqual([ids[0], expect.stringMatching(/resend-1/)]);

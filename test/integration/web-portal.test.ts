@@ -154,6 +154,10 @@ describe('the ops pages and the customer portal in a real browser', () => {
     expect(links).toEqual(expect.arrayContaining(['/ui/files/2026-10/acme.pdf', '/ui/files/2026-10/ledger.csv', '/ui/files/2026-10/manifest.json']));
     const ledger = await page.evaluate(async () => (await fetch('/ui/files/2026-10/ledger.csv')).text());
     expect(ledger).toContain('UC-2026-10-acme-oci-101');
+    // Nothing outside the month's folder of the reports.
+    for (const path of ['/ui/files/2026-10/..%2f..%2fconfig.yaml', '/ui/files/2026-10/%2e%2e/%2e%2e/config.yaml', '/ui/files/2026-10/../journal.csv', '/ui/files/..%2f..%2fconfig.yaml/x']) {
+      expect([path, await page.evaluate(async (p) => (await fetch(p)).status, path)]).toEqual([path, 404]);
+    }
 
     await page.goto(`${base}/ui/servers/oci-101?month=2026-10`);
     const kinds = await page.$$eval('svg rect', (rects) => rects.map((r) => r.getAttribute('data-kind')));
@@ -191,8 +195,11 @@ describe('the ops pages and the customer portal in a real browser', () => {
   it("with one customer's link, every route refuses the other customer's servers, figures and files, and the ops pages", async () => {
     const context = await browser.createBrowserContext();
     const page = await context.newPage();
-    await page.goto(portalLinkOf('billing@calm.example'));
+    // Followed from another site (a webmail page): the session cookie still comes along on the redirect.
+    await page.goto(`data:text/html,<a id="open" href="${encodeURI(portalLinkOf('billing@calm.example'))}">open</a>`);
+    await Promise.all([page.waitForNavigation(), page.click('#open')]);
     expect(new URL(page.url()).pathname).toBe('/portal/');
+    expect((await cells(page, '#servers tbody tr')).map((r) => r[0])).toEqual(['oci-5']);
     const status = (path: string) => page.evaluate(async (p) => (await fetch(p, { redirect: 'manual' })).status, path);
     const text = (path: string) => page.evaluate(async (p) => (await fetch(p)).text(), path);
     expect(await text('/portal/')).not.toContain('oci-101');
