@@ -15,7 +15,7 @@ import { createMonthEndJob } from './scheduler/month-end.js';
 import { createSlaRefresh } from './scheduler/sla-refresh.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
 import { formatPercentHundredths, uptimePercentText } from './sla/money.js';
-import { monthContaining, monthWindow } from './sla/month.js';
+import { monthContaining, monthToDateWindow } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
 import type { ObservationStore } from './store/store.js';
 import { SqliteCloseRecords } from './state/close-records.js';
@@ -23,7 +23,7 @@ import { SqliteOperatorRecords } from './state/operator-records.js';
 import { createRecordKeeper } from './close/record-changes.js';
 import { serverTimeline } from './close/server-timeline.js';
 import { createDeliverer } from './delivery/deliverer.js';
-import { createSmtpMailer, type Mailer } from './delivery/mailer.js';
+import { createSmtpMailer } from './delivery/mailer.js';
 import { createDeliveryJob, type DeliveryJob } from './scheduler/delivery-job.js';
 import { SqliteDeliveryRecords } from './state/delivery-records.js';
 import { createPortalLinkSigner, portalSecretFromEnv, type PortalLinkSigner } from './web/portal-links.js';
@@ -70,20 +70,20 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     const secret = portalSecretFromEnv(config.portal.secretEnv);
     portal = { secret, signer: createPortalLinkSigner(secret, config.http.publicUrl ?? `http://${config.http.listen}:${config.http.port}`) };
   }
-  // Before anything is opened: a missing SMTP password stops the start with nothing to close.
-  let mailer: Mailer | undefined = config.delivery && config.sla.closeRole ? createSmtpMailer(config.delivery) : undefined;
+  // Only the close instance e-mails issued revisions (one sender per deployment). The mailer is made before anything
+  // is opened: a missing SMTP password stops the start with nothing to close.
+  const delivery = config.sla.closeRole ? config.delivery : undefined;
+  const mailer = delivery && createSmtpMailer(delivery);
   const store = await createObservationStore(config, logger);
   const records = SqliteCloseRecords.open(config.state.path);
   const operatorRecords = SqliteOperatorRecords.open(config.state.path);
   const sources = { store, operatorRecords };
   const metrics = createMetrics();
-  // Only the close instance e-mails issued revisions (one sender per deployment).
-  const deliveryRecords = config.delivery && config.sla.closeRole ? SqliteDeliveryRecords.open(config.state.path) : undefined;
+  const deliveryRecords = delivery && SqliteDeliveryRecords.open(config.state.path);
   let deliveryJob: DeliveryJob | undefined;
-  if (config.delivery && deliveryRecords && mailer) {
-    const deliveryConfig = config.delivery;
+  if (delivery && deliveryRecords && mailer) {
     const deliverer = createDeliverer({
-      config: { ...config, delivery: deliveryConfig },
+      config: { ...config, delivery },
       closeRecords: records,
       deliveries: deliveryRecords,
       mailer,
@@ -266,8 +266,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       now: () => clock.now(),
       fleet: () => fleetView(serverViews(), slaRefresh.snapshot(), currentMonth(), customerNames),
       timeline(serverId, month) {
-        const window = monthWindow(month, config.timeZone);
-        return serverTimeline(config, sources, serverId, { fromMs: window.fromMs, toMs: Math.min(window.toMs, Math.max(window.fromMs + 1, clock.now())) });
+        const window = monthToDateWindow(month, config.timeZone, clock.now());
+        return serverTimeline(config, sources, serverId, { fromMs: window.fromMs, toMs: window.toMs });
       },
       months: () => monthList(records, config.reports.dir),
       monthFigures: (month) => latestFigures(records, month),

@@ -4,7 +4,7 @@ import type { AppConfig, ResolvedServer } from '../config/types.js';
 import { mapWithLimit } from '../concurrency.js';
 import { computeAvailability } from '../sla/availability.js';
 import { computeMonthCredits } from '../sla/credits.js';
-import { monthWindow } from '../sla/month.js';
+import { monthToDateWindow, monthWindow } from '../sla/month.js';
 import type { Interval, MonthCredits, ServerAvailability } from '../sla/types.js';
 import type { OperatorRecordsReader } from '../state/operator-records.js';
 import type { ObservationStore } from '../store/store.js';
@@ -99,9 +99,8 @@ export async function computeCredits(config: AppConfig, sources: EvidenceStores,
  */
 export async function computeMonthToDateCredits(config: AppConfig, sources: EvidenceStores, month: string, asOfMs: number, records?: ReadonlyMap<string, ServerRecords>): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits }> {
   const window = monthWindow(month, config.timeZone);
-  // At the month's very first millisecond (or before it) the window is still one millisecond long.
-  const toMs = Math.min(window.toMs, Math.max(window.fromMs + 1, asOfMs));
-  const availability = await computeFleetAvailability(config, sources, { fromMs: window.fromMs, toMs }, records);
+  const toDate = monthToDateWindow(month, config.timeZone, asOfMs);
+  const availability = await computeFleetAvailability(config, sources, { fromMs: toDate.fromMs, toMs: toDate.toMs }, records);
   const wholeMonth = new Map<string, ServerAvailability>();
   for (const [id, monthToDate] of availability) {
     const server = config.servers.get(id)!;

@@ -149,6 +149,13 @@ export function writeRevisionFiles(dir: string, files: ReadonlyMap<string, Buffe
   return sha256(files.get(MANIFEST)!);
 }
 
+/** The names of the files a revision's manifest lists (not the manifest itself); undefined before it is written. */
+export function manifestFileNames(reportsDir: string, month: string, revision: number): string[] | undefined {
+  const path = join(revisionDir(reportsDir, month, revision), MANIFEST);
+  if (!existsSync(path)) return undefined;
+  return (JSON.parse(readFileSync(path, 'utf8')) as Manifest).files.map((f) => f.name);
+}
+
 /** Whether `dir` holds an issued revision (a manifest). */
 export const hasManifest = (dir: string) => existsSync(join(dir, MANIFEST));
 

@@ -16,6 +16,8 @@ export interface TimelineRow {
 
 export interface ServerTimeline {
   window: Interval;
+  /** The part of the window the server is covered (since/until): outside it nothing is promised, nor drawn as up. */
+  covered: Interval;
   /** The SLA's row first, then each location's, by name. */
   rows: TimelineRow[];
 }
@@ -33,5 +35,6 @@ export async function serverTimeline(config: AppConfig, sources: EvidenceStores,
   for (const location of locations) {
     rows.push({ location, availability: computeAvailability({ ...base, runs: runs.filter((r) => r.location === location), rules: { ...config.availability, quorum: 1 } }) });
   }
-  return { window, rows };
+  const covered = { fromMs: Math.max(window.fromMs, server.sinceMs ?? window.fromMs), toMs: Math.min(window.toMs, server.untilMs ?? window.toMs) };
+  return { window, covered, rows };
 }

@@ -8,11 +8,10 @@ import { createSmtpMailer } from '../delivery/mailer.js';
 import { createLogger } from '../logging.js';
 import { SqliteCloseRecords } from '../state/close-records.js';
 import { SqliteDeliveryRecords, type DeliveryRecord } from '../state/delivery-records.js';
+import { isMonth } from '../sla/month.js';
 import { formatTextTable } from '../text-table.js';
 import { createPortalLinkSigner, portalSecretFromEnv } from '../web/portal-links.js';
 import { loadCommandConfig } from './context.js';
-
-const MONTH_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 function deliveryJson(d: DeliveryRecord, timeZone: string) {
   return {
@@ -42,7 +41,7 @@ export function registerDeliver(program: Command): void {
     .action(async (options: { month: string; customer?: string; resend?: boolean; list?: boolean; json?: boolean }, command: Command) => {
       const logger = createLogger();
       const config = loadCommandConfig(command, logger);
-      if (!MONTH_RE.test(options.month)) throw new Error(`--month: "${options.month}" is not a month (YYYY-MM)`);
+      if (!isMonth(options.month)) throw new Error(`--month: "${options.month}" is not a month (YYYY-MM)`);
       if (options.customer !== undefined && !config.customers.some((c) => c.id === options.customer)) {
         process.stderr.write(`uptime-credits: --customer: no customer "${options.customer}" in ${config.sourcePath}\n`);
         process.exitCode = 2;

@@ -4,6 +4,7 @@ import { DateTime } from 'luxon';
 import { journalCsv } from '../close/journal-files.js';
 import { fillTemplate, formatLocalDate, formatMoney, formatPercentHundredthsText, formatPercentText, type Language } from '../reports/format.js';
 import { escapeHtml } from '../web/html.js';
+import { parseMonth } from '../sla/month.js';
 import type { JournalRow } from '../state/close-records.js';
 import type { MonthCredits } from '../sla/types.js';
 
@@ -66,8 +67,8 @@ const words = {
 
 /** A month as people name it: pl `październik 2026`, en `October 2026`. */
 export function monthTitle(month: string, language: Language): string {
-  const [year, monthNumber] = month.split('-').map(Number);
-  return DateTime.fromObject({ year: year!, month: monthNumber!, day: 1 }, { zone: 'UTC' }).setLocale(language).toFormat('LLLL yyyy');
+  const { year, month: monthNumber } = parseMonth(month);
+  return DateTime.fromObject({ year, month: monthNumber, day: 1 }, { zone: 'UTC' }).setLocale(language).toFormat('LLLL yyyy');
 }
 
 /** A customer's report file name in an e-mail: the month and revision in it, so saved attachments never collide. */

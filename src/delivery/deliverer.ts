@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/types.js';
 import type { DeliveryConfig } from '../config/schema.js';
-import { MANIFEST, revisionDir, type Manifest } from '../close/revision-files.js';
+import { manifestFileNames, revisionDir } from '../close/revision-files.js';
 import type { Logger } from '../logging.js';
 import { reportFileName } from '../reports/ledger.js';
 import type { CloseRecords, RevisionRecord } from '../state/close-records.js';
@@ -82,16 +82,11 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
   const domain = senderDomain(delivery.from);
   const leaseMs = deliveryLeaseMs(delivery);
 
-  const revisionFiles = (revision: RevisionRecord): Set<string> | undefined => {
-    const path = join(revisionDir(config.reports.dir, revision.month, revision.revision), MANIFEST);
-    if (!existsSync(path)) return undefined;
-    return new Set((JSON.parse(readFileSync(path, 'utf8')) as Manifest).files.map((f) => f.name));
-  };
-
   const plannedFor = (revision: RevisionRecord): NewDelivery[] | undefined => {
     if (revision.credits === null || !revision.filesWritten || !revision.journalWritten) return undefined;
-    const files = revisionFiles(revision);
-    if (!files) return undefined;
+    const names = manifestFileNames(config.reports.dir, revision.month, revision.revision);
+    if (!names) return undefined;
+    const files = new Set(names);
     const key = (recipient: string) => ({ month: revision.month, revision: revision.revision, recipient });
     const planned: NewDelivery[] = [];
     for (const credit of revision.credits.customers) {
@@ -120,8 +115,16 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     return added;
   };
 
+  // Messages are claimed in (month, revision) order, so the revision read for one message serves the next ones (an
+  // issued revision never changes); a month's figures are parsed once per revision, not once per recipient.
+  let lastRevision: RevisionRecord | undefined;
+  const revisionOf = (month: string, revision: number): RevisionRecord | undefined => {
+    if (lastRevision?.month !== month || lastRevision.revision !== revision) lastRevision = closeRecords.revisions(month).find((r) => r.revision === revision);
+    return lastRevision;
+  };
+
   const compose = (record: DeliveryRecord): MailContent => {
-    const revision = closeRecords.revisions(record.month).find((r) => r.revision === record.revision);
+    const revision = revisionOf(record.month, record.revision);
     if (!revision?.credits) throw new SendError(`${record.month} revision ${record.revision} has no figures in the state database`, true);
     const dir = revisionDir(config.reports.dir, record.month, record.revision);
     const read = (name: string) => {

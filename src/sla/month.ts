@@ -11,6 +11,9 @@ export function assertTimeZone(timeZone: string): void {
   if (!IANAZone.isValidZone(timeZone)) throw new Error(`"${timeZone}" is not a valid IANA time zone`);
 }
 
+/** Whether the text is a month in the form 'YYYY-MM'. */
+export const isMonth = (text: string): boolean => MONTH_RE.test(text);
+
 /** Parses 'YYYY-MM' into year and month number; throws on malformed text. */
 export function parseMonth(month: string): { year: number; month: number } {
   const match = MONTH_RE.exec(month);
@@ -25,6 +28,15 @@ export function monthWindow(month: string, timeZone: string): MonthWindow {
   const start = DateTime.fromObject({ year, month: monthNumber, day: 1 }, { zone: timeZone });
   const end = start.plus({ months: 1 });
   return { month, timeZone, fromMs: start.toMillis(), toMs: end.toMillis() };
+}
+
+/**
+ * A month up to `asOfMs`: from its start to asOf, or to its end once it has ended. At the month's very first
+ * millisecond (or before it) the window is still one millisecond long.
+ */
+export function monthToDateWindow(month: string, timeZone: string, asOfMs: number): MonthWindow {
+  const window = monthWindow(month, timeZone);
+  return { ...window, toMs: Math.min(window.toMs, Math.max(window.fromMs + 1, asOfMs)) };
 }
 
 /** The month ('YYYY-MM') that contains the instant, in the time zone. */

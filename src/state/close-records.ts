@@ -100,6 +100,9 @@ export interface Claim {
   heartbeatMs: number;
 }
 
+/** What lists show of a revision: no figures, no terms. */
+export type RevisionSummary = Pick<RevisionRecord, 'revision' | 'kind' | 'totalGrosze' | 'closedAtMs' | 'closedBy' | 'dir'>;
+
 export type NewRevision = Omit<RevisionRecord, 'filesWritten' | 'journalWritten' | 'manifestSha256'>;
 
 /** The records of month closes; one implementation on the state database (SQLite). */
@@ -117,7 +120,9 @@ export interface CloseRecords {
   /** The months with such a revision (a light query, without the figures). */
   unfinishedMonths(): string[];
   /** The latest revision's summary without its figures (a light query for status and metrics). */
-  latestSummary(month: string): Pick<RevisionRecord, 'revision' | 'kind' | 'totalGrosze' | 'closedAtMs' | 'closedBy' | 'dir'> | undefined;
+  latestSummary(month: string): RevisionSummary | undefined;
+  /** Every revision's summary without its figures, in revision order (a light query for lists). */
+  revisionSummaries(month: string): (RevisionSummary & Pick<RevisionRecord, 'reason'>)[];
   /**
    * Records an issued revision, its journal rows and the month's new state in one transaction. Throws when the
    * revision exists already or does not follow the latest one: a revision is issued once.
@@ -288,6 +293,9 @@ export class SqliteCloseRecords implements CloseRecords {
       latestSummary: db.prepare(
         'SELECT revision, kind, total_grosze AS totalGrosze, closed_at_ms AS closedAtMs, closed_by AS closedBy, dir FROM revisions WHERE month = ? ORDER BY revision DESC LIMIT 1',
       ),
+      revisionSummaries: db.prepare(
+        'SELECT revision, kind, total_grosze AS totalGrosze, closed_at_ms AS closedAtMs, closed_by AS closedBy, dir, reason FROM revisions WHERE month = ? ORDER BY revision',
+      ),
       journalOf: db.prepare('SELECT * FROM journal WHERE month = ? ORDER BY revision, credit_id'),
       journalAll: db.prepare('SELECT * FROM journal ORDER BY month, revision, credit_id'),
       insertRevision: db.prepare(
@@ -361,6 +369,10 @@ export class SqliteCloseRecords implements CloseRecords {
 
   latestSummary(month: string) {
     return this.sql.latestSummary.get(month) as ReturnType<CloseRecords['latestSummary']>;
+  }
+
+  revisionSummaries(month: string) {
+    return this.sql.revisionSummaries.all(month) as ReturnType<CloseRecords['revisionSummaries']>;
   }
 
   issueRevision(revision: NewRevision, rows: readonly JournalRow[]): void {

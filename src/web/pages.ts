@@ -1,6 +1,6 @@
 // The web pages as HTML strings from plain views: no IO, no JavaScript needed (tables and an SVG timeline). The
 // ops pages and the customer portal share them; what a page may show is decided by the routes, not here.
-import { fillTemplate, formatClockDuration, formatLocalTime, formatMoney, formatPercentHundredthsText, formatPercentText, type Language } from '../reports/format.js';
+import { fillTemplate, formatClockDuration, formatLocalDate, formatLocalTime, formatMoney, formatPercentHundredthsText, formatPercentText, type Language } from '../reports/format.js';
 import { escapeHtml } from './html.js';
 import type { MonthCredits } from '../sla/types.js';
 import type { ServerTimeline } from '../close/server-timeline.js';
@@ -125,11 +125,11 @@ export function timelineSvg(timeline: ServerTimeline, frame: PageFrame, nowMs: n
       rects.push(`<rect x="${x(fromMs).toFixed(2)}" y="${y}" width="${Math.max(0.5, x(toMs) - x(fromMs)).toFixed(2)}" height="${barHeight}" fill="${colour}" data-kind="${kind}"><title>${escapeHtml(`${kind}: ${formatLocalTime(fromMs, frame.timeZone, frame.language)} – ${formatLocalTime(toMs, frame.timeZone, frame.language)}`)}</title></rect>`);
     };
     bar(window.fromMs, window.toMs, TIMELINE_COLOURS.outside, 'outside');
-    // Eligible time up to now is up unless down or unmonitored; maintenance and the rest are drawn over it.
+    // Covered time up to now is up unless down, unmonitored or in maintenance, each drawn in its own colour.
     const elapsedTo = Math.min(window.toMs, nowMs);
     const known = mergeIntervals([...a.outages, ...a.unmonitored, ...a.maintenance]);
-    const coveredSoFar = { fromMs: window.fromMs, toMs: elapsedTo };
-    const upParts = a.eligibleMs > 0 ? subtractIntervals([coveredSoFar], known) : [];
+    const coveredSoFar = { fromMs: timeline.covered.fromMs, toMs: Math.min(timeline.covered.toMs, elapsedTo) };
+    const upParts = coveredSoFar.toMs > coveredSoFar.fromMs ? subtractIntervals([coveredSoFar], known) : [];
     for (const part of upParts) bar(part.fromMs, part.toMs, TIMELINE_COLOURS.up, 'up');
     for (const part of a.unmonitored) bar(part.fromMs, Math.min(part.toMs, elapsedTo), TIMELINE_COLOURS.unmonitored, 'unmonitored');
     for (const part of a.maintenance) bar(part.fromMs, part.toMs, TIMELINE_COLOURS.maintenance, 'maintenance');
@@ -192,6 +192,26 @@ export function monthFiguresBody(month: string, figures: { revision: number; cre
   );
   const total = customers.reduce((sum, c) => sum + c.creditAmountGrosze, 0);
   return `<h2>${escapeHtml(monthTitle(month, lang))} · ${escapeHtml(l.revision)} ${figures.revision}</h2><table id="figures"><thead><tr><th>${l.customer}</th><th>${l.server}</th><th class="num">${l.uptime}</th><th class="num">${l.downtime}</th><th class="num">${l.creditPercent}</th><th class="num">${l.amount}</th></tr></thead><tbody>${rows.join('')}</tbody><tfoot><tr><th colspan="5">${l.total}</th><th class="num" data-field="total">${escapeHtml(formatMoney(total, lang))}</th></tr></tfoot></table>`;
+}
+
+/** One of a customer's own PDFs, as the portal lists it. */
+export interface CustomerReportLink {
+  month: string;
+  revision: number;
+  /** The file, relative to the month's folder of the reports. */
+  file: string;
+  closedAtMs: number;
+}
+
+/** The portal's list of the customer's reports: month (its figures), revision, issue date, the PDF. */
+export function customerReportsBody(reports: readonly CustomerReportLink[], frame: PageFrame): string {
+  const l = webLabels(frame.language);
+  if (reports.length === 0) return `<p class="muted">${escapeHtml(l.noReports)}</p>`;
+  const rows = reports.map(
+    (r) =>
+      `<tr data-month="${r.month}" data-revision="${r.revision}"><td><a href="${frame.base}/months/${r.month}">${r.month}</a></td><td class="num">${r.revision}</td><td>${escapeHtml(formatLocalDate(r.closedAtMs, frame.timeZone, frame.language))}</td><td><a href="${frame.base}/reports/${r.month}/${r.revision}">${escapeHtml(l.pdf)}</a></td></tr>`,
+  );
+  return `<table id="reports"><thead><tr><th>${l.month}</th><th class="num">${l.revision}</th><th>${l.issuedAt}</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** The ops login form (and why it failed, if it did). */

@@ -10,11 +10,12 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerTimeline } from '../close/server-timeline.js';
 import { reportFileName } from '../reports/ledger.js';
+import { isMonth } from '../sla/month.js';
 import type { Language } from '../reports/format.js';
 import type { MonthCredits } from '../sla/types.js';
 import { requestLanguage, webLabels } from './i18n.js';
 import { escapeHtml } from './html.js';
-import { loginBody, monthFiguresBody, monthsBody, overviewBody, page, serverBody, type FleetView, type MonthListItem, type PageFrame } from './pages.js';
+import { customerReportsBody, loginBody, monthFiguresBody, monthsBody, overviewBody, page, serverBody, type CustomerReportLink, type FleetView, type MonthListItem, type PageFrame } from './pages.js';
 import type { PortalLinkSigner } from './portal-links.js';
 import { signedValue, unsignValue } from './signing.js';
 
@@ -22,7 +23,6 @@ import { signedValue, unsignValue } from './signing.js';
 export const OPS_SESSION_MS = 12 * 3_600_000;
 const OPS_COOKIE = 'uc_ops';
 const PORTAL_COOKIE = 'uc_portal';
-const MONTH_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 export interface WebDeps {
   timeZone: string;
@@ -52,7 +52,7 @@ function sendFile(reply: FastifyReply, path: string) {
 
 /** A file under the month's folder of the reports, or undefined when the path leaves it or names nothing. */
 function reportFile(reportsDir: string, month: string, relative: string): string | undefined {
-  if (!MONTH_RE.test(month)) return undefined;
+  if (!isMonth(month)) return undefined;
   const monthDir = resolve(reportsDir, month);
   const path = resolve(monthDir, relative);
   if (!path.startsWith(monthDir + sep) || !existsSync(path) || !statSync(path).isFile()) return undefined;
@@ -118,7 +118,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     const fleet = deps.fleet();
     const server = fleet.servers.find((s) => s.id === request.params.id);
     if (!server) return html(reply, 404, page(frame, `<p>no server "${escapeHtml(request.params.id)}"</p>`));
-    const month = request.query.month !== undefined && MONTH_RE.test(request.query.month) ? request.query.month : fleet.month;
+    const month = request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
     return html(reply, 200, page({ ...frame, title: `${server.name} · ${frame.title}` }, serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), true)));
   });
   app.get('/ui/months', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
@@ -127,7 +127,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
   });
   app.get<{ Params: { month: string } }>('/ui/months/:month', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
     const frame = opsFrame(request);
-    if (!MONTH_RE.test(request.params.month)) return html(reply, 404, page(frame, '<p>no such month</p>'));
+    if (!isMonth(request.params.month)) return html(reply, 404, page(frame, '<p>no such month</p>'));
     return html(reply, 200, page(frame, monthFiguresBody(request.params.month, deps.monthFigures(request.params.month), 'all', frame)));
   });
   app.get<{ Params: { month: string; '*': string } }>('/ui/files/:month/*', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
@@ -147,9 +147,8 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     return customerById.has(id) ? id : undefined;
   };
   const portalFrame = (request: FastifyRequest, customerId: string | undefined): PageFrame => {
-    const fallback = customerId === undefined ? 'pl' : (customerById.get(customerId)?.language ?? 'pl');
-    const asked = (request.query as { lang?: unknown }).lang;
-    const language: Language = asked === 'pl' || asked === 'en' ? asked : fallback;
+    // The customer's language unless ?lang= asks otherwise; the browser's preference does not override the customer's.
+    const language = requestLanguage(request.query, undefined, customerId === undefined ? 'pl' : (customerById.get(customerId)?.language ?? 'pl'));
     const l = webLabels(language);
     const name = customerId === undefined ? '' : ` · ${customerById.get(customerId)?.name ?? ''}`;
     return { language, timeZone: deps.timeZone, base: '/portal', title: `${l.portalTitle}${name}`, nav: customerId === undefined ? [] : [['/portal/', l.overview]] };
@@ -165,9 +164,9 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     (request as FastifyRequest & { portalCustomer?: string }).portalCustomer = customerId;
   };
   const customerOf = (request: FastifyRequest) => (request as FastifyRequest & { portalCustomer: string }).portalCustomer;
-  /** The customer's own PDFs: for each issued revision that has one, [month, revision, file relative to the month]. */
-  const ownReports = (customerId: string) =>
-    deps.months().flatMap((m) => m.revisions.flatMap((r) => r.files.filter((f) => f === reportFileName(customerId) || f.endsWith(`/${reportFileName(customerId)}`)).map((file) => ({ month: m.month, revision: r.revision, file, closedAtMs: r.closedAtMs, state: m.state }))));
+  /** The customer's own PDFs: for each issued revision that has one, its month, revision and file (relative to the month). */
+  const ownReports = (customerId: string): CustomerReportLink[] =>
+    deps.months().flatMap((m) => m.revisions.flatMap((r) => r.files.filter((f) => f === reportFileName(customerId) || f.endsWith(`/${reportFileName(customerId)}`)).map((file) => ({ month: m.month, revision: r.revision, file, closedAtMs: r.closedAtMs }))));
 
   app.get<{ Querystring: { customer?: string; expires?: string; sig?: string } }>('/portal/open', { schema: { hide: true } }, async (request, reply) => {
     if (!deps.portal) return forbidden(request, reply);
@@ -188,13 +187,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     const l = webLabels(frame.language);
     const fleet = deps.fleet();
     const own = { ...fleet, servers: fleet.servers.filter((s) => s.customerId === customerId) };
-    const reports = ownReports(customerId);
-    const list = reports.length === 0
-      ? `<p class="muted">${escapeHtml(l.noReports)}</p>`
-      : `<table id="reports"><thead><tr><th>${l.month}</th><th class="num">${l.revision}</th><th>${l.issuedAt}</th><th></th></tr></thead><tbody>${reports
-          .map((r) => `<tr data-month="${r.month}" data-revision="${r.revision}"><td><a href="/portal/months/${r.month}">${r.month}</a></td><td class="num">${r.revision}</td><td>${escapeHtml(new Date(r.closedAtMs).toISOString().slice(0, 10))}</td><td><a href="/portal/reports/${r.month}/${r.revision}">${escapeHtml(l.pdf)}</a></td></tr>`)
-          .join('')}</tbody></table>`;
-    return html(reply, 200, page(frame, `${overviewBody(own, frame, false)}<h2>${escapeHtml(l.reports)}</h2>${list}`));
+    return html(reply, 200, page(frame, `${overviewBody(own, frame, false)}<h2>${escapeHtml(l.reports)}</h2>${customerReportsBody(ownReports(customerId), frame)}`));
   });
   app.get<{ Params: { id: string }; Querystring: { month?: string } }>('/portal/servers/:id', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
     const customerId = customerOf(request);
@@ -202,13 +195,13 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     const fleet = deps.fleet();
     const server = fleet.servers.find((s) => s.id === request.params.id && s.customerId === customerId);
     if (!server) return html(reply, 404, page(frame, '<p>404</p>'));
-    const month = request.query.month !== undefined && MONTH_RE.test(request.query.month) ? request.query.month : fleet.month;
+    const month = request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
     return html(reply, 200, page(frame, serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), false)));
   });
   app.get<{ Params: { month: string } }>('/portal/months/:month', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
     const customerId = customerOf(request);
     const frame = portalFrame(request, customerId);
-    if (!MONTH_RE.test(request.params.month)) return html(reply, 404, page(frame, '<p>404</p>'));
+    if (!isMonth(request.params.month)) return html(reply, 404, page(frame, '<p>404</p>'));
     return html(reply, 200, page(frame, monthFiguresBody(request.params.month, deps.monthFigures(request.params.month), [customerId], frame)));
   });
   app.get<{ Params: { month: string; revision: string } }>('/portal/reports/:month/:revision', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {

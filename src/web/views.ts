@@ -1,8 +1,6 @@
 // What the web pages show, gathered from the daemon's parts: the fleet now (the API's server views and the SLA
 // snapshot's budgets and projections) and the months from the close records with each revision's files.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { MANIFEST, revisionSubdir, type Manifest } from '../close/revision-files.js';
+import { MANIFEST, manifestFileNames, revisionSubdir } from '../close/revision-files.js';
 import type { ServerView } from '../http/server.js';
 import type { SlaSnapshot } from '../scheduler/sla-refresh.js';
 import { formatMicroPercent } from '../sla/money.js';
@@ -44,11 +42,11 @@ export function monthList(records: CloseRecords, reportsDir: string): MonthListI
     month: m.month,
     state: m.state,
     revision: m.revision,
-    revisions: records.revisions(m.month).map((r) => {
+    revisions: records.revisionSummaries(m.month).map((r) => {
       const subdir = revisionSubdir(r.revision);
       const prefix = subdir === '' ? '' : `${subdir}/`;
-      const manifestPath = join(reportsDir, m.month, subdir, MANIFEST);
-      const files = existsSync(manifestPath) ? [...(JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest).files.map((f) => f.name), MANIFEST] : [];
+      const listed = manifestFileNames(reportsDir, m.month, r.revision);
+      const files = listed ? [...listed, MANIFEST] : [];
       return { revision: r.revision, kind: r.kind, closedAtMs: r.closedAtMs, reason: r.reason, totalGrosze: r.totalGrosze, files: files.map((f) => `${prefix}${f}`) };
     }),
   }));
