@@ -5,9 +5,9 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+# Only the production sources: tsconfig.build.json compiles src/ (the tests are typechecked by `npm test`).
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY test ./test
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: only the compiled code, production node_modules and the example configuration.
@@ -20,7 +20,8 @@ COPY --chown=node:node package.json ./
 COPY --chown=node:node config ./config
 RUN mkdir -p /app/data /app/reports && chown node:node /app/data /app/reports
 USER node
-# config/uptime-credits.yaml (mount it; set http.listen: 0.0.0.0 there), the store or outbox, the month reports.
+# config/uptime-credits.yaml (mount it; set http.listen: 0.0.0.0 and http.protectMetrics: true there), the store or
+# outbox, the month reports.
 VOLUME ["/app/config", "/app/data", "/app/reports"]
 EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

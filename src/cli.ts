@@ -17,7 +17,9 @@ import { registerStart } from './commands/start.js';
 const program = new Command('uptime-credits')
   .description('Probes covered servers and turns monthly uptime into SLA credits, reports and a ledger.')
   .showHelpAfterError()
-  .option('-c, --config <path>', 'configuration file', 'config/uptime-credits.yaml');
+  // Declared once here; every command reads it (before or after the command's name) through configPathOf.
+  .option('-c, --config <path>', 'configuration file', 'config/uptime-credits.yaml')
+  .configureHelp({ showGlobalOptions: true });
 
 for (const register of [registerStart, registerCheck, registerImport, registerCredits, registerReport, registerApprove, registerIncident, registerMaintenance, registerMonths, registerDeliver, registerPortalLink, registerOutbox, registerRules]) register(program);
 

@@ -3,12 +3,10 @@
 /** Maps `items` through `fn` with at most `limit` calls in flight; results keep the items' order. */
 export async function mapWithLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
-  let next = 0;
+  // One iterator shared by the workers: each takes the next item when its previous call is done.
+  const queue = items.entries();
   const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!, index);
-    }
+    for (const [index, item] of queue) results[index] = await fn(item, index);
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
   return results;

@@ -1,23 +1,20 @@
 // The one composition root: load what the daemon needs, start it, stop it in reverse order.
 import { dirname } from 'node:path';
-import { customersForMonth } from './config/terms.js';
 import type { AppConfig } from './config/types.js';
 import { systemClock, type Clock } from './clock.js';
-import { computeCredits, computeFleetAvailability } from './close/compute.js';
+import { computeCredits, computeServersAvailability } from './close/compute.js';
 import { creditsToJson } from './close/json.js';
 import { createMonthCloser, type CloseOutcome } from './close/month-closer.js';
 import { monthStatus, recentMonthStatuses } from './close/status.js';
-import { buildServer, type ServerView } from './http/server.js';
+import { usableTokens } from './http/auth.js';
+import { buildServer } from './http/server.js';
 import type { Logger } from './logging.js';
-import { createMetrics, type WritePathView } from './metrics/metrics.js';
-import type { CheckOutcome } from './probes/probe.js';
-import { createMonthEndJob } from './scheduler/month-end.js';
+import { createMetrics } from './metrics/metrics.js';
+import { createMonthEndJob, earliestObservationCached } from './scheduler/month-end.js';
 import { createSlaRefresh } from './scheduler/sla-refresh.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
-import { formatPercentHundredths, uptimePercentText } from './sla/money.js';
-import { monthContaining, monthToDateWindow } from './sla/month.js';
+import { monthToDateWindow } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
-import type { ObservationStore } from './store/store.js';
 import { SqliteCloseRecords } from './state/close-records.js';
 import { SqliteOperatorRecords } from './state/operator-records.js';
 import { createRecordKeeper } from './close/record-changes.js';
@@ -29,30 +26,9 @@ import { SqliteDeliveryRecords } from './state/delivery-records.js';
 import { createPortalLinkSigner, portalSecretFromEnv, type PortalLinkSigner } from './web/portal-links.js';
 import { fleetView, latestFigures, monthList } from './web/views.js';
 import { hostname } from 'node:os';
-
-/** How often the month-close metrics are read again from the records (other processes close months too). */
-const CLOSE_METRICS_REFRESH_MS = 30_000;
-/** How often the write-path metrics are read from the store and the probe loop (whatever the store's state). */
-const WRITE_PATH_METRICS_EVERY_MS = 2_000;
-/** /readyz waits this long for the remote store's /ping before it calls it unreachable. */
-const READY_PING_TIMEOUT_MS = 1_500;
-
-/** How long the store's earliest observation is remembered (it only moves earlier, by an import of older data). */
-const EARLIEST_OBSERVATION_CACHE_MS = 10 * 60_000;
-
-/**
- * The store's earliest observation, asked at most every EARLIEST_OBSERVATION_CACHE_MS once known: the due-months
- * count asks every CLOSE_METRICS_REFRESH_MS, and on InfluxDB that is a query over all history.
- */
-function earliestObservationCached(store: ObservationStore, clock: Clock): () => Promise<number | undefined> {
-  let known: { valueMs: number; atMs: number } | undefined;
-  return async () => {
-    if (known && clock.now() - known.atMs < EARLIEST_OBSERVATION_CACHE_MS) return known.valueMs;
-    const valueMs = await store.earliestObservationMs();
-    known = valueMs === undefined ? undefined : { valueMs, atMs: clock.now() };
-    return valueMs;
-  };
-}
+import { createServerViews } from './fleet-view.js';
+import { checkReadiness, writePathView } from './readiness.js';
+import { createMetricsRefresh } from './scheduler/metrics-refresh.js';
 
 export interface Daemon {
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:9464. */
@@ -70,6 +46,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     const secret = portalSecretFromEnv(config.portal.secretEnv);
     portal = { secret, signer: createPortalLinkSigner(secret, config.http.publicUrl ?? `http://${config.http.listen}:${config.http.port}`) };
   }
+  // The API's tokens, before anything is opened: a named token whose variable is not set stops the start.
+  const tokens = usableTokens(config.http.tokens);
   // Only the close instance e-mails issued revisions (one sender per deployment). The mailer is made before anything
   // is opened: a missing SMTP password stops the start with nothing to close.
   const delivery = config.sla.closeRole ? config.delivery : undefined;
@@ -95,7 +73,6 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     });
     deliveryJob = createDeliveryJob({ deliverer, logger, clock, onPass: () => metrics.recordDeliveries(deliveryRecords.counts()) });
   }
-  const lastOutcomes = new Map<string, Map<string, CheckOutcome>>();
   const loop = createProbeLoop({
     config,
     store,
@@ -104,9 +81,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     spillDir: dirname(config.storage.path),
     onOutcome(outcome) {
       metrics.recordOutcome(outcome);
-      let checks = lastOutcomes.get(outcome.server);
-      if (!checks) lastOutcomes.set(outcome.server, (checks = new Map()));
-      checks.set(`${outcome.check}@${outcome.location}`, outcome);
+      fleet.recordOutcome(outcome);
     },
   });
 
@@ -121,76 +96,6 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     },
   });
 
-  // The month-close series come from the records: refreshed after every close of this process, and every
-  // CLOSE_METRICS_REFRESH_MS for what other processes (the CLI's report and approve) recorded.
-  let stopping = false;
-  const refreshCloseMetrics = () => {
-    try {
-      metrics.recordCloseStates(recentMonthStatuses(records, config.timeZone, clock.now()));
-      metrics.recordPendingRevisions(operatorRecords.pendingMonths().length);
-    } catch (error) {
-      logger.error({ err: error }, 'reading the month-close records for the metrics failed');
-    }
-    if (config.sla.closeRole) countDueMonths();
-  };
-  // One count at a time, so an older answer never overwrites a newer one; a count asked for meanwhile (after a
-  // close) runs when the current one ends.
-  let dueCount: Promise<void> | undefined;
-  let recountWanted = false;
-  const countDueMonths = (): void => {
-    if (stopping) return;
-    if (dueCount) {
-      recountWanted = true;
-      return;
-    }
-    dueCount = monthEnd
-      .dueMonths()
-      .then(
-        (due) => {
-          if (!stopping) metrics.recordDueMonths(due.length);
-        },
-        (error: unknown) => {
-          if (!stopping) logger.error({ err: error }, 'finding the months due for closing failed');
-        },
-      )
-      .finally(() => {
-        dueCount = undefined;
-        if (recountWanted) {
-          recountWanted = false;
-          countDueMonths();
-        }
-      });
-  };
-  let closeMetricsTimer: { cancel(): void } | undefined;
-  const writePathView = (): WritePathView => {
-    const probing = loop.stats();
-    return {
-      store: store.health(),
-      pendingInMemory: probing.pendingWrites,
-      localWriteProblem: probing.writeProblem,
-      localWriteErrorsTotal: probing.writeErrorsTotal,
-      discarded: probing.discarded,
-      droppedTotal: probing.droppedTotal,
-      nowMs: clock.now(),
-    };
-  };
-  let writePathTimer: { cancel(): void } | undefined;
-  const refreshWritePathMetricsEvery = () => {
-    writePathTimer = clock.setTimeout(() => {
-      try {
-        metrics.recordWritePath(writePathView());
-      } catch (error) {
-        logger.error({ err: error }, 'reading the write path for the metrics failed');
-      }
-      refreshWritePathMetricsEvery();
-    }, WRITE_PATH_METRICS_EVERY_MS);
-  };
-  const refreshCloseMetricsEvery = () => {
-    closeMetricsTimer = clock.setTimeout(() => {
-      refreshCloseMetrics();
-      refreshCloseMetricsEvery();
-    }, CLOSE_METRICS_REFRESH_MS);
-  };
   const closer = createMonthCloser({
     config,
     store,
@@ -207,64 +112,34 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     onOutcome(outcome: CloseOutcome) {
       if (outcome.status === 'failed' || outcome.status === 'held' || outcome.status === 'needs-review') metrics.countCloseProblem(outcome.status);
       if (outcome.status === 'issued') deliveryJob?.wake();
-      refreshCloseMetrics();
+      metricsRefresh.refreshCloseMetrics();
     },
   });
   const monthEnd = createMonthEndJob({ config, closer, records, earliestObservationMs: earliestObservationCached(store, clock), pendingRevisionMonths: () => operatorRecords.pendingMonths(), logger, clock });
-  const API_ACTOR = 'api';
   const recordKeeper = createRecordKeeper({ config, operatorRecords, closer, clock });
 
-  const serverViews = (): ServerView[] => {
-    const snapshot = slaRefresh.snapshot(); // one snapshot for the whole answer
-    // Tiers as in force this month: the snapshot's month, or before the first snapshot the month of now.
-    const month = snapshot?.month ?? monthContaining(clock.now(), config.timeZone);
-    return customersForMonth(config, month).flatMap((customer) =>
-      customer.servers.map((server) => {
-        const checks = [...(lastOutcomes.get(server.id)?.values() ?? [])].map((o) => {
-          const view: ServerView['checks'][number] = { name: o.check, kind: o.kind, location: o.location, up: o.up, latencyMs: o.latencyMs, checkedAt: new Date(o.timeMs).toISOString() };
-          if (o.error) view.error = o.error;
-          return view;
-        });
-        const a = snapshot?.availability.get(server.id);
-        const lastOutage = a?.outages[a.outages.length - 1];
-        return {
-          id: server.id,
-          name: server.name,
-          customer: customer.id,
-          tier: customer.tier.name,
-          state: checks.length === 0 ? 'unknown' : checks.some((c) => !c.up) ? 'down' : 'up',
-          checks,
-          monthToDate:
-            a && snapshot
-              ? {
-                  month: snapshot.month,
-                  eligibleMs: a.eligibleMs,
-                  downtimeMs: a.downtimeMs,
-                  unmonitoredMs: a.unmonitoredMs,
-                  uptimePercent: uptimePercentText(a.eligibleMs, a.downtimeMs),
-                  creditPercent: formatPercentHundredths(snapshot.projectedByServer.get(server.id)?.creditPercentHundredths ?? 0),
-                  openOutageFrom: a.downAtEnd && lastOutage ? new Date(lastOutage.fromMs).toISOString() : null,
-                }
-              : null,
-        } satisfies ServerView;
-      }),
-    );
-  };
+  const fleet = createServerViews({ config, clock, snapshot: () => slaRefresh.snapshot() });
+  const metricsRefresh = createMetricsRefresh({
+    metrics,
+    logger,
+    clock,
+    closeStates: () => recentMonthStatuses(records, config.timeZone, clock.now()),
+    pendingRevisionMonths: () => operatorRecords.pendingMonths(),
+    ...(config.sla.closeRole ? { dueMonths: () => monthEnd.dueMonths() } : {}),
+    writePath: () => writePathView(store, loop, clock),
+  });
 
-  const token = config.http.token ?? process.env[config.http.tokenEnv];
   const customerNames = new Map(config.customers.map((c) => [c.id, c.name]));
-  const currentMonth = () => slaRefresh.snapshot()?.month ?? monthContaining(clock.now(), config.timeZone);
   const app = await buildServer({
     metrics,
     logger,
-    token,
+    tokens,
     web: {
       timeZone: config.timeZone,
-      ...(token !== undefined ? { token } : {}),
       ...(portal ? { portal } : {}),
       secureCookies: config.http.publicUrl?.startsWith('https:') ?? false,
       now: () => clock.now(),
-      fleet: () => fleetView(serverViews(), slaRefresh.snapshot(), currentMonth(), customerNames),
+      fleet: () => fleetView(fleet.servers(), slaRefresh.snapshot(), fleet.month(), customerNames),
       timeline(serverId, month) {
         const window = monthToDateWindow(month, config.timeZone, clock.now());
         return serverTimeline(config, sources, serverId, { fromMs: window.fromMs, toMs: window.toMs });
@@ -275,42 +150,27 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       customers: config.customers.map((c) => ({ id: c.id, name: c.name, language: c.language })),
     },
     protectMetrics: config.http.protectMetrics,
-    async checkReady() {
-      if (!loop.running) throw new Error('probe loop is not running');
-      const view = writePathView();
-      if (view.localWriteProblem !== undefined) throw new Error(`cannot store observations locally (${view.pendingInMemory} wait in memory): ${view.localWriteProblem}`);
-      const degraded: string[] = [];
-      const answered = await Promise.race([
-        store.ping().then(() => undefined, (error: Error) => error.message),
-        new Promise<string>((resolve) => setTimeout(() => resolve(`no answer within ${READY_PING_TIMEOUT_MS} ms`), READY_PING_TIMEOUT_MS).unref()),
-      ]);
-      const problem = view.store.remoteProblem ?? answered;
-      if (problem !== undefined) degraded.push(`${store.description} unreachable: ${problem}; ${view.store.waiting} observations wait in the local outbox`);
-      else if (view.store.waiting > 0 && view.store.oldestWaitingSinceMs !== undefined && view.nowMs - view.store.oldestWaitingSinceMs > 60_000) {
-        degraded.push(`${view.store.waiting} observations have waited over a minute for ${store.description}`);
-      }
-      if (view.store.parked > 0) degraded.push(`${view.store.parked} observations refused by the remote store are parked (see \`uptime-credits outbox\`)`);
-      return { degraded };
-    },
+    checkReady: () => checkReadiness(store, loop, clock),
     api: {
-      servers: serverViews,
+      servers: () => fleet.servers(),
+      server: (id) => fleet.server(id),
       knowsServer: (id) => config.servers.has(id),
       async outages(fromMs, toMs, server) {
-        const availability = await computeFleetAvailability(config, sources, { fromMs, toMs });
-        return [...availability].flatMap(([id, a]) =>
-          server && id !== server ? [] : a.outages.map((o) => ({ server: id, from: new Date(o.fromMs).toISOString(), to: new Date(o.toMs).toISOString(), durationMs: o.toMs - o.fromMs })),
-        );
+        // One server's outages read only that server's observations (the range may be up to 400 days).
+        const availability = await computeServersAvailability(config, sources, { fromMs, toMs }, server === undefined ? [...config.servers.keys()] : [server]);
+        return [...availability].flatMap(([id, a]) => a.outages.map((o) => ({ server: id, from: new Date(o.fromMs).toISOString(), to: new Date(o.toMs).toISOString(), durationMs: o.toMs - o.fromMs })));
       },
       credits: async (month) => creditsToJson(await computeCredits(config, sources, month)),
-      closeMonth: (month) => closer.close(month, { by: API_ACTOR }),
-      restateMonth: (month, reason) => closer.restate(month, { by: API_ACTOR, reason }),
-      approveMonth: (month, draftHash, reason) => closer.approve(month, { by: API_ACTOR, draftHash, reason }),
+      // The caller is the token's name: the journal's and the records' "by".
+      closeMonth: (month, actor) => closer.close(month, { by: actor }),
+      restateMonth: (month, reason, actor) => closer.restate(month, { by: actor, reason }),
+      approveMonth: (month, draftHash, reason, actor) => closer.approve(month, { by: actor, draftHash, reason }),
       draftMonth: (month, customer) => closer.draft(month, customer === undefined ? {} : { customerId: customer }),
       months: () => recentMonthStatuses(records, config.timeZone, clock.now()),
       monthStatus: (month) => monthStatus(records, month, config.timeZone),
       monthRecord: (month) => ({ revisions: records.revisions(month), journal: records.journal(month) }),
       knowsCustomer: (id) => config.customers.some((c) => c.id === id),
-      records: { keeper: recordKeeper, reader: operatorRecords, maintenanceNoticeMs: config.sla.maintenanceNoticeMs, actor: API_ACTOR },
+      records: { keeper: recordKeeper, reader: operatorRecords, maintenanceNoticeMs: config.sla.maintenanceNoticeMs },
     },
   });
   loop.start();
@@ -330,10 +190,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   // Staleness of the SLA series counts from the start until the first refresh lands.
   metrics.recordSlaRefreshed(clock.now());
   metrics.recordRole({ closes: config.sla.closeRole, checks: [...config.servers.values()].reduce((n, server) => n + server.checks.length, 0) });
-  refreshCloseMetrics();
-  refreshCloseMetricsEvery();
-  metrics.recordWritePath(writePathView());
-  refreshWritePathMetricsEvery();
+  metricsRefresh.start();
   // Without the close role another instance closes the months (one per deployment); API calls still can.
   if (config.sla.closeRole) monthEnd.start();
   deliveryJob?.start();
@@ -342,10 +199,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   return {
     address,
     async stop() {
-      stopping = true;
-      closeMetricsTimer?.cancel();
-      await dueCount;
-      writePathTimer?.cancel();
+      await metricsRefresh.stop();
       await monthEnd.stop();
       await deliveryJob?.stop();
       await slaRefresh.stop();

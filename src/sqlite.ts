@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { at } from './sla/at.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -30,7 +31,7 @@ export function openMigratedDatabase(path: string, migrations: readonly Migratio
     if (version > migrations.length) throw new Error(`${what} ${path} has schema version ${version}, newer than this program (${migrations.length})`);
     for (let next = version; next < migrations.length; next++) {
       db.transaction(() => {
-        const step = migrations[next]!;
+        const step = at(migrations, next, 'migration');
         if (typeof step === 'string') db.exec(step);
         else step(db);
         db.pragma(`user_version = ${next + 1}`);

@@ -125,7 +125,11 @@ function slaGroup(config: AppConfig): RuleGroup {
   };
   const shortestReactionMs = Math.min(...config.reactionTimesMs.values());
   const downAlerts = [
-    ...tierNames.map((tier) => serverDown(`tier="${escapeLabelValue(tier)}"`, config.reactionTimesMs.get(tier)!, tier)),
+    ...tierNames.map((tier) => {
+      const reactionMs = config.reactionTimesMs.get(tier);
+      if (reactionMs === undefined) throw new Error(`tier "${tier}" has no reaction time in the configuration`);
+      return serverDown(`tier="${escapeLabelValue(tier)}"`, reactionMs, tier);
+    }),
     // A tier added to the daemon's configuration after this file was generated still pages, at the shortest deadline.
     serverDown(`tier!~"${tierNames.map(regexLiteral).join('|')}"`, shortestReactionMs, undefined),
   ];

@@ -6,13 +6,14 @@ import { computeAvailability } from '../sla/availability.js';
 import { computeMonthCredits } from '../sla/credits.js';
 import { monthToDateWindow, monthWindow } from '../sla/month.js';
 import type { Interval, MonthCredits, ServerAvailability } from '../sla/types.js';
+import type { ProgressListener } from '../progress.js';
 import type { OperatorRecordsReader } from '../state/operator-records.js';
-import type { ObservationStore } from '../store/store.js';
+import type { RunSource } from '../store/store.js';
 import { availabilityInputs, recordsOf, serverRecords, type ServerRecords } from './server-records.js';
 
 /** Where a month's evidence comes from: the probes' observations, and people's records (incidents, maintenance). */
 export interface EvidenceStores {
-  store: ObservationStore;
+  store: RunSource;
   operatorRecords: OperatorRecordsReader;
 }
 
@@ -39,18 +40,38 @@ const readRange = (config: AppConfig, window: Interval): Interval => ({ fromMs: 
 /**
  * Availability of every configured server over a window (a month, or month to date). `records`: people's records
  * already read for the window or a wider one (a caller that also snapshots them reads them once); default: read now.
+ * `onProgress` hears how many servers are done.
  */
 export async function computeFleetAvailability(
   config: AppConfig,
   sources: EvidenceStores,
   window: Interval,
   records: ReadonlyMap<string, ServerRecords> = serverRecords(config, sources.operatorRecords, window),
+  onProgress?: ProgressListener,
+): Promise<Map<string, ServerAvailability>> {
+  return computeServersAvailability(config, sources, window, [...config.servers.keys()], records, onProgress);
+}
+
+/** Availability of the named configured servers over a window, reading only their observations. */
+export async function computeServersAvailability(
+  config: AppConfig,
+  sources: EvidenceStores,
+  window: Interval,
+  serverIds: readonly string[],
+  records: ReadonlyMap<string, ServerRecords> = serverRecords(config, sources.operatorRecords, window),
+  onProgress?: ProgressListener,
 ): Promise<Map<string, ServerAvailability>> {
   const { store } = sources;
   const range = readRange(config, window);
-  const servers = [...config.servers.values()];
+  const servers = serverIds.map((id) => {
+    const server = config.servers.get(id);
+    if (!server) throw new Error(`no configured server "${id}"`);
+    return server;
+  });
   const groups: ResolvedServer[][] = [];
   for (let i = 0; i < servers.length; i += SERVERS_PER_READ) groups.push(servers.slice(i, i + SERVERS_PER_READ));
+  let serversDone = 0;
+  onProgress?.({ phase: 'reading observations', done: serversDone, total: servers.length });
   const perGroup = await mapWithLimit(groups, READS_IN_FLIGHT, async (group) => {
     const runs = await store.readRuns({
       servers: group.map((s) => s.id),
@@ -58,7 +79,7 @@ export async function computeFleetAvailability(
       toMs: range.toMs,
       staleAfterMs: config.availability.staleAfterMs,
     });
-    return group.map(
+    const availabilities = group.map(
       (server) =>
         [
           server.id,
@@ -72,6 +93,9 @@ export async function computeFleetAvailability(
           }),
         ] as const,
     );
+    serversDone += group.length;
+    onProgress?.({ phase: 'reading observations', done: serversDone, total: servers.length });
+    return availabilities;
   });
   // In configuration order, whatever order the reads finished in.
   const availability = new Map<string, ServerAvailability>();
@@ -80,9 +104,16 @@ export async function computeFleetAvailability(
 }
 
 /** The credits of every customer for a month ('YYYY-MM') in the configured time zone. */
-export async function computeCredits(config: AppConfig, sources: EvidenceStores, month: string, records?: ReadonlyMap<string, ServerRecords>): Promise<MonthCredits> {
+export async function computeCredits(
+  config: AppConfig,
+  sources: EvidenceStores,
+  month: string,
+  records?: ReadonlyMap<string, ServerRecords>,
+  onProgress?: ProgressListener,
+): Promise<MonthCredits> {
   const window = monthWindow(month, config.timeZone);
-  const availability = await computeFleetAvailability(config, sources, window, records);
+  const availability = await computeFleetAvailability(config, sources, window, records, onProgress);
+  onProgress?.({ phase: 'computing credits' });
   return computeMonthCredits({
     window,
     creditBase: config.sla.creditBase,
@@ -97,13 +128,23 @@ export async function computeCredits(config: AppConfig, sources: EvidenceStores,
  * month would credit if it ended at that uptime (the fee base is each server's whole-month coverage). Time not yet
  * elapsed is not counted. For the month-to-date view and for drafts of a running month.
  */
-export async function computeMonthToDateCredits(config: AppConfig, sources: EvidenceStores, month: string, asOfMs: number, records?: ReadonlyMap<string, ServerRecords>): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits }> {
+export async function computeMonthToDateCredits(
+  config: AppConfig,
+  sources: EvidenceStores,
+  month: string,
+  asOfMs: number,
+  records?: ReadonlyMap<string, ServerRecords>,
+  onProgress?: ProgressListener,
+): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits }> {
   const window = monthWindow(month, config.timeZone);
   const toDate = monthToDateWindow(month, config.timeZone, asOfMs);
-  const availability = await computeFleetAvailability(config, sources, { fromMs: toDate.fromMs, toMs: toDate.toMs }, records);
+  const toDateWindow = { fromMs: toDate.fromMs, toMs: toDate.toMs };
+  const availability = await computeFleetAvailability(config, sources, toDateWindow, records, onProgress);
+  onProgress?.({ phase: 'computing credits' });
   const wholeMonth = new Map<string, ServerAvailability>();
   for (const [id, monthToDate] of availability) {
-    const server = config.servers.get(id)!;
+    const server = config.servers.get(id);
+    if (!server) throw new Error(`server "${id}" has figures but is not in the configuration`);
     const coveredMs = Math.max(0, Math.min(server.untilMs ?? window.toMs, window.toMs) - Math.max(server.sinceMs ?? window.fromMs, window.fromMs));
     wholeMonth.set(id, { ...monthToDate, coveredMs });
   }

@@ -75,5 +75,5 @@ export function creditsToTable(credits: MonthCredits): string {
     ...formatTextTable(header, rows, { rightAligned: new Set([3, 4, 5, 6, 7, 8, 9, 10]), rule: true }),
   ];
   out.push('', ...json.customers.map((c) => `${c.id}: ${c.creditAmount} PLN`), `total: ${json.creditAmount} PLN`);
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logging.js';
+import type { ProgressListener } from '../progress.js';
 import { creditIdOf, type Ledger } from '../reports/ledger.js';
 import { underMonitoredServers, type UnderMonitoredServer } from '../sla/evidence.js';
 import { formatGrosze, formatMicroPercent } from '../sla/money.js';
@@ -121,6 +122,8 @@ export interface MonthCloserDeps {
   onOutcome?: (outcome: CloseOutcome) => void;
   /** Sees each step of issuing a revision. */
   onStep?: (step: CloseStep, month: string, revision: number) => void;
+  /** Hears the phases of each close, restatement or draft (the CLI shows them on a terminal). */
+  onProgress?: ProgressListener;
 }
 
 /** Cumulative amount per credit id after every journal row of a month: what has been paid so far. */
@@ -152,7 +155,8 @@ function journalRowsFor(month: string, revision: number, paid: ReturnType<typeof
     const previousGrosze = before?.grosze ?? 0;
     const newGrosze = after?.grosze ?? 0;
     if (previousGrosze === newGrosze) continue;
-    const who = (after ?? before)!;
+    const who = after ?? before;
+    if (!who) throw new Error(`credit ${creditId} is in neither the paid nor the new figures`);
     rows.push({ entry, month, revision, creditId, customerId: who.customerId, serverId: who.serverId, previousGrosze, newGrosze, deltaGrosze: newGrosze - previousGrosze, ...common });
   }
   return rows;
@@ -199,8 +203,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       // Where each customer's latest report is: rendered again in a revision only when its figures changed.
       const reportOf = new Map<string, string>();
       let rendered: string[] = [];
-      for (let i = 0; i < all.length; i++) {
-        const current = all[i]!;
+      for (const [i, current] of all.entries()) {
         const previous = all[i - 1];
         const customers = current.credits ? (previous ? changedCustomers(previous, { credits: current.credits, terms: current.terms }) : current.credits.customers.map((c) => c.id)) : [];
         for (const id of customers) reportOf.set(id, join(revisionSubdir(current.revision), `${id}.pdf`));
@@ -216,6 +219,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         changes: record.changes,
         customers: rendered,
         reportFileOf: (id) => reportOf.get(id) ?? `${id}.pdf`,
+        onProgress: deps.onProgress,
       });
       const manifestSha256 = writeRevisionFiles(record.dir, files);
       records.markFilesWritten(month, revision, manifestSha256);
@@ -296,13 +300,14 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     month: string,
     waitMs: number | undefined,
   ): Promise<{ waiting: string } | { waiting?: undefined; parked?: string; credits: MonthCredits; terms: TermsSnapshot }> => {
+    deps.onProgress?.({ phase: 'waiting for evidence' });
     const verdict = await awaitCompleteEvidence({ sources: deps.evidence, ...monthReadRange(config, month), waitMs: waitMs ?? config.sla.evidenceWaitMs, clock });
     if (!verdict.complete && verdict.parked === 0) return { waiting: verdict.reason };
     // Read once: the figures and the terms snapshot beside them name the same records.
     const window = monthWindow(month, config.timeZone);
     const people = serverRecords(config, deps.operatorRecords, window);
-    const credits = await computeCredits(config, sources, month, people);
-    const terms = termsSnapshot(config, people, month, window);
+    const credits = await computeCredits(config, sources, month, people, deps.onProgress);
+    const terms = termsSnapshot(config, people, month);
     return { ...(verdict.complete ? {} : { parked: verdict.reason }), credits, terms };
   };
 
@@ -311,7 +316,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     const baseRevision = records.latestSummary(month)?.revision ?? 0;
     const basis = { purpose, baseRevision };
     const hash = draftHash(credits, terms, basis);
-    const draft = await writeDraftFiles({ reportsDir, credits, terms, heldFor: reason, basis, dir: heldDraftDir(reportsDir, month, hash) });
+    const dir = heldDraftDir(reportsDir, month, hash);
+    const draft = await writeDraftFiles({ reportsDir, credits, terms, heldFor: reason, basis, dir, onProgress: deps.onProgress });
     const previous = records.month(month);
     records.hold(month, 'needs-review', reason, clock.now(), { servers }, {
       hash,
@@ -376,7 +382,9 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       rows,
     );
     deps.onStep?.('recorded', month, revision);
-    await finish(records.latestRevision(month)!);
+    const recorded = records.latestRevision(month);
+    if (!recorded) throw new Error(`${month} revision ${revision} is not in the records right after it was recorded`);
+    await finish(recorded);
     logger.info({ month, revision, kind, dir, total: formatGrosze(credits.creditAmountGrosze), journalRows: rows.length, by, changes }, revision === 1 ? 'month closed' : 'month restated');
     return { status: 'issued', month, revision, kind, dir, totalGrosze: credits.creditAmountGrosze, journalRows: rows.length, differences: changes };
   };
@@ -462,7 +470,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     if (!isIssued(month)) return report({ status: 'not-closed', month });
     return claimed(month, () =>
       settling(month, async (owed) => {
-        const base = records.latestRevision(month)!;
+        const base = records.latestRevision(month);
+        if (!base) throw new Error(`${month} is issued but has no revision in the records`);
         const reason = restatementReason(month, base.revision, asked, owed);
         // A customer of an issued revision that is no longer configured would silently lose its credit.
         const gone = (base.credits?.customers ?? []).map((c) => c.id).filter((id) => !config.customers.some((c) => c.id === id));
@@ -533,8 +542,9 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       return claimed(month, async () => {
         // Checked under the claim: nothing can replace the held draft between the check and the issue.
         const state = records.month(month);
-        const draft = records.draft(month, hashOrPrefix)!;
+        const draft = records.draft(month, hashOrPrefix);
         if (state?.state !== 'needs-review') return { status: 'rejected', month, reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})` };
+        if (!draft) return { status: 'rejected', month, reason: `no held draft of ${month} has the hash ${hashOrPrefix} any more` };
         if (draft.hash !== state.draftHash) {
           return { status: 'rejected', month, reason: `draft ${draft.hash.slice(0, 12)} was replaced by ${state.draftHash ? `draft ${state.draftHash.slice(0, 12)}, made from newer evidence; review that one` : 'a newer hold without a draft'}` };
         }
@@ -550,10 +560,19 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       const now = clock.now();
       const running = now < window.toMs;
       const people = serverRecords(config, deps.operatorRecords, window);
-      const credits = running ? (await computeMonthToDateCredits(config, sources, month, now, people)).credits : await computeCredits(config, sources, month, people);
-      const terms = termsSnapshot(config, people, month, window);
+      const credits = running
+        ? (await computeMonthToDateCredits(config, sources, month, now, people, deps.onProgress)).credits
+        : await computeCredits(config, sources, month, people, deps.onProgress);
+      const terms = termsSnapshot(config, people, month);
       if (options.customerId && !credits.customers.some((c) => c.id === options.customerId)) throw new Error(`customer "${options.customerId}" is not in the configuration`);
-      const written = await writeDraftFiles({ reportsDir, credits, terms, ...(options.customerId ? { customerId: options.customerId } : {}), ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) });
+      const written = await writeDraftFiles({
+        reportsDir,
+        credits,
+        terms,
+        ...(options.customerId ? { customerId: options.customerId } : {}),
+        ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}),
+        onProgress: deps.onProgress,
+      });
       return { status: 'draft', month, dir: written.dir, hash: written.hash, written: written.written, ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) };
     },
 

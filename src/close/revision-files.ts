@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createFileExclusive, writeFileAtomic } from '../files.js';
 import { buildLedger, ledgerCsv, ledgerJson, reportFileName } from '../reports/ledger.js';
 import { renderCustomerPdf, type CustomerReport } from '../reports/pdf.js';
+import type { ProgressListener } from '../progress.js';
 import { formatMicroPercent } from '../sla/money.js';
 import type { MonthCredits } from '../sla/types.js';
 import { creditsToJson } from './json.js';
@@ -63,7 +64,9 @@ export function customerReport(credits: MonthCredits, terms: TermsSnapshot, cust
     toMs: credits.toMs,
     monthMs: credits.monthMs,
     confirmations: terms.confirmations,
+    ...(terms.quorum !== null ? { quorum: terms.quorum } : {}),
     creditBase: credits.creditBase,
+    ...(terms.maxCreditPercentHundredths !== null ? { maxCreditPercentHundredths: terms.maxCreditPercentHundredths } : {}),
     credit,
     maintenanceReasons: new Map(customer.servers.map((s) => [s.id, s.maintenance.filter((m) => !m.late).map((m) => ({ fromMs: m.fromMs, reason: m.reason, ...(m.announcedAtMs !== undefined ? { announcedAtMs: m.announcedAtMs } : {}) }))])),
     maintenanceNoticeMs: terms.maintenanceNoticeMs ?? 0,
@@ -101,12 +104,16 @@ export interface RevisionRender {
   customers: readonly string[];
   /** Where each customer's latest report is, relative to the month folder (for the ledger). */
   reportFileOf: (customerId: string) => string;
+  /** Hears how many PDFs are rendered. */
+  onProgress?: ProgressListener;
 }
 
 /** Renders a revision's files; the manifest comes last in the map and covers every other file. */
 export async function renderRevisionFiles(render: RevisionRender): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
-  for (const id of render.customers) {
+  const total = render.customers.length;
+  for (const [done, id] of render.customers.entries()) {
+    render.onProgress?.({ phase: 'rendering PDFs', done, total });
     const extra: Partial<CustomerReport> = { revisionNumber: render.revision };
     if (render.replaces) extra.revision = { number: render.revision, replaces: render.replaces.revision, replacesIssuedAtMs: render.replaces.closedAtMs, reason: render.reason };
     files.set(reportFileName(id), await renderCustomerPdf(customerReport(render.credits, render.terms, id, extra)));
@@ -135,6 +142,8 @@ export async function renderRevisionFiles(render: RevisionRender): Promise<Map<s
  * never replaced. Returns the manifest's SHA-256.
  */
 export function writeRevisionFiles(dir: string, files: ReadonlyMap<string, Buffer>): string {
+  const manifest = files.get(MANIFEST);
+  if (!manifest) throw new Error(`the files for ${dir} have no ${MANIFEST}`);
   mkdirSync(dir, { recursive: true });
   const present = new Set<string>();
   for (const [name, data] of files) {
@@ -146,7 +155,7 @@ export function writeRevisionFiles(dir: string, files: ReadonlyMap<string, Buffe
     present.add(name);
   }
   for (const [name, data] of files) if (!present.has(name)) createFileExclusive(join(dir, name), data);
-  return sha256(files.get(MANIFEST)!);
+  return sha256(manifest);
 }
 
 /** The names of the files a revision's manifest lists (not the manifest itself); undefined before it is written. */
@@ -203,6 +212,8 @@ export async function writeDraftFiles(options: {
   /** Set for a draft held for review (see draftHash). */
   basis?: DraftBasis;
   dir?: string;
+  /** Hears how many PDFs are rendered. */
+  onProgress?: ProgressListener;
 }): Promise<{ dir: string; hash: string; written: string[] }> {
   const { credits, terms } = options;
   const dir = options.dir ?? join(options.reportsDir, credits.month, DRAFT_DIR);
@@ -210,7 +221,8 @@ export async function writeDraftFiles(options: {
   const hash = draftHash(credits, terms, options.basis);
   const customers = options.customerId ? [options.customerId] : credits.customers.map((c) => c.id);
   const written: string[] = [];
-  for (const id of customers) {
+  for (const [done, id] of customers.entries()) {
+    options.onProgress?.({ phase: 'rendering PDFs', done, total: customers.length });
     const pdf = await renderCustomerPdf(customerReport(credits, terms, id, { draft: options.asOfMs === undefined ? {} : { asOfMs: options.asOfMs } }));
     writeFileAtomic(join(dir, reportFileName(id)), pdf);
     written.push(reportFileName(id));

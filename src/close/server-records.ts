@@ -31,7 +31,10 @@ export function serverRecords(config: AppConfig, reader: OperatorRecordsReader, 
   const out = new Map<string, ServerRecords>();
   const of = (serverId: string) => {
     let records = out.get(serverId);
-    if (!records) out.set(serverId, (records = { maintenance: [], incidents: [] }));
+    if (!records) {
+      records = { maintenance: [], incidents: [] };
+      out.set(serverId, records);
+    }
     return records;
   };
   const touches = (i: Interval) => i.toMs > range.fromMs && i.fromMs < range.toMs;

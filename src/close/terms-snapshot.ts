@@ -46,7 +46,7 @@ export interface TermsSnapshot {
  * The snapshot of the terms in force for `month` (window [fromMs, toMs)) under this configuration, with the people's
  * records (serverRecords for the month) the figures were computed from.
  */
-export function termsSnapshot(config: AppConfig, records: ReadonlyMap<string, ServerRecords>, month: string, window: { fromMs: number; toMs: number }): TermsSnapshot {
+export function termsSnapshot(config: AppConfig, records: ReadonlyMap<string, ServerRecords>, month: string): TermsSnapshot {
   return {
     month,
     timeZone: config.timeZone,

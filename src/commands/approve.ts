@@ -14,7 +14,6 @@ export function registerApprove(program: Command): void {
     .requiredOption('--draft-hash <hash>', 'the hash of the reviewed draft (draft.json, or the message that held the month)')
     .requiredOption('--reason <text>', 'why it may be issued (kept in the records and the journal)')
     .option('--json', 'print the outcome as JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month: string; draftHash: string; reason: string; json?: boolean }, command: Command) => {
       await withMonthCloser(command, async ({ config, closer }) => {
         const outcome = await closer.approve(options.month, { by: cliActor(), draftHash: options.draftHash, reason: options.reason });

@@ -40,7 +40,7 @@ export function formatCheckTable(rows: readonly CheckRow[]): string {
   ]);
   const header = ['customer', 'server', 'check', 'kind', 'state', 'ms', 'detail'];
   const down = rows.filter((r) => !r.result.up).length;
-  return [...formatTextTable(header, cells, { rightAligned: new Set([5]) }), `${rows.length - down} up, ${down} down`].join('\n') + '\n';
+  return `${[...formatTextTable(header, cells, { rightAligned: new Set([5]) }), `${rows.length - down} up, ${down} down`].join('\n')}\n`;
 }
 
 /** Registers `check`. Exit code 0 when every check is up, 1 when any is down, 2 when the configuration is bad. */
@@ -48,7 +48,6 @@ export function registerCheck(program: Command): void {
   program
     .command('check')
     .description('run every configured check once and print the results (exit 0 all up, 1 some down, 2 bad configuration)')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (_options: unknown, command: Command) => {
       let config: AppConfig;
       try {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { AppConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../logging.js';
+import type { ProgressListener } from '../progress.js';
 import { monthContaining, previousMonth } from '../sla/month.js';
 import { createMonthCloser, type MonthCloser } from '../close/month-closer.js';
 import type { EvidenceStores } from '../close/compute.js';
@@ -51,7 +52,7 @@ export async function withConfiguredStore<T>(command: Command, work: (config: Ap
 }
 
 /** Loads the configuration, opens the store and the people's records (state database), runs `work`, closes both. */
-export async function withEvidenceStores<T>(command: Command, work: (config: AppConfig, sources: EvidenceStores & { operatorRecords: OperatorRecords }, logger: Logger) => Promise<T>): Promise<T> {
+export async function withEvidenceStores<T>(command: Command, work: (config: AppConfig, sources: EvidenceStores & { store: ObservationStore; operatorRecords: OperatorRecords }, logger: Logger) => Promise<T>): Promise<T> {
   return withConfiguredStore(command, async (config, store, logger) => {
     const operatorRecords = SqliteOperatorRecords.open(config.state.path);
     try {
@@ -72,12 +73,29 @@ export interface CloseContext {
   logger: Logger;
 }
 
-/** Opens the store and the state database, builds the closer (its evidence: the store's outbox), runs `work`. */
-export async function withMonthCloser<T>(command: Command, work: (context: CloseContext) => Promise<T>): Promise<T> {
+/**
+ * Opens the store and the state database, builds the closer (its evidence: the store's outbox), runs `work`.
+ * `onProgress` hears the closer's phases.
+ */
+export async function withMonthCloser<T>(
+  command: Command,
+  work: (context: CloseContext) => Promise<T>,
+  onProgress?: ProgressListener,
+): Promise<T> {
   return withEvidenceStores(command, async (config, { store, operatorRecords }, logger) => {
     const records = SqliteCloseRecords.open(config.state.path);
     try {
-      const closer = createMonthCloser({ config, store, operatorRecords, pendingRevisions: operatorRecords, records, evidence: [{ name: store.description, unconfirmed: (fromMs, toMs) => store.unconfirmed(fromMs, toMs) }], logger });
+      const evidence = [{ name: store.description, unconfirmed: store.unconfirmed.bind(store) }];
+      const closer = createMonthCloser({
+        config,
+        store,
+        operatorRecords,
+        pendingRevisions: operatorRecords,
+        records,
+        evidence,
+        logger,
+        onProgress,
+      });
       return await work({ config, store, operatorRecords, records, closer, logger });
     } finally {
       records.close();

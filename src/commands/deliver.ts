@@ -37,7 +37,6 @@ export function registerDeliver(program: Command): void {
     .option('--resend', 'send again what was sent or refused (new Message-IDs)')
     .option('--list', 'only show what is recorded; plan and send nothing')
     .option('--json', 'print JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month: string; customer?: string; resend?: boolean; list?: boolean; json?: boolean }, command: Command) => {
       const logger = createLogger();
       const config = loadCommandConfig(command, logger);
@@ -67,7 +66,7 @@ export function registerDeliver(program: Command): void {
               closeRecords,
               deliveries,
               mailer,
-              portalLinks: createPortalLinkSigner(secret, config.http.publicUrl!),
+              portalLinks: createPortalLinkSigner(secret, config.http.publicUrl ?? `http://${config.http.listen}:${config.http.port}`),
               logger,
               owner: `${hostname()}:${process.pid}:deliver`,
               now: () => Date.now(),
@@ -105,7 +104,6 @@ export function registerPortalLink(program: Command): void {
     .description("print a signed link to a customer's portal page (to send by hand)")
     .requiredOption('--customer <id>', 'the customer')
     .option('--valid <days>', 'days the link works (default portal.linkValidity)')
-    .option('-c, --config <path>', 'configuration file')
     .action((options: { customer: string; valid?: string }, command: Command) => {
       const config = loadCommandConfig(command, createLogger());
       if (!config.customers.some((c) => c.id === options.customer)) throw new Error(`--customer: no customer "${options.customer}" in ${config.sourcePath}`);

@@ -1,6 +1,6 @@
 // `uptime-credits import FILE.ndjson`: loads observations, one JSON object per line, into the configured store.
 import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDurationMs } from '../config/schema.js';
 import { createLogger } from '../logging.js';
@@ -9,6 +9,7 @@ import { createObservationStore } from '../store/create.js';
 import type { ObservationStore } from '../store/store.js';
 import type { Observation } from '../sla/types.js';
 import { loadCommandConfig } from './context.js';
+import { startImportProgress, type ImportProgress } from './import-progress.js';
 import { MAX_LINE_BYTES, readBoundedLines } from './ndjson-lines.js';
 
 const BATCH = 5_000;
@@ -51,7 +52,6 @@ export function registerImport(program: Command): void {
     .command('import')
     .description('import observations from an NDJSON file (one {"time","server","location","up"} object per line)')
     .argument('<file>', 'NDJSON file of observations')
-    .option('-c, --config <path>', 'configuration file')
     .option(
       '--wait [duration]',
       `InfluxDB only: wait until it confirmed every imported observation (default ${DEFAULT_WAIT_MS / 60_000}m); ` +
@@ -66,6 +66,7 @@ export function registerImport(program: Command): void {
       await access(file, constants.R_OK).catch((error: NodeJS.ErrnoException) => {
         throw new Error(error.code === 'ENOENT' ? `${file}: no such file` : `${file}: ${error.message}`, { cause: error });
       });
+      const fileBytes = (await stat(file)).size;
       const influx = config.storage.kind === 'influxdb';
       const parseOptions: ParseOptions = influx ? { timeRange: INFLUXDB_TIME_RANGE } : {};
       const store = await createObservationStore(config, logger);
@@ -93,20 +94,25 @@ export function registerImport(program: Command): void {
         batch = [];
       };
       let confirmation: Confirmation | undefined;
+      let progress: ImportProgress | undefined;
       try {
         const parkedBefore = store.health().parked;
-        for await (const line of readBoundedLines(file)) {
+        const sources = { stored: () => totals.stored, ...(influx ? { health: () => store.health() } : {}) };
+        const shown = startImportProgress(file, fileBytes, sources);
+        progress = shown;
+        for await (const line of readBoundedLines(file, { onRead: (bytes) => shown.read(bytes) })) {
+          shown.reached(line.lineNumber);
           if ('tooLongBytes' in line) {
             totals.rejected++;
             const reason = `line is ${line.tooLongBytes} bytes, longer than the limit of ${LINE_LIMIT}; skipped`;
-            process.stderr.write(`${file}:${line.lineNumber}: ${reason}\n`);
+            shown.note(`${file}:${line.lineNumber}: ${reason}`);
             continue;
           }
           if (line.text.trim() === '') continue;
           const parsed = parseObservationLine(line.text, config.servers, config.probing.location, parseOptions);
           if (!parsed.ok) {
             totals.rejected++;
-            process.stderr.write(`${file}:${line.lineNumber}: ${parsed.reason}\n`);
+            shown.note(`${file}:${line.lineNumber}: ${parsed.reason}`);
             continue;
           }
           const timeMs = parsed.observation.timeMs;
@@ -118,6 +124,7 @@ export function registerImport(program: Command): void {
         }
         await flush();
         if (influx) {
+          shown.awaitingConfirmation();
           // Without --wait, give a healthy InfluxDB a moment; one that reports a problem will not confirm in it.
           const wait =
             waitMs === undefined
@@ -131,11 +138,14 @@ export function registerImport(program: Command): void {
         const message = code === 'ENOENT' ? `${file}: no such file` : `${file}: ${(error as Error).message}`;
         throw new Error(message, { cause: error });
       } finally {
+        progress?.stop();
         await store.close();
       }
 
       const outboxPath = config.storage.path;
       process.exitCode = printOutcome({ file, outboxPath, waitMs, totals, conflictLines, confirmation });
+      // Last, on stderr: scripts keep stdout's summary to parse, a person sees how long it took either way.
+      process.stderr.write(`${progress.summary()}\n`);
     });
 }
 

@@ -29,7 +29,6 @@ export function registerIncident(program: Command): void {
     .requiredOption('--reason <text>', 'what happened (shown in the customer report)')
     .option('--ticket <ref>', "the customer's ticket")
     .option('--json', 'print JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (options: { server: string; from: string; to: string; kind: string; reason: string; ticket?: string; json?: boolean }, command: Command) => {
       if (!KINDS.includes(options.kind as IncidentKind)) throw new Error(`--kind: "${options.kind}" is not one of ${KINDS.join(', ')}`);
       const fromMs = instantOption('--from', options.from);
@@ -46,7 +45,6 @@ export function registerIncident(program: Command): void {
     .argument('<id>', 'the incident id (see `incident list`)')
     .requiredOption('--reason <text>', 'why it is withdrawn')
     .option('--json', 'print JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (idText: string, options: { reason: string; json?: boolean }, command: Command) => {
       const id = idArgument('incident id', idText);
       await withRecordKeeper(command, async (keeper, { config }) => {
@@ -61,7 +59,6 @@ export function registerIncident(program: Command): void {
     .option('-m, --month <YYYY-MM>', 'only those touching this month')
     .option('--server <id>', 'only this server')
     .option('--json', 'print JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month?: string; server?: string; json?: boolean }, command: Command) => {
       await withEvidenceStores(command, async (config, { operatorRecords }) => {
         const found = operatorRecords.incidents(recordQuery(config, options));

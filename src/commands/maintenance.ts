@@ -26,7 +26,6 @@ export function registerMaintenance(program: Command): void {
     .requiredOption('--reason <text>', 'what is done (shown in the customer report)')
     .option('--announced-at <time>', 'when the customer was told, if earlier than now by other means (default: now)')
     .option('--json', 'print JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (options: { server: string; from: string; to: string; reason: string; announcedAt?: string; json?: boolean }, command: Command) => {
       const fromMs = instantOption('--from', options.from);
       const toMs = instantOption('--to', options.to);
@@ -50,7 +49,6 @@ export function registerMaintenance(program: Command): void {
     .argument('<id>', 'the announcement id (see `maintenance list`)')
     .requiredOption('--reason <text>', 'why it is cancelled')
     .option('--json', 'print JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (idText: string, options: { reason: string; json?: boolean }, command: Command) => {
       const id = idArgument('maintenance id', idText);
       await withRecordKeeper(command, async (keeper, { config }) => {
@@ -65,7 +63,6 @@ export function registerMaintenance(program: Command): void {
     .option('-m, --month <YYYY-MM>', 'only windows touching this month')
     .option('--server <id>', 'only this server')
     .option('--json', 'print JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (options: { month?: string; server?: string; json?: boolean }, command: Command) => {
       await withEvidenceStores(command, async (config, { operatorRecords }) => {
         const notice = config.sla.maintenanceNoticeMs;

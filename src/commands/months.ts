@@ -14,7 +14,6 @@ export function registerMonths(program: Command): void {
     .command('months')
     .description('show the close state of each recent month: held, needs-review, closed or restated, with the revision and total')
     .option('--json', 'print JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (options: { json?: boolean }, command: Command) => {
       const config = loadCommandConfig(command, createLogger());
       const records = SqliteCloseRecords.open(config.state.path);

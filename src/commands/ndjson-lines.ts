@@ -16,9 +16,12 @@ const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * \n, \r\n or \r; no empty line after a final line break), decoded as UTF-8. A UTF-8 byte-order mark at the start
  * of the file is dropped. A line longer than `maxLineBytes` (terminator not counted) is not buffered: its bytes
  * are counted and dropped until its end, then it comes back as `tooLongBytes`. Memory stays within about
- * `maxLineBytes` plus one read chunk, whatever the file holds.
+ * `maxLineBytes` plus one read chunk, whatever the file holds. `onRead` hears the size of each chunk read (progress).
  */
-export async function* readBoundedLines(path: string, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<BoundedLine> {
+export async function* readBoundedLines(
+  path: string,
+  { maxLineBytes = MAX_LINE_BYTES, onRead }: { maxLineBytes?: number; onRead?: (bytes: number) => void } = {},
+): AsyncGenerator<BoundedLine> {
   let pieces: Buffer[] = [];
   let lineBytes = 0;
   let tooLong = false;
@@ -43,7 +46,7 @@ export async function* readBoundedLines(path: string, maxLineBytes = MAX_LINE_BY
     lineNumber++;
     const line: BoundedLine = tooLong
       ? { lineNumber, tooLongBytes: lineBytes }
-      : { lineNumber, text: (pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, lineBytes)).toString('utf8') };
+      : { lineNumber, text: Buffer.concat(pieces, lineBytes).toString('utf8') };
     pieces = [];
     lineBytes = 0;
     tooLong = false;
@@ -81,6 +84,7 @@ export async function* readBoundedLines(path: string, maxLineBytes = MAX_LINE_BY
 
   for await (const chunk of createReadStream(path)) {
     let data = chunk as Buffer;
+    onRead?.(data.length);
     if (head) {
       head = Buffer.concat([head, data]);
       if (head.length < UTF8_BOM.length) continue;

@@ -26,11 +26,11 @@ export function registerOutbox(program: Command): void {
     .option('--wait <seconds>', 'with --retry: how long to wait for InfluxDB', '30')
     .option('--limit <n>', 'parked observations to list', '20')
     .option('--json', 'print JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (options: OutboxOptions, command: Command) => {
       const logger = createLogger();
       const config = loadCommandConfig(command, logger);
-      if (config.storage.kind !== 'influxdb') {
+      const influx = config.storage.influxdb;
+      if (config.storage.kind !== 'influxdb' || !influx) {
         process.stdout.write(`the embedded store has no outbox: observations are written to ${config.storage.path} directly\n`);
         return;
       }
@@ -39,7 +39,6 @@ export function registerOutbox(program: Command): void {
       const waitSeconds = Number(options.wait);
       if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new Error(`--wait: "${options.wait}" is not a number of seconds`);
       if (options.retry) {
-        const influx = config.storage.influxdb!;
         const store = OutboxedInfluxStore.open(config.storage.path, influxConnection(influx), logger, influx.batchSize);
         const outbox = store.queue;
         const requeued = outbox.retryParked(Date.now());
@@ -65,7 +64,7 @@ export function registerOutbox(program: Command): void {
           return;
         }
         const lines = [
-          `outbox ${summary.outbox} (InfluxDB ${config.storage.influxdb!.url})`,
+          `outbox ${summary.outbox} (InfluxDB ${influx.url})`,
           summary.waiting === 0
             ? 'waiting: none'
             : `waiting: ${summary.waiting} observations of ${at(summary.observationTimes.fromMs)} .. ${at(summary.observationTimes.toMs)}, queued since ${at(summary.oldestQueuedMs)}`,

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { createRecordKeeper, RecordInputError, type RecordChange, type RecordKeeper } from '../close/record-changes.js';
 import { followUpJson } from '../close/record-json.js';
-import { instantProblem, parseIsoInstantMs } from '../config/schema.js';
+import { parseInstant } from '../config/schema.js';
 import type { AppConfig } from '../config/types.js';
 import { monthWindow } from '../sla/month.js';
 import { RecordError, type RecordQuery } from '../state/operator-records.js';
@@ -11,9 +11,9 @@ import { withMonthCloser, type CloseContext } from './context.js';
 
 /** An ISO time with an offset from an option, or an error naming the option. */
 export function instantOption(option: string, text: string): number {
-  const problem = instantProblem(text);
-  if (problem !== undefined) throw new Error(`${option}: ${problem}`);
-  return parseIsoInstantMs(text)!;
+  const parsed = parseInstant(text);
+  if ('problem' in parsed) throw new Error(`${option}: ${parsed.problem}`);
+  return parsed.ms;
 }
 
 /** The records a `list` asks for: those touching the month (all without one), of one server or all. */

@@ -3,8 +3,9 @@
 import type { Command } from 'commander';
 import { cliActor } from '../close/month-closer.js';
 import { parseDurationMs } from '../config/schema.js';
-import { describeCloseOutcome } from './close-output.js';
+import { CLOSE_EXIT, describeCloseOutcome } from './close-output.js';
 import { monthOrPrevious, withMonthCloser } from './context.js';
+import { startPhaseProgress } from './progress-line.js';
 
 interface ReportOptions {
   month?: string;
@@ -28,25 +29,42 @@ export function registerReport(program: Command): void {
     .option('--reason <text>', 'why the month is restated (shown to the customers concerned and in the journal)')
     .option('--wait <duration>', 'how long to wait for observations still on their way to the store (default sla.evidenceWait)')
     .option('--json', 'print the outcome as JSON')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (options: ReportOptions, command: Command) => {
       if (options.restate && (options.draft || options.customer)) throw new Error('--restate issues a revision; it cannot be combined with --draft or --customer');
       if (options.restate && !options.reason?.trim()) throw new Error('--restate needs --reason "why the figures change"');
       if (options.reason && !options.restate) throw new Error('--reason goes with --restate');
       const waitMs = options.wait === undefined ? undefined : parseDurationMs(options.wait);
       if (options.wait !== undefined && waitMs === undefined) throw new Error(`--wait: "${options.wait}" is not a duration such as 30s, 5m`);
-      await withMonthCloser(command, async ({ config, closer }) => {
-        const month = monthOrPrevious(options.month, config);
-        const by = cliActor();
-        const outcome =
-          options.draft || options.customer
-            ? await closer.draft(month, options.customer ? { customerId: options.customer } : {})
-            : options.restate
-              ? await closer.restate(month, { by, reason: options.reason!, ...(waitMs !== undefined ? { waitMs } : {}) })
-              : await closer.close(month, { by, ...(waitMs !== undefined ? { waitMs } : {}) });
-        const { lines, exitCode } = describeCloseOutcome(outcome, config.timeZone);
-        process.stdout.write(options.json ? `${JSON.stringify(outcome, null, 2)}\n` : `${lines.join('\n')}\n`);
-        process.exitCode = exitCode;
-      });
+      const progress = startPhaseProgress('report');
+      try {
+        await withMonthCloser(
+          command,
+          async ({ config, closer }) => {
+            const month = monthOrPrevious(options.month, config);
+            if (options.customer !== undefined && !config.customers.some((c) => c.id === options.customer)) {
+              // Wrong input, like a month that cannot be closed yet: refused (2), not a failure to retry (1).
+              progress.stop();
+              process.stderr.write(`uptime-credits: customer "${options.customer}" is not in the configuration (${config.sourcePath})\n`);
+              process.exitCode = CLOSE_EXIT.refused;
+              return;
+            }
+            const by = cliActor();
+            const outcome =
+              options.draft || options.customer
+                ? await closer.draft(month, options.customer ? { customerId: options.customer } : {})
+                : options.restate && options.reason !== undefined
+                  ? await closer.restate(month, { by, reason: options.reason, ...(waitMs !== undefined ? { waitMs } : {}) })
+                  : await closer.close(month, { by, ...(waitMs !== undefined ? { waitMs } : {}) });
+            progress.stop();
+            const { lines, exitCode } = describeCloseOutcome(outcome, config.timeZone);
+            process.stdout.write(options.json ? `${JSON.stringify(outcome, null, 2)}\n` : `${lines.join('\n')}\n`);
+            process.exitCode = exitCode;
+          },
+          progress.onProgress,
+        );
+      } finally {
+        progress.stop();
+      }
+      process.stderr.write(`${progress.summary()}\n`);
     });
 }

@@ -15,7 +15,6 @@ export function registerRules(program: Command): void {
     .option('--out <file>', 'write the rule file here instead of stdout')
     .option('--job <name>', 'the Prometheus job that scrapes the daemons', DEFAULT_JOB)
     .option('--alertmanager-out <file>', 'also write an Alertmanager routing example for the tiers here')
-    .option('-c, --config <path>', 'configuration file')
     .action((options: { out?: string; job: string; alertmanagerOut?: string }, command: Command) => {
       const logger = createLogger();
       const config = loadCommandConfig(command, logger);

@@ -9,7 +9,6 @@ export function registerStart(program: Command): void {
   program
     .command('start')
     .description('run the daemon: probe every covered server, store observations, serve /metrics')
-    .option('-c, --config <path>', 'configuration file')
     .action(async (_options: unknown, command: Command) => {
       const logger = createLogger();
       const config = loadCommandConfig(command, logger);

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { DEFAULT_TIERS } from '../sla/brackets.js';
 import { assertTimeZone, localDateStartMs } from '../sla/month.js';
 import type { Bracket, TierTerms } from '../sla/types.js';
+import { resolveHttp } from './http.js';
 import { configSchema, parseIsoInstantMs, type RawConfig } from './schema.js';
 import type { AppConfig, MaintenanceWindow, ResolvedCheck, ResolvedCustomer, ResolvedServer, TierVersion } from './types.js';
 import { describeZodIssue, formatKeyPath, plainErrorMap } from './zod-messages.js';
@@ -30,8 +31,11 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   return describeZodIssue(issue);
 }
 
-/** Reads and resolves the configuration file; throws ConfigError with every problem found. */
-export function loadConfig(path: string): AppConfig {
+/**
+ * Reads and resolves the configuration file; throws ConfigError with every problem found. `env` holds the API
+ * tokens the file names by variable (their length is checked here, like a token in the file).
+ */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): AppConfig {
   const sourcePath = resolve(path);
   let text: string;
   try {
@@ -39,21 +43,21 @@ export function loadConfig(path: string): AppConfig {
   } catch (error) {
     throw new ConfigError(sourcePath, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
   }
-  return parseConfig(text, sourcePath);
+  return parseConfig(text, sourcePath, env);
 }
 
 /** Parses configuration text (YAML); `sourcePath` names it in messages. */
-export function parseConfig(text: string, sourcePath: string): AppConfig {
+export function parseConfig(text: string, sourcePath: string, env: NodeJS.ProcessEnv = process.env): AppConfig {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(
       sourcePath,
-      document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`),
+      document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`),
     );
   }
   const parsed = configSchema.safeParse(document.toJS() ?? {}, { error: plainErrorMap });
   if (!parsed.success) throw new ConfigError(sourcePath, parsed.error.issues.flatMap(describeIssue));
-  return resolveConfig(parsed.data, sourcePath);
+  return resolveConfig(parsed.data, sourcePath, env);
 }
 
 /** The seed's reaction to a failure ("alert z monitoringu lub zgłoszenie, 24/7/365"): < 2 h, < 1 h, < 30 min. */
@@ -108,7 +112,7 @@ function resolveTiers(raw: RawConfig): { tiers: Map<string, TierTerms>; tierVers
   return { tiers, tierVersions };
 }
 
-function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
+function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEnv): AppConfig {
   const problems: string[] = [];
   const timeZone = raw.timezone;
   let zoneValid = true;
@@ -238,6 +242,7 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
   }
 
   if (raw.delivery && raw.http.publicUrl === undefined) problems.push('http.publicUrl: is required with delivery (the e-mails link to the customer portal)');
+  const http = resolveHttp(raw.http, env, problems);
 
   if (problems.length > 0) throw new ConfigError(sourcePath, problems);
 
@@ -249,7 +254,7 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
     storage: { kind: raw.storage.kind, path: resolve(raw.storage.path), influxdb: raw.storage.influxdb },
     // Beside the observations by default, so one data folder (or volume) holds both.
     state: { path: raw.state.path === undefined ? resolve(dirname(resolve(raw.storage.path)), 'state.db') : resolve(raw.state.path) },
-    probing: { location: raw.probing.location, intervalMs, timeoutMs: raw.probing.timeout, concurrency: raw.probing.concurrency },
+    probing: { location: raw.probing.location, concurrency: raw.probing.concurrency },
     availability: { confirmations: raw.probing.confirmations, staleAfterMs, quorum: raw.sla.quorum },
     sla: {
       creditBase: raw.sla.creditBase,
@@ -261,7 +266,7 @@ function resolveConfig(raw: RawConfig, sourcePath: string): AppConfig {
       closeRole: raw.sla.closeRole,
       maintenanceNoticeMs: raw.sla.maintenanceNotice,
     },
-    http: raw.http,
+    http,
     reports: { dir: resolve(raw.reports.dir) },
     ...(raw.delivery ? { delivery: raw.delivery } : {}),
     portal: raw.portal,

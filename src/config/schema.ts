@@ -83,18 +83,25 @@ export function parseIsoInstantMs(text: string): number | undefined {
 
 /** Why a text is not an instant parseIsoInstantMs reads, or undefined when it is one (for every input that takes times). */
 export function instantProblem(text: string): string | undefined {
-  if (!ISO_INSTANT_RE.test(text)) return `"${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)`;
-  return parseIsoInstantMs(text) === undefined ? `"${text}" is not a valid time` : undefined;
+  const parsed = parseInstant(text);
+  return 'problem' in parsed ? parsed.problem : undefined;
+}
+
+/** An instant as epoch ms, or the one description of what is wrong with it (config, CLI and API alike). */
+export function parseInstant(text: string): { ms: number } | { problem: string } {
+  if (!ISO_INSTANT_RE.test(text)) return { problem: `"${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)` };
+  const ms = parseIsoInstantMs(text);
+  return ms === undefined ? { problem: `"${text}" is not a valid time` } : { ms };
 }
 
 /** An instant written in ISO-8601 with an explicit offset or Z, parsed to epoch ms. */
 export const instant = z.string().transform((text, ctx) => {
-  const problem = instantProblem(text);
-  if (problem !== undefined) {
-    ctx.addIssue({ code: 'custom', message: problem });
+  const parsed = parseInstant(text);
+  if ('problem' in parsed) {
+    ctx.addIssue({ code: 'custom', message: parsed.problem });
     return z.NEVER;
   }
-  return parseIsoInstantMs(text)!;
+  return parsed.ms;
 });
 
 /**
@@ -269,8 +276,6 @@ const influxSchema = z.strictObject({
   retentionPolicy: z.string().optional(),
   measurement: identifier.default('uptime_observation'),
   batchSize: z.number().int().min(1).max(100_000).default(5_000),
-  /** No longer used (the outbox forwards lines as soon as they are committed); accepted so older files load. */
-  flushInterval: positiveDuration.default(1_000),
   timeout: positiveDuration.default(10_000),
 });
 
@@ -330,14 +335,38 @@ const stateSchema = z.strictObject({
   path: z.string().min(1).optional(),
 });
 
+/** The least length of an API token, in the file or in the environment. */
+export const MIN_API_TOKEN_LENGTH = 16;
+
+/**
+ * What an API token may do: `read` every GET of /api/ (and log in to the ops pages), `metrics` /metrics and the
+ * health routes when protectMetrics is on, `close` every POST of /api/ (close, restate, approve, draft, incidents
+ * and maintenance: each of them writes reports or changes what is or will be issued).
+ */
+export const API_SCOPES = ['read', 'metrics', 'close'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** A named token: its secret in an environment variable, never in the file. */
+const apiTokenSchema = z.strictObject({
+  /** Who acts: the journal's and the records' "by" for what this token closes or records. */
+  name: identifier,
+  secretEnv: z.string().min(1),
+  scopes: z.array(z.enum(API_SCOPES)).min(1),
+});
+
 const httpSchema = z.strictObject({
   listen: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(9464),
-  /** Bearer token for /api/; or set the environment variable named by tokenEnv. */
-  token: z.string().min(16, 'must be at least 16 characters').optional(),
-  tokenEnv: z.string().default('UPTIME_CREDITS_TOKEN'),
-  /** Require the token on /metrics, /healthz and /readyz too. */
+  /** Shorthand for one token with every scope, named `api`; or set the environment variable named by tokenEnv. */
+  token: z.string().min(MIN_API_TOKEN_LENGTH, `must be at least ${MIN_API_TOKEN_LENGTH} characters`).optional(),
+  /** Default UPTIME_CREDITS_TOKEN, applied in load.ts: left unset here so that giving it beside `tokens` is seen. */
+  tokenEnv: z.string().min(1).optional(),
+  /** Named tokens with scopes, instead of the shorthand. */
+  tokens: z.array(apiTokenSchema).min(1).optional(),
+  /** Require a token with the metrics scope on /metrics, /healthz and /readyz too. */
   protectMetrics: z.boolean().default(false),
+  /** Serve /metrics (customers, PLN amounts) without a token on an address beyond loopback, on purpose. */
+  publicMetrics: z.boolean().default(false),
   /** The address people reach this daemon at (portal links in e-mails are built from it), e.g. https://sla.example.com. */
   publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
 });

@@ -1,6 +1,6 @@
 // The resolved configuration every other part receives: defaults applied, tiers merged with the seed's terms,
 // coverage dates turned into instants in the configured time zone, cross-checks passed.
-import type { CheckConfig, DeliveryConfig, InfluxConfig, PortalConfig, RawConfig } from './schema.js';
+import type { ApiScope, CheckConfig, DeliveryConfig, InfluxConfig, PortalConfig, RawConfig } from './schema.js';
 import type { AvailabilityRules, CreditBase, Interval, TierTerms } from '../sla/types.js';
 
 export interface ResolvedCheck {
@@ -61,6 +61,17 @@ export interface ResolvedCustomer {
   servers: ResolvedServer[];
 }
 
+/** An API token as configured: its secret read from the environment (or the file, for the shorthand). */
+export interface ConfiguredApiToken {
+  /** Who acts: `api` for the shorthand http.token / http.tokenEnv. */
+  name: string;
+  scopes: readonly ApiScope[];
+  /** Where the secret comes from, for messages: `http.token` or the environment variable's name. */
+  source: string;
+  /** Undefined when the environment variable is not set (the daemon refuses to start on a named token without it). */
+  secret?: string;
+}
+
 export interface AppConfig {
   /** Absolute path of the file this came from (for messages). */
   sourcePath: string;
@@ -81,8 +92,6 @@ export interface AppConfig {
   };
   probing: {
     location: string;
-    intervalMs: number;
-    timeoutMs: number;
     concurrency: number;
   };
   availability: AvailabilityRules;
@@ -101,7 +110,15 @@ export interface AppConfig {
     /** The notice maintenance needs to be excluded from eligible time (sla.maintenanceNotice). */
     maintenanceNoticeMs: number;
   };
-  http: RawConfig['http'];
+  http: {
+    listen: string;
+    port: number;
+    /** Every API token; empty when none is configured (the API then answers 503). */
+    tokens: ConfiguredApiToken[];
+    protectMetrics: boolean;
+    publicMetrics: boolean;
+    publicUrl?: string;
+  };
   reports: { dir: string };
   /** E-mail of issued months; undefined when not configured. */
   delivery?: DeliveryConfig;

@@ -21,7 +21,7 @@ import { deliveryLeaseMs, SendError, type Mailer, type SentReceipt } from './mai
 /** The domain of the sender's address (`Name <sla@example.com>` -> example.com), for Message-IDs. */
 export function senderDomain(from: string): string {
   const match = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from.trim());
-  return match ? match[1]!.toLowerCase() : 'uptime-credits.invalid';
+  return match?.[1]?.toLowerCase() ?? 'uptime-credits.invalid';
 }
 
 /**
@@ -91,8 +91,10 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     const planned: NewDelivery[] = [];
     for (const credit of revision.credits.customers) {
       if (!files.has(reportFileName(credit.id))) continue; // its figures did not change in this revision
-      const language = revision.terms?.customers.find((c) => c.id === credit.id)?.language ?? credit.language;
-      const address = config.customers.find((c) => c.id === credit.id)?.email;
+      const configured = config.customers.find((c) => c.id === credit.id);
+      // The language the revision's own report was written in; the configuration's for revisions without terms.
+      const language = revision.terms?.customers.find((c) => c.id === credit.id)?.language ?? configured?.language ?? 'pl';
+      const address = configured?.email;
       const k = key(customerRecipient(credit.id));
       const base = { ...k, customerId: credit.id, language, messageId: deliveryMessageId(k, 1, domain) };
       planned.push(address === undefined ? { ...base, state: 'undeliverable', reason: `customer "${credit.id}" has no email in the configuration` } : { ...base, address, state: 'pending' });
@@ -143,7 +145,8 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
         providerName: config.provider.name,
       });
     }
-    const customerId = record.customerId!;
+    const customerId = record.customerId;
+    if (customerId === undefined) throw new SendError(`the delivery to ${record.recipient} names no customer`, true);
     const expiresAtMs = deps.now() + config.portal.linkValidity;
     return customerMail({
       note,
@@ -160,7 +163,9 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     const where = { month: record.month, revision: record.revision, recipient: record.recipient, messageId: record.messageId, attempt: record.attempts };
     let receipt: SentReceipt;
     try {
-      receipt = await deps.mailer.send({ ...compose(record), to: record.address!, messageId: record.messageId });
+      const content = compose(record);
+      if (record.address === undefined) throw new SendError(`the delivery to ${record.recipient} has no address`, true);
+      receipt = await deps.mailer.send({ ...content, to: record.address, messageId: record.messageId });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof SendError && error.permanent) {
@@ -229,7 +234,8 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       }
       const again = [...latest.values()];
       for (const d of again) {
-        const address = d.recipient === FINANCE_RECIPIENT ? delivery.financeEmail : (config.customers.find((c) => c.id === d.customerId)?.email ?? d.address!);
+        const address = d.recipient === FINANCE_RECIPIENT ? delivery.financeEmail : (config.customers.find((c) => c.id === d.customerId)?.email ?? d.address);
+        if (address === undefined) throw new Error(`the ${month} delivery to ${d.recipient} was ${d.state} without an address`);
         deliveries.resend(d, deliveryMessageId(d, d.sends + 1, domain), address, deps.now());
       }
       return again;

@@ -1,16 +1,20 @@
 // /api/v1/incidents and /api/v1/maintenance: people's records that change a month's evidence. Every change answers
-// with what became of the months it touches (restated, held for approval, or closing with it later).
-import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
+// with what became of the months it touches (restated, held for approval, or closing with it later). Recording one
+// restates issued months, so a change needs the close scope, as a restatement does; the lists need read.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RecordInputError, type IncidentInput, type MaintenanceInput, type RecordKeeper } from '../close/record-changes.js';
 import { followUpJson, incidentJson, maintenanceJson } from '../close/record-json.js';
-import { instantProblem, parseIsoInstantMs } from '../config/schema.js';
+import { parseInstant } from '../config/schema.js';
 import { RecordError, type OperatorRecordsReader, type RecordQuery } from '../state/operator-records.js';
+import type { AuthGate } from './auth.js';
+import { sendError } from './errors.js';
+import * as answers from './response-schemas.js';
+import { apiSchema } from './response-schemas.js';
 
 export interface RecordRouteDeps {
   keeper: RecordKeeper;
   reader: OperatorRecordsReader;
   maintenanceNoticeMs: number;
-  actor: string;
 }
 
 const TIME = { type: 'string', format: 'date-time' } as const;
@@ -23,8 +27,8 @@ async function answer(reply: FastifyReply, work: () => Promise<unknown> | unknow
   try {
     return reply.code(status).send(await work());
   } catch (error) {
-    if (error instanceof RecordInputError) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: error.message } });
-    if (error instanceof RecordError) return reply.code(error.code === 'not-found' ? 404 : 409).send({ error: { code: error.code === 'not-found' ? 'NOT_FOUND' : 'CONFLICT', message: error.message } });
+    if (error instanceof RecordInputError) return sendError(reply, 'BAD_REQUEST', error.message);
+    if (error instanceof RecordError) return sendError(reply, error.code === 'not-found' ? 'NOT_FOUND' : 'CONFLICT', error.message);
     throw error;
   }
 }
@@ -37,29 +41,33 @@ const queryOf = (q: { from?: string; to?: string; server?: string }): RecordQuer
 
 /** An ISO time with an offset, or a 400 naming the field. */
 function timeOf(field: string, text: string): number {
-  const problem = instantProblem(text);
-  if (problem !== undefined) throw new RecordInputError(`${field}: ${problem}`);
-  return parseIsoInstantMs(text)!;
+  const parsed = parseInstant(text);
+  if ('problem' in parsed) throw new RecordInputError(`${field}: ${parsed.problem}`);
+  return parsed.ms;
 }
 
-/** Registers the record routes behind `guard` (the API's bearer token), checked before the body is read or validated. */
-export function registerRecordRoutes(app: FastifyInstance, guard: onRequestHookHandler, deps: RecordRouteDeps): void {
-  const api = { onRequest: guard };
-  const secured = { security: [{ bearer: [] }] };
+/** Registers the record routes behind `gate`'s tokens, checked before the body is read or validated. */
+export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps: RecordRouteDeps): void {
+  const reads = { onRequest: gate.require('read', 'api') };
+  const changes = { onRequest: gate.require('close', 'api') };
+  const read = apiSchema('read');
+  const change = apiSchema('close', 'NOT_FOUND', 'CONFLICT');
+  const actorOf = (request: FastifyRequest) => gate.callerOf(request).name; // the records' "by"
   const { keeper, reader } = deps;
 
   app.get<{ Querystring: { from?: string; to?: string; server?: string } }>(
     '/api/v1/incidents',
-    { ...api, schema: { ...secured, summary: 'Incidents touching [from, to), withdrawn ones included', querystring: LIST_QUERY } },
+    { ...reads, schema: { ...read, summary: 'Incidents touching [from, to), withdrawn ones included', querystring: LIST_QUERY, response: { 200: answers.INCIDENTS, ...read.response } } },
     async (request) => ({ incidents: reader.incidents(queryOf(request.query)).map(incidentJson) }),
   );
   app.post<{ Body: { server: string; kind: IncidentInput['kind']; from: string; to: string; reason: string; ticket?: string } }>(
     '/api/v1/incidents',
     {
-      ...api,
+      ...changes,
       schema: {
-        ...secured,
+        ...change,
         summary: 'Record a reported outage or a monitoring fault; months it touches are restated or closed with it',
+        response: { 201: answers.INCIDENT_CHANGE, ...change.response },
         body: {
           type: 'object',
           properties: { server: { type: 'string' }, kind: { type: 'string', enum: ['reported', 'monitoring-fault'] }, from: TIME, to: TIME, reason: REASON, ticket: { type: 'string', maxLength: 200 } },
@@ -73,7 +81,7 @@ export function registerRecordRoutes(app: FastifyInstance, guard: onRequestHookH
         reply,
         async () => {
           const b = request.body;
-          const change = await keeper.addIncident({ serverId: b.server, kind: b.kind, fromMs: timeOf('from', b.from), toMs: timeOf('to', b.to), reason: b.reason, ...(b.ticket ? { ticket: b.ticket } : {}) }, deps.actor);
+          const change = await keeper.addIncident({ serverId: b.server, kind: b.kind, fromMs: timeOf('from', b.from), toMs: timeOf('to', b.to), reason: b.reason, ...(b.ticket ? { ticket: b.ticket } : {}) }, actorOf(request));
           return { incident: incidentJson(change.record), months: change.months.map(followUpJson) };
         },
         201,
@@ -81,26 +89,39 @@ export function registerRecordRoutes(app: FastifyInstance, guard: onRequestHookH
   );
   app.post<{ Params: { id: number }; Body: { reason: string } }>(
     '/api/v1/incidents/:id/withdraw',
-    { ...api, schema: { ...secured, summary: 'Withdraw an incident (it stays in the record); months it touched are restated', params: ID_PARAMS, body: { type: 'object', properties: { reason: REASON }, required: ['reason'], additionalProperties: false } } },
+    {
+      ...changes,
+      schema: {
+        ...change,
+        summary: 'Withdraw an incident (it stays in the record); months it touched are restated',
+        params: ID_PARAMS,
+        body: { type: 'object', properties: { reason: REASON }, required: ['reason'], additionalProperties: false },
+        response: { 200: answers.INCIDENT_CHANGE, ...change.response },
+      },
+    },
     async (request, reply) =>
       answer(reply, async () => {
-        const change = await keeper.withdrawIncident(request.params.id, request.body.reason, deps.actor);
+        const change = await keeper.withdrawIncident(request.params.id, request.body.reason, actorOf(request));
         return { incident: incidentJson(change.record), months: change.months.map(followUpJson) };
       }),
   );
 
   app.get<{ Querystring: { from?: string; to?: string; server?: string } }>(
     '/api/v1/maintenance',
-    { ...api, schema: { ...secured, summary: 'Announced maintenance touching [from, to), cancelled windows included', querystring: LIST_QUERY } },
+    {
+      ...reads,
+      schema: { ...read, summary: 'Announced maintenance touching [from, to), cancelled windows included', querystring: LIST_QUERY, response: { 200: answers.MAINTENANCE_LIST, ...read.response } },
+    },
     async (request) => ({ maintenance: reader.maintenance(queryOf(request.query)).map((m) => maintenanceJson(m, deps.maintenanceNoticeMs)) }),
   );
   app.post<{ Body: { server: string; from: string; to: string; reason: string; announcedAt?: string } }>(
     '/api/v1/maintenance',
     {
-      ...api,
+      ...changes,
       schema: {
-        ...secured,
+        ...change,
         summary: 'Announce a maintenance window (announcedAt: now, or an earlier announcement made elsewhere)',
+        response: { 201: answers.MAINTENANCE_CHANGE, ...change.response },
         body: { type: 'object', properties: { server: { type: 'string' }, from: TIME, to: TIME, reason: REASON, announcedAt: TIME }, required: ['server', 'from', 'to', 'reason'], additionalProperties: false },
       },
     },
@@ -110,7 +131,7 @@ export function registerRecordRoutes(app: FastifyInstance, guard: onRequestHookH
         async () => {
           const b = request.body;
           const input: MaintenanceInput = { serverId: b.server, fromMs: timeOf('from', b.from), toMs: timeOf('to', b.to), reason: b.reason, ...(b.announcedAt ? { announcedAtMs: timeOf('announcedAt', b.announcedAt) } : {}) };
-          const change = await keeper.announceMaintenance(input, deps.actor);
+          const change = await keeper.announceMaintenance(input, actorOf(request));
           return { maintenance: maintenanceJson(change.record, deps.maintenanceNoticeMs), months: change.months.map(followUpJson) };
         },
         201,
@@ -118,10 +139,19 @@ export function registerRecordRoutes(app: FastifyInstance, guard: onRequestHookH
   );
   app.post<{ Params: { id: number }; Body: { reason: string } }>(
     '/api/v1/maintenance/:id/cancel',
-    { ...api, schema: { ...secured, summary: 'Cancel an announced window (it stays in the record); months it touched are restated', params: ID_PARAMS, body: { type: 'object', properties: { reason: REASON }, required: ['reason'], additionalProperties: false } } },
+    {
+      ...changes,
+      schema: {
+        ...change,
+        summary: 'Cancel an announced window (it stays in the record); months it touched are restated',
+        params: ID_PARAMS,
+        body: { type: 'object', properties: { reason: REASON }, required: ['reason'], additionalProperties: false },
+        response: { 200: answers.MAINTENANCE_CHANGE, ...change.response },
+      },
+    },
     async (request, reply) =>
       answer(reply, async () => {
-        const change = await keeper.cancelMaintenance(request.params.id, request.body.reason, deps.actor);
+        const change = await keeper.cancelMaintenance(request.params.id, request.body.reason, actorOf(request));
         return { maintenance: maintenanceJson(change.record, deps.maintenanceNoticeMs), months: change.months.map(followUpJson) };
       }),
   );

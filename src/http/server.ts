@@ -1,6 +1,7 @@
 // The HTTP face, built without listening (main.ts is the only place that listens). Routes are thin: a schema
 // and a call into the daemon's parts.
 import { Readable } from 'node:stream';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CreditsJson } from '../close/json.js';
@@ -9,8 +10,12 @@ import type { MonthStatus } from '../close/status.js';
 import type { JournalRow, RevisionRecord } from '../state/close-records.js';
 import { formatGrosze } from '../sla/money.js';
 import type { Logger } from '../logging.js';
-import { requireBearer } from './auth.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { bearerCredentials, createAuthGate, type ApiToken } from './auth.js';
+import { codeForStatus, errorResponses, sendError } from './errors.js';
 import { registerRecordRoutes, type RecordRouteDeps } from './record-routes.js';
+import * as answers from './response-schemas.js';
+import { apiSchema } from './response-schemas.js';
 import { registerWebRoutes, type WebDeps } from '../web/routes.js';
 
 /** What the API shows of one server. */
@@ -20,17 +25,40 @@ export interface ServerView {
   customer: string;
   tier: string;
   state: 'up' | 'down' | 'unknown';
-  checks: { name: string; kind: string; location: string; up: boolean; latencyMs: number; error?: string; checkedAt: string }[];
-  monthToDate: { month: string; eligibleMs: number; downtimeMs: number; unmonitoredMs: number; uptimePercent: string | null; creditPercent: string; openOutageFrom: string | null } | null;
+  checks: {
+    name: string;
+    kind: string;
+    location: string;
+    up: boolean;
+    latencyMs: number;
+    error?: string;
+    checkedAt: string;
+  }[];
+  monthToDate: {
+    month: string;
+    eligibleMs: number;
+    downtimeMs: number;
+    unmonitoredMs: number;
+    uptimePercent: string | null;
+    creditPercent: string;
+    openOutageFrom: string | null;
+  } | null;
 }
 
+/** The daemon's parts behind /api/. `actor` is the calling token's name: the records' and the journal's "by". */
 export interface ApiDeps {
   servers(): ServerView[];
-  outages(fromMs: number, toMs: number, server?: string): Promise<{ server: string; from: string; to: string; durationMs: number }[]>;
+  /** One server's view (without building the whole fleet's). */
+  server(id: string): ServerView | undefined;
+  outages(
+    fromMs: number,
+    toMs: number,
+    server?: string,
+  ): Promise<{ server: string; from: string; to: string; durationMs: number }[]>;
   credits(month: string): Promise<CreditsJson>;
-  closeMonth(month: string): Promise<CloseOutcome>;
-  restateMonth(month: string, reason: string): Promise<CloseOutcome>;
-  approveMonth(month: string, draftHash: string, reason: string): Promise<CloseOutcome>;
+  closeMonth(month: string, actor: string): Promise<CloseOutcome>;
+  restateMonth(month: string, reason: string, actor: string): Promise<CloseOutcome>;
+  approveMonth(month: string, draftHash: string, reason: string, actor: string): Promise<CloseOutcome>;
   draftMonth(month: string, customer?: string): Promise<DraftOutcome>;
   months(): MonthStatus[];
   monthStatus(month: string): MonthStatus | undefined;
@@ -42,8 +70,8 @@ export interface ApiDeps {
 }
 
 export interface ServerDeps {
-  /** What /metrics serves. */
-  metrics: { contentType: string; exposition(): Promise<Buffer[]> };
+  /** What /metrics serves, and the count of refused tokens. */
+  metrics: Pick<Metrics, 'contentType' | 'exposition' | 'countAuthFailure'>;
   logger: Logger;
   /**
    * Throws with a reason when the daemon cannot do its work (cannot probe, cannot store locally); otherwise the
@@ -53,82 +81,166 @@ export interface ServerDeps {
   api: ApiDeps;
   /** The ops pages (/ui/) and the customer portal (/portal/). */
   web?: WebDeps;
-  token?: string;
+  /** The API's tokens; none: /api/ answers 503 and the ops login is off. */
+  tokens: readonly ApiToken[];
+  /** Whether /metrics needs a token with the metrics scope (the health routes stay open, /readyz's reasons do not). */
   protectMetrics: boolean;
 }
 
-const MONTH = { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } as const;
-const ERROR = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } } as const;
+/**
+ * The largest body any route takes (JSON to /api/, the ops login form): the longest valid one, a 2,000-character
+ * reason in any script, fits. Checked while the body is read, which is after the token is (onRequest).
+ */
+export const BODY_LIMIT_BYTES = 16_384;
 
-/** Builds the fastify app: /metrics, /healthz, /readyz, /api/v1/*, /openapi.json. */
+const MONTH = { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } as const;
+
+/** Builds the fastify app: /metrics, /healthz, /readyz, /api/v1/*, /openapi.json, the web pages. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
-  await app.register(swagger, { openapi: { info: { title: 'uptime-credits', version: '1' }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } } });
-  app.setErrorHandler((error: { statusCode?: number; validation?: unknown; code?: string; message: string }, _request, reply) => {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+  }) as unknown as FastifyInstance;
+  const methodsByUrl = recordMethods(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'uptime-credits', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(rateLimit, { global: false }); // only the gate's count of wrong tokens per address uses it
+  app.setErrorHandler((error: { statusCode?: number; validation?: unknown; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 500) deps.logger.error({ err: error }, 'request failed');
-    return reply.code(status).send({ error: { code: error.validation ? 'BAD_REQUEST' : (error.code ?? 'INTERNAL'), message: status >= 500 ? 'internal error' : error.message } });
+    return sendError(
+      reply,
+      error.validation ? 'BAD_REQUEST' : codeForStatus(status),
+      status >= 500 ? 'internal error' : error.message,
+    );
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
-
-  const bearer = requireBearer(deps.token);
-  const open = deps.protectMetrics ? { preHandler: bearer } : {};
-  app.get('/healthz', { ...open, schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { ...open, schema: { hide: true } }, async (_request, reply) => {
-    try {
-      const { degraded } = await deps.checkReady();
-      return degraded.length === 0 ? { status: 'ready' } : { status: 'degraded', reasons: degraded };
-    } catch (error) {
-      return reply.code(503).send({ status: 'not ready', reason: (error as Error).message });
-    }
-  });
-  app.get('/metrics', { ...open, schema: { hide: true } }, async (_request, reply) => {
-    reply.header('content-type', deps.metrics.contentType);
-    return reply.send(Readable.from(await deps.metrics.exposition()));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
+  );
+  const gate = createAuthGate(app, {
+    tokens: deps.tokens,
+    logger: deps.logger,
+    onFailure: (group, failure) => deps.metrics.countAuthFailure(group, failure),
   });
 
-  const api = { preHandler: bearer };
-  const secured = { security: [{ bearer: [] }], response: { 401: ERROR } };
-  app.get('/api/v1/servers', { ...api, schema: { ...secured, summary: 'Every covered server: current state and month to date' } }, async () => ({ servers: deps.api.servers() }));
+  // The health routes stay open whatever protectMetrics says: Docker's HEALTHCHECK and Kubernetes' probes carry no
+  // token, and the status alone tells nothing; the reasons (store addresses, errors) are only for a token.
+  app.get('/healthz', { schema: { hide: true, response: { 200: answers.HEALTH } } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/readyz',
+    { schema: { hide: true, response: { 200: answers.READY, 503: answers.READY } } },
+    async (request, reply) => {
+      const given = bearerCredentials(request.headers.authorization);
+      const detailed = given !== undefined && (await gate.verify(request, given, undefined, 'monitoring')).ok;
+      try {
+        const { degraded } = await deps.checkReady();
+        if (degraded.length === 0) return { status: 'ready' };
+        return detailed ? { status: 'degraded', reasons: degraded } : { status: 'degraded' };
+      } catch (error) {
+        return reply
+          .code(503)
+          .send(detailed ? { status: 'not ready', reason: (error as Error).message } : { status: 'not ready' });
+      }
+    },
+  );
+  const monitoring = deps.protectMetrics ? { onRequest: gate.require('metrics', 'monitoring') } : {};
+  const monitoringErrors = deps.protectMetrics
+    ? errorResponses('UNAUTHORIZED', 'FORBIDDEN', 'TOO_MANY_AUTH_FAILURES', 'API_TOKEN_NOT_CONFIGURED')
+    : {};
+  app.get(
+    '/metrics',
+    { ...monitoring, schema: { hide: true, response: monitoringErrors } },
+    async (_request, reply) => {
+      reply.header('content-type', deps.metrics.contentType);
+      return reply.send(Readable.from(await deps.metrics.exposition()));
+    },
+  );
+
+  const reads = { onRequest: gate.require('read', 'api') };
+  const changes = { onRequest: gate.require('close', 'api') };
+  const read = apiSchema('read');
+  app.get(
+    '/api/v1/servers',
+    {
+      ...reads,
+      schema: {
+        ...read,
+        summary: 'Every covered server: current state and month to date',
+        response: { 200: answers.SERVERS, ...read.response },
+      },
+    },
+    async () => ({
+      servers: deps.api.servers(),
+    }),
+  );
+  const oneServer = apiSchema('read', 'NOT_FOUND');
   app.get<{ Params: { id: string } }>(
     '/api/v1/servers/:id',
-    { ...api, schema: { ...secured, summary: 'One server', params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } },
+    {
+      ...reads,
+      schema: {
+        ...oneServer,
+        summary: 'One server',
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        response: { 200: answers.SERVER, ...oneServer.response },
+      },
+    },
     async (request, reply) => {
-      const server = deps.api.servers().find((s) => s.id === request.params.id);
-      return server ?? reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no server "${request.params.id}"` } });
+      const server = deps.api.server(request.params.id);
+      return server ?? sendError(reply, 'NOT_FOUND', `no server "${request.params.id}"`);
     },
   );
   app.get<{ Querystring: { from: string; to: string; server?: string } }>(
     '/api/v1/outages',
     {
-      ...api,
+      ...reads,
       schema: {
-        ...secured,
+        ...oneServer,
         summary: 'Confirmed outages in [from, to), from the stored observations',
-        querystring: { type: 'object', properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, server: { type: 'string' } }, required: ['from', 'to'], additionalProperties: false },
+        querystring: {
+          type: 'object',
+          properties: {
+            from: { type: 'string', format: 'date-time' },
+            to: { type: 'string', format: 'date-time' },
+            server: { type: 'string' },
+          },
+          required: ['from', 'to'],
+          additionalProperties: false,
+        },
+        response: { 200: answers.OUTAGES, ...oneServer.response },
       },
     },
     async (request, reply) => {
       const fromMs = Date.parse(request.query.from);
       const toMs = Date.parse(request.query.to);
-      if (!(toMs > fromMs) || toMs - fromMs > 400 * 86_400_000) {
-        return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: '"to" must be after "from", at most 400 days later' } });
-      }
-      if (request.query.server && !deps.api.knowsServer(request.query.server)) {
-        return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no server "${request.query.server}"` } });
-      }
+      if (!(toMs > fromMs) || toMs - fromMs > 400 * 86_400_000)
+        return sendError(reply, 'BAD_REQUEST', '"to" must be after "from", at most 400 days later');
+      if (request.query.server && !deps.api.knowsServer(request.query.server))
+        return sendError(reply, 'NOT_FOUND', `no server "${request.query.server}"`);
       return { outages: await deps.api.outages(fromMs, toMs, request.query.server) };
     },
   );
   app.get<{ Querystring: { month: string } }>(
     '/api/v1/credits',
-    { ...api, schema: { ...secured, summary: 'The month close as JSON (same as `credits --json`)', querystring: { type: 'object', properties: { month: MONTH }, required: ['month'], additionalProperties: false } } },
+    {
+      ...reads,
+      schema: {
+        ...read,
+        summary: 'The month close as JSON (same as `credits --json`)',
+        querystring: { type: 'object', properties: { month: MONTH }, required: ['month'], additionalProperties: false },
+        response: { 200: answers.CREDITS, ...read.response },
+      },
+    },
     async (request) => deps.api.credits(request.query.month),
   );
   const monthParams = { type: 'object', properties: { month: MONTH }, required: ['month'] } as const;
   /** A close outcome as HTTP: issued or unchanged 200, waiting for review 202, the rest an error with a code. */
   const sendOutcome = (reply: FastifyReply, outcome: CloseOutcome) => {
-    const fail = (status: number, code: string, message: string, details?: unknown) => reply.code(status).send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
     switch (outcome.status) {
       case 'issued':
         return reply.send({ ...outcome, total: formatGrosze(outcome.totalGrosze) });
@@ -137,82 +249,228 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       case 'needs-review':
         return reply.code(202).send(outcome);
       case 'not-closable':
-        return fail(409, 'MONTH_NOT_ENDED', `${outcome.month} cannot be closed before ${new Date(outcome.closableAtMs).toISOString()}; POST /api/v1/months/${outcome.month}/draft shows its figures so far`);
+        return sendError(
+          reply,
+          'MONTH_NOT_ENDED',
+          `${outcome.month} cannot be closed before ${new Date(outcome.closableAtMs).toISOString()}; POST /api/v1/months/${outcome.month}/draft shows its figures so far`,
+        );
       case 'not-closed':
-        return fail(409, 'MONTH_NOT_CLOSED', `${outcome.month} has not been closed, so there is nothing to restate`);
+        return sendError(
+          reply,
+          'MONTH_NOT_CLOSED',
+          `${outcome.month} has not been closed, so there is nothing to restate`,
+        );
       case 'differs':
-        return fail(409, 'MONTH_CLOSED_DIFFERS', `${outcome.month} is closed (revision ${outcome.revision}) and its figures would change; restate it with a reason`, outcome.differences);
+        return sendError(
+          reply,
+          'MONTH_CLOSED_DIFFERS',
+          `${outcome.month} is closed (revision ${outcome.revision}) and its figures would change; restate it with a reason`,
+          outcome.differences,
+        );
       case 'busy':
         reply.header('retry-after', '60');
-        return fail(409, 'CLOSE_IN_PROGRESS', `${outcome.month} is being closed by ${outcome.holder.owner}`);
+        return sendError(reply, 'CLOSE_IN_PROGRESS', `${outcome.month} is being closed by ${outcome.holder.owner}`);
       case 'rejected':
-        return outcome.invalid ? fail(400, 'BAD_REQUEST', outcome.reason) : fail(409, 'REJECTED', outcome.reason);
+        return sendError(reply, outcome.invalid ? 'BAD_REQUEST' : 'REJECTED', outcome.reason);
       case 'held':
         reply.header('retry-after', '300');
-        return fail(503, 'EVIDENCE_INCOMPLETE', `nothing was published: ${outcome.reason}`);
+        return sendError(reply, 'EVIDENCE_INCOMPLETE', `nothing was published: ${outcome.reason}`);
       case 'failed':
-        return fail(503, 'CLOSE_FAILED', `closing ${outcome.month} failed: ${outcome.reason}`);
+        return sendError(reply, 'CLOSE_FAILED', `closing ${outcome.month} failed: ${outcome.reason}`);
     }
   };
-  const reasonBody = { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 2_000 } }, required: ['reason'], additionalProperties: false } as const;
+  const closing = apiSchema(
+    'close',
+    'MONTH_NOT_ENDED',
+    'MONTH_NOT_CLOSED',
+    'MONTH_CLOSED_DIFFERS',
+    'CLOSE_IN_PROGRESS',
+    'REJECTED',
+    'EVIDENCE_INCOMPLETE',
+    'CLOSE_FAILED',
+  );
+  const closeResponses = { 200: answers.CLOSE_DONE, 202: answers.CLOSE_NEEDS_REVIEW, ...closing.response };
+  const reasonBody = {
+    type: 'object',
+    properties: { reason: { type: 'string', minLength: 1, maxLength: 2_000 } },
+    required: ['reason'],
+    additionalProperties: false,
+  } as const;
 
-  app.get('/api/v1/months', { ...api, schema: { ...secured, summary: 'The close state of each recent month' } }, async () => ({ months: deps.api.months() }));
+  app.get(
+    '/api/v1/months',
+    {
+      ...reads,
+      schema: {
+        ...read,
+        summary: 'The close state of each recent month',
+        response: { 200: answers.MONTHS, ...read.response },
+      },
+    },
+    async () => ({
+      months: deps.api.months(),
+    }),
+  );
   app.get<{ Params: { month: string } }>(
     '/api/v1/months/:month',
-    { ...api, schema: { ...secured, summary: "One month's close: state, revisions and journal rows", params: monthParams } },
+    {
+      ...reads,
+      schema: {
+        ...read,
+        summary: "One month's close: state, revisions and journal rows",
+        params: monthParams,
+        response: { 200: answers.MONTH_RECORD, ...read.response },
+      },
+    },
     async (request) => {
       const { revisions, journal } = deps.api.monthRecord(request.params.month);
       const status = deps.api.monthStatus(request.params.month) ?? null;
       return {
         month: request.params.month,
         status,
-        revisions: revisions.map((r) => ({ revision: r.revision, kind: r.kind, total: formatGrosze(r.totalGrosze), dir: r.dir, closedAt: new Date(r.closedAtMs).toISOString(), closedBy: r.closedBy, reason: r.reason, manifestSha256: r.manifestSha256 ?? null, termsSha256: r.termsSha256 })),
-        journal: journal.map((row) => ({ revision: row.revision, creditId: row.creditId, customer: row.customerId, server: row.serverId, previous: formatGrosze(row.previousGrosze), new: formatGrosze(row.newGrosze), delta: formatGrosze(row.deltaGrosze), reason: row.reason, closedAt: new Date(row.closedAtMs).toISOString(), closedBy: row.closedBy })),
+        revisions: revisions.map((r) => ({
+          revision: r.revision,
+          kind: r.kind,
+          total: formatGrosze(r.totalGrosze),
+          dir: r.dir,
+          closedAt: new Date(r.closedAtMs).toISOString(),
+          closedBy: r.closedBy,
+          reason: r.reason,
+          manifestSha256: r.manifestSha256 ?? null,
+          termsSha256: r.termsSha256,
+        })),
+        journal: journal.map((row) => ({
+          revision: row.revision,
+          creditId: row.creditId,
+          customer: row.customerId,
+          server: row.serverId,
+          previous: formatGrosze(row.previousGrosze),
+          new: formatGrosze(row.newGrosze),
+          delta: formatGrosze(row.deltaGrosze),
+          reason: row.reason,
+          closedAt: new Date(row.closedAtMs).toISOString(),
+          closedBy: row.closedBy,
+        })),
       };
     },
   );
   app.post<{ Params: { month: string } }>(
     '/api/v1/months/:month/close',
-    { ...api, schema: { ...secured, summary: 'Close an ended month (revision 1), once; for a closed month, whether its figures still hold', params: monthParams } },
-    async (request, reply) => sendOutcome(reply, await deps.api.closeMonth(request.params.month)),
+    {
+      ...changes,
+      schema: {
+        ...closing,
+        summary: 'Close an ended month (revision 1), once; for a closed month, whether its figures still hold',
+        params: monthParams,
+        response: closeResponses,
+      },
+    },
+    async (request, reply) =>
+      sendOutcome(reply, await deps.api.closeMonth(request.params.month, gate.callerOf(request).name)),
   );
   app.post<{ Params: { month: string }; Body: { reason: string } }>(
     '/api/v1/months/:month/restate',
-    { ...api, schema: { ...secured, summary: 'Issue the next revision of a closed month from the evidence as it is now', params: monthParams, body: reasonBody } },
-    async (request, reply) => sendOutcome(reply, await deps.api.restateMonth(request.params.month, request.body.reason)),
+    {
+      ...changes,
+      schema: {
+        ...closing,
+        summary: 'Issue the next revision of a closed month from the evidence as it is now',
+        params: monthParams,
+        body: reasonBody,
+        response: closeResponses,
+      },
+    },
+    async (request, reply) =>
+      sendOutcome(
+        reply,
+        await deps.api.restateMonth(request.params.month, request.body.reason, gate.callerOf(request).name),
+      ),
   );
   app.post<{ Params: { month: string }; Body: { draftHash: string; reason: string } }>(
     '/api/v1/months/:month/approve',
     {
-      ...api,
+      ...changes,
       schema: {
-        ...secured,
+        ...closing,
         summary: 'Issue exactly the reviewed draft of a month held for review',
         params: monthParams,
-        body: { type: 'object', properties: { draftHash: { type: 'string', pattern: '^[0-9a-f]{12,64}$' }, reason: reasonBody.properties.reason }, required: ['draftHash', 'reason'], additionalProperties: false },
+        body: {
+          type: 'object',
+          properties: {
+            draftHash: { type: 'string', pattern: '^[0-9a-f]{12,64}$' },
+            reason: reasonBody.properties.reason,
+          },
+          required: ['draftHash', 'reason'],
+          additionalProperties: false,
+        },
+        response: closeResponses,
       },
     },
-    async (request, reply) => sendOutcome(reply, await deps.api.approveMonth(request.params.month, request.body.draftHash, request.body.reason)),
+    async (request, reply) =>
+      sendOutcome(
+        reply,
+        await deps.api.approveMonth(
+          request.params.month,
+          request.body.draftHash,
+          request.body.reason,
+          gate.callerOf(request).name,
+        ),
+      ),
   );
+  // A draft issues nothing, but it writes files under the reports folder: a change, so the close scope.
+  const drafting = apiSchema('close', 'NOT_FOUND');
   app.post<{ Params: { month: string }; Body: { customer?: string } | undefined }>(
     '/api/v1/months/:month/draft',
     {
-      ...api,
+      ...changes,
       schema: {
-        ...secured,
+        ...drafting,
         summary: 'Render marked drafts of any month (month to date for a running one); nothing is issued',
         params: monthParams,
         body: { type: ['object', 'null'], properties: { customer: { type: 'string' } }, additionalProperties: false },
+        response: { 200: answers.DRAFT, ...drafting.response },
       },
     },
     async (request, reply) => {
       const customer = request.body?.customer;
-      if (customer !== undefined && !deps.api.knowsCustomer(customer)) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no customer "${customer}"` } });
+      if (customer !== undefined && !deps.api.knowsCustomer(customer))
+        return sendError(reply, 'NOT_FOUND', `no customer "${customer}"`);
       return deps.api.draftMonth(request.params.month, customer);
     },
   );
-  registerRecordRoutes(app, bearer, deps.api.records);
-  if (deps.web) await registerWebRoutes(app, deps.web);
+  registerRecordRoutes(app, gate, deps.api.records);
+  if (deps.web) await registerWebRoutes(app, deps.web, gate);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  answerOtherMethods(app, methodsByUrl);
   return app;
+}
+
+/** The methods of every route by its URL pattern, as routes are added (HEAD included where fastify adds it). */
+function recordMethods(app: FastifyInstance): Map<string, Set<string>> {
+  const methodsByUrl = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = methodsByUrl.get(route.url) ?? new Set<string>();
+    for (const method of [route.method].flat()) methods.add(method);
+    methodsByUrl.set(route.url, methods);
+  });
+  return methodsByUrl;
+}
+
+/** 405 with `Allow` for a method a known route does not take; answered before any token or body is read. */
+function answerOtherMethods(app: FastifyInstance, methodsByUrl: ReadonlyMap<string, ReadonlySet<string>>): void {
+  for (const [url, methods] of [...methodsByUrl]) {
+    const others = app.supportedMethods.filter((method) => !methods.has(method));
+    if (others.length === 0) continue;
+    const allow = [...methods].sort().join(', ');
+    app.route({
+      method: others,
+      url,
+      schema: { hide: true },
+      onRequest: async (request, reply) => {
+        reply.header('allow', allow);
+        return sendError(reply, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here; allowed: ${allow}`);
+      },
+      handler: async () => undefined,
+    });
+  }
 }

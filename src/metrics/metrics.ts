@@ -8,6 +8,7 @@ import type { ServerSlaView } from '../scheduler/sla-refresh.js';
 import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
 import { MONTH_STATES, type MonthState } from '../state/close-records.js';
 import { DELIVERY_STATES, type DeliveryState } from '../state/delivery-records.js';
+import { AUTH_FAILURES, ROUTE_GROUPS, type AuthFailure, type RouteGroup } from '../http/auth.js';
 
 /** One month's close state as the metrics show it. */
 export interface CloseMonthView {
@@ -56,6 +57,8 @@ export interface Metrics {
   recordCloseStates(months: readonly CloseMonthView[]): void;
   /** Counts a close that failed, was held for evidence, or was held for review. */
   countCloseProblem(kind: CloseProblem): void;
+  /** Counts a request refused for want of a valid token (or of its scope), by the part of the daemon it asked. */
+  countAuthFailure(group: RouteGroup, failure: AuthFailure): void;
 }
 
 /** What the write path looks like now, whatever state the remote store is in (read every few seconds). */
@@ -188,6 +191,13 @@ export function createMetrics(registry = new Registry()): Metrics {
     registers: [registry],
   });
   pendingRevisions.set(0);
+  const authFailures = new Counter({
+    name: 'uptime_credits_http_auth_failures_total',
+    help: 'Requests refused for want of a valid token: missing, invalid, scope (a token without the scope), throttled (the address presented wrong tokens too often), by route_group (api, monitoring, ops).',
+    labelNames: ['route_group', 'reason'] as const,
+    registers: [registry],
+  });
+  for (const group of ROUTE_GROUPS) for (const reason of AUTH_FAILURES) authFailures.inc({ route_group: group, reason }, 0);
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
   closeRole.set(0);
   checksConfigured.set(0);
@@ -274,6 +284,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       latestClosed.set(issued.length > 0 ? Math.max(...issued) / 1_000 : 0);
     },
     countCloseProblem: (kind) => closeProblems.inc({ kind }),
+    countAuthFailure: (group, failure) => authFailures.inc({ route_group: group, reason: failure }),
     recordSlaRefreshed: (asOfMs) => slaRefreshed.set(asOfMs / 1_000),
     recordRole({ closes, checks }) {
       closeRole.set(closes ? 1 : 0);

@@ -24,7 +24,8 @@ export const probeDns: Probe<DnsCheckConfig> = async (check, context) => {
   const elapsed = () => Math.round(performance.now() - started);
   try {
     const addresses = await Promise.race([resolveAddresses(check, context), rejectOnAbort(context.signal)]);
-    if (check.expectAddresses && !addresses.some((a) => check.expectAddresses!.includes(a))) {
+    const expected = check.expectAddresses;
+    if (expected && !addresses.some((a) => expected.includes(a))) {
       return { up: false, latencyMs: elapsed(), error: 'address', detail: `answered ${addresses.join(', ') || 'nothing'}` };
     }
     return { up: true, latencyMs: elapsed() };

@@ -4,7 +4,7 @@ import type { ProbeErrorClass } from './probe.js';
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'ETIMEOUT', 'ABORT_ERR']);
 /** Errors of this host, not of the target: no descriptors, ports, buffers or memory left. */
 const LOCAL_CODES = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM']);
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ENODATA', 'ESERVFAIL', 'ENOTIMP', 'EREFUSED', 'ECONNREFUSED_DNS']);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ENODATA', 'ESERVFAIL', 'ENOTIMP', 'EREFUSED']);
 
 /** The failure class of an error thrown while probing; `aborted` says the probe's own deadline fired. */
 export function classifyProbeError(error: unknown, aborted: boolean): ProbeErrorClass {

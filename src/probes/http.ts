@@ -48,7 +48,10 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
 const compiledPatterns = new Map<string, RegExp>();
 function compiled(pattern: string): RegExp {
   let regex = compiledPatterns.get(pattern);
-  if (!regex) compiledPatterns.set(pattern, (regex = new RegExp(pattern)));
+  if (!regex) {
+    regex = new RegExp(pattern);
+    compiledPatterns.set(pattern, regex);
+  }
   return regex;
 }
 

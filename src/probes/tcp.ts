@@ -1,6 +1,6 @@
 // TCP connect probe, optionally completing a TLS handshake (and reporting the certificate's expiry); the
 // connection step the tls probe shares.
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { TcpCheckConfig } from '../config/schema.js';
 import { classifyProbeError, errorDetail } from './errors.js';
@@ -11,7 +11,7 @@ export function earliestCertExpiryMs(socket: TLSSocket): number | undefined {
   let cert = socket.getPeerCertificate(true) as (ReturnType<TLSSocket['getPeerCertificate']> & { issuerCertificate?: unknown }) | undefined;
   let earliest: number | undefined;
   const seen = new Set<unknown>();
-  while (cert && cert.valid_to && !seen.has(cert)) {
+  while (cert?.valid_to && !seen.has(cert)) {
     seen.add(cert);
     const notAfter = Date.parse(cert.valid_to);
     if (!Number.isNaN(notAfter) && (earliest === undefined || notAfter < earliest)) earliest = notAfter;
@@ -39,7 +39,7 @@ export function connectProbe(
     };
     const onAbort = () => finish({ up: false, error: 'timeout', detail: `no answer within ${context.timeoutMs} ms` });
     const socket: Socket = target.tls
-      ? tlsConnect({ host: target.host, port: target.port, servername: target.servername ?? (isIp(target.host) ? undefined : target.host), rejectUnauthorized: target.tlsVerify })
+      ? tlsConnect({ host: target.host, port: target.port, servername: target.servername ?? (isIP(target.host) === 0 ? target.host : undefined), rejectUnauthorized: target.tlsVerify })
       : netConnect({ host: target.host, port: target.port });
     socket.once(target.tls ? 'secureConnect' : 'connect', () => finish(onConnected(socket)));
     socket.once('error', (error) => finish({ up: false, error: classifyProbeError(error, false), detail: errorDetail(error) }));
@@ -48,7 +48,6 @@ export function connectProbe(
   });
 }
 
-const isIp = (host: string) => /^[\d.]+$/.test(host) || host.includes(':');
 
 /** The TCP probe: up when the connection (and the TLS handshake with `tls: true`) completes. */
 export const probeTcp: Probe<TcpCheckConfig> = (check, context) =>

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import PDFDocument from 'pdfkit';
+import { at } from '../sla/at.js';
 import type { CreditBase, CustomerCredit, Interval, TierTerms } from '../sla/types.js';
 import { formatMicroPercent } from '../sla/money.js';
 import {
@@ -20,6 +21,7 @@ import {
   type Language,
 } from './format.js';
 import { messagesFor } from './i18n.js';
+import { methodLines } from './method-text.js';
 
 const FONT_DIR = join(dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
 const REGULAR = join(FONT_DIR, 'DejaVuSans.ttf');
@@ -37,7 +39,11 @@ export interface CustomerReport {
   toMs: number;
   monthMs: number;
   confirmations: number;
+  /** Locations that must see the server down (undefined: a strict majority). */
+  quorum?: number;
   creditBase: CreditBase;
+  /** The cap on a credit in hundredths of a percent (undefined: none). */
+  maxCreditPercentHundredths?: number;
   credit: CustomerCredit;
   /** Maintenance reasons (and when each was announced, if known) by server id, matched to windows by start time. */
   maintenanceReasons: Map<string, { fromMs: number; reason: string; announcedAtMs?: number }[]>;
@@ -129,7 +135,9 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
     // would otherwise drop the next characters on the page with them, up to the next space.
     doc.fillColor('#e4e4e4').text(`${t.draftMark} `, -doc.widthOfString(t.draftMark) / 2, -doc.currentLineHeight() / 2, { lineBreak: false });
     doc.restore();
-    TEXT_STATE_KEYS.forEach((key, i) => ((state as unknown as Record<string, unknown>)[key] = saved[i]));
+    TEXT_STATE_KEYS.forEach((key, i) => {
+      (state as unknown as Record<string, unknown>)[key] = saved[i];
+    });
   };
   if (report.draft) {
     draftMarks();
@@ -147,7 +155,7 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   const table = (columns: { title: string; width: number; align?: 'left' | 'right' }[], rows: string[][], size = 8) => {
     const rowHeight = (cells: string[], font: string) => {
       doc.font(font).fontSize(size);
-      return Math.max(...cells.map((cell, i) => doc.heightOfString(cell, { width: columns[i]!.width - 4 }))) + 4;
+      return Math.max(...cells.map((cell, i) => doc.heightOfString(cell, { width: at(columns, i, 'table column').width - 4 }))) + 4;
     };
     const drawRow = (cells: string[], font: string, shade: boolean) => {
       const height = rowHeight(cells, font);
@@ -156,7 +164,7 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
       if (shade) doc.rect(left, y, PAGE.width, height).fill('#e8eef7').fillColor('black');
       let x = left;
       cells.forEach((cell, i) => {
-        const column = columns[i]!;
+        const column = at(columns, i, 'table column');
         doc.font(font).fontSize(size).text(cell, x + 2, y + 2, { width: column.width - 4, align: column.align ?? 'left' });
         x += column.width;
       });
@@ -164,7 +172,7 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
       doc.y = y + height;
     };
     drawRow(columns.map((c) => c.title), 'bold', true);
-    rows.forEach((row) => drawRow(row, 'regular', false));
+    for (const row of rows) drawRow(row, 'regular', false);
     doc.moveTo(left, doc.y).lineTo(left + PAGE.width, doc.y).lineWidth(0.5).strokeColor('#9aa8bd').stroke().strokeColor('black');
     doc.moveDown(0.3);
   };
@@ -254,8 +262,8 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   );
 
   // Outages and maintenance behind each figure.
-  const intervalRows = (intervals: readonly Interval[]) =>
-    intervals.map((i) => [formatLocalTime(i.fromMs, report.timeZone, lang), formatLocalTime(i.toMs, report.timeZone, lang), formatDuration(i.toMs - i.fromMs)]);
+  const intervalRow = (i: Interval) => [formatLocalTime(i.fromMs, report.timeZone, lang), formatLocalTime(i.toMs, report.timeZone, lang), formatDuration(i.toMs - i.fromMs)];
+  const intervalRows = (intervals: readonly Interval[]) => intervals.map(intervalRow);
   const intervalColumns = [
     { title: t.start, width: 170 },
     { title: t.end, width: 170 },
@@ -281,7 +289,7 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
         server.maintenance.map((window) => {
           const known = reasons.filter((r) => r.fromMs <= window.fromMs).pop();
           return [
-            ...intervalRows([window])[0]!,
+            ...intervalRow(window),
             known?.announcedAtMs === undefined ? '-' : formatLocalTime(known.announcedAtMs, report.timeZone, lang),
             known?.reason ?? '',
           ];
@@ -342,12 +350,17 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
 
   // How it is computed.
   heading(t.howTitle);
-  const how: string[] = [...t.how];
-  if (report.creditBase === 'customer') how[how.length - 1] = `${how[how.length - 1]!.split('. ')[0]}. ${t.customerBase}`;
-  if (report.maintenanceNoticeMs > 0) how.splice(2, 0, t.howNotice.replace('{notice}', formatDuration(report.maintenanceNoticeMs)));
-  if (report.credit.servers.some((s) => s.incidentEffects)) how.splice(how.length - 2, 0, t.howIncidents);
-  for (const line of how) {
-    const text = line.replace('{confirmations}', String(report.confirmations)).replace('{min}', formatDecimalText(report.minMonitoredPercent, lang));
+  const how = methodLines({
+    language: lang,
+    confirmations: report.confirmations,
+    ...(report.quorum !== undefined ? { quorum: report.quorum } : {}),
+    creditBase: report.creditBase,
+    ...(report.maxCreditPercentHundredths !== undefined ? { maxCreditPercentHundredths: report.maxCreditPercentHundredths } : {}),
+    minMonitoredPercent: report.minMonitoredPercent,
+    maintenanceNoticeMs: report.maintenanceNoticeMs,
+    hasIncidents: report.credit.servers.some((s) => s.incidentEffects),
+  });
+  for (const text of how) {
     doc.font('regular').fontSize(8).text(`• ${text}`, left, undefined, { width: PAGE.width }).moveDown(0.2);
   }
   doc.moveDown(0.6).font('regular').fontSize(7).fillColor('#555555').text(t.footer, left).text(t.netAmounts, left).fillColor('black');

@@ -37,7 +37,7 @@ export function createDeliveryJob(deps: { deliverer: Deliverer; logger: Logger; 
 
   const run = (): void => {
     if (stopped) return;
-    if (running) {
+    if (running !== undefined) {
       again = true;
       return;
     }

@@ -14,6 +14,24 @@ import { closableAtMs, closeAfterEndMs, type MonthCloser } from '../close/month-
 import type { Logger } from '../logging.js';
 import { monthContaining, monthWindow, previousMonth } from '../sla/month.js';
 import type { CloseRecords } from '../state/close-records.js';
+import type { ObservationStore } from '../store/store.js';
+
+/** How long the store's earliest observation is remembered (it only moves earlier, by an import of older data). */
+const EARLIEST_OBSERVATION_CACHE_MS = 10 * 60_000;
+
+/**
+ * The store's earliest observation, asked at most every EARLIEST_OBSERVATION_CACHE_MS once known: the due-months
+ * count asks every half minute (metrics-refresh.ts), and on InfluxDB that is a query over all history.
+ */
+export function earliestObservationCached(store: ObservationStore, clock: Clock): () => Promise<number | undefined> {
+  let known: { valueMs: number; atMs: number } | undefined;
+  return async () => {
+    if (known && clock.now() - known.atMs < EARLIEST_OBSERVATION_CACHE_MS) return known.valueMs;
+    const valueMs = await store.earliestObservationMs();
+    known = valueMs === undefined ? undefined : { valueMs, atMs: clock.now() };
+    return valueMs;
+  };
+}
 
 /** How many past months the timer looks back at most. */
 export const CATCH_UP_MONTHS = 12;
@@ -89,9 +107,10 @@ export function createMonthEndJob(deps: {
       if (!watched && !skippedLogged.has(month)) unwatched.push(month);
       return watched;
     });
-    if (unwatched.length > 0) {
-      unwatched.forEach((month) => skippedLogged.add(month));
-      const which = unwatched.length === 1 ? unwatched[0]! : `${unwatched[0]} to ${unwatched[unwatched.length - 1]}`;
+    const [first] = unwatched;
+    if (first !== undefined) {
+      for (const month of unwatched) skippedLogged.add(month);
+      const which = unwatched.length === 1 ? first : `${first} to ${unwatched[unwatched.length - 1]}`;
       logger.warn({ months: unwatched }, `not closing ${which}: ended before the first observation in the store; close on demand what should be`);
     }
     return due;

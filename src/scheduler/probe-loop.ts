@@ -1,5 +1,6 @@
 // The probe loop: every check of every covered server at its interval, on absolute times (no drift), with a
-// deterministic spread start per check (no thundering herd), a global concurrency cap, and measured lag.
+// deterministic spread start per check (no thundering herd), a global concurrency cap, and measured lag. Right after
+// start each check runs once within the first few seconds (see firstDueMs), then on its grid.
 // Outcomes become observations written to the store every FLUSH_EVERY_MS (the most a SIGKILL can lose); a failed
 // write keeps them in memory (up to MAX_PENDING) and is retried with backoff, so a full disk does not turn into a
 // retry per probe that stalls the process. A probe that timed out while the process itself stalled is left out:
@@ -55,9 +56,6 @@ export interface ProbeLoopStats {
   discarded: Readonly<Record<DiscardReason, number>>;
   /** Observations dropped because MAX_PENDING waited unwritten (the oldest go first). */
   droppedTotal: number;
-  /** Schedule lag percentiles over the most recent probes, ms. */
-  lagP50Ms: number;
-  lagP99Ms: number;
 }
 
 export interface ProbeLoop {
@@ -77,8 +75,6 @@ interface Job {
   dueMs: number;
   timer?: { cancel(): void };
 }
-
-const LAG_WINDOW = 4_096;
 /** Observations wait at most this long in memory before their commit: the window a SIGKILL can lose. */
 export const FLUSH_EVERY_MS = 100;
 const FLUSH_AT = 500;
@@ -100,6 +96,24 @@ export function phaseOffsetMs(serverId: string, checkName: string, intervalMs: n
 export function nextDueMs(nowMs: number, intervalMs: number, offsetMs: number): number {
   const base = nowMs - (((nowMs - offsetMs) % intervalMs) + intervalMs) % intervalMs;
   return base >= nowMs ? base : base + intervalMs;
+}
+
+/** How soon after start every check has run once: the first round's results come within this, not an interval. */
+export const FIRST_ROUND_WITHIN_MS = 5_000;
+
+/**
+ * When a check first runs after the loop starts at `startMs`: its grid slot when that comes within the first round
+ * (min(interval, FIRST_ROUND_WITHIN_MS)), else an early run at the same share of the first round as the slot's
+ * share of the interval. So the first round keeps the phases' spread (no burst at start, checks in phase order),
+ * and the early run comes at least round x (1 - round / interval) before the grid slot that follows it (2.5 s at
+ * a 10 s interval): two observations a moment apart would count as two confirmations of one failure.
+ */
+export function firstDueMs(startMs: number, intervalMs: number, offsetMs: number): number {
+  const gridMs = nextDueMs(startMs, intervalMs, offsetMs);
+  const roundMs = Math.min(intervalMs, FIRST_ROUND_WITHIN_MS);
+  const untilGridMs = gridMs - startMs;
+  if (untilGridMs < roundMs) return gridMs;
+  return startMs + Math.floor((untilGridMs * roundMs) / intervalMs);
 }
 
 /** Builds the probe loop over the configured servers (those whose coverage has not ended). */
@@ -148,19 +162,23 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   };
   let droppedTotal = 0;
   const dropLog = atMostEvery(WRITE_ERROR_LOG_EVERY_MS, () => clock.now());
-  const lags = new Float64Array(LAG_WINDOW);
-  let lagCount = 0;
   let flushTimer: { cancel(): void } | undefined;
   let flushing: Promise<void> = Promise.resolve();
   const idleWaiters: (() => void)[] = [];
 
+  /** Sets the job's timer for its dueMs, unless its server's coverage ends before then. */
+  const arm = (job: Job, now: number) => {
+    if (job.server.untilMs !== undefined && job.dueMs >= job.server.untilMs) return;
+    job.timer = clock.setTimeout(() => launch(job), Math.max(0, job.dueMs - now));
+  };
+
   const schedule = (job: Job) => {
     if (!running) return;
     const now = clock.now();
-    // Slots missed while the process was busy are skipped, not replayed in a burst; the lag shows them.
-    job.dueMs = nextDueMs(Math.max(job.dueMs + 1, now), job.check.intervalMs, job.offsetMs);
-    if (job.server.untilMs !== undefined && job.dueMs >= job.server.untilMs) return; // coverage ends before the next run
-    job.timer = clock.setTimeout(() => launch(job), Math.max(0, job.dueMs - now));
+    // Slots missed while the process was busy are skipped, not replayed in a burst; the lag shows them. Strictly
+    // after this run's start, so a run that began late on a slot never gets a second observation at the same ms.
+    job.dueMs = nextDueMs(Math.max(job.dueMs, now) + 1, job.check.intervalMs, job.offsetMs);
+    arm(job, now);
   };
 
   const launch = (job: Job) => {
@@ -177,7 +195,6 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     const startedMs = clock.now();
     const startedAt = performance.now();
     const lagMs = Math.max(0, startedMs - job.dueMs);
-    lags[lagCount++ % LAG_WINDOW] = lagMs;
     schedule(job); // the next run is due on the absolute grid whatever this probe takes
     let result: ProbeResult;
     try {
@@ -239,7 +256,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   const continueWith = () => {
     const next = running ? nextWaiting() : undefined;
     if (next) void execute(next);
-    if (inFlight === 0) idleWaiters.splice(0).forEach((resolve) => resolve());
+    if (inFlight === 0) for (const resolve of idleWaiters.splice(0)) resolve();
   };
 
   const dropOldest = () => {
@@ -285,13 +302,6 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     }, FLUSH_EVERY_MS);
   };
 
-  const percentile = (p: number) => {
-    const n = Math.min(lagCount, LAG_WINDOW);
-    if (n === 0) return 0;
-    const sorted = Array.from(lags.subarray(0, n)).sort((a, b) => a - b);
-    return sorted[Math.min(n - 1, Math.floor((p / 100) * n))]!;
-  };
-
   return {
     get running() {
       return running;
@@ -300,7 +310,11 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       if (running) return;
       running = true;
       if (ownsStallWatch) stalls = startStallWatch();
-      for (const job of jobs) schedule(job);
+      const now = clock.now();
+      for (const job of jobs) {
+        job.dueMs = firstDueMs(now, job.check.intervalMs, job.offsetMs);
+        arm(job, now);
+      }
       scheduleFlush();
       logger.info({ checks: jobs.length, location: config.probing.location }, 'probe loop started');
     },
@@ -331,8 +345,6 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       writeProblem,
       discarded: { ...discarded },
       droppedTotal,
-      lagP50Ms: percentile(50),
-      lagP99Ms: percentile(99),
     }),
   };
 }

@@ -13,6 +13,7 @@
 // monitoring-fault windows cut the probes' downtime and freshness out; a report wins over a fault.
 // Callers pass runs from confirmations x staleAfter before the window to the same after it, so that a run
 // crossing the window's edge is judged exactly as it would be in the middle of a month.
+import { at } from './at.js';
 import { containsInstant, intersectIntervals, mergeIntervals, subtractIntervals, totalMs } from './intervals.js';
 import type { AvailabilityRules, IncidentEffect, IncidentWindow, Interval, LateMaintenance, ObservationRun, ServerAvailability } from './types.js';
 
@@ -48,12 +49,15 @@ export function normalizeRuns(runs: readonly ObservationRun[], staleAfterMs: num
   for (const run of runs) {
     const key = `${run.location}\u0000${run.check}`;
     let list = byTrack.get(key);
-    if (!list) byTrack.set(key, (list = []));
+    if (!list) {
+      list = [];
+      byTrack.set(key, list);
+    }
     list.push(run);
   }
   const tracks: ObservationRun[][] = [];
-  for (const key of [...byTrack.keys()].sort()) {
-    const sorted = byTrack.get(key)!.slice().sort((a, b) => a.firstMs - b.firstMs || a.lastMs - b.lastMs);
+  for (const [, list] of [...byTrack.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const sorted = list.slice().sort((a, b) => a.firstMs - b.firstMs || a.lastMs - b.lastMs);
     const merged: ObservationRun[] = [];
     for (const run of sorted) {
       const last = merged[merged.length - 1];
@@ -62,7 +66,6 @@ export function normalizeRuns(runs: readonly ObservationRun[], staleAfterMs: num
         last.count += run.count;
       } else if (last && run.firstMs <= last.lastMs) {
         // Two outcomes at the same instant (a duplicate with another result): keep the earlier-sorted one.
-        continue;
       } else {
         merged.push({ ...run });
       }
@@ -76,7 +79,7 @@ export function normalizeRuns(runs: readonly ObservationRun[], staleAfterMs: num
 function trackSegments(runs: readonly ObservationRun[], rules: AvailabilityRules, track: number, location: number): Segment[] {
   const segments: Segment[] = [];
   for (let i = 0; i < runs.length; i++) {
-    const run = runs[i]!;
+    const run = at(runs, i, 'run');
     const next = runs[i + 1];
     const freshUntil = next ? Math.min(run.lastMs + rules.staleAfterMs, next.firstMs) : run.lastMs + rules.staleAfterMs;
     const state: SegmentState = !run.up && run.count >= rules.confirmations ? 'down' : 'up';
@@ -95,7 +98,10 @@ function combineTracks(tracks: readonly ObservationRun[][], rules: AvailabilityR
     const first = runs[0];
     if (!first) return;
     let location = locationIndex.get(first.location);
-    if (location === undefined) locationIndex.set(first.location, (location = locationIndex.size));
+    if (location === undefined) {
+      location = locationIndex.size;
+      locationIndex.set(first.location, location);
+    }
     segments.push(...trackSegments(runs, rules, track, location));
   });
 
@@ -118,16 +124,23 @@ function combineTracks(tracks: readonly ObservationRun[][], rules: AvailabilityR
   let openFreshFrom: number | undefined;
 
   for (let i = 0; i < events.length; ) {
-    const timeMs = events[i]!.timeMs;
-    for (; i < events.length && events[i]!.timeMs === timeMs; i++) {
-      const { segment, delta } = events[i]!;
+    const timeMs = at(events, i, 'event').timeMs;
+    for (; i < events.length && at(events, i, 'event').timeMs === timeMs; i++) {
+      const { segment, delta } = at(events, i, 'event');
       const l = segment.location;
-      const wasFresh = upChecks[l]! + downChecks[l]! > 0;
-      const wasDown = downChecks[l]! > 0;
-      if (segment.state === 'down') downChecks[l]! += delta;
-      else upChecks[l]! += delta;
-      const isFresh = upChecks[l]! + downChecks[l]! > 0;
-      const isDown = downChecks[l]! > 0;
+      let ups = at(upChecks, l, 'location');
+      let downs = at(downChecks, l, 'location');
+      const wasFresh = ups + downs > 0;
+      const wasDown = downs > 0;
+      if (segment.state === 'down') {
+        downs += delta;
+        downChecks[l] = downs;
+      } else {
+        ups += delta;
+        upChecks[l] = ups;
+      }
+      const isFresh = ups + downs > 0;
+      const isDown = downs > 0;
       freshLocations += Number(isFresh) - Number(wasFresh);
       downLocations += Number(isDown) - Number(wasDown);
     }
@@ -198,9 +211,11 @@ export function computeAvailability(input: AvailabilityInput): ServerAvailabilit
             incidents: incidents
               .map((incident): IncidentEffect => {
                 const own = intersectIntervals([incident], window);
+                // One part: only incidents that touch the window are kept above.
+                const part = at(own, 0, `incident ${incident.id} inside the window`);
                 const changed =
                   incident.kind === 'reported' ? subtractIntervals(own, probeDownKept) : subtractIntervals(intersectIntervals(probes.down, own), reported);
-                return { ...incident, fromMs: own[0]!.fromMs, toMs: own[0]!.toMs, effectMs: totalMs(intersectIntervals(changed, eligible)) };
+                return { ...incident, fromMs: part.fromMs, toMs: part.toMs, effectMs: totalMs(intersectIntervals(changed, eligible)) };
               })
               .sort((a, b) => a.fromMs - b.fromMs || a.id - b.id),
           },

@@ -1,5 +1,6 @@
 // From availability to money (sla-terms.md rules 5-7). Two roundings, each shown in the output so that a
 // reader can redo the sum by hand: the credit base is rounded to the grosz first, then base x percent / 100.
+import { at } from './at.js';
 import { creditBracket } from './brackets.js';
 import { monitoredPercentText, percentOfGrosze, prorateGrosze, uptimePercentText } from './money.js';
 import type { CreditBase, CustomerCredit, MonthCredits, MonthWindow, ServerAvailability, ServerCredit, TierTerms } from './types.js';
@@ -9,7 +10,6 @@ export interface CreditCustomer {
   id: string;
   name: string;
   tier: TierTerms;
-  language: 'pl' | 'en';
   servers: readonly { id: string; name: string }[];
 }
 
@@ -56,7 +56,7 @@ export function computeMonthCredits(input: MonthCreditsInput): MonthCredits {
     let worst = -1;
     if (input.creditBase === 'customer') {
       lines.forEach((line, index) => {
-        if (line.percent > 0 && (worst < 0 || line.percent > lines[worst]!.percent)) worst = index;
+        if (line.percent > 0 && (worst < 0 || line.percent > at(lines, worst, 'credit line').percent)) worst = index;
       });
     }
 
@@ -90,7 +90,6 @@ export function computeMonthCredits(input: MonthCreditsInput): MonthCredits {
       id: customer.id,
       name: customer.name,
       tier: customer.tier.name,
-      language: customer.language,
       monthlyFeeGrosze,
       servers,
       creditAmountGrosze: servers.reduce((sum, server) => sum + server.creditAmountGrosze, 0),

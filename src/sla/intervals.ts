@@ -1,4 +1,5 @@
 // Pure helpers on half-open intervals [fromMs, toMs). Lists are sorted by start and non-overlapping ("merged").
+import { at } from './at.js';
 import type { Interval } from './types.js';
 
 /** Sorts and merges overlapping or touching intervals; drops empty ones. */
@@ -19,8 +20,8 @@ export function intersectIntervals(a: readonly Interval[], b: readonly Interval[
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    const x = a[i]!;
-    const y = b[j]!;
+    const x = at(a, i, 'interval');
+    const y = at(b, j, 'interval');
     const fromMs = Math.max(x.fromMs, y.fromMs);
     const toMs = Math.min(x.toMs, y.toMs);
     if (toMs > fromMs) result.push({ fromMs, toMs });
@@ -36,10 +37,10 @@ export function subtractIntervals(a: readonly Interval[], b: readonly Interval[]
   let j = 0;
   for (const x of a) {
     let cursor = x.fromMs;
-    while (j < b.length && b[j]!.toMs <= cursor) j++;
+    while (j < b.length && at(b, j, 'interval').toMs <= cursor) j++;
     let k = j;
-    while (k < b.length && b[k]!.fromMs < x.toMs) {
-      const y = b[k]!;
+    while (k < b.length && at(b, k, 'interval').fromMs < x.toMs) {
+      const y = at(b, k, 'interval');
       if (y.fromMs > cursor) result.push({ fromMs: cursor, toMs: y.fromMs });
       cursor = Math.max(cursor, y.toMs);
       k++;
@@ -47,11 +48,6 @@ export function subtractIntervals(a: readonly Interval[], b: readonly Interval[]
     if (cursor < x.toMs) result.push({ fromMs: cursor, toMs: x.toMs });
   }
   return result;
-}
-
-/** Clips a merged list to one interval. */
-export function clipIntervals(intervals: readonly Interval[], window: Interval): Interval[] {
-  return intersectIntervals(intervals, [window]);
 }
 
 /** Total length in milliseconds of a merged list. */

@@ -169,7 +169,6 @@ export interface CustomerCredit {
   id: string;
   name: string;
   tier: string;
-  language: 'pl' | 'en';
   /** Base fee plus every covered server's fee prorated by coverage: the month's advanced-support fee. */
   monthlyFeeGrosze: number;
   servers: ServerCredit[];

@@ -7,7 +7,7 @@
 // are only ever added, never changed; a revision's files and journal append are marked done once written.
 import type { MonthCredits } from '../sla/types.js';
 import type { TermsSnapshot } from '../close/terms-snapshot.js';
-import { type SqliteDatabase } from '../sqlite.js';
+import type { SqliteDatabase } from '../sqlite.js';
 import { openStateDatabase } from './schema.js';
 
 export type MonthState = 'held' | 'needs-review' | 'closed' | 'restated';
@@ -441,7 +441,8 @@ export class SqliteCloseRecords implements CloseRecords {
   draft(month: string, hashOrPrefix: string): HeldDraft | undefined {
     if (!/^[0-9a-f]{12,64}$/.test(hashOrPrefix)) return undefined;
     const rows = this.sql.draftsLike.all(month, hashOrPrefix) as DraftRow[];
-    return rows.length === 1 ? toDraft(rows[0]!) : undefined;
+    const [row] = rows;
+    return rows.length === 1 && row !== undefined ? toDraft(row) : undefined;
   }
 
   tryClaim(claim: Claim, isStale: (existing: Claim) => boolean): { taken: true } | { taken: false; holder: Claim } {

@@ -174,6 +174,12 @@ function queryRows<R extends { server_id: string }>(db: SqliteDatabase, table: s
   return rows.filter((row) => wanted.has(row.server_id));
 }
 
+/** A record read back inside the transaction that wrote it: missing only if that write did not happen. */
+function writtenRecord<R>(record: R | undefined, what: string): R {
+  if (record === undefined) throw new Error(`${what} is not in the state database right after it was written`);
+  return record;
+}
+
 /** OperatorRecords in the state database file (state.path), shared with the month-close records. */
 export class SqliteOperatorRecords implements OperatorRecords {
   readonly description: string;
@@ -195,7 +201,7 @@ export class SqliteOperatorRecords implements OperatorRecords {
       const { lastInsertRowid } = this.db
         .prepare('INSERT INTO incidents (server_id, kind, from_ms, to_ms, reason, ticket, recorded_at_ms, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(incident.serverId, incident.kind, incident.fromMs, incident.toMs, incident.reason, incident.ticket ?? null, incident.recordedAtMs, incident.recordedBy);
-      return this.requestRevisions(this.incident(Number(lastInsertRowid))!, revise);
+      return this.requestRevisions(writtenRecord(this.incident(Number(lastInsertRowid)), `incident ${lastInsertRowid}`), revise);
     }).immediate();
   }
 
@@ -205,7 +211,7 @@ export class SqliteOperatorRecords implements OperatorRecords {
       if (!found) throw new RecordError('not-found', `no incident ${id}`);
       if (found.withdrawn) throw new RecordError('conflict', `incident ${id} was already withdrawn on ${new Date(found.withdrawn.atMs).toISOString()} by ${found.withdrawn.by}: ${found.withdrawn.reason}`);
       this.db.prepare('UPDATE incidents SET withdrawn_at_ms = ?, withdrawn_by = ?, withdrawn_reason = ? WHERE id = ?').run(how.atMs, how.by, how.reason, id);
-      return this.requestRevisions(this.incident(id)!, revise);
+      return this.requestRevisions(writtenRecord(this.incident(id), `incident ${id}`), revise);
     }).immediate();
   }
 
@@ -219,7 +225,8 @@ export class SqliteOperatorRecords implements OperatorRecords {
 
   pending(month: string): { upToId: number; reasons: string[] } | undefined {
     const rows = this.db.prepare('SELECT id, reason FROM pending_revisions WHERE month = ? AND settled_at_ms IS NULL ORDER BY id').all(month) as { id: number; reason: string }[];
-    return rows.length === 0 ? undefined : { upToId: rows[rows.length - 1]!.id, reasons: rows.map((r) => r.reason) };
+    const last = rows.at(-1);
+    return last === undefined ? undefined : { upToId: last.id, reasons: rows.map((r) => r.reason) };
   }
 
   settle(month: string, upToId: number, nowMs: number): void {
@@ -244,7 +251,7 @@ export class SqliteOperatorRecords implements OperatorRecords {
       const { lastInsertRowid } = this.db
         .prepare('INSERT INTO maintenance_announcements (server_id, from_ms, to_ms, reason, announced_at_ms, announced_by, recorded_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(window.serverId, window.fromMs, window.toMs, window.reason, window.announcedAtMs, window.announcedBy, window.recordedAtMs);
-      return this.requestRevisions(this.maintenanceWindow(Number(lastInsertRowid))!, revise);
+      return this.requestRevisions(writtenRecord(this.maintenanceWindow(Number(lastInsertRowid)), `maintenance ${lastInsertRowid}`), revise);
     }).immediate();
   }
 
@@ -254,7 +261,7 @@ export class SqliteOperatorRecords implements OperatorRecords {
       if (!found) throw new RecordError('not-found', `no announced maintenance ${id}`);
       if (found.cancelled) throw new RecordError('conflict', `maintenance ${id} was already cancelled on ${new Date(found.cancelled.atMs).toISOString()} by ${found.cancelled.by}: ${found.cancelled.reason}`);
       this.db.prepare('UPDATE maintenance_announcements SET cancelled_at_ms = ?, cancelled_by = ?, cancelled_reason = ? WHERE id = ?').run(how.atMs, how.by, how.reason, id);
-      return this.requestRevisions(this.maintenanceWindow(id)!, revise);
+      return this.requestRevisions(writtenRecord(this.maintenanceWindow(id), `maintenance ${id}`), revise);
     }).immediate();
   }
 

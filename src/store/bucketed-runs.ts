@@ -9,6 +9,7 @@
 // are read row by row too. A run can only start or end in such an end bucket, so the inner buckets stand in
 // as one run spanning their hours: each is joined to the exact rows on both sides (their gaps are known to be
 // below staleAfter), and the joined run starts and ends at exact times.
+import { at } from '../sla/at.js';
 import type { ObservationRun } from '../sla/types.js';
 import type { RunQuery } from './store.js';
 
@@ -45,21 +46,20 @@ export function classifyBuckets(buckets: readonly RunBucket[], query: Pick<RunQu
   const runs: ObservationRun[] = [];
   const dirty: DirtyRange[] = [];
   let aggregated = 0;
-  const sameSeries = (a: RunBucket | undefined, b: RunBucket) => a !== undefined && a.location === b.location && a.check === b.check;
+  const sameSeries = (a: RunBucket | undefined, b: RunBucket): a is RunBucket => a !== undefined && a.location === b.location && a.check === b.check;
   // A clean bucket stands for itself when its times are known, or when both neighbours are clean buckets.
-  const standsAlone = (i: number) => {
-    const b = buckets[i]!;
+  const standsAlone = (b: RunBucket, i: number) => {
     if (!b.clean) return false;
     if (b.firstMs !== undefined && b.lastMs !== undefined) return true;
     const before = buckets[i - 1];
     const after = buckets[i + 1];
     return (
-      sameSeries(before, b) && before!.clean && before!.startMs === b.startMs - BUCKET_MS && sameSeries(after, b) && after!.clean && after!.startMs === b.startMs + BUCKET_MS
+      sameSeries(before, b) && before.clean && before.startMs === b.startMs - BUCKET_MS && sameSeries(after, b) && after.clean && after.startMs === b.startMs + BUCKET_MS
     );
   };
   for (let i = 0; i < buckets.length; i++) {
-    const b = buckets[i]!;
-    if (standsAlone(i)) {
+    const b = at(buckets, i, 'bucket');
+    if (standsAlone(b, i)) {
       aggregated++;
       const firstMs = b.firstMs ?? b.startMs;
       const lastMs = b.lastMs ?? b.startMs + BUCKET_MS - 1;

@@ -15,7 +15,8 @@ export async function createObservationStore(config: AppConfig, logger: Logger):
       return store;
     }
     case 'influxdb': {
-      const influx = config.storage.influxdb!;
+      const influx = config.storage.influxdb;
+      if (!influx) throw new Error('storage.kind is influxdb but the storage.influxdb section is missing');
       const store = OutboxedInfluxStore.open(config.storage.path, influxConnection(influx), logger, influx.batchSize);
       const backlog = await store.backlog();
       store

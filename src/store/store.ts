@@ -36,17 +36,21 @@ export interface RunQuery {
   staleAfterMs: number;
 }
 
-/** Where observations live. One contract test suite runs against every implementation. */
-export interface ObservationStore {
-  /** Human name for logs and /readyz, e.g. "embedded sqlite data/x.db" or "influxdb 1.6.7 at http://...". */
-  readonly description: string;
-  /** Durably accepts observations; idempotent on (server, location, check, timeMs). */
-  write(observations: readonly Observation[]): Promise<WriteResult>;
+/** What a month's computation reads from a store. */
+export interface RunSource {
   /**
    * Observation runs (see ObservationRun) of each requested server with timeMs in [fromMs, toMs), sorted by
    * location, check, firstMs. Servers without observations map to an empty array.
    */
   readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>>;
+}
+
+/** Where observations live. One contract test suite runs against every implementation. */
+export interface ObservationStore extends RunSource {
+  /** Human name for logs and /readyz, e.g. "embedded sqlite data/x.db" or "influxdb 1.6.7 at http://...". */
+  readonly description: string;
+  /** Durably accepts observations; idempotent on (server, location, check, timeMs). */
+  write(observations: readonly Observation[]): Promise<WriteResult>;
   /** Raw observations of one server in [fromMs, toMs), sorted by time (for the API and tests). */
   readObservations(server: string, fromMs: number, toMs: number): Promise<Observation[]>;
   /** Throws (with a clear message) when the store cannot be reached. */

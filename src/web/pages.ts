@@ -70,6 +70,7 @@ th{background:#eef1f4} td.num,th.num{text-align:right;font-variant-numeric:tabul
 `;
 
 export const TIMELINE_COLOURS = { up: '#2da44e', down: '#d1242f', unmonitored: '#9ca3af', maintenance: '#2f6feb', outside: '#e5e7eb' } as const;
+const LEGEND_LABELS = { up: 'legendUp', down: 'legendDown', unmonitored: 'legendUnmonitored', maintenance: 'legendMaintenance', outside: 'legendOutside' } as const;
 
 /** A whole page around `body`. */
 export function page(frame: PageFrame, body: string): string {
@@ -142,8 +143,8 @@ export function timelineSvg(timeline: ServerTimeline, frame: PageFrame, nowMs: n
     rects.push(`<line x1="${tx.toFixed(2)}" x2="${tx.toFixed(2)}" y1="6" y2="${height - 14}" stroke="#fff" stroke-width="${d % 7 === 0 ? 1 : 0.3}"/>`);
     if (d < days && (d % 5 === 0 || d === 0)) rects.push(`<text x="${(tx + 2).toFixed(2)}" y="${height - 2}" font-size="10" fill="#555">${d + 1}</text>`);
   }
-  const legend = (['up', 'down', 'unmonitored', 'maintenance', 'outside'] as const)
-    .map((k) => `<span><i style="background:${TIMELINE_COLOURS[k]}"></i>${escapeHtml(l[`legend${k[0]!.toUpperCase()}${k.slice(1)}` as 'legendUp'])}</span>`)
+  const legend = (Object.keys(LEGEND_LABELS) as (keyof typeof LEGEND_LABELS)[])
+    .map((k) => `<span><i style="background:${TIMELINE_COLOURS[k]}"></i>${escapeHtml(l[LEGEND_LABELS[k]])}</span>`)
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(l.timeline)}">${rects.join('')}</svg><p class="legend">${legend}</p>`;
 }
@@ -151,7 +152,9 @@ export function timelineSvg(timeline: ServerTimeline, frame: PageFrame, nowMs: n
 /** A server's page: its line of the overview, the timeline per location and the SLA's outages. */
 export function serverBody(server: FleetServerView, month: string, timeline: ServerTimeline, frame: PageFrame, nowMs: number, showCustomer: boolean): string {
   const l = webLabels(frame.language);
-  const sla = timeline.rows[0]!.availability;
+  const [slaRow] = timeline.rows;
+  if (!slaRow) throw new Error(`the timeline of ${server.id} has no SLA row`);
+  const sla = slaRow.availability;
   const outages = sla.outages.length === 0
     ? `<p class="muted">${l.none}</p>`
     : `<table id="outages"><thead><tr><th>${l.from}</th><th>${l.to}</th><th class="num">${l.duration}</th></tr></thead><tbody>${sla.outages

@@ -1,14 +1,16 @@
-// The web pages on the daemon's fastify app: /ui/ for ops (log in once with the API token, then a signed HttpOnly
-// cookie) and /portal/ for one customer (entered by a signed link with an expiry, then a signed cookie naming that
-// customer). Every portal route reads the customer from the cookie and shows only that customer's servers, figures
-// and PDFs: never the ledger, the journal or a manifest, which name every customer.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// The web pages on the daemon's fastify app: /ui/ for ops (log in once with an API token that has the read scope,
+// then an HttpOnly cookie naming a session the daemon keeps in memory, see ops-sessions.ts) and /portal/ for one
+// customer (entered by a signed link with an expiry, then a signed cookie naming that customer). Every portal route
+// reads the customer from the cookie and shows only that customer's servers, figures and PDFs: never the ledger,
+// the journal or a manifest, which name every customer.
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { extname, resolve, sep } from 'node:path';
+import { basename, extname, resolve, sep } from 'node:path';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerTimeline } from '../close/server-timeline.js';
+import type { AuthGate } from '../http/auth.js';
+import { sendError } from '../http/errors.js';
 import { reportFileName } from '../reports/ledger.js';
 import { isMonth } from '../sla/month.js';
 import type { Language } from '../reports/format.js';
@@ -16,6 +18,7 @@ import type { MonthCredits } from '../sla/types.js';
 import { requestLanguage, webLabels } from './i18n.js';
 import { escapeHtml } from './html.js';
 import { customerReportsBody, loginBody, monthFiguresBody, monthsBody, overviewBody, page, serverBody, type CustomerReportLink, type FleetView, type MonthListItem, type PageFrame } from './pages.js';
+import { createOpsSessions } from './ops-sessions.js';
 import type { PortalLinkSigner } from './portal-links.js';
 import { signedValue, unsignValue } from './signing.js';
 
@@ -26,8 +29,6 @@ const PORTAL_COOKIE = 'uc_portal';
 
 export interface WebDeps {
   timeZone: string;
-  /** The API token: the ops login. Without one the ops pages say they are off. */
-  token?: string;
   /** The portal's link signer and secret; without them /portal/ is off. */
   portal?: { signer: PortalLinkSigner; secret: string };
   /** Mark cookies Secure (http.publicUrl is https). */
@@ -46,7 +47,7 @@ const CONTENT_TYPES: Record<string, string> = { '.pdf': 'application/pdf', '.csv
 
 function sendFile(reply: FastifyReply, path: string) {
   reply.header('content-type', CONTENT_TYPES[extname(path)] ?? 'application/octet-stream');
-  reply.header('content-disposition', `inline; filename="${path.split(sep).pop()!.replace(/"/g, '')}"`);
+  reply.header('content-disposition', `inline; filename="${basename(path).replace(/"/g, '')}"`);
   return reply.send(createReadStream(path));
 }
 
@@ -61,7 +62,8 @@ function reportFile(reportsDir: string, month: string, relative: string): string
 
 const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
 
-export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
+/** Registers /ui/ and /portal/; the ops login takes the API's tokens through `auth` (a token with the read scope). */
+export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, auth: AuthGate): Promise<void> {
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 4_096 });
   // Ops: Strict (logged in on this site; a link from elsewhere asks to log in again). Portal: Lax, because it is
@@ -70,41 +72,42 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
   const customerById = new Map(deps.customers.map((c) => [c.id, c]));
 
   // --- ops ---
-  const opsKey = deps.token === undefined ? undefined : createHash('sha256').update(`uptime-credits ops session\u0000${deps.token}`).digest('hex');
+  const opsSessions = createOpsSessions(OPS_SESSION_MS, deps.now);
   const opsFrame = (request: FastifyRequest, title?: string): PageFrame => {
     const language = requestLanguage(request.query, request.headers['accept-language'], 'en');
     const l = webLabels(language);
     return { language, timeZone: deps.timeZone, base: '/ui', title: title ?? l.opsTitle, nav: [['/ui/', l.overview], ['/ui/months', l.months]], logout: '/ui/logout' };
   };
-  const opsSession = (request: FastifyRequest): boolean => {
-    if (!opsKey) return false;
-    const value = request.cookies[OPS_COOKIE];
-    const payload = value === undefined ? undefined : unsignValue(opsKey, 'ops-session', value);
-    return payload !== undefined && /^\d+$/.test(payload) && Number(payload) * 1000 > deps.now();
-  };
   const requireOps = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!opsSession(request)) return reply.code(303).header('location', '/ui/login').send();
+    if (!opsSessions.find(request.cookies[OPS_COOKIE])) return reply.code(303).header('location', '/ui/login').send();
   };
 
   app.get('/ui/login', { schema: { hide: true } }, async (request, reply) => {
     const frame = { ...opsFrame(request), nav: [], logout: undefined } as PageFrame;
-    if (!opsKey) return html(reply, 503, page(frame, `<p>${escapeHtml(webLabels(frame.language).loginDisabled)}</p>`));
+    if (!auth.configured) return html(reply, 503, page(frame, `<p>${escapeHtml(webLabels(frame.language).loginDisabled)}</p>`));
     return html(reply, 200, page(frame, loginBody(frame)));
   });
   app.post<{ Body: { token?: string } }>('/ui/login', { schema: { hide: true } }, async (request, reply) => {
     const frame = { ...opsFrame(request), nav: [], logout: undefined } as PageFrame;
-    if (!opsKey || deps.token === undefined) return html(reply, 503, page(frame, `<p>${escapeHtml(webLabels(frame.language).loginDisabled)}</p>`));
-    // Digests of equal length, so the comparison takes the same time whatever the token's length.
-    const digest = (text: string) => createHash('sha256').update(text).digest();
-    if (!timingSafeEqual(digest(String(request.body?.token ?? '')), digest(deps.token))) {
-      request.log.warn({ ip: request.ip }, 'failed login to the ops pages');
-      return html(reply, 401, page(frame, loginBody(frame, webLabels(frame.language).loginFailed)));
+    const l = webLabels(frame.language);
+    if (!auth.configured) return html(reply, 503, page(frame, `<p>${escapeHtml(l.loginDisabled)}</p>`));
+    // The same check as the API's bearer tokens: counted, logged, and slowed per address.
+    const verdict = await auth.verify(request, String(request.body?.token ?? ''), 'read', 'ops');
+    if (!verdict.ok) {
+      if (verdict.failure === 'throttled') {
+        reply.header('retry-after', String(verdict.retryAfterSeconds));
+        return html(reply, 429, page(frame, loginBody(frame, l.loginThrottled)));
+      }
+      if (verdict.failure === 'scope') return html(reply, 403, page(frame, loginBody(frame, l.loginNoScope)));
+      return html(reply, 401, page(frame, loginBody(frame, l.loginFailed)));
     }
-    const expires = Math.floor((deps.now() + OPS_SESSION_MS) / 1000);
-    reply.setCookie(OPS_COOKIE, signedValue(opsKey, 'ops-session', String(expires)), cookieOptions('/ui', OPS_SESSION_MS / 1000, 'strict'));
+    const session = opsSessions.open(verdict.token.name);
+    request.log.info({ ip: request.ip, tokenName: verdict.token.name }, 'logged in to the ops pages');
+    reply.setCookie(OPS_COOKIE, session.id, cookieOptions('/ui', OPS_SESSION_MS / 1000, 'strict'));
     return reply.code(303).header('location', '/ui/').send();
   });
-  app.post('/ui/logout', { schema: { hide: true } }, async (_request, reply) => {
+  app.post('/ui/logout', { schema: { hide: true } }, async (request, reply) => {
+    opsSessions.close(request.cookies[OPS_COOKIE]); // the session ends here, not only in this browser
     reply.clearCookie(OPS_COOKIE, { path: '/ui' });
     return reply.code(303).header('location', '/ui/login').send();
   });
@@ -132,7 +135,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
   });
   app.get<{ Params: { month: string; '*': string } }>('/ui/files/:month/*', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
     const path = reportFile(deps.reportsDir, request.params.month, request.params['*']);
-    if (!path) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such report file' } });
+    if (!path) return sendError(reply, 'NOT_FOUND', 'no such report file');
     return sendFile(reply, path);
   });
 
@@ -142,8 +145,9 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     const value = request.cookies[PORTAL_COOKIE];
     const payload = value === undefined ? undefined : unsignValue(deps.portal.secret, 'portal-session', value);
     const match = payload === undefined ? null : /^(\d+):(.+)$/.exec(payload);
-    if (!match || Number(match[1]) * 1000 <= deps.now()) return undefined;
-    const id = Buffer.from(match[2]!, 'base64url').toString('utf8');
+    const [, expiresSeconds, encodedId] = match ?? [];
+    if (expiresSeconds === undefined || encodedId === undefined || Number(expiresSeconds) * 1000 <= deps.now()) return undefined;
+    const id = Buffer.from(encodedId, 'base64url').toString('utf8');
     return customerById.has(id) ? id : undefined;
   };
   const portalFrame = (request: FastifyRequest, customerId: string | undefined): PageFrame => {
@@ -208,7 +212,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     const customerId = customerOf(request);
     const report = ownReports(customerId).find((r) => r.month === request.params.month && String(r.revision) === request.params.revision);
     const path = report && reportFile(deps.reportsDir, report.month, report.file);
-    if (!path) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such report' } });
+    if (!path) return sendError(reply, 'NOT_FOUND', 'no such report');
     return sendFile(reply, path);
   });
 }

@@ -5,7 +5,11 @@ import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logging.js';
 import { NO_OPERATOR_RECORDS } from '../../src/state/operator-records.js';
 import { createObservationStore } from '../../src/store/create.js';
-import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
+import { influxConnection } from '../../src/store/influx/connection.js';
+import { InfluxQLClient } from '../../src/store/influx/influxql.js';
+import { InfluxRunReader } from '../../src/store/influx/run-reader.js';
+import type { RunSource } from '../../src/store/store.js';
+import { countedSelect, type ReadCounts } from '../support/counted-reads.js';
 import { fromParent, tellParent } from './children.js';
 
 /** What the parent asks for. */
@@ -26,15 +30,20 @@ export interface CloseResult {
   downtimeMs: number;
   unmonitoredMs: number;
   /** On InfluxDB: the aggregate and the row-by-row queries (ms summed over reads in flight together). */
-  influxReads?: OutboxedInfluxStore['readStats'];
+  influxReads?: ReadCounts;
 }
 
 const task = await fromParent<CloseTask>();
 const config = loadConfig(task.configPath);
 const store = await createObservationStore(config, createLogger('bench-close'));
+// On InfluxDB the reads go through a reader whose queries are counted and timed here, outside the store.
+const influx = config.storage.kind === 'influxdb' ? config.storage.influxdb : undefined;
+const influxql = influx && new InfluxQLClient(influxConnection(influx));
+const counted = influxql && countedSelect((statement) => influxql.query(statement));
+const runs: RunSource = counted && influx ? new InfluxRunReader(counted.select, influx.measurement) : store;
 const startedMs = performance.now();
 const cpuBefore = process.cpuUsage();
-const credits = await computeCredits(config, { store, operatorRecords: NO_OPERATOR_RECORDS }, task.month);
+const credits = await computeCredits(config, { store: runs, operatorRecords: NO_OPERATOR_RECORDS }, task.month);
 const wallMs = performance.now() - startedMs;
 const cpu = process.cpuUsage(cpuBefore);
 const servers = credits.customers.flatMap((c) => c.servers);
@@ -48,7 +57,8 @@ const result: CloseResult = {
   downtimeMs: servers.reduce((sum, s) => sum + s.downtimeMs, 0),
   unmonitoredMs: servers.reduce((sum, s) => sum + s.unmonitoredMs, 0),
 };
-if (store instanceof OutboxedInfluxStore) result.influxReads = { ...store.readStats };
+if (counted) result.influxReads = { ...counted.counts };
+await influxql?.close();
 await store.close();
 await tellParent('result', result);
 process.disconnect();

@@ -62,7 +62,7 @@ function logClose(log: FigureLog, at: string, r: CloseResult): void {
   if (r.influxReads) {
     log.add(`${at}.aggregate_queries`, r.influxReads.aggregateQueries, 'queries');
     log.add(`${at}.aggregate_query_time`, r.influxReads.aggregateMs / 1_000, 's');
-    log.add(`${at}.aggregated_hours`, r.influxReads.aggregatedBuckets, 'series-hours');
+    log.add(`${at}.aggregate_rows`, r.influxReads.aggregateRows, 'series-hours');
     log.add(`${at}.raw_queries`, r.influxReads.rawQueries, 'queries');
     log.add(`${at}.raw_query_time`, r.influxReads.rawMs / 1_000, 's');
     log.add(`${at}.raw_rows`, r.influxReads.rawRows, 'rows');

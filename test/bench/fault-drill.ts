@@ -61,7 +61,7 @@ async function influxDrill(target: Awaited<ReturnType<typeof startCountingTarget
     await daemon.stop('SIGKILL');
     say('SIGKILL again');
     const probed = target.count() - from;
-    const connection = influxConnection({ url: influxd.url, apiVersion: 1, database: 'uptime', org: '', measurement: 'uptime_observation', batchSize: 5_000, flushInterval: 1_000, timeout: 10_000 });
+    const connection = influxConnection({ url: influxd.url, apiVersion: 1, database: 'uptime', org: '', measurement: 'uptime_observation', batchSize: 5_000, timeout: 10_000 });
     const store = OutboxedInfluxStore.open(join(dir, 'outbox.db'), connection, createLogger(), 5_000);
     await store.drain(120_000);
     const parked = store.health().parked;

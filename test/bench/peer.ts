@@ -47,7 +47,10 @@ export async function benchPeer(options: PeerBenchOptions, log: FigureLog): Prom
   try {
     for (let attempt = 0; ; attempt++) {
       const ok = await pool.request({ path: '/-/healthy', method: 'GET' }).then(
-        async (r) => (await r.body.dump(), r.statusCode === 200),
+        async (r) => {
+          await r.body.dump();
+          return r.statusCode === 200;
+        },
         () => false,
       );
       if (ok) break;

@@ -112,6 +112,7 @@ const timed = {
     renderMs.push(performance.now() - startedMs);
     return body;
   },
+  countAuthFailure: () => {},
 };
 const unused = async (): Promise<never> => {
   throw new Error('the scrape benchmark serves /metrics only');
@@ -119,10 +120,12 @@ const unused = async (): Promise<never> => {
 const app = await buildServer({
   metrics: timed,
   logger: createLogger('bench-scrape'),
+  tokens: [],
   protectMetrics: false,
   checkReady: async () => ({ degraded: [] }),
   api: {
     servers: () => [],
+    server: () => undefined,
     knowsServer: () => false,
     knowsCustomer: () => false,
     outages: unused,
@@ -138,7 +141,6 @@ const app = await buildServer({
       keeper: { addIncident: unused, withdrawIncident: unused, announceMaintenance: unused, cancelMaintenance: unused },
       reader: NO_OPERATOR_RECORDS,
       maintenanceNoticeMs: 0,
-      actor: 'bench',
     },
   },
 });

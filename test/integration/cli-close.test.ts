@@ -2,13 +2,12 @@
 // review and approved, then new evidence, the refusal to rewrite, and a restatement.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLOSE_EXIT } from '../../src/commands/close-output.js';
 import { monthContaining } from '../../src/sla/month.js';
-import { runCli } from '../support/cli.js';
+import { cliWorkspace } from '../support/cli.js';
 import { DEFAULT_CUSTOMERS } from '../support/close-fixture.js';
 import { observationLines } from '../support/observations.js';
 
@@ -17,31 +16,21 @@ const pdfText = (path: string) => execFileSync('pdftotext', ['-layout', path, '-
 const OCT = { fromMs: at('2026-09-30T20:00:00Z'), toMs: at('2026-11-01T02:00:00Z'), everyMs: 60_000 };
 
 describe('uptime-credits report / approve / months', () => {
-  let dir: string;
-  let config: string;
-  let reports: string;
-  const cli = (...args: string[]) => runCli([...args, '-c', config]);
+  const { dir, cli } = cliWorkspace(
+    'uc-cli-close-',
+    (dir) => `
+storage: { kind: embedded, path: ${join(dir, 'data', 'store.db')} }
+reports: { dir: ${join(dir, 'reports')} }
+probing: { location: waw, interval: 60s }
+${DEFAULT_CUSTOMERS}
+`,
+  );
+  const reports = join(dir, 'reports');
   const importLines = async (name: string, lines: string[]) => {
     writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
     const result = await cli('import', join(dir, name));
     expect(result.code, result.stderr).toBe(0);
   };
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'uc-cli-close-'));
-    config = join(dir, 'config.yaml');
-    reports = join(dir, 'reports');
-    writeFileSync(
-      config,
-      `
-storage: { kind: embedded, path: ${join(dir, 'data', 'store.db')} }
-reports: { dir: ${reports} }
-probing: { location: waw, interval: 60s }
-${DEFAULT_CUSTOMERS}
-`,
-    );
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a month still running cannot be closed (exit 2, nothing written); its draft is marked and issues nothing', async () => {
     const current = monthContaining(Date.now(), 'Europe/Warsaw');
@@ -110,11 +99,42 @@ ${DEFAULT_CUSTOMERS}
       [2, '75.00'],
     ]);
     expect(JSON.parse(readFileSync(join(monthDir, 'rev-2', 'ledger.json'), 'utf8')).summary.totalAmount).toBe('225.00');
+  });
 
-    // A customer-only render is a draft; it never changes an issued revision.
+  it("report --customer renders that customer's draft PDF only, and leaves the ledger, journal and records as they are", async () => {
+    const monthDir = join(reports, '2026-10');
+    /** Every file under the reports folder (drafts aside) with its hash, and the month's record. */
+    const issued = async () => {
+      const files = readdirSync(reports, { recursive: true, encoding: 'utf8' })
+        .filter((name) => !name.split('/').includes('draft') && statSync(join(reports, name)).isFile())
+        .sort()
+        .map((name) => [name, createHash('sha256').update(readFileSync(join(reports, name))).digest('hex')]);
+      return { files, months: (await cli('months', '--json')).stdout };
+    };
+    const before = await issued();
+    expect(before.files.map(([name]) => name)).toEqual(expect.arrayContaining(['journal.csv', 'journal.jsonl', '2026-10/ledger.csv', '2026-10/rev-2/ledger.csv']));
+
     const customerOnly = await cli('report', '--month', '2026-10', '--customer', 'calm');
-    expect(customerOnly.code).toBe(CLOSE_EXIT.done);
-    expect(customerOnly.stdout).toContain(`draft of 2026-10 (not issued: no ledger, no journal): ${join(monthDir, 'draft')}`);
-    expect(readdirSync(join(monthDir, 'rev-2')).sort()).toEqual(['calm.pdf', 'ledger.csv', 'ledger.json', 'manifest.json', 'terms.json']);
+    expect(customerOnly.code, customerOnly.stderr).toBe(CLOSE_EXIT.done);
+    expect(customerOnly.stdout).toMatch(new RegExp(`^draft of 2026-10 \\(not issued: no ledger, no journal\\): ${join(monthDir, 'draft')}\n  wrote calm\\.pdf\n  draft hash [0-9a-f]{64}\n$`));
+    // Only calm.pdf: no other customer's report and no draft.json (the held review draft keeps its own folder).
+    const drafts = readdirSync(join(monthDir, 'draft'), { withFileTypes: true });
+    expect(drafts.filter((entry) => entry.isFile()).map((entry) => entry.name)).toEqual(['calm.pdf']);
+    const text = pdfText(join(monthDir, 'draft', 'calm.pdf'));
+    expect(text).toContain('Calm Ltd');
+    expect(text).toContain('DRAFT');
+    expect(text).not.toContain('ACME');
+    // The figures as they are now, with the ticket of 20 October: Silver 75.00.
+    expect(text).toMatch(/Total credit: PLN 75\.00/);
+    expect(await issued()).toEqual(before);
+
+    // A customer the configuration does not have: an error that names it, exit 2 (refused input, as CLOSE_EXIT says), nothing written.
+    const unknown = await cli('report', '--month', '2026-10', '--customer', 'nobody');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.stderr).toContain('uptime-credits: customer "nobody" is not in the configuration');
+    expect(existsSync(join(monthDir, 'draft', 'nobody.pdf'))).toBe(false);
+    expect(readdirSync(join(monthDir, 'draft'), { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name)).toEqual(['calm.pdf']);
+    expect(await issued()).toEqual(before);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROGRESS_ENV } from '../../src/commands/progress-line.js';
 import { runCli } from '../support/cli.js';
 import { observationLines } from '../support/observations.js';
 
@@ -70,7 +71,7 @@ describe('uptime-credits import + credits on a generated month', () => {
     ];
     lines.splice(100, 0, '{"time":"2026-10-01T00:00:00Z","server":"p9","up":true}', 'not json');
     file = join(dir, 'observations.ndjson');
-    writeFileSync(file, lines.join('\n') + '\n');
+    writeFileSync(file, `${lines.join('\n')}\n`);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -88,7 +89,8 @@ describe('uptime-credits import + credits on a generated month', () => {
 
   it('prints the credits sla-terms.md prescribes, to the grosz', async () => {
     const result = await runCli(['credits', '--config', config, '--month', '2026-10', '--json']);
-    expect(result.stderr).toBe('');
+    // Not a terminal: no progress, only the summary of where the time went.
+    expect(result.stderr).toMatch(/^credits: finished in [\d.]+ s: reading observations 4 in [\d.]+ s; computing credits [\d.]+ s\n$/);
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json).toMatchObject({ month: '2026-10', timeZone: 'Europe/Warsaw', monthMs: 745 * H });
@@ -125,11 +127,34 @@ describe('uptime-credits import + credits on a generated month', () => {
     expect(result.stdout).toContain('total: 316.47 PLN');
   });
 
+  it(`with ${PROGRESS_ENV}=1, credits --json and report --json show their phases on stderr; stdout stays JSON`, async () => {
+    const env = { [PROGRESS_ENV]: '1' };
+    const credits = await runCli(['credits', '--config', config, '--month', '2026-10', '--json'], { env });
+    expect(credits.code).toBe(0);
+    expect(JSON.parse(credits.stdout)).toMatchObject({ month: '2026-10', creditAmount: '316.47' });
+    // ERASE: the terminal's "erase to the end of the line" (ESC [ K) as regular-expression source.
+    const ERASE = '\\u001b\\[K';
+    expect(credits.stderr).toMatch(new RegExp(`^\\rcredits: starting, [\\d.]+ s${ERASE}`));
+    expect(credits.stderr).toMatch(new RegExp(`\\r${ERASE}credits: finished in [\\d.]+ s: reading observations 4 in [\\d.]+ s; computing credits [\\d.]+ s\\n$`));
+
+    const draft = await runCli(['report', '--config', config, '--month', '2026-10', '--draft', '--json'], { env });
+    expect(draft.code).toBe(0);
+    expect(JSON.parse(draft.stdout)).toMatchObject({ status: 'draft', month: '2026-10' });
+    expect(draft.stderr).toMatch(new RegExp(`^\\rreport: starting, [\\d.]+ s${ERASE}`));
+    const phases = new RegExp(
+      `\\r${ERASE}report: finished in [\\d.]+ s: reading observations 4 in [\\d.]+ s; computing credits [\\d.]+ s; rendering PDFs 3 in [\\d.]+ s\\n$`,
+    );
+    expect(draft.stderr).toMatch(phases);
+  });
+
   it('report closes the month once; a second run finds it unchanged', async () => {
     const out = join(dir, 'reports');
     const first = await runCli(['report', '--config', config, '--month', '2026-10']);
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(`closed 2026-10: revision 1 in ${join(out, '2026-10')}\n  total 316.47 PLN (net); 3 journal row(s) appended\n`);
+    expect(first.stderr).toMatch(
+      /^report: finished in [\d.]+ s: waiting for evidence [\d.]+ s; reading observations 4 in [\d.]+ s; computing credits [\d.]+ s; rendering PDFs 3 in [\d.]+ s\n$/,
+    );
     const second = await runCli(['report', '--config', config, '--month', '2026-10']);
     expect(second.code).toBe(0);
     expect(second.stdout).toBe('unchanged: 2026-10 revision 1 stands (the figures are the same); nothing was written\n');

@@ -5,15 +5,24 @@ import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROGRESS_ENV } from '../../src/commands/progress-line.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
-import { runCli } from '../support/cli.js';
+import { runCli, runCliInTerminal, terminalAvailable } from '../support/cli.js';
 import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { observationLines } from '../support/observations.js';
 
 const MiB = 1_048_576;
 
-/** What the command says on stderr, without the logger's JSON lines (the stores log at warn and above). */
-const messages = (stderr: string) => stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{'));
+/** The line `import` ends stderr with: how many lines, how big, how long (its times vary from run to run). */
+const SUMMARY = /^import .+: [\d,]+ lines \([\d.]+ [kM]B\) read in [\d.]+ s, [\d,]+ lines\/s(; waited [\d.]+ s for InfluxDB)?$/;
+/** The summary line of importing `file` of `lines` lines, as a pattern to build on. */
+const summaryPattern = (file: string, lines: number) =>
+  `import ${escapeRegExp(file)}: ${lines.toLocaleString('en-US')} lines \\([\\d.]+ [kM]B\\) read in [\\d.]+ s, [\\d,]+ lines/s`;
+/** The summary line of importing `file` of `lines` lines, the whole line. */
+const summaryOf = (file: string, lines: number) => new RegExp(`^${summaryPattern(file, lines)}$`);
+/** What the command says on stderr, without the logger's JSON lines (the stores log at warn and above) or the summary. */
+const messages = (stderr: string) =>
+  stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{') && !SUMMARY.test(line));
 
 // Each line with the stderr reason it must get; null = a good line. Line numbers are the 1-based positions.
 const LINES: [string, string | null][] = [
@@ -59,7 +68,7 @@ customers:
   it('names every bad line with its number and reason, keeps the good ones, and exits 2', async () => {
     const result = await runCli(['import', file, '--config', config]);
     const expected = LINES.flatMap(([, reason], i) => (reason ? [`${file}:${i + 1}: ${reason}`] : []));
-    expect(result.stderr.trimEnd().split('\n')).toEqual(expected);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([...expected, expect.stringMatching(summaryOf(file, LINES.length))]);
     expect(result.stdout).toBe(`imported 4, duplicates 0, conflicts 0, rejected ${expected.length}\n`);
     expect(result.code).toBe(2);
 
@@ -81,7 +90,9 @@ customers:
     const good = join(dir, 'good.ndjson');
     writeFileSync(good, `${LINES[0]![0]}\n${LINES[2]![0]}\n`);
     const result = await runCli(['--config', config, 'import', good]);
-    expect(result).toMatchObject({ code: 0, stdout: 'imported 0, duplicates 2, conflicts 0, rejected 0\n', stderr: '' });
+    expect(result).toMatchObject({ code: 0, stdout: 'imported 0, duplicates 2, conflicts 0, rejected 0\n' });
+    // Not a terminal: no progress drawn, only the summary line.
+    expect(result.stderr).toMatch(new RegExp(`^${summaryPattern(good, 2)}\n$`));
     const missing = await runCli(['import', '--config', config, join(dir, 'nope.ndjson')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`uptime-credits: ${join(dir, 'nope.ndjson')}: no such file\n`);
@@ -106,7 +117,8 @@ customers:
     const bom = join(dir, 'bom.ndjson');
     writeFileSync(bom, `\uFEFF${good('2026-10-04T00:00:00Z')}\r\n${good('2026-10-04T00:01:00Z')}\r\n`);
     const result = await runCli(['import', bom, '--config', embeddedConfig('bom')]);
-    expect(result).toMatchObject({ code: 0, stdout: 'imported 2, duplicates 0, conflicts 0, rejected 0\n', stderr: '' });
+    expect(result).toMatchObject({ code: 0, stdout: 'imported 2, duplicates 0, conflicts 0, rejected 0\n' });
+    expect(messages(result.stderr)).toEqual([]);
   });
 
   it('skips a line over 1 MiB without holding it in memory, keeps one of exactly 1 MiB, and exits 2', async () => {
@@ -130,6 +142,7 @@ customers:
     expect(result.stderr.split('\n').filter(Boolean)).toEqual([
       `${path}:2: line is ${huge.length + 64 * MiB + 2} bytes, longer than the limit of 1 MiB (1048576 bytes); skipped`,
       `${path}:4: line is 1048577 bytes, longer than the limit of 1 MiB (1048576 bytes); skipped`,
+      expect.stringMatching(summaryOf(path, 5)),
     ]);
     expect(result.stdout).toBe('imported 3, duplicates 0, conflicts 0, rejected 2\n');
     expect(result.code).toBe(2);
@@ -167,6 +180,41 @@ customers:
     const swallowed = await runCli(['import', '--config', config, '--wait', file]);
     expect(swallowed.code).toBe(1);
     expect(swallowed.stderr).toContain(`"${file}" is not a number of seconds nor a duration such as 30s, 5m (put the file before --wait)`);
+  });
+
+  /** Lines of `count` observations a minute apart, and one bad line after the first. */
+  const progressFile = (name: string, count: number) => {
+    const path = join(dir, name);
+    const lines = Array.from({ length: count }, (_, i) => good(new Date(Date.parse('2026-10-07T00:00:00Z') + i * 60_000).toISOString()));
+    lines.splice(1, 0, 'not json');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return path;
+  };
+  const FRAME = (path: string) => new RegExp(`\r${escapeRegExp(`import ${path}: `)}[\\d,]+ lines, [\\d,]+ lines/s, \\d+ % of [\\d.]+ kB\x1b\\[K`);
+
+  it(`${PROGRESS_ENV}=1 draws the progress on stderr without a terminal, clears it for notes, ends with the summary`, async () => {
+    const path = progressFile('progress.ndjson', 3_000);
+    const result = await runCli(['import', path, '--config', embeddedConfig('progress')], { env: { [PROGRESS_ENV]: '1' } });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('imported 3000, duplicates 0, conflicts 0, rejected 1\n');
+    expect(result.stderr).toMatch(new RegExp(`^${FRAME(path).source}`));
+    expect(result.stderr).toContain(`\r\x1b[K${path}:2: not valid JSON\n`);
+    // The summary on a line of its own: after the note, or after clearing a progress line drawn again since.
+    expect(result.stderr).toMatch(new RegExp(`(\n|\r\x1b\\[K)${summaryPattern(path, 3_001)}\n$`));
+    // What remains once the terminal has overwritten the progress: the note, then the summary.
+    // ESC [ K: the terminal's "erase to the end of the line", as regular-expression source.
+    const erase = '\\u001b\\[K';
+    const shown = result.stderr.replace(new RegExp(`\\r[^\\r\\n]*${erase}`, 'g'), '');
+    expect(shown.split('\n').filter(Boolean)).toEqual([`${path}:2: not valid JSON`, expect.stringMatching(summaryOf(path, 3_001))]);
+  });
+
+  it.skipIf(!terminalAvailable)('draws the progress on a terminal by itself', async () => {
+    const path = progressFile('terminal.ndjson', 2_000);
+    const result = await runCliInTerminal(['import', path, '--config', embeddedConfig('terminal')]);
+    expect(result.code).toBe(2);
+    expect(result.output).toMatch(FRAME(path));
+    expect(result.output).toContain('imported 2000, duplicates 0, conflicts 0, rejected 1\n');
+    expect(result.output).toMatch(new RegExp(`\n${summaryPattern(path, 2_001)}\n$`));
   });
 });
 
@@ -243,11 +291,24 @@ customers:
     expect(series!.values).toEqual([[Date.parse('2026-10-03T12:00:00Z'), 1], [Date.parse('2026-10-03T12:01:00Z'), 1]]);
   });
 
+  it(`${PROGRESS_ENV}=1 shows how many lines InfluxDB confirmed, and the summary how long it waited for it`, async () => {
+    const config = await influxConfig('progress');
+    const file = join(dir, 'progress.ndjson');
+    const lines = observationLines({ server: 'p1', fromMs: Date.parse('2026-10-04T12:00:00Z'), toMs: Date.parse('2026-10-04T13:00:00Z'), everyMs: 60_000 });
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const result = await runCli(['import', file, '--config', config.path], { env: { [PROGRESS_ENV]: '1' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('imported 60, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 60, waiting in the outbox: 0\n');
+    const firstFrame = `\r${escapeRegExp(`import ${file}: 0 lines, 0 lines/s, 0 % of `)}[\\d.]+ kB; confirmed by InfluxDB 0\x1b\\[K`;
+    expect(result.stderr).toMatch(new RegExp(`^${firstFrame}`));
+    expect(result.stderr).toMatch(new RegExp(`\r\x1b\\[K${summaryPattern(file, 60)}; waited [\\d.]+ s for InfluxDB\n$`));
+  });
+
   it('with InfluxDB down says how many wait in the outbox; --wait exits 4 when time runs out, 0 once all is confirmed', async () => {
     const config = await influxConfig('down');
     const file = join(dir, 'down.ndjson');
     const lines = observationLines({ server: 'p1', fromMs: Date.parse('2026-10-03T12:00:00Z'), toMs: Date.parse('2026-10-03T14:00:00Z'), everyMs: 60_000 });
-    writeFileSync(file, lines.join('\n') + '\n');
+    writeFileSync(file, `${lines.join('\n')}\n`);
     const notConfirmed = (n: number, waited: string) =>
       `uptime-credits: InfluxDB has not confirmed ${n} observations from 2026-10-03T12:00:00.000Z to 2026-10-03T13:59:00.000Z ${waited}`;
 
@@ -255,13 +316,13 @@ customers:
     const queued = await runCli(['import', file, '--config', config.path]);
     expect(queued.stdout).toBe('imported 120, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 0, waiting in the outbox: 120\n');
     expect(messages(queued.stderr)).toHaveLength(1);
-    expect(messages(queued.stderr)[0]).toMatch(new RegExp(`^${escape(notConfirmed(120, 'yet'))}.*; they stay in the outbox ${escape(config.outbox)}, and the daemon`));
+    expect(messages(queued.stderr)[0]).toMatch(new RegExp(`^${escapeRegExp(notConfirmed(120, 'yet'))}.*; they stay in the outbox ${escapeRegExp(config.outbox)}, and the daemon`));
     expect(queued.code).toBe(0);
 
     // The same file again: its lines are duplicates of those waiting, and still wait.
     const timedOut = await runCli(['import', file, '--config', config.path, '--wait', '2']);
     expect(timedOut.stdout).toBe('imported 0, duplicates 120, conflicts 0, rejected 0; confirmed by InfluxDB: 0, waiting in the outbox: 120\n');
-    expect(messages(timedOut.stderr)[0]).toMatch(new RegExp(`^${escape(notConfirmed(120, 'within 2 s'))}`));
+    expect(messages(timedOut.stderr)[0]).toMatch(new RegExp(`^${escapeRegExp(notConfirmed(120, 'within 2 s'))}`));
     expect(timedOut.code).toBe(4);
 
     await influxd.restart();
@@ -272,4 +333,4 @@ customers:
   }, 120_000);
 });
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -2,12 +2,11 @@
 // moves computed by hand (sla-terms.md; Gold: < 99.6 % 10 %, < 99.4 % 25 %; Silver: < 99.4 % 10 %, < 99.2 % 50 %).
 // September 2026 in Warsaw lasts 720 h, October 745 h. Every change to an issued month goes through a restatement.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_EXIT } from '../../src/commands/close-output.js';
-import { runCli } from '../support/cli.js';
+import { cliWorkspace } from '../support/cli.js';
 import { observationLines } from '../support/observations.js';
 
 const H = 3_600_000;
@@ -31,10 +30,26 @@ interface ServerJson {
 }
 
 describe('uptime-credits incident / maintenance', () => {
-  let dir: string;
-  let config: string;
-  let reports: string;
-  const cli = (...args: string[]) => runCli([...args, '-c', config]);
+  const { dir, cli } = cliWorkspace(
+    'uc-cli-incidents-',
+    (dir) => `
+storage: { kind: embedded, path: ${join(dir, 'data', 'store.db')} }
+reports: { dir: ${join(dir, 'reports')} }
+probing: { location: waw, interval: 2m }
+sla: { maintenanceNotice: 48h }
+customers:
+  - id: acme
+    name: ACME Ltd
+    tier: gold
+    language: en
+    servers: [{ id: g1, name: Shop }, { id: g2, name: API }, { id: g3, name: DB }]
+  - id: zolw
+    name: "Żółw Sp. z o.o."
+    tier: silver
+    servers: [{ id: p1, name: Panel }]
+`,
+  );
+  const reports = join(dir, 'reports');
   const servers = async (month: string): Promise<Record<string, ServerJson>> => {
     const result = await cli('credits', '--month', month, '--json');
     expect(result.code, result.stderr).toBe(0);
@@ -57,28 +72,6 @@ describe('uptime-credits incident / maintenance', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'uc-cli-incidents-'));
-    config = join(dir, 'config.yaml');
-    reports = join(dir, 'reports');
-    writeFileSync(
-      config,
-      `
-storage: { kind: embedded, path: ${join(dir, 'data', 'store.db')} }
-reports: { dir: ${reports} }
-probing: { location: waw, interval: 2m }
-sla: { maintenanceNotice: 48h }
-customers:
-  - id: acme
-    name: ACME Ltd
-    tier: gold
-    language: en
-    servers: [{ id: g1, name: Shop }, { id: g2, name: API }, { id: g3, name: DB }]
-  - id: zolw
-    name: "Żółw Sp. z o.o."
-    tier: silver
-    servers: [{ id: p1, name: Panel }]
-`,
-    );
     writeFileSync(
       join(dir, 'probes.ndjson'),
       `${[
@@ -91,7 +84,6 @@ customers:
     const imported = await cli('import', join(dir, 'probes.ndjson'));
     expect(imported.code, imported.stderr).toBe(0);
   }, 120_000);
-  afterAll(() => (process.env.KEEP_TEST_DIR ? undefined : rmSync(dir, { recursive: true, force: true })));
 
   it('maintenance announced with less than the required notice is not excluded; in time it is', async () => {
     // Both servers were down 02:00-05:00 UTC on 10 Sep for a kernel upgrade. g1's customers were told 6 h before.

@@ -1,33 +1,20 @@
 // The README recipe: point uptime-credits at a local InfluxDB, import a month, read the credits back from it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { describe, expect, it } from 'vitest';
+import { cliWorkspace } from '../support/cli.js';
+import { countInInflux, influxSuite } from '../support/influx-suite.js';
 import { observationLines } from '../support/observations.js';
 
 describe('month close from InfluxDB through the CLI', () => {
-  let influxd: Influxd;
-  let dir: string;
-  beforeAll(async () => {
-    influxd = await startInfluxd('uptime');
-    dir = mkdtempSync(join(tmpdir(), 'uc-cli-influx-'));
-  });
-  afterAll(async () => {
-    await influxd?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('imports into InfluxDB and closes October from it, to the grosz', async () => {
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
-      `
+  const influx = influxSuite({ database: 'uptime' });
+  const { dir, cli } = cliWorkspace(
+    'uc-cli-influx-',
+    (dir) => `
 storage:
   kind: influxdb
   path: ${join(dir, 'outbox.db')}
-  influxdb: { url: "${influxd.url}", apiVersion: 1, database: uptime }
+  influxdb: { url: "${influx.influxd.url}", apiVersion: 1, database: uptime }
 probing: { location: waw, interval: 60s }
 customers:
   - id: acme
@@ -35,7 +22,9 @@ customers:
     tier: platinum
     servers: [{ id: oci-101, name: Shop }]
 `,
-    );
+  );
+
+  it('imports into InfluxDB and closes October from it, to the grosz', async () => {
     const file = join(dir, 'oct.ndjson');
     const lines = observationLines({
       server: 'oci-101',
@@ -44,13 +33,12 @@ customers:
       everyMs: 60_000,
       down: [{ fromMs: Date.parse('2026-10-03T12:00:00Z'), toMs: Date.parse('2026-10-03T15:00:00Z') }],
     });
-    writeFileSync(file, lines.join('\n') + '\n');
-    const imported = await runCli(['import', '--config', config, file]);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const imported = await cli('import', file);
     expect(imported.stdout).toBe(`imported ${lines.length}, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: ${lines.length}, waiting in the outbox: 0\n`);
-    const [count] = await influxd.query('SELECT count("up") FROM "uptime_observation"');
-    expect(count!.values[0]![1]).toBe(lines.length);
+    expect(await countInInflux(influx.influxd, 'uptime')).toBe(lines.length);
 
-    const result = await runCli(['credits', '--config', config, '--month', '2026-10', '--json']);
+    const result = await cli('credits', '--month', '2026-10', '--json');
     expect(result.code).toBe(0);
     const server = JSON.parse(result.stdout).customers[0].servers[0];
     // 3 h down of 745 h: 99.5973 % -> platinum < 99.6 -> 25 % of 600.00.

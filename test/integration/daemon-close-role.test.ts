@@ -14,7 +14,9 @@ import { SqliteCloseRecords } from '../../src/state/close-records.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 async function daemonWithLastMonth(closeRole: boolean): Promise<{ daemon: Daemon; statePath: string; lastMonth: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'uc-role-'));

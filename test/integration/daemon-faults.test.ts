@@ -13,6 +13,8 @@ import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { mountSmallDisk } from '../support/small-disk.js';
 
 const SERVERS = 40;
+/** /readyz gives its reasons only to a caller with a token. */
+const READY_TOKEN = 'daemon-faults-token-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
@@ -39,7 +41,7 @@ describe('the daemon under faults', () => {
     try {
       writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(SERVERS, `{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url));
       const startRequests = target.count(); // before the spawn: the daemon probes before it listens
-      const daemon = await startDaemonProcess(join(dir, 'config.yaml'));
+      const daemon = await startDaemonProcess(join(dir, 'config.yaml'), { UPTIME_CREDITS_TOKEN: READY_TOKEN });
       await waitFor('ready', async () => (await daemon.get('/readyz')).status === 200);
       await sleep(2_000);
       disk.fill(); // the store's next commit fails with SQLITE_FULL
@@ -50,7 +52,7 @@ describe('the daemon under faults', () => {
       for (let i = 0; i < 20; i++) {
         const started = performance.now();
         expect((await daemon.get('/healthz', 2_000)).status).toBe(200);
-        const ready = await daemon.get('/readyz', 2_000);
+        const ready = await daemon.get('/readyz', 2_000, READY_TOKEN);
         expect(ready.status).toBe(503);
         expect(ready.body).toContain('cannot store observations locally');
         await daemon.get('/metrics', 2_000);
@@ -107,12 +109,12 @@ describe('the daemon under faults', () => {
         const influx = `{ url: "${proxy.url}", apiVersion: 1, database: uptime, timeout: 2s }`;
         writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(SERVERS, `{ kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: ${influx} }`, dir, target.url));
         const startRequests = target.count();
-        let daemon = await startDaemonProcess(join(dir, 'config.yaml'));
+        let daemon = await startDaemonProcess(join(dir, 'config.yaml'), { UPTIME_CREDITS_TOKEN: READY_TOKEN });
         await waitFor('ready', async () => (await daemon.get('/readyz')).status === 200);
         proxy.setMode({ kind: 'status', status: 400 });
         await waitFor('degraded', async () => JSON.parse((await daemon.get('/readyz')).body).status === 'degraded', 10_000);
         await sleep(5_000);
-        const ready = await daemon.get('/readyz');
+        const ready = await daemon.get('/readyz', 2_000, READY_TOKEN);
         expect(ready.status).toBe(200);
         expect(JSON.parse(ready.body)).toMatchObject({ status: 'degraded', reasons: [expect.stringMatching(/unreachable: HTTP 400: bad request; \d+ observations wait in the local outbox/)] });
         // The metrics tell the truth during the outage (no SLA refresh needed).
@@ -135,7 +137,7 @@ describe('the daemon under faults', () => {
         const { OutboxedInfluxStore } = await import('../../src/store/influx/influx-store.js');
         const { influxConnection } = await import('../../src/store/influx/connection.js');
         const { createLogger } = await import('../../src/logging.js');
-        const store = OutboxedInfluxStore.open(join(dir, 'outbox.db'), influxConnection({ url: influxd.url, apiVersion: 1, database: 'uptime', org: '', measurement: 'uptime_observation', batchSize: 5_000, flushInterval: 1_000, timeout: 5_000 }), createLogger(), 5_000);
+        const store = OutboxedInfluxStore.open(join(dir, 'outbox.db'), influxConnection({ url: influxd.url, apiVersion: 1, database: 'uptime', org: '', measurement: 'uptime_observation', batchSize: 5_000, timeout: 5_000 }), createLogger(), 5_000);
         try {
           expect(await store.drain(30_000)).toBe(true);
           expect(store.health().parked).toBe(0);

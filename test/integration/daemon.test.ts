@@ -8,6 +8,8 @@ import { createLogger } from '../../src/logging.js';
 import { startDaemon, type Daemon } from '../../src/main.js';
 import { monthContaining, monthWindow, previousMonth } from '../../src/sla/month.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
+import { clockStartingAt } from '../support/fake-clock.js';
+import { observationsOf } from '../support/observations.js';
 import { promtoolProblems } from '../support/promtool.js';
 import { closedPort, startHttpTarget, type Target } from '../support/targets.js';
 
@@ -22,12 +24,18 @@ async function waitFor<T>(what: string, attempt: () => Promise<T | undefined>, t
 }
 
 const TOKEN = 'test-token-0123456789abcdef';
+// The daemon's clock: mid-month, so the month just ended is closable whatever the date of the run (with the
+// default closeDelay of 15 min, a run in the first minutes of the 1st could not close it).
+const STARTED_AT = Date.parse('2026-11-16T10:00:00Z');
+// Observations of the day before the start, from 09:00 to 11:00 every second: up-1 down 10:00-10:10.
+const EARLIER = { fromMs: Date.parse('2026-11-15T09:00:00Z'), toMs: Date.parse('2026-11-15T11:00:00Z'), outage: { fromMs: Date.parse('2026-11-15T10:00:00Z'), toMs: Date.parse('2026-11-15T10:10:00Z') } };
 
 describe('daemon', () => {
   let dir: string;
   let target: Target;
   let daemon: Daemon;
   let dbPath: string;
+  const clock = clockStartingAt(STARTED_AT);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'uc-daemon-'));
@@ -41,6 +49,7 @@ storage: { kind: embedded, path: ${dbPath} }
 probing: { location: waw, interval: 1s, timeout: 500ms }
 http: { listen: 127.0.0.1, port: 0, token: "${TOKEN}" }
 reports: { dir: ${join(dir, 'reports')} }
+sla: { closeDelay: 15m }
 customers:
   - id: acme
     name: ACME
@@ -50,7 +59,10 @@ customers:
       - { id: down-1, name: Down, checks: [{ kind: tcp, host: 127.0.0.1, port: ${downPort} }] }
 `,
     );
-    daemon = await startDaemon({ config: loadConfig(join(dir, 'config.yaml')), logger: createLogger() });
+    const earlier = EmbeddedObservationStore.open(dbPath);
+    await earlier.write(observationsOf({ server: 'up-1', location: 'waw', check: 'http', fromMs: EARLIER.fromMs, toMs: EARLIER.toMs, everyMs: 1_000, down: [EARLIER.outage] }));
+    await earlier.close();
+    daemon = await startDaemon({ config: loadConfig(join(dir, 'config.yaml')), logger: createLogger(), clock });
   });
   afterAll(async () => {
     await daemon?.stop();
@@ -97,7 +109,7 @@ customers:
   it('lists servers with their current state and month to date', async () => {
     const body = await waitFor('server states', async () => {
       const json = (await (await api('/api/v1/servers')).json()) as { servers: { id: string; state: string; monthToDate: unknown }[] };
-      return json.servers.every((s) => s.state !== 'unknown' && s.monthToDate) ? json : undefined;
+      return json.servers.length === 2 && json.servers.every((s) => s.state !== 'unknown' && s.monthToDate) ? json : undefined;
     });
     expect(body.servers.map((s) => [s.id, s.state])).toEqual([
       ['up-1', 'up'],
@@ -118,8 +130,26 @@ customers:
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/v1/servers', '/api/v1/credits', '/api/v1/months/{month}/close', '/api/v1/outages']));
   });
 
+  it('lists the confirmed outages of a time range from the stored observations', async () => {
+    const outages = async (query: string) => {
+      const response = await api(`/api/v1/outages?${query}`);
+      expect(response.status).toBe(200);
+      return response.json();
+    };
+    const day = 'from=2026-11-15T00:00:00Z&to=2026-11-16T00:00:00Z';
+    // 600 failed probes in a row from 10:00:00, the next success at 10:10:00.
+    const outage = { server: 'up-1', from: '2026-11-15T10:00:00.000Z', to: '2026-11-15T10:10:00.000Z', durationMs: 600_000 };
+    expect(await outages(day)).toEqual({ outages: [outage] });
+    expect(await outages(`${day}&server=up-1`)).toEqual({ outages: [outage] });
+    expect(await outages(`${day}&server=down-1`)).toEqual({ outages: [] });
+    // Cut at the range's edges; an hour without observations is not an outage.
+    expect(await outages('from=2026-11-15T10:05:00Z&to=2026-11-15T10:08:00Z')).toEqual({ outages: [{ ...outage, from: '2026-11-15T10:05:00.000Z', to: '2026-11-15T10:08:00.000Z', durationMs: 180_000 }] });
+    expect(await outages('from=2026-11-15T11:00:00Z&to=2026-11-15T12:00:00Z')).toEqual({ outages: [] });
+    expect((await api(`/api/v1/outages?${day}&server=nope`)).status).toBe(404);
+  });
+
   it('closes months through the API as the month closer does: no evidence is held for review, then approved once', async () => {
-    const current = monthContaining(Date.now(), 'Europe/Warsaw');
+    const current = monthContaining(clock.now(), 'Europe/Warsaw');
     const previous = previousMonth(current);
     // The store's first observation is from this run: the month just ended had nobody watching, so the start did
     // not close it (no report on no evidence).
@@ -171,7 +201,7 @@ customers:
   });
 
   it('records incidents and maintenance through the API; a change to the closed month restates it', async () => {
-    const previous = previousMonth(monthContaining(Date.now(), 'Europe/Warsaw'));
+    const previous = previousMonth(monthContaining(clock.now(), 'Europe/Warsaw'));
     const window = monthWindow(previous, 'Europe/Warsaw');
     const post = (path: string, body: unknown) => api(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     const from = new Date(window.fromMs + 24 * 3_600_000).toISOString();
@@ -211,7 +241,7 @@ customers:
     expect(record.journal[1]!.reason).toContain(`incident ${body.incident.id} withdrawn`);
 
     // Maintenance announced ten minutes ago, running now: the SLA view says so, and the alert rules mute the server.
-    const nowMs = Date.now();
+    const nowMs = clock.now();
     const announced = await post('/api/v1/maintenance', { server: 'down-1', from: new Date(nowMs - 5 * 60_000).toISOString(), to: new Date(nowMs + 3_600_000).toISOString(), reason: 'switch replacement', announcedAt: new Date(nowMs - 10 * 60_000).toISOString() });
     expect(announced.status).toBe(201);
     const m = (await announced.json()) as { maintenance: { id: number; late: boolean; cancelled: null } };
@@ -231,11 +261,14 @@ customers:
     await daemon.stop();
     const store = EmbeddedObservationStore.open(dbPath);
     try {
-      const up = await store.readObservations('up-1', 0, Date.now() + 1);
-      const down = await store.readObservations('down-1', 0, Date.now() + 1);
+      // Probed by this daemon: from its start on (up-1's earlier observations were written by the test).
+      const up = await store.readObservations('up-1', STARTED_AT, clock.now() + 1);
+      const down = await store.readObservations('down-1', 0, clock.now() + 1);
       expect(up.length).toBeGreaterThan(0);
-      expect(up.every((o) => o.up && o.location === 'waw' && o.check === 'http')).toBe(true);
-      expect(down.every((o) => !o.up && o.error === 'refused')).toBe(true);
+      expect(down.length).toBeGreaterThan(0);
+      expect(up.filter((o) => !(o.up && o.location === 'waw' && o.check === 'http'))).toEqual([]);
+      expect(down.filter((o) => !(!o.up && o.location === 'waw' && o.check === 'tcp' && o.error === 'refused'))).toEqual([]);
+      expect(down[0]!.timeMs).toBeGreaterThanOrEqual(STARTED_AT);
     } finally {
       await store.close();
     }

@@ -17,6 +17,14 @@ describeObservationStoreContract('embedded sqlite', async () => {
       under.store = EmbeddedObservationStore.open(path);
       return under.store;
     },
+    async countStored() {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare('SELECT count(*) FROM observations').pluck().get() as number;
+      } finally {
+        db.close();
+      }
+    },
     async cleanup() {
       await under.store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -4,42 +4,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/sla/types.js';
-import { influxConnection } from '../../src/store/influx/connection.js';
-import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
-import { startFaultProxy, type FaultMode, type FaultProxy } from '../support/fault-proxy.js';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
+import type { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
+import type { FaultMode } from '../support/fault-proxy.js';
+import { countInInflux, influxSuite, openInfluxStore } from '../support/influx-suite.js';
 
-let influxd: Influxd;
-let proxy: FaultProxy;
-let databases = 0;
-beforeAll(async () => {
-  influxd = await startInfluxd();
-  proxy = await startFaultProxy(influxd.url);
-}, 60_000);
-afterAll(async () => {
-  await proxy?.close();
-  await influxd?.stop();
-});
+const influx = influxSuite({ proxy: true });
 
 /** A store writing through the proxy to a fresh database, with its log lines kept for counting. */
 async function openStore(options: { batchSize?: number; timeoutMs?: number } = {}) {
-  const database = `f${++databases}`;
-  await influxd.query(`CREATE DATABASE "${database}"`);
+  const database = await influx.database('f');
   const dir = mkdtempSync(join(tmpdir(), 'uc-faults-'));
   const logs: { level: number; msg: string }[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { level: number; msg: string }) });
-  const connection = influxConnection({ url: proxy.url, apiVersion: 1, database, org: '', measurement: 'obs', batchSize: options.batchSize ?? 500, flushInterval: 1_000, timeout: options.timeoutMs ?? 2_000 });
-  const store = OutboxedInfluxStore.open(join(dir, 'outbox.db'), connection, logger, options.batchSize ?? 500);
+  const store = openInfluxStore({ url: influx.proxy.url, database, outboxPath: join(dir, 'outbox.db'), measurement: 'obs', batchSize: options.batchSize ?? 500, timeoutMs: options.timeoutMs ?? 2_000, logger });
   return {
     store,
     logs,
     errorLogs: () => logs.filter((l) => l.level >= 50),
-    async rowsInInflux(): Promise<number> {
-      const [series] = await influxd.query(`SELECT count("up") FROM "${database}".."obs"`);
-      return Number(series?.values[0]?.[1] ?? 0);
-    },
+    rowsInInflux: () => countInInflux(influx.influxd, database, 'obs'),
     async close() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -71,11 +55,11 @@ async function writeSpread(store: OutboxedInfluxStore, observations: Observation
 }
 
 async function withFault<T>(mode: FaultMode, work: () => Promise<T>): Promise<T> {
-  proxy.setMode(mode);
+  influx.proxy.setMode(mode);
   try {
     return await work();
   } finally {
-    proxy.setMode({ kind: 'pass' });
+    influx.proxy.setMode({ kind: 'pass' });
   }
 }
 
@@ -129,14 +113,14 @@ describe('InfluxDB faults: nothing lost, nothing parked that InfluxDB did not re
     const t = await openStore({ batchSize: 2_000 });
     try {
       const observations = stream(0, 200); // 2,000 lines of ~100 bytes: a first batch of ~200 KB
-      const requestsBefore = proxy.stats.writeRequests;
+      const requestsBefore = influx.proxy.stats.writeRequests;
       await withFault({ kind: 'max-body', bytes: 20_000 }, async () => {
         await t.store.write(observations);
         expect(await t.store.drain(30_000)).toBe(true);
       });
       expect(await t.rowsInInflux()).toBe(observations.length);
       expect(t.store.health().parked).toBe(0);
-      expect(proxy.stats.writeRequests - requestsBefore).toBeLessThan(40);
+      expect(influx.proxy.stats.writeRequests - requestsBefore).toBeLessThan(40);
     } finally {
       await t.close();
     }
@@ -189,14 +173,14 @@ describe('InfluxDB faults: nothing lost, nothing parked that InfluxDB did not re
       const first = stream(0, 3, 1);
       await t.store.write(first);
       expect(await t.store.drain(10_000)).toBe(true);
-      await influxd.kill();
+      await influx.influxd.kill();
       try {
         // InfluxDB cannot be asked now: the repeat is queued to be checked before sending.
         const repeat = first.map((o) => ({ ...o, up: false, error: 'timeout' }));
         expect(await t.store.write(repeat)).toEqual({ stored: 3, duplicates: 0, conflicts: 0 });
         expect(t.store.health().waiting).toBe(3);
       } finally {
-        await influxd.restart();
+        await influx.influxd.restart();
       }
       expect(await t.store.drain(30_000)).toBe(true);
       const stored = await t.store.readObservations('s0', 0, Date.now());

@@ -8,36 +8,52 @@ import type { Observation } from '../../src/sla/types.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { influxConnection } from '../../src/store/influx/connection.js';
 import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
+import { InfluxQLClient } from '../../src/store/influx/influxql.js';
+import { InfluxRunReader } from '../../src/store/influx/run-reader.js';
+import { countedSelect } from '../support/counted-reads.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { countInInflux, openInfluxStore } from '../support/influx-suite.js';
 import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { describeObservationStoreContract } from '../support/store-contract.js';
 
 let influxd: Influxd;
+let proxy: FaultProxy;
 let databaseCounter = 0;
 beforeAll(async () => {
   influxd = await startInfluxd();
+  proxy = await startFaultProxy(influxd.url);
 });
 afterAll(async () => {
+  await proxy?.close();
   await influxd?.stop();
 });
+
+const connectionTo = (database: string, batchSize = 1_000) =>
+  influxConnection({ url: influxd.url, apiVersion: 1, database, org: '', measurement: 'uptime_observation', batchSize, timeout: 5_000 });
 
 /** A fresh database per store so tests do not see each other's points. */
 async function openStore(dir: string, database?: string, batchSize = 1_000) {
   const db = database ?? `t${++databaseCounter}`;
   if (!database) await influxd.query(`CREATE DATABASE "${db}"`);
-  const connection = influxConnection({ url: influxd.url, apiVersion: 1, database: db, org: '', measurement: 'uptime_observation', batchSize, flushInterval: 1_000, timeout: 5_000 });
+  const connection = connectionTo(db, batchSize);
   return { store: OutboxedInfluxStore.open(join(dir, 'outbox.db'), connection, createLogger(), batchSize), db };
 }
 
 describeObservationStoreContract('influxdb 1.6 with outbox', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'uc-influx-'));
-  const { store, db } = await openStore(dir);
+  const db = `t${++databaseCounter}`;
+  await influxd.query(`CREATE DATABASE "${db}"`);
+  // Through the fault proxy, so that a test can have InfluxDB refuse writes for a while.
+  const open = () => openInfluxStore({ url: proxy.url, database: db, outboxPath: join(dir, 'outbox.db') });
   const under = {
-    store: store as OutboxedInfluxStore,
+    store: open(),
     async reopen() {
       await under.store.close();
-      under.store = (await openStore(dir, db)).store;
+      under.store = open();
       return under.store;
     },
+    countStored: () => countInInflux(influxd, db),
+    remote: { block: () => proxy.setMode({ kind: 'status', status: 503 }), unblock: () => proxy.setMode({ kind: 'pass' }) },
     async cleanup() {
       await under.store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -78,14 +94,21 @@ describe('InfluxDB store reads', () => {
       expect(fromInflux).toEqual(fromEmbedded);
 
       // Written in order, the clean hours come back aggregated: the same runs again.
-      const { store: ordered } = await openStore(mkdtempSync(join(tmpdir(), 'uc-influx-ordered-')));
+      const { store: ordered, db: orderedDb } = await openStore(mkdtempSync(join(tmpdir(), 'uc-influx-ordered-')));
       await ordered.write(observations.slice().sort((a, b) => a.timeMs - b.timeMs));
       expect(await ordered.drain(30_000)).toBe(true);
       expect(await ordered.readRuns(query)).toEqual(fromEmbedded);
-      // Of 48 series-hours, the clean ones between two clean neighbours (20 here) came back as aggregates, not rows.
-      expect(ordered.readStats.aggregatedBuckets).toBe(20);
-      expect(ordered.readStats.rawRows).toBeLessThan((observations.length * 28) / 48);
       await ordered.close();
+      // The same reads, counted: of 48 series-hours, the clean ones between two clean neighbours (20 here) came
+      // back as aggregates, so only the other 28 hours' rows were read one by one.
+      const influxql = new InfluxQLClient(connectionTo(orderedDb));
+      const counted = countedSelect((statement) => influxql.query(statement));
+      expect(await new InfluxRunReader(counted.select, 'uptime_observation').readRuns(query)).toEqual(fromEmbedded);
+      await influxql.close();
+      expect(counted.counts.aggregateQueries).toBe(1);
+      expect(counted.counts.aggregateRows).toBe(48);
+      expect(counted.counts.rawRows).toBeGreaterThan(0);
+      expect(counted.counts.rawRows).toBeLessThan((observations.length * 28) / 48);
     } finally {
       await store.close();
       await embedded.close();

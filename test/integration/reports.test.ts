@@ -46,7 +46,7 @@ function closeOctober(config: AppConfig, outages: Record<string, [string, string
 /** Renders revision 1 of the month into `<outDir>/<month>/`, as the month closer does; returns the file names. */
 async function publish(config: AppConfig, credits: MonthCredits, outDir: string): Promise<string[]> {
   const window = monthWindow(credits.month, config.timeZone);
-  const terms = termsSnapshot(config, serverRecords(config, NO_OPERATOR_RECORDS, window), credits.month, window);
+  const terms = termsSnapshot(config, serverRecords(config, NO_OPERATOR_RECORDS, window), credits.month);
   const files = await renderRevisionFiles({ credits, terms, revision: 1, reason: 'monthly close', changes: [], customers: credits.customers.map((c) => c.id), reportFileOf: (id) => `${id}.pdf` });
   writeRevisionFiles(join(outDir, credits.month), files);
   return [...files.keys()];

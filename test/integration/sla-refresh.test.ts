@@ -55,3 +55,90 @@ customers:
     expect(fresh.recentDowntimeMs).toEqual({ '30m': 0, '1h': 0, '6h': 0 });
   });
 });
+
+// Ten days of October 2026 (240 h of a 745 h month), figured by hand from sla-terms.md (rules 2-7). The projection
+// is the bracket of the month-to-date uptime, applied to the fee of the whole month's coverage.
+describe('month-to-date SLA view: projected credits', () => {
+  const TEN_DAYS = '2026-10-11T00:00:00+02:00';
+  const H = 3_600_000;
+  let fixture: CloseFixture;
+  let snapshot: SlaSnapshot;
+
+  beforeAll(async () => {
+    fixture = await closeFixture({
+      nowIso: TEN_DAYS,
+      yaml: `
+customers:
+  - id: acme
+    name: ACME
+    tier: platinum
+    servers:
+      - { id: p-full, name: Covered all month }
+      - { id: p-late, name: Covered from the 6th, since: 2026-10-06 }
+  - id: beta
+    name: Beta
+    tier: gold
+    servers: [{ id: g-maint, name: Down in its maintenance window too }]
+  - id: calm
+    name: Calm
+    tier: silver
+    servers: [{ id: s-1, name: Down an hour }]
+maintenance:
+  - { server: g-maint, from: "2026-10-07T01:00:00+02:00", to: "2026-10-07T03:00:00+02:00", reason: Upgrade, announced: true }
+`,
+    });
+    const probes = { fromMs: at('2026-10-01T00:00:00+02:00') - 2 * H, toMs: at(TEN_DAYS), everyMs: 60_000 };
+    const down = (from: string, to: string) => ({ fromMs: at(`2026-10-${from}+02:00`), toMs: at(`2026-10-${to}+02:00`) });
+    await fixture.observe(
+      { server: 'p-full', ...probes, down: [down('03T10:00:00', '03T11:00:00')] },
+      // Four hours down before its coverage starts (not counted), two after.
+      { server: 'p-late', ...probes, down: [down('04T10:00:00', '04T14:00:00'), down('08T10:00:00', '08T12:00:00')] },
+      // Two hours down inside the announced window (excluded), one outside it.
+      { server: 'g-maint', ...probes, down: [down('07T01:00:00', '07T03:00:00'), down('09T12:00:00', '09T13:00:00')] },
+      { server: 's-1', ...probes, down: [down('02T08:00:00', '02T09:00:00')] },
+    );
+    snapshot = await createSlaRefresh({ config: fixture.config, sources: { store: fixture.store, operatorRecords: fixture.operatorRecords }, logger: createLogger(), clock: fixture.clock }).refresh();
+  });
+  afterAll(async () => fixture.dispose());
+
+  const view = (server: string) => {
+    const found = snapshot.servers.find((s) => s.server === server);
+    if (!found) throw new Error(`no view of ${server}`);
+    return found;
+  };
+
+  it('projects each server from its month-to-date uptime and its whole month of coverage', () => {
+    expect(snapshot.month).toBe('2026-10');
+    expect(snapshot.asOfMs).toBe(at(TEN_DAYS));
+    // Platinum, covered all month: 1 h of 240 h -> 99.5833 % < 99.6 -> 25 % of 600.00 = 150.00.
+    expect(view('p-full').monthToDate).toMatchObject({ eligibleMs: 240 * H, downtimeMs: H });
+    expect(view('p-full')).toMatchObject({ projectedCreditPercentHundredths: 2_500, projectedCreditGrosze: 15_000 });
+    // Platinum from 6 Oct 00:00: 2 h of 120 h -> 98.3333 % < 99.0 -> 300 % of the fee for 625 h of 745 h:
+    // 600.00 x 625 / 745 = 503.3557 -> 503.36; x 3 = 1 510.08.
+    expect(view('p-late').monthToDate).toMatchObject({ coveredMs: 120 * H, eligibleMs: 120 * H, downtimeMs: 2 * H });
+    expect(view('p-late')).toMatchObject({ projectedCreditPercentHundredths: 30_000, projectedCreditGrosze: 151_008 });
+    // Gold: 240 h less 2 h of maintenance = 238 h, 1 h down -> 99.5798 % < 99.6 -> 10 % of 300.00 = 30.00 (counting the
+    // window's 2 h it would be 3 h of 240 h, 98.75 %, 200 %).
+    expect(view('g-maint').monthToDate).toMatchObject({ eligibleMs: 238 * H, maintenanceMs: 2 * H, downtimeMs: H });
+    expect(view('g-maint')).toMatchObject({ projectedCreditPercentHundredths: 1_000, projectedCreditGrosze: 3_000 });
+    // Silver: 99.5833 % is not below 99.4: nothing.
+    expect(view('s-1')).toMatchObject({ projectedCreditPercentHundredths: 0, projectedCreditGrosze: 0 });
+  });
+
+  it('adds the projections up per customer and for the month, with the bases and uptimes shown', () => {
+    const servers = new Map([...snapshot.projectedByServer].map(([id, s]) => [id, [s.uptimePercent, s.creditBaseGrosze, s.creditAmountGrosze]]));
+    expect(Object.fromEntries(servers)).toEqual({
+      'p-full': ['99.5833', 60_000, 15_000],
+      'p-late': ['98.3333', 50_336, 151_008],
+      'g-maint': ['99.5798', 30_000, 3_000],
+      's-1': ['99.5833', 15_000, 0],
+    });
+    expect(snapshot.projected.monthMs).toBe(745 * H);
+    expect(snapshot.projected.customers.map((c) => [c.id, c.creditAmountGrosze])).toEqual([
+      ['acme', 166_008],
+      ['beta', 3_000],
+      ['calm', 0],
+    ]);
+    expect(snapshot.projected.creditAmountGrosze).toBe(169_008);
+  });
+});

@@ -134,8 +134,12 @@ describe('the ops pages and the customer portal in a real browser', () => {
     expect(new URL(page.url()).pathname).toBe('/ui/');
     const cookie = (await page.cookies()).find((c) => c.name === 'uc_ops')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/ui' });
-    await expect.poll(async () => (await page.reload(), (await cells(page, '#servers tbody tr')).length), { timeout: 20_000 }).toBe(2);
-    await expect.poll(async () => (await page.reload(), await page.$$eval('td[data-field=state]', (c) => c.map((x) => x.textContent))), { timeout: 20_000 }).toEqual(['up', 'up']);
+    const reloaded = async <T>(read: () => Promise<T>) => {
+      await page.reload();
+      return read();
+    };
+    await expect.poll(() => reloaded(async () => (await cells(page, '#servers tbody tr')).length), { timeout: 20_000 }).toBe(2);
+    await expect.poll(() => reloaded(() => page.$$eval('td[data-field=state]', (c) => c.map((x) => x.textContent))), { timeout: 20_000 }).toEqual(['up', 'up']);
     await shot(page, 'ops-overview');
 
     await page.goto(`${base}/ui/months/2026-10`);

@@ -19,8 +19,8 @@ export interface DaemonProcess {
   url: string;
   child: ChildProcess;
   logs: LogLine[];
-  /** GET with a client timeout; resolves with status and body text, rejects on timeout. */
-  get(path: string, timeoutMs?: number): Promise<{ status: number; body: string }>;
+  /** GET with a client timeout (and a bearer token); resolves with status and body text, rejects on timeout. */
+  get(path: string, timeoutMs?: number, token?: string): Promise<{ status: number; body: string }>;
   /** One sample of a metric series from /metrics (the line that starts with `series `). */
   metric(series: string): Promise<number>;
   /** Sends `signal` and waits for the process to exit. */
@@ -51,8 +51,8 @@ export async function startDaemonProcess(configPath: string, env: NodeJS.Process
     });
     void exited.then((code) => reject(new Error(`the daemon exited (${code}) before it listened:\n${logs.map((l) => l.msg).join('\n')}`)));
   });
-  const get = async (path: string, timeoutMs = 2_000) => {
-    const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+  const get = async (path: string, timeoutMs = 2_000, token?: string) => {
+    const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs), ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
     return { status: response.status, body: await response.text() };
   };
   return {
@@ -85,7 +85,11 @@ export async function startCountingTarget(): Promise<{ url: string; count(id?: s
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     count: (id) => (id === undefined ? [...counts.values()].reduce((a, b) => a + b, 0) : (counts.get(id) ?? 0)),
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

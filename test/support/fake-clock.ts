@@ -1,5 +1,5 @@
 // A simulated clock: time moves only when the test advances it, firing due timers in order.
-import type { Clock } from '../../src/clock.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 
 export class FakeClock implements Clock {
   private timers: { atMs: number; seq: number; callback: () => void; cancelled: boolean }[] = [];
@@ -13,7 +13,11 @@ export class FakeClock implements Clock {
   setTimeout(callback: () => void, delayMs: number) {
     const timer = { atMs: this.nowMs + Math.max(0, delayMs), seq: this.seq++, callback, cancelled: false };
     this.timers.push(timer);
-    return { cancel: () => void (timer.cancelled = true) };
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
   }
 
   /** Moves time forward to `toMs`, firing timers in time order and letting promises settle in between. */
@@ -31,4 +35,10 @@ export class FakeClock implements Clock {
     }
     this.nowMs = toMs;
   }
+}
+
+/** A clock at `startMs` when made, running at wall-clock speed from there, with real timers: a daemon at a chosen date. */
+export function clockStartingAt(startMs: number): Clock {
+  const offsetMs = startMs - Date.now();
+  return { now: () => Date.now() + offsetMs, setTimeout: (callback, delayMs) => systemClock.setTimeout(callback, delayMs) };
 }

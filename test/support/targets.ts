@@ -152,7 +152,7 @@ export function startDnsTarget(records: Record<string, string[]>, options: { sil
       answer.writeUInt16BE(1, 4); // class IN
       answer.writeUInt32BE(60, 6); // TTL
       answer.writeUInt16BE(4, 10);
-      address.split('.').forEach((part, i) => answer.writeUInt8(Number(part), 12 + i));
+      for (const [i, part] of address.split('.').entries()) answer.writeUInt8(Number(part), 12 + i);
       return answer;
     });
     socket.send(Buffer.concat([header, query.subarray(12, questionEnd), ...answers]), peer.port, peer.address);

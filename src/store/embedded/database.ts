@@ -75,9 +75,10 @@ const MIGRATIONS: readonly Migration[] = [
       const page = db.prepare(`SELECT id, line FROM ${table} WHERE id > ? ORDER BY id LIMIT 10000`);
       for (let after = -1; ; ) {
         const rows = page.all(after) as { id: number; line: string }[];
-        if (rows.length === 0) break;
+        const last = rows.at(-1);
+        if (last === undefined) break;
         for (const row of rows) update.run(lineProtocolTimeMs(row.line) ?? null, row.id);
-        after = rows[rows.length - 1]!.id;
+        after = last.id;
       }
       db.exec(`CREATE INDEX ${table}_time ON ${table} (time_ms)`);
     }

@@ -6,6 +6,7 @@
 // Failures are logged at error level at most once a minute, with how many happened since.
 import type { Logger } from '../../logging.js';
 import { atMostEvery, doublingBackoff } from '../../pacing.js';
+import { at } from '../../sla/at.js';
 import type { LineWriter } from './line-writer.js';
 import type { InfluxOutbox, OutboxRow } from './outbox.js';
 
@@ -98,9 +99,10 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
   };
 
   const park = (rows: { id: number; line: string; reason: string }[]) => {
+    const first = at(rows, 0, 'line to park');
     outbox.park(rows, Date.now());
     logger.error(
-      { parked: rows.length, reason: rows[0]!.reason, line: rows[0]!.line.slice(0, 300) },
+      { parked: rows.length, reason: first.reason, line: first.line.slice(0, 300) },
       'InfluxDB refused observations by name; they are parked (see `uptime-credits outbox`, and `--retry` once the cause is fixed)',
     );
   };
@@ -125,10 +127,10 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
         return succeeded();
       case 'refused':
         // The rest may or may not have been written: they stay queued and go again (a repeat overwrites itself).
-        park([...verdict.refused].map(([index, reason]) => ({ ...rows[index]!, reason })));
+        park([...verdict.refused].map(([index, reason]) => ({ ...at(rows, index, 'refused line'), reason })));
         return;
       case 'split':
-        if (rows.length === 1) return park([{ ...rows[0]!, reason: verdict.reason }]);
+        if (rows.length === 1) return park([{ ...at(rows, 0, 'line InfluxDB dropped'), reason: verdict.reason }]);
         return halve(rows.length);
       case 'too-large':
         if (rows.length === 1) return failed(`even a single line is too large for InfluxDB or a proxy in front of it: ${verdict.reason}`);
@@ -155,17 +157,18 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
       halve(rows.length);
       return failed(reason);
     }
+    const row = at(rows, 0, 'line to narrow down');
     const neighbour = outbox.next(2)[1];
     if (!neighbour || neighbour.verify || (await deps.writer.write([neighbour.line])).kind !== 'ok') return failed(reason);
     outbox.confirm([neighbour.id]);
     succeeded();
     // Once more right after its neighbour was taken, so a flapping proxy cannot get a good line parked.
-    const again = await deps.writer.write([rows[0]!.line]);
+    const again = await deps.writer.write([row.line]);
     if (again.kind === 'ok') {
-      outbox.confirm([rows[0]!.id]);
+      outbox.confirm([row.id]);
       return succeeded();
     }
-    if (again.kind === 'retry' && again.unnamedBadRequest) return park([{ ...rows[0]!, reason: `${again.reason} (for this line alone: InfluxDB takes the one after it)` }]);
+    if (again.kind === 'retry' && again.unnamedBadRequest) return park([{ ...row, reason: `${again.reason} (for this line alone: InfluxDB takes the one after it)` }]);
     return failed(again.kind === 'retry' ? again.reason : reason);
   };
 

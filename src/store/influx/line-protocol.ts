@@ -1,8 +1,33 @@
-// Reading back the line protocol the outbox holds: its series, its fields and their types. Point (the client
-// library) writes it; these read only what InfluxDB's answers and the duplicate-key rule need.
+// The line protocol of an observation: written with the client library's Point, read back here for what
+// InfluxDB's answers and the duplicate-key rule need (its series, its fields and their types).
+//
+// Point is the one part of @influxdata/influxdb-client kept: its escaping of tags, fields and strings is
+// well tested against every InfluxDB generation. Its WriteApi is not used: it drops points on some errors and
+// never retries a 400 (line-writer.ts); the outbox and the forwarder do that job.
+import { Point } from '@influxdata/influxdb-client';
+import type { Observation } from '../../sla/types.js';
 
 /** The `check` tag of an observation without a check name: InfluxDB drops tags with empty values. */
 export const EMPTY_CHECK = '-';
+
+/**
+ * The line of one observation. `gapMs` is the time since the previous observation of its series, or -1 when this
+ * one is down or the gap is unknown (bucketed-runs.ts says why).
+ */
+export function observationLine(measurement: string, observation: Observation, gapMs: number): string {
+  const point = new Point(measurement)
+    .tag('server', observation.server)
+    .tag('location', observation.location)
+    .tag('check', observation.check === '' ? EMPTY_CHECK : observation.check)
+    .intField('up', observation.up ? 1 : 0)
+    .intField('gap_ms', gapMs)
+    .timestamp(observation.timeMs);
+  if (observation.latencyMs !== undefined) point.intField('latency_ms', observation.latencyMs);
+  if (observation.error !== undefined) point.stringField('error', observation.error);
+  const line = point.toLineProtocol();
+  if (line === undefined) throw new Error(`no line protocol for an observation of ${observation.server}`);
+  return line;
+}
 
 /** Index of the first space not escaped by a backslash (the end of the series part), or -1. */
 function endOfSeries(line: string): number {

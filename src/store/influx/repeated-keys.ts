@@ -109,7 +109,10 @@ export class RepeatedKeys {
     for (const l of lines) {
       const range = bySeries.get(l.series);
       if (!range) bySeries.set(l.series, { fromMs: l.timeMs, toMs: l.timeMs });
-      else ((range.fromMs = Math.min(range.fromMs, l.timeMs)), (range.toMs = Math.max(range.toMs, l.timeMs)));
+      else {
+        range.fromMs = Math.min(range.fromMs, l.timeMs);
+        range.toMs = Math.max(range.toMs, l.timeMs);
+      }
     }
     const outcomes = new Map<string, string>();
     const m = quoteIdentifier(this.measurement);
@@ -133,9 +136,14 @@ function tagsOfSeries(series: string): Record<string, string> {
   let current = '';
   for (let i = 0; i < series.length; i++) {
     // Line protocol escapes only these in tag keys and values; any other backslash is itself.
-    if (series[i] === '\\' && (series[i + 1] === ',' || series[i + 1] === '=' || series[i + 1] === ' ')) current += series[++i];
-    else if (series[i] === ',') (parts.push(current), (current = ''));
-    else current += series[i];
+    const next = series[i + 1];
+    if (series[i] === '\\' && (next === ',' || next === '=' || next === ' ')) {
+      current += next;
+      i++;
+    } else if (series[i] === ',') {
+      parts.push(current);
+      current = '';
+    } else current += series[i];
   }
   parts.push(current);
   for (const part of parts.slice(1)) {

@@ -47,7 +47,9 @@ const UNABLE_TO_PARSE = "unable to parse '";
  */
 function linesNamedUnparsable(text: string, lines: readonly string[]): Map<number, string> {
   const indexOf = new Map<string, number>();
-  lines.forEach((line, i) => indexOf.set(line, i));
+  lines.forEach((line, i) => {
+    indexOf.set(line, i);
+  });
   const named = new Map<number, string>();
   for (let at = text.indexOf(UNABLE_TO_PARSE); at >= 0; at = text.indexOf(UNABLE_TO_PARSE, at + 1)) {
     const start = at + UNABLE_TO_PARSE.length;

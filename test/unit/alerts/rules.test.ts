@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { alertmanagerExample, alertmanagerExampleText, groupWaitForReaction } from '../../../src/alerts/alertmanager.js';
+import { type alertmanagerExample, alertmanagerExampleText, groupWaitForReaction } from '../../../src/alerts/alertmanager.js';
 import { formatPromDuration } from '../../../src/alerts/durations.js';
 import { alertRuleGroups, DEFAULT_JOB, ruleFileText, type AlertingRule } from '../../../src/alerts/rules.js';
 import { loadConfig } from '../../../src/config/load.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeCredits, runLookbackMs } from '../../../src/close/compute.js';
+import { computeCredits, computeServersAvailability, runLookbackMs } from '../../../src/close/compute.js';
 import { NO_OPERATOR_RECORDS } from '../../../src/state/operator-records.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Interval, Observation } from '../../../src/sla/types.js';
@@ -110,6 +110,22 @@ describe('computeCredits', () => {
     // Capped at 100 %, of the customer's whole fee: base 300.00 + server 300.00 = 600.00.
     expect(downDay).toMatchObject({ creditPercentHundredths: 10_000, creditBaseGrosze: 60_000, creditAmountGrosze: 60_000 });
     expect(credits.creditBase).toBe('customer');
+  });
+
+  it("one server's availability reads that server's observations only (the outages API for one server)", async () => {
+    const asked: string[][] = [];
+    const recording = {
+      readRuns(query: Parameters<typeof store.readRuns>[0]) {
+        asked.push([...query.servers]);
+        return store.readRuns(query);
+      },
+    };
+    const window = { fromMs: at('2026-10-05T00:00:00Z'), toMs: at('2026-10-06T00:00:00Z') };
+    const one = await computeServersAvailability(config('{}'), { store: recording, operatorRecords: NO_OPERATOR_RECORDS }, window, ['down-day']);
+    expect(asked).toEqual([['down-day']]);
+    expect([...one.keys()]).toEqual(['down-day']);
+    expect(one.get('down-day')!.outages).toEqual([{ fromMs: at('2026-10-05T10:00:00Z'), toMs: at('2026-10-05T18:00:00Z') }]);
+    await expect(computeServersAvailability(config('{}'), { store, operatorRecords: NO_OPERATOR_RECORDS }, window, ['nope'])).rejects.toThrow('no configured server "nope"');
   });
 
   it('rejects a month that is not YYYY-MM', async () => {

@@ -18,7 +18,6 @@ const credits: MonthCredits = {
       id: 'acme',
       name: 'ACME',
       tier: 'platinum',
-      language: 'pl',
       monthlyFeeGrosze: 150_000,
       creditAmountGrosze: 15_000,
       servers: [

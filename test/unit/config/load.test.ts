@@ -2,12 +2,15 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
+import { usableTokens } from '../../../src/http/auth.js';
 
 const testdata = (name: string) => fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
+/** The environment the fixtures are loaded with: API tokens they name by variable (the tests' own, not the shell's). */
+const FIXTURE_ENV = { UC_TEST_SHORT_TOKEN: 'only-15-chars..', UC_TEST_TOKEN_A: 'token-a-0123456789abcdef', UC_TEST_TOKEN_B: 'token-b-0123456789abcdef' };
 
 function problemsOf(file: string): string[] {
   try {
-    loadConfig(testdata(file));
+    loadConfig(testdata(file), FIXTURE_ENV);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).file).toBe(testdata(file));
@@ -45,6 +48,16 @@ describe('invalid configurations name the file, the key path and the reason', ()
     ['invalid-min-monitored.yaml', ['sla.minMonitoredPercent: "100.5" is above 100']],
     ['invalid-close-retry.yaml', ['sla.closeRetry: must be longer than 0']],
     ['invalid-credit-id.yaml', ['customers[1].servers[0].id: its credit id UC-<month>-shop-eu-1 is the same as that of server "eu-1" of customer "shop"; rename one']],
+    ['invalid-token-env-short.yaml', ['http.tokenEnv: the token in the environment variable UC_TEST_SHORT_TOKEN must be at least 16 characters (like http.token)']],
+    ['invalid-token-scope.yaml', ['http.tokens[0].scopes[1]: must be one of "read", "metrics", "close"']],
+    ['invalid-token-duplicate.yaml', ['http.tokens[1].name: "ops" is used by another token']],
+    ['invalid-token-both.yaml', ['http.token: give either http.tokens or the one-token shorthand (token, tokenEnv), not both']],
+    [
+      'invalid-open-metrics.yaml',
+      [
+        'http.protectMetrics: /metrics names customers and PLN amounts; listening on 0.0.0.0, set protectMetrics: true (and give Prometheus a token with the metrics scope), or publicMetrics: true to serve it to anyone who reaches the port',
+      ],
+    ],
     [
       'invalid-types.yaml',
       [
@@ -192,5 +205,36 @@ sla: { minMonitoredPercent: "95.25", closeRetry: 1m, evidenceWait: 0s }
     );
     expect(config.state.path).toBe('/var/lib/uptime-credits/state.db');
     expect(config.sla).toMatchObject({ minMonitoredMicroPercent: 95_250_000, closeRetryMs: 60_000, evidenceWaitMs: 0 });
+  });
+});
+
+describe('API tokens', () => {
+  const http = (section: string, env: NodeJS.ProcessEnv = {}) => parseConfig(`http: ${section}\n`, 'h.yaml', env).http;
+  it('take named tokens with their scopes and secrets from the environment', () => {
+    const config = http('{ tokens: [{ name: prometheus, secretEnv: UC_P, scopes: [metrics] }, { name: finance-bot, secretEnv: UC_F, scopes: [read, close] }] }', {
+      UC_P: 'prometheus-0123456789',
+      UC_F: 'finance-0123456789ab',
+    });
+    expect(config.tokens).toEqual([
+      { name: 'prometheus', scopes: ['metrics'], source: 'UC_P', secret: 'prometheus-0123456789' },
+      { name: 'finance-bot', scopes: ['read', 'close'], source: 'UC_F', secret: 'finance-0123456789ab' },
+    ]);
+  });
+  it('read the shorthand as one token named api with every scope, from the file or UPTIME_CREDITS_TOKEN', () => {
+    const all = ['read', 'metrics', 'close'];
+    expect(http('{ token: "file-token-0123456789" }').tokens).toEqual([{ name: 'api', scopes: all, source: 'http.token', secret: 'file-token-0123456789' }]);
+    expect(http('{}', { UPTIME_CREDITS_TOKEN: 'env-token-0123456789' }).tokens).toEqual([{ name: 'api', scopes: all, source: 'UPTIME_CREDITS_TOKEN', secret: 'env-token-0123456789' }]);
+    expect(http('{}').tokens).toEqual([]);
+  });
+  it("refuse one secret for two tokens, and a start without a named token's variable", () => {
+    const twice = '{ tokens: [{ name: a, secretEnv: UC_A, scopes: [read] }, { name: b, secretEnv: UC_B, scopes: [close] }] }';
+    expect(() => http(twice, { UC_A: 'same-secret-0123456789', UC_B: 'same-secret-0123456789' })).toThrow('http.tokens[1].secretEnv: holds the same token as http.tokens[0]; give each token its own');
+    const missing = http(twice, { UC_A: 'secret-a-0123456789' });
+    expect(() => usableTokens(missing.tokens)).toThrow('the API token "b" has no secret: set the environment variable UC_B');
+  });
+  it('serve /metrics beyond loopback when protected, or public on purpose', () => {
+    expect(http('{ listen: 0.0.0.0, protectMetrics: true }').protectMetrics).toBe(true);
+    expect(http('{ listen: 0.0.0.0, publicMetrics: true }').publicMetrics).toBe(true);
+    expect(http('{ listen: 127.0.0.2 }').listen).toBe('127.0.0.2');
   });
 });

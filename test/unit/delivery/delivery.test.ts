@@ -77,7 +77,7 @@ const server = (id: string, name: string, uptimePercent: string, creditPercentHu
 describe('the e-mails', () => {
   const credits: MonthCredits = {
     month: '2026-10', timeZone: 'Europe/Warsaw', fromMs: Date.parse('2026-09-30T22:00:00Z'), toMs: Date.parse('2026-10-31T23:00:00Z'), monthMs: 745 * 3_600_000, creditBase: 'server',
-    customers: [{ id: 'acme', name: 'ACME', tier: 'platinum', language: 'pl', monthlyFeeGrosze: 150_000, servers: [server('oci-1', 'Sklep', '98.9261', 30_000, 180_000), server('oci-2', 'Baza', '99.9000', 0, 0)], creditAmountGrosze: 180_000 }],
+    customers: [{ id: 'acme', name: 'ACME', tier: 'platinum', monthlyFeeGrosze: 150_000, servers: [server('oci-1', 'Sklep', '98.9261', 30_000, 180_000), server('oci-2', 'Baza', '99.9000', 0, 0)], creditAmountGrosze: 180_000 }],
     creditAmountGrosze: 180_000,
   };
 

@@ -8,7 +8,6 @@ import { CLAIM_STALE_MS, thisProcess } from '../../../src/close/claims.js';
 import { createMonthCloser } from '../../../src/close/month-closer.js';
 import { createLogger } from '../../../src/logging.js';
 import { createMonthEndJob, monthEndCronExpression, type MonthEndJob } from '../../../src/scheduler/month-end.js';
-import { SqliteCloseRecords } from '../../../src/state/close-records.js';
 import type { ObservationStore } from '../../../src/store/store.js';
 import { runCloseChild } from '../../support/close-child-process.js';
 import { closeFixture, type CloseFixture } from '../../support/close-fixture.js';

@@ -25,29 +25,29 @@ function compute(runs: ObservationRun[], extra: Partial<AvailabilityInput> = {})
 
 describe('confirmations (rule 3)', () => {
   it('2 failures with confirmations 3 are not downtime', () => {
-    const result = compute(probes('u'.repeat(10) + 'dd' + 'u'.repeat(108)));
+    const result = compute(probes(`${'u'.repeat(10)}dd${'u'.repeat(108)}`));
     expect(result.downtimeMs).toBe(0);
     expect(result.outages).toEqual([]);
   });
   it('3 failures are downtime from the first failure until the next success', () => {
     // Failures at 300 s, 330 s, 360 s; success at 390 s -> 90 s down.
-    const result = compute(probes('u'.repeat(10) + 'ddd' + 'u'.repeat(107)));
+    const result = compute(probes(`${'u'.repeat(10)}ddd${'u'.repeat(107)}`));
     expect(result.outages).toEqual([{ fromMs: 300 * S, toMs: 390 * S }]);
     expect(result.downtimeMs).toBe(90 * S);
     expect(result.eligibleMs).toBe(3_600 * S);
     expect(result.unmonitoredMs).toBe(0);
   });
   it('2 failures are downtime when confirmations is 2', () => {
-    const result = compute(probes('u'.repeat(10) + 'dd' + 'u'.repeat(108)), { rules: { ...RULES, confirmations: 2 } });
+    const result = compute(probes(`${'u'.repeat(10)}dd${'u'.repeat(108)}`), { rules: { ...RULES, confirmations: 2 } });
     expect(result.outages).toEqual([{ fromMs: 300 * S, toMs: 360 * S }]);
   });
   it('a run crossing the window start counts from the window start', () => {
     // Window starts at 600 s; failures at 540, 570 (before), 600, 630 (inside); success at 660.
-    const result = compute(probes('u'.repeat(18) + 'dddd' + 'u'.repeat(98)), { window: { fromMs: 600 * S, toMs: 3_600 * S } });
+    const result = compute(probes(`${'u'.repeat(18)}dddd${'u'.repeat(98)}`), { window: { fromMs: 600 * S, toMs: 3_600 * S } });
     expect(result.outages).toEqual([{ fromMs: 600 * S, toMs: 660 * S }]);
   });
   it('the same data chunked into multi-observation runs gives the same result', () => {
-    const raw = probes('u'.repeat(10) + 'dddd' + 'u'.repeat(50) + 'ddd' + 'u'.repeat(53));
+    const raw = probes(`${'u'.repeat(10)}dddd${'u'.repeat(50)}ddd${'u'.repeat(53)}`);
     const chunked: ObservationRun[] = [
       { location: 'waw', check: '', up: true, firstMs: 0, lastMs: 270 * S, count: 10 },
       { location: 'waw', check: '', up: false, firstMs: 300 * S, lastMs: 330 * S, count: 2 },
@@ -74,13 +74,13 @@ describe('unmonitored time (rule 4)', () => {
   });
   it('an outage whose probes stop stays down only while its last failure is fresh', () => {
     // Failures at 300..360 s, then silence until 1,200 s (up): down 300..450, unmonitored 450..1,200.
-    const result = compute(probes('u'.repeat(10) + 'ddd' + '.'.repeat(27) + 'u'.repeat(80)));
+    const result = compute(probes(`${'u'.repeat(10)}ddd${'.'.repeat(27)}${'u'.repeat(80)}`));
     expect(result.outages).toEqual([{ fromMs: 300 * S, toMs: 450 * S }]);
     expect(result.unmonitored).toEqual([{ fromMs: 450 * S, toMs: 1_200 * S }]);
   });
   it('a stale gap breaks a run of failures', () => {
     // d d [gap of 120 s] d d: two runs of 2, neither confirmed with confirmations 3.
-    const result = compute(probes('u'.repeat(10) + 'dd...dd' + 'u'.repeat(103)));
+    const result = compute(probes(`${'u'.repeat(10)}dd...dd${'u'.repeat(103)}`));
     expect(result.downtimeMs).toBe(0);
     expect(result.unmonitored).toEqual([{ fromMs: 420 * S, toMs: 450 * S }]);
   });

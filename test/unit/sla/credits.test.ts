@@ -33,7 +33,6 @@ const customer = (id: string, tier: string, servers: string[]) => ({
   id,
   name: id.toUpperCase(),
   tier: DEFAULT_TIERS.get(tier)!,
-  language: 'en' as const,
   servers: servers.map((s) => ({ id: s, name: s })),
 });
 

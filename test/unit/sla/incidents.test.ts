@@ -40,7 +40,7 @@ function gold(availability: ServerAvailability) {
   const credits = computeMonthCredits({
     window: NOV,
     creditBase: 'server',
-    customers: [{ id: 'acme', name: 'ACME', tier: DEFAULT_TIERS.get('gold')!, language: 'en', servers: [{ id: 'g1', name: 'G1' }] }],
+    customers: [{ id: 'acme', name: 'ACME', tier: DEFAULT_TIERS.get('gold')!, servers: [{ id: 'g1', name: 'G1' }] }],
     availability: new Map([['g1', availability]]),
   });
   return credits.customers[0]!.servers[0]!;

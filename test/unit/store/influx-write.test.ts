@@ -8,27 +8,35 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { influxConnection } from '../../../src/store/influx/connection.js';
 import { OutboxedInfluxStore } from '../../../src/store/influx/influx-store.js';
 import { createLogger } from '../../../src/logging.js';
+import type { Observation } from '../../../src/sla/types.js';
 
 interface Captured {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The status this server answered. */
+  status: number;
 }
+
+const AT = Date.parse('2026-10-03T12:00:00Z');
+const observation = (server: string, timeMs = AT): Observation => ({ timeMs, server, location: 'waw', check: '', up: false, latencyMs: 10_000, error: 'timeout' });
 
 describe('InfluxDB write requests', () => {
   const captured: Captured[] = [];
   let url: string;
-  let status = 204;
   const server = createServer((request, response) => {
     let body = '';
     request.on('data', (c) => (body += c));
     request.on('end', () => {
-      if (!request.url!.startsWith('/query')) captured.push({ method: request.method!, url: request.url!, headers: request.headers, body });
       // The store asks /query whether an old observation's key is already held: nothing is.
       if (request.url!.startsWith('/query')) return void response.setHeader('content-type', 'application/json').end('{"results":[{"statement_id":0}]}');
+      // Lines of the server "bad" are refused by name, as InfluxDB 1.x words a partial write; the others are taken.
+      const refused = body.split('\n').filter((line) => line.includes('server=bad'));
+      const status = refused.length > 0 ? 400 : 204;
+      captured.push({ method: request.method!, url: request.url!, headers: request.headers, body, status });
       response.statusCode = status;
-      response.end(status === 400 ? JSON.stringify({ error: `partial write: unable to parse '${body}': bad timestamp dropped=0` }) : '');
+      response.end(status === 400 ? JSON.stringify({ error: `partial write: ${refused.map((line) => `unable to parse '${line}': bad timestamp`).join('\n')} dropped=0` }) : '');
     });
   });
   beforeAll(async () => {
@@ -37,18 +45,22 @@ describe('InfluxDB write requests', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  async function writeOne(config: Record<string, unknown>) {
+  /** Opens a store on `config`, runs `use` with it, and returns its backlog and parked lines after draining. */
+  async function withStore(config: Record<string, unknown>, use: (store: OutboxedInfluxStore) => Promise<void>) {
     captured.length = 0;
     const dir = mkdtempSync(join(tmpdir(), 'uc-v2-'));
-    const connection = influxConnection({ url, org: '', measurement: 'uptime_observation', batchSize: 100, flushInterval: 1_000, timeout: 2_000, apiVersion: 2, ...config } as never, { INFLUX_TOKEN: 'from-env' });
+    const connection = influxConnection({ url, org: '', measurement: 'uptime_observation', batchSize: 100, timeout: 2_000, apiVersion: 2, ...config } as never, { INFLUX_TOKEN: 'from-env' });
     const store = OutboxedInfluxStore.open(join(dir, 'o.db'), connection, createLogger(), 100);
-    await store.write([{ timeMs: Date.parse('2026-10-03T12:00:00Z'), server: 'oci-101', location: 'waw', check: '', up: false, latencyMs: 10_000, error: 'timeout' }]);
-    await store.drain(5_000);
-    const backlog = await store.backlog();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-    return backlog;
+    try {
+      await use(store);
+      await store.drain(5_000);
+      return { backlog: await store.backlog(), parked: store.queue.parkedRows(10).map((row) => ({ line: row.line, reason: row.reason })), health: store.health() };
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  const writeOne = async (config: Record<string, unknown>) => (await withStore(config, async (store) => void (await store.write([observation('oci-101')])))).backlog;
 
   it('v2 (1.8+, 2.x, Cloud): /api/v2/write with org, bucket, ms precision and a token', async () => {
     expect(await writeOne({ apiVersion: 2, token: 'secret-token', org: 'acme', bucket: 'uptime' })).toBe(0);
@@ -75,11 +87,20 @@ describe('InfluxDB write requests', () => {
   });
 
   it('a line InfluxDB refuses by name (400 naming it) is parked and does not block the queue', async () => {
-    status = 400;
-    try {
-      expect(await writeOne({ apiVersion: 1, database: 'uptime' })).toBe(0);
-    } finally {
-      status = 204;
-    }
+    const bad = 'uptime_observation,check=-,location=waw,server=bad error="timeout",gap_ms=-1i,latency_ms=10000i,up=0i 1791028800000';
+    const good = (server: string, timeMs: number) => `uptime_observation,check=-,location=waw,server=${server} error="timeout",gap_ms=-1i,latency_ms=10000i,up=0i ${timeMs}`;
+    const after = await withStore({ apiVersion: 1, database: 'uptime' }, async (store) => {
+      // A good line queued behind the bad one in the same batch, and one written after the bad one was parked.
+      await store.write([observation('bad'), observation('oci-101')]);
+      expect(await store.drain(5_000)).toBe(true);
+      await store.write([observation('oci-102', AT + 60_000)]);
+    });
+    expect(after.backlog).toBe(0);
+    expect(after.parked).toEqual([{ line: bad, reason: 'unable to parse: bad timestamp' }]);
+    expect(after.health).toMatchObject({ waiting: 0, parked: 1 });
+    // Both good lines reached InfluxDB in a write it took (204); the bad one was sent once and never again.
+    const taken = captured.filter((c) => c.status === 204).flatMap((c) => c.body.split('\n'));
+    expect(taken).toEqual([good('oci-101', AT), good('oci-102', AT + 60_000)]);
+    expect(captured.flatMap((c) => c.body.split('\n')).filter((line) => line === bad)).toHaveLength(1);
   });
 });

@@ -1,0 +1,108 @@
+// The InfluxQL side of ObservationStore: runs and raw observations read from what InfluxDB has confirmed.
+// Aggregation is pushed into InfluxQL: hourly count/min/max of `gap_ms` per series, turned into runs by
+// bucketed-runs.ts (which explains the method); only the hours it names are read row by row.
+import { mapWithLimit } from '../../concurrency.js';
+import type { Observation, ObservationRun } from '../../sla/types.js';
+import { classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
+import type { RunQuery } from '../store.js';
+import { quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
+import { EMPTY_CHECK } from './line-protocol.js';
+
+/** Runs one InfluxQL statement (InfluxQLClient.query, or a wrapper that counts and times the calls). */
+export type SelectSeries = (statement: string) => Promise<InfluxSeries[]>;
+
+/** Row-by-row reads of one readRuns in flight at once: many small queries, whose round trips this hides. */
+const RAW_READS_IN_FLIGHT = 4;
+
+const checkOfTag = (tag: string | undefined) => (tag === undefined || tag === EMPTY_CHECK ? '' : tag);
+
+export class InfluxRunReader {
+  private readonly measurement: string;
+
+  constructor(
+    private readonly select: SelectSeries,
+    measurement: string,
+  ) {
+    this.measurement = quoteIdentifier(measurement);
+  }
+
+  /** Runs of each requested server in [fromMs, toMs): see ObservationStore.readRuns. */
+  async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
+    const result = new Map<string, ObservationRun[]>(query.servers.map((s) => [s, []]));
+    if (query.servers.length === 0) return result;
+    const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
+    const timeFilter = `time >= ${query.fromMs}ms AND time < ${query.toMs}ms`;
+    const aggregates = await this.select(
+      // One field aggregated: InfluxDB scans a field per aggregated field, and this is the whole month's data.
+      `SELECT count("gap_ms") AS n, min("gap_ms") AS min_gap, max("gap_ms") AS max_gap FROM ${this.measurement} ` +
+        `WHERE ${serverFilter} AND ${timeFilter} GROUP BY time(1h), "server", "location", "check" fill(none)`,
+    );
+    const rawReads: { server: string; checkTag: string; range: DirtyRange; runs: ObservationRun[] }[] = [];
+    for (const series of aggregates) {
+      const server = series.tags?.server ?? '';
+      const location = series.tags?.location ?? '';
+      const checkTag = series.tags?.check ?? EMPTY_CHECK;
+      const runs = result.get(server);
+      if (!runs) continue;
+      const column = (name: string) => {
+        const index = series.columns.indexOf(name);
+        if (index < 0) throw new Error(`InfluxDB answered without the column "${name}"`);
+        return index;
+      };
+      const [iTime, iCount, iMinGap, iMaxGap] = [column('time'), column('n'), column('min_gap'), column('max_gap')];
+      const buckets = series.values.map((row) => ({
+        location,
+        check: checkOfTag(checkTag),
+        startMs: Number(row[iTime]),
+        count: Number(row[iCount]),
+        // -1 marks a down observation or a gap unknown when written.
+        clean: Number(row[iMinGap]) >= 0 && Number(row[iMaxGap]) < query.staleAfterMs,
+      }));
+      const classified = classifyBuckets(buckets, query);
+      runs.push(...classified.runs);
+      for (const range of classified.dirty) rawReads.push({ server, checkTag, range, runs });
+    }
+    await mapWithLimit(rawReads, RAW_READS_IN_FLIGHT, async ({ server, checkTag, range, runs }) => {
+      const rows = await this.select(
+        `SELECT "up" FROM ${this.measurement} WHERE "server" = ${quoteString(server)} ` +
+          `AND "location" = ${quoteString(range.location)} AND "check" = ${quoteString(checkTag)} ` +
+          `AND time >= ${range.fromMs}ms AND time < ${range.toMs}ms`,
+      );
+      for (const s of rows) {
+        for (const row of s.values) {
+          const timeMs = Number(row[0]);
+          runs.push({ location: range.location, check: range.check, up: Number(row[1]) === 1, firstMs: timeMs, lastMs: timeMs, count: 1 });
+        }
+      }
+    });
+    for (const [server, runs] of result) result.set(server, compactRuns(runs, query.staleAfterMs));
+    return result;
+  }
+
+  /** Raw observations of one server in [fromMs, toMs), sorted by time, location and check. */
+  async readObservations(server: string, fromMs: number, toMs: number): Promise<Observation[]> {
+    const series = await this.select(
+      `SELECT "up", "latency_ms", "error" FROM ${this.measurement} WHERE "server" = ${quoteString(server)} ` +
+        `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY "location", "check"`,
+    );
+    const observations: Observation[] = [];
+    for (const s of series) {
+      const location = s.tags?.location ?? '';
+      const check = checkOfTag(s.tags?.check);
+      for (const row of s.values) {
+        const o: Observation = { timeMs: Number(row[0]), server, location, check, up: Number(row[1]) === 1 };
+        if (row[2] !== null && row[2] !== undefined) o.latencyMs = Number(row[2]);
+        if (row[3] !== null && row[3] !== undefined) o.error = String(row[3]);
+        observations.push(o);
+      }
+    }
+    return observations.sort((a, b) => a.timeMs - b.timeMs || compareText(a.location, b.location) || compareText(a.check, b.check));
+  }
+
+  /** The time of the earliest observation InfluxDB holds, if any. */
+  async earliestMs(): Promise<number | undefined> {
+    const [series] = await this.select(`SELECT first("up") FROM ${this.measurement}`);
+    const time = series?.values[0]?.[0];
+    return time === undefined || time === null ? undefined : Number(time);
+  }
+}

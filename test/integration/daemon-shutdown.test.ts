@@ -1,0 +1,129 @@
+// `uptime-credits start` stopped by SIGTERM while probes are in flight, in a child process on a real influxd: the
+// probes finish, their observations go through the outbox to InfluxDB before the process exits 0, nothing waits.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
+import { countInInflux, influxSuite } from '../support/influx-suite.js';
+
+/** An HTTP target answering each request after `delayMs`. */
+async function startSlowTarget(delayMs: number) {
+  const counts = { received: 0, answered: 0 };
+  let onRequest: (() => void) | undefined;
+  const server = createServer((_request, response) => {
+    counts.received++;
+    onRequest?.();
+    setTimeout(() => response.end('ok', () => counts.answered++), delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    counts,
+    /** Runs `action` once, as a request arrives while at least `inFlight` requests (that one included) wait for their answer. */
+    onceInFlight(inFlight: number, action: () => void) {
+      onRequest = () => {
+        if (counts.received - counts.answered < inFlight) return;
+        onRequest = undefined;
+        action();
+      };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('graceful shutdown of start', () => {
+  const influx = influxSuite();
+  let target: Awaited<ReturnType<typeof startSlowTarget>>;
+  let dir: string;
+  let daemon: DaemonProcess | undefined;
+  beforeAll(async () => {
+    target = await startSlowTarget(1_500);
+    dir = mkdtempSync(join(tmpdir(), 'uc-shutdown-'));
+  });
+  afterAll(async () => {
+    // A daemon that did not stop by itself (the test failed) is killed, not left running.
+    if (daemon && daemon.child.exitCode === null && daemon.child.signalCode === null) await daemon.stop('SIGKILL');
+    await target?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('SIGTERM mid-probe: the probes end, their observations reach InfluxDB, the outbox is empty, exit 0', async () => {
+    const database = await influx.database('shutdown');
+    const config = join(dir, 'config.yaml');
+    // Three checks 2/3 s apart, each answered after 1.5 s: two or three probes are in flight at any time. A batch of
+    // one line per write, so that what the probes in flight bring at the stop is more than one send: only the store's
+    // drain at close gets all of it to InfluxDB.
+    const servers = [0, 1, 2]
+      .map(
+        (i) => `      - { id: slow-${i}, name: Slow ${i}, checks: [{ kind: http, url: "${target.url}/slow-${i}" }] }`,
+      )
+      .join('\n');
+    writeFileSync(
+      config,
+      `storage: { kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: { url: "${influx.influxd.url}", apiVersion: 1, database: ${database}, timeout: 2s, batchSize: 1 } }
+state: { path: ${join(dir, 'state.db')} }
+probing: { location: waw, interval: 2s, timeout: 2s }
+http: { listen: 127.0.0.1, port: 0 }
+reports: { dir: ${join(dir, 'reports')} }
+customers:
+  - id: acme
+    name: ACME
+    tier: gold
+    servers:
+${servers}
+`,
+    );
+    const started = await startDaemonProcess(config);
+    daemon = started;
+    let exit: Promise<number | null> | undefined;
+    await waitFor(
+      'probes answered and stored',
+      async () => target.counts.answered >= 3 && (await countInInflux(influx.influxd, database)) >= 3,
+    );
+    const discarded = await started.metric('uptime_credits_probes_discarded_total{reason="process-stalled"}');
+    // SIGTERM as a probe's request arrives while another waits too: they are answered while the daemon stops.
+    await new Promise<void>((resolve) =>
+      target.onceInFlight(2, () => {
+        exit = started.stop('SIGTERM');
+        resolve();
+      }),
+    );
+    expect(target.counts.received - target.counts.answered).toBeGreaterThanOrEqual(2);
+    expect(await exit).toBe(0);
+
+    // The probes in flight were waited for, not cut off, and every probe made is an observation in InfluxDB.
+    expect(target.counts.answered).toBe(target.counts.received);
+    const [series] = await influx.influxd.query(`SELECT "up" FROM "${database}"."autogen"."uptime_observation"`);
+    const rows = series?.values ?? [];
+    expect(rows.length).toBe(target.counts.received - discarded);
+    expect(rows.filter((row) => row[1] !== 1)).toEqual([]);
+    // Nothing left behind for the next start.
+    const outbox = new Database(join(dir, 'outbox.db'), { readonly: true });
+    try {
+      expect(outbox.prepare('SELECT count(*) FROM influx_outbox').pluck().get()).toBe(0);
+      expect(outbox.prepare('SELECT count(*) FROM influx_rejected').pluck().get()).toBe(0);
+    } finally {
+      outbox.close();
+    }
+    const messages = started.logs.map((line) => line.msg);
+    expect(started.logs.find((line) => line.msg === 'stopping')).toMatchObject({ signal: 'SIGTERM' });
+    expect(messages.indexOf('uptime-credits stopped')).toBeGreaterThan(messages.indexOf('stopping'));
+    expect(started.logs.filter((line) => line.level >= 50)).toEqual([]);
+  }, 60_000);
+});

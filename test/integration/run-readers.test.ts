@@ -1,0 +1,162 @@
+// Property: the two run readers agree. Whatever observations are written (several series, up and down, silences
+// longer than staleAfter, probes off the grid, chunks written out of order), the embedded store and the InfluxDB
+// store give the same runs for any time range. Each case spans hours with at least one long clean stretch, so
+// InfluxDB answers some hours from its hourly aggregates and reads the others row by row.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Observation } from '../../src/sla/types.js';
+import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
+import type { ObservationStore } from '../../src/store/store.js';
+import { influxSuite, openInfluxStore } from '../support/influx-suite.js';
+
+const MIN = 60_000;
+const H = 60 * MIN;
+const T0 = Date.parse('2026-10-03T00:00:00Z');
+
+const segment = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('up' as const), minutes: fc.integer({ min: 1, max: 150 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('down' as const), minutes: fc.integer({ min: 1, max: 20 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('silent' as const), minutes: fc.integer({ min: 1, max: 40 }) }),
+  },
+);
+/** A stretch of probes (up, down) or none (silent), in whole minutes; or one gap of exactly `ms` before the next probe. */
+type Segment = (typeof segment extends fc.Arbitrary<infer S> ? S : never) | { kind: 'gap'; ms: number };
+
+const series = fc.record({
+  server: fc.constantFrom('a', 'b'),
+  location: fc.constantFrom('waw', 'fra'),
+  check: fc.constantFrom('', 'http'),
+  everyMs: fc.constantFrom(20_000, 30_000, 60_000),
+  /** Where the series starts within the first two hours. */
+  startMs: fc.integer({ min: 0, max: 2 * H - 1 }),
+  /** Probes up to this much late, each (0: on the grid). */
+  jitterMs: fc.constantFrom(0, 0, 1_500, 9_999),
+  segments: fc.array(segment, { minLength: 1, maxLength: 8 }),
+  /** A clean stretch of 4-6 h, put among the segments at this index: hours InfluxDB answers from aggregates. */
+  longUpMinutes: fc.integer({ min: 240, max: 360 }),
+  longUpAt: fc.nat(),
+  /** A gap in the middle of that stretch, relative to staleAfter: a run split or not inside otherwise clean hours. */
+  longUpGap: fc.constantFrom('none' as const, 'under' as const, 'exact' as const, 'over' as const),
+});
+type Series = typeof series extends fc.Arbitrary<infer S> ? S : never;
+
+const scenario = fc.record({
+  series: fc.uniqueArray(series, {
+    minLength: 1,
+    maxLength: 4,
+    selector: (s) => `${s.server}/${s.location}/${s.check}`,
+  }),
+  staleAfterMs: fc.constantFrom(60_000, 90_000, 180_000),
+  /** How the observations reach the stores: in time order, or in chunks of which some come late and backwards. */
+  order: fc.constantFrom('in-order' as const, 'chunks-reversed' as const, 'chunks-shuffled' as const),
+  chunkSize: fc.integer({ min: 40, max: 900 }),
+  seed: fc.nat(),
+  /** The query's edges, relative to the first and last hour of the data (inside, on or outside them). */
+  fromOffsetMs: fc.integer({ min: -H, max: 2 * H }),
+  toOffsetMs: fc.integer({ min: -2 * H, max: H }),
+});
+type Scenario = typeof scenario extends fc.Arbitrary<infer S> ? S : never;
+
+/** The observations of one series: one probe per everyMs through its segments, none while silent. */
+function observationsOf(s: Series, server: string, staleAfterMs: number): Observation[] {
+  const segments: Segment[] = [...s.segments];
+  const half = Math.floor(s.longUpMinutes / 2);
+  const gapMs = { none: s.everyMs, under: staleAfterMs - 1, exact: staleAfterMs, over: staleAfterMs + 1 }[s.longUpGap];
+  const longUp: Segment[] = [
+    { kind: 'up', minutes: half },
+    { kind: 'gap', ms: gapMs },
+    { kind: 'up', minutes: s.longUpMinutes - half },
+  ];
+  segments.splice(s.longUpAt % (segments.length + 1), 0, ...longUp);
+  const out: Observation[] = [];
+  let t = T0 + s.startMs; // the next probe's time
+  let probe = 0;
+  for (const seg of segments) {
+    if (seg.kind === 'gap') {
+      t += seg.ms - s.everyMs;
+      continue;
+    }
+    const endMs = t + seg.minutes * MIN;
+    for (; t < endMs; t += s.everyMs) {
+      if (seg.kind === 'silent') continue;
+      // A deterministic lateness below everyMs: times stay in order and distinct.
+      const late = s.jitterMs === 0 ? 0 : (probe++ * 7_919) % s.jitterMs;
+      out.push({ timeMs: t + late, server, location: s.location, check: s.check, up: seg.kind === 'up' });
+    }
+  }
+  return out;
+}
+
+/** The write order: every observation once, in chunks. */
+function writeOrder(all: Observation[], sc: Scenario): Observation[][] {
+  const chunks: Observation[][] = [];
+  for (let i = 0; i < all.length; i += sc.chunkSize) chunks.push(all.slice(i, i + sc.chunkSize));
+  if (sc.order === 'chunks-reversed') chunks.reverse();
+  if (sc.order === 'chunks-shuffled') {
+    let seed = sc.seed;
+    for (let i = chunks.length - 1; i > 0; i--) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      const j = seed % (i + 1);
+      [chunks[i], chunks[j]] = [chunks[j]!, chunks[i]!];
+    }
+  }
+  return chunks;
+}
+
+describe('run readers: embedded and InfluxDB agree', () => {
+  const influx = influxSuite();
+  let dir: string;
+  let embedded: EmbeddedObservationStore;
+  let influxStore: ObservationStore;
+  let run = 0;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'uc-run-readers-'));
+    embedded = EmbeddedObservationStore.open(join(dir, 'embedded.db'));
+    influxStore = openInfluxStore({
+      url: influx.influxd.url,
+      database: await influx.database('runs'),
+      outboxPath: join(dir, 'outbox.db'),
+      batchSize: 5_000,
+    });
+  });
+  afterAll(async () => {
+    await influxStore?.close();
+    await embedded?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives equal runs for random observation streams and ranges', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (sc) => {
+        // Servers of their own in every case (shrinking included): the cases share the two stores.
+        const prefix = `r${++run}-`;
+        const all = sc.series
+          .flatMap((s) => observationsOf(s, `${prefix}${s.server}`, sc.staleAfterMs))
+          .sort((x, y) => x.timeMs - y.timeMs);
+        for (const chunk of writeOrder(all, sc)) {
+          const [a, b] = await Promise.all([embedded.write(chunk), influxStore.write(chunk)]);
+          expect(b).toEqual(a);
+        }
+        expect(await influxStore.drain(30_000)).toBe(true);
+        const firstHour = Math.floor(all[0]!.timeMs / H) * H;
+        const lastHour = Math.floor(all[all.length - 1]!.timeMs / H) * H;
+        const fromMs = firstHour + sc.fromOffsetMs;
+        const toMs = Math.max(fromMs + 1, lastHour + H + sc.toOffsetMs);
+        const query = {
+          servers: [`${prefix}a`, `${prefix}b`, `${prefix}nobody`],
+          fromMs,
+          toMs,
+          staleAfterMs: sc.staleAfterMs,
+        };
+        const [fromEmbedded, fromInflux] = await Promise.all([embedded.readRuns(query), influxStore.readRuns(query)]);
+        expect(fromInflux).toEqual(fromEmbedded);
+      }),
+      { numRuns: 20 },
+    );
+  }, 120_000);
+});

@@ -1,0 +1,38 @@
+// InfluxQL reads counted and timed from outside the store (the production classes keep no benchmark counters):
+// wrap the select function that InfluxRunReader is built on.
+import type { InfluxSeries } from '../../src/store/influx/influxql.js';
+import type { SelectSeries } from '../../src/store/influx/run-reader.js';
+
+/** What the run reader asked InfluxDB: hourly aggregate queries, row-by-row reads, their rows and time. */
+export interface ReadCounts {
+  aggregateQueries: number;
+  aggregateMs: number;
+  aggregateRows: number;
+  rawQueries: number;
+  rawMs: number;
+  rawRows: number;
+}
+
+/** `select`, counting every statement by kind (an aggregate groups by time). */
+export function countedSelect(select: SelectSeries): { select: SelectSeries; counts: ReadCounts } {
+  const counts: ReadCounts = { aggregateQueries: 0, aggregateMs: 0, aggregateRows: 0, rawQueries: 0, rawMs: 0, rawRows: 0 };
+  const rowsOf = (series: InfluxSeries[]) => series.reduce((n, s) => n + s.values.length, 0);
+  return {
+    counts,
+    async select(statement) {
+      const startedMs = performance.now();
+      const series = await select(statement);
+      const ms = performance.now() - startedMs;
+      if (statement.includes('GROUP BY time(')) {
+        counts.aggregateQueries++;
+        counts.aggregateMs += ms;
+        counts.aggregateRows += rowsOf(series);
+      } else {
+        counts.rawQueries++;
+        counts.rawMs += ms;
+        counts.rawRows += rowsOf(series);
+      }
+      return series;
+    },
+  };
+}
