@@ -21,7 +21,22 @@ const program = new Command('uptime-credits')
   .option('-c, --config <path>', 'configuration file', 'config/uptime-credits.yaml')
   .configureHelp({ showGlobalOptions: true });
 
-for (const register of [registerStart, registerCheck, registerImport, registerCredits, registerReport, registerApprove, registerIncident, registerMaintenance, registerMonths, registerDeliver, registerPortalLink, registerOutbox, registerRules]) register(program);
+for (const register of [
+  registerStart,
+  registerCheck,
+  registerImport,
+  registerCredits,
+  registerReport,
+  registerApprove,
+  registerIncident,
+  registerMaintenance,
+  registerMonths,
+  registerDeliver,
+  registerPortalLink,
+  registerOutbox,
+  registerRules,
+])
+  register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`uptime-credits: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,7 +1,11 @@
 // Bounded concurrency for batches of independent async work (a fleet's reads, a round of checks).
 
 /** Maps `items` through `fn` with at most `limit` calls in flight; results keep the items' order. */
-export async function mapWithLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   // One iterator shared by the workers: each takes the next item when its previous call is done.
   const queue = items.entries();

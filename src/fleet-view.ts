@@ -20,14 +20,30 @@ export interface ServerViews {
   month(): string;
 }
 
-export function createServerViews(deps: { config: AppConfig; clock: Clock; snapshot: () => SlaSnapshot | undefined }): ServerViews {
+export function createServerViews(deps: {
+  config: AppConfig;
+  clock: Clock;
+  snapshot: () => SlaSnapshot | undefined;
+}): ServerViews {
   const { config, clock } = deps;
   const lastOutcomes = new Map<string, Map<string, CheckOutcome>>();
-  const monthOf = (snapshot: SlaSnapshot | undefined) => snapshot?.month ?? monthContaining(clock.now(), config.timeZone);
+  const monthOf = (snapshot: SlaSnapshot | undefined) =>
+    snapshot?.month ?? monthContaining(clock.now(), config.timeZone);
 
-  const viewOf = (server: Pick<ResolvedServer, 'id' | 'name'>, customer: { id: string; tier: { name: string } }, snapshot: SlaSnapshot | undefined): ServerView => {
+  const viewOf = (
+    server: Pick<ResolvedServer, 'id' | 'name'>,
+    customer: { id: string; tier: { name: string } },
+    snapshot: SlaSnapshot | undefined,
+  ): ServerView => {
     const checks = [...(lastOutcomes.get(server.id)?.values() ?? [])].map((o) => {
-      const check: ServerView['checks'][number] = { name: o.check, kind: o.kind, location: o.location, up: o.up, latencyMs: o.latencyMs, checkedAt: new Date(o.timeMs).toISOString() };
+      const check: ServerView['checks'][number] = {
+        name: o.check,
+        kind: o.kind,
+        location: o.location,
+        up: o.up,
+        latencyMs: o.latencyMs,
+        checkedAt: new Date(o.timeMs).toISOString(),
+      };
       if (o.error) check.error = o.error;
       return check;
     });
@@ -48,7 +64,9 @@ export function createServerViews(deps: { config: AppConfig; clock: Clock; snaps
               downtimeMs: a.downtimeMs,
               unmonitoredMs: a.unmonitoredMs,
               uptimePercent: uptimePercentText(a.eligibleMs, a.downtimeMs),
-              creditPercent: formatPercentHundredths(snapshot.projectedByServer.get(server.id)?.creditPercentHundredths ?? 0),
+              creditPercent: formatPercentHundredths(
+                snapshot.projectedByServer.get(server.id)?.creditPercentHundredths ?? 0,
+              ),
               openOutageFrom: a.downAtEnd && lastOutage ? new Date(lastOutage.fromMs).toISOString() : null,
             }
           : null,
@@ -67,7 +85,9 @@ export function createServerViews(deps: { config: AppConfig; clock: Clock; snaps
     servers() {
       const snapshot = deps.snapshot(); // one snapshot for the whole answer
       // Tiers as in force in the snapshot's month.
-      return customersForMonth(config, monthOf(snapshot)).flatMap((customer) => customer.servers.map((server) => viewOf(server, customer, snapshot)));
+      return customersForMonth(config, monthOf(snapshot)).flatMap((customer) =>
+        customer.servers.map((server) => viewOf(server, customer, snapshot)),
+      );
     },
     server(id) {
       const snapshot = deps.snapshot();

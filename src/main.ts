@@ -44,7 +44,13 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   let portal: { signer: PortalLinkSigner; secret: string } | undefined;
   if (config.delivery || process.env[config.portal.secretEnv]) {
     const secret = portalSecretFromEnv(config.portal.secretEnv);
-    portal = { secret, signer: createPortalLinkSigner(secret, config.http.publicUrl ?? `http://${config.http.listen}:${config.http.port}`) };
+    portal = {
+      secret,
+      signer: createPortalLinkSigner(
+        secret,
+        config.http.publicUrl ?? `http://${config.http.listen}:${config.http.port}`,
+      ),
+    };
   }
   // The API's tokens, before anything is opened: a named token whose variable is not set stops the start.
   const tokens = usableTokens(config.http.tokens);
@@ -71,7 +77,12 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       now: () => clock.now(),
       onAttempt: (outcome) => metrics.countDeliveryAttempt(outcome),
     });
-    deliveryJob = createDeliveryJob({ deliverer, logger, clock, onPass: () => metrics.recordDeliveries(deliveryRecords.counts()) });
+    deliveryJob = createDeliveryJob({
+      deliverer,
+      logger,
+      clock,
+      onPass: () => metrics.recordDeliveries(deliveryRecords.counts()),
+    });
   }
   const loop = createProbeLoop({
     config,
@@ -110,12 +121,21 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     logger,
     clock,
     onOutcome(outcome: CloseOutcome) {
-      if (outcome.status === 'failed' || outcome.status === 'held' || outcome.status === 'needs-review') metrics.countCloseProblem(outcome.status);
+      if (outcome.status === 'failed' || outcome.status === 'held' || outcome.status === 'needs-review')
+        metrics.countCloseProblem(outcome.status);
       if (outcome.status === 'issued') deliveryJob?.wake();
       metricsRefresh.refreshCloseMetrics();
     },
   });
-  const monthEnd = createMonthEndJob({ config, closer, records, earliestObservationMs: earliestObservationCached(store, clock), pendingRevisionMonths: () => operatorRecords.pendingMonths(), logger, clock });
+  const monthEnd = createMonthEndJob({
+    config,
+    closer,
+    records,
+    earliestObservationMs: earliestObservationCached(store, clock),
+    pendingRevisionMonths: () => operatorRecords.pendingMonths(),
+    logger,
+    clock,
+  });
   const recordKeeper = createRecordKeeper({ config, operatorRecords, closer, clock });
 
   const fleet = createServerViews({ config, clock, snapshot: () => slaRefresh.snapshot() });
@@ -157,8 +177,20 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       knowsServer: (id) => config.servers.has(id),
       async outages(fromMs, toMs, server) {
         // One server's outages read only that server's observations (the range may be up to 400 days).
-        const availability = await computeServersAvailability(config, sources, { fromMs, toMs }, server === undefined ? [...config.servers.keys()] : [server]);
-        return [...availability].flatMap(([id, a]) => a.outages.map((o) => ({ server: id, from: new Date(o.fromMs).toISOString(), to: new Date(o.toMs).toISOString(), durationMs: o.toMs - o.fromMs })));
+        const availability = await computeServersAvailability(
+          config,
+          sources,
+          { fromMs, toMs },
+          server === undefined ? [...config.servers.keys()] : [server],
+        );
+        return [...availability].flatMap(([id, a]) =>
+          a.outages.map((o) => ({
+            server: id,
+            from: new Date(o.fromMs).toISOString(),
+            to: new Date(o.toMs).toISOString(),
+            durationMs: o.toMs - o.fromMs,
+          })),
+        );
       },
       credits: async (month) => creditsToJson(await computeCredits(config, sources, month)),
       // The caller is the token's name: the journal's and the records' "by".
@@ -185,16 +217,24 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     operatorRecords.close();
     deliveryRecords?.close();
     mailer?.close();
-    throw new Error(`cannot listen on ${config.http.listen}:${config.http.port}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`cannot listen on ${config.http.listen}:${config.http.port}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   // Staleness of the SLA series counts from the start until the first refresh lands.
   metrics.recordSlaRefreshed(clock.now());
-  metrics.recordRole({ closes: config.sla.closeRole, checks: [...config.servers.values()].reduce((n, server) => n + server.checks.length, 0) });
+  metrics.recordRole({
+    closes: config.sla.closeRole,
+    checks: [...config.servers.values()].reduce((n, server) => n + server.checks.length, 0),
+  });
   metricsRefresh.start();
   // Without the close role another instance closes the months (one per deployment); API calls still can.
   if (config.sla.closeRole) monthEnd.start();
   deliveryJob?.start();
-  logger.info({ address, store: store.description, servers: config.servers.size, closeRole: config.sla.closeRole }, 'uptime-credits started');
+  logger.info(
+    { address, store: store.description, servers: config.servers.size, closeRole: config.sla.closeRole },
+    'uptime-credits started',
+  );
 
   return {
     address,

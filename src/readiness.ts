@@ -30,23 +30,42 @@ export function writePathView(store: ObservationStore, loop: ProbeLoopState, clo
  * Throws with the reason the daemon cannot do its work (not probing, cannot store locally); otherwise lists why it
  * works degraded (the remote store unreachable or slow while the local outbox holds observations), if at all.
  */
-export async function checkReadiness(store: ObservationStore, loop: ProbeLoopState, clock: Clock): Promise<{ degraded: string[] }> {
+export async function checkReadiness(
+  store: ObservationStore,
+  loop: ProbeLoopState,
+  clock: Clock,
+): Promise<{ degraded: string[] }> {
   if (!loop.running) throw new Error('probe loop is not running');
   const view = writePathView(store, loop, clock);
-  if (view.localWriteProblem !== undefined) throw new Error(`cannot store observations locally (${view.pendingInMemory} wait in memory): ${view.localWriteProblem}`);
+  if (view.localWriteProblem !== undefined)
+    throw new Error(
+      `cannot store observations locally (${view.pendingInMemory} wait in memory): ${view.localWriteProblem}`,
+    );
   const degraded: string[] = [];
   const answered = await Promise.race([
     store.ping().then(
       () => undefined,
       (error: Error) => error.message,
     ),
-    new Promise<string>((resolve) => setTimeout(() => resolve(`no answer within ${READY_PING_TIMEOUT_MS} ms`), READY_PING_TIMEOUT_MS).unref()),
+    new Promise<string>((resolve) =>
+      setTimeout(() => resolve(`no answer within ${READY_PING_TIMEOUT_MS} ms`), READY_PING_TIMEOUT_MS).unref(),
+    ),
   ]);
   const problem = view.store.remoteProblem ?? answered;
-  if (problem !== undefined) degraded.push(`${store.description} unreachable: ${problem}; ${view.store.waiting} observations wait in the local outbox`);
-  else if (view.store.waiting > 0 && view.store.oldestWaitingSinceMs !== undefined && view.nowMs - view.store.oldestWaitingSinceMs > OUTBOX_WAIT_DEGRADED_MS) {
+  if (problem !== undefined)
+    degraded.push(
+      `${store.description} unreachable: ${problem}; ${view.store.waiting} observations wait in the local outbox`,
+    );
+  else if (
+    view.store.waiting > 0 &&
+    view.store.oldestWaitingSinceMs !== undefined &&
+    view.nowMs - view.store.oldestWaitingSinceMs > OUTBOX_WAIT_DEGRADED_MS
+  ) {
     degraded.push(`${view.store.waiting} observations have waited over a minute for ${store.description}`);
   }
-  if (view.store.parked > 0) degraded.push(`${view.store.parked} observations refused by the remote store are parked (see \`uptime-credits outbox\`)`);
+  if (view.store.parked > 0)
+    degraded.push(
+      `${view.store.parked} observations refused by the remote store are parked (see \`uptime-credits outbox\`)`,
+    );
   return { degraded };
 }

@@ -28,7 +28,8 @@ export function openMigratedDatabase(path: string, migrations: readonly Migratio
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > migrations.length) throw new Error(`${what} ${path} has schema version ${version}, newer than this program (${migrations.length})`);
+    if (version > migrations.length)
+      throw new Error(`${what} ${path} has schema version ${version}, newer than this program (${migrations.length})`);
     for (let next = version; next < migrations.length; next++) {
       db.transaction(() => {
         const step = at(migrations, next, 'migration');

@@ -78,9 +78,16 @@ export function alertmanagerExample(config: AppConfig): AlertmanagerConfig {
     },
     inhibit_rules: [
       // A daemon that cannot be scraped explains its other alerts.
-      { source_matchers: ['alertname="UptimeCreditsDaemonDown"'], target_matchers: ['alertname=~"UptimeCreditsNoProbes|UptimeCreditsProbeLag"'], equal: ['instance'] },
+      {
+        source_matchers: ['alertname="UptimeCreditsDaemonDown"'],
+        target_matchers: ['alertname=~"UptimeCreditsNoProbes|UptimeCreditsProbeLag"'],
+        equal: ['instance'],
+      },
     ],
-    receivers: ['ops', 'pager', 'account-managers', 'finance'].map((name) => ({ name, webhook_configs: [{ url: `http://127.0.0.1:9095/${name}`, send_resolved: true }] })),
+    receivers: ['ops', 'pager', 'account-managers', 'finance'].map((name) => ({
+      name,
+      webhook_configs: [{ url: `http://127.0.0.1:9095/${name}`, send_resolved: true }],
+    })),
   };
 }
 

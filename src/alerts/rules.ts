@@ -84,7 +84,10 @@ function slaGroup(config: AppConfig): RuleGroup {
       record: 'uptime_credits:server_down:closer',
       expr: `uptime_credits_server_down\n  * on(${SERVER}) group_left(tier) uptime_credits_server_tier_info\n  ${CLOSER}`,
     },
-    { record: 'uptime_credits:server_maintenance_active:closer', expr: `uptime_credits_server_maintenance_active\n  ${CLOSER}` },
+    {
+      record: 'uptime_credits:server_maintenance_active:closer',
+      expr: `uptime_credits_server_maintenance_active\n  ${CLOSER}`,
+    },
     ...RECENT_DOWNTIME_WINDOWS.map((w) => ({
       // Share of the window the server was down.
       record: `uptime_credits:sla_downtime_burn:ratio_rate${w.label}`,
@@ -109,9 +112,16 @@ function slaGroup(config: AppConfig): RuleGroup {
   const tierNames = [...config.tiers.keys()];
   const serverDown = (selector: string, reactionMs: number, tier: string | undefined): AlertingRule => {
     const deadline = formatPromDuration(reactionMs);
-    const labels: Record<string, string> = { severity: severityForReaction(reactionMs), page: 'true', reaction_deadline: deadline };
+    const labels: Record<string, string> = {
+      severity: severityForReaction(reactionMs),
+      page: 'true',
+      reaction_deadline: deadline,
+    };
     if (tier !== undefined) labels.tier = tier;
-    const promise = tier === undefined ? 'Its tier is not in this rule file: paged at the shortest deadline.' : `Tier ${tier} promises a reaction to a failure within ${deadline}, 24/7/365.`;
+    const promise =
+      tier === undefined
+        ? 'Its tier is not in this rule file: paged at the shortest deadline.'
+        : `Tier ${tier} promises a reaction to a failure within ${deadline}, 24/7/365.`;
     return {
       alert: 'UptimeCreditsServerDown',
       expr: `uptime_credits:server_down:closer{${selector}} == 1\n  unless on(${SERVER}) (uptime_credits:server_maintenance_active:closer == 1)`,
@@ -145,7 +155,8 @@ function slaGroup(config: AppConfig): RuleGroup {
       expr: RECENT_DOWNTIME_WINDOWS.map((w) => projectedBeyondBudget(w.label)).join(`\nand on(${SERVER})\n`),
       labels: { severity: 'warning' },
       annotations: {
-        summary: '{{ $labels.customer }}/{{ $labels.server }} will fall below {{ $labels.below }} % this month at its current downtime rate',
+        summary:
+          '{{ $labels.customer }}/{{ $labels.server }} will fall below {{ $labels.below }} % this month at its current downtime rate',
         description:
           'At the downtime rate of the last 1 h, 6 h and 30 min, the rest of the month uses up the {{ $value | humanizeDuration }} left before a {{ $labels.credit_percent }} % credit.',
         runbook: `${RUNBOOK}uptimecreditsbudgetburn`,
@@ -159,7 +170,8 @@ function slaGroup(config: AppConfig): RuleGroup {
       for: '5m',
       labels: { severity: 'info' },
       annotations: {
-        summary: '{{ $labels.customer }}/{{ $labels.server }} has {{ $value | humanizeDuration }} of downtime left before the {{ $labels.below }} % bracket',
+        summary:
+          '{{ $labels.customer }}/{{ $labels.server }} has {{ $value | humanizeDuration }} of downtime left before the {{ $labels.below }} % bracket',
         description: `At most ${NEAR_BRACKET_SHARE * 100} % of the month's allowance is left before a {{ $labels.credit_percent }} % credit; at 0 one more millisecond brings it.`,
         runbook: `${RUNBOOK}uptimecreditsbudgetnearbracket`,
       },
@@ -170,8 +182,10 @@ function slaGroup(config: AppConfig): RuleGroup {
       expr: `topk by (${SERVER}) (1, uptime_credits_sla_downtime_budget_seconds < 0 ${CLOSER})\n  * on(${SERVER}) group_left(tier) uptime_credits_server_tier_info`,
       labels: { severity: 'info' },
       annotations: {
-        summary: '{{ $labels.customer }}/{{ $labels.server }} is past the {{ $labels.below }} % bracket: a {{ $labels.credit_percent }} % credit is due this month',
-        description: 'Budget left {{ $value | humanizeDuration }}: the downtime so far is more than the whole month allows, so the credit holds whatever happens next.',
+        summary:
+          '{{ $labels.customer }}/{{ $labels.server }} is past the {{ $labels.below }} % bracket: a {{ $labels.credit_percent }} % credit is due this month',
+        description:
+          'Budget left {{ $value | humanizeDuration }}: the downtime so far is more than the whole month allows, so the credit holds whatever happens next.',
         runbook: `${RUNBOOK}uptimecreditsbracketcrossed`,
       },
     },
@@ -180,8 +194,20 @@ function slaGroup(config: AppConfig): RuleGroup {
 }
 
 /** An alert labelled only with its severity; its runbook is its README section. */
-function alert(name: string, expr: string, forText: string | undefined, severity: string, summary: string, description: string): AlertingRule {
-  const rule: AlertingRule = { alert: name, expr, labels: { severity }, annotations: { summary, description, runbook: `${RUNBOOK}${name.toLowerCase()}` } };
+function alert(
+  name: string,
+  expr: string,
+  forText: string | undefined,
+  severity: string,
+  summary: string,
+  description: string,
+): AlertingRule {
+  const rule: AlertingRule = {
+    alert: name,
+    expr,
+    labels: { severity },
+    annotations: { summary, description, runbook: `${RUNBOOK}${name.toLowerCase()}` },
+  };
   if (forText !== undefined) rule.for = forText;
   return rule;
 }
@@ -247,7 +273,7 @@ function daemonGroup(config: AppConfig, options: RuleFileOptions): RuleGroup {
         undefined,
         'warning',
         'uptime-credits on {{ $labels.instance }} left out failed probes as its own trouble ({{ $labels.reason }})',
-        'Failed probes were not stored as evidence because this process stalled or hit a local error (EMFILE, ...): the time is unmonitored rather than down. Look at the daemon\'s log and the host.',
+        "Failed probes were not stored as evidence because this process stalled or hit a local error (EMFILE, ...): the time is unmonitored rather than down. Look at the daemon's log and the host.",
       ),
       alert(
         'UptimeCreditsLocalStoreFailing',
@@ -295,7 +321,7 @@ function daemonGroup(config: AppConfig, options: RuleFileOptions): RuleGroup {
         '15m',
         'warning',
         'writes of observations on {{ $labels.instance }} keep failing',
-        'Writes to the store or from the outbox to InfluxDB have failed for 15 minutes; see the daemon\'s log for the first error of the outage.',
+        "Writes to the store or from the outbox to InfluxDB have failed for 15 minutes; see the daemon's log for the first error of the outage.",
       ),
     ],
   };
@@ -320,7 +346,7 @@ function closeGroup(config: AppConfig): RuleGroup {
         `uptime_credits_close_month_state{state="needs-review"} == 1\n  ${CLOSER}`,
         undefined,
         'warning',
-        'the close of {{ $labels.month }} waits for a person\'s review',
+        "the close of {{ $labels.month }} waits for a person's review",
         'A server was monitored for less than sla.minMonitoredPercent, or a restatement would lower an issued credit. `uptime-credits months` gives the reason and draft hash; approve with `uptime-credits approve`.',
       ),
       alert(
@@ -329,14 +355,14 @@ function closeGroup(config: AppConfig): RuleGroup {
         undefined,
         'warning',
         'a month close failed on {{ $labels.instance }}',
-        'A close attempt failed (store unreachable, a file that cannot be written); it is retried every sla.closeRetry. See the daemon\'s log.',
+        "A close attempt failed (store unreachable, a file that cannot be written); it is retried every sla.closeRetry. See the daemon's log.",
       ),
       alert(
         'UptimeCreditsRevisionUnfinished',
         `uptime_credits_close_unfinished_revisions > 0\n  ${CLOSER}`,
         '30m',
         'warning',
-        'a recorded revision\'s files or journal rows are not all written',
+        "a recorded revision's files or journal rows are not all written",
         'The record is kept and the files are retried every few minutes; look for a full disk or permissions on reports.dir.',
       ),
       alert(
@@ -345,7 +371,7 @@ function closeGroup(config: AppConfig): RuleGroup {
         '1h',
         'warning',
         '{{ $value }} month(s) owe a revision for changed incidents or maintenance',
-        'An incident or maintenance change touched an issued month, or one waiting for review, and the restatement has not happened for 1h (refused, evidence missing, the store failing). See the daemon\'s log, or run `uptime-credits report --month M --restate --reason ...`.',
+        "An incident or maintenance change touched an issued month, or one waiting for review, and the restatement has not happened for 1h (refused, evidence missing, the store failing). See the daemon's log, or run `uptime-credits report --month M --restate --reason ...`.",
       ),
       alert(
         'UptimeCreditsDeliveryFailed',
@@ -361,7 +387,7 @@ function closeGroup(config: AppConfig): RuleGroup {
         '2h',
         'warning',
         '{{ $value }} report e-mail(s) have waited for the SMTP server over 2h',
-        'The SMTP server is unreachable or answers 4xx; the messages are retried with backoff up to delivery.retryMax and go out once it takes them. See the daemon\'s log and `uptime-credits deliver --month M --list`.',
+        "The SMTP server is unreachable or answers 4xx; the messages are retried with backoff up to delivery.retryMax and go out once it takes them. See the daemon's log and `uptime-credits deliver --month M --list`.",
       ),
     ],
   };

@@ -49,7 +49,11 @@ function processAlive(pid: number): boolean {
 }
 
 /** Whether another's claim can be taken over now. */
-export function claimIsStale(claim: Pick<Claim, 'host' | 'pid' | 'heartbeatMs'>, nowMs: number, me: Claimant = thisProcess()): boolean {
+export function claimIsStale(
+  claim: Pick<Claim, 'host' | 'pid' | 'heartbeatMs'>,
+  nowMs: number,
+  me: Claimant = thisProcess(),
+): boolean {
   if (claim.host === me.host && claim.pid !== me.pid && !processAlive(claim.pid)) return true;
   return claim.heartbeatMs < nowMs - CLAIM_STALE_MS;
 }
@@ -68,10 +72,19 @@ function takeLockFile(path: string, claim: Claim, clock: Clock, me: Claimant): C
   mkdirSync(join(path, '..'), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      createFileExclusive(path, JSON.stringify({ owner: claim.owner, host: claim.host, pid: claim.pid, claimedAtMs: claim.claimedAtMs } satisfies LockFile));
+      createFileExclusive(
+        path,
+        JSON.stringify({
+          owner: claim.owner,
+          host: claim.host,
+          pid: claim.pid,
+          claimedAtMs: claim.claimedAtMs,
+        } satisfies LockFile),
+      );
       return undefined;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create the lock ${path}: ${(error as Error).message}`, { cause: error });
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new Error(`cannot create the lock ${path}: ${(error as Error).message}`, { cause: error });
     }
     let existing: LockFile | undefined;
     let heartbeatMs = 0;
@@ -82,7 +95,14 @@ function takeLockFile(path: string, claim: Claim, clock: Clock, me: Claimant): C
     } catch {
       // gone meanwhile, or half-written by a process that died: judged by its age
     }
-    const holder: Claim = { month: claim.month, owner: existing?.owner ?? 'unknown', host: existing?.host ?? '', pid: existing?.pid ?? 0, claimedAtMs: existing?.claimedAtMs ?? 0, heartbeatMs };
+    const holder: Claim = {
+      month: claim.month,
+      owner: existing?.owner ?? 'unknown',
+      host: existing?.host ?? '',
+      pid: existing?.pid ?? 0,
+      claimedAtMs: existing?.claimedAtMs ?? 0,
+      heartbeatMs,
+    };
     if (!claimIsStale(holder, clock.now(), me)) return holder;
     try {
       unlinkSync(path);
@@ -126,10 +146,24 @@ const touch = (path: string, atMs: number) => {
  * Runs `work` holding the month's claim in the records and its lock file under `reportsDir/.locks/`; answers who
  * holds it when someone else does.
  */
-export async function withMonthClaim<T>(options: { month: string; records: CloseRecords; reportsDir: string; claimant: Claimant; clock: Clock; work: () => Promise<T> }): Promise<ClaimResult<T>> {
+export async function withMonthClaim<T>(options: {
+  month: string;
+  records: CloseRecords;
+  reportsDir: string;
+  claimant: Claimant;
+  clock: Clock;
+  work: () => Promise<T>;
+}): Promise<ClaimResult<T>> {
   const { month, records, claimant, clock } = options;
   const now = clock.now();
-  const claim: Claim = { month, owner: `${claimant.host}:${claimant.pid}:${randomUUID()}`, host: claimant.host, pid: claimant.pid, claimedAtMs: now, heartbeatMs: now };
+  const claim: Claim = {
+    month,
+    owner: `${claimant.host}:${claimant.pid}:${randomUUID()}`,
+    host: claimant.host,
+    pid: claimant.pid,
+    claimedAtMs: now,
+    heartbeatMs: now,
+  };
   const taken = records.tryClaim(claim, (existing) => claimIsStale(existing, clock.now(), claimant));
   if (!taken.taken) return taken;
   const lockPath = join(options.reportsDir, LOCKS_DIR, `${month}.lock`);
@@ -161,12 +195,25 @@ export async function withMonthClaim<T>(options: { month: string; records: Close
  * Runs `work` holding the lock on the journal files (`reportsDir/.locks/journal.lock`), waiting for it up to
  * `waitMs`: appends of different months must not interleave their read-and-append.
  */
-export async function withJournalLock<T>(options: { reportsDir: string; claimant: Claimant; clock: Clock; waitMs?: number; work: () => T }): Promise<T> {
+export async function withJournalLock<T>(options: {
+  reportsDir: string;
+  claimant: Claimant;
+  clock: Clock;
+  waitMs?: number;
+  work: () => T;
+}): Promise<T> {
   const { claimant, clock } = options;
   const lockPath = join(options.reportsDir, LOCKS_DIR, 'journal.lock');
   const deadline = Date.now() + (options.waitMs ?? 30_000);
   const now = clock.now();
-  const claim: Claim = { month: 'journal', owner: `${claimant.host}:${claimant.pid}:${randomUUID()}`, host: claimant.host, pid: claimant.pid, claimedAtMs: now, heartbeatMs: now };
+  const claim: Claim = {
+    month: 'journal',
+    owner: `${claimant.host}:${claimant.pid}:${randomUUID()}`,
+    host: claimant.host,
+    pid: claimant.pid,
+    claimedAtMs: now,
+    heartbeatMs: now,
+  };
   for (;;) {
     const holder = takeLockFile(lockPath, claim, clock, claimant);
     if (!holder) break;

@@ -35,7 +35,10 @@ export function monthReadRange(config: AppConfig, month: string): Interval {
   return readRange(config, monthWindow(month, config.timeZone));
 }
 
-const readRange = (config: AppConfig, window: Interval): Interval => ({ fromMs: window.fromMs - runLookbackMs(config), toMs: window.toMs + runLookbackMs(config) });
+const readRange = (config: AppConfig, window: Interval): Interval => ({
+  fromMs: window.fromMs - runLookbackMs(config),
+  toMs: window.toMs + runLookbackMs(config),
+});
 
 /**
  * Availability of every configured server over a window (a month, or month to date). `records`: people's records
@@ -145,7 +148,10 @@ export async function computeMonthToDateCredits(
   for (const [id, monthToDate] of availability) {
     const server = config.servers.get(id);
     if (!server) throw new Error(`server "${id}" has figures but is not in the configuration`);
-    const coveredMs = Math.max(0, Math.min(server.untilMs ?? window.toMs, window.toMs) - Math.max(server.sinceMs ?? window.fromMs, window.fromMs));
+    const coveredMs = Math.max(
+      0,
+      Math.min(server.untilMs ?? window.toMs, window.toMs) - Math.max(server.sinceMs ?? window.fromMs, window.fromMs),
+    );
     wholeMonth.set(id, { ...monthToDate, coveredMs });
   }
   const credits = computeMonthCredits({

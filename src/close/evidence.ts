@@ -19,10 +19,13 @@ export interface EvidenceSource {
 
 export type EvidenceVerdict =
   | { complete: true }
-  | { complete: false; waiting: number; parked: number; /** A sentence for logs, CLI and API. */ reason: string };
+  | { complete: false; waiting: number; parked: number /** A sentence for logs, CLI and API. */; reason: string };
 
 const describe = (name: string, u: Unconfirmed) =>
-  [u.waiting > 0 ? `${u.waiting} observations still waiting in ${name}` : '', u.parked > 0 ? `${u.parked} observations refused by the store and parked in ${name}` : '']
+  [
+    u.waiting > 0 ? `${u.waiting} observations still waiting in ${name}` : '',
+    u.parked > 0 ? `${u.parked} observations refused by the store and parked in ${name}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
 
@@ -41,15 +44,22 @@ export async function awaitCompleteEvidence(options: {
   const { sources, clock } = options;
   const deadline = clock.now() + options.waitMs;
   for (;;) {
-    const found = await Promise.all(sources.map(async (s) => [s.name, await s.unconfirmed(options.fromMs, options.toMs)] as const));
+    const found = await Promise.all(
+      sources.map(async (s) => [s.name, await s.unconfirmed(options.fromMs, options.toMs)] as const),
+    );
     const waiting = found.reduce((n, [, u]) => n + u.waiting, 0);
     const parked = found.reduce((n, [, u]) => n + u.parked, 0);
     if (waiting === 0 && parked === 0) return { complete: true };
     if (parked > 0 || clock.now() >= deadline) {
       const range = `${new Date(options.fromMs).toISOString()} to ${new Date(options.toMs).toISOString()}`;
-      const reason = `incomplete evidence for ${range}: ${found.filter(([, u]) => u.waiting + u.parked > 0).map(([name, u]) => describe(name, u)).join('; ')}`;
+      const reason = `incomplete evidence for ${range}: ${found
+        .filter(([, u]) => u.waiting + u.parked > 0)
+        .map(([name, u]) => describe(name, u))
+        .join('; ')}`;
       return { complete: false, waiting, parked, reason };
     }
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(options.pollMs ?? 250, Math.max(1, deadline - clock.now()))));
+    await new Promise<void>((resolve) =>
+      clock.setTimeout(resolve, Math.min(options.pollMs ?? 250, Math.max(1, deadline - clock.now()))),
+    );
   }
 }

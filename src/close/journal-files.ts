@@ -31,7 +31,21 @@ export interface JournalLine {
   closed_by: string;
 }
 
-const COLUMNS: (keyof JournalLine)[] = ['entry', 'month', 'revision', 'credit_id', 'customer_id', 'server_id', 'previous_amount', 'new_amount', 'delta', 'currency', 'reason', 'closed_at', 'closed_by'];
+const COLUMNS: (keyof JournalLine)[] = [
+  'entry',
+  'month',
+  'revision',
+  'credit_id',
+  'customer_id',
+  'server_id',
+  'previous_amount',
+  'new_amount',
+  'delta',
+  'currency',
+  'reason',
+  'closed_at',
+  'closed_by',
+];
 
 /** A state-database journal row in the files' form. */
 export function journalLine(row: JournalRow): JournalLine {
@@ -52,7 +66,8 @@ export function journalLine(row: JournalRow): JournalLine {
   };
 }
 
-const keyOf = (line: { month: string; revision: number | string; credit_id: string }) => `${line.month}\u0000${line.revision}\u0000${line.credit_id}`;
+const keyOf = (line: { month: string; revision: number | string; credit_id: string }) =>
+  `${line.month}\u0000${line.revision}\u0000${line.credit_id}`;
 
 /** Reads a file for appending: its complete lines' text, after cutting off a last line a crash left unfinished. */
 function completeText(path: string): string {
@@ -96,11 +111,14 @@ export function appendJournal(reportsDir: string, rows: readonly JournalRow[]): 
 
   const csvPath = join(reportsDir, JOURNAL_CSV);
   const csvText = completeText(csvPath);
-  const csvKeys = new Set((parse(csvText, { bom: true, columns: true, skip_empty_lines: true }) as JournalLine[]).map(keyOf));
+  const csvKeys = new Set(
+    (parse(csvText, { bom: true, columns: true, skip_empty_lines: true }) as JournalLine[]).map(keyOf),
+  );
   const newCsv = lines.filter((l) => !csvKeys.has(keyOf(l)));
   if (newCsv.length > 0 || csvText === '') {
     // A new file starts with a byte-order mark and the header, as ledger.csv does (RFC 4180, CRLF).
-    const head = csvText === '' ? `\uFEFF${stringify([], { header: true, columns: COLUMNS, record_delimiter: '\r\n' })}` : '';
+    const head =
+      csvText === '' ? `\uFEFF${stringify([], { header: true, columns: COLUMNS, record_delimiter: '\r\n' })}` : '';
     append(csvPath, head + stringify(newCsv, { columns: COLUMNS, record_delimiter: '\r\n' }));
   }
   return { csv: newCsv.length, jsonl: newJsonl.length };

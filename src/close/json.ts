@@ -5,7 +5,8 @@ import { formatTextTable } from '../text-table.js';
 
 /** An instant as the JSON documents and the records' reasons write it. */
 export const iso = (ms: number) => new Date(ms).toISOString();
-const intervalsJson = (intervals: readonly Interval[]) => intervals.map((i) => ({ from: iso(i.fromMs), to: iso(i.toMs), durationMs: i.toMs - i.fromMs }));
+const intervalsJson = (intervals: readonly Interval[]) =>
+  intervals.map((i) => ({ from: iso(i.fromMs), to: iso(i.toMs), durationMs: i.toMs - i.fromMs }));
 
 /** The credits JSON document: stable key order, amounts like "60.00", uptime like "99.7999". */
 export function creditsToJson(credits: MonthCredits) {
@@ -43,11 +44,28 @@ export function creditsToJson(credits: MonthCredits) {
           ? {
               reportedDowntimeMs: server.incidentEffects.reportedDowntimeMs,
               excludedDowntimeMs: server.incidentEffects.excludedDowntimeMs,
-              incidents: server.incidentEffects.incidents.map((i) => ({ id: i.id, kind: i.kind, from: iso(i.fromMs), to: iso(i.toMs), durationMs: i.toMs - i.fromMs, effectMs: i.effectMs, ticket: i.ticket ?? null, reason: i.reason })),
+              incidents: server.incidentEffects.incidents.map((i) => ({
+                id: i.id,
+                kind: i.kind,
+                from: iso(i.fromMs),
+                to: iso(i.toMs),
+                durationMs: i.toMs - i.fromMs,
+                effectMs: i.effectMs,
+                ticket: i.ticket ?? null,
+                reason: i.reason,
+              })),
             }
           : {}),
         ...(server.lateMaintenance
-          ? { lateMaintenance: server.lateMaintenance.map((m) => ({ from: iso(m.fromMs), to: iso(m.toMs), durationMs: m.toMs - m.fromMs, announcedAt: m.announcedAtMs === undefined ? null : iso(m.announcedAtMs), reason: m.reason })) }
+          ? {
+              lateMaintenance: server.lateMaintenance.map((m) => ({
+                from: iso(m.fromMs),
+                to: iso(m.toMs),
+                durationMs: m.toMs - m.fromMs,
+                announcedAt: m.announcedAtMs === undefined ? null : iso(m.announcedAtMs),
+                reason: m.reason,
+              })),
+            }
           : {}),
       })),
       creditAmount: formatGrosze(customer.creditAmountGrosze),
@@ -61,13 +79,37 @@ export type CreditsJson = ReturnType<typeof creditsToJson>;
 /** A plain-text table of the credits for people at a terminal. */
 export function creditsToTable(credits: MonthCredits): string {
   const json = creditsToJson(credits);
-  const header = ['customer', 'tier', 'server', 'eligible h', 'down min', 'unmon. min', 'monitored %', 'uptime %', 'credit %', 'base', 'credit'];
+  const header = [
+    'customer',
+    'tier',
+    'server',
+    'eligible h',
+    'down min',
+    'unmon. min',
+    'monitored %',
+    'uptime %',
+    'credit %',
+    'base',
+    'credit',
+  ];
   const rows: string[][] = [];
   const hours = (ms: number) => (ms / 3_600_000).toFixed(2); // display only
   const minutes = (ms: number) => (ms / 60_000).toFixed(1); // display only
   for (const customer of json.customers) {
     for (const server of customer.servers) {
-      rows.push([customer.id, customer.tier, server.id, hours(server.eligibleMs), minutes(server.downtimeMs), minutes(server.unmonitoredMs), server.monitoredPercent ?? 'n/a', server.uptimePercent ?? '-', server.creditPercent, server.creditBase, server.creditAmount]);
+      rows.push([
+        customer.id,
+        customer.tier,
+        server.id,
+        hours(server.eligibleMs),
+        minutes(server.downtimeMs),
+        minutes(server.unmonitoredMs),
+        server.monitoredPercent ?? 'n/a',
+        server.uptimePercent ?? '-',
+        server.creditPercent,
+        server.creditBase,
+        server.creditAmount,
+      ]);
     }
   }
   const out = [

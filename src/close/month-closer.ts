@@ -56,13 +56,29 @@ export function closableAtMs(config: AppConfig, month: string): number {
 export const cliActor = () => `cli:${userInfo().username}@${hostname()}`;
 
 export type CloseOutcome =
-  | { status: 'issued'; month: string; revision: number; kind: RevisionKind; dir: string; totalGrosze: number; journalRows: number; differences: string[] }
+  | {
+      status: 'issued';
+      month: string;
+      revision: number;
+      kind: RevisionKind;
+      dir: string;
+      totalGrosze: number;
+      journalRows: number;
+      differences: string[];
+    }
   | { status: 'unchanged'; month: string; revision: number }
   | { status: 'differs'; month: string; revision: number; differences: string[] }
   | { status: 'not-closable'; month: string; closableAtMs: number }
   | { status: 'not-closed'; month: string }
   | { status: 'held'; month: string; reason: string }
-  | { status: 'needs-review'; month: string; reason: string; draftHash: string; draftDir: string; servers: UnderMonitoredServer[] }
+  | {
+      status: 'needs-review';
+      month: string;
+      reason: string;
+      draftHash: string;
+      draftDir: string;
+      servers: UnderMonitoredServer[];
+    }
   | { status: 'busy'; month: string; holder: Claim }
   /** Not done as asked: `invalid` when the request itself is wrong (an unknown draft hash, an empty reason). */
   | { status: 'rejected'; month: string; reason: string; invalid?: boolean }
@@ -127,9 +143,16 @@ export interface MonthCloserDeps {
 }
 
 /** Cumulative amount per credit id after every journal row of a month: what has been paid so far. */
-function paidByCredit(rows: readonly JournalRow[]): Map<string, { grosze: number; customerId: string; serverId: string }> {
+function paidByCredit(
+  rows: readonly JournalRow[],
+): Map<string, { grosze: number; customerId: string; serverId: string }> {
   const paid = new Map<string, { grosze: number; customerId: string; serverId: string }>();
-  for (const row of rows) paid.set(row.creditId, { grosze: (paid.get(row.creditId)?.grosze ?? 0) + row.deltaGrosze, customerId: row.customerId, serverId: row.serverId });
+  for (const row of rows)
+    paid.set(row.creditId, {
+      grosze: (paid.get(row.creditId)?.grosze ?? 0) + row.deltaGrosze,
+      customerId: row.customerId,
+      serverId: row.serverId,
+    });
   return paid;
 }
 
@@ -138,14 +161,25 @@ function creditsById(credits: MonthCredits): Map<string, { grosze: number; custo
   const out = new Map<string, { grosze: number; customerId: string; serverId: string }>();
   for (const customer of credits.customers) {
     for (const server of customer.servers) {
-      if (server.creditAmountGrosze > 0) out.set(creditIdOf(credits.month, customer.id, server.id), { grosze: server.creditAmountGrosze, customerId: customer.id, serverId: server.id });
+      if (server.creditAmountGrosze > 0)
+        out.set(creditIdOf(credits.month, customer.id, server.id), {
+          grosze: server.creditAmountGrosze,
+          customerId: customer.id,
+          serverId: server.id,
+        });
     }
   }
   return out;
 }
 
 /** The journal rows a new revision adds: one per credit whose amount changes against what was paid so far. */
-function journalRowsFor(month: string, revision: number, paid: ReturnType<typeof paidByCredit>, credits: MonthCredits, common: Pick<JournalRow, 'reason' | 'closedAtMs' | 'closedBy'>): JournalRow[] {
+function journalRowsFor(
+  month: string,
+  revision: number,
+  paid: ReturnType<typeof paidByCredit>,
+  credits: MonthCredits,
+  common: Pick<JournalRow, 'reason' | 'closedAtMs' | 'closedBy'>,
+): JournalRow[] {
   const entry = 'payable' as const;
   const now = creditsById(credits);
   const rows: JournalRow[] = [];
@@ -157,24 +191,45 @@ function journalRowsFor(month: string, revision: number, paid: ReturnType<typeof
     if (previousGrosze === newGrosze) continue;
     const who = after ?? before;
     if (!who) throw new Error(`credit ${creditId} is in neither the paid nor the new figures`);
-    rows.push({ entry, month, revision, creditId, customerId: who.customerId, serverId: who.serverId, previousGrosze, newGrosze, deltaGrosze: newGrosze - previousGrosze, ...common });
+    rows.push({
+      entry,
+      month,
+      revision,
+      creditId,
+      customerId: who.customerId,
+      serverId: who.serverId,
+      previousGrosze,
+      newGrosze,
+      deltaGrosze: newGrosze - previousGrosze,
+      ...common,
+    });
   }
   return rows;
 }
 
 /** The credits whose amount these figures would change against what was paid so far (unrecorded journal rows). */
-const creditChanges = (paid: ReturnType<typeof paidByCredit>, credits: MonthCredits) => journalRowsFor(credits.month, 0, paid, credits, { reason: '', closedAtMs: 0, closedBy: '' });
+const creditChanges = (paid: ReturnType<typeof paidByCredit>, credits: MonthCredits) =>
+  journalRowsFor(credits.month, 0, paid, credits, { reason: '', closedAtMs: 0, closedBy: '' });
 
 /** What a person reads about a change of figures: credits that change, the total, customers whose details change. */
-function figureDifferences(paid: ReturnType<typeof paidByCredit>, before: MonthCredits | null, after: MonthCredits): string[] {
+function figureDifferences(
+  paid: ReturnType<typeof paidByCredit>,
+  before: MonthCredits | null,
+  after: MonthCredits,
+): string[] {
   const changes = creditChanges(paid, after);
-  const out = changes.map((row) => `credit ${row.creditId}: ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)} PLN (${row.deltaGrosze > 0 ? '+' : ''}${formatGrosze(row.deltaGrosze)})`);
+  const out = changes.map(
+    (row) =>
+      `credit ${row.creditId}: ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)} PLN (${row.deltaGrosze > 0 ? '+' : ''}${formatGrosze(row.deltaGrosze)})`,
+  );
   const paidTotal = [...paid.values()].reduce((sum, p) => sum + p.grosze, 0);
-  if (paidTotal !== after.creditAmountGrosze) out.push(`total: ${formatGrosze(paidTotal)} -> ${formatGrosze(after.creditAmountGrosze)} PLN`);
+  if (paidTotal !== after.creditAmountGrosze)
+    out.push(`total: ${formatGrosze(paidTotal)} -> ${formatGrosze(after.creditAmountGrosze)} PLN`);
   if (before) {
     const credited = new Set(changes.map((row) => row.customerId));
     for (const id of changedCustomers({ credits: before, terms: null }, { credits: after, terms: null })) {
-      if (!credited.has(id)) out.push(`customer ${id}: figures change (outages, maintenance or time) without a change of credit`);
+      if (!credited.has(id))
+        out.push(`customer ${id}: figures change (outages, maintenance or time) without a change of credit`);
     }
   }
   return out;
@@ -205,7 +260,11 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       let rendered: string[] = [];
       for (const [i, current] of all.entries()) {
         const previous = all[i - 1];
-        const customers = current.credits ? (previous ? changedCustomers(previous, { credits: current.credits, terms: current.terms }) : current.credits.customers.map((c) => c.id)) : [];
+        const customers = current.credits
+          ? previous
+            ? changedCustomers(previous, { credits: current.credits, terms: current.terms })
+            : current.credits.customers.map((c) => c.id)
+          : [];
         for (const id of customers) reportOf.set(id, join(revisionSubdir(current.revision), `${id}.pdf`));
         if (current.revision === revision) rendered = customers;
       }
@@ -237,7 +296,10 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   const finishMonth = async (month: string) => {
     for (const record of records.unfinishedRevisions()) {
       if (record.month !== month) continue;
-      logger.warn({ month, revision: record.revision }, 'finishing a revision whose files or journal rows were not all written');
+      logger.warn(
+        { month, revision: record.revision },
+        'finishing a revision whose files or journal rows were not all written',
+      );
       await finish(record);
     }
   };
@@ -252,13 +314,18 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     if (records.latestSummary(month) || !hasManifest(dir)) return;
     const manifestText = readFileSync(join(dir, MANIFEST), 'utf8');
     if ((JSON.parse(manifestText) as { revision?: number }).revision !== undefined) {
-      throw new Error(`${dir} holds revision files that ${records.description} does not know: is another state database closing into the same reports folder?`);
+      throw new Error(
+        `${dir} holds revision files that ${records.description} does not know: is another state database closing into the same reports folder?`,
+      );
     }
     let ledger: Ledger;
     try {
       ledger = JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8')) as Ledger;
     } catch (error) {
-      throw new Error(`${dir} was closed before the state database existed, but its ledger.json cannot be read: ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `${dir} was closed before the state database existed, but its ledger.json cannot be read: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const closedAtMs = Math.floor(statSync(join(dir, MANIFEST)).mtimeMs);
     const toGrosze = (amount: string) => Number(amount.replace('.', ''));
@@ -278,11 +345,28 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       closedBy: 'adopted',
     }));
     records.issueRevision(
-      { month, revision: 1, kind: 'adopted', credits: null, terms: null, creditsSha256: jsonSha256(ledger.rows), termsSha256: '', totalGrosze: toGrosze(ledger.summary.totalAmount), dir, closedAtMs, closedBy: 'adopted', reason, changes: [] },
+      {
+        month,
+        revision: 1,
+        kind: 'adopted',
+        credits: null,
+        terms: null,
+        creditsSha256: jsonSha256(ledger.rows),
+        termsSha256: '',
+        totalGrosze: toGrosze(ledger.summary.totalAmount),
+        dir,
+        closedAtMs,
+        closedBy: 'adopted',
+        reason,
+        changes: [],
+      },
       rows,
     );
     records.markFilesWritten(month, 1, jsonSha256(manifestText));
-    logger.warn({ month, dir }, 'recorded a month closed before the state database existed as its revision 1 (its credits enter the journal as an opening balance)');
+    logger.warn(
+      { month, dir },
+      'recorded a month closed before the state database existed as its revision 1 (its credits enter the journal as an opening balance)',
+    );
     const closableAt = closableAtMs(config, month);
     if (closedAtMs < closableAt) {
       const why = `revision 1 of ${month} was written at ${new Date(closedAtMs).toISOString()}, before the month could be closed (${new Date(closableAt).toISOString()}); its figures may miss the end of the month: restate it`;
@@ -299,9 +383,16 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   const currentFigures = async (
     month: string,
     waitMs: number | undefined,
-  ): Promise<{ waiting: string } | { waiting?: undefined; parked?: string; credits: MonthCredits; terms: TermsSnapshot }> => {
+  ): Promise<
+    { waiting: string } | { waiting?: undefined; parked?: string; credits: MonthCredits; terms: TermsSnapshot }
+  > => {
     deps.onProgress?.({ phase: 'waiting for evidence' });
-    const verdict = await awaitCompleteEvidence({ sources: deps.evidence, ...monthReadRange(config, month), waitMs: waitMs ?? config.sla.evidenceWaitMs, clock });
+    const verdict = await awaitCompleteEvidence({
+      sources: deps.evidence,
+      ...monthReadRange(config, month),
+      waitMs: waitMs ?? config.sla.evidenceWaitMs,
+      clock,
+    });
     if (!verdict.complete && verdict.parked === 0) return { waiting: verdict.reason };
     // Read once: the figures and the terms snapshot beside them name the same records.
     const window = monthWindow(month, config.timeZone);
@@ -312,26 +403,53 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   };
 
   /** Holds a month for review with a draft of these figures in a folder of its own; `approve` names its hash. */
-  const holdForReview = async (month: string, purpose: 'close' | 'restatement', reason: string, credits: MonthCredits, terms: TermsSnapshot, by: string, servers: UnderMonitoredServer[], restateReason?: string): Promise<CloseOutcome> => {
+  const holdForReview = async (
+    month: string,
+    purpose: 'close' | 'restatement',
+    reason: string,
+    credits: MonthCredits,
+    terms: TermsSnapshot,
+    by: string,
+    servers: UnderMonitoredServer[],
+    restateReason?: string,
+  ): Promise<CloseOutcome> => {
     const baseRevision = records.latestSummary(month)?.revision ?? 0;
     const basis = { purpose, baseRevision };
     const hash = draftHash(credits, terms, basis);
     const dir = heldDraftDir(reportsDir, month, hash);
-    const draft = await writeDraftFiles({ reportsDir, credits, terms, heldFor: reason, basis, dir, onProgress: deps.onProgress });
-    const previous = records.month(month);
-    records.hold(month, 'needs-review', reason, clock.now(), { servers }, {
-      hash,
-      month,
-      purpose,
-      baseRevision,
+    const draft = await writeDraftFiles({
+      reportsDir,
       credits,
       terms,
-      ...(restateReason ? { reason: restateReason } : {}),
-      createdAtMs: clock.now(),
-      createdBy: by,
+      heldFor: reason,
+      basis,
+      dir,
+      onProgress: deps.onProgress,
     });
+    const previous = records.month(month);
+    records.hold(
+      month,
+      'needs-review',
+      reason,
+      clock.now(),
+      { servers },
+      {
+        hash,
+        month,
+        purpose,
+        baseRevision,
+        credits,
+        terms,
+        ...(restateReason ? { reason: restateReason } : {}),
+        createdAtMs: clock.now(),
+        createdBy: by,
+      },
+    );
     if (previous?.draftHash !== hash) {
-      logger.error({ month, reason, servers, draftHash: hash, draftDir: draft.dir }, `month ${month} is held for review: ${reason}; review the draft, then run: uptime-credits approve --month ${month} --draft-hash ${hash} --reason "..."`);
+      logger.error(
+        { month, reason, servers, draftHash: hash, draftDir: draft.dir },
+        `month ${month} is held for review: ${reason}; review the draft, then run: uptime-credits approve --month ${month} --draft-hash ${hash} --reason "..."`,
+      );
     }
     return { status: 'needs-review', month, reason, draftHash: hash, draftDir: draft.dir, servers };
   };
@@ -355,11 +473,18 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     const revision = (base?.revision ?? 0) + 1;
     const dir = revisionDir(reportsDir, month, revision);
     if (hasManifest(dir)) {
-      throw new Error(`${dir} already holds an issued revision that ${records.description} does not know; is another state database closing into the same reports folder?`);
+      throw new Error(
+        `${dir} already holds an issued revision that ${records.description} does not know; is another state database closing into the same reports folder?`,
+      );
     }
     const closedAtMs = clock.now();
     const paid = paidByCredit(records.journal(month));
-    const changes = base ? [...figureDifferences(paid, base.credits, credits), ...(base.terms ? termsDifferences(base.terms, terms).map((d) => `terms: ${d}`) : [])] : [];
+    const changes = base
+      ? [
+          ...figureDifferences(paid, base.credits, credits),
+          ...(base.terms ? termsDifferences(base.terms, terms).map((d) => `terms: ${d}`) : []),
+        ]
+      : [];
     const journalReason = why.approval ? `${why.reason} (approved: ${why.approval})` : why.reason;
     const rows = journalRowsFor(month, revision, paid, credits, { reason: journalReason, closedAtMs, closedBy: by });
     records.issueRevision(
@@ -385,8 +510,29 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     const recorded = records.latestRevision(month);
     if (!recorded) throw new Error(`${month} revision ${revision} is not in the records right after it was recorded`);
     await finish(recorded);
-    logger.info({ month, revision, kind, dir, total: formatGrosze(credits.creditAmountGrosze), journalRows: rows.length, by, changes }, revision === 1 ? 'month closed' : 'month restated');
-    return { status: 'issued', month, revision, kind, dir, totalGrosze: credits.creditAmountGrosze, journalRows: rows.length, differences: changes };
+    logger.info(
+      {
+        month,
+        revision,
+        kind,
+        dir,
+        total: formatGrosze(credits.creditAmountGrosze),
+        journalRows: rows.length,
+        by,
+        changes,
+      },
+      revision === 1 ? 'month closed' : 'month restated',
+    );
+    return {
+      status: 'issued',
+      month,
+      revision,
+      kind,
+      dir,
+      totalGrosze: credits.creditAmountGrosze,
+      journalRows: rows.length,
+      differences: changes,
+    };
   };
 
   /** Runs `work` holding the month's claim, after finishing what a crash left and adopting a legacy folder. */
@@ -419,32 +565,47 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
 
   const compareWithIssued = (month: string, base: RevisionRecord, credits: MonthCredits): CloseOutcome => {
     const paid = paidByCredit(records.journal(month));
-    const equal = base.credits ? base.creditsSha256 === creditsSha256(credits) : creditChanges(paid, credits).length === 0;
+    const equal = base.credits
+      ? base.creditsSha256 === creditsSha256(credits)
+      : creditChanges(paid, credits).length === 0;
     if (equal) {
       // A held restatement whose change was undone (a withdrawn correction) has nothing left to approve.
       if (records.month(month)?.state === 'needs-review') {
         records.releaseReview(month, clock.now());
-        logger.info({ month, revision: base.revision }, `the restatement of ${month} held for review is no longer needed: the figures equal revision ${base.revision} again`);
+        logger.info(
+          { month, revision: base.revision },
+          `the restatement of ${month} held for review is no longer needed: the figures equal revision ${base.revision} again`,
+        );
       }
       return { status: 'unchanged', month, revision: base.revision };
     }
-    return { status: 'differs', month, revision: base.revision, differences: figureDifferences(paid, base.credits, credits) };
+    return {
+      status: 'differs',
+      month,
+      revision: base.revision,
+      differences: figureDifferences(paid, base.credits, credits),
+    };
   };
 
   const reviewReason = (under: UnderMonitoredServer[]) =>
     `${under.length} server(s) monitored for less than ${formatMicroPercent(config.sla.minMonitoredMicroPercent)} % of their eligible time: ${under.map((s) => `${s.server} ${s.monitoredPercent} %`).join(', ')}`;
 
-  const isIssued = (month: string) => records.latestSummary(month) !== undefined || hasManifest(revisionDir(reportsDir, month, 1));
+  const isIssued = (month: string) =>
+    records.latestSummary(month) !== undefined || hasManifest(revisionDir(reportsDir, month, 1));
 
   /**
    * Runs a close or restatement (under the month's claim) that reads the records after the pending requests it
    * settles: those up to the latest one seen before the figures were read are settled once the outcome includes them
    * (issued, unchanged, or a draft held for review). Later ones stay for the next pass.
    */
-  const settling = async (month: string, work: (owed: ReturnType<PendingRevisions['pending']>) => Promise<CloseOutcome>): Promise<CloseOutcome> => {
+  const settling = async (
+    month: string,
+    work: (owed: ReturnType<PendingRevisions['pending']>) => Promise<CloseOutcome>,
+  ): Promise<CloseOutcome> => {
     const owed = pending.pending(month);
     const outcome = await work(owed);
-    if (owed && (outcome.status === 'issued' || outcome.status === 'unchanged' || outcome.status === 'needs-review')) pending.settle(month, owed.upToId, clock.now());
+    if (owed && (outcome.status === 'issued' || outcome.status === 'unchanged' || outcome.status === 'needs-review'))
+      pending.settle(month, owed.upToId, clock.now());
     return outcome;
   };
 
@@ -453,10 +614,19 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
    * it settles, and those of a restatement still waiting for approval that it replaces (settled when that was held,
    * but not issued yet). Undefined when there is none: nothing is owed any more.
    */
-  const restatementReason = (month: string, baseRevision: number, asked: string | undefined, owed: ReturnType<PendingRevisions['pending']>): string | undefined => {
+  const restatementReason = (
+    month: string,
+    baseRevision: number,
+    asked: string | undefined,
+    owed: ReturnType<PendingRevisions['pending']>,
+  ): string | undefined => {
     const state = records.month(month);
-    const replaced = state?.state === 'needs-review' && state.draftHash ? records.draft(month, state.draftHash) : undefined;
-    const carried = replaced?.purpose === 'restatement' && replaced.baseRevision === baseRevision && replaced.reason ? replaced.reason.split('; ') : [];
+    const replaced =
+      state?.state === 'needs-review' && state.draftHash ? records.draft(month, state.draftHash) : undefined;
+    const carried =
+      replaced?.purpose === 'restatement' && replaced.baseRevision === baseRevision && replaced.reason
+        ? replaced.reason.split('; ')
+        : [];
     const parts = [...new Set([...(asked ? [asked] : []), ...carried, ...(owed?.reasons ?? [])])];
     return parts.length > 0 ? parts.join('; ') : undefined;
   };
@@ -466,7 +636,12 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
    * changes it settles). Record changes that alter only what the reports show (a window's reason, an announcement
    * replaced by another) restate too, so no revision keeps showing a record that no longer stands.
    */
-  const restateWith = async (month: string, by: string, asked: string | undefined, waitMs: number | undefined): Promise<CloseOutcome> => {
+  const restateWith = async (
+    month: string,
+    by: string,
+    asked: string | undefined,
+    waitMs: number | undefined,
+  ): Promise<CloseOutcome> => {
     if (!isIssued(month)) return report({ status: 'not-closed', month });
     return claimed(month, () =>
       settling(month, async (owed) => {
@@ -474,26 +649,51 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         if (!base) throw new Error(`${month} is issued but has no revision in the records`);
         const reason = restatementReason(month, base.revision, asked, owed);
         // A customer of an issued revision that is no longer configured would silently lose its credit.
-        const gone = (base.credits?.customers ?? []).map((c) => c.id).filter((id) => !config.customers.some((c) => c.id === id));
+        const gone = (base.credits?.customers ?? [])
+          .map((c) => c.id)
+          .filter((id) => !config.customers.some((c) => c.id === id));
         if (gone.length > 0) {
-          return { status: 'rejected', month, reason: `customer(s) ${gone.join(', ')} of revision ${base.revision} are no longer in the configuration; keep them (end their servers' coverage with until) to restate ${month}` };
+          return {
+            status: 'rejected',
+            month,
+            reason: `customer(s) ${gone.join(', ')} of revision ${base.revision} are no longer in the configuration; keep them (end their servers' coverage with until) to restate ${month}`,
+          };
         }
         const figures = await currentFigures(month, waitMs);
         if (figures.waiting !== undefined) return { status: 'held', month, reason: figures.waiting };
         const { credits, terms } = figures;
-        if (figures.parked !== undefined) return holdForReview(month, 'restatement', figures.parked, credits, terms, by, [], reason);
+        if (figures.parked !== undefined)
+          return holdForReview(month, 'restatement', figures.parked, credits, terms, by, [], reason);
         const compared = compareWithIssued(month, base, credits);
         const recordsShownChanged = owed !== undefined && base.terms !== null && base.termsSha256 !== jsonSha256(terms);
         if (reason === undefined || (compared.status === 'unchanged' && !recordsShownChanged)) return compared;
         // Too little evidence holds a restatement only where it is new: a share already accepted in the revision it
         // replaces (approved then) is not asked about again unless it got worse.
-        const accepted = new Map(base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? []);
-        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent).filter((s) => (accepted.get(s.server) ?? -1) < s.unmonitoredMs);
-        if (under.length > 0) return holdForReview(month, 'restatement', reviewReason(under), credits, terms, by, under, reason);
-        const lowered = creditChanges(paidByCredit(records.journal(month)), credits).filter((row) => row.deltaGrosze < 0);
+        const accepted = new Map(
+          base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? [],
+        );
+        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent).filter(
+          (s) => (accepted.get(s.server) ?? -1) < s.unmonitoredMs,
+        );
+        if (under.length > 0)
+          return holdForReview(month, 'restatement', reviewReason(under), credits, terms, by, under, reason);
+        const lowered = creditChanges(paidByCredit(records.journal(month)), credits).filter(
+          (row) => row.deltaGrosze < 0,
+        );
         if (lowered.length > 0) {
-          const what = lowered.map((row) => `${row.creditId} ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)}`).join(', ');
-          return holdForReview(month, 'restatement', `the restatement lowers ${lowered.length} credit(s) already issued (${what})`, credits, terms, by, [], reason);
+          const what = lowered
+            .map((row) => `${row.creditId} ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)}`)
+            .join(', ');
+          return holdForReview(
+            month,
+            'restatement',
+            `the restatement lowers ${lowered.length} credit(s) already issued (${what})`,
+            credits,
+            terms,
+            by,
+            [],
+            reason,
+          );
         }
         return issue(month, base, { credits, terms }, 'restatement', { reason }, by);
       }),
@@ -507,9 +707,13 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       settling(month, async () => {
         const figures = await currentFigures(month, waitMs);
         const base = records.latestRevision(month);
-        if (figures.waiting !== undefined) return base ? { status: 'held', month, reason: figures.waiting } : hold(month, figures.waiting);
+        if (figures.waiting !== undefined)
+          return base ? { status: 'held', month, reason: figures.waiting } : hold(month, figures.waiting);
         const { credits, terms } = figures;
-        if (figures.parked !== undefined) return base ? { status: 'held', month, reason: figures.parked } : holdForReview(month, 'close', figures.parked, credits, terms, by, []);
+        if (figures.parked !== undefined)
+          return base
+            ? { status: 'held', month, reason: figures.parked }
+            : holdForReview(month, 'close', figures.parked, credits, terms, by, []);
         if (base) return compareWithIssued(month, base, credits);
         const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
         if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
@@ -522,36 +726,78 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     close: closeMonth,
 
     async restate(month, { by, reason, waitMs }) {
-      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'a restatement needs a reason', invalid: true });
+      if (reason.trim() === '')
+        return report({ status: 'rejected', month, reason: 'a restatement needs a reason', invalid: true });
       return restateWith(month, by, reason, waitMs);
     },
 
     async revise(month, { by }) {
-      if (!pending.pending(month)) return { month, action: 'none', why: 'nothing owed: its figures already include the records' };
-      if (isIssued(month)) return { month, action: 'restate', outcome: await restateWith(month, by, undefined, undefined) };
-      if (records.month(month)?.state === 'needs-review') return { month, action: 'reclose', outcome: await closeMonth(month, { by }) };
+      if (!pending.pending(month))
+        return { month, action: 'none', why: 'nothing owed: its figures already include the records' };
+      if (isIssued(month))
+        return { month, action: 'restate', outcome: await restateWith(month, by, undefined, undefined) };
+      if (records.month(month)?.state === 'needs-review')
+        return { month, action: 'reclose', outcome: await closeMonth(month, { by }) };
       const held = records.month(month)?.state === 'held';
-      return { month, action: 'none', why: held ? 'held: its next close attempt takes the records as they are then' : 'not closed yet: its close will take the records as they are then' };
+      return {
+        month,
+        action: 'none',
+        why: held
+          ? 'held: its next close attempt takes the records as they are then'
+          : 'not closed yet: its close will take the records as they are then',
+      };
     },
 
     async approve(month, { by, draftHash: hashOrPrefix, reason }) {
-      if (reason.trim() === '') return report({ status: 'rejected', month, reason: 'an approval needs a reason', invalid: true });
+      if (reason.trim() === '')
+        return report({ status: 'rejected', month, reason: 'an approval needs a reason', invalid: true });
       if (!records.draft(month, hashOrPrefix)) {
-        return report({ status: 'rejected', month, reason: `no held draft of ${month} has the hash ${hashOrPrefix} (give the whole hash, or a unique prefix of 12 or more characters)`, invalid: true });
+        return report({
+          status: 'rejected',
+          month,
+          reason: `no held draft of ${month} has the hash ${hashOrPrefix} (give the whole hash, or a unique prefix of 12 or more characters)`,
+          invalid: true,
+        });
       }
       return claimed(month, async () => {
         // Checked under the claim: nothing can replace the held draft between the check and the issue.
         const state = records.month(month);
         const draft = records.draft(month, hashOrPrefix);
-        if (state?.state !== 'needs-review') return { status: 'rejected', month, reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})` };
-        if (!draft) return { status: 'rejected', month, reason: `no held draft of ${month} has the hash ${hashOrPrefix} any more` };
+        if (state?.state !== 'needs-review')
+          return {
+            status: 'rejected',
+            month,
+            reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})`,
+          };
+        if (!draft)
+          return {
+            status: 'rejected',
+            month,
+            reason: `no held draft of ${month} has the hash ${hashOrPrefix} any more`,
+          };
         if (draft.hash !== state.draftHash) {
-          return { status: 'rejected', month, reason: `draft ${draft.hash.slice(0, 12)} was replaced by ${state.draftHash ? `draft ${state.draftHash.slice(0, 12)}, made from newer evidence; review that one` : 'a newer hold without a draft'}` };
+          return {
+            status: 'rejected',
+            month,
+            reason: `draft ${draft.hash.slice(0, 12)} was replaced by ${state.draftHash ? `draft ${state.draftHash.slice(0, 12)}, made from newer evidence; review that one` : 'a newer hold without a draft'}`,
+          };
         }
         const base = records.latestRevision(month);
-        if ((base?.revision ?? 0) !== draft.baseRevision) return { status: 'rejected', month, reason: `revision ${base?.revision} was issued after this draft was made; make a new one` };
+        if ((base?.revision ?? 0) !== draft.baseRevision)
+          return {
+            status: 'rejected',
+            month,
+            reason: `revision ${base?.revision} was issued after this draft was made; make a new one`,
+          };
         const kind = draft.purpose === 'close' ? 'approval' : 'restatement';
-        return issue(month, base, { credits: draft.credits, terms: draft.terms }, kind, { reason: draft.reason ?? 'monthly close', approval: reason }, by);
+        return issue(
+          month,
+          base,
+          { credits: draft.credits, terms: draft.terms },
+          kind,
+          { reason: draft.reason ?? 'monthly close', approval: reason },
+          by,
+        );
       });
     },
 
@@ -564,7 +810,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         ? (await computeMonthToDateCredits(config, sources, month, now, people, deps.onProgress)).credits
         : await computeCredits(config, sources, month, people, deps.onProgress);
       const terms = termsSnapshot(config, people, month);
-      if (options.customerId && !credits.customers.some((c) => c.id === options.customerId)) throw new Error(`customer "${options.customerId}" is not in the configuration`);
+      if (options.customerId && !credits.customers.some((c) => c.id === options.customerId))
+        throw new Error(`customer "${options.customerId}" is not in the configuration`);
       const written = await writeDraftFiles({
         reportsDir,
         credits,
@@ -573,18 +820,39 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
         ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}),
         onProgress: deps.onProgress,
       });
-      return { status: 'draft', month, dir: written.dir, hash: written.hash, written: written.written, ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}) };
+      return {
+        status: 'draft',
+        month,
+        dir: written.dir,
+        hash: written.hash,
+        written: written.written,
+        ...(running ? { asOfMs: Math.max(now, window.fromMs) } : {}),
+      };
     },
 
     async recover() {
       const problems: string[] = [];
       for (const month of new Set(records.unfinishedRevisions().map((r) => r.month))) {
         try {
-          const result = await withMonthClaim({ month, records, reportsDir, claimant, clock, work: () => finishMonth(month) });
-          if (!result.taken) logger.info({ month, holder: result.holder.owner }, 'an unfinished revision is being finished by another process');
+          const result = await withMonthClaim({
+            month,
+            records,
+            reportsDir,
+            claimant,
+            clock,
+            work: () => finishMonth(month),
+          });
+          if (!result.taken)
+            logger.info(
+              { month, holder: result.holder.owner },
+              'an unfinished revision is being finished by another process',
+            );
         } catch (error) {
           problems.push(month);
-          logger.error({ err: error, month }, `a revision of ${month} is recorded but its files or journal rows cannot be written; it is retried`);
+          logger.error(
+            { err: error, month },
+            `a revision of ${month} is recorded but its files or journal rows cannot be written; it is retried`,
+          );
           report({ status: 'failed', month, reason: (error as Error).message });
         }
       }

@@ -9,7 +9,13 @@ import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { announcedInTime } from '../sla/maintenance.js';
 import { monthContaining, nextMonth } from '../sla/month.js';
-import type { IncidentRecord, MaintenanceRecord, NewIncident, NewMaintenance, OperatorRecords } from '../state/operator-records.js';
+import type {
+  IncidentRecord,
+  MaintenanceRecord,
+  NewIncident,
+  NewMaintenance,
+  OperatorRecords,
+} from '../state/operator-records.js';
 import { iso } from './json.js';
 import type { MonthCloser, RevisionFollowUp } from './month-closer.js';
 
@@ -34,13 +40,18 @@ export interface RecordChange<R> {
 export type IncidentInput = Omit<NewIncident, 'recordedAtMs' | 'recordedBy'>;
 
 /** A window as asked for; `announcedAtMs` is an announcement made earlier by other means (default now, never later). */
-export type MaintenanceInput = Omit<NewMaintenance, 'announcedAtMs' | 'announcedBy' | 'recordedAtMs'> & { announcedAtMs?: number };
+export type MaintenanceInput = Omit<NewMaintenance, 'announcedAtMs' | 'announcedBy' | 'recordedAtMs'> & {
+  announcedAtMs?: number;
+};
 
 export interface RecordKeeper {
   addIncident(input: IncidentInput, by: string): Promise<RecordChange<IncidentRecord>>;
   withdrawIncident(id: number, reason: string, by: string): Promise<RecordChange<IncidentRecord>>;
   /** `late`: announced with less notice than sla.maintenanceNotice, so its time will count as eligible. */
-  announceMaintenance(input: MaintenanceInput, by: string): Promise<RecordChange<MaintenanceRecord> & { late: boolean }>;
+  announceMaintenance(
+    input: MaintenanceInput,
+    by: string,
+  ): Promise<RecordChange<MaintenanceRecord> & { late: boolean }>;
   cancelMaintenance(id: number, reason: string, by: string): Promise<RecordChange<MaintenanceRecord>>;
 }
 
@@ -54,16 +65,25 @@ export function monthsTouched(config: AppConfig, fromMs: number, toMs: number): 
   }
 }
 
-export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: OperatorRecords; closer: MonthCloser; clock?: Clock }): RecordKeeper {
+export function createRecordKeeper(deps: {
+  config: AppConfig;
+  operatorRecords: OperatorRecords;
+  closer: MonthCloser;
+  clock?: Clock;
+}): RecordKeeper {
   const { config, operatorRecords, closer } = deps;
   const clock = deps.clock ?? systemClock;
 
   const checkWindow = (input: { serverId: string; fromMs: number; toMs: number; reason: string }) => {
-    if (!config.servers.has(input.serverId)) throw new RecordInputError(`server "${input.serverId}" is not in the configuration (${config.sourcePath})`);
-    if (!Number.isSafeInteger(input.fromMs) || !Number.isSafeInteger(input.toMs)) throw new RecordInputError('from and to must be times');
-    if (input.toMs <= input.fromMs) throw new RecordInputError(`"to" (${iso(input.toMs)}) must be after "from" (${iso(input.fromMs)})`);
+    if (!config.servers.has(input.serverId))
+      throw new RecordInputError(`server "${input.serverId}" is not in the configuration (${config.sourcePath})`);
+    if (!Number.isSafeInteger(input.fromMs) || !Number.isSafeInteger(input.toMs))
+      throw new RecordInputError('from and to must be times');
+    if (input.toMs <= input.fromMs)
+      throw new RecordInputError(`"to" (${iso(input.toMs)}) must be after "from" (${iso(input.fromMs)})`);
     if (input.toMs - input.fromMs > LONGEST_RECORD_MS) throw new RecordInputError('a window may span at most 400 days');
-    if (input.reason.trim() === '') throw new RecordInputError('a reason is required (it is shown in the reports and kept in the records)');
+    if (input.reason.trim() === '')
+      throw new RecordInputError('a reason is required (it is shown in the reports and kept in the records)');
   };
   const checkReason = (reason: string, what: string) => {
     if (reason.trim() === '') throw new RecordInputError(`${what} needs a reason (it is kept in the records)`);
@@ -72,7 +92,12 @@ export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: O
   /** The revision request of a change: every month its window touches, with the change as the reason. */
   const request =
     <R extends { fromMs: number; toMs: number }>(by: string, reasonOf: (record: R) => string) =>
-    (record: R) => ({ months: monthsTouched(config, record.fromMs, record.toMs), reason: reasonOf(record), by, atMs: clock.now() });
+    (record: R) => ({
+      months: monthsTouched(config, record.fromMs, record.toMs),
+      reason: reasonOf(record),
+      by,
+      atMs: clock.now(),
+    });
 
   /** Takes every month of the window through the close lifecycle, oldest first. */
   const followUp = async (record: { fromMs: number; toMs: number }, by: string): Promise<RevisionFollowUp[]> => {
@@ -82,17 +107,33 @@ export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: O
   };
 
   const describeIncident = (i: IncidentRecord) =>
-    i.kind === 'reported' ? `reported outage of ${i.serverId}${i.ticket ? ` (ticket ${i.ticket})` : ''}` : `monitoring fault on ${i.serverId}${i.ticket ? ` (ticket ${i.ticket})` : ''}`;
+    i.kind === 'reported'
+      ? `reported outage of ${i.serverId}${i.ticket ? ` (ticket ${i.ticket})` : ''}`
+      : `monitoring fault on ${i.serverId}${i.ticket ? ` (ticket ${i.ticket})` : ''}`;
 
   return {
     async addIncident(input, by) {
       checkWindow(input);
-      if (input.kind !== 'reported' && input.kind !== 'monitoring-fault') throw new RecordInputError(`kind must be reported or monitoring-fault, not "${String(input.kind)}"`);
+      if (input.kind !== 'reported' && input.kind !== 'monitoring-fault')
+        throw new RecordInputError(`kind must be reported or monitoring-fault, not "${String(input.kind)}"`);
       // Money follows the record: an end guessed into the future would count downtime that has not happened.
-      if (input.toMs > clock.now()) throw new RecordInputError(`an incident is something that happened: "to" (${iso(input.toMs)}) is in the future; record it up to now and add the rest once it is over`);
+      if (input.toMs > clock.now())
+        throw new RecordInputError(
+          `an incident is something that happened: "to" (${iso(input.toMs)}) is in the future; record it up to now and add the rest once it is over`,
+        );
       const record = operatorRecords.addIncident(
-        { ...input, ...(input.ticket?.trim() ? { ticket: input.ticket.trim() } : {}), reason: input.reason.trim(), recordedAtMs: clock.now(), recordedBy: by },
-        request(by, (r: IncidentRecord) => `incident ${r.id} recorded: ${describeIncident(r)}, ${iso(r.fromMs)} to ${iso(r.toMs)}: ${r.reason}`),
+        {
+          ...input,
+          ...(input.ticket?.trim() ? { ticket: input.ticket.trim() } : {}),
+          reason: input.reason.trim(),
+          recordedAtMs: clock.now(),
+          recordedBy: by,
+        },
+        request(
+          by,
+          (r: IncidentRecord) =>
+            `incident ${r.id} recorded: ${describeIncident(r)}, ${iso(r.fromMs)} to ${iso(r.toMs)}: ${r.reason}`,
+        ),
       );
       return { record, months: await followUp(record, by) };
     },
@@ -109,12 +150,31 @@ export function createRecordKeeper(deps: { config: AppConfig; operatorRecords: O
       checkWindow(input);
       const now = clock.now();
       const announcedAtMs = input.announcedAtMs ?? now;
-      if (announcedAtMs > now) throw new RecordInputError(`announcedAt (${iso(announcedAtMs)}) is in the future; an announcement is recorded once it is made`);
+      if (announcedAtMs > now)
+        throw new RecordInputError(
+          `announcedAt (${iso(announcedAtMs)}) is in the future; an announcement is recorded once it is made`,
+        );
       const record = operatorRecords.announceMaintenance(
-        { serverId: input.serverId, fromMs: input.fromMs, toMs: input.toMs, reason: input.reason.trim(), announcedAtMs, announcedBy: by, recordedAtMs: now },
-        request(by, (r: MaintenanceRecord) => `maintenance ${r.id} of ${r.serverId} announced, ${iso(r.fromMs)} to ${iso(r.toMs)}: ${r.reason}`),
+        {
+          serverId: input.serverId,
+          fromMs: input.fromMs,
+          toMs: input.toMs,
+          reason: input.reason.trim(),
+          announcedAtMs,
+          announcedBy: by,
+          recordedAtMs: now,
+        },
+        request(
+          by,
+          (r: MaintenanceRecord) =>
+            `maintenance ${r.id} of ${r.serverId} announced, ${iso(r.fromMs)} to ${iso(r.toMs)}: ${r.reason}`,
+        ),
       );
-      return { record, months: await followUp(record, by), late: !announcedInTime(record, config.sla.maintenanceNoticeMs) };
+      return {
+        record,
+        months: await followUp(record, by),
+        late: !announcedInTime(record, config.sla.maintenanceNoticeMs),
+      };
     },
     async cancelMaintenance(id, reason, by) {
       checkReason(reason, 'cancelling maintenance');

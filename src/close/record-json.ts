@@ -44,5 +44,9 @@ export function maintenanceJson(window: MaintenanceRecord, noticeMs: number) {
 export function followUpJson(followUp: RevisionFollowUp) {
   if (followUp.action === 'none') return followUp;
   const { outcome } = followUp;
-  return { action: followUp.action, ...outcome, ...('totalGrosze' in outcome ? { total: formatGrosze(outcome.totalGrosze) } : {}) };
+  return {
+    action: followUp.action,
+    ...outcome,
+    ...('totalGrosze' in outcome ? { total: formatGrosze(outcome.totalGrosze) } : {}),
+  };
 }

@@ -41,7 +41,8 @@ const sha256 = (data: Buffer | string) => createHash('sha256').update(data).dige
 export const revisionSubdir = (revision: number) => (revision === 1 ? '' : `rev-${revision}`);
 
 /** The folder of a revision under the reports folder. */
-export const revisionDir = (reportsDir: string, month: string, revision: number) => join(reportsDir, month, revisionSubdir(revision));
+export const revisionDir = (reportsDir: string, month: string, revision: number) =>
+  join(reportsDir, month, revisionSubdir(revision));
 
 /** The SHA-256 of a month close's figures: its credits JSON, which is what "figures equal" compares. */
 export function creditsSha256(credits: MonthCredits): string {
@@ -49,7 +50,12 @@ export function creditsSha256(credits: MonthCredits): string {
 }
 
 /** The report data of one customer from a revision's (or draft's) figures and terms. */
-export function customerReport(credits: MonthCredits, terms: TermsSnapshot, customerId: string, extra: Partial<Pick<CustomerReport, 'draft' | 'revision' | 'revisionNumber'>> = {}): CustomerReport {
+export function customerReport(
+  credits: MonthCredits,
+  terms: TermsSnapshot,
+  customerId: string,
+  extra: Partial<Pick<CustomerReport, 'draft' | 'revision' | 'revisionNumber'>> = {},
+): CustomerReport {
   const customer = terms.customers.find((c) => c.id === customerId);
   const credit = credits.customers.find((c) => c.id === customerId);
   if (!customer || !credit) throw new Error(`customer "${customerId}" is not in the ${credits.month} figures`);
@@ -66,9 +72,22 @@ export function customerReport(credits: MonthCredits, terms: TermsSnapshot, cust
     confirmations: terms.confirmations,
     ...(terms.quorum !== null ? { quorum: terms.quorum } : {}),
     creditBase: credits.creditBase,
-    ...(terms.maxCreditPercentHundredths !== null ? { maxCreditPercentHundredths: terms.maxCreditPercentHundredths } : {}),
+    ...(terms.maxCreditPercentHundredths !== null
+      ? { maxCreditPercentHundredths: terms.maxCreditPercentHundredths }
+      : {}),
     credit,
-    maintenanceReasons: new Map(customer.servers.map((s) => [s.id, s.maintenance.filter((m) => !m.late).map((m) => ({ fromMs: m.fromMs, reason: m.reason, ...(m.announcedAtMs !== undefined ? { announcedAtMs: m.announcedAtMs } : {}) }))])),
+    maintenanceReasons: new Map(
+      customer.servers.map((s) => [
+        s.id,
+        s.maintenance
+          .filter((m) => !m.late)
+          .map((m) => ({
+            fromMs: m.fromMs,
+            reason: m.reason,
+            ...(m.announcedAtMs !== undefined ? { announcedAtMs: m.announcedAtMs } : {}),
+          })),
+      ]),
+    ),
     maintenanceNoticeMs: terms.maintenanceNoticeMs ?? 0,
     minMonitoredPercent: formatMicroPercent(terms.minMonitoredMicroPercent),
     ...extra,
@@ -76,7 +95,10 @@ export function customerReport(credits: MonthCredits, terms: TermsSnapshot, cust
 }
 
 /** The customers whose figures or terms differ between two versions of a month (all of them without a before). */
-export function changedCustomers(before: { credits: MonthCredits | null; terms: TermsSnapshot | null }, after: { credits: MonthCredits; terms: TermsSnapshot | null }): string[] {
+export function changedCustomers(
+  before: { credits: MonthCredits | null; terms: TermsSnapshot | null },
+  after: { credits: MonthCredits; terms: TermsSnapshot | null },
+): string[] {
   const ids = after.credits.customers.map((c) => c.id);
   if (before.credits === null) return ids;
   // Each side's customers as JSON once, by id: comparing whole documents per customer would be quadratic in them.
@@ -115,7 +137,13 @@ export async function renderRevisionFiles(render: RevisionRender): Promise<Map<s
   for (const [done, id] of render.customers.entries()) {
     render.onProgress?.({ phase: 'rendering PDFs', done, total });
     const extra: Partial<CustomerReport> = { revisionNumber: render.revision };
-    if (render.replaces) extra.revision = { number: render.revision, replaces: render.replaces.revision, replacesIssuedAtMs: render.replaces.closedAtMs, reason: render.reason };
+    if (render.replaces)
+      extra.revision = {
+        number: render.revision,
+        replaces: render.replaces.revision,
+        replacesIssuedAtMs: render.replaces.closedAtMs,
+        reason: render.reason,
+      };
     files.set(reportFileName(id), await renderCustomerPdf(customerReport(render.credits, render.terms, id, extra)));
   }
   const ledger = buildLedger(render.credits, render.revision, render.reportFileOf);
@@ -130,7 +158,9 @@ export async function renderRevisionFiles(render: RevisionRender): Promise<Map<s
     changes: [...render.changes],
     creditsSha256: creditsSha256(render.credits),
     termsSha256: jsonSha256(render.terms),
-    files: [...files].map(([name, data]) => ({ name, sha256: sha256(data), bytes: data.length })).sort((a, b) => (a.name < b.name ? -1 : 1)),
+    files: [...files]
+      .map(([name, data]) => ({ name, sha256: sha256(data), bytes: data.length }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1)),
   };
   files.set(MANIFEST, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
   return files;
@@ -150,7 +180,9 @@ export function writeRevisionFiles(dir: string, files: ReadonlyMap<string, Buffe
     const path = join(dir, name);
     if (!existsSync(path)) continue;
     if (!readFileSync(path).equals(data)) {
-      throw new Error(`${path} already exists with other content; an issued file is never replaced (is another state database closing into the same reports folder?)`);
+      throw new Error(
+        `${path} already exists with other content; an issued file is never replaced (is another state database closing into the same reports folder?)`,
+      );
     }
     present.add(name);
   }
@@ -195,7 +227,8 @@ export function draftHash(credits: MonthCredits, terms: TermsSnapshot, basis?: D
 }
 
 /** The folder of a draft held for review: its own, so that later drafts never change what a person reviews. */
-export const heldDraftDir = (reportsDir: string, month: string, hash: string) => join(reportsDir, month, DRAFT_DIR, `review-${hash.slice(0, 12)}`);
+export const heldDraftDir = (reportsDir: string, month: string, hash: string) =>
+  join(reportsDir, month, DRAFT_DIR, `review-${hash.slice(0, 12)}`);
 
 /**
  * Renders and writes drafts into `<reportsDir>/<month>/draft/` (or `dir`): every customer's marked PDF and
@@ -223,7 +256,9 @@ export async function writeDraftFiles(options: {
   const written: string[] = [];
   for (const [done, id] of customers.entries()) {
     options.onProgress?.({ phase: 'rendering PDFs', done, total: customers.length });
-    const pdf = await renderCustomerPdf(customerReport(credits, terms, id, { draft: options.asOfMs === undefined ? {} : { asOfMs: options.asOfMs } }));
+    const pdf = await renderCustomerPdf(
+      customerReport(credits, terms, id, { draft: options.asOfMs === undefined ? {} : { asOfMs: options.asOfMs } }),
+    );
     writeFileAtomic(join(dir, reportFileName(id)), pdf);
     written.push(reportFileName(id));
   }

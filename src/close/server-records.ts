@@ -27,7 +27,11 @@ export interface ServerRecords {
 const NONE: ServerRecords = { maintenance: [], incidents: [] };
 
 /** Every configured server's records touching `range` (servers without any are left out: see recordsOf). */
-export function serverRecords(config: AppConfig, reader: OperatorRecordsReader, range: Interval): Map<string, ServerRecords> {
+export function serverRecords(
+  config: AppConfig,
+  reader: OperatorRecordsReader,
+  range: Interval,
+): Map<string, ServerRecords> {
   const out = new Map<string, ServerRecords>();
   const of = (serverId: string) => {
     let records = out.get(serverId);
@@ -41,12 +45,25 @@ export function serverRecords(config: AppConfig, reader: OperatorRecordsReader, 
   const notice = config.sla.maintenanceNoticeMs;
   for (const server of config.servers.values()) {
     for (const window of server.maintenance.filter(touches)) {
-      of(server.id).maintenance.push({ fromMs: window.fromMs, toMs: window.toMs, reason: window.reason, ...(window.announcedAtMs !== undefined ? { announcedAtMs: window.announcedAtMs } : {}), late: !announcedInTime(window, notice) });
+      of(server.id).maintenance.push({
+        fromMs: window.fromMs,
+        toMs: window.toMs,
+        reason: window.reason,
+        ...(window.announcedAtMs !== undefined ? { announcedAtMs: window.announcedAtMs } : {}),
+        late: !announcedInTime(window, notice),
+      });
     }
   }
   for (const announced of reader.maintenance(range)) {
     if (announced.cancelled || !config.servers.has(announced.serverId)) continue;
-    of(announced.serverId).maintenance.push({ fromMs: announced.fromMs, toMs: announced.toMs, reason: announced.reason, announcedAtMs: announced.announcedAtMs, announcementId: announced.id, late: !announcedInTime(announced, notice) });
+    of(announced.serverId).maintenance.push({
+      fromMs: announced.fromMs,
+      toMs: announced.toMs,
+      reason: announced.reason,
+      announcedAtMs: announced.announcedAtMs,
+      announcementId: announced.id,
+      late: !announcedInTime(announced, notice),
+    });
   }
   for (const incident of reader.incidents(range)) {
     if (incident.withdrawn || !config.servers.has(incident.serverId)) continue;
@@ -57,15 +74,32 @@ export function serverRecords(config: AppConfig, reader: OperatorRecordsReader, 
 }
 
 /** One server's records from the map (none when it has none). */
-export const recordsOf = (all: ReadonlyMap<string, ServerRecords>, serverId: string): ServerRecords => all.get(serverId) ?? NONE;
+export const recordsOf = (all: ReadonlyMap<string, ServerRecords>, serverId: string): ServerRecords =>
+  all.get(serverId) ?? NONE;
 
 /** The availability inputs the records make: excluded maintenance, late maintenance, incident windows. */
-export function availabilityInputs(records: ServerRecords): { maintenance: Interval[]; lateMaintenance: LateMaintenance[]; incidents: IncidentWindow[] } {
+export function availabilityInputs(records: ServerRecords): {
+  maintenance: Interval[];
+  lateMaintenance: LateMaintenance[];
+  incidents: IncidentWindow[];
+} {
   return {
     maintenance: records.maintenance.filter((m) => !m.late),
     lateMaintenance: records.maintenance
       .filter((m) => m.late)
-      .map((m) => ({ fromMs: m.fromMs, toMs: m.toMs, reason: m.reason, ...(m.announcedAtMs !== undefined ? { announcedAtMs: m.announcedAtMs } : {}) })),
-    incidents: records.incidents.map((i) => ({ id: i.id, kind: i.kind, fromMs: i.fromMs, toMs: i.toMs, reason: i.reason, ...(i.ticket !== undefined ? { ticket: i.ticket } : {}) })),
+      .map((m) => ({
+        fromMs: m.fromMs,
+        toMs: m.toMs,
+        reason: m.reason,
+        ...(m.announcedAtMs !== undefined ? { announcedAtMs: m.announcedAtMs } : {}),
+      })),
+    incidents: records.incidents.map((i) => ({
+      id: i.id,
+      kind: i.kind,
+      fromMs: i.fromMs,
+      toMs: i.toMs,
+      reason: i.reason,
+      ...(i.ticket !== undefined ? { ticket: i.ticket } : {}),
+    })),
   };
 }

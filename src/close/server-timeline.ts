@@ -23,18 +23,49 @@ export interface ServerTimeline {
 }
 
 /** The timeline of `serverId` over `window` (a month, or a month to date). */
-export async function serverTimeline(config: AppConfig, sources: EvidenceStores, serverId: string, window: Interval): Promise<ServerTimeline> {
+export async function serverTimeline(
+  config: AppConfig,
+  sources: EvidenceStores,
+  serverId: string,
+  window: Interval,
+): Promise<ServerTimeline> {
   const server = config.servers.get(serverId);
   if (!server) throw new Error(`no server "${serverId}"`);
   const lookback = runLookbackMs(config);
-  const runs = (await sources.store.readRuns({ servers: [serverId], fromMs: window.fromMs - lookback, toMs: window.toMs + lookback, staleAfterMs: config.availability.staleAfterMs })).get(serverId) ?? [];
+  const runs =
+    (
+      await sources.store.readRuns({
+        servers: [serverId],
+        fromMs: window.fromMs - lookback,
+        toMs: window.toMs + lookback,
+        staleAfterMs: config.availability.staleAfterMs,
+      })
+    ).get(serverId) ?? [];
   const inputs = availabilityInputs(recordsOf(serverRecords(config, sources.operatorRecords, window), serverId));
-  const base = { window, sinceMs: server.sinceMs, untilMs: server.untilMs, maintenance: inputs.maintenance, lateMaintenance: inputs.lateMaintenance };
-  const rows: TimelineRow[] = [{ availability: computeAvailability({ ...base, incidents: inputs.incidents, runs, rules: config.availability }) }];
+  const base = {
+    window,
+    sinceMs: server.sinceMs,
+    untilMs: server.untilMs,
+    maintenance: inputs.maintenance,
+    lateMaintenance: inputs.lateMaintenance,
+  };
+  const rows: TimelineRow[] = [
+    { availability: computeAvailability({ ...base, incidents: inputs.incidents, runs, rules: config.availability }) },
+  ];
   const locations = [...new Set(runs.map((r) => r.location))].sort();
   for (const location of locations) {
-    rows.push({ location, availability: computeAvailability({ ...base, runs: runs.filter((r) => r.location === location), rules: { ...config.availability, quorum: 1 } }) });
+    rows.push({
+      location,
+      availability: computeAvailability({
+        ...base,
+        runs: runs.filter((r) => r.location === location),
+        rules: { ...config.availability, quorum: 1 },
+      }),
+    });
   }
-  const covered = { fromMs: Math.max(window.fromMs, server.sinceMs ?? window.fromMs), toMs: Math.min(window.toMs, server.untilMs ?? window.toMs) };
+  const covered = {
+    fromMs: Math.max(window.fromMs, server.sinceMs ?? window.fromMs),
+    toMs: Math.min(window.toMs, server.untilMs ?? window.toMs),
+  };
   return { window, covered, rows };
 }

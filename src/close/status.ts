@@ -20,7 +20,12 @@ export interface MonthStatus {
 }
 
 /** The months with a record among the last `months` months before now (newest first). */
-export function recentMonthStatuses(records: CloseRecords, timeZone: string, nowMs: number, months = 13): MonthStatus[] {
+export function recentMonthStatuses(
+  records: CloseRecords,
+  timeZone: string,
+  nowMs: number,
+  months = 13,
+): MonthStatus[] {
   let oldest = monthContaining(nowMs, timeZone);
   for (let i = 1; i < months; i++) oldest = previousMonth(oldest);
   const unfinished = new Set(records.unfinishedMonths());
@@ -36,19 +41,40 @@ export function monthStatus(records: CloseRecords, month: string, timeZone: stri
   return record && statusOf(records, record, timeZone, new Set(records.unfinishedMonths()));
 }
 
-function statusOf(records: CloseRecords, m: MonthRecord, timeZone: string, unfinished: ReadonlySet<string>): MonthStatus {
-  const servers = ((m.detail as { servers?: UnderMonitoredServer[] } | undefined)?.servers ?? []).filter((s) => s.eligibleMs > 0);
+function statusOf(
+  records: CloseRecords,
+  m: MonthRecord,
+  timeZone: string,
+  unfinished: ReadonlySet<string>,
+): MonthStatus {
+  const servers = ((m.detail as { servers?: UnderMonitoredServer[] } | undefined)?.servers ?? []).filter(
+    (s) => s.eligibleMs > 0,
+  );
   const status: MonthStatus = {
     month: m.month,
     state: m.state,
     revision: m.revision,
     endMs: monthWindow(m.month, timeZone).toMs,
-    underMonitored: m.state === 'needs-review' ? servers.map((s) => ({ customer: s.customer, server: s.server, monitoredPercent: s.monitoredPercent, monitoredRatio: (s.eligibleMs - s.unmonitoredMs) / s.eligibleMs })) : [],
+    underMonitored:
+      m.state === 'needs-review'
+        ? servers.map((s) => ({
+            customer: s.customer,
+            server: s.server,
+            monitoredPercent: s.monitoredPercent,
+            monitoredRatio: (s.eligibleMs - s.unmonitoredMs) / s.eligibleMs,
+          }))
+        : [],
   };
   if (m.reason !== undefined) status.reason = m.reason;
   if (m.draftHash !== undefined) status.draftHash = m.draftHash;
   const latest = m.revision > 0 ? records.latestSummary(m.month) : undefined;
-  if (latest) status.issued = { totalGrosze: latest.totalGrosze, closedAtMs: latest.closedAtMs, closedBy: latest.closedBy, dir: latest.dir };
+  if (latest)
+    status.issued = {
+      totalGrosze: latest.totalGrosze,
+      closedAtMs: latest.closedAtMs,
+      closedBy: latest.closedBy,
+      dir: latest.dir,
+    };
   if (unfinished.has(m.month)) status.unfinished = true;
   return status;
 }

@@ -35,9 +35,25 @@ export interface TermsSnapshot {
        * The maintenance windows that touch the month, with their reasons; `late` ones were announced with less
        * notice than required and were not excluded. `announcementId` names an announcement (not the file).
        */
-      maintenance: { fromMs: number; toMs: number; reason: string; announcedAtMs?: number; announcementId?: number; late?: true }[];
+      maintenance: {
+        fromMs: number;
+        toMs: number;
+        reason: string;
+        announcedAtMs?: number;
+        announcementId?: number;
+        late?: true;
+      }[];
       /** The incidents (not withdrawn) that touch the month; absent when there are none. */
-      incidents?: { id: number; kind: IncidentKind; fromMs: number; toMs: number; reason: string; ticket?: string; recordedAtMs: number; recordedBy: string }[];
+      incidents?: {
+        id: number;
+        kind: IncidentKind;
+        fromMs: number;
+        toMs: number;
+        reason: string;
+        ticket?: string;
+        recordedAtMs: number;
+        recordedBy: string;
+      }[];
     }[];
   }[];
 }
@@ -46,7 +62,11 @@ export interface TermsSnapshot {
  * The snapshot of the terms in force for `month` (window [fromMs, toMs)) under this configuration, with the people's
  * records (serverRecords for the month) the figures were computed from.
  */
-export function termsSnapshot(config: AppConfig, records: ReadonlyMap<string, ServerRecords>, month: string): TermsSnapshot {
+export function termsSnapshot(
+  config: AppConfig,
+  records: ReadonlyMap<string, ServerRecords>,
+  month: string,
+): TermsSnapshot {
   return {
     month,
     timeZone: config.timeZone,
@@ -64,7 +84,12 @@ export function termsSnapshot(config: AppConfig, records: ReadonlyMap<string, Se
       name: customer.name,
       language: customer.language,
       address: [...customer.address],
-      tier: { name: customer.tier.name, baseFeeGrosze: customer.tier.baseFeeGrosze, serverFeeGrosze: customer.tier.serverFeeGrosze, brackets: customer.tier.brackets.map((b) => ({ ...b })) },
+      tier: {
+        name: customer.tier.name,
+        baseFeeGrosze: customer.tier.baseFeeGrosze,
+        serverFeeGrosze: customer.tier.serverFeeGrosze,
+        brackets: customer.tier.brackets.map((b) => ({ ...b })),
+      },
       servers: customer.servers.map((server) => {
         const { maintenance, incidents } = recordsOf(records, server.id);
         return {
@@ -81,7 +106,18 @@ export function termsSnapshot(config: AppConfig, records: ReadonlyMap<string, Se
             ...(m.late ? { late: true as const } : {}),
           })),
           ...(incidents.length > 0
-            ? { incidents: incidents.map((i) => ({ id: i.id, kind: i.kind, fromMs: i.fromMs, toMs: i.toMs, reason: i.reason, ...(i.ticket !== undefined ? { ticket: i.ticket } : {}), recordedAtMs: i.recordedAtMs, recordedBy: i.recordedBy })) }
+            ? {
+                incidents: incidents.map((i) => ({
+                  id: i.id,
+                  kind: i.kind,
+                  fromMs: i.fromMs,
+                  toMs: i.toMs,
+                  reason: i.reason,
+                  ...(i.ticket !== undefined ? { ticket: i.ticket } : {}),
+                  recordedAtMs: i.recordedAtMs,
+                  recordedBy: i.recordedBy,
+                })),
+              }
             : {}),
         };
       }),
@@ -104,7 +140,13 @@ export function termsDifferences(before: TermsSnapshot, after: TermsSnapshot): s
   const walk = (path: string, a: unknown, b: unknown) => {
     if (JSON.stringify(a) === JSON.stringify(b)) return;
     const keyed = (value: unknown) =>
-      Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && ['string', 'number'].includes(typeof (item as { id?: unknown }).id));
+      Array.isArray(value) &&
+      value.every(
+        (item) =>
+          typeof item === 'object' &&
+          item !== null &&
+          ['string', 'number'].includes(typeof (item as { id?: unknown }).id),
+      );
     if (keyed(a) && keyed(b)) {
       const left = new Map((a as { id: string | number }[]).map((item) => [item.id, item]));
       const right = new Map((b as { id: string | number }[]).map((item) => [item.id, item]));
@@ -114,7 +156,8 @@ export function termsDifferences(before: TermsSnapshot, after: TermsSnapshot): s
     const plain = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
     if (plain(a) && plain(b)) {
       const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
-      for (const key of keys) walk(path ? `${path}.${key}` : key, (a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]);
+      for (const key of keys)
+        walk(path ? `${path}.${key}` : key, (a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]);
       return;
     }
     out.push(`${path}: ${show(a)} -> ${show(b)}`);

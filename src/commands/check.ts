@@ -21,7 +21,11 @@ interface CheckRow {
 export async function runEveryCheckOnce(config: AppConfig): Promise<CheckRow[]> {
   const work = [...config.servers.values()].flatMap((server) => server.checks.map((check) => ({ server, check })));
   try {
-    return await mapWithLimit(work, config.probing.concurrency, async ({ server, check }) => ({ server, check, result: await runCheck(check.config, check.timeoutMs) }));
+    return await mapWithLimit(work, config.probing.concurrency, async ({ server, check }) => ({
+      server,
+      check,
+      result: await runCheck(check.config, check.timeoutMs),
+    }));
   } finally {
     await closeHttpDispatchers();
   }
@@ -47,7 +51,9 @@ export function formatCheckTable(rows: readonly CheckRow[]): string {
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('run every configured check once and print the results (exit 0 all up, 1 some down, 2 bad configuration)')
+    .description(
+      'run every configured check once and print the results (exit 0 all up, 1 some down, 2 bad configuration)',
+    )
     .action(async (_options: unknown, command: Command) => {
       let config: AppConfig;
       try {

@@ -19,17 +19,25 @@ export const CLOSE_EXIT = {
   tryLater: 5,
 } as const;
 
-const local = (ms: number, timeZone: string) => DateTime.fromMillis(ms, { zone: timeZone }).toFormat("yyyy-MM-dd HH:mm:ss ZZ");
+const local = (ms: number, timeZone: string) =>
+  DateTime.fromMillis(ms, { zone: timeZone }).toFormat('yyyy-MM-dd HH:mm:ss ZZ');
 
 /** The lines a person reads, and the exit code. */
-export function describeCloseOutcome(outcome: CloseOutcome | DraftOutcome, timeZone: string): { lines: string[]; exitCode: number } {
+export function describeCloseOutcome(
+  outcome: CloseOutcome | DraftOutcome,
+  timeZone: string,
+): { lines: string[]; exitCode: number } {
   switch (outcome.status) {
     case 'draft':
       return {
         lines: [
           `draft of ${outcome.month} (not issued: no ledger, no journal): ${outcome.dir}`,
           ...outcome.written.map((f) => `  wrote ${f}`),
-          ...(outcome.asOfMs !== undefined ? [`  the month is still running: figures up to ${local(outcome.asOfMs, timeZone)}; time not yet elapsed is not counted`] : []),
+          ...(outcome.asOfMs !== undefined
+            ? [
+                `  the month is still running: figures up to ${local(outcome.asOfMs, timeZone)}; time not yet elapsed is not counted`,
+              ]
+            : []),
           `  draft hash ${outcome.hash}`,
         ],
         exitCode: CLOSE_EXIT.done,
@@ -44,7 +52,12 @@ export function describeCloseOutcome(outcome: CloseOutcome | DraftOutcome, timeZ
         exitCode: CLOSE_EXIT.done,
       };
     case 'unchanged':
-      return { lines: [`unchanged: ${outcome.month} revision ${outcome.revision} stands (the figures are the same); nothing was written`], exitCode: CLOSE_EXIT.done };
+      return {
+        lines: [
+          `unchanged: ${outcome.month} revision ${outcome.revision} stands (the figures are the same); nothing was written`,
+        ],
+        exitCode: CLOSE_EXIT.done,
+      };
     case 'differs':
       return {
         lines: [
@@ -63,13 +76,29 @@ export function describeCloseOutcome(outcome: CloseOutcome | DraftOutcome, timeZ
         exitCode: CLOSE_EXIT.refused,
       };
     case 'not-closed':
-      return { lines: [`${outcome.month} has not been closed, so there is nothing to restate; close it first: uptime-credits report --month ${outcome.month}`], exitCode: CLOSE_EXIT.refused };
+      return {
+        lines: [
+          `${outcome.month} has not been closed, so there is nothing to restate; close it first: uptime-credits report --month ${outcome.month}`,
+        ],
+        exitCode: CLOSE_EXIT.refused,
+      };
     case 'rejected':
       return { lines: [`${outcome.month}: ${outcome.reason}`], exitCode: CLOSE_EXIT.refused };
     case 'held':
-      return { lines: [`nothing was published for ${outcome.month}: ${outcome.reason}`, 'try again once the observations have reached the store (the daemon retries by itself)'], exitCode: CLOSE_EXIT.tryLater };
+      return {
+        lines: [
+          `nothing was published for ${outcome.month}: ${outcome.reason}`,
+          'try again once the observations have reached the store (the daemon retries by itself)',
+        ],
+        exitCode: CLOSE_EXIT.tryLater,
+      };
     case 'busy':
-      return { lines: [`${outcome.month} is being closed by ${outcome.holder.owner} since ${new Date(outcome.holder.claimedAtMs).toISOString()}; nothing was written`], exitCode: CLOSE_EXIT.tryLater };
+      return {
+        lines: [
+          `${outcome.month} is being closed by ${outcome.holder.owner} since ${new Date(outcome.holder.claimedAtMs).toISOString()}; nothing was written`,
+        ],
+        exitCode: CLOSE_EXIT.tryLater,
+      };
     case 'needs-review':
       return {
         lines: [
@@ -86,7 +115,10 @@ export function describeCloseOutcome(outcome: CloseOutcome | DraftOutcome, timeZ
 }
 
 /** What a record change did to each month it touches, and the exit code of the worst (0 when all went through). */
-export function describeFollowUps(months: readonly RevisionFollowUp[], timeZone: string): { lines: string[]; exitCode: number } {
+export function describeFollowUps(
+  months: readonly RevisionFollowUp[],
+  timeZone: string,
+): { lines: string[]; exitCode: number } {
   const lines: string[] = [];
   let exitCode: number = CLOSE_EXIT.done;
   for (const followUp of months) {
@@ -95,7 +127,13 @@ export function describeFollowUps(months: readonly RevisionFollowUp[], timeZone:
       continue;
     }
     const described = describeCloseOutcome(followUp.outcome, timeZone);
-    lines.push(...described.lines.map((line, i) => (i === 0 ? `${followUp.month} (${followUp.action === 'restate' ? 'restatement' : 'close again'}): ${line}` : `  ${line}`)));
+    lines.push(
+      ...described.lines.map((line, i) =>
+        i === 0
+          ? `${followUp.month} (${followUp.action === 'restate' ? 'restatement' : 'close again'}): ${line}`
+          : `  ${line}`,
+      ),
+    );
     exitCode = Math.max(exitCode, described.exitCode);
   }
   return { lines, exitCode };

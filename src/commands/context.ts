@@ -40,7 +40,10 @@ export function monthOrPrevious(month: string | undefined, config: AppConfig): s
 }
 
 /** Loads the command's configuration, opens its store, runs `work`, and always closes the store. */
-export async function withConfiguredStore<T>(command: Command, work: (config: AppConfig, store: ObservationStore, logger: Logger) => Promise<T>): Promise<T> {
+export async function withConfiguredStore<T>(
+  command: Command,
+  work: (config: AppConfig, store: ObservationStore, logger: Logger) => Promise<T>,
+): Promise<T> {
   const logger = createLogger();
   const config = loadCommandConfig(command, logger);
   const store = await createObservationStore(config, logger);
@@ -52,7 +55,14 @@ export async function withConfiguredStore<T>(command: Command, work: (config: Ap
 }
 
 /** Loads the configuration, opens the store and the people's records (state database), runs `work`, closes both. */
-export async function withEvidenceStores<T>(command: Command, work: (config: AppConfig, sources: EvidenceStores & { store: ObservationStore; operatorRecords: OperatorRecords }, logger: Logger) => Promise<T>): Promise<T> {
+export async function withEvidenceStores<T>(
+  command: Command,
+  work: (
+    config: AppConfig,
+    sources: EvidenceStores & { store: ObservationStore; operatorRecords: OperatorRecords },
+    logger: Logger,
+  ) => Promise<T>,
+): Promise<T> {
   return withConfiguredStore(command, async (config, store, logger) => {
     const operatorRecords = SqliteOperatorRecords.open(config.state.path);
     try {

@@ -21,7 +21,9 @@ export function registerCredits(program: Command): void {
           const month = monthOrPrevious(options.month, config);
           const credits = await computeCredits(config, sources, month, undefined, progress.onProgress);
           progress.stop();
-          const figures = options.json ? `${JSON.stringify(creditsToJson(credits), null, 2)}\n` : creditsToTable(credits);
+          const figures = options.json
+            ? `${JSON.stringify(creditsToJson(credits), null, 2)}\n`
+            : creditsToTable(credits);
           process.stdout.write(figures);
           const range = monthReadRange(config, month);
           const pending = await store.unconfirmed(range.fromMs, range.toMs);

@@ -64,7 +64,9 @@ export function registerImport(program: Command): void {
       const waitMs = options.wait === true ? DEFAULT_WAIT_MS : options.wait;
       // Check the file before opening the store, so a typo does not create an empty database.
       await access(file, constants.R_OK).catch((error: NodeJS.ErrnoException) => {
-        throw new Error(error.code === 'ENOENT' ? `${file}: no such file` : `${file}: ${error.message}`, { cause: error });
+        throw new Error(error.code === 'ENOENT' ? `${file}: no such file` : `${file}: ${error.message}`, {
+          cause: error,
+        });
       });
       const fileBytes = (await stat(file)).size;
       const influx = config.storage.kind === 'influxdb';
@@ -171,9 +173,12 @@ function printOutcome(outcome: {
   const say = (message: string) => process.stderr.write(`uptime-credits: ${message}\n`);
   if (conflicts > 0) {
     const lines = conflicts === 1 ? '1 line has' : `${conflicts} lines have`;
-    say(`${lines} the key (server, location, check, time) of a stored observation but another outcome; the stored values stay`);
+    say(
+      `${lines} the key (server, location, check, time) of a stored observation but another outcome; the stored values stay`,
+    );
     for (const { text } of conflictLines.sort((a, b) => a.lineNumber - b.lineNumber)) process.stderr.write(`${text}\n`);
-    if (conflicts > conflictLines.length) say(`${plural(conflicts - conflictLines.length, 'more conflicting line')} not named here`);
+    if (conflicts > conflictLines.length)
+      say(`${plural(conflicts - conflictLines.length, 'more conflicting line')} not named here`);
   }
   if (confirmation && confirmation.refused > 0) {
     const refused = plural(confirmation.refused, 'observation');

@@ -17,11 +17,17 @@ const describe = (i: IncidentRecord, timeZone: string) =>
 
 /** Registers `incident` and its subcommands. */
 export function registerIncident(program: Command): void {
-  const incident = program.command('incident').description('record outages customers reported and faults of our own monitoring (audited; changes to issued months are restated)');
+  const incident = program
+    .command('incident')
+    .description(
+      'record outages customers reported and faults of our own monitoring (audited; changes to issued months are restated)',
+    );
 
   incident
     .command('add')
-    .description('record an incident: a reported outage counts as downtime; a monitoring fault removes probe-confirmed downtime (the time counts as unmonitored)')
+    .description(
+      'record an incident: a reported outage counts as downtime; a monitoring fault removes probe-confirmed downtime (the time counts as unmonitored)',
+    )
     .requiredOption('--server <id>', 'the server')
     .requiredOption('--from <time>', 'start, ISO-8601 with an offset (2026-10-03T02:00:00+02:00)')
     .requiredOption('--to <time>', 'end (exclusive), ISO-8601 with an offset')
@@ -29,15 +35,44 @@ export function registerIncident(program: Command): void {
     .requiredOption('--reason <text>', 'what happened (shown in the customer report)')
     .option('--ticket <ref>', "the customer's ticket")
     .option('--json', 'print JSON')
-    .action(async (options: { server: string; from: string; to: string; kind: string; reason: string; ticket?: string; json?: boolean }, command: Command) => {
-      if (!KINDS.includes(options.kind as IncidentKind)) throw new Error(`--kind: "${options.kind}" is not one of ${KINDS.join(', ')}`);
-      const fromMs = instantOption('--from', options.from);
-      const toMs = instantOption('--to', options.to);
-      await withRecordKeeper(command, async (keeper, { config }) => {
-        const change = await keeper.addIncident({ serverId: options.server, kind: options.kind as IncidentKind, fromMs, toMs, reason: options.reason, ...(options.ticket ? { ticket: options.ticket } : {}) }, cliActor());
-        printChange(config, change, [`recorded ${describe(change.record, config.timeZone)}`], options.json ? { incident: incidentJson(change.record) } : undefined);
-      });
-    });
+    .action(
+      async (
+        options: {
+          server: string;
+          from: string;
+          to: string;
+          kind: string;
+          reason: string;
+          ticket?: string;
+          json?: boolean;
+        },
+        command: Command,
+      ) => {
+        if (!KINDS.includes(options.kind as IncidentKind))
+          throw new Error(`--kind: "${options.kind}" is not one of ${KINDS.join(', ')}`);
+        const fromMs = instantOption('--from', options.from);
+        const toMs = instantOption('--to', options.to);
+        await withRecordKeeper(command, async (keeper, { config }) => {
+          const change = await keeper.addIncident(
+            {
+              serverId: options.server,
+              kind: options.kind as IncidentKind,
+              fromMs,
+              toMs,
+              reason: options.reason,
+              ...(options.ticket ? { ticket: options.ticket } : {}),
+            },
+            cliActor(),
+          );
+          printChange(
+            config,
+            change,
+            [`recorded ${describe(change.record, config.timeZone)}`],
+            options.json ? { incident: incidentJson(change.record) } : undefined,
+          );
+        });
+      },
+    );
 
   incident
     .command('withdraw')
@@ -49,7 +84,12 @@ export function registerIncident(program: Command): void {
       const id = idArgument('incident id', idText);
       await withRecordKeeper(command, async (keeper, { config }) => {
         const change = await keeper.withdrawIncident(id, options.reason, cliActor());
-        printChange(config, change, [`withdrew ${describe(change.record, config.timeZone)}`], options.json ? { incident: incidentJson(change.record) } : undefined);
+        printChange(
+          config,
+          change,
+          [`withdrew ${describe(change.record, config.timeZone)}`],
+          options.json ? { incident: incidentJson(change.record) } : undefined,
+        );
       });
     });
 

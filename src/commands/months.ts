@@ -12,7 +12,9 @@ import { loadCommandConfig } from './context.js';
 export function registerMonths(program: Command): void {
   program
     .command('months')
-    .description('show the close state of each recent month: held, needs-review, closed or restated, with the revision and total')
+    .description(
+      'show the close state of each recent month: held, needs-review, closed or restated, with the revision and total',
+    )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const config = loadCommandConfig(command, createLogger());
@@ -32,7 +34,9 @@ export function registerMonths(program: Command): void {
           m.state,
           String(m.revision),
           m.issued ? formatGrosze(m.issued.totalGrosze) : '-',
-          m.issued ? DateTime.fromMillis(m.issued.closedAtMs, { zone: config.timeZone }).toFormat('yyyy-MM-dd HH:mm') : '-',
+          m.issued
+            ? DateTime.fromMillis(m.issued.closedAtMs, { zone: config.timeZone }).toFormat('yyyy-MM-dd HH:mm')
+            : '-',
           m.issued?.closedBy ?? '-',
           m.reason ?? '',
         ]);

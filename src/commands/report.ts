@@ -27,14 +27,20 @@ export function registerReport(program: Command): void {
     .option('--customer <id>', "render only this customer's report, as a draft")
     .option('--restate', 'issue the next revision of a closed month from the evidence as it is now (needs --reason)')
     .option('--reason <text>', 'why the month is restated (shown to the customers concerned and in the journal)')
-    .option('--wait <duration>', 'how long to wait for observations still on their way to the store (default sla.evidenceWait)')
+    .option(
+      '--wait <duration>',
+      'how long to wait for observations still on their way to the store (default sla.evidenceWait)',
+    )
     .option('--json', 'print the outcome as JSON')
     .action(async (options: ReportOptions, command: Command) => {
-      if (options.restate && (options.draft || options.customer)) throw new Error('--restate issues a revision; it cannot be combined with --draft or --customer');
-      if (options.restate && !options.reason?.trim()) throw new Error('--restate needs --reason "why the figures change"');
+      if (options.restate && (options.draft || options.customer))
+        throw new Error('--restate issues a revision; it cannot be combined with --draft or --customer');
+      if (options.restate && !options.reason?.trim())
+        throw new Error('--restate needs --reason "why the figures change"');
       if (options.reason && !options.restate) throw new Error('--reason goes with --restate');
       const waitMs = options.wait === undefined ? undefined : parseDurationMs(options.wait);
-      if (options.wait !== undefined && waitMs === undefined) throw new Error(`--wait: "${options.wait}" is not a duration such as 30s, 5m`);
+      if (options.wait !== undefined && waitMs === undefined)
+        throw new Error(`--wait: "${options.wait}" is not a duration such as 30s, 5m`);
       const progress = startPhaseProgress('report');
       try {
         await withMonthCloser(
@@ -44,7 +50,9 @@ export function registerReport(program: Command): void {
             if (options.customer !== undefined && !config.customers.some((c) => c.id === options.customer)) {
               // Wrong input, like a month that cannot be closed yet: refused (2), not a failure to retry (1).
               progress.stop();
-              process.stderr.write(`uptime-credits: customer "${options.customer}" is not in the configuration (${config.sourcePath})\n`);
+              process.stderr.write(
+                `uptime-credits: customer "${options.customer}" is not in the configuration (${config.sourcePath})\n`,
+              );
               process.exitCode = CLOSE_EXIT.refused;
               return;
             }
@@ -53,7 +61,11 @@ export function registerReport(program: Command): void {
               options.draft || options.customer
                 ? await closer.draft(month, options.customer ? { customerId: options.customer } : {})
                 : options.restate && options.reason !== undefined
-                  ? await closer.restate(month, { by, reason: options.reason, ...(waitMs !== undefined ? { waitMs } : {}) })
+                  ? await closer.restate(month, {
+                      by,
+                      reason: options.reason,
+                      ...(waitMs !== undefined ? { waitMs } : {}),
+                    })
                   : await closer.close(month, { by, ...(waitMs !== undefined ? { waitMs } : {}) });
             progress.stop();
             const { lines, exitCode } = describeCloseOutcome(outcome, config.timeZone);

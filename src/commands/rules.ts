@@ -22,7 +22,11 @@ export function registerRules(program: Command): void {
       const rules = ruleFileText(config, { job: options.job }, source);
       if (options.out === undefined) process.stdout.write(rules);
       else writeFileAtomic(options.out, rules);
-      if (options.alertmanagerOut !== undefined) writeFileAtomic(options.alertmanagerOut, alertmanagerExampleText(config, source));
-      if (options.out !== undefined) process.stderr.write(`wrote ${options.out}${options.alertmanagerOut === undefined ? '' : ` and ${options.alertmanagerOut}`}\n`);
+      if (options.alertmanagerOut !== undefined)
+        writeFileAtomic(options.alertmanagerOut, alertmanagerExampleText(config, source));
+      if (options.out !== undefined)
+        process.stderr.write(
+          `wrote ${options.out}${options.alertmanagerOut === undefined ? '' : ` and ${options.alertmanagerOut}`}\n`,
+        );
     });
 }

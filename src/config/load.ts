@@ -9,7 +9,14 @@ import { assertTimeZone, localDateStartMs } from '../sla/month.js';
 import type { Bracket, TierTerms } from '../sla/types.js';
 import { resolveHttp } from './http.js';
 import { configSchema, parseIsoInstantMs, type RawConfig } from './schema.js';
-import type { AppConfig, MaintenanceWindow, ResolvedCheck, ResolvedCustomer, ResolvedServer, TierVersion } from './types.js';
+import type {
+  AppConfig,
+  MaintenanceWindow,
+  ResolvedCheck,
+  ResolvedCustomer,
+  ResolvedServer,
+  TierVersion,
+} from './types.js';
 import { describeZodIssue, formatKeyPath, plainErrorMap } from './zod-messages.js';
 
 /** A configuration that cannot be used; the message lists every problem as `file: key.path: reason`. */
@@ -41,7 +48,9 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     text = readFileSync(sourcePath, 'utf8');
   } catch (error) {
-    throw new ConfigError(sourcePath, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+    throw new ConfigError(sourcePath, [
+      `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    ]);
   }
   return parseConfig(text, sourcePath, env);
 }
@@ -52,7 +61,10 @@ export function parseConfig(text: string, sourcePath: string, env: NodeJS.Proces
   if (document.errors.length > 0) {
     throw new ConfigError(
       sourcePath,
-      document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`),
+      document.errors.map(
+        (e) =>
+          `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+      ),
     );
   }
   const parsed = configSchema.safeParse(document.toJS() ?? {}, { error: plainErrorMap });
@@ -70,7 +82,9 @@ export const SEED_REACTION_TIMES_MS: ReadonlyMap<string, number> = new Map([
 /** Each tier's reaction time: the file's, else the seed's, else the shortest of the seed's (pages soonest). */
 function resolveReactionTimes(raw: RawConfig, tierNames: Iterable<string>): Map<string, number> {
   const shortest = Math.min(...SEED_REACTION_TIMES_MS.values());
-  return new Map([...tierNames].map((name) => [name, raw.tiers[name]?.reactionTime ?? SEED_REACTION_TIMES_MS.get(name) ?? shortest]));
+  return new Map(
+    [...tierNames].map((name) => [name, raw.tiers[name]?.reactionTime ?? SEED_REACTION_TIMES_MS.get(name) ?? shortest]),
+  );
 }
 
 /** Configured brackets, from the highest threshold down. */
@@ -126,13 +140,16 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
   for (const [name, override] of Object.entries(raw.tiers)) {
     if (!DEFAULT_TIERS.has(name)) {
       for (const key of ['baseFee', 'serverFee', 'brackets'] as const) {
-        if (override[key] === undefined) problems.push(`tiers.${name}.${key}: is required for a tier that is not silver, gold or platinum`);
+        if (override[key] === undefined)
+          problems.push(`tiers.${name}.${key}: is required for a tier that is not silver, gold or platinum`);
       }
     }
     override.versions.forEach((version, vi) => {
       const previous = override.versions[vi - 1];
       if (previous && version.from <= previous.from) {
-        problems.push(`tiers.${name}.versions[${vi}].from: must be after the previous version's month (${previous.from})`);
+        problems.push(
+          `tiers.${name}.versions[${vi}].from: must be after the previous version's month (${previous.from})`,
+        );
       }
     });
   }
@@ -141,7 +158,8 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
 
   const intervalMs = raw.probing.interval;
   const staleAfterMs = raw.probing.staleAfter ?? 3 * intervalMs;
-  if (staleAfterMs <= intervalMs) problems.push(`probing.staleAfter: must be longer than probing.interval (${intervalMs} ms)`);
+  if (staleAfterMs <= intervalMs)
+    problems.push(`probing.staleAfter: must be longer than probing.interval (${intervalMs} ms)`);
   if (raw.probing.timeout > intervalMs) problems.push('probing.timeout: must not be longer than probing.interval');
 
   const boundary = (text: string | undefined, key: string): number | undefined => {
@@ -181,7 +199,8 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
       if (servers.has(server.id)) problems.push(`${serverAt}.id: "${server.id}" is used by another server`);
       const sinceMs = boundary(server.since, `${serverAt}.since`);
       const untilMs = boundary(server.until, `${serverAt}.until`);
-      if (sinceMs !== undefined && untilMs !== undefined && untilMs <= sinceMs) problems.push(`${serverAt}.until: must be after since`);
+      if (sinceMs !== undefined && untilMs !== undefined && untilMs <= sinceMs)
+        problems.push(`${serverAt}.until: must be after since`);
 
       const kindCounts = new Map<string, number>();
       const names = new Set<string>();
@@ -189,11 +208,13 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
         const seen = (kindCounts.get(check.kind) ?? 0) + 1;
         kindCounts.set(check.kind, seen);
         const name = check.name ?? (seen === 1 ? check.kind : `${check.kind}-${seen}`);
-        if (names.has(name)) problems.push(`${serverAt}.checks[${ki}].name: "${name}" is used by another check of this server`);
+        if (names.has(name))
+          problems.push(`${serverAt}.checks[${ki}].name: "${name}" is used by another check of this server`);
         names.add(name);
         const checkIntervalMs = check.interval ?? intervalMs;
         const timeoutMs = check.timeout ?? raw.probing.timeout;
-        if (timeoutMs > checkIntervalMs) problems.push(`${serverAt}.checks[${ki}].timeout: must not be longer than the check's interval`);
+        if (timeoutMs > checkIntervalMs)
+          problems.push(`${serverAt}.checks[${ki}].timeout: must not be longer than the check's interval`);
         if (check.kind === 'http' && check.bodyRegex !== undefined) {
           try {
             new RegExp(check.bodyRegex);
@@ -203,12 +224,23 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
         }
         return { name, config: check, intervalMs: checkIntervalMs, timeoutMs };
       });
-      const resolved: ResolvedServer = { id: server.id, name: server.name, customerId: customer.id, sinceMs, untilMs, checks, maintenance: [] };
+      const resolved: ResolvedServer = {
+        id: server.id,
+        name: server.name,
+        customerId: customer.id,
+        sinceMs,
+        untilMs,
+        checks,
+        maintenance: [],
+      };
       servers.set(server.id, resolved);
       // Credit ids (UC-<month>-<customer>-<server>) key the ledger and the journal: two servers must never share one.
       const creditKey = `${customer.id}-${server.id}`;
       const sharing = creditKeys.get(creditKey);
-      if (sharing) problems.push(`${serverAt}.id: its credit id UC-<month>-${creditKey} is the same as that of server "${sharing.server}" of customer "${sharing.customer}"; rename one`);
+      if (sharing)
+        problems.push(
+          `${serverAt}.id: its credit id UC-<month>-${creditKey} is the same as that of server "${sharing.server}" of customer "${sharing.customer}"; rename one`,
+        );
       else creditKeys.set(creditKey, { customer: customer.id, server: server.id });
       return resolved;
     });
@@ -230,18 +262,27 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
       problems.push(`maintenance[${mi}].server: "${window.server}" is not a configured server`);
       return;
     }
-    const resolved: MaintenanceWindow = { server: window.server, fromMs: window.from, toMs: window.to, reason: window.reason, ...(window.announcedAt !== undefined ? { announcedAtMs: window.announcedAt } : {}) };
+    const resolved: MaintenanceWindow = {
+      server: window.server,
+      fromMs: window.from,
+      toMs: window.to,
+      reason: window.reason,
+      ...(window.announcedAt !== undefined ? { announcedAtMs: window.announcedAt } : {}),
+    };
     server.maintenance.push(resolved);
   });
   for (const server of servers.values()) server.maintenance.sort((a, b) => a.fromMs - b.fromMs);
 
   if (raw.storage.kind === 'influxdb' && raw.storage.influxdb) {
     const influx = raw.storage.influxdb;
-    if (influx.apiVersion === 1 && !influx.database) problems.push('storage.influxdb.database: is required with apiVersion 1');
-    if (influx.apiVersion !== 1 && !influx.bucket && !influx.database) problems.push('storage.influxdb.bucket: is required with apiVersion 2 or 3');
+    if (influx.apiVersion === 1 && !influx.database)
+      problems.push('storage.influxdb.database: is required with apiVersion 1');
+    if (influx.apiVersion !== 1 && !influx.bucket && !influx.database)
+      problems.push('storage.influxdb.bucket: is required with apiVersion 2 or 3');
   }
 
-  if (raw.delivery && raw.http.publicUrl === undefined) problems.push('http.publicUrl: is required with delivery (the e-mails link to the customer portal)');
+  if (raw.delivery && raw.http.publicUrl === undefined)
+    problems.push('http.publicUrl: is required with delivery (the e-mails link to the customer portal)');
   const http = resolveHttp(raw.http, env, problems);
 
   if (problems.length > 0) throw new ConfigError(sourcePath, problems);
@@ -253,7 +294,12 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
     provider: raw.provider,
     storage: { kind: raw.storage.kind, path: resolve(raw.storage.path), influxdb: raw.storage.influxdb },
     // Beside the observations by default, so one data folder (or volume) holds both.
-    state: { path: raw.state.path === undefined ? resolve(dirname(resolve(raw.storage.path)), 'state.db') : resolve(raw.state.path) },
+    state: {
+      path:
+        raw.state.path === undefined
+          ? resolve(dirname(resolve(raw.storage.path)), 'state.db')
+          : resolve(raw.state.path),
+    },
     probing: { location: raw.probing.location, concurrency: raw.probing.concurrency },
     availability: { confirmations: raw.probing.confirmations, staleAfterMs, quorum: raw.sla.quorum },
     sla: {

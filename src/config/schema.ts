@@ -14,16 +14,14 @@ export function parseDurationMs(text: string): number | undefined {
 }
 
 /** A duration written like `30s`, `5m`, `1h`, `500ms`, `2d`, parsed to integer milliseconds. */
-export const duration = z
-  .string({ error: 'must be a duration such as 30s, 5m, 1h' })
-  .transform((text, ctx) => {
-    const ms = parseDurationMs(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as 500ms, 30s, 5m, 1h, 2d` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const duration = z.string({ error: 'must be a duration such as 30s, 5m, 1h' }).transform((text, ctx) => {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as 500ms, 30s, 5m, 1h, 2d` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const positiveDuration = duration.refine((ms) => ms > 0, 'must be longer than 0');
 
@@ -89,7 +87,8 @@ export function instantProblem(text: string): string | undefined {
 
 /** An instant as epoch ms, or the one description of what is wrong with it (config, CLI and API alike). */
 export function parseInstant(text: string): { ms: number } | { problem: string } {
-  if (!ISO_INSTANT_RE.test(text)) return { problem: `"${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)` };
+  if (!ISO_INSTANT_RE.test(text))
+    return { problem: `"${text}" is not an ISO-8601 time with an offset (e.g. 2026-10-03T02:00:00+02:00)` };
   const ms = parseIsoInstantMs(text);
   return ms === undefined ? { problem: `"${text}" is not a valid time` } : { ms };
 }
@@ -138,7 +137,12 @@ const httpCheck = z.strictObject({
   /** Maximum redirects to follow; 0 means a redirect is answered as is (and judged by expectStatus). */
   maxRedirects: z.number().int().min(0).max(20).default(0),
   tlsVerify: z.boolean().default(true),
-  maxBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
   headers: z.record(z.string(), z.string()).default({}),
   timeout: positiveDuration.optional(),
   interval: positiveDuration.optional(),
@@ -254,10 +258,14 @@ const maintenanceSchema = z
   })
   .refine((window) => window.to > window.from, { message: '"to" must be after "from"', path: ['to'] })
   .refine((window) => window.announcedAt !== undefined || window.announced === true, {
-    message: 'only announced maintenance is excluded from eligible time: give announcedAt (when the customer was told), or announced: true',
+    message:
+      'only announced maintenance is excluded from eligible time: give announcedAt (when the customer was told), or announced: true',
     path: ['announcedAt'],
   })
-  .refine((window) => !(window.announcedAt !== undefined && window.announced === true), { message: 'give announcedAt or announced: true, not both', path: ['announced'] });
+  .refine((window) => !(window.announcedAt !== undefined && window.announced === true), {
+    message: 'give announcedAt or announced: true, not both',
+    path: ['announced'],
+  });
 
 const influxSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),

@@ -2,7 +2,14 @@
 // and finance's (the revision's ledger CSV and journal rows). No IO: the caller reads the files and sends.
 import { DateTime } from 'luxon';
 import { journalCsv } from '../close/journal-files.js';
-import { fillTemplate, formatLocalDate, formatMoney, formatPercentHundredthsText, formatPercentText, type Language } from '../reports/format.js';
+import {
+  fillTemplate,
+  formatLocalDate,
+  formatMoney,
+  formatPercentHundredthsText,
+  formatPercentText,
+  type Language,
+} from '../reports/format.js';
 import { escapeHtml } from '../web/html.js';
 import { parseMonth } from '../sla/month.js';
 import type { JournalRow } from '../state/close-records.js';
@@ -64,15 +71,17 @@ const words = {
   },
 } as const;
 
-
 /** A month as people name it: pl `październik 2026`, en `October 2026`. */
 export function monthTitle(month: string, language: Language): string {
   const { year, month: monthNumber } = parseMonth(month);
-  return DateTime.fromObject({ year, month: monthNumber, day: 1 }, { zone: 'UTC' }).setLocale(language).toFormat('LLLL yyyy');
+  return DateTime.fromObject({ year, month: monthNumber, day: 1 }, { zone: 'UTC' })
+    .setLocale(language)
+    .toFormat('LLLL yyyy');
 }
 
 /** A customer's report file name in an e-mail: the month and revision in it, so saved attachments never collide. */
-export const customerAttachmentName = (customerId: string, month: string, revision: number) => `${customerId}-${month}${revision > 1 ? `-rev-${revision}` : ''}.pdf`;
+export const customerAttachmentName = (customerId: string, month: string, revision: number) =>
+  `${customerId}-${month}${revision > 1 ? `-rev-${revision}` : ''}.pdf`;
 
 export interface CustomerMailInput {
   note: RevisionNote;
@@ -93,7 +102,11 @@ export function customerMail(input: CustomerMailInput): MailContent {
   if (!customer) throw new Error(`customer "${input.customerId}" is not in the ${note.month} figures`);
   const month = monthTitle(note.month, language);
   const total = formatMoney(customer.creditAmountGrosze, language);
-  const subject = fillTemplate(note.revision > 1 ? w.correctedSubject : w.subject, { month, total, revision: note.revision });
+  const subject = fillTemplate(note.revision > 1 ? w.correctedSubject : w.subject, {
+    month,
+    total,
+    revision: note.revision,
+  });
   const rows = customer.servers.map((s) => ({
     server: `${s.name} (${s.id})`,
     uptime: s.uptimePercent === null ? w.noUptime : formatPercentText(s.uptimePercent, language),
@@ -104,14 +117,23 @@ export function customerMail(input: CustomerMailInput): MailContent {
   if (note.revision > 1) paragraphs.push(fillTemplate(w.correction, { revision: note.revision, reason: note.reason }));
   const closing: string[] = [];
   if (customer.creditAmountGrosze === 0) closing.push(w.noCredit);
-  if (input.portal) closing.push(fillTemplate(w.portal, { link: input.portal.url, until: formatLocalDate(input.portal.expiresAtMs, credits.timeZone, language) }));
+  if (input.portal)
+    closing.push(
+      fillTemplate(w.portal, {
+        link: input.portal.url,
+        until: formatLocalDate(input.portal.expiresAtMs, credits.timeZone, language),
+      }),
+    );
   const footer = fillTemplate(w.footer, { provider: input.providerName });
 
   const text = [
     w.greeting,
     '',
     ...paragraphs.flatMap((p) => [p, '']),
-    ...rows.map((r) => `- ${r.server}: ${w.uptime.toLowerCase()} ${r.uptime}, ${w.creditPercent.toLowerCase()} ${r.credit}, ${r.amount}`),
+    ...rows.map(
+      (r) =>
+        `- ${r.server}: ${w.uptime.toLowerCase()} ${r.uptime}, ${w.creditPercent.toLowerCase()} ${r.credit}, ${r.amount}`,
+    ),
     '',
     `${w.total}: ${total}`,
     '',
@@ -120,9 +142,17 @@ export function customerMail(input: CustomerMailInput): MailContent {
     '',
   ].join('\n');
 
-  const cell = (value: string, align = 'left') => `<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:${align}">${escapeHtml(value)}</td>`;
-  const head = (value: string, align = 'left') => `<th style="padding:4px 10px;border-bottom:2px solid #333;text-align:${align}">${escapeHtml(value)}</th>`;
-  const linkText = (p: string) => (input.portal ? escapeHtml(p).replace(escapeHtml(input.portal.url), `<a href="${escapeHtml(input.portal.url)}">${escapeHtml(input.portal.url)}</a>`) : escapeHtml(p));
+  const cell = (value: string, align = 'left') =>
+    `<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:${align}">${escapeHtml(value)}</td>`;
+  const head = (value: string, align = 'left') =>
+    `<th style="padding:4px 10px;border-bottom:2px solid #333;text-align:${align}">${escapeHtml(value)}</th>`;
+  const linkText = (p: string) =>
+    input.portal
+      ? escapeHtml(p).replace(
+          escapeHtml(input.portal.url),
+          `<a href="${escapeHtml(input.portal.url)}">${escapeHtml(input.portal.url)}</a>`,
+        )
+      : escapeHtml(p);
   const html = [
     '<!doctype html>',
     `<html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>`,
@@ -132,7 +162,9 @@ export function customerMail(input: CustomerMailInput): MailContent {
     '<table style="border-collapse:collapse">',
     `<thead><tr>${head(w.server)}${head(w.uptime, 'right')}${head(w.creditPercent, 'right')}${head(w.amount, 'right')}</tr></thead>`,
     '<tbody>',
-    ...rows.map((r) => `<tr>${cell(r.server)}${cell(r.uptime, 'right')}${cell(r.credit, 'right')}${cell(r.amount, 'right')}</tr>`),
+    ...rows.map(
+      (r) => `<tr>${cell(r.server)}${cell(r.uptime, 'right')}${cell(r.credit, 'right')}${cell(r.amount, 'right')}</tr>`,
+    ),
     '</tbody>',
     `<tfoot><tr><th colspan="3" style="padding:4px 10px;text-align:left">${escapeHtml(w.total)}</th><th style="padding:4px 10px;text-align:right">${escapeHtml(total)}</th></tr></tfoot>`,
     '</table>',
@@ -142,7 +174,18 @@ export function customerMail(input: CustomerMailInput): MailContent {
     '',
   ].join('\n');
 
-  return { subject, text, html, attachments: [{ filename: customerAttachmentName(input.customerId, note.month, note.revision), content: input.pdf, contentType: 'application/pdf' }] };
+  return {
+    subject,
+    text,
+    html,
+    attachments: [
+      {
+        filename: customerAttachmentName(input.customerId, note.month, note.revision),
+        content: input.pdf,
+        contentType: 'application/pdf',
+      },
+    ],
+  };
 }
 
 const financeWords = {
@@ -154,7 +197,7 @@ const financeWords = {
   },
   en: {
     subject: 'Credit ledger {month}, revision {revision}: {rows} journal rows, payable {delta}',
-    body: 'Attached: the credit ledger of {month} (revision {revision}, total {total}) and the journal rows of this revision. Payable (the rows\' sum): {delta}.',
+    body: "Attached: the credit ledger of {month} (revision {revision}, total {total}) and the journal rows of this revision. Payable (the rows' sum): {delta}.",
     reason: 'Reason: {reason}',
     none: 'This revision changes no credit: the journal has no new rows.',
   },
@@ -179,7 +222,14 @@ export function financeMail(input: FinanceMailInput): MailContent {
     input.journalRows.filter((r) => r.entry === 'payable').reduce((sum, r) => sum + r.deltaGrosze, 0),
     language,
   );
-  const values = { month: note.month, revision: note.revision, rows: input.journalRows.length, delta, total: formatMoney(input.totalGrosze, language), reason: note.reason };
+  const values = {
+    month: note.month,
+    revision: note.revision,
+    rows: input.journalRows.length,
+    delta,
+    total: formatMoney(input.totalGrosze, language),
+    reason: note.reason,
+  };
   const paragraphs = [fillTemplate(w.body, values), fillTemplate(w.reason, values)];
   if (input.journalRows.length === 0) paragraphs.push(w.none);
   const suffix = `${note.month}-rev-${note.revision}`;
@@ -190,7 +240,11 @@ export function financeMail(input: FinanceMailInput): MailContent {
     html: `<!doctype html>\n<html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body style="font-family:Arial,Helvetica,sans-serif">${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('')}<p>${escapeHtml(input.providerName)}</p></body></html>\n`,
     attachments: [
       { filename: `ledger-${suffix}.csv`, content: input.ledgerCsv, contentType: 'text/csv; charset=utf-8' },
-      { filename: `journal-${suffix}.csv`, content: Buffer.from(journalCsv(input.journalRows)), contentType: 'text/csv; charset=utf-8' },
+      {
+        filename: `journal-${suffix}.csv`,
+        content: Buffer.from(journalCsv(input.journalRows)),
+        contentType: 'text/csv; charset=utf-8',
+      },
     ],
   };
 }

@@ -13,7 +13,14 @@ import { manifestFileNames, revisionDir } from '../close/revision-files.js';
 import type { Logger } from '../logging.js';
 import { reportFileName } from '../reports/ledger.js';
 import type { CloseRecords, RevisionRecord } from '../state/close-records.js';
-import { customerRecipient, FINANCE_RECIPIENT, type DeliveryKey, type DeliveryRecord, type DeliveryRecords, type NewDelivery } from '../state/delivery-records.js';
+import {
+  customerRecipient,
+  FINANCE_RECIPIENT,
+  type DeliveryKey,
+  type DeliveryRecord,
+  type DeliveryRecords,
+  type NewDelivery,
+} from '../state/delivery-records.js';
 import type { PortalLinkSigner } from '../web/portal-links.js';
 import { customerMail, financeMail, type MailContent } from './compose.js';
 import { deliveryLeaseMs, SendError, type Mailer, type SentReceipt } from './mailer.js';
@@ -30,7 +37,10 @@ export function senderDomain(from: string): string {
  */
 export function deliveryMessageId(key: DeliveryKey, sends: number, domain: string): string {
   const readable = key.recipient.replace(/[^A-Za-z0-9-]/g, '-');
-  const digest = createHash('sha256').update(`${key.month}\u0000${key.revision}\u0000${key.recipient}\u0000${sends}`).digest('hex').slice(0, 12);
+  const digest = createHash('sha256')
+    .update(`${key.month}\u0000${key.revision}\u0000${key.recipient}\u0000${sends}`)
+    .digest('hex')
+    .slice(0, 12);
   return `<uptime-credits.${key.month}.r${key.revision}.${readable}${sends > 1 ? `.resend-${sends - 1}` : ''}.${digest}@${domain}>`;
 }
 
@@ -54,7 +64,10 @@ export interface Deliverer {
    */
   planMonth(month: string): number;
   /** Sends what is due (or, with dueOnly false, everything pending), claiming each message first. */
-  send(filter?: { month?: string; customerId?: string; dueOnly?: boolean }, shouldStop?: () => boolean): Promise<DeliveryPass>;
+  send(
+    filter?: { month?: string; customerId?: string; dueOnly?: boolean },
+    shouldStop?: () => boolean,
+  ): Promise<DeliveryPass>;
   /**
    * Makes the latest sent or refused delivery of each recipient of a month pending again, under a new Message-ID and
    * to the address configured now; returns them.
@@ -93,14 +106,25 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       if (!files.has(reportFileName(credit.id))) continue; // its figures did not change in this revision
       const configured = config.customers.find((c) => c.id === credit.id);
       // The language the revision's own report was written in; the configuration's for revisions without terms.
-      const language = revision.terms?.customers.find((c) => c.id === credit.id)?.language ?? configured?.language ?? 'pl';
+      const language =
+        revision.terms?.customers.find((c) => c.id === credit.id)?.language ?? configured?.language ?? 'pl';
       const address = configured?.email;
       const k = key(customerRecipient(credit.id));
       const base = { ...k, customerId: credit.id, language, messageId: deliveryMessageId(k, 1, domain) };
-      planned.push(address === undefined ? { ...base, state: 'undeliverable', reason: `customer "${credit.id}" has no email in the configuration` } : { ...base, address, state: 'pending' });
+      planned.push(
+        address === undefined
+          ? { ...base, state: 'undeliverable', reason: `customer "${credit.id}" has no email in the configuration` }
+          : { ...base, address, state: 'pending' },
+      );
     }
     const k = key(FINANCE_RECIPIENT);
-    planned.push({ ...k, address: delivery.financeEmail, language: delivery.financeLanguage, messageId: deliveryMessageId(k, 1, domain), state: 'pending' });
+    planned.push({
+      ...k,
+      address: delivery.financeEmail,
+      language: delivery.financeLanguage,
+      messageId: deliveryMessageId(k, 1, domain),
+      state: 'pending',
+    });
     return planned;
   };
 
@@ -111,7 +135,10 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       if (!planned) continue;
       added += deliveries.plan(planned, deps.now());
       for (const d of planned.filter((p) => p.state === 'undeliverable')) {
-        logger.warn({ month: d.month, revision: d.revision, customer: d.customerId }, `the ${d.month} report (revision ${d.revision}) cannot be e-mailed to customer "${d.customerId}": no email in the configuration`);
+        logger.warn(
+          { month: d.month, revision: d.revision, customer: d.customerId },
+          `the ${d.month} report (revision ${d.revision}) cannot be e-mailed to customer "${d.customerId}": no email in the configuration`,
+        );
       }
     }
     return added;
@@ -121,13 +148,15 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
   // issued revision never changes); a month's figures are parsed once per revision, not once per recipient.
   let lastRevision: RevisionRecord | undefined;
   const revisionOf = (month: string, revision: number): RevisionRecord | undefined => {
-    if (lastRevision?.month !== month || lastRevision.revision !== revision) lastRevision = closeRecords.revisions(month).find((r) => r.revision === revision);
+    if (lastRevision?.month !== month || lastRevision.revision !== revision)
+      lastRevision = closeRecords.revisions(month).find((r) => r.revision === revision);
     return lastRevision;
   };
 
   const compose = (record: DeliveryRecord): MailContent => {
     const revision = revisionOf(record.month, record.revision);
-    if (!revision?.credits) throw new SendError(`${record.month} revision ${record.revision} has no figures in the state database`, true);
+    if (!revision?.credits)
+      throw new SendError(`${record.month} revision ${record.revision} has no figures in the state database`, true);
     const dir = revisionDir(config.reports.dir, record.month, record.revision);
     const read = (name: string) => {
       const path = join(dir, name);
@@ -160,7 +189,13 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
   };
 
   const sendOne = async (record: DeliveryRecord): Promise<'sent' | 'retry' | 'failed'> => {
-    const where = { month: record.month, revision: record.revision, recipient: record.recipient, messageId: record.messageId, attempt: record.attempts };
+    const where = {
+      month: record.month,
+      revision: record.revision,
+      recipient: record.recipient,
+      messageId: record.messageId,
+      attempt: record.attempts,
+    };
     let receipt: SentReceipt;
     try {
       const content = compose(record);
@@ -169,21 +204,42 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof SendError && error.permanent) {
-        if (!deliveries.finish(record, deps.owner, { state: 'failed', atMs: deps.now(), error: message })) logger.warn(where, 'the delivery was taken over by another sender meanwhile');
-        logger.error({ ...where, to: record.address, err: message }, `e-mail of the ${record.month} report (revision ${record.revision}) to ${record.recipient} was refused; it is not retried (\`uptime-credits deliver --month ${record.month} --resend\` once fixed)`);
+        if (!deliveries.finish(record, deps.owner, { state: 'failed', atMs: deps.now(), error: message }))
+          logger.warn(where, 'the delivery was taken over by another sender meanwhile');
+        logger.error(
+          { ...where, to: record.address, err: message },
+          `e-mail of the ${record.month} report (revision ${record.revision}) to ${record.recipient} was refused; it is not retried (\`uptime-credits deliver --month ${record.month} --resend\` once fixed)`,
+        );
         return 'failed';
       }
       const waitMs = retryDelayMs(record.attempts, delivery);
-      if (!deliveries.finish(record, deps.owner, { state: 'pending', atMs: deps.now(), nextAttemptAtMs: deps.now() + waitMs, error: message })) logger.warn(where, 'the delivery was taken over by another sender meanwhile');
-      logger.warn({ ...where, to: record.address, err: message, retryInMs: waitMs }, `e-mail of the ${record.month} report to ${record.recipient} failed for now; retried in ${Math.round(waitMs / 1000)} s`);
+      if (
+        !deliveries.finish(record, deps.owner, {
+          state: 'pending',
+          atMs: deps.now(),
+          nextAttemptAtMs: deps.now() + waitMs,
+          error: message,
+        })
+      )
+        logger.warn(where, 'the delivery was taken over by another sender meanwhile');
+      logger.warn(
+        { ...where, to: record.address, err: message, retryInMs: waitMs },
+        `e-mail of the ${record.month} report to ${record.recipient} failed for now; retried in ${Math.round(waitMs / 1000)} s`,
+      );
       return 'retry';
     }
     // Recorded outside the try: a failure to record a message the server took must not count as a failed send (it
     // would be sent again at once). The row stays `sending`; when its lease runs out it goes again, same Message-ID.
     if (!deliveries.finish(record, deps.owner, { state: 'sent', atMs: deps.now(), detail: receipt.response })) {
-      logger.warn({ ...where, to: record.address }, 'the SMTP server took the message after its lease ran out and another sender took it over: it may arrive twice, with the same Message-ID');
+      logger.warn(
+        { ...where, to: record.address },
+        'the SMTP server took the message after its lease ran out and another sender took it over: it may arrive twice, with the same Message-ID',
+      );
     }
-    logger.info({ ...where, to: record.address }, `e-mailed the ${record.month} report (revision ${record.revision}) to ${record.recipient}`);
+    logger.info(
+      { ...where, to: record.address },
+      `e-mailed the ${record.month} report (revision ${record.revision}) to ${record.recipient}`,
+    );
     return 'sent';
   };
 
@@ -196,15 +252,25 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
         let missing = false;
         for (let r = 1; r <= month.revision && !missing; r++) missing = !deliveries.isPlanned(month.month, r);
         if (!missing) continue;
-        added += planRevisions(closeRecords.revisions(month.month).filter((r) => r.closedAtMs >= since && !deliveries.isPlanned(r.month, r.revision)));
+        added += planRevisions(
+          closeRecords
+            .revisions(month.month)
+            .filter((r) => r.closedAtMs >= since && !deliveries.isPlanned(r.month, r.revision)),
+        );
       }
       return added;
     },
     planMonth(month) {
       // A customer who had no address when the month was planned and has one now is sent to.
-      for (const d of deliveries.list({ month }).filter((x) => x.state === 'undeliverable' && x.customerId !== undefined)) {
+      for (const d of deliveries
+        .list({ month })
+        .filter((x) => x.state === 'undeliverable' && x.customerId !== undefined)) {
         const address = config.customers.find((c) => c.id === d.customerId)?.email;
-        if (address !== undefined && deliveries.readdress(d, address, deps.now())) logger.info({ month, revision: d.revision, customer: d.customerId }, `customer "${d.customerId}" has an address now: ${address}`);
+        if (address !== undefined && deliveries.readdress(d, address, deps.now()))
+          logger.info(
+            { month, revision: d.revision, customer: d.customerId },
+            `customer "${d.customerId}" has an address now: ${address}`,
+          );
       }
       return planRevisions(closeRecords.revisions(month).filter((r) => !deliveries.isPlanned(r.month, r.revision)));
     },
@@ -234,8 +300,12 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       }
       const again = [...latest.values()];
       for (const d of again) {
-        const address = d.recipient === FINANCE_RECIPIENT ? delivery.financeEmail : (config.customers.find((c) => c.id === d.customerId)?.email ?? d.address);
-        if (address === undefined) throw new Error(`the ${month} delivery to ${d.recipient} was ${d.state} without an address`);
+        const address =
+          d.recipient === FINANCE_RECIPIENT
+            ? delivery.financeEmail
+            : (config.customers.find((c) => c.id === d.customerId)?.email ?? d.address);
+        if (address === undefined)
+          throw new Error(`the ${month} delivery to ${d.recipient} was ${d.state} without an address`);
         deliveries.resend(d, deliveryMessageId(d, d.sends + 1, domain), address, deps.now());
       }
       return again;

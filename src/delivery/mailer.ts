@@ -50,7 +50,10 @@ export function isPermanentSmtpError(error: { responseCode?: number; code?: stri
 function smtpAuth(smtp: DeliveryConfig['smtp'], env: NodeJS.ProcessEnv): { user: string; pass: string } | undefined {
   if (smtp.user === undefined) return undefined;
   const pass = env[smtp.passwordEnv];
-  if (pass === undefined) throw new Error(`delivery.smtp.user is set but the environment variable ${smtp.passwordEnv} (delivery.smtp.passwordEnv) holds no password`);
+  if (pass === undefined)
+    throw new Error(
+      `delivery.smtp.user is set but the environment variable ${smtp.passwordEnv} (delivery.smtp.passwordEnv) holds no password`,
+    );
   return { user: smtp.user, pass };
 }
 
@@ -81,12 +84,24 @@ export function createSmtpMailer(delivery: DeliveryConfig, env: NodeJS.ProcessEn
           text: mail.text,
           html: mail.html,
           messageId: mail.messageId,
-          attachments: mail.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+          attachments: mail.attachments.map((a) => ({
+            filename: a.filename,
+            content: a.content,
+            contentType: a.contentType,
+          })),
         });
         const info = await Promise.race([
           sending,
           new Promise<never>((_, reject) => {
-            deadline = setTimeout(() => reject(Object.assign(new Error(`no answer from the SMTP server within ${deadlineMs / 1000} s`), { code: 'ETIMEDOUT' })), deadlineMs);
+            deadline = setTimeout(
+              () =>
+                reject(
+                  Object.assign(new Error(`no answer from the SMTP server within ${deadlineMs / 1000} s`), {
+                    code: 'ETIMEDOUT',
+                  }),
+                ),
+              deadlineMs,
+            );
           }),
         ]);
         return { response: String(info.response ?? '') };

@@ -2,7 +2,12 @@
 // with what became of the months it touches (restated, held for approval, or closing with it later). Recording one
 // restates issued months, so a change needs the close scope, as a restatement does; the lists need read.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RecordInputError, type IncidentInput, type MaintenanceInput, type RecordKeeper } from '../close/record-changes.js';
+import {
+  RecordInputError,
+  type IncidentInput,
+  type MaintenanceInput,
+  type RecordKeeper,
+} from '../close/record-changes.js';
 import { followUpJson, incidentJson, maintenanceJson } from '../close/record-json.js';
 import { parseInstant } from '../config/schema.js';
 import { RecordError, type OperatorRecordsReader, type RecordQuery } from '../state/operator-records.js';
@@ -20,7 +25,11 @@ export interface RecordRouteDeps {
 const TIME = { type: 'string', format: 'date-time' } as const;
 const REASON = { type: 'string', minLength: 1, maxLength: 2_000 } as const;
 const ID_PARAMS = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
-const LIST_QUERY = { type: 'object', properties: { from: TIME, to: TIME, server: { type: 'string' } }, additionalProperties: false } as const;
+const LIST_QUERY = {
+  type: 'object',
+  properties: { from: TIME, to: TIME, server: { type: 'string' } },
+  additionalProperties: false,
+} as const;
 
 /** Maps the records' refusals to HTTP: bad input 400, unknown id 404, already withdrawn/cancelled 409. */
 async function answer(reply: FastifyReply, work: () => Promise<unknown> | unknown, status = 200) {
@@ -28,7 +37,8 @@ async function answer(reply: FastifyReply, work: () => Promise<unknown> | unknow
     return reply.code(status).send(await work());
   } catch (error) {
     if (error instanceof RecordInputError) return sendError(reply, 'BAD_REQUEST', error.message);
-    if (error instanceof RecordError) return sendError(reply, error.code === 'not-found' ? 'NOT_FOUND' : 'CONFLICT', error.message);
+    if (error instanceof RecordError)
+      return sendError(reply, error.code === 'not-found' ? 'NOT_FOUND' : 'CONFLICT', error.message);
     throw error;
   }
 }
@@ -57,10 +67,20 @@ export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps:
 
   app.get<{ Querystring: { from?: string; to?: string; server?: string } }>(
     '/api/v1/incidents',
-    { ...reads, schema: { ...read, summary: 'Incidents touching [from, to), withdrawn ones included', querystring: LIST_QUERY, response: { 200: answers.INCIDENTS, ...read.response } } },
+    {
+      ...reads,
+      schema: {
+        ...read,
+        summary: 'Incidents touching [from, to), withdrawn ones included',
+        querystring: LIST_QUERY,
+        response: { 200: answers.INCIDENTS, ...read.response },
+      },
+    },
     async (request) => ({ incidents: reader.incidents(queryOf(request.query)).map(incidentJson) }),
   );
-  app.post<{ Body: { server: string; kind: IncidentInput['kind']; from: string; to: string; reason: string; ticket?: string } }>(
+  app.post<{
+    Body: { server: string; kind: IncidentInput['kind']; from: string; to: string; reason: string; ticket?: string };
+  }>(
     '/api/v1/incidents',
     {
       ...changes,
@@ -70,7 +90,14 @@ export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps:
         response: { 201: answers.INCIDENT_CHANGE, ...change.response },
         body: {
           type: 'object',
-          properties: { server: { type: 'string' }, kind: { type: 'string', enum: ['reported', 'monitoring-fault'] }, from: TIME, to: TIME, reason: REASON, ticket: { type: 'string', maxLength: 200 } },
+          properties: {
+            server: { type: 'string' },
+            kind: { type: 'string', enum: ['reported', 'monitoring-fault'] },
+            from: TIME,
+            to: TIME,
+            reason: REASON,
+            ticket: { type: 'string', maxLength: 200 },
+          },
           required: ['server', 'kind', 'from', 'to', 'reason'],
           additionalProperties: false,
         },
@@ -81,7 +108,17 @@ export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps:
         reply,
         async () => {
           const b = request.body;
-          const change = await keeper.addIncident({ serverId: b.server, kind: b.kind, fromMs: timeOf('from', b.from), toMs: timeOf('to', b.to), reason: b.reason, ...(b.ticket ? { ticket: b.ticket } : {}) }, actorOf(request));
+          const change = await keeper.addIncident(
+            {
+              serverId: b.server,
+              kind: b.kind,
+              fromMs: timeOf('from', b.from),
+              toMs: timeOf('to', b.to),
+              reason: b.reason,
+              ...(b.ticket ? { ticket: b.ticket } : {}),
+            },
+            actorOf(request),
+          );
           return { incident: incidentJson(change.record), months: change.months.map(followUpJson) };
         },
         201,
@@ -110,9 +147,16 @@ export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps:
     '/api/v1/maintenance',
     {
       ...reads,
-      schema: { ...read, summary: 'Announced maintenance touching [from, to), cancelled windows included', querystring: LIST_QUERY, response: { 200: answers.MAINTENANCE_LIST, ...read.response } },
+      schema: {
+        ...read,
+        summary: 'Announced maintenance touching [from, to), cancelled windows included',
+        querystring: LIST_QUERY,
+        response: { 200: answers.MAINTENANCE_LIST, ...read.response },
+      },
     },
-    async (request) => ({ maintenance: reader.maintenance(queryOf(request.query)).map((m) => maintenanceJson(m, deps.maintenanceNoticeMs)) }),
+    async (request) => ({
+      maintenance: reader.maintenance(queryOf(request.query)).map((m) => maintenanceJson(m, deps.maintenanceNoticeMs)),
+    }),
   );
   app.post<{ Body: { server: string; from: string; to: string; reason: string; announcedAt?: string } }>(
     '/api/v1/maintenance',
@@ -122,7 +166,12 @@ export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps:
         ...change,
         summary: 'Announce a maintenance window (announcedAt: now, or an earlier announcement made elsewhere)',
         response: { 201: answers.MAINTENANCE_CHANGE, ...change.response },
-        body: { type: 'object', properties: { server: { type: 'string' }, from: TIME, to: TIME, reason: REASON, announcedAt: TIME }, required: ['server', 'from', 'to', 'reason'], additionalProperties: false },
+        body: {
+          type: 'object',
+          properties: { server: { type: 'string' }, from: TIME, to: TIME, reason: REASON, announcedAt: TIME },
+          required: ['server', 'from', 'to', 'reason'],
+          additionalProperties: false,
+        },
       },
     },
     async (request, reply) =>
@@ -130,9 +179,18 @@ export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps:
         reply,
         async () => {
           const b = request.body;
-          const input: MaintenanceInput = { serverId: b.server, fromMs: timeOf('from', b.from), toMs: timeOf('to', b.to), reason: b.reason, ...(b.announcedAt ? { announcedAtMs: timeOf('announcedAt', b.announcedAt) } : {}) };
+          const input: MaintenanceInput = {
+            serverId: b.server,
+            fromMs: timeOf('from', b.from),
+            toMs: timeOf('to', b.to),
+            reason: b.reason,
+            ...(b.announcedAt ? { announcedAtMs: timeOf('announcedAt', b.announcedAt) } : {}),
+          };
           const change = await keeper.announceMaintenance(input, actorOf(request));
-          return { maintenance: maintenanceJson(change.record, deps.maintenanceNoticeMs), months: change.months.map(followUpJson) };
+          return {
+            maintenance: maintenanceJson(change.record, deps.maintenanceNoticeMs),
+            months: change.months.map(followUpJson),
+          };
         },
         201,
       ),
@@ -152,7 +210,10 @@ export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps:
     async (request, reply) =>
       answer(reply, async () => {
         const change = await keeper.cancelMaintenance(request.params.id, request.body.reason, actorOf(request));
-        return { maintenance: maintenanceJson(change.record, deps.maintenanceNoticeMs), months: change.months.map(followUpJson) };
+        return {
+          maintenance: maintenanceJson(change.record, deps.maintenanceNoticeMs),
+          months: change.months.map(followUpJson),
+        };
       }),
   );
 }

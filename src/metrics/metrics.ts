@@ -79,17 +79,39 @@ export interface WritePathView {
 export function createMetrics(registry = new Registry()): Metrics {
   collectDefaultMetrics({ register: registry });
   // prom-client names these gauges with a counter's `_total` suffix, which `promtool check metrics` rejects.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name);
   // One series per check or per server: rendered ahead of the scrape (see prerendered.ts).
-  const probeSuccess = new PrerenderedGaugeFamily('probe_success', 'Whether the last probe succeeded (1) or failed (0).');
+  const probeSuccess = new PrerenderedGaugeFamily(
+    'probe_success',
+    'Whether the last probe succeeded (1) or failed (0).',
+  );
   const probeDuration = new PrerenderedGaugeFamily('probe_duration_seconds', 'Duration of the last probe in seconds.');
-  const httpStatus = new PrerenderedGaugeFamily('probe_http_status_code', 'HTTP status code of the last HTTP probe (0 without an answer).');
-  const certExpiry = new PrerenderedGaugeFamily('probe_ssl_earliest_cert_expiry', 'Earliest certificate expiry in the chain, unix seconds.');
-  const uptime = new PrerenderedGaugeFamily('uptime_credits_sla_uptime_ratio', 'Month-to-date uptime of eligible time, 0-1.');
-  const downtime = new PrerenderedGaugeFamily('uptime_credits_sla_downtime_seconds', 'Month-to-date confirmed downtime in eligible time.');
-  const unmonitored = new PrerenderedGaugeFamily('uptime_credits_sla_unmonitored_seconds', 'Month-to-date eligible time without fresh observations.');
+  const httpStatus = new PrerenderedGaugeFamily(
+    'probe_http_status_code',
+    'HTTP status code of the last HTTP probe (0 without an answer).',
+  );
+  const certExpiry = new PrerenderedGaugeFamily(
+    'probe_ssl_earliest_cert_expiry',
+    'Earliest certificate expiry in the chain, unix seconds.',
+  );
+  const uptime = new PrerenderedGaugeFamily(
+    'uptime_credits_sla_uptime_ratio',
+    'Month-to-date uptime of eligible time, 0-1.',
+  );
+  const downtime = new PrerenderedGaugeFamily(
+    'uptime_credits_sla_downtime_seconds',
+    'Month-to-date confirmed downtime in eligible time.',
+  );
+  const unmonitored = new PrerenderedGaugeFamily(
+    'uptime_credits_sla_unmonitored_seconds',
+    'Month-to-date eligible time without fresh observations.',
+  );
   const eligible = new PrerenderedGaugeFamily('uptime_credits_sla_eligible_seconds', 'Month-to-date eligible time.');
-  const credit = new PrerenderedGaugeFamily('uptime_credits_sla_credit_ratio', 'Credit the month-to-date uptime would earn, as a ratio of the fee (1 = 100 %).');
+  const credit = new PrerenderedGaugeFamily(
+    'uptime_credits_sla_credit_ratio',
+    'Credit the month-to-date uptime would earn, as a ratio of the fee (1 = 100 %).',
+  );
   const projected = new PrerenderedGaugeFamily(
     'uptime_credits_sla_projected_credit_pln',
     'Credit the server would earn if the month ended at its month-to-date uptime, in PLN (display only; the ledger is exact).',
@@ -100,27 +122,99 @@ export function createMetrics(registry = new Registry()): Metrics {
   );
   const recentDowntime = new PrerenderedGaugeFamily(
     'uptime_credits_sla_recent_downtime_seconds',
-    'Confirmed downtime in eligible time within the last `window` (30m, 1h, 6h; across a month\'s start too): the budget burn rate.',
+    "Confirmed downtime in eligible time within the last `window` (30m, 1h, 6h; across a month's start too): the budget burn rate.",
   );
-  const remainingEligible = new PrerenderedGaugeFamily('uptime_credits_sla_remaining_eligible_seconds', 'Eligible time still to come this month (coverage minus maintenance after now).');
+  const remainingEligible = new PrerenderedGaugeFamily(
+    'uptime_credits_sla_remaining_eligible_seconds',
+    'Eligible time still to come this month (coverage minus maintenance after now).',
+  );
   const serverDown = new PrerenderedGaugeFamily(
     'uptime_credits_server_down',
-    'Whether the server is down now by the SLA\'s own judgement (confirmed failures at quorum of the locations): 1, else 0.',
+    "Whether the server is down now by the SLA's own judgement (confirmed failures at quorum of the locations): 1, else 0.",
   );
-  const inMaintenance = new PrerenderedGaugeFamily('uptime_credits_server_maintenance_active', 'Whether the server is in an announced maintenance window now (1) or not (0).');
-  const tierInfo = new PrerenderedGaugeFamily('uptime_credits_server_tier_info', 'The support tier in force for the server this month (always 1; the tier is a label).');
-  const families = [probeSuccess, probeDuration, httpStatus, certExpiry, uptime, downtime, unmonitored, eligible, credit, projected, budget, recentDowntime, remainingEligible, serverDown, inMaintenance, tierInfo];
-  const probesTotal = new Counter({ name: 'uptime_credits_probes_total', help: 'Probes run, by result.', labelNames: ['result'] as const, registers: [registry] });
-  const backlog = new Gauge({ name: 'uptime_credits_outbox_backlog_observations', help: 'Observations stored locally but not yet confirmed by the remote store.', registers: [registry] });
-  const oldestWaiting = new Gauge({ name: 'uptime_credits_outbox_oldest_waiting_age_seconds', help: 'How long the oldest observation waiting for the remote store has waited (0 when none waits).', registers: [registry] });
-  const parked = new Gauge({ name: 'uptime_credits_outbox_parked_observations', help: 'Observations the remote store refused by name, parked until `uptime-credits outbox --retry`.', registers: [registry] });
-  const lastRemoteWrite = new Gauge({ name: 'uptime_credits_store_last_remote_write_timestamp_seconds', help: 'When the remote store last confirmed a write, unix seconds (0: not since start).', registers: [registry] });
-  const remoteUp = new Gauge({ name: 'uptime_credits_store_remote_up', help: 'Whether the remote store takes writes now (1) or not (0); 1 for the embedded store.', registers: [registry] });
-  const pendingWrites = new Gauge({ name: 'uptime_credits_observations_pending_write', help: 'Observations probed but not yet written to the local store (held in memory).', registers: [registry] });
-  const localWriteOk = new Gauge({ name: 'uptime_credits_store_local_write_ok', help: 'Whether writing observations to the local store (embedded file or outbox) works (1) or fails (0).', registers: [registry] });
-  const discarded = new Counter({ name: 'uptime_credits_probes_discarded_total', help: 'Failed probes left out as evidence because the trouble was this process\'s own (process-stalled, local-error).', labelNames: ['reason'] as const, registers: [registry] });
-  const dropped = new Counter({ name: 'uptime_credits_observations_dropped_total', help: 'Observations dropped unwritten because the local store refused writes for too long (memory cap).', registers: [registry] });
-  const writeErrors = new Counter({ name: 'uptime_credits_store_write_errors_total', help: 'Failed writes of observations (to the store, or from the outbox to InfluxDB).', registers: [registry] });
+  const inMaintenance = new PrerenderedGaugeFamily(
+    'uptime_credits_server_maintenance_active',
+    'Whether the server is in an announced maintenance window now (1) or not (0).',
+  );
+  const tierInfo = new PrerenderedGaugeFamily(
+    'uptime_credits_server_tier_info',
+    'The support tier in force for the server this month (always 1; the tier is a label).',
+  );
+  const families = [
+    probeSuccess,
+    probeDuration,
+    httpStatus,
+    certExpiry,
+    uptime,
+    downtime,
+    unmonitored,
+    eligible,
+    credit,
+    projected,
+    budget,
+    recentDowntime,
+    remainingEligible,
+    serverDown,
+    inMaintenance,
+    tierInfo,
+  ];
+  const probesTotal = new Counter({
+    name: 'uptime_credits_probes_total',
+    help: 'Probes run, by result.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const backlog = new Gauge({
+    name: 'uptime_credits_outbox_backlog_observations',
+    help: 'Observations stored locally but not yet confirmed by the remote store.',
+    registers: [registry],
+  });
+  const oldestWaiting = new Gauge({
+    name: 'uptime_credits_outbox_oldest_waiting_age_seconds',
+    help: 'How long the oldest observation waiting for the remote store has waited (0 when none waits).',
+    registers: [registry],
+  });
+  const parked = new Gauge({
+    name: 'uptime_credits_outbox_parked_observations',
+    help: 'Observations the remote store refused by name, parked until `uptime-credits outbox --retry`.',
+    registers: [registry],
+  });
+  const lastRemoteWrite = new Gauge({
+    name: 'uptime_credits_store_last_remote_write_timestamp_seconds',
+    help: 'When the remote store last confirmed a write, unix seconds (0: not since start).',
+    registers: [registry],
+  });
+  const remoteUp = new Gauge({
+    name: 'uptime_credits_store_remote_up',
+    help: 'Whether the remote store takes writes now (1) or not (0); 1 for the embedded store.',
+    registers: [registry],
+  });
+  const pendingWrites = new Gauge({
+    name: 'uptime_credits_observations_pending_write',
+    help: 'Observations probed but not yet written to the local store (held in memory).',
+    registers: [registry],
+  });
+  const localWriteOk = new Gauge({
+    name: 'uptime_credits_store_local_write_ok',
+    help: 'Whether writing observations to the local store (embedded file or outbox) works (1) or fails (0).',
+    registers: [registry],
+  });
+  const discarded = new Counter({
+    name: 'uptime_credits_probes_discarded_total',
+    help: "Failed probes left out as evidence because the trouble was this process's own (process-stalled, local-error).",
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const dropped = new Counter({
+    name: 'uptime_credits_observations_dropped_total',
+    help: 'Observations dropped unwritten because the local store refused writes for too long (memory cap).',
+    registers: [registry],
+  });
+  const writeErrors = new Counter({
+    name: 'uptime_credits_store_write_errors_total',
+    help: 'Failed writes of observations (to the store, or from the outbox to InfluxDB).',
+    registers: [registry],
+  });
   const lag = new Histogram({
     name: 'uptime_credits_probe_schedule_lag_seconds',
     help: 'How late probes start against their schedule.',
@@ -133,7 +227,12 @@ export function createMetrics(registry = new Registry()): Metrics {
     labelNames: ['month', 'state'] as const,
     registers: [registry],
   });
-  const closeRevision = new Gauge({ name: 'uptime_credits_close_month_revision', help: 'Latest issued revision of each recent month (0 while none is).', labelNames: ['month'] as const, registers: [registry] });
+  const closeRevision = new Gauge({
+    name: 'uptime_credits_close_month_revision',
+    help: 'Latest issued revision of each recent month (0 while none is).',
+    labelNames: ['month'] as const,
+    registers: [registry],
+  });
   const latestClosed = new Gauge({
     name: 'uptime_credits_close_latest_closed_month_end_timestamp_seconds',
     help: 'End of the latest month with an issued revision, unix seconds (0 while none is).',
@@ -166,10 +265,14 @@ export function createMetrics(registry = new Registry()): Metrics {
     help: 'The instant the SLA series were last computed for (unix seconds; the process start until the first refresh).',
     registers: [registry],
   });
-  const checksConfigured = new Gauge({ name: 'uptime_credits_checks_configured', help: 'Checks this instance probes.', registers: [registry] });
+  const checksConfigured = new Gauge({
+    name: 'uptime_credits_checks_configured',
+    help: 'Checks this instance probes.',
+    registers: [registry],
+  });
   const dueMonths = new Gauge({
     name: 'uptime_credits_close_due_months',
-    help: 'Months past their close time that are not issued and not waiting for a person\'s review (0 on an instance that does not close).',
+    help: "Months past their close time that are not issued and not waiting for a person's review (0 on an instance that does not close).",
     registers: [registry],
   });
   const deliveryAttempts = new Counter({
@@ -197,7 +300,8 @@ export function createMetrics(registry = new Registry()): Metrics {
     labelNames: ['route_group', 'reason'] as const,
     registers: [registry],
   });
-  for (const group of ROUTE_GROUPS) for (const reason of AUTH_FAILURES) authFailures.inc({ route_group: group, reason }, 0);
+  for (const group of ROUTE_GROUPS)
+    for (const reason of AUTH_FAILURES) authFailures.inc({ route_group: group, reason }, 0);
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
   closeRole.set(0);
   checksConfigured.set(0);
@@ -226,7 +330,12 @@ export function createMetrics(registry = new Registry()): Metrics {
       return [Buffer.from(await registry.metrics()), ...families.map((family) => family.render())];
     },
     recordOutcome(outcome) {
-      const labels = renderLabels({ customer: outcome.customer, server: outcome.server, check: outcome.check, location: outcome.location });
+      const labels = renderLabels({
+        customer: outcome.customer,
+        server: outcome.server,
+        check: outcome.check,
+        location: outcome.location,
+      });
       probeSuccess.set(labels, outcome.up ? 1 : 0);
       probeDuration.set(labels, outcome.latencyMs / 1_000);
       if (outcome.kind === 'http') httpStatus.set(labels, outcome.httpStatus ?? 0);
@@ -234,7 +343,16 @@ export function createMetrics(registry = new Registry()): Metrics {
       probesTotal.inc({ result: outcome.up ? 'success' : 'failure' });
       lag.observe(outcome.lagMs / 1_000);
     },
-    recordSla({ customer, server, tier, monthToDate, outlook, recentDowntimeMs, projectedCreditPercentHundredths, projectedCreditGrosze }) {
+    recordSla({
+      customer,
+      server,
+      tier,
+      monthToDate,
+      outlook,
+      recentDowntimeMs,
+      projectedCreditPercentHundredths,
+      projectedCreditGrosze,
+    }) {
       const labels = renderLabels({ customer, server });
       uptime.set(labels, uptimeRatio(monthToDate.eligibleMs, monthToDate.downtimeMs));
       downtime.set(labels, monthToDate.downtimeMs / 1_000);
@@ -245,7 +363,11 @@ export function createMetrics(registry = new Registry()): Metrics {
       budget.setMany(
         labels,
         outlook.budgets.map(
-          (b) => [`${labels},below="${formatMicroPercent(b.belowMicroPercent)}",credit_percent="${formatMicroPercent(b.creditPercentHundredths * 10_000)}"`, b.remainingMs / 1_000] as const,
+          (b) =>
+            [
+              `${labels},below="${formatMicroPercent(b.belowMicroPercent)}",credit_percent="${formatMicroPercent(b.creditPercentHundredths * 10_000)}"`,
+              b.remainingMs / 1_000,
+            ] as const,
         ),
       );
       recentDowntime.setMany(
@@ -260,14 +382,19 @@ export function createMetrics(registry = new Registry()): Metrics {
     },
     recordWritePath(view) {
       backlog.set(view.store.waiting);
-      oldestWaiting.set(view.store.oldestWaitingSinceMs === undefined ? 0 : Math.max(0, view.nowMs - view.store.oldestWaitingSinceMs) / 1_000);
+      oldestWaiting.set(
+        view.store.oldestWaitingSinceMs === undefined
+          ? 0
+          : Math.max(0, view.nowMs - view.store.oldestWaitingSinceMs) / 1_000,
+      );
       parked.set(view.store.parked);
       lastRemoteWrite.set(view.store.lastRemoteWriteMs === undefined ? 0 : view.store.lastRemoteWriteMs / 1_000);
       remoteUp.set(view.store.remoteProblem === undefined ? 1 : 0);
       pendingWrites.set(view.pendingInMemory);
       localWriteOk.set(view.localWriteProblem === undefined ? 1 : 0);
       syncCounter(writeErrors, 'writeErrors', view.store.remoteWriteErrorsTotal + view.localWriteErrorsTotal);
-      for (const [reason, total] of Object.entries(view.discarded)) syncCounter({ inc: (v) => discarded.inc({ reason }, v) }, `discarded:${reason}`, total);
+      for (const [reason, total] of Object.entries(view.discarded))
+        syncCounter({ inc: (v) => discarded.inc({ reason }, v) }, `discarded:${reason}`, total);
       syncCounter(dropped, 'dropped', view.droppedTotal);
     },
     recordCloseStates(months) {
@@ -277,7 +404,8 @@ export function createMetrics(registry = new Registry()): Metrics {
       for (const m of months) {
         for (const state of MONTH_STATES) closeState.set({ month: m.month, state }, m.state === state ? 1 : 0);
         closeRevision.set({ month: m.month }, m.revision);
-        for (const s of m.underMonitored) underMonitored.set({ month: m.month, customer: s.customer, server: s.server }, s.monitoredRatio);
+        for (const s of m.underMonitored)
+          underMonitored.set({ month: m.month, customer: s.customer, server: s.server }, s.monitoredRatio);
       }
       unfinished.set(months.filter((m) => m.unfinished).length);
       const issued = months.filter((m) => m.revision > 0 && !m.unfinished).map((m) => m.endMs);

@@ -6,7 +6,10 @@ import { rejectOnAbort } from './deadline.js';
 import { classifyProbeError, errorDetail } from './errors.js';
 import type { Probe } from './probe.js';
 
-async function resolveAddresses(check: DnsCheckConfig, context: { timeoutMs: number; signal: AbortSignal }): Promise<string[]> {
+async function resolveAddresses(
+  check: DnsCheckConfig,
+  context: { timeoutMs: number; signal: AbortSignal },
+): Promise<string[]> {
   if (check.resolver) {
     const resolver = new Resolver({ timeout: context.timeoutMs, tries: 1 });
     resolver.setServers([check.resolver]);
@@ -26,11 +29,21 @@ export const probeDns: Probe<DnsCheckConfig> = async (check, context) => {
     const addresses = await Promise.race([resolveAddresses(check, context), rejectOnAbort(context.signal)]);
     const expected = check.expectAddresses;
     if (expected && !addresses.some((a) => expected.includes(a))) {
-      return { up: false, latencyMs: elapsed(), error: 'address', detail: `answered ${addresses.join(', ') || 'nothing'}` };
+      return {
+        up: false,
+        latencyMs: elapsed(),
+        error: 'address',
+        detail: `answered ${addresses.join(', ') || 'nothing'}`,
+      };
     }
     return { up: true, latencyMs: elapsed() };
   } catch (error) {
     const kind = classifyProbeError(error, context.signal.aborted);
-    return { up: false, latencyMs: elapsed(), error: kind === 'network' || kind === 'refused' ? 'dns' : kind, detail: errorDetail(error) };
+    return {
+      up: false,
+      latencyMs: elapsed(),
+      error: kind === 'network' || kind === 'refused' ? 'dns' : kind,
+      detail: errorDetail(error),
+    };
   }
 };

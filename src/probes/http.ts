@@ -13,8 +13,13 @@ function dispatcherFor(check: HttpCheckConfig, timeoutMs: number): Dispatcher {
   const key = `${check.tlsVerify}:${check.maxRedirects}:${timeoutMs}`;
   let dispatcher = dispatchers.get(key);
   if (!dispatcher) {
-    const agent = new Agent({ connect: { rejectUnauthorized: check.tlsVerify, timeout: timeoutMs }, keepAliveTimeout: 30_000, connections: null });
-    dispatcher = check.maxRedirects > 0 ? agent.compose(interceptors.redirect({ maxRedirections: check.maxRedirects })) : agent;
+    const agent = new Agent({
+      connect: { rejectUnauthorized: check.tlsVerify, timeout: timeoutMs },
+      keepAliveTimeout: 30_000,
+      connections: null,
+    });
+    dispatcher =
+      check.maxRedirects > 0 ? agent.compose(interceptors.redirect({ maxRedirections: check.maxRedirects })) : agent;
     dispatchers.set(key, dispatcher);
   }
   return dispatcher;
@@ -88,12 +93,19 @@ export const probeHttp: Probe<HttpCheckConfig> = async (check, context) => {
       return result;
     }
     const body = await Promise.race([readCapped(response.body, check.maxBodyBytes), deadline]);
-    const bodyOk = (check.bodyContains === undefined || body.includes(check.bodyContains)) && (check.bodyRegex === undefined || compiled(check.bodyRegex).test(body));
+    const bodyOk =
+      (check.bodyContains === undefined || body.includes(check.bodyContains)) &&
+      (check.bodyRegex === undefined || compiled(check.bodyRegex).test(body));
     return bodyOk
       ? { up: true, latencyMs: elapsed(), httpStatus: status }
       : { up: false, latencyMs: elapsed(), httpStatus: status, error: 'body', detail: 'body did not match' };
   } catch (error) {
-    const result: ProbeResult = { up: false, latencyMs: elapsed(), error: classifyProbeError(error, context.signal.aborted), detail: errorDetail(error) };
+    const result: ProbeResult = {
+      up: false,
+      latencyMs: elapsed(),
+      error: classifyProbeError(error, context.signal.aborted),
+      detail: errorDetail(error),
+    };
     if (status !== undefined) result.httpStatus = status;
     return result;
   }

@@ -8,9 +8,17 @@ import { probeTls } from './tls.js';
 
 export { closeHttpDispatchers } from './http.js';
 
-type ProbeOf<K extends CheckKind> = (check: Extract<CheckConfig, { kind: K }>, context: ProbeContext) => Promise<ProbeResult>;
+type ProbeOf<K extends CheckKind> = (
+  check: Extract<CheckConfig, { kind: K }>,
+  context: ProbeContext,
+) => Promise<ProbeResult>;
 
-export const probesByKind: { [K in CheckKind]: ProbeOf<K> } = { http: probeHttp, tcp: probeTcp, tls: probeTls, dns: probeDns };
+export const probesByKind: { [K in CheckKind]: ProbeOf<K> } = {
+  http: probeHttp,
+  tcp: probeTcp,
+  tls: probeTls,
+  dns: probeDns,
+};
 
 /** Runs one check with its deadline; never throws (a failure is a result). */
 export async function runCheck(check: CheckConfig, timeoutMs: number): Promise<ProbeResult> {

@@ -5,7 +5,17 @@ import type { CheckConfig, CheckKind } from '../config/schema.js';
  * Closed set of reasons a probe fails. `local` is this host's own trouble (out of file descriptors, ports or
  * memory; a bug in a probe): it says nothing about the target, and the probe loop never stores it as downtime.
  */
-export type ProbeErrorClass = 'timeout' | 'refused' | 'dns' | 'tls' | 'status' | 'body' | 'network' | 'cert_expiry' | 'address' | 'local';
+export type ProbeErrorClass =
+  | 'timeout'
+  | 'refused'
+  | 'dns'
+  | 'tls'
+  | 'status'
+  | 'body'
+  | 'network'
+  | 'cert_expiry'
+  | 'address'
+  | 'local';
 
 export interface ProbeResult {
   up: boolean;

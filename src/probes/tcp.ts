@@ -8,7 +8,9 @@ import type { Probe, ProbeContext, ProbeResult } from './probe.js';
 
 /** Earliest notAfter in the peer's certificate chain, epoch ms. */
 export function earliestCertExpiryMs(socket: TLSSocket): number | undefined {
-  let cert = socket.getPeerCertificate(true) as (ReturnType<TLSSocket['getPeerCertificate']> & { issuerCertificate?: unknown }) | undefined;
+  let cert = socket.getPeerCertificate(true) as
+    | (ReturnType<TLSSocket['getPeerCertificate']> & { issuerCertificate?: unknown })
+    | undefined;
   let earliest: number | undefined;
   const seen = new Set<unknown>();
   while (cert?.valid_to && !seen.has(cert)) {
@@ -39,19 +41,29 @@ export function connectProbe(
     };
     const onAbort = () => finish({ up: false, error: 'timeout', detail: `no answer within ${context.timeoutMs} ms` });
     const socket: Socket = target.tls
-      ? tlsConnect({ host: target.host, port: target.port, servername: target.servername ?? (isIP(target.host) === 0 ? target.host : undefined), rejectUnauthorized: target.tlsVerify })
+      ? tlsConnect({
+          host: target.host,
+          port: target.port,
+          servername: target.servername ?? (isIP(target.host) === 0 ? target.host : undefined),
+          rejectUnauthorized: target.tlsVerify,
+        })
       : netConnect({ host: target.host, port: target.port });
     socket.once(target.tls ? 'secureConnect' : 'connect', () => finish(onConnected(socket)));
-    socket.once('error', (error) => finish({ up: false, error: classifyProbeError(error, false), detail: errorDetail(error) }));
+    socket.once('error', (error) =>
+      finish({ up: false, error: classifyProbeError(error, false), detail: errorDetail(error) }),
+    );
     if (context.signal.aborted) onAbort();
     else context.signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-
 /** The TCP probe: up when the connection (and the TLS handshake with `tls: true`) completes. */
 export const probeTcp: Probe<TcpCheckConfig> = (check, context) =>
-  connectProbe({ host: check.host, port: check.port, tls: check.tls, tlsVerify: check.tlsVerify, servername: check.servername }, context, (socket) => {
-    const certNotAfterMs = check.tls ? earliestCertExpiryMs(socket as TLSSocket) : undefined;
-    return certNotAfterMs === undefined ? { up: true } : { up: true, certNotAfterMs };
-  });
+  connectProbe(
+    { host: check.host, port: check.port, tls: check.tls, tlsVerify: check.tlsVerify, servername: check.servername },
+    context,
+    (socket) => {
+      const certNotAfterMs = check.tls ? earliestCertExpiryMs(socket as TLSSocket) : undefined;
+      return certNotAfterMs === undefined ? { up: true } : { up: true, certNotAfterMs };
+    },
+  );

@@ -13,7 +13,9 @@ export function formatMoney(grosze: number, language: Language): string {
   const abs = Math.abs(grosze);
   const whole = String(Math.floor(abs / 100));
   const fraction = String(abs % 100).padStart(2, '0');
-  return language === 'pl' ? `${sign}${groupThousands(whole, ' ')},${fraction} zł` : `${sign}PLN ${groupThousands(whole, ',')}.${fraction}`;
+  return language === 'pl'
+    ? `${sign}${groupThousands(whole, ' ')},${fraction} zł`
+    : `${sign}PLN ${groupThousands(whole, ',')}.${fraction}`;
 }
 
 /** A decimal string ("90.5") in the language's notation, without a unit: pl `90,5`, en `90.5`. */
@@ -29,7 +31,9 @@ export function formatPercentText(decimal: string, language: Language): string {
 /** Hundredths of a percent as a percentage: 1_000 -> pl `10 %`, 250 -> `2,5 %`. */
 export function formatPercentHundredthsText(hundredths: number, language: Language): string {
   const whole = Math.floor(hundredths / 100);
-  const fraction = String(hundredths % 100).padStart(2, '0').replace(/0+$/, '');
+  const fraction = String(hundredths % 100)
+    .padStart(2, '0')
+    .replace(/0+$/, '');
   const text = fraction ? `${whole}${language === 'pl' ? ',' : '.'}${fraction}` : String(whole);
   return `${text} %`;
 }
@@ -63,5 +67,7 @@ export function formatClockDuration(ms: number): string {
 
 /** A translated template with `{name}` placeholders filled (a placeholder without a value stays as it is). */
 export function fillTemplate(template: string, values: Readonly<Record<string, string | number>>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (values[key] === undefined ? whole : String(values[key])));
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
+    values[key] === undefined ? whole : String(values[key]),
+  );
 }

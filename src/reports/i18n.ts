@@ -38,20 +38,28 @@ const messages = {
     maintenanceOf: 'Zapowiedziane prace serwisowe (wyłączone z rozliczenia)',
     noEligible: 'brak czasu rozliczanego',
     total: 'Łączna kwota rekompensaty',
-    slaMet: 'W tym miesiącu poziom dostępności (SLA) został dotrzymany dla wszystkich serwerów: rekompensata nie przysługuje.',
+    slaMet:
+      'W tym miesiącu poziom dostępności (SLA) został dotrzymany dla wszystkich serwerów: rekompensata nie przysługuje.',
     howTitle: 'Jak liczymy dostępność',
     // The method, one sentence group each; method-text.ts picks and orders them from the month's terms.
-    howMonth: 'Miesiąc trwa od północy czasu lokalnego pierwszego dnia do północy pierwszego dnia następnego miesiąca, w rzeczywistym czasie (zmiana czasu wydłuża lub skraca miesiąc o godzinę).',
-    howEligible: 'Czas rozliczany to czas objęcia serwera wsparciem w danym miesiącu, pomniejszony o zapowiedziane prace serwisowe.',
-    howDowntime: 'Niedostępność zaczyna się od pierwszej z co najmniej {confirmations} kolejnych nieudanych prób i trwa do najbliższej udanej próby.',
+    howMonth:
+      'Miesiąc trwa od północy czasu lokalnego pierwszego dnia do północy pierwszego dnia następnego miesiąca, w rzeczywistym czasie (zmiana czasu wydłuża lub skraca miesiąc o godzinę).',
+    howEligible:
+      'Czas rozliczany to czas objęcia serwera wsparciem w danym miesiącu, pomniejszony o zapowiedziane prace serwisowe.',
+    howDowntime:
+      'Niedostępność zaczyna się od pierwszej z co najmniej {confirmations} kolejnych nieudanych prób i trwa do najbliższej udanej próby.',
     howMajority: 'Przy kilku lokalizacjach pomiarowych liczy się, gdy serwer jest niedostępny z większości z nich.',
-    howQuorum: 'Przy kilku lokalizacjach pomiarowych liczy się, gdy serwer jest niedostępny z co najmniej {quorum} z nich.',
+    howQuorum:
+      'Przy kilku lokalizacjach pomiarowych liczy się, gdy serwer jest niedostępny z co najmniej {quorum} z nich.',
     howUnmonitored: 'Czas bez świeżego pomiaru nie jest niedostępnością: liczy się jako dostępny i jest podany osobno.',
-    howMonitored: 'Pokrycie pomiarem to udział czasu rozliczanego ze świeżym pomiarem. Miesiąc, w którym dla któregoś serwera spada ono poniżej {min} %, przed rozliczeniem sprawdza człowiek.',
-    howUptime: 'Dostępność = 100 × (czas rozliczany − niedostępność) / czas rozliczany, liczona dokładnie w milisekundach i zaokrąglona w dół do 4 miejsc. Rekompensata to próg o najniższej wartości, poniżej której spadła dostępność; progi się nie sumują.',
+    howMonitored:
+      'Pokrycie pomiarem to udział czasu rozliczanego ze świeżym pomiarem. Miesiąc, w którym dla któregoś serwera spada ono poniżej {min} %, przed rozliczeniem sprawdza człowiek.',
+    howUptime:
+      'Dostępność = 100 × (czas rozliczany − niedostępność) / czas rozliczany, liczona dokładnie w milisekundach i zaokrąglona w dół do 4 miejsc. Rekompensata to próg o najniższej wartości, poniżej której spadła dostępność; progi się nie sumują.',
     howAmount: 'Kwota = podstawa × procent / 100, zaokrąglona do pełnego grosza (od połowy w górę).',
     serverBase: 'Podstawa to miesięczna opłata za serwer, proporcjonalnie do czasu objęcia wsparciem.',
-    customerBase: 'Podstawa to cała miesięczna opłata klienta (opłata bazowa i opłaty za serwery); rekompensata według najgorszego serwera jest wypłacana raz.',
+    customerBase:
+      'Podstawa to cała miesięczna opłata klienta (opłata bazowa i opłaty za serwery); rekompensata według najgorszego serwera jest wypłacana raz.',
     howCap: 'Rekompensata wynosi najwyżej {cap} podstawy.',
     footer: 'Raport wygenerowany z zapisanych pomiarów; te same dane dają zawsze ten sam raport.',
     netAmounts: 'Kwoty netto; VAT dolicza faktura.',
@@ -66,13 +74,16 @@ const messages = {
     reportedOutage: 'zgłoszona awaria',
     ticket: 'zgłoszenie',
     monitoringFault: 'wyłączone: błąd monitoringu',
-    incidentTotals: 'Przerwy znane tylko ze zgłoszeń: {reported}. Przerwy wykryte przez pomiar i wyłączone jako błąd monitoringu (liczone jako czas bez pomiaru): {excluded}.',
+    incidentTotals:
+      'Przerwy znane tylko ze zgłoszeń: {reported}. Przerwy wykryte przez pomiar i wyłączone jako błąd monitoringu (liczone jako czas bez pomiaru): {excluded}.',
     lateMaintenanceOf: 'Prace serwisowe zapowiedziane zbyt późno (wliczone do czasu rozliczanego)',
     announcedAt: 'Zapowiedziano',
     notAnnounced: 'brak daty',
     noticeRequired: 'Wymagane wyprzedzenie zapowiedzi: {notice}.',
-    howIncidents: 'Awaria zgłoszona przez klienta liczy się jako niedostępność (raz, także gdy pokrywa się z przerwą wykrytą przez pomiar). Okres błędu naszego monitoringu nie jest niedostępnością: liczy się jako czas bez pomiaru.',
-    howNotice: 'Prace serwisowe są wyłączone z rozliczenia, gdy zapowiedziano je co najmniej {notice} przed ich rozpoczęciem.',
+    howIncidents:
+      'Awaria zgłoszona przez klienta liczy się jako niedostępność (raz, także gdy pokrywa się z przerwą wykrytą przez pomiar). Okres błędu naszego monitoringu nie jest niedostępnością: liczy się jako czas bez pomiaru.',
+    howNotice:
+      'Prace serwisowe są wyłączone z rozliczenia, gdy zapowiedziano je co najmniej {notice} przed ich rozpoczęciem.',
   },
   en: {
     title: 'SLA credit report',
@@ -112,17 +123,22 @@ const messages = {
     total: 'Total credit',
     slaMet: 'This month the uptime commitment (SLA) was met for every server: no credit is due.',
     howTitle: 'How uptime is computed',
-    howMonth: 'A month runs from local midnight on the 1st to local midnight on the 1st of the next month, in real elapsed time (a clock change makes it an hour longer or shorter).',
+    howMonth:
+      'A month runs from local midnight on the 1st to local midnight on the 1st of the next month, in real elapsed time (a clock change makes it an hour longer or shorter).',
     howEligible: 'Eligible time is the part of the month in which the server was covered, minus announced maintenance.',
-    howDowntime: 'Downtime starts at the first of at least {confirmations} consecutive failed probes and lasts until the next successful probe.',
+    howDowntime:
+      'Downtime starts at the first of at least {confirmations} consecutive failed probes and lasts until the next successful probe.',
     howMajority: 'With several probing locations it counts while a majority of them see the server down.',
     howQuorum: 'With several probing locations it counts while at least {quorum} of them see the server down.',
     howUnmonitored: 'Time without a fresh observation is not downtime: it counts as available and is shown separately.',
-    howMonitored: "The monitored share is the part of eligible time with a fresh observation. A month in which any server's share is below {min} % is reviewed by a person before it is issued.",
-    howUptime: 'Uptime = 100 x (eligible - downtime) / eligible, computed exactly in milliseconds and rounded down to 4 places. The credit is the bracket with the lowest threshold the uptime fell below; brackets do not add up.',
+    howMonitored:
+      "The monitored share is the part of eligible time with a fresh observation. A month in which any server's share is below {min} % is reviewed by a person before it is issued.",
+    howUptime:
+      'Uptime = 100 x (eligible - downtime) / eligible, computed exactly in milliseconds and rounded down to 4 places. The credit is the bracket with the lowest threshold the uptime fell below; brackets do not add up.',
     howAmount: 'Amount = base x percent / 100, rounded half up to the grosz.',
     serverBase: "The base is the server's monthly fee, prorated by its covered time.",
-    customerBase: "The base is the customer's whole monthly fee (base fee and server fees); the credit of the worst server is paid once.",
+    customerBase:
+      "The base is the customer's whole monthly fee (base fee and server fees); the credit of the worst server is paid once.",
     howCap: 'The credit is at most {cap} of the base.',
     footer: 'Generated from stored observations; the same data always gives the same report.',
     netAmounts: 'Amounts are net; VAT is added by invoicing.',
@@ -137,12 +153,14 @@ const messages = {
     reportedOutage: 'reported outage',
     ticket: 'ticket',
     monitoringFault: 'excluded: monitoring fault',
-    incidentTotals: 'Downtime known only from reports: {reported}. Downtime the probes found that is excluded as a monitoring fault (counted as unmonitored): {excluded}.',
+    incidentTotals:
+      'Downtime known only from reports: {reported}. Downtime the probes found that is excluded as a monitoring fault (counted as unmonitored): {excluded}.',
     lateMaintenanceOf: 'Maintenance announced too late (counted in eligible time)',
     announcedAt: 'Announced',
     notAnnounced: 'no date',
     noticeRequired: 'Required notice: {notice}.',
-    howIncidents: 'An outage the customer reported counts as downtime (once, also where it overlaps an outage the probes found). A fault of our own monitoring is not downtime: its time counts as unmonitored.',
+    howIncidents:
+      'An outage the customer reported counts as downtime (once, also where it overlaps an outage the probes found). A fault of our own monitoring is not downtime: its time counts as unmonitored.',
     howNotice: 'Maintenance is excluded when it was announced at least {notice} before it starts.',
   },
 } as const;

@@ -33,20 +33,31 @@ export interface Ledger {
   /** Amounts are net; VAT is added by invoicing. */
   amounts: 'net';
   rows: LedgerRow[];
-  summary: { customers: number; servers: number; creditedServers: number; creditedCustomers: number; totalAmount: string };
+  summary: {
+    customers: number;
+    servers: number;
+    creditedServers: number;
+    creditedCustomers: number;
+    totalAmount: string;
+  };
 }
 
 /** The report file of a customer inside the month folder. */
 export const reportFileName = (customerId: string) => `${customerId}.pdf`;
 
 /** The credit id of a server's credit in a month: the same in every revision. */
-export const creditIdOf = (month: string, customerId: string, serverId: string) => `UC-${month}-${customerId}-${serverId}`;
+export const creditIdOf = (month: string, customerId: string, serverId: string) =>
+  `UC-${month}-${customerId}-${serverId}`;
 
 /**
  * Builds the ledger of one revision of the month close; `reportFileOf` says where each customer's report of that
  * revision is (default `<customer>.pdf`).
  */
-export function buildLedger(credits: MonthCredits, revision = 1, reportFileOf: (customerId: string) => string = reportFileName): Ledger {
+export function buildLedger(
+  credits: MonthCredits,
+  revision = 1,
+  reportFileOf: (customerId: string) => string = reportFileName,
+): Ledger {
   const rows: LedgerRow[] = [];
   for (const customer of credits.customers) {
     for (const server of customer.servers) {

@@ -1,7 +1,13 @@
 // The report's "how uptime is computed" section, from the terms the month was closed under: the quorum when
 // one is set (a majority otherwise), the credit base, the cap, the maintenance notice, incidents when the
 // month has any. Pure text, so what a customer reads follows the configuration that produced the figures.
-import { fillTemplate, formatDecimalText, formatDuration, formatPercentHundredthsText, type Language } from './format.js';
+import {
+  fillTemplate,
+  formatDecimalText,
+  formatDuration,
+  formatPercentHundredthsText,
+  type Language,
+} from './format.js';
 import { messagesFor } from './i18n.js';
 import type { CreditBase } from '../sla/types.js';
 
@@ -25,7 +31,8 @@ export interface MethodTerms {
 /** The section's bullet points, in order. */
 export function methodLines(terms: MethodTerms): string[] {
   const t = messagesFor(terms.language);
-  const locations = terms.quorum === undefined ? t.howMajority : fillTemplate(t.howQuorum, { quorum: String(terms.quorum) });
+  const locations =
+    terms.quorum === undefined ? t.howMajority : fillTemplate(t.howQuorum, { quorum: String(terms.quorum) });
   const base = terms.creditBase === 'customer' ? t.customerBase : t.serverBase;
   const cap =
     terms.maxCreditPercentHundredths === undefined
@@ -34,7 +41,9 @@ export function methodLines(terms: MethodTerms): string[] {
   return [
     t.howMonth,
     t.howEligible,
-    ...(terms.maintenanceNoticeMs > 0 ? [fillTemplate(t.howNotice, { notice: formatDuration(terms.maintenanceNoticeMs) })] : []),
+    ...(terms.maintenanceNoticeMs > 0
+      ? [fillTemplate(t.howNotice, { notice: formatDuration(terms.maintenanceNoticeMs) })]
+      : []),
     `${fillTemplate(t.howDowntime, { confirmations: String(terms.confirmations) })} ${locations}`,
     t.howUnmonitored,
     fillTemplate(t.howMonitored, { min: formatDecimalText(terms.minMonitoredPercent, terms.language) }),

@@ -73,7 +73,17 @@ interface TextState {
   _wrapper: unknown;
   _textOptions: unknown;
 }
-const TEXT_STATE_KEYS = ['x', 'y', '_font', '_fontSize', '_fontSource', '_fontFamily', '_fillColor', '_wrapper', '_textOptions'] as const;
+const TEXT_STATE_KEYS = [
+  'x',
+  'y',
+  '_font',
+  '_fontSize',
+  '_fontSource',
+  '_fontFamily',
+  '_fillColor',
+  '_wrapper',
+  '_textOptions',
+] as const;
 
 /** Renders the report to PDF bytes. */
 export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
@@ -81,7 +91,9 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   const lang = report.language;
   const revisionNumber = report.revisionNumber ?? report.revision?.number;
   if (report.revision && revisionNumber !== report.revision.number) {
-    return Promise.reject(new Error(`revisionNumber ${revisionNumber} differs from the restatement's revision ${report.revision.number}`));
+    return Promise.reject(
+      new Error(`revisionNumber ${revisionNumber} differs from the restatement's revision ${report.revision.number}`),
+    );
   }
   const doc = new PDFDocument({
     size: 'A4',
@@ -123,7 +135,13 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
     };
     doc.save();
     line(t.draftHeader, 'bold', 20, '#9b1c1c');
-    if (report.draft?.asOfMs !== undefined) line(t.inProgress.replace('{asOf}', formatLocalTime(report.draft.asOfMs, report.timeZone, lang)), 'regular', 32, '#333333');
+    if (report.draft?.asOfMs !== undefined)
+      line(
+        t.inProgress.replace('{asOf}', formatLocalTime(report.draft.asOfMs, report.timeZone, lang)),
+        'regular',
+        32,
+        '#333333',
+      );
     doc.restore();
     doc.save();
     const angle = (Math.atan2(height, width) * 180) / Math.PI;
@@ -133,7 +151,9 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
     doc.translate(width / 2, height / 2).rotate(-angle);
     // The trailing space ends the mark's word for text extractors: pdftotext -nodiag drops diagonal characters and
     // would otherwise drop the next characters on the page with them, up to the next space.
-    doc.fillColor('#e4e4e4').text(`${t.draftMark} `, -doc.widthOfString(t.draftMark) / 2, -doc.currentLineHeight() / 2, { lineBreak: false });
+    doc
+      .fillColor('#e4e4e4')
+      .text(`${t.draftMark} `, -doc.widthOfString(t.draftMark) / 2, -doc.currentLineHeight() / 2, { lineBreak: false });
     doc.restore();
     TEXT_STATE_KEYS.forEach((key, i) => {
       (state as unknown as Record<string, unknown>)[key] = saved[i];
@@ -155,7 +175,11 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   const table = (columns: { title: string; width: number; align?: 'left' | 'right' }[], rows: string[][], size = 8) => {
     const rowHeight = (cells: string[], font: string) => {
       doc.font(font).fontSize(size);
-      return Math.max(...cells.map((cell, i) => doc.heightOfString(cell, { width: at(columns, i, 'table column').width - 4 }))) + 4;
+      return (
+        Math.max(
+          ...cells.map((cell, i) => doc.heightOfString(cell, { width: at(columns, i, 'table column').width - 4 })),
+        ) + 4
+      );
     };
     const drawRow = (cells: string[], font: string, shade: boolean) => {
       const height = rowHeight(cells, font);
@@ -165,15 +189,28 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
       let x = left;
       cells.forEach((cell, i) => {
         const column = at(columns, i, 'table column');
-        doc.font(font).fontSize(size).text(cell, x + 2, y + 2, { width: column.width - 4, align: column.align ?? 'left' });
+        doc
+          .font(font)
+          .fontSize(size)
+          .text(cell, x + 2, y + 2, { width: column.width - 4, align: column.align ?? 'left' });
         x += column.width;
       });
       doc.x = left;
       doc.y = y + height;
     };
-    drawRow(columns.map((c) => c.title), 'bold', true);
+    drawRow(
+      columns.map((c) => c.title),
+      'bold',
+      true,
+    );
     for (const row of rows) drawRow(row, 'regular', false);
-    doc.moveTo(left, doc.y).lineTo(left + PAGE.width, doc.y).lineWidth(0.5).strokeColor('#9aa8bd').stroke().strokeColor('black');
+    doc
+      .moveTo(left, doc.y)
+      .lineTo(left + PAGE.width, doc.y)
+      .lineWidth(0.5)
+      .strokeColor('#9aa8bd')
+      .stroke()
+      .strokeColor('black');
     doc.moveDown(0.3);
   };
 
@@ -181,13 +218,23 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   doc.font('bold').fontSize(16).text(report.provider.name, left);
   doc.font('regular').fontSize(9);
   for (const line of report.provider.address) doc.text(line);
-  doc.moveDown(0.8).font('bold').fontSize(14).fillColor('#1a3c6e').text(`${t.title}: ${report.month}`).fillColor('black');
-  if (revisionNumber !== undefined && revisionNumber >= 1) doc.font('bold').fontSize(10).fillColor('#1a3c6e').text(`${t.revision} ${revisionNumber}`).fillColor('black');
+  doc
+    .moveDown(0.8)
+    .font('bold')
+    .fontSize(14)
+    .fillColor('#1a3c6e')
+    .text(`${t.title}: ${report.month}`)
+    .fillColor('black');
+  if (revisionNumber !== undefined && revisionNumber >= 1)
+    doc.font('bold').fontSize(10).fillColor('#1a3c6e').text(`${t.revision} ${revisionNumber}`).fillColor('black');
   doc.moveDown(0.4);
   pair(t.customer, report.customer.name);
   for (const line of report.customer.address) doc.font('regular').fontSize(9).text(line);
   pair(t.customerId, report.customer.id);
-  pair(t.month, `${report.month} (${formatLocalTime(report.fromMs, report.timeZone, lang)} - ${formatLocalTime(report.toMs, report.timeZone, lang)})`);
+  pair(
+    t.month,
+    `${report.month} (${formatLocalTime(report.fromMs, report.timeZone, lang)} - ${formatLocalTime(report.toMs, report.timeZone, lang)})`,
+  );
   pair(t.timeZone, report.timeZone);
   pair(t.monthLength, formatDuration(report.monthMs));
 
@@ -204,8 +251,19 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
     const height = doc.heightOfString(text, { width: PAGE.width - 2 * pad }) + 2 * pad;
     if (doc.y + height > doc.page.height - PAGE.margin) doc.addPage();
     const y = doc.y;
-    doc.rect(left, y, PAGE.width, height).lineWidth(1.2).fillAndStroke('#fff4e0', '#b3640f').fillColor('black').strokeColor('black').lineWidth(1);
-    doc.font('bold').fontSize(9).fillColor('#6b3a00').text(text, left + pad, y + pad, { width: PAGE.width - 2 * pad }).fillColor('black');
+    doc
+      .rect(left, y, PAGE.width, height)
+      .lineWidth(1.2)
+      .fillAndStroke('#fff4e0', '#b3640f')
+      .fillColor('black')
+      .strokeColor('black')
+      .lineWidth(1);
+    doc
+      .font('bold')
+      .fontSize(9)
+      .fillColor('#6b3a00')
+      .text(text, left + pad, y + pad, { width: PAGE.width - 2 * pad })
+      .fillColor('black');
     doc.x = left;
     doc.y = y + height;
   }
@@ -221,7 +279,10 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
       { title: t.below, width: 150 },
       { title: t.credit, width: 150, align: 'right' },
     ],
-    report.tier.brackets.map((b) => [formatPercentText(formatMicroPercent(b.belowMicroPercent), lang), formatPercentHundredthsText(b.creditPercentHundredths, lang)]),
+    report.tier.brackets.map((b) => [
+      formatPercentText(formatMicroPercent(b.belowMicroPercent), lang),
+      formatPercentHundredthsText(b.creditPercentHundredths, lang),
+    ]),
   );
 
   // Servers: nine columns in 7 pt, 495 pt in all. Widths are measured: every header word with its trailing space
@@ -262,7 +323,11 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   );
 
   // Outages and maintenance behind each figure.
-  const intervalRow = (i: Interval) => [formatLocalTime(i.fromMs, report.timeZone, lang), formatLocalTime(i.toMs, report.timeZone, lang), formatDuration(i.toMs - i.fromMs)];
+  const intervalRow = (i: Interval) => [
+    formatLocalTime(i.fromMs, report.timeZone, lang),
+    formatLocalTime(i.toMs, report.timeZone, lang),
+    formatDuration(i.toMs - i.fromMs),
+  ];
   const intervalRows = (intervals: readonly Interval[]) => intervals.map(intervalRow);
   const intervalColumns = [
     { title: t.start, width: 170 },
@@ -321,12 +386,24 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
       doc
         .font('regular')
         .fontSize(8)
-        .text(t.incidentTotals.replace('{reported}', formatDuration(effects.reportedDowntimeMs)).replace('{excluded}', formatDuration(effects.excludedDowntimeMs)), left, undefined, { width: PAGE.width });
+        .text(
+          t.incidentTotals
+            .replace('{reported}', formatDuration(effects.reportedDowntimeMs))
+            .replace('{excluded}', formatDuration(effects.excludedDowntimeMs)),
+          left,
+          undefined,
+          { width: PAGE.width },
+        );
     }
     if (server.lateMaintenance) {
       heading(`${t.lateMaintenanceOf}: ${server.name} (${server.id})`);
       table(
-        [{ title: t.start, width: 125 }, { title: t.end, width: 125 }, { title: t.announcedAt, width: 125 }, { title: t.reason, width: 120 }],
+        [
+          { title: t.start, width: 125 },
+          { title: t.end, width: 125 },
+          { title: t.announcedAt, width: 125 },
+          { title: t.reason, width: 120 },
+        ],
         server.lateMaintenance.map((m) => [
           formatLocalTime(m.fromMs, report.timeZone, lang),
           formatLocalTime(m.toMs, report.timeZone, lang),
@@ -335,17 +412,28 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
         ]),
         7,
       );
-      doc.font('regular').fontSize(8).text(t.noticeRequired.replace('{notice}', formatDuration(report.maintenanceNoticeMs)), left, undefined, { width: PAGE.width });
+      doc
+        .font('regular')
+        .fontSize(8)
+        .text(t.noticeRequired.replace('{notice}', formatDuration(report.maintenanceNoticeMs)), left, undefined, {
+          width: PAGE.width,
+        });
     }
   }
 
   // Total, or the SLA met.
   doc.moveDown(0.6);
   if (report.credit.creditAmountGrosze > 0) {
-    doc.font('bold').fontSize(13).text(`${t.total}: ${formatMoney(report.credit.creditAmountGrosze, lang)}`, left);
+    doc
+      .font('bold')
+      .fontSize(13)
+      .text(`${t.total}: ${formatMoney(report.credit.creditAmountGrosze, lang)}`, left);
   } else {
     doc.font('bold').fontSize(11).fillColor('#1d6b2f').text(t.slaMet, left).fillColor('black');
-    doc.font('regular').fontSize(9).text(`${t.total}: ${formatMoney(0, lang)}`);
+    doc
+      .font('regular')
+      .fontSize(9)
+      .text(`${t.total}: ${formatMoney(0, lang)}`);
   }
 
   // How it is computed.
@@ -355,7 +443,9 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
     confirmations: report.confirmations,
     ...(report.quorum !== undefined ? { quorum: report.quorum } : {}),
     creditBase: report.creditBase,
-    ...(report.maxCreditPercentHundredths !== undefined ? { maxCreditPercentHundredths: report.maxCreditPercentHundredths } : {}),
+    ...(report.maxCreditPercentHundredths !== undefined
+      ? { maxCreditPercentHundredths: report.maxCreditPercentHundredths }
+      : {}),
     minMonitoredPercent: report.minMonitoredPercent,
     maintenanceNoticeMs: report.maintenanceNoticeMs,
     hasIncidents: report.credit.servers.some((s) => s.incidentEffects),
@@ -363,7 +453,14 @@ export function renderCustomerPdf(report: CustomerReport): Promise<Buffer> {
   for (const text of how) {
     doc.font('regular').fontSize(8).text(`• ${text}`, left, undefined, { width: PAGE.width }).moveDown(0.2);
   }
-  doc.moveDown(0.6).font('regular').fontSize(7).fillColor('#555555').text(t.footer, left).text(t.netAmounts, left).fillColor('black');
+  doc
+    .moveDown(0.6)
+    .font('regular')
+    .fontSize(7)
+    .fillColor('#555555')
+    .text(t.footer, left)
+    .text(t.netAmounts, left)
+    .fillColor('black');
 
   doc.end();
   return done;

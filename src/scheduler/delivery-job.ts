@@ -16,7 +16,13 @@ export interface DeliveryJob {
   stop(): Promise<void>;
 }
 
-export function createDeliveryJob(deps: { deliverer: Deliverer; logger: Logger; clock?: Clock; everyMs?: number; onPass?: () => void }): DeliveryJob {
+export function createDeliveryJob(deps: {
+  deliverer: Deliverer;
+  logger: Logger;
+  clock?: Clock;
+  everyMs?: number;
+  onPass?: () => void;
+}): DeliveryJob {
   const clock = deps.clock ?? systemClock;
   const everyMs = deps.everyMs ?? DELIVERY_PASS_EVERY_MS;
   let timer: { cancel(): void } | undefined;

@@ -111,7 +111,10 @@ export function createMonthEndJob(deps: {
     if (first !== undefined) {
       for (const month of unwatched) skippedLogged.add(month);
       const which = unwatched.length === 1 ? first : `${first} to ${unwatched[unwatched.length - 1]}`;
-      logger.warn({ months: unwatched }, `not closing ${which}: ended before the first observation in the store; close on demand what should be`);
+      logger.warn(
+        { months: unwatched },
+        `not closing ${which}: ended before the first observation in the store; close on demand what should be`,
+      );
     }
     return due;
   };
@@ -135,7 +138,10 @@ export function createMonthEndJob(deps: {
           if (outcome.status === 'issued') issued.push(month);
           if (outcome.status === 'rejected' && refusalLogged.get(month) !== outcome.reason) {
             refusalLogged.set(month, outcome.reason);
-            logger.error({ month, reason: outcome.reason }, `${month} owes a revision for changed incidents or maintenance, but it cannot be made: ${outcome.reason}`);
+            logger.error(
+              { month, reason: outcome.reason },
+              `${month} owes a revision for changed incidents or maintenance, but it cannot be made: ${outcome.reason}`,
+            );
           }
         }
       } catch (error) {
@@ -161,8 +167,15 @@ export function createMonthEndJob(deps: {
       stopped = false;
       const expression = monthEndCronExpression(closeAfterEndMs(config));
       // node-cron fires on the wall clock; should it fire before the month is closable, the retry timer follows.
-      task = schedule(expression, () => void runDue(), { timezone: config.timeZone, name: 'month-end', noOverlap: true });
-      logger.info({ expression, timeZone: config.timeZone, retryMs: config.sla.closeRetryMs }, 'month-end job scheduled');
+      task = schedule(expression, () => void runDue(), {
+        timezone: config.timeZone,
+        name: 'month-end',
+        noOverlap: true,
+      });
+      logger.info(
+        { expression, timeZone: config.timeZone, retryMs: config.sla.closeRetryMs },
+        'month-end job scheduled',
+      );
       scheduleRetry();
       void runDue();
     },

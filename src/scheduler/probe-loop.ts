@@ -94,7 +94,7 @@ export function phaseOffsetMs(serverId: string, checkName: string, intervalMs: n
 
 /** The first due time at or after `nowMs` for a check with this interval and phase. */
 export function nextDueMs(nowMs: number, intervalMs: number, offsetMs: number): number {
-  const base = nowMs - (((nowMs - offsetMs) % intervalMs) + intervalMs) % intervalMs;
+  const base = nowMs - ((((nowMs - offsetMs) % intervalMs) + intervalMs) % intervalMs);
   return base >= nowMs ? base : base + intervalMs;
 }
 
@@ -127,7 +127,8 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
 
   const jobs: Job[] = [];
   for (const server of config.servers.values()) {
-    for (const check of server.checks) jobs.push({ server, check, offsetMs: phaseOffsetMs(server.id, check.name, check.intervalMs), dueMs: 0 });
+    for (const check of server.checks)
+      jobs.push({ server, check, offsetMs: phaseOffsetMs(server.id, check.name, check.intervalMs), dueMs: 0 });
   }
 
   let running = false;
@@ -157,7 +158,11 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     if (result.up) return undefined;
     if (result.error === 'local') return 'local-error';
     // A stall near or past the deadline may have sent the request late or left the answer unread.
-    if (result.error === 'timeout' && stalls?.stalledBetween(startedAt + timeoutMs * (1 - STALL_LOOKBACK_SHARE), performance.now())) return 'process-stalled';
+    if (
+      result.error === 'timeout' &&
+      stalls?.stalledBetween(startedAt + timeoutMs * (1 - STALL_LOOKBACK_SHARE), performance.now())
+    )
+      return 'process-stalled';
     return undefined;
   };
   let droppedTotal = 0;
@@ -201,7 +206,12 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       result = await probe(job.check);
     } catch (error) {
       // runCheck never throws; a replaced probe might, and the slot must still be freed and recorded.
-      result = { up: false, latencyMs: Math.max(0, clock.now() - startedMs), error: 'local', detail: `probe failed: ${(error as Error).message}` };
+      result = {
+        up: false,
+        latencyMs: Math.max(0, clock.now() - startedMs),
+        error: 'local',
+        detail: `probe failed: ${(error as Error).message}`,
+      };
     }
     probesTotal++;
     inFlight--;
@@ -209,7 +219,10 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     if (ownTrouble !== undefined) {
       // Not evidence either way: left out, so the gap is unmonitored time, never downtime.
       discarded[ownTrouble]++;
-      logger.warn({ server: job.server.id, check: job.check.name, reason: ownTrouble, detail: result.detail }, 'a probe failed because of this process, not its target; left out');
+      logger.warn(
+        { server: job.server.id, check: job.check.name, reason: ownTrouble, detail: result.detail },
+        'a probe failed because of this process, not its target; left out',
+      );
       continueWith();
       return;
     }
@@ -223,7 +236,14 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       timeMs: startedMs,
       lagMs,
     };
-    const observation: Observation = { timeMs: startedMs, server: outcome.server, location: outcome.location, check: outcome.check, up: result.up, latencyMs: result.latencyMs };
+    const observation: Observation = {
+      timeMs: startedMs,
+      server: outcome.server,
+      location: outcome.location,
+      check: outcome.check,
+      up: result.up,
+      latencyMs: result.latencyMs,
+    };
     if (result.error) observation.error = result.error;
     pending.push(observation);
     if (pending.length > MAX_PENDING) dropOldest();
@@ -244,7 +264,10 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       const path = join(dir, name);
       try {
         writeFileSync(path, text, { flag: 'wx' });
-        logger.error({ pending: pending.length, path }, `the store refused observations until stop; they are saved: load them with \`uptime-credits import ${path}\``);
+        logger.error(
+          { pending: pending.length, path },
+          `the store refused observations until stop; they are saved: load them with \`uptime-credits import ${path}\``,
+        );
         return;
       } catch (error) {
         logger.error({ err: error, path }, 'cannot save the unwritten observations here');
@@ -264,7 +287,11 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     const excess = pending.length - MAX_PENDING + MAX_PENDING / 10;
     pending.splice(0, excess);
     droppedTotal += excess;
-    if (dropLog.due()) logger.error({ droppedTotal, kept: MAX_PENDING }, 'the store has refused writes for so long that the oldest unwritten observations are dropped (unmonitored time, not downtime)');
+    if (dropLog.due())
+      logger.error(
+        { droppedTotal, kept: MAX_PENDING },
+        'the store has refused writes for so long that the oldest unwritten observations are dropped (unmonitored time, not downtime)',
+      );
   };
 
   /** Writes what is pending. After a failure, waits out the retry delay unless `force` (at stop). */
@@ -290,7 +317,11 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
         pending = batch.concat(pending); // kept for the next attempt: nothing is dropped
         if (pending.length > MAX_PENDING) dropOldest();
         retryWriteAtMs = clock.now() + retryDelay.next();
-        if (writeErrorLog.due()) logger.error({ err: error, pending: pending.length, failures: writeErrorsTotal }, 'writing observations to the store failed; they wait in memory and are retried');
+        if (writeErrorLog.due())
+          logger.error(
+            { err: error, pending: pending.length, failures: writeErrorsTotal },
+            'writing observations to the store failed; they wait in memory and are retried',
+          );
       }
     });
     return flushing;

@@ -84,11 +84,22 @@ export function createSlaRefresh(deps: {
     const window = monthWindow(month, config.timeZone);
     // The whole month's records: the month to date uses what touches it, the budgets also windows still to come.
     const records = serverRecords(config, sources.operatorRecords, window);
-    const { availability, credits: projected } = await computeMonthToDateCredits(config, sources, month, asOfMs, records);
-    const projectedByServer = new Map(projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)));
+    const { availability, credits: projected } = await computeMonthToDateCredits(
+      config,
+      sources,
+      month,
+      asOfMs,
+      records,
+    );
+    const projectedByServer = new Map(
+      projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)),
+    );
     // Outages of the last 6 h: the month's own, unless the window reaches back into the previous month.
     const recentFromMs = asOfMs - LONGEST_RECENT_WINDOW_MS;
-    const recent = recentFromMs >= window.fromMs ? availability : await computeFleetAvailability(config, sources, { fromMs: recentFromMs, toMs: asOfMs });
+    const recent =
+      recentFromMs >= window.fromMs
+        ? availability
+        : await computeFleetAvailability(config, sources, { fromMs: recentFromMs, toMs: asOfMs });
     const servers = customersForMonth(config, month).flatMap((customer) =>
       customer.servers.flatMap((server): ServerSlaView[] => {
         const monthToDate = availability.get(server.id);
@@ -104,7 +115,9 @@ export function createSlaRefresh(deps: {
           brackets: customer.tier.brackets,
         });
         const outages = recent.get(server.id)?.outages ?? [];
-        const recentDowntime = Object.fromEntries(RECENT_DOWNTIME_WINDOWS.map((w) => [w.label, recentDowntimeMs(outages, asOfMs, w.ms)])) as ServerSlaView['recentDowntimeMs'];
+        const recentDowntime = Object.fromEntries(
+          RECENT_DOWNTIME_WINDOWS.map((w) => [w.label, recentDowntimeMs(outages, asOfMs, w.ms)]),
+        ) as ServerSlaView['recentDowntimeMs'];
         const view: ServerSlaView = {
           customer: customer.id,
           server: server.id,
@@ -131,7 +144,9 @@ export function createSlaRefresh(deps: {
   const scheduleNext = (delayMs: number) => {
     timer = clock.setTimeout(() => {
       refresh()
-        .catch((error: unknown) => logger.error({ err: error }, 'refreshing the month-to-date SLA view failed; the next refresh retries'))
+        .catch((error: unknown) =>
+          logger.error({ err: error }, 'refreshing the month-to-date SLA view failed; the next refresh retries'),
+        )
         .finally(() => {
           if (!stopped) scheduleNext(intervalMs);
         });

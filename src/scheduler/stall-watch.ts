@@ -29,7 +29,8 @@ export function createStallRecorder() {
     },
     stalledBetween(fromMs: number, toMs: number, nowMs: number): boolean {
       // A stall just ending has not been ticked yet when the probe's own (equally late) timer runs first.
-      if (lastTick !== undefined && nowMs - lastTick - TICK_MS >= STALL_THRESHOLD_MS && toMs >= lastTick + TICK_MS) return true;
+      if (lastTick !== undefined && nowMs - lastTick - TICK_MS >= STALL_THRESHOLD_MS && toMs >= lastTick + TICK_MS)
+        return true;
       return stalls.some((s) => s.fromMs <= toMs && s.toMs >= fromMs);
     },
   };

@@ -15,7 +15,15 @@
 // crossing the window's edge is judged exactly as it would be in the middle of a month.
 import { at } from './at.js';
 import { containsInstant, intersectIntervals, mergeIntervals, subtractIntervals, totalMs } from './intervals.js';
-import type { AvailabilityRules, IncidentEffect, IncidentWindow, Interval, LateMaintenance, ObservationRun, ServerAvailability } from './types.js';
+import type {
+  AvailabilityRules,
+  IncidentEffect,
+  IncidentWindow,
+  Interval,
+  LateMaintenance,
+  ObservationRun,
+  ServerAvailability,
+} from './types.js';
 
 export interface AvailabilityInput {
   window: Interval;
@@ -76,7 +84,12 @@ export function normalizeRuns(runs: readonly ObservationRun[], staleAfterMs: num
 }
 
 /** Up/down segments of one (location, check) track; time not covered by a segment is unknown (stale). */
-function trackSegments(runs: readonly ObservationRun[], rules: AvailabilityRules, track: number, location: number): Segment[] {
+function trackSegments(
+  runs: readonly ObservationRun[],
+  rules: AvailabilityRules,
+  track: number,
+  location: number,
+): Segment[] {
   const segments: Segment[] = [];
   for (let i = 0; i < runs.length; i++) {
     const run = at(runs, i, 'run');
@@ -91,7 +104,10 @@ function trackSegments(runs: readonly ObservationRun[], rules: AvailabilityRules
 }
 
 /** Server-level down intervals and fresh (monitored) intervals, before eligibility is applied. */
-function combineTracks(tracks: readonly ObservationRun[][], rules: AvailabilityRules): { down: Interval[]; fresh: Interval[] } {
+function combineTracks(
+  tracks: readonly ObservationRun[][],
+  rules: AvailabilityRules,
+): { down: Interval[]; fresh: Interval[] } {
   const locationIndex = new Map<string, number>();
   const segments: Segment[] = [];
   tracks.forEach((runs, track) => {
@@ -177,8 +193,10 @@ export function eligibleIntervals(input: Pick<AvailabilityInput, 'window' | 'sin
 /** Computes eligible time, downtime, unmonitored time and the outages of one server in one window. */
 export function computeAvailability(input: AvailabilityInput): ServerAvailability {
   const { rules } = input;
-  if (!Number.isInteger(rules.confirmations) || rules.confirmations < 1) throw new Error('confirmations must be a whole number >= 1');
-  if (!Number.isInteger(rules.staleAfterMs) || rules.staleAfterMs < 1) throw new Error('staleAfterMs must be a whole number >= 1');
+  if (!Number.isInteger(rules.confirmations) || rules.confirmations < 1)
+    throw new Error('confirmations must be a whole number >= 1');
+  if (!Number.isInteger(rules.staleAfterMs) || rules.staleAfterMs < 1)
+    throw new Error('staleAfterMs must be a whole number >= 1');
   const { covered, maintenance, eligible } = eligibleIntervals(input);
   const probes = combineTracks(normalizeRuns(input.runs, rules.staleAfterMs), rules);
   const window = [input.window];
@@ -192,7 +210,9 @@ export function computeAvailability(input: AvailabilityInput): ServerAvailabilit
   const outages = intersectIntervals(down, eligible);
   const unmonitored = subtractIntervals(eligible, known);
   // Listed where it was counted: inside coverage, and not also inside a window announced in time.
-  const late = (input.lateMaintenance ?? []).flatMap((window) => subtractIntervals(intersectIntervals([window], covered), maintenance).map((part) => ({ ...window, ...part })));
+  const late = (input.lateMaintenance ?? []).flatMap((window) =>
+    subtractIntervals(intersectIntervals([window], covered), maintenance).map((part) => ({ ...window, ...part })),
+  );
   return {
     coveredMs: totalMs(covered),
     maintenanceMs: totalMs(maintenance),
@@ -207,15 +227,24 @@ export function computeAvailability(input: AvailabilityInput): ServerAvailabilit
       ? {
           incidentEffects: {
             reportedDowntimeMs: totalMs(intersectIntervals(subtractIntervals(reported, probeDownKept), eligible)),
-            excludedDowntimeMs: totalMs(intersectIntervals(subtractIntervals(intersectIntervals(probes.down, faults), reported), eligible)),
+            excludedDowntimeMs: totalMs(
+              intersectIntervals(subtractIntervals(intersectIntervals(probes.down, faults), reported), eligible),
+            ),
             incidents: incidents
               .map((incident): IncidentEffect => {
                 const own = intersectIntervals([incident], window);
                 // One part: only incidents that touch the window are kept above.
                 const part = at(own, 0, `incident ${incident.id} inside the window`);
                 const changed =
-                  incident.kind === 'reported' ? subtractIntervals(own, probeDownKept) : subtractIntervals(intersectIntervals(probes.down, own), reported);
-                return { ...incident, fromMs: part.fromMs, toMs: part.toMs, effectMs: totalMs(intersectIntervals(changed, eligible)) };
+                  incident.kind === 'reported'
+                    ? subtractIntervals(own, probeDownKept)
+                    : subtractIntervals(intersectIntervals(probes.down, own), reported);
+                return {
+                  ...incident,
+                  fromMs: part.fromMs,
+                  toMs: part.toMs,
+                  effectMs: totalMs(intersectIntervals(changed, eligible)),
+                };
               })
               .sort((a, b) => a.fromMs - b.fromMs || a.id - b.id),
           },

@@ -9,8 +9,24 @@ function bracket(below: number, creditPercent: number): Bracket {
 
 /** The seed's tiers: Silver, Gold, Platinum, with fees in grosze and brackets from the highest threshold down. */
 export const DEFAULT_TIERS: ReadonlyMap<string, TierTerms> = new Map([
-  ['silver', { name: 'silver', baseFeeGrosze: 30_000, serverFeeGrosze: 15_000, brackets: [bracket(99.4, 10), bracket(99.2, 50), bracket(99.0, 100)] }],
-  ['gold', { name: 'gold', baseFeeGrosze: 30_000, serverFeeGrosze: 30_000, brackets: [bracket(99.6, 10), bracket(99.4, 25), bracket(99.2, 75), bracket(99.0, 200)] }],
+  [
+    'silver',
+    {
+      name: 'silver',
+      baseFeeGrosze: 30_000,
+      serverFeeGrosze: 15_000,
+      brackets: [bracket(99.4, 10), bracket(99.2, 50), bracket(99.0, 100)],
+    },
+  ],
+  [
+    'gold',
+    {
+      name: 'gold',
+      baseFeeGrosze: 30_000,
+      serverFeeGrosze: 30_000,
+      brackets: [bracket(99.6, 10), bracket(99.4, 25), bracket(99.2, 75), bracket(99.0, 200)],
+    },
+  ],
   [
     'platinum',
     {
@@ -35,7 +51,10 @@ export function creditBracket(eligibleMs: number, downtimeMs: number, brackets: 
   if (eligibleMs <= 0) return null;
   let found: Bracket | null = null;
   for (const candidate of brackets) {
-    if (uptimeIsBelow(eligibleMs, downtimeMs, candidate.belowMicroPercent) && (!found || candidate.belowMicroPercent < found.belowMicroPercent)) {
+    if (
+      uptimeIsBelow(eligibleMs, downtimeMs, candidate.belowMicroPercent) &&
+      (!found || candidate.belowMicroPercent < found.belowMicroPercent)
+    ) {
       found = candidate;
     }
   }
@@ -56,10 +75,20 @@ export interface DowntimeBudget {
 }
 
 /** For each bracket: how much downtime a month with `eligibleMs` of eligible time allows, and what is left of it. */
-export function downtimeBudgets(eligibleMs: number, downtimeMs: number, brackets: readonly Bracket[]): DowntimeBudget[] {
+export function downtimeBudgets(
+  eligibleMs: number,
+  downtimeMs: number,
+  brackets: readonly Bracket[],
+): DowntimeBudget[] {
   return brackets.map((b) => {
     // Largest D with 100 (E - D) >= threshold x E, i.e. D <= E (100 - threshold) / 100.
-    const allowanceMs = eligibleMs > 0 ? Number((BigInt(eligibleMs) * (PERCENT_MICRO - BigInt(b.belowMicroPercent))) / PERCENT_MICRO) : 0;
-    return { belowMicroPercent: b.belowMicroPercent, creditPercentHundredths: b.creditPercentHundredths, allowanceMs, remainingMs: allowanceMs - downtimeMs };
+    const allowanceMs =
+      eligibleMs > 0 ? Number((BigInt(eligibleMs) * (PERCENT_MICRO - BigInt(b.belowMicroPercent))) / PERCENT_MICRO) : 0;
+    return {
+      belowMicroPercent: b.belowMicroPercent,
+      creditPercentHundredths: b.creditPercentHundredths,
+      allowanceMs,
+      remainingMs: allowanceMs - downtimeMs,
+    };
   });
 }

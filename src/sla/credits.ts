@@ -3,7 +3,15 @@
 import { at } from './at.js';
 import { creditBracket } from './brackets.js';
 import { monitoredPercentText, percentOfGrosze, prorateGrosze, uptimePercentText } from './money.js';
-import type { CreditBase, CustomerCredit, MonthCredits, MonthWindow, ServerAvailability, ServerCredit, TierTerms } from './types.js';
+import type {
+  CreditBase,
+  CustomerCredit,
+  MonthCredits,
+  MonthWindow,
+  ServerAvailability,
+  ServerCredit,
+  TierTerms,
+} from './types.js';
 
 /** The customer data the credit computation needs (a ResolvedCustomer fits). */
 export interface CreditCustomer {

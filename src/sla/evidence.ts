@@ -24,6 +24,12 @@ export function underMonitoredServers(credits: MonthCredits, minimumMicroPercent
   return credits.customers.flatMap((customer) =>
     customer.servers
       .filter((s) => monitoredIsBelow(s.eligibleMs, s.unmonitoredMs, minimumMicroPercent))
-      .map((s) => ({ customer: customer.id, server: s.id, eligibleMs: s.eligibleMs, unmonitoredMs: s.unmonitoredMs, monitoredPercent: s.monitoredPercent ?? 'n/a' })),
+      .map((s) => ({
+        customer: customer.id,
+        server: s.id,
+        eligibleMs: s.eligibleMs,
+        unmonitoredMs: s.unmonitoredMs,
+        monitoredPercent: s.monitoredPercent ?? 'n/a',
+      })),
   );
 }

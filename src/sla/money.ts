@@ -23,7 +23,9 @@ export function formatPercentHundredths(hundredths: number): string {
 /** A threshold in millionths of a percent without trailing zeros: 99_800_000 -> "99.8", 99_000_000 -> "99". */
 export function formatMicroPercent(micro: number): string {
   const whole = Math.floor(micro / 1_000_000);
-  const fraction = String(micro % 1_000_000).padStart(6, '0').replace(/0+$/, '');
+  const fraction = String(micro % 1_000_000)
+    .padStart(6, '0')
+    .replace(/0+$/, '');
   return fraction ? `${whole}.${fraction}` : String(whole);
 }
 

@@ -61,7 +61,9 @@ export function nextMonth(month: string): string {
 export function localDateStartMs(date: string, timeZone: string): number {
   assertTimeZone(timeZone);
   const match = DATE_RE.exec(date);
-  const start = match && DateTime.fromObject({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, { zone: timeZone });
+  const start =
+    match &&
+    DateTime.fromObject({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, { zone: timeZone });
   if (!start?.isValid) throw new Error(`"${date}" is not a date in the form YYYY-MM-DD`);
   return start.toMillis();
 }

@@ -101,7 +101,10 @@ export interface Claim {
 }
 
 /** What lists show of a revision: no figures, no terms. */
-export type RevisionSummary = Pick<RevisionRecord, 'revision' | 'kind' | 'totalGrosze' | 'closedAtMs' | 'closedBy' | 'dir'>;
+export type RevisionSummary = Pick<
+  RevisionRecord,
+  'revision' | 'kind' | 'totalGrosze' | 'closedAtMs' | 'closedBy' | 'dir'
+>;
 
 export type NewRevision = Omit<RevisionRecord, 'filesWritten' | 'journalWritten' | 'manifestSha256'>;
 
@@ -131,7 +134,14 @@ export interface CloseRecords {
   markFilesWritten(month: string, revision: number, manifestSha256: string): void;
   markJournalWritten(month: string, revision: number): void;
   /** Records a month as held or waiting for review (keeping its latest issued revision), with its draft if any. */
-  hold(month: string, state: 'held' | 'needs-review', reason: string, nowMs: number, detail?: unknown, draft?: HeldDraft): void;
+  hold(
+    month: string,
+    state: 'held' | 'needs-review',
+    reason: string,
+    nowMs: number,
+    detail?: unknown,
+    draft?: HeldDraft,
+  ): void;
   /** Ends a review that is no longer needed (its figures equal the issued revision's): the month shows as issued. */
   releaseReview(month: string, nowMs: number): void;
   /** A held draft by its hash, or by a unique prefix of at least 12 characters. */
@@ -142,7 +152,6 @@ export interface CloseRecords {
   releaseClaim(month: string, owner: string): void;
   close(): void;
 }
-
 
 interface MonthRow {
   month: string;
@@ -211,7 +220,12 @@ interface ClaimRow {
 }
 
 const toMonth = (row: MonthRow): MonthRecord => {
-  const record: MonthRecord = { month: row.month, state: row.state, revision: row.revision, updatedAtMs: row.updated_at_ms };
+  const record: MonthRecord = {
+    month: row.month,
+    state: row.state,
+    revision: row.revision,
+    updatedAtMs: row.updated_at_ms,
+  };
   if (row.reason !== null) record.reason = row.reason;
   if (row.draft_hash !== null) record.draftHash = row.draft_hash;
   if (row.detail !== null) record.detail = JSON.parse(row.detail) as unknown;
@@ -271,7 +285,14 @@ const toDraft = (row: DraftRow): HeldDraft => {
   return draft;
 };
 
-const toClaim = (row: ClaimRow): Claim => ({ month: row.month, owner: row.owner, host: row.host, pid: row.pid, claimedAtMs: row.claimed_at_ms, heartbeatMs: row.heartbeat_ms });
+const toClaim = (row: ClaimRow): Claim => ({
+  month: row.month,
+  owner: row.owner,
+  host: row.host,
+  pid: row.pid,
+  claimedAtMs: row.claimed_at_ms,
+  heartbeatMs: row.heartbeat_ms,
+});
 
 /** CloseRecords in the state database file (state.path), shared by every process that closes months. */
 export class SqliteCloseRecords implements CloseRecords {
@@ -288,8 +309,12 @@ export class SqliteCloseRecords implements CloseRecords {
       months: db.prepare('SELECT * FROM months ORDER BY month DESC'),
       revisions: db.prepare('SELECT * FROM revisions WHERE month = ? ORDER BY revision'),
       latest: db.prepare('SELECT * FROM revisions WHERE month = ? ORDER BY revision DESC LIMIT 1'),
-      unfinished: db.prepare('SELECT * FROM revisions WHERE files_written = 0 OR journal_written = 0 ORDER BY month, revision'),
-      unfinishedMonths: db.prepare('SELECT DISTINCT month FROM revisions WHERE files_written = 0 OR journal_written = 0 ORDER BY month').pluck(),
+      unfinished: db.prepare(
+        'SELECT * FROM revisions WHERE files_written = 0 OR journal_written = 0 ORDER BY month, revision',
+      ),
+      unfinishedMonths: db
+        .prepare('SELECT DISTINCT month FROM revisions WHERE files_written = 0 OR journal_written = 0 ORDER BY month')
+        .pluck(),
       latestSummary: db.prepare(
         'SELECT revision, kind, total_grosze AS totalGrosze, closed_at_ms AS closedAtMs, closed_by AS closedBy, dir FROM revisions WHERE month = ? ORDER BY revision DESC LIMIT 1',
       ),
@@ -313,7 +338,9 @@ export class SqliteCloseRecords implements CloseRecords {
          ON CONFLICT(month) DO UPDATE SET state = excluded.state, revision = excluded.revision, reason = excluded.reason,
            draft_hash = excluded.draft_hash, detail = excluded.detail, updated_at_ms = excluded.updated_at_ms`,
       ),
-      filesWritten: db.prepare('UPDATE revisions SET files_written = 1, manifest_sha256 = ? WHERE month = ? AND revision = ?'),
+      filesWritten: db.prepare(
+        'UPDATE revisions SET files_written = 1, manifest_sha256 = ? WHERE month = ? AND revision = ?',
+      ),
       journalWritten: db.prepare('UPDATE revisions SET journal_written = 1 WHERE month = ? AND revision = ?'),
       insertDraft: db.prepare(
         `INSERT OR IGNORE INTO drafts (hash, month, purpose, base_revision, credits_json, terms_json, reason, created_at_ms, created_by)
@@ -381,7 +408,9 @@ export class SqliteCloseRecords implements CloseRecords {
       .transaction(() => {
         const latest = (this.sql.latest.get(revision.month) as RevisionRow | undefined)?.revision ?? 0;
         if (revision.revision !== latest + 1) {
-          throw new Error(`${revision.month}: revision ${revision.revision} cannot follow revision ${latest}; another process issued it first`);
+          throw new Error(
+            `${revision.month}: revision ${revision.revision} cannot follow revision ${latest}; another process issued it first`,
+          );
         }
         this.sql.insertRevision.run({
           ...revision,
@@ -412,7 +441,14 @@ export class SqliteCloseRecords implements CloseRecords {
     this.sql.journalWritten.run(month, revision);
   }
 
-  hold(month: string, state: 'held' | 'needs-review', reason: string, nowMs: number, detail?: unknown, draft?: HeldDraft): void {
+  hold(
+    month: string,
+    state: 'held' | 'needs-review',
+    reason: string,
+    nowMs: number,
+    detail?: unknown,
+    draft?: HeldDraft,
+  ): void {
     this.db
       .transaction(() => {
         const revision = (this.sql.latest.get(month) as RevisionRow | undefined)?.revision ?? 0;
@@ -427,7 +463,15 @@ export class SqliteCloseRecords implements CloseRecords {
         // A month with an issued revision stays 'closed'/'restated' while merely held (a retry of nothing new);
         // a restatement waiting for approval shows as needs-review.
         const shownState = state === 'held' && revision > 0 ? (revision === 1 ? 'closed' : 'restated') : state;
-        this.sql.setMonth.run({ month, state: shownState, revision, reason, draftHash: draft?.hash ?? null, detail: detail === undefined ? null : JSON.stringify(detail), now: nowMs });
+        this.sql.setMonth.run({
+          month,
+          state: shownState,
+          revision,
+          reason,
+          draftHash: draft?.hash ?? null,
+          detail: detail === undefined ? null : JSON.stringify(detail),
+          now: nowMs,
+        });
       })
       .immediate();
   }
@@ -435,7 +479,15 @@ export class SqliteCloseRecords implements CloseRecords {
   releaseReview(month: string, nowMs: number): void {
     const record = this.month(month);
     if (record?.state !== 'needs-review' || record.revision === 0) return;
-    this.sql.setMonth.run({ month, state: record.revision === 1 ? 'closed' : 'restated', revision: record.revision, reason: null, draftHash: null, detail: null, now: nowMs });
+    this.sql.setMonth.run({
+      month,
+      state: record.revision === 1 ? 'closed' : 'restated',
+      revision: record.revision,
+      reason: null,
+      draftHash: null,
+      detail: null,
+      now: nowMs,
+    });
   }
 
   draft(month: string, hashOrPrefix: string): HeldDraft | undefined {

@@ -139,8 +139,12 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
   }
 
   automaticSince(nowMs: number): number {
-    this.db.prepare('INSERT OR IGNORE INTO delivery_settings (key, value) VALUES (?, ?)').run(AUTOMATIC_SINCE, String(nowMs));
-    const row = this.db.prepare('SELECT value FROM delivery_settings WHERE key = ?').get(AUTOMATIC_SINCE) as { value: string };
+    this.db
+      .prepare('INSERT OR IGNORE INTO delivery_settings (key, value) VALUES (?, ?)')
+      .run(AUTOMATIC_SINCE, String(nowMs));
+    const row = this.db.prepare('SELECT value FROM delivery_settings WHERE key = ?').get(AUTOMATIC_SINCE) as {
+      value: string;
+    };
     return Number(row.value);
   }
 
@@ -152,14 +156,28 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
     return this.db.transaction(() => {
       let added = 0;
       for (const d of deliveries) {
-        added += insert.run({ month: d.month, revision: d.revision, recipient: d.recipient, customerId: d.customerId ?? null, address: d.address ?? null, language: d.language, state: d.state, messageId: d.messageId, reason: d.reason ?? null, nowMs }).changes;
+        added += insert.run({
+          month: d.month,
+          revision: d.revision,
+          recipient: d.recipient,
+          customerId: d.customerId ?? null,
+          address: d.address ?? null,
+          language: d.language,
+          state: d.state,
+          messageId: d.messageId,
+          reason: d.reason ?? null,
+          nowMs,
+        }).changes;
       }
       return added;
     })();
   }
 
   isPlanned(month: string, revision: number): boolean {
-    return this.db.prepare('SELECT 1 FROM deliveries WHERE month = ? AND revision = ? LIMIT 1').get(month, revision) !== undefined;
+    return (
+      this.db.prepare('SELECT 1 FROM deliveries WHERE month = ? AND revision = ? LIMIT 1').get(month, revision) !==
+      undefined
+    );
   }
 
   list(filter: DeliveryFilter = {}): DeliveryRecord[] {
@@ -174,11 +192,19 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
 
   makeDue(nowMs: number, filter: DeliveryFilter = {}): number {
     return this.db
-      .prepare(`UPDATE deliveries SET next_attempt_at_ms = @nowMs WHERE state = 'pending' AND next_attempt_at_ms > @nowMs AND (@month IS NULL OR month = @month) AND (@customerId IS NULL OR customer_id = @customerId)`)
+      .prepare(
+        `UPDATE deliveries SET next_attempt_at_ms = @nowMs WHERE state = 'pending' AND next_attempt_at_ms > @nowMs AND (@month IS NULL OR month = @month) AND (@customerId IS NULL OR customer_id = @customerId)`,
+      )
       .run({ nowMs, month: filter.month ?? null, customerId: filter.customerId ?? null }).changes;
   }
 
-  claimDue(owner: string, nowMs: number, leaseMs: number, limit: number, filter: DeliveryFilter = {}): DeliveryRecord[] {
+  claimDue(
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+    limit: number,
+    filter: DeliveryFilter = {},
+  ): DeliveryRecord[] {
     const select = this.db.prepare(
       `SELECT * FROM deliveries
        WHERE ((state = 'pending' AND next_attempt_at_ms <= @nowMs) OR (state = 'sending' AND lease_until_ms < @nowMs))
@@ -193,17 +219,37 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
     const attempt = this.db.prepare(
       `INSERT INTO delivery_attempts (month, revision, recipient, message_id, started_at_ms, owner) VALUES (@month, @revision, @recipient, @messageId, @nowMs, @owner)`,
     );
-    return this.db.transaction(() => {
-      const rows = select.all({ nowMs, limit, month: filter.month ?? null, customerId: filter.customerId ?? null }) as DeliveryRow[];
-      return rows.map((row) => {
-        const leaseUntilMs = nowMs + leaseMs;
-        take.run({ owner, leaseUntilMs, nowMs, month: row.month, revision: row.revision, recipient: row.recipient });
-        attempt.run({ month: row.month, revision: row.revision, recipient: row.recipient, messageId: row.message_id, nowMs, owner });
-        return fromRow({ ...row, state: 'sending', lease_owner: owner, lease_until_ms: leaseUntilMs, attempts: row.attempts + 1 });
-      });
-      // IMMEDIATE: the write lock is taken before the read, so a daemon and a `deliver` claiming at once wait for each
-      // other (busy_timeout) instead of one failing to upgrade its read lock.
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const rows = select.all({
+          nowMs,
+          limit,
+          month: filter.month ?? null,
+          customerId: filter.customerId ?? null,
+        }) as DeliveryRow[];
+        return rows.map((row) => {
+          const leaseUntilMs = nowMs + leaseMs;
+          take.run({ owner, leaseUntilMs, nowMs, month: row.month, revision: row.revision, recipient: row.recipient });
+          attempt.run({
+            month: row.month,
+            revision: row.revision,
+            recipient: row.recipient,
+            messageId: row.message_id,
+            nowMs,
+            owner,
+          });
+          return fromRow({
+            ...row,
+            state: 'sending',
+            lease_owner: owner,
+            lease_until_ms: leaseUntilMs,
+            attempts: row.attempts + 1,
+          });
+        });
+        // IMMEDIATE: the write lock is taken before the read, so a daemon and a `deliver` claiming at once wait for each
+        // other (busy_timeout) instead of one failing to upgrade its read lock.
+      })
+      .immediate();
   }
 
   finish(key: DeliveryKey, owner: string, outcome: AttemptOutcome): boolean {
@@ -223,14 +269,23 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
             `UPDATE deliveries SET state = @state, last_error = @error, next_attempt_at_ms = @next, lease_owner = NULL, lease_until_ms = NULL
              WHERE month = @month AND revision = @revision AND recipient = @recipient AND state = 'sending' AND lease_owner = @owner`,
           )
-          .run({ ...params, state: outcome.state, error: outcome.error, next: outcome.state === 'pending' ? outcome.nextAttemptAtMs : outcome.atMs }).changes;
+          .run({
+            ...params,
+            state: outcome.state,
+            error: outcome.error,
+            next: outcome.state === 'pending' ? outcome.nextAttemptAtMs : outcome.atMs,
+          }).changes;
       }
       this.db
         .prepare(
           `UPDATE delivery_attempts SET outcome = @outcome, detail = @detail, ended_at_ms = @atMs
            WHERE id = (SELECT max(id) FROM delivery_attempts WHERE month = @month AND revision = @revision AND recipient = @recipient AND owner = @owner AND ended_at_ms IS NULL)`,
         )
-        .run({ ...params, outcome: changed === 0 ? `${outcome.state} (lease lost)` : outcome.state, detail: outcome.state === 'sent' ? outcome.detail : outcome.error });
+        .run({
+          ...params,
+          outcome: changed === 0 ? `${outcome.state} (lease lost)` : outcome.state,
+          detail: outcome.state === 'sent' ? outcome.detail : outcome.error,
+        });
       return changed > 0;
     })();
   }
@@ -238,7 +293,9 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
   readdress(key: DeliveryKey, address: string, nowMs: number): boolean {
     return (
       this.db
-        .prepare(`UPDATE deliveries SET state = 'pending', address = @address, next_attempt_at_ms = @nowMs, last_error = NULL WHERE month = @month AND revision = @revision AND recipient = @recipient AND state = 'undeliverable'`)
+        .prepare(
+          `UPDATE deliveries SET state = 'pending', address = @address, next_attempt_at_ms = @nowMs, last_error = NULL WHERE month = @month AND revision = @revision AND recipient = @recipient AND state = 'undeliverable'`,
+        )
         .run({ ...key, address, nowMs }).changes > 0
     );
   }
@@ -250,12 +307,19 @@ export class SqliteDeliveryRecords implements DeliveryRecords {
          WHERE month = @month AND revision = @revision AND recipient = @recipient AND state IN ('sent', 'failed')`,
       )
       .run({ ...key, messageId, address, nowMs }).changes;
-    if (changed === 0) throw new Error(`the delivery of ${key.month} revision ${key.revision} to ${key.recipient} is not sent or failed, so there is nothing to resend`);
+    if (changed === 0)
+      throw new Error(
+        `the delivery of ${key.month} revision ${key.revision} to ${key.recipient} is not sent or failed, so there is nothing to resend`,
+      );
   }
 
   counts(): Record<DeliveryState, number> {
     const counts = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
-    for (const row of this.db.prepare('SELECT state, count(*) AS n FROM deliveries GROUP BY state').all() as { state: DeliveryState; n: number }[]) counts[row.state] = row.n;
+    for (const row of this.db.prepare('SELECT state, count(*) AS n FROM deliveries GROUP BY state').all() as {
+      state: DeliveryState;
+      n: number;
+    }[])
+      counts[row.state] = row.n;
     return counts;
   }
 

@@ -99,7 +99,11 @@ export interface OperatorRecords extends OperatorRecordsReader, PendingRevisions
 export const NO_OPERATOR_RECORDS: OperatorRecordsReader = { incidents: () => [], maintenance: () => [] };
 
 /** No requests, for closers that serve no record changes (benchmarks, tests of the close alone). */
-export const NO_PENDING_REVISIONS: PendingRevisions = { pending: () => undefined, settle: () => undefined, pendingMonths: () => [] };
+export const NO_PENDING_REVISIONS: PendingRevisions = {
+  pending: () => undefined,
+  settle: () => undefined,
+  pendingMonths: () => [],
+};
 
 interface IncidentRow {
   id: number;
@@ -130,7 +134,11 @@ interface MaintenanceRow {
   cancelled_reason: string | null;
 }
 
-const revocation = (atMs: number | null, by: string | null, reason: string | null): { atMs: number; by: string; reason: string } | undefined =>
+const revocation = (
+  atMs: number | null,
+  by: string | null,
+  reason: string | null,
+): { atMs: number; by: string; reason: string } | undefined =>
   atMs === null ? undefined : { atMs, by: by ?? '', reason: reason ?? '' };
 
 const toIncident = (row: IncidentRow): IncidentRecord => {
@@ -197,44 +205,77 @@ export class SqliteOperatorRecords implements OperatorRecords {
   }
 
   addIncident(incident: NewIncident, revise: RevisionRequest<IncidentRecord>): IncidentRecord {
-    return this.db.transaction(() => {
-      const { lastInsertRowid } = this.db
-        .prepare('INSERT INTO incidents (server_id, kind, from_ms, to_ms, reason, ticket, recorded_at_ms, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(incident.serverId, incident.kind, incident.fromMs, incident.toMs, incident.reason, incident.ticket ?? null, incident.recordedAtMs, incident.recordedBy);
-      return this.requestRevisions(writtenRecord(this.incident(Number(lastInsertRowid)), `incident ${lastInsertRowid}`), revise);
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const { lastInsertRowid } = this.db
+          .prepare(
+            'INSERT INTO incidents (server_id, kind, from_ms, to_ms, reason, ticket, recorded_at_ms, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          )
+          .run(
+            incident.serverId,
+            incident.kind,
+            incident.fromMs,
+            incident.toMs,
+            incident.reason,
+            incident.ticket ?? null,
+            incident.recordedAtMs,
+            incident.recordedBy,
+          );
+        return this.requestRevisions(
+          writtenRecord(this.incident(Number(lastInsertRowid)), `incident ${lastInsertRowid}`),
+          revise,
+        );
+      })
+      .immediate();
   }
 
   withdrawIncident(id: number, how: Revocation, revise: RevisionRequest<IncidentRecord>): IncidentRecord {
-    return this.db.transaction(() => {
-      const found = this.incident(id);
-      if (!found) throw new RecordError('not-found', `no incident ${id}`);
-      if (found.withdrawn) throw new RecordError('conflict', `incident ${id} was already withdrawn on ${new Date(found.withdrawn.atMs).toISOString()} by ${found.withdrawn.by}: ${found.withdrawn.reason}`);
-      this.db.prepare('UPDATE incidents SET withdrawn_at_ms = ?, withdrawn_by = ?, withdrawn_reason = ? WHERE id = ?').run(how.atMs, how.by, how.reason, id);
-      return this.requestRevisions(writtenRecord(this.incident(id), `incident ${id}`), revise);
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const found = this.incident(id);
+        if (!found) throw new RecordError('not-found', `no incident ${id}`);
+        if (found.withdrawn)
+          throw new RecordError(
+            'conflict',
+            `incident ${id} was already withdrawn on ${new Date(found.withdrawn.atMs).toISOString()} by ${found.withdrawn.by}: ${found.withdrawn.reason}`,
+          );
+        this.db
+          .prepare('UPDATE incidents SET withdrawn_at_ms = ?, withdrawn_by = ?, withdrawn_reason = ? WHERE id = ?')
+          .run(how.atMs, how.by, how.reason, id);
+        return this.requestRevisions(writtenRecord(this.incident(id), `incident ${id}`), revise);
+      })
+      .immediate();
   }
 
   /** Writes the change's revision requests (inside the change's transaction) and returns the record. */
   private requestRevisions<R>(record: R, revise: RevisionRequest<R>): R {
     const request = revise(record);
-    const insert = this.db.prepare('INSERT INTO pending_revisions (month, reason, requested_at_ms, requested_by) VALUES (?, ?, ?, ?)');
+    const insert = this.db.prepare(
+      'INSERT INTO pending_revisions (month, reason, requested_at_ms, requested_by) VALUES (?, ?, ?, ?)',
+    );
     for (const month of request.months) insert.run(month, request.reason, request.atMs, request.by);
     return record;
   }
 
   pending(month: string): { upToId: number; reasons: string[] } | undefined {
-    const rows = this.db.prepare('SELECT id, reason FROM pending_revisions WHERE month = ? AND settled_at_ms IS NULL ORDER BY id').all(month) as { id: number; reason: string }[];
+    const rows = this.db
+      .prepare('SELECT id, reason FROM pending_revisions WHERE month = ? AND settled_at_ms IS NULL ORDER BY id')
+      .all(month) as { id: number; reason: string }[];
     const last = rows.at(-1);
     return last === undefined ? undefined : { upToId: last.id, reasons: rows.map((r) => r.reason) };
   }
 
   settle(month: string, upToId: number, nowMs: number): void {
-    this.db.prepare('UPDATE pending_revisions SET settled_at_ms = ? WHERE month = ? AND id <= ? AND settled_at_ms IS NULL').run(nowMs, month, upToId);
+    this.db
+      .prepare('UPDATE pending_revisions SET settled_at_ms = ? WHERE month = ? AND id <= ? AND settled_at_ms IS NULL')
+      .run(nowMs, month, upToId);
   }
 
   pendingMonths(): string[] {
-    return this.db.prepare('SELECT DISTINCT month FROM pending_revisions WHERE settled_at_ms IS NULL ORDER BY month').pluck().all() as string[];
+    return this.db
+      .prepare('SELECT DISTINCT month FROM pending_revisions WHERE settled_at_ms IS NULL ORDER BY month')
+      .pluck()
+      .all() as string[];
   }
 
   incident(id: number): IncidentRecord | undefined {
@@ -247,26 +288,53 @@ export class SqliteOperatorRecords implements OperatorRecords {
   }
 
   announceMaintenance(window: NewMaintenance, revise: RevisionRequest<MaintenanceRecord>): MaintenanceRecord {
-    return this.db.transaction(() => {
-      const { lastInsertRowid } = this.db
-        .prepare('INSERT INTO maintenance_announcements (server_id, from_ms, to_ms, reason, announced_at_ms, announced_by, recorded_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(window.serverId, window.fromMs, window.toMs, window.reason, window.announcedAtMs, window.announcedBy, window.recordedAtMs);
-      return this.requestRevisions(writtenRecord(this.maintenanceWindow(Number(lastInsertRowid)), `maintenance ${lastInsertRowid}`), revise);
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const { lastInsertRowid } = this.db
+          .prepare(
+            'INSERT INTO maintenance_announcements (server_id, from_ms, to_ms, reason, announced_at_ms, announced_by, recorded_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          )
+          .run(
+            window.serverId,
+            window.fromMs,
+            window.toMs,
+            window.reason,
+            window.announcedAtMs,
+            window.announcedBy,
+            window.recordedAtMs,
+          );
+        return this.requestRevisions(
+          writtenRecord(this.maintenanceWindow(Number(lastInsertRowid)), `maintenance ${lastInsertRowid}`),
+          revise,
+        );
+      })
+      .immediate();
   }
 
   cancelMaintenance(id: number, how: Revocation, revise: RevisionRequest<MaintenanceRecord>): MaintenanceRecord {
-    return this.db.transaction(() => {
-      const found = this.maintenanceWindow(id);
-      if (!found) throw new RecordError('not-found', `no announced maintenance ${id}`);
-      if (found.cancelled) throw new RecordError('conflict', `maintenance ${id} was already cancelled on ${new Date(found.cancelled.atMs).toISOString()} by ${found.cancelled.by}: ${found.cancelled.reason}`);
-      this.db.prepare('UPDATE maintenance_announcements SET cancelled_at_ms = ?, cancelled_by = ?, cancelled_reason = ? WHERE id = ?').run(how.atMs, how.by, how.reason, id);
-      return this.requestRevisions(writtenRecord(this.maintenanceWindow(id), `maintenance ${id}`), revise);
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const found = this.maintenanceWindow(id);
+        if (!found) throw new RecordError('not-found', `no announced maintenance ${id}`);
+        if (found.cancelled)
+          throw new RecordError(
+            'conflict',
+            `maintenance ${id} was already cancelled on ${new Date(found.cancelled.atMs).toISOString()} by ${found.cancelled.by}: ${found.cancelled.reason}`,
+          );
+        this.db
+          .prepare(
+            'UPDATE maintenance_announcements SET cancelled_at_ms = ?, cancelled_by = ?, cancelled_reason = ? WHERE id = ?',
+          )
+          .run(how.atMs, how.by, how.reason, id);
+        return this.requestRevisions(writtenRecord(this.maintenanceWindow(id), `maintenance ${id}`), revise);
+      })
+      .immediate();
   }
 
   maintenanceWindow(id: number): MaintenanceRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM maintenance_announcements WHERE id = ?').get(id) as MaintenanceRow | undefined;
+    const row = this.db.prepare('SELECT * FROM maintenance_announcements WHERE id = ?').get(id) as
+      | MaintenanceRow
+      | undefined;
     return row && toMaintenance(row);
   }
 

@@ -169,4 +169,5 @@ export const STATE_MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Opens (creating on first use) the state database at `path`, migrated to this program's schema. */
-export const openStateDatabase = (path: string): SqliteDatabase => openMigratedDatabase(path, STATE_MIGRATIONS, 'the state database');
+export const openStateDatabase = (path: string): SqliteDatabase =>
+  openMigratedDatabase(path, STATE_MIGRATIONS, 'the state database');

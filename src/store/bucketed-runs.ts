@@ -42,11 +42,15 @@ export interface DirtyRange {
  * Splits the buckets (grouped by series, each series in time order) into whole runs and ranges to read row by
  * row; `aggregated` counts the buckets answered by their aggregates.
  */
-export function classifyBuckets(buckets: readonly RunBucket[], query: Pick<RunQuery, 'fromMs' | 'toMs'>): { runs: ObservationRun[]; dirty: DirtyRange[]; aggregated: number } {
+export function classifyBuckets(
+  buckets: readonly RunBucket[],
+  query: Pick<RunQuery, 'fromMs' | 'toMs'>,
+): { runs: ObservationRun[]; dirty: DirtyRange[]; aggregated: number } {
   const runs: ObservationRun[] = [];
   const dirty: DirtyRange[] = [];
   let aggregated = 0;
-  const sameSeries = (a: RunBucket | undefined, b: RunBucket): a is RunBucket => a !== undefined && a.location === b.location && a.check === b.check;
+  const sameSeries = (a: RunBucket | undefined, b: RunBucket): a is RunBucket =>
+    a !== undefined && a.location === b.location && a.check === b.check;
   // A clean bucket stands for itself when its times are known, or when both neighbours are clean buckets.
   const standsAlone = (b: RunBucket, i: number) => {
     if (!b.clean) return false;
@@ -54,7 +58,12 @@ export function classifyBuckets(buckets: readonly RunBucket[], query: Pick<RunQu
     const before = buckets[i - 1];
     const after = buckets[i + 1];
     return (
-      sameSeries(before, b) && before.clean && before.startMs === b.startMs - BUCKET_MS && sameSeries(after, b) && after.clean && after.startMs === b.startMs + BUCKET_MS
+      sameSeries(before, b) &&
+      before.clean &&
+      before.startMs === b.startMs - BUCKET_MS &&
+      sameSeries(after, b) &&
+      after.clean &&
+      after.startMs === b.startMs + BUCKET_MS
     );
   };
   for (let i = 0; i < buckets.length; i++) {
@@ -65,7 +74,13 @@ export function classifyBuckets(buckets: readonly RunBucket[], query: Pick<RunQu
       const lastMs = b.lastMs ?? b.startMs + BUCKET_MS - 1;
       const last = runs[runs.length - 1];
       // Consecutive inner buckets of one stretch become one run (fewer runs to sort and join).
-      if (b.firstMs === undefined && last && last.location === b.location && last.check === b.check && last.lastMs === b.startMs - 1) {
+      if (
+        b.firstMs === undefined &&
+        last &&
+        last.location === b.location &&
+        last.check === b.check &&
+        last.lastMs === b.startMs - 1
+      ) {
         last.lastMs = lastMs;
         last.count += b.count;
       } else runs.push({ location: b.location, check: b.check, up: true, firstMs, lastMs, count: b.count });
@@ -89,7 +104,13 @@ export function compactRuns(runs: ObservationRun[], staleAfterMs: number): Obser
   const out: ObservationRun[] = [];
   for (const run of runs) {
     const last = out[out.length - 1];
-    if (last && last.location === run.location && last.check === run.check && last.up === run.up && run.firstMs - last.lastMs < staleAfterMs) {
+    if (
+      last &&
+      last.location === run.location &&
+      last.check === run.check &&
+      last.up === run.up &&
+      run.firstMs - last.lastMs < staleAfterMs
+    ) {
       last.lastMs = run.lastMs;
       last.count += run.count;
     } else out.push({ ...run });

@@ -22,7 +22,9 @@ export async function createObservationStore(config: AppConfig, logger: Logger):
       store
         .version()
         .then((version) => logger.info({ store: store.description, version, backlog }, 'InfluxDB answered'))
-        .catch((error) => logger.warn({ err: error, backlog }, 'InfluxDB does not answer yet; observations wait in the outbox'));
+        .catch((error) =>
+          logger.warn({ err: error, backlog }, 'InfluxDB does not answer yet; observations wait in the outbox'),
+        );
       return store;
     }
   }

@@ -9,7 +9,9 @@ const MAX_DATE_MS = 8_640_000_000_000_000;
 const TIME_FORMAT = 'must be an ISO-8601 time with Z or an offset, or epoch milliseconds';
 
 const lineSchema = z.strictObject({
-  time: z.union([z.string(), z.number().int().nonnegative().max(MAX_DATE_MS)], { error: (issue) => (issue.input === undefined ? 'is required' : TIME_FORMAT) }),
+  time: z.union([z.string(), z.number().int().nonnegative().max(MAX_DATE_MS)], {
+    error: (issue) => (issue.input === undefined ? 'is required' : TIME_FORMAT),
+  }),
   server: z.string().min(1),
   // As in the configuration: probing.location and check names are identifiers (safe as InfluxDB tags).
   location: identifier.optional(),
@@ -60,19 +62,37 @@ export function parseObservationLine(
   } catch {
     return { ok: false, reason: 'not valid JSON' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: 'not a JSON object' };
   const parsed = lineSchema.safeParse(value, { error: plainErrorMap });
-  if (!parsed.success) return { ok: false, reason: parsed.error.issues.flatMap((issue) => describeZodIssue(issue, 'unknown field')).join('; ') };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: parsed.error.issues.flatMap((issue) => describeZodIssue(issue, 'unknown field')).join('; '),
+    };
   const data = parsed.data;
   const timeMs = typeof data.time === 'number' ? data.time : parseIsoInstantMs(data.time);
-  if (timeMs === undefined) return { ok: false, reason: `time: "${data.time}" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds` };
+  if (timeMs === undefined)
+    return {
+      ok: false,
+      reason: `time: "${data.time}" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds`,
+    };
   const range = options.timeRange;
   if (range && (timeMs < range.minMs || timeMs > range.maxMs)) {
     const bounds = `${new Date(range.minMs).toISOString()} to ${new Date(range.maxMs).toISOString()}`;
-    return { ok: false, reason: `time: ${JSON.stringify(data.time)} is outside the times ${range.store} can store (${bounds})` };
+    return {
+      ok: false,
+      reason: `time: ${JSON.stringify(data.time)} is outside the times ${range.store} can store (${bounds})`,
+    };
   }
   if (!servers.has(data.server)) return { ok: false, reason: `server: "${data.server}" is not a configured server` };
-  const observation: Observation = { timeMs, server: data.server, location: data.location ?? defaultLocation, check: data.check ?? '', up: data.up };
+  const observation: Observation = {
+    timeMs,
+    server: data.server,
+    location: data.location ?? defaultLocation,
+    check: data.check ?? '',
+    up: data.up,
+  };
   if (data.latencyMs !== undefined) observation.latencyMs = data.latencyMs;
   if (data.error !== undefined) observation.error = data.error;
   return { ok: true, observation };

@@ -17,7 +17,19 @@ import type { Language } from '../reports/format.js';
 import type { MonthCredits } from '../sla/types.js';
 import { requestLanguage, webLabels } from './i18n.js';
 import { escapeHtml } from './html.js';
-import { customerReportsBody, loginBody, monthFiguresBody, monthsBody, overviewBody, page, serverBody, type CustomerReportLink, type FleetView, type MonthListItem, type PageFrame } from './pages.js';
+import {
+  customerReportsBody,
+  loginBody,
+  monthFiguresBody,
+  monthsBody,
+  overviewBody,
+  page,
+  serverBody,
+  type CustomerReportLink,
+  type FleetView,
+  type MonthListItem,
+  type PageFrame,
+} from './pages.js';
 import { createOpsSessions } from './ops-sessions.js';
 import type { PortalLinkSigner } from './portal-links.js';
 import { signedValue, unsignValue } from './signing.js';
@@ -43,7 +55,12 @@ export interface WebDeps {
   customers: readonly { id: string; name: string; language: Language }[];
 }
 
-const CONTENT_TYPES: Record<string, string> = { '.pdf': 'application/pdf', '.csv': 'text/csv; charset=utf-8', '.json': 'application/json; charset=utf-8', '.jsonl': 'application/x-ndjson; charset=utf-8' };
+const CONTENT_TYPES: Record<string, string> = {
+  '.pdf': 'application/pdf',
+  '.csv': 'text/csv; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.jsonl': 'application/x-ndjson; charset=utf-8',
+};
 
 function sendFile(reply: FastifyReply, path: string) {
   reply.header('content-type', CONTENT_TYPES[extname(path)] ?? 'application/octet-stream');
@@ -60,7 +77,8 @@ function reportFile(reportsDir: string, month: string, relative: string): string
   return path;
 }
 
-const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+const html = (reply: FastifyReply, status: number, body: string) =>
+  reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
 
 /** Registers /ui/ and /portal/; the ops login takes the API's tokens through `auth` (a token with the read scope). */
 export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, auth: AuthGate): Promise<void> {
@@ -68,7 +86,13 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, aut
   await app.register(formbody, { bodyLimit: 4_096 });
   // Ops: Strict (logged in on this site; a link from elsewhere asks to log in again). Portal: Lax, because it is
   // entered from a link in an e-mail, which is a cross-site navigation; its routes only read.
-  const cookieOptions = (path: string, maxAgeSeconds: number, sameSite: 'strict' | 'lax') => ({ path, httpOnly: true, sameSite, secure: deps.secureCookies, maxAge: maxAgeSeconds });
+  const cookieOptions = (path: string, maxAgeSeconds: number, sameSite: 'strict' | 'lax') => ({
+    path,
+    httpOnly: true,
+    sameSite,
+    secure: deps.secureCookies,
+    maxAge: maxAgeSeconds,
+  });
   const customerById = new Map(deps.customers.map((c) => [c.id, c]));
 
   // --- ops ---
@@ -76,7 +100,17 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, aut
   const opsFrame = (request: FastifyRequest, title?: string): PageFrame => {
     const language = requestLanguage(request.query, request.headers['accept-language'], 'en');
     const l = webLabels(language);
-    return { language, timeZone: deps.timeZone, base: '/ui', title: title ?? l.opsTitle, nav: [['/ui/', l.overview], ['/ui/months', l.months]], logout: '/ui/logout' };
+    return {
+      language,
+      timeZone: deps.timeZone,
+      base: '/ui',
+      title: title ?? l.opsTitle,
+      nav: [
+        ['/ui/', l.overview],
+        ['/ui/months', l.months],
+      ],
+      logout: '/ui/logout',
+    };
   };
   const requireOps = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!opsSessions.find(request.cookies[OPS_COOKIE])) return reply.code(303).header('location', '/ui/login').send();
@@ -84,7 +118,8 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, aut
 
   app.get('/ui/login', { schema: { hide: true } }, async (request, reply) => {
     const frame = { ...opsFrame(request), nav: [], logout: undefined } as PageFrame;
-    if (!auth.configured) return html(reply, 503, page(frame, `<p>${escapeHtml(webLabels(frame.language).loginDisabled)}</p>`));
+    if (!auth.configured)
+      return html(reply, 503, page(frame, `<p>${escapeHtml(webLabels(frame.language).loginDisabled)}</p>`));
     return html(reply, 200, page(frame, loginBody(frame)));
   });
   app.post<{ Body: { token?: string } }>('/ui/login', { schema: { hide: true } }, async (request, reply) => {
@@ -111,33 +146,66 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, aut
     reply.clearCookie(OPS_COOKIE, { path: '/ui' });
     return reply.code(303).header('location', '/ui/login').send();
   });
-  app.get('/ui', { schema: { hide: true } }, async (_request, reply) => reply.code(308).header('location', '/ui/').send());
+  app.get('/ui', { schema: { hide: true } }, async (_request, reply) =>
+    reply.code(308).header('location', '/ui/').send(),
+  );
   app.get('/ui/', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
     const frame = opsFrame(request);
     return html(reply, 200, page(frame, overviewBody(deps.fleet(), frame, true)));
   });
-  app.get<{ Params: { id: string }; Querystring: { month?: string } }>('/ui/servers/:id', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
-    const frame = opsFrame(request);
-    const fleet = deps.fleet();
-    const server = fleet.servers.find((s) => s.id === request.params.id);
-    if (!server) return html(reply, 404, page(frame, `<p>no server "${escapeHtml(request.params.id)}"</p>`));
-    const month = request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
-    return html(reply, 200, page({ ...frame, title: `${server.name} · ${frame.title}` }, serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), true)));
-  });
+  app.get<{ Params: { id: string }; Querystring: { month?: string } }>(
+    '/ui/servers/:id',
+    { preHandler: requireOps, schema: { hide: true } },
+    async (request, reply) => {
+      const frame = opsFrame(request);
+      const fleet = deps.fleet();
+      const server = fleet.servers.find((s) => s.id === request.params.id);
+      if (!server) return html(reply, 404, page(frame, `<p>no server "${escapeHtml(request.params.id)}"</p>`));
+      const month =
+        request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
+      return html(
+        reply,
+        200,
+        page(
+          { ...frame, title: `${server.name} · ${frame.title}` },
+          serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), true),
+        ),
+      );
+    },
+  );
   app.get('/ui/months', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
     const frame = opsFrame(request);
-    return html(reply, 200, page(frame, monthsBody(deps.months(), frame, (month, file) => `/ui/files/${month}/${file}`)));
+    return html(
+      reply,
+      200,
+      page(
+        frame,
+        monthsBody(deps.months(), frame, (month, file) => `/ui/files/${month}/${file}`),
+      ),
+    );
   });
-  app.get<{ Params: { month: string } }>('/ui/months/:month', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
-    const frame = opsFrame(request);
-    if (!isMonth(request.params.month)) return html(reply, 404, page(frame, '<p>no such month</p>'));
-    return html(reply, 200, page(frame, monthFiguresBody(request.params.month, deps.monthFigures(request.params.month), 'all', frame)));
-  });
-  app.get<{ Params: { month: string; '*': string } }>('/ui/files/:month/*', { preHandler: requireOps, schema: { hide: true } }, async (request, reply) => {
-    const path = reportFile(deps.reportsDir, request.params.month, request.params['*']);
-    if (!path) return sendError(reply, 'NOT_FOUND', 'no such report file');
-    return sendFile(reply, path);
-  });
+  app.get<{ Params: { month: string } }>(
+    '/ui/months/:month',
+    { preHandler: requireOps, schema: { hide: true } },
+    async (request, reply) => {
+      const frame = opsFrame(request);
+      if (!isMonth(request.params.month)) return html(reply, 404, page(frame, '<p>no such month</p>'));
+      return html(
+        reply,
+        200,
+        page(frame, monthFiguresBody(request.params.month, deps.monthFigures(request.params.month), 'all', frame)),
+      );
+    },
+  );
+  app.get<{ Params: { month: string; '*': string } }>(
+    '/ui/files/:month/*',
+    { preHandler: requireOps, schema: { hide: true } },
+    async (request, reply) => {
+      const path = reportFile(deps.reportsDir, request.params.month, request.params['*']);
+      if (!path) return sendError(reply, 'NOT_FOUND', 'no such report file');
+      return sendFile(reply, path);
+    },
+  );
 
   // --- customer portal ---
   const portalCustomer = (request: FastifyRequest): string | undefined => {
@@ -146,16 +214,27 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, aut
     const payload = value === undefined ? undefined : unsignValue(deps.portal.secret, 'portal-session', value);
     const match = payload === undefined ? null : /^(\d+):(.+)$/.exec(payload);
     const [, expiresSeconds, encodedId] = match ?? [];
-    if (expiresSeconds === undefined || encodedId === undefined || Number(expiresSeconds) * 1000 <= deps.now()) return undefined;
+    if (expiresSeconds === undefined || encodedId === undefined || Number(expiresSeconds) * 1000 <= deps.now())
+      return undefined;
     const id = Buffer.from(encodedId, 'base64url').toString('utf8');
     return customerById.has(id) ? id : undefined;
   };
   const portalFrame = (request: FastifyRequest, customerId: string | undefined): PageFrame => {
     // The customer's language unless ?lang= asks otherwise; the browser's preference does not override the customer's.
-    const language = requestLanguage(request.query, undefined, customerId === undefined ? 'pl' : (customerById.get(customerId)?.language ?? 'pl'));
+    const language = requestLanguage(
+      request.query,
+      undefined,
+      customerId === undefined ? 'pl' : (customerById.get(customerId)?.language ?? 'pl'),
+    );
     const l = webLabels(language);
     const name = customerId === undefined ? '' : ` · ${customerById.get(customerId)?.name ?? ''}`;
-    return { language, timeZone: deps.timeZone, base: '/portal', title: `${l.portalTitle}${name}`, nav: customerId === undefined ? [] : [['/portal/', l.overview]] };
+    return {
+      language,
+      timeZone: deps.timeZone,
+      base: '/portal',
+      title: `${l.portalTitle}${name}`,
+      nav: customerId === undefined ? [] : [['/portal/', l.overview]],
+    };
   };
   const forbidden = (request: FastifyRequest, reply: FastifyReply) => {
     const frame = portalFrame(request, undefined);
@@ -167,52 +246,111 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, aut
     if (customerId === undefined) return forbidden(request, reply);
     (request as FastifyRequest & { portalCustomer?: string }).portalCustomer = customerId;
   };
-  const customerOf = (request: FastifyRequest) => (request as FastifyRequest & { portalCustomer: string }).portalCustomer;
+  const customerOf = (request: FastifyRequest) =>
+    (request as FastifyRequest & { portalCustomer: string }).portalCustomer;
   /** The customer's own PDFs: for each issued revision that has one, its month, revision and file (relative to the month). */
   const ownReports = (customerId: string): CustomerReportLink[] =>
-    deps.months().flatMap((m) => m.revisions.flatMap((r) => r.files.filter((f) => f === reportFileName(customerId) || f.endsWith(`/${reportFileName(customerId)}`)).map((file) => ({ month: m.month, revision: r.revision, file, closedAtMs: r.closedAtMs }))));
+    deps
+      .months()
+      .flatMap((m) =>
+        m.revisions.flatMap((r) =>
+          r.files
+            .filter((f) => f === reportFileName(customerId) || f.endsWith(`/${reportFileName(customerId)}`))
+            .map((file) => ({ month: m.month, revision: r.revision, file, closedAtMs: r.closedAtMs })),
+        ),
+      );
 
-  app.get<{ Querystring: { customer?: string; expires?: string; sig?: string } }>('/portal/open', { schema: { hide: true } }, async (request, reply) => {
-    if (!deps.portal) return forbidden(request, reply);
-    const verdict = deps.portal.signer.check(request.query, deps.now());
-    if (!verdict.ok || !customerById.has(verdict.customerId)) {
-      request.log.warn({ ip: request.ip, customer: request.query.customer, reason: verdict.ok ? 'unknown customer' : verdict.reason }, 'refused a portal link');
-      return forbidden(request, reply);
-    }
-    const expires = Math.floor(verdict.expiresAtMs / 1000);
-    const payload = `${expires}:${Buffer.from(verdict.customerId).toString('base64url')}`;
-    reply.setCookie(PORTAL_COOKIE, signedValue(deps.portal.secret, 'portal-session', payload), cookieOptions('/portal', Math.max(1, expires - Math.floor(deps.now() / 1000)), 'lax'));
-    return reply.code(303).header('location', '/portal/').send();
-  });
-  app.get('/portal', { schema: { hide: true } }, async (_request, reply) => reply.code(308).header('location', '/portal/').send());
+  app.get<{ Querystring: { customer?: string; expires?: string; sig?: string } }>(
+    '/portal/open',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      if (!deps.portal) return forbidden(request, reply);
+      const verdict = deps.portal.signer.check(request.query, deps.now());
+      if (!verdict.ok || !customerById.has(verdict.customerId)) {
+        request.log.warn(
+          {
+            ip: request.ip,
+            customer: request.query.customer,
+            reason: verdict.ok ? 'unknown customer' : verdict.reason,
+          },
+          'refused a portal link',
+        );
+        return forbidden(request, reply);
+      }
+      const expires = Math.floor(verdict.expiresAtMs / 1000);
+      const payload = `${expires}:${Buffer.from(verdict.customerId).toString('base64url')}`;
+      reply.setCookie(
+        PORTAL_COOKIE,
+        signedValue(deps.portal.secret, 'portal-session', payload),
+        cookieOptions('/portal', Math.max(1, expires - Math.floor(deps.now() / 1000)), 'lax'),
+      );
+      return reply.code(303).header('location', '/portal/').send();
+    },
+  );
+  app.get('/portal', { schema: { hide: true } }, async (_request, reply) =>
+    reply.code(308).header('location', '/portal/').send(),
+  );
   app.get('/portal/', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
     const customerId = customerOf(request);
     const frame = portalFrame(request, customerId);
     const l = webLabels(frame.language);
     const fleet = deps.fleet();
     const own = { ...fleet, servers: fleet.servers.filter((s) => s.customerId === customerId) };
-    return html(reply, 200, page(frame, `${overviewBody(own, frame, false)}<h2>${escapeHtml(l.reports)}</h2>${customerReportsBody(ownReports(customerId), frame)}`));
+    return html(
+      reply,
+      200,
+      page(
+        frame,
+        `${overviewBody(own, frame, false)}<h2>${escapeHtml(l.reports)}</h2>${customerReportsBody(ownReports(customerId), frame)}`,
+      ),
+    );
   });
-  app.get<{ Params: { id: string }; Querystring: { month?: string } }>('/portal/servers/:id', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
-    const customerId = customerOf(request);
-    const frame = portalFrame(request, customerId);
-    const fleet = deps.fleet();
-    const server = fleet.servers.find((s) => s.id === request.params.id && s.customerId === customerId);
-    if (!server) return html(reply, 404, page(frame, '<p>404</p>'));
-    const month = request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
-    return html(reply, 200, page(frame, serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), false)));
-  });
-  app.get<{ Params: { month: string } }>('/portal/months/:month', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
-    const customerId = customerOf(request);
-    const frame = portalFrame(request, customerId);
-    if (!isMonth(request.params.month)) return html(reply, 404, page(frame, '<p>404</p>'));
-    return html(reply, 200, page(frame, monthFiguresBody(request.params.month, deps.monthFigures(request.params.month), [customerId], frame)));
-  });
-  app.get<{ Params: { month: string; revision: string } }>('/portal/reports/:month/:revision', { preHandler: requirePortal, schema: { hide: true } }, async (request, reply) => {
-    const customerId = customerOf(request);
-    const report = ownReports(customerId).find((r) => r.month === request.params.month && String(r.revision) === request.params.revision);
-    const path = report && reportFile(deps.reportsDir, report.month, report.file);
-    if (!path) return sendError(reply, 'NOT_FOUND', 'no such report');
-    return sendFile(reply, path);
-  });
+  app.get<{ Params: { id: string }; Querystring: { month?: string } }>(
+    '/portal/servers/:id',
+    { preHandler: requirePortal, schema: { hide: true } },
+    async (request, reply) => {
+      const customerId = customerOf(request);
+      const frame = portalFrame(request, customerId);
+      const fleet = deps.fleet();
+      const server = fleet.servers.find((s) => s.id === request.params.id && s.customerId === customerId);
+      if (!server) return html(reply, 404, page(frame, '<p>404</p>'));
+      const month =
+        request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
+      return html(
+        reply,
+        200,
+        page(frame, serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), false)),
+      );
+    },
+  );
+  app.get<{ Params: { month: string } }>(
+    '/portal/months/:month',
+    { preHandler: requirePortal, schema: { hide: true } },
+    async (request, reply) => {
+      const customerId = customerOf(request);
+      const frame = portalFrame(request, customerId);
+      if (!isMonth(request.params.month)) return html(reply, 404, page(frame, '<p>404</p>'));
+      return html(
+        reply,
+        200,
+        page(
+          frame,
+          monthFiguresBody(request.params.month, deps.monthFigures(request.params.month), [customerId], frame),
+        ),
+      );
+    },
+  );
+  app.get<{ Params: { month: string; revision: string } }>(
+    '/portal/reports/:month/:revision',
+    { preHandler: requirePortal, schema: { hide: true } },
+    async (request, reply) => {
+      const customerId = customerOf(request);
+      const report = ownReports(customerId).find(
+        (r) => r.month === request.params.month && String(r.revision) === request.params.revision,
+      );
+      const path = report && reportFile(deps.reportsDir, report.month, report.file);
+      if (!path) return sendError(reply, 'NOT_FOUND', 'no such report');
+      return sendFile(reply, path);
+    },
+  );
 }

@@ -15,7 +15,8 @@ export function signatureMatches(secret: string, purpose: string, payload: strin
 }
 
 /** `payload.signature`: a value to put in a cookie. */
-export const signedValue = (secret: string, purpose: string, payload: string) => `${payload}.${sign(secret, purpose, payload)}`;
+export const signedValue = (secret: string, purpose: string, payload: string) =>
+  `${payload}.${sign(secret, purpose, payload)}`;
 
 /** The payload of a value made by signedValue, or undefined when it was not signed so. */
 export function unsignValue(secret: string, purpose: string, value: string): string | undefined {

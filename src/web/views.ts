@@ -9,17 +9,31 @@ import type { MonthCredits } from '../sla/types.js';
 import type { FleetServerView, FleetView, MonthListItem } from './pages.js';
 
 /** The overview's figures: each server's state now, month to date, next bracket's budget and projected credit. */
-export function fleetView(servers: readonly ServerView[], snapshot: SlaSnapshot | undefined, month: string, customerNames: ReadonlyMap<string, string>): FleetView {
+export function fleetView(
+  servers: readonly ServerView[],
+  snapshot: SlaSnapshot | undefined,
+  month: string,
+  customerNames: ReadonlyMap<string, string>,
+): FleetView {
   const sla = new Map(snapshot?.servers.map((s) => [s.server, s]) ?? []);
   return {
     month: snapshot?.month ?? month,
     ...(snapshot ? { asOfMs: snapshot.asOfMs } : {}),
     servers: servers.map((server): FleetServerView => {
       const view = sla.get(server.id);
-      const base: FleetServerView = { id: server.id, name: server.name, customerId: server.customer, customerName: customerNames.get(server.customer) ?? server.customer, tier: server.tier, state: server.state };
+      const base: FleetServerView = {
+        id: server.id,
+        name: server.name,
+        customerId: server.customer,
+        customerName: customerNames.get(server.customer) ?? server.customer,
+        tier: server.tier,
+        state: server.state,
+      };
       if (!view) return base;
       // The next bracket: of those not yet crossed, the one with the least downtime left before it applies.
-      const open = view.outlook.budgets.filter((b) => b.remainingMs >= 0).sort((a, b) => a.remainingMs - b.remainingMs)[0];
+      const open = view.outlook.budgets
+        .filter((b) => b.remainingMs >= 0)
+        .sort((a, b) => a.remainingMs - b.remainingMs)[0];
       const a = view.monthToDate;
       return {
         ...base,
@@ -27,7 +41,13 @@ export function fleetView(servers: readonly ServerView[], snapshot: SlaSnapshot 
           uptimePercent: snapshot?.projectedByServer.get(server.id)?.uptimePercent ?? null,
           downtimeMs: a.downtimeMs,
           unmonitoredMs: a.unmonitoredMs,
-          nextBracket: open ? { belowPercent: formatMicroPercent(open.belowMicroPercent), creditPercentHundredths: open.creditPercentHundredths, remainingMs: open.remainingMs } : null,
+          nextBracket: open
+            ? {
+                belowPercent: formatMicroPercent(open.belowMicroPercent),
+                creditPercentHundredths: open.creditPercentHundredths,
+                remainingMs: open.remainingMs,
+              }
+            : null,
           projectedCreditPercentHundredths: view.projectedCreditPercentHundredths,
           projectedCreditGrosze: view.projectedCreditGrosze,
         },
@@ -47,13 +67,23 @@ export function monthList(records: CloseRecords, reportsDir: string): MonthListI
       const prefix = subdir === '' ? '' : `${subdir}/`;
       const listed = manifestFileNames(reportsDir, m.month, r.revision);
       const files = listed ? [...listed, MANIFEST] : [];
-      return { revision: r.revision, kind: r.kind, closedAtMs: r.closedAtMs, reason: r.reason, totalGrosze: r.totalGrosze, files: files.map((f) => `${prefix}${f}`) };
+      return {
+        revision: r.revision,
+        kind: r.kind,
+        closedAtMs: r.closedAtMs,
+        reason: r.reason,
+        totalGrosze: r.totalGrosze,
+        files: files.map((f) => `${prefix}${f}`),
+      };
     }),
   }));
 }
 
 /** The latest issued revision's figures of a month. */
-export function latestFigures(records: CloseRecords, month: string): { revision: number; credits: MonthCredits } | undefined {
+export function latestFigures(
+  records: CloseRecords,
+  month: string,
+): { revision: number; credits: MonthCredits } | undefined {
   const latest = records.latestRevision(month);
   return latest?.credits ? { revision: latest.revision, credits: latest.credits } : undefined;
 }

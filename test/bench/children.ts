@@ -16,11 +16,21 @@ export interface Child<Ready, Result> {
 }
 
 /** Forks `test/bench/<script>.ts` with extra node flags; rejects its promises if it exits before answering. */
-export function forkChild<Ready = unknown, Result = unknown>(script: string, args: string[] = [], nodeFlags: string[] = []): Child<Ready, Result> {
+export function forkChild<Ready = unknown, Result = unknown>(
+  script: string,
+  args: string[] = [],
+  nodeFlags: string[] = [],
+): Child<Ready, Result> {
   const path = fileURLToPath(new URL(`./${script}.ts`, import.meta.url));
-  const child = fork(path, args, { execArgv: ['--import', 'tsx', ...nodeFlags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { LOG_LEVEL: 'warn', ...process.env } });
+  const child = fork(path, args, {
+    execArgv: ['--import', 'tsx', ...nodeFlags],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { LOG_LEVEL: 'warn', ...process.env },
+  });
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) => reject(new Error(`bench child ${script} exited (code ${code}, signal ${signal}) before answering`))),
+    child.once('exit', (code, signal) =>
+      reject(new Error(`bench child ${script} exited (code ${code}, signal ${signal}) before answering`)),
+    ),
   );
   exited.catch(() => undefined);
   const message = <T>(kind: string) =>
@@ -55,7 +65,9 @@ export function forkChild<Ready = unknown, Result = unknown>(script: string, arg
 
 /** Sends a message to the parent (inside a child). */
 export function tellParent(kind: 'ready' | 'result', body: unknown): Promise<void> {
-  return new Promise((resolve, reject) => process.send!({ kind, body }, (error: Error | null) => (error ? reject(error) : resolve())));
+  return new Promise((resolve, reject) =>
+    process.send!({ kind, body }, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
 }
 
 /** Resolves with the next message the parent sends (inside a child). */

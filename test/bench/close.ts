@@ -41,7 +41,8 @@ async function ingest(store: ObservationStore, servers: number, fromMs: number, 
     if (store instanceof OutboxedInfluxStore) while ((await store.backlog()) > maxBacklog) await sleep(100);
     if (++hours % 100 === 0) console.error(`# ${store.description}: ${hours}/${totalHours} hours of the month written`);
   }
-  if (store instanceof OutboxedInfluxStore && !(await store.drain(600_000))) throw new Error('the outbox did not drain into influxd within 10 minutes');
+  if (store instanceof OutboxedInfluxStore && !(await store.drain(600_000)))
+    throw new Error('the outbox did not drain into influxd within 10 minutes');
   return lines;
 }
 
@@ -76,7 +77,14 @@ export async function benchClose(options: CloseBenchOptions, log: FigureLog): Pr
   try {
     const fleet = (fileName: string, storage: Record<string, unknown>) =>
       // The data is 30 s apart, so the configured interval is 30 s (staleAfter defaults to 3 intervals).
-      writeFleetConfig({ dir: options.dir, servers: options.servers, targetUrl: () => 'http://127.0.0.1:9/', storage, fileName, probing: { interval: '30s' } });
+      writeFleetConfig({
+        dir: options.dir,
+        servers: options.servers,
+        targetUrl: () => 'http://127.0.0.1:9/',
+        storage,
+        fileName,
+        probing: { interval: '30s' },
+      });
     const influxConfigPath = fleet('close-influx.yaml', {
       kind: 'influxdb',
       path: join(options.dir, 'outbox.db'),

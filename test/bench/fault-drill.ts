@@ -10,7 +10,12 @@ import { createLogger } from '../../src/logging.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { influxConnection } from '../../src/store/influx/connection.js';
 import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
-import { fleetConfigYaml, startCountingTarget, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
+import {
+  fleetConfigYaml,
+  startCountingTarget,
+  startDaemonProcess,
+  type DaemonProcess,
+} from '../support/daemon-process.js';
 import { startFaultProxy, type FaultMode } from '../support/fault-proxy.js';
 import { startInfluxd } from '../support/influxd.js';
 import { mountSmallDisk } from '../support/small-disk.js';
@@ -19,10 +24,12 @@ const CHECKS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (text: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
 
-
 async function health(daemon: DaemonProcess): Promise<string> {
   const started = performance.now();
-  const ready = await daemon.get('/readyz', 2_000).then((r) => `${r.status} ${r.body.slice(0, 140)}`, (e: Error) => `no answer: ${e.message}`);
+  const ready = await daemon.get('/readyz', 2_000).then(
+    (r) => `${r.status} ${r.body.slice(0, 140)}`,
+    (e: Error) => `no answer: ${e.message}`,
+  );
   const backlog = await daemon.metric('uptime_credits_outbox_backlog_observations').catch(() => NaN);
   return `readyz ${ready} (${Math.round(performance.now() - started)} ms), backlog ${backlog}`;
 }
@@ -34,7 +41,15 @@ async function influxDrill(target: Awaited<ReturnType<typeof startCountingTarget
   const proxy = await startFaultProxy(influxd.url);
   const dir = mkdtempSync(join(tmpdir(), 'uc-drill-'));
   try {
-    writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(CHECKS, `{ kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: { url: "${proxy.url}", apiVersion: 1, database: uptime, timeout: 5s } }`, dir, target.url));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      fleetConfigYaml(
+        CHECKS,
+        `{ kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: { url: "${proxy.url}", apiVersion: 1, database: uptime, timeout: 5s } }`,
+        dir,
+        target.url,
+      ),
+    );
     const from = target.count();
     let daemon = await startDaemonProcess(join(dir, 'config.yaml'));
     await sleep(10_000);
@@ -61,14 +76,28 @@ async function influxDrill(target: Awaited<ReturnType<typeof startCountingTarget
     await daemon.stop('SIGKILL');
     say('SIGKILL again');
     const probed = target.count() - from;
-    const connection = influxConnection({ url: influxd.url, apiVersion: 1, database: 'uptime', org: '', measurement: 'uptime_observation', batchSize: 5_000, timeout: 10_000 });
+    const connection = influxConnection({
+      url: influxd.url,
+      apiVersion: 1,
+      database: 'uptime',
+      org: '',
+      measurement: 'uptime_observation',
+      batchSize: 5_000,
+      timeout: 10_000,
+    });
     const store = OutboxedInfluxStore.open(join(dir, 'outbox.db'), connection, createLogger(), 5_000);
     await store.drain(120_000);
     const parked = store.health().parked;
     await store.close();
-    const count = async (where: string) => Number((await influxd.query(`SELECT count("up") FROM "uptime".."uptime_observation" WHERE ${where}`))[0]?.values[0]?.[1] ?? 0);
+    const count = async (where: string) =>
+      Number(
+        (await influxd.query(`SELECT count("up") FROM "uptime".."uptime_observation" WHERE ${where}`))[0]
+          ?.values[0]?.[1] ?? 0,
+      );
     const [ups, downs] = [await count('"up" = 1'), await count('"up" = 0')];
-    say(`InfluxDB drill: ${probed} probes made, ${ups + downs} stored (${downs} down), ${parked} parked, ${probed - ups - downs - parked} lost over two SIGKILLs; write requests ${proxy.stats.writeRequests} (${[...proxy.stats.byStatus].map(([s, n]) => `${s}: ${n}`).join(', ')})`);
+    say(
+      `InfluxDB drill: ${probed} probes made, ${ups + downs} stored (${downs} down), ${parked} parked, ${probed - ups - downs - parked} lost over two SIGKILLs; write requests ${proxy.stats.writeRequests} (${[...proxy.stats.byStatus].map(([s, n]) => `${s}: ${n}`).join(', ')})`,
+    );
   } finally {
     await proxy.close();
     await influxd.stop();
@@ -80,7 +109,10 @@ async function diskDrill(target: Awaited<ReturnType<typeof startCountingTarget>>
   const dir = mkdtempSync(join(tmpdir(), 'uc-drill-disk-'));
   const disk = mountSmallDisk(6);
   try {
-    writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(CHECKS, `{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      fleetConfigYaml(CHECKS, `{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url),
+    );
     const from = target.count();
     const daemon = await startDaemonProcess(join(dir, 'config.yaml'));
     await sleep(5_000);
@@ -89,7 +121,12 @@ async function diskDrill(target: Awaited<ReturnType<typeof startCountingTarget>>
     const fullFrom = target.count();
     for (let i = 0; i < 4; i++) {
       await sleep(5_000);
-      say(`  ${await health(daemon)}, healthz ${await daemon.get('/healthz', 2_000).then((r) => r.status, () => 'no answer')}`);
+      say(
+        `  ${await health(daemon)}, healthz ${await daemon.get('/healthz', 2_000).then(
+          (r) => r.status,
+          () => 'no answer',
+        )}`,
+      );
     }
     say(`  probes while full: ${target.count() - fullFrom} in 20 s`);
     disk.free();
@@ -106,7 +143,9 @@ async function diskDrill(target: Awaited<ReturnType<typeof startCountingTarget>>
       down += observations.filter((o) => !o.up).length;
     }
     await store.close();
-    say(`disk drill: ${probed} probes made, ${stored} stored, ${down} down (false downtime), ${probed - stored} not stored`);
+    say(
+      `disk drill: ${probed} probes made, ${stored} stored, ${down} down (false downtime), ${probed - stored} not stored`,
+    );
   } finally {
     disk.unmount();
     rmSync(dir, { recursive: true, force: true });

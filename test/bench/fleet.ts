@@ -25,10 +25,19 @@ export function writeFleetConfig(options: FleetOptions): string {
   for (let first = 0; first < options.servers; first += SERVERS_PER_CUSTOMER) {
     const servers = [];
     for (let i = first; i < Math.min(options.servers, first + SERVERS_PER_CUSTOMER); i++) {
-      servers.push({ id: serverId(i), name: `Server ${i}`, checks: [{ kind: 'http', name: 'http', url: options.targetUrl(i) }] });
+      servers.push({
+        id: serverId(i),
+        name: `Server ${i}`,
+        checks: [{ kind: 'http', name: 'http', url: options.targetUrl(i) }],
+      });
     }
     const n = first / SERVERS_PER_CUSTOMER;
-    customers.push({ id: `cust-${String(n).padStart(4, '0')}`, name: `Customer ${n}`, tier: ['silver', 'gold', 'platinum'][n % 3], servers });
+    customers.push({
+      id: `cust-${String(n).padStart(4, '0')}`,
+      name: `Customer ${n}`,
+      tier: ['silver', 'gold', 'platinum'][n % 3],
+      servers,
+    });
   }
   const config = {
     timezone: 'Europe/Warsaw',

@@ -9,10 +9,11 @@ const DAY_MS = 86_400_000;
 
 /** Where server i is down or unobserved, relative to the month's start. */
 function shapeOf(i: number, fromMs: number) {
-  const outageStartMs = fromMs + ((i % 28) * DAY_MS) + (((i * 7) % 24) * HOUR_MS);
+  const outageStartMs = fromMs + (i % 28) * DAY_MS + ((i * 7) % 24) * HOUR_MS;
   const outages = [{ fromMs: outageStartMs, toMs: outageStartMs + ((i % 5) + 1) * 120_000 }];
   // Every tenth server also has a 5-hour outage (uptime about 99.33 %), which earns a credit in every tier.
-  if (i % 10 === 0) outages.push({ fromMs: outageStartMs + 2 * DAY_MS, toMs: outageStartMs + 2 * DAY_MS + 5 * HOUR_MS });
+  if (i % 10 === 0)
+    outages.push({ fromMs: outageStartMs + 2 * DAY_MS, toMs: outageStartMs + 2 * DAY_MS + 5 * HOUR_MS });
   const gapFromMs = i % 25 === 3 ? fromMs + 14 * DAY_MS + 5 * HOUR_MS : Infinity;
   return { outages, gapFromMs, gapToMs: gapFromMs + 2 * HOUR_MS, phaseMs: (i * 7_919) % STEP_MS };
 }
@@ -29,7 +30,14 @@ export function* monthObservations(servers: number, fromMs: number, toMs: number
       for (let t = hourMs + shape.phaseMs; t < endMs; t += STEP_MS) {
         if (t >= shape.gapFromMs && t < shape.gapToMs) continue;
         const up = !shape.outages.some((o) => t >= o.fromMs && t < o.toMs);
-        const observation: Observation = { timeMs: t, server: ids[i]!, location: 'bench', check: 'http', up, latencyMs: up ? 2 + (Math.floor(t / STEP_MS) % 17) : 5_000 };
+        const observation: Observation = {
+          timeMs: t,
+          server: ids[i]!,
+          location: 'bench',
+          check: 'http',
+          up,
+          latencyMs: up ? 2 + (Math.floor(t / STEP_MS) % 17) : 5_000,
+        };
         if (!up) observation.error = 'timeout';
         chunk.push(observation);
       }

@@ -39,9 +39,16 @@ function rssBytesOf(pid: number): number {
 export async function benchPeer(options: PeerBenchOptions, log: FigureLog): Promise<void> {
   if (!existsSync(EXPORTER)) throw new Error(`${EXPORTER} is missing: apt-get install prometheus-blackbox-exporter`);
   const configPath = join(options.dir, 'blackbox.yml');
-  writeFileSync(configPath, 'modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4\n');
+  writeFileSync(
+    configPath,
+    'modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4\n',
+  );
   const port = await freePort();
-  const exporter = spawn(EXPORTER, [`--config.file=${configPath}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exporter = spawn(
+    EXPORTER,
+    [`--config.file=${configPath}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const pid = exporter.pid!;
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 256, keepAliveTimeout: 30_000 });
   try {
@@ -58,7 +65,10 @@ export async function benchPeer(options: PeerBenchOptions, log: FigureLog): Prom
       await sleep(100);
     }
     for (const n of options.sizes) {
-      const paths = Array.from({ length: n }, (_, i) => `/probe?module=http_2xx&target=${encodeURIComponent(options.targets.url(i))}`);
+      const paths = Array.from(
+        { length: n },
+        (_, i) => `/probe?module=http_2xx&target=${encodeURIComponent(options.targets.url(i))}`,
+      );
       let measuring = false;
       let probes = 0;
       let up = 0;

@@ -36,7 +36,9 @@ export async function benchProbing(options: ProbeBenchOptions, log: FigureLog): 
     const prober = forkChild<never, ProberResult>('prober', [], options.nodeFlags);
     prober.send({ configPath, warmupMs: options.warmupMs, windowMs: options.windowMs } satisfies ProberTask);
     const r = await prober.result;
-    await new Promise((resolve) => (prober.process.exitCode !== null ? resolve(undefined) : prober.process.once('exit', resolve)));
+    await new Promise((resolve) =>
+      prober.process.exitCode !== null ? resolve(undefined) : prober.process.once('exit', resolve),
+    );
     const seconds = r.windowMs / 1_000;
     const cpuSeconds = (r.cpuUserMs + r.cpuSystemMs) / 1_000;
     const perThousand = r.probes === 0 ? NaN : (cpuSeconds / r.probes) * 1_000;

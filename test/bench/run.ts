@@ -70,11 +70,20 @@ const closeServers = count(values['close-servers'] ?? (values.full ? '1000' : '1
 const scrapeServers = count(values['scrape-servers'], 'scrape-servers');
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
-const profileFlags = (name: string) => (values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+const profileFlags = (name: string) =>
+  values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
 
 const log = new FigureLog();
-const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, platform: `${process.platform} ${process.arch}` };
-console.log(`# machine: ${machine.nproc} cores (${machine.cpu}), ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, node ${machine.node}`);
+const machine = {
+  nproc: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memoryBytes: totalmem(),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+};
+console.log(
+  `# machine: ${machine.nproc} cores (${machine.cpu}), ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, node ${machine.node}`,
+);
 const dir = mkdtempSync(join(tmpdir(), 'uc-bench-'));
 const startedAt = new Date();
 try {
@@ -82,13 +91,20 @@ try {
     const startTargets = async (mode: 'keep-alive' | 'close') => {
       const server = forkChild<TargetReady, { requests: number }>('target-server', ['16', mode]);
       const { ports } = await server.ready;
-      return { server, targets: { ports, url: (i: number) => `http://127.0.0.1:${ports[i % ports.length]}/t/${i}` } satisfies Targets };
+      return {
+        server,
+        targets: { ports, url: (i: number) => `http://127.0.0.1:${ports[i % ports.length]}/t/${i}` } satisfies Targets,
+      };
     };
     const { server, targets } = await startTargets('keep-alive');
     let ours = new Map<number, number>();
     let oursNewConnections = new Map<number, number>();
     try {
-      if (parts.has('probe')) ours = await benchProbing({ dir, targets, sizes, warmupMs, windowMs, label: 'probe', nodeFlags: profileFlags('prober') }, log);
+      if (parts.has('probe'))
+        ours = await benchProbing(
+          { dir, targets, sizes, warmupMs, windowMs, label: 'probe', nodeFlags: profileFlags('prober') },
+          log,
+        );
       if (parts.has('peer')) await benchPeer({ dir, targets, sizes, warmupMs, windowMs, ours }, log);
       server.send('count');
       log.add('targets.requests_served', (await server.result).requests, 'requests');
@@ -100,7 +116,18 @@ try {
       const closing = await startTargets('close');
       try {
         const largest = [Math.max(...sizes)];
-        oursNewConnections = await benchProbing({ dir, targets: closing.targets, sizes: largest, warmupMs, windowMs, label: 'probe_new_connections', nodeFlags: [] }, log);
+        oursNewConnections = await benchProbing(
+          {
+            dir,
+            targets: closing.targets,
+            sizes: largest,
+            warmupMs,
+            windowMs,
+            label: 'probe_new_connections',
+            nodeFlags: [],
+          },
+          log,
+        );
       } finally {
         await closing.server.stop();
       }
@@ -110,7 +137,8 @@ try {
       if (peerCpu) log.add(`peer.n${n}.ours_new_connections_to_peer_cpu_ratio`, perThousand / peerCpu.value, 'ratio');
     }
   }
-  if (parts.has('close')) await benchClose({ dir, servers: closeServers, stores: closeStores, nodeFlags: profileFlags }, log);
+  if (parts.has('close'))
+    await benchClose({ dir, servers: closeServers, stores: closeStores, nodeFlags: profileFlags }, log);
   if (parts.has('scrape')) await benchScrape({ dir, servers: scrapeServers }, log);
 } finally {
   rmSync(dir, { recursive: true, force: true });

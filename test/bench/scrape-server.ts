@@ -2,7 +2,6 @@
 // the scraping client (the parent, standing in for Prometheus) is not timed with it. While it serves, probe
 // outcomes keep arriving at the rate the daemon would see (every check every 10 s), so a scrape renders the
 // probe families anew as it would in production.
-import { NO_OPERATOR_RECORDS } from '../../src/state/operator-records.js';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/load.js';
 import { customersForMonth } from '../../src/config/terms.js';
@@ -14,6 +13,7 @@ import { creditBracket } from '../../src/sla/brackets.js';
 import { percentOfGrosze } from '../../src/sla/money.js';
 import { monthOutlook } from '../../src/sla/outlook.js';
 import type { ServerAvailability } from '../../src/sla/types.js';
+import { apiWithoutDaemon } from '../support/api-deps.js';
 import { fromParent, tellParent } from './children.js';
 
 /** What the parent asks for. */
@@ -76,8 +76,15 @@ for (const customer of customersForMonth(config, '2026-01')) {
       maintenance: [],
       downAtEnd: !up,
     };
-    const percent = creditBracket(availability.eligibleMs, downtimeMs, customer.tier.brackets)?.creditPercentHundredths ?? 0;
-    const outlook = monthOutlook({ window: { fromMs: nowMs - 19 * DAY_MS, toMs: nowMs + 11 * DAY_MS }, asOfMs: nowMs, maintenance: [], downtimeMs, brackets: customer.tier.brackets });
+    const percent =
+      creditBracket(availability.eligibleMs, downtimeMs, customer.tier.brackets)?.creditPercentHundredths ?? 0;
+    const outlook = monthOutlook({
+      window: { fromMs: nowMs - 19 * DAY_MS, toMs: nowMs + 11 * DAY_MS },
+      asOfMs: nowMs,
+      maintenance: [],
+      downtimeMs,
+      brackets: customer.tier.brackets,
+    });
     metrics.recordSla({
       customer: customer.id,
       server: server.id,
@@ -114,35 +121,13 @@ const timed = {
   },
   countAuthFailure: () => {},
 };
-const unused = async (): Promise<never> => {
-  throw new Error('the scrape benchmark serves /metrics only');
-};
 const app = await buildServer({
   metrics: timed,
   logger: createLogger('bench-scrape'),
   tokens: [],
   protectMetrics: false,
   checkReady: async () => ({ degraded: [] }),
-  api: {
-    servers: () => [],
-    server: () => undefined,
-    knowsServer: () => false,
-    knowsCustomer: () => false,
-    outages: unused,
-    credits: unused,
-    closeMonth: unused,
-    restateMonth: unused,
-    approveMonth: unused,
-    draftMonth: unused,
-    months: () => [],
-    monthStatus: () => undefined,
-    monthRecord: () => ({ revisions: [], journal: [] }),
-    records: {
-      keeper: { addIncident: unused, withdrawIncident: unused, announceMaintenance: unused, cancelMaintenance: unused },
-      reader: NO_OPERATOR_RECORDS,
-      maintenanceNoticeMs: 0,
-    },
-  },
+  api: apiWithoutDaemon('the scrape benchmark serves /metrics only'),
 });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const cpuBefore = process.cpuUsage();
@@ -150,7 +135,12 @@ await tellParent('ready', { port: (app.server.address() as AddressInfo).port } s
 process.on('message', (message: unknown) => {
   if (message !== 'count') return;
   const cpu = process.cpuUsage(cpuBefore);
-  void tellParent('result', { scrapes: renderMs.length, renderMs, cpuMs: (cpu.user + cpu.system) / 1_000, outcomesFed: fed } satisfies ScrapeServerResult);
+  void tellParent('result', {
+    scrapes: renderMs.length,
+    renderMs,
+    cpuMs: (cpu.user + cpu.system) / 1_000,
+    outcomesFed: fed,
+  } satisfies ScrapeServerResult);
 });
 process.on('SIGTERM', () => {
   clearInterval(feeder);

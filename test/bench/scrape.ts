@@ -47,7 +47,10 @@ function getJson<T>(url: string): Promise<T> {
 }
 
 /** Lets Debian's prometheus scrape /metrics for a minute; returns its scrape durations (ms) and sample counts. */
-async function scrapeWithPrometheus(dir: string, metricsPort: number): Promise<{ durationsMs: number[]; samples: number; upRatio: number }> {
+async function scrapeWithPrometheus(
+  dir: string,
+  metricsPort: number,
+): Promise<{ durationsMs: number[]; samples: number; upRatio: number }> {
   const home = join(dir, 'prometheus');
   mkdirSync(home, { recursive: true });
   const configPath = join(home, 'prometheus.yml');
@@ -56,26 +59,45 @@ async function scrapeWithPrometheus(dir: string, metricsPort: number): Promise<{
     `global:\n  scrape_interval: ${PROMETHEUS_SCRAPE_INTERVAL_S}s\n  scrape_timeout: ${PROMETHEUS_SCRAPE_INTERVAL_S}s\nscrape_configs:\n  - job_name: uptime-credits\n    static_configs:\n      - targets: ['127.0.0.1:${metricsPort}']\n`,
   );
   const port = await freePort();
-  const prometheus = spawn(PROMETHEUS, [`--config.file=${configPath}`, `--storage.tsdb.path=${join(home, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<never>((_, reject) => prometheus.once('exit', (code) => reject(new Error(`prometheus exited (code ${code})`))));
+  const prometheus = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${configPath}`,
+      `--storage.tsdb.path=${join(home, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const exited = new Promise<never>((_, reject) =>
+    prometheus.once('exit', (code) => reject(new Error(`prometheus exited (code ${code})`))),
+  );
   exited.catch(() => undefined);
   try {
     await Promise.race([new Promise((resolve) => setTimeout(resolve, PROMETHEUS_WINDOW_S * 1_000)), exited]);
     type Matrix = { status: string; data: { result: { values: [number, string][] }[] } };
     const range = async (expr: string) => {
-      const answer = await getJson<Matrix>(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(`${expr}{job="uptime-credits"}[${PROMETHEUS_WINDOW_S}s]`)}`);
+      const answer = await getJson<Matrix>(
+        `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(`${expr}{job="uptime-credits"}[${PROMETHEUS_WINDOW_S}s]`)}`,
+      );
       return answer.data.result[0]?.values.map(([, value]) => Number(value)) ?? [];
     };
     const durations = await range('scrape_duration_seconds');
     const samples = await range('scrape_samples_scraped');
     const up = await range('up');
     if (durations.length === 0) throw new Error('prometheus recorded no scrape of /metrics');
-    return { durationsMs: durations.map((s) => s * 1_000), samples: Math.max(...samples), upRatio: up.reduce((a, b) => a + b, 0) / up.length };
+    return {
+      durationsMs: durations.map((s) => s * 1_000),
+      samples: Math.max(...samples),
+      upRatio: up.reduce((a, b) => a + b, 0) / up.length,
+    };
   } finally {
     prometheus.kill('SIGTERM');
-    await new Promise((resolve) => (prometheus.exitCode !== null ? resolve(undefined) : prometheus.once('exit', resolve)));
+    await new Promise((resolve) =>
+      prometheus.exitCode !== null ? resolve(undefined) : prometheus.once('exit', resolve),
+    );
   }
 }
 
@@ -105,7 +127,11 @@ export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): 
     storage: { kind: 'embedded', path: `${options.dir}/scrape.db` },
     fileName: 'scrape.yaml',
   });
-  const child = forkChild<ScrapeServerReady, ScrapeServerResult>('scrape-server', [], process.env.SCRAPE_TRACE_GC ? ['--trace-gc'] : []);
+  const child = forkChild<ScrapeServerReady, ScrapeServerResult>(
+    'scrape-server',
+    [],
+    process.env.SCRAPE_TRACE_GC ? ['--trace-gc'] : [],
+  );
   try {
     child.send({ configPath, outcomesPerSecond: options.servers / PROBE_INTERVAL_S } satisfies ScrapeServerTask);
     const { port } = await child.ready;
@@ -120,7 +146,10 @@ export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): 
       if (n >= WARMUP_SCRAPES) latencies.push(elapsedMs);
       if (last) {
         bytes = scrape.bytes;
-        series = scrape.body!.toString('utf8').split('\n').filter((line) => line.length > 0 && !line.startsWith('#')).length;
+        series = scrape
+          .body!.toString('utf8')
+          .split('\n')
+          .filter((line) => line.length > 0 && !line.startsWith('#')).length;
       }
       await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     }

@@ -18,13 +18,22 @@ let requests = 0;
 for (let i = 0; i < portCount; i++) {
   const server = createServer((_request, response) => {
     requests++;
-    response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2', ...(closeEachConnection ? { connection: 'close' } : {}) });
+    response.writeHead(200, {
+      'content-type': 'text/plain',
+      'content-length': '2',
+      ...(closeEachConnection ? { connection: 'close' } : {}),
+    });
     response.end('ok');
   });
   servers.push(server);
 }
 const ports = await Promise.all(
-  servers.map((server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', 4_096, () => resolve((server.address() as AddressInfo).port)))),
+  servers.map(
+    (server) =>
+      new Promise<number>((resolve) =>
+        server.listen(0, '127.0.0.1', 4_096, () => resolve((server.address() as AddressInfo).port)),
+      ),
+  ),
 );
 await tellParent('ready', { ports } satisfies TargetReady);
 // The parent asks for the request count when it is done, then ends the process.

@@ -44,14 +44,16 @@ maintenance:
 /** Probes every 48 s over the last 30 minutes before AS_OF at one location, failing where `fails` says. */
 function recent(server: string, location: string, fails: (timeMs: number) => boolean): Observation[] {
   const out: Observation[] = [];
-  for (let t = AS_OF - 30 * 60_000; t <= AS_OF; t += EVERY_MS) out.push({ timeMs: t, server, location, check: 'https', up: !fails(t) });
+  for (let t = AS_OF - 30 * 60_000; t <= AS_OF; t += EVERY_MS)
+    out.push({ timeMs: t, server, location, check: 'https', up: !fails(t) });
   return out;
 }
 
 /** An outage of 216 failures from OUTAGE_START, ended by a success `endMs` after it. */
 function outage(server: string, endMs: number): Observation[] {
   const out: Observation[] = [{ timeMs: OUTAGE_START - EVERY_MS, server, location: 'waw', check: 'https', up: true }];
-  for (let k = 0; k < 216; k++) out.push({ timeMs: OUTAGE_START + k * EVERY_MS, server, location: 'waw', check: 'https', up: false });
+  for (let k = 0; k < 216; k++)
+    out.push({ timeMs: OUTAGE_START + k * EVERY_MS, server, location: 'waw', check: 'https', up: false });
   out.push({ timeMs: OUTAGE_START + endMs, server, location: 'waw', check: 'https', up: true });
   return out;
 }
@@ -70,7 +72,7 @@ function inputSeries(exposition: string, minutes: number): { series: string; val
     });
 }
 
-describe('alert rules on the daemon\'s own series', () => {
+describe("alert rules on the daemon's own series", () => {
   let fixture: CloseFixture;
   let exposition: string;
 
@@ -89,23 +91,38 @@ describe('alert rules on the daemon\'s own series', () => {
       ...outage('edge-1', 10_368_001),
     ]);
     const metrics = createMetrics();
-    const refresh = createSlaRefresh({ config: fixture.config, sources: { store: fixture.store, operatorRecords: fixture.operatorRecords }, logger: createLogger('silent'), clock: fixture.clock });
+    const refresh = createSlaRefresh({
+      config: fixture.config,
+      sources: { store: fixture.store, operatorRecords: fixture.operatorRecords },
+      logger: createLogger('silent'),
+      clock: fixture.clock,
+    });
     for (const view of (await refresh.refresh()).servers) metrics.recordSla(view);
     metrics.recordRole({ closes: true, checks: 6 });
     exposition = Buffer.concat(await metrics.exposition()).toString();
   });
   afterAll(async () => fixture.dispose());
 
-  it('exports the SLA core\'s judgement: down only where confirmed at quorum, budgets 0 and -1 ms at the edge', () => {
-    const down = [...exposition.matchAll(/^uptime_credits_server_down\{customer="(\w+)",server="([\w-]+)"\} (\d)$/gm)].map((m) => `${m[2]}=${m[3]}`);
+  it("exports the SLA core's judgement: down only where confirmed at quorum, budgets 0 and -1 ms at the edge", () => {
+    const down = [
+      ...exposition.matchAll(/^uptime_credits_server_down\{customer="(\w+)",server="([\w-]+)"\} (\d)$/gm),
+    ].map((m) => `${m[2]}=${m[3]}`);
     // maint-1 is down, but inside announced maintenance: the rules mute it (below), the series does not hide it.
     expect(down).toEqual(['quorum-1=0', 'blip-1=0', 'down-1=1', 'maint-1=1', 'edge-0=0', 'edge-1=0']);
     expect(exposition).toContain('uptime_credits_server_maintenance_active{customer="acme",server="maint-1"} 1\n');
-    expect(exposition).toContain('uptime_credits_sla_downtime_budget_seconds{customer="bolt",server="edge-0",below="99.6",credit_percent="10"} 0\n');
-    expect(exposition).toContain('uptime_credits_sla_downtime_budget_seconds{customer="bolt",server="edge-1",below="99.6",credit_percent="10"} -0.001\n');
-    expect(exposition).toContain('uptime_credits_sla_downtime_budget_seconds{customer="bolt",server="edge-1",below="99.4",credit_percent="25"} 5183.999\n');
+    expect(exposition).toContain(
+      'uptime_credits_sla_downtime_budget_seconds{customer="bolt",server="edge-0",below="99.6",credit_percent="10"} 0\n',
+    );
+    expect(exposition).toContain(
+      'uptime_credits_sla_downtime_budget_seconds{customer="bolt",server="edge-1",below="99.6",credit_percent="10"} -0.001\n',
+    );
+    expect(exposition).toContain(
+      'uptime_credits_sla_downtime_budget_seconds{customer="bolt",server="edge-1",below="99.4",credit_percent="25"} 5183.999\n',
+    );
     expect(exposition).toContain('uptime_credits_server_tier_info{customer="bolt",server="edge-1",tier="gold"} 1\n');
-    expect(exposition).toContain('uptime_credits_sla_recent_downtime_seconds{customer="acme",server="down-1",window="1h"} 552\n');
+    expect(exposition).toContain(
+      'uptime_credits_sla_recent_downtime_seconds{customer="acme",server="down-1",window="1h"} 552\n',
+    );
   });
 
   it('pages the confirmed outage only, and tells the exact threshold from 1 ms past it (promtool test rules)', () => {
@@ -125,10 +142,18 @@ describe('alert rules on the daemon\'s own series', () => {
               alertname: 'UptimeCreditsServerDown',
               exp_alerts: [
                 {
-                  exp_labels: labels({ customer: 'acme', server: 'down-1', tier: 'platinum', severity: 'critical', page: 'true', reaction_deadline: '30m' }),
+                  exp_labels: labels({
+                    customer: 'acme',
+                    server: 'down-1',
+                    tier: 'platinum',
+                    severity: 'critical',
+                    page: 'true',
+                    reaction_deadline: '30m',
+                  }),
                   exp_annotations: {
                     summary: 'acme/down-1 (platinum) is down: react within 30m',
-                    description: 'Confirmed down at quorum of the probing locations, outside announced maintenance. Tier platinum promises a reaction to a failure within 30m, 24/7/365.',
+                    description:
+                      'Confirmed down at quorum of the probing locations, outside announced maintenance. Tier platinum promises a reaction to a failure within 30m, 24/7/365.',
                     runbook: 'README.md#uptimecreditsserverdown',
                   },
                 },
@@ -139,10 +164,18 @@ describe('alert rules on the daemon\'s own series', () => {
               alertname: 'UptimeCreditsBracketCrossed',
               exp_alerts: [
                 {
-                  exp_labels: labels({ customer: 'bolt', server: 'edge-1', tier: 'gold', below: '99.6', credit_percent: '10', severity: 'info' }),
+                  exp_labels: labels({
+                    customer: 'bolt',
+                    server: 'edge-1',
+                    tier: 'gold',
+                    below: '99.6',
+                    credit_percent: '10',
+                    severity: 'info',
+                  }),
                   exp_annotations: {
                     summary: 'bolt/edge-1 is past the 99.6 % bracket: a 10 % credit is due this month',
-                    description: 'Budget left -1ms: the downtime so far is more than the whole month allows, so the credit holds whatever happens next.',
+                    description:
+                      'Budget left -1ms: the downtime so far is more than the whole month allows, so the credit holds whatever happens next.',
                     runbook: 'README.md#uptimecreditsbracketcrossed',
                   },
                 },
@@ -153,10 +186,18 @@ describe('alert rules on the daemon\'s own series', () => {
               alertname: 'UptimeCreditsBudgetNearBracket',
               exp_alerts: [
                 {
-                  exp_labels: labels({ customer: 'bolt', server: 'edge-0', tier: 'gold', below: '99.6', credit_percent: '10', severity: 'info' }),
+                  exp_labels: labels({
+                    customer: 'bolt',
+                    server: 'edge-0',
+                    tier: 'gold',
+                    below: '99.6',
+                    credit_percent: '10',
+                    severity: 'info',
+                  }),
                   exp_annotations: {
                     summary: 'bolt/edge-0 has 0s of downtime left before the 99.6 % bracket',
-                    description: "At most 10 % of the month's allowance is left before a 10 % credit; at 0 one more millisecond brings it.",
+                    description:
+                      "At most 10 % of the month's allowance is left before a 10 % credit; at 0 one more millisecond brings it.",
                     runbook: 'README.md#uptimecreditsbudgetnearbracket',
                   },
                 },
@@ -169,10 +210,18 @@ describe('alert rules on the daemon\'s own series', () => {
               alertname: 'UptimeCreditsBudgetBurn',
               exp_alerts: [
                 {
-                  exp_labels: labels({ customer: 'acme', server: 'down-1', tier: 'platinum', below: '99.8', credit_percent: '10', severity: 'warning' }),
+                  exp_labels: labels({
+                    customer: 'acme',
+                    server: 'down-1',
+                    tier: 'platinum',
+                    below: '99.8',
+                    credit_percent: '10',
+                    severity: 'warning',
+                  }),
                   exp_annotations: {
                     summary: 'acme/down-1 will fall below 99.8 % this month at its current downtime rate',
-                    description: 'At the downtime rate of the last 1 h, 6 h and 30 min, the rest of the month uses up the 1h 17m 12s left before a 10 % credit.',
+                    description:
+                      'At the downtime rate of the last 1 h, 6 h and 30 min, the rest of the month uses up the 1h 17m 12s left before a 10 % credit.',
                     runbook: 'README.md#uptimecreditsbudgetburn',
                   },
                 },

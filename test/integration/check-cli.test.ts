@@ -40,20 +40,35 @@ ${checks}
   };
 
   it('prints one row per check and exits 0 when every check is up (--config after the command)', async () => {
-    const config = writeConfig('up.yaml', `          - { kind: http, url: "${http.url}/ok", bodyContains: ok }\n          - { kind: tcp, host: 127.0.0.1, port: ${http.port} }`);
+    const config = writeConfig(
+      'up.yaml',
+      `          - { kind: http, url: "${http.url}/ok", bodyContains: ok }\n          - { kind: tcp, host: 127.0.0.1, port: ${http.port} }`,
+    );
     const result = await runCli(['check', '--config', config]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]!.split(/\s+/)).toEqual(['customer', 'server', 'check', 'kind', 'state', 'ms', 'detail']);
-    expect(lines[1]!.split(/\s+/)).toEqual(['acme', 'oci-101', 'http', 'http', 'up', expect.stringMatching(/^\d+$/), 'status', '200']);
+    expect(lines[1]!.split(/\s+/)).toEqual([
+      'acme',
+      'oci-101',
+      'http',
+      'http',
+      'up',
+      expect.stringMatching(/^\d+$/),
+      'status',
+      '200',
+    ]);
     expect(lines[2]!.split(/\s+/)).toEqual(['acme', 'oci-101', 'tcp', 'tcp', 'up', expect.stringMatching(/^\d+$/)]);
     expect(lines[3]).toBe('2 up, 0 down');
     expect(lines).toHaveLength(4);
   });
 
   it('exits 1 and says why when a check is down (-c before the command)', async () => {
-    const config = writeConfig('down.yaml', `          - { kind: http, url: "${http.url}/error" }\n          - { kind: tcp, host: 127.0.0.1, port: ${refusedPort} }`);
+    const config = writeConfig(
+      'down.yaml',
+      `          - { kind: http, url: "${http.url}/error" }\n          - { kind: tcp, host: 127.0.0.1, port: ${refusedPort} }`,
+    );
     const result = await runCli(['-c', config, 'check']);
     expect(result.code).toBe(1);
     const lines = result.stdout.trimEnd().split('\n');

@@ -36,12 +36,18 @@ ${DEFAULT_CUSTOMERS}
     const current = monthContaining(Date.now(), 'Europe/Warsaw');
     const early = await cli('report', '--month', current);
     expect(early.code).toBe(CLOSE_EXIT.refused);
-    expect(early.stdout).toMatch(new RegExp(`^${current} cannot be closed before \\d{4}-\\d{2}-01 00:15:00 [+-]\\d{2}:\\d{2} .*\\nto see its figures so far: uptime-credits report --month ${current} --draft\\n$`));
+    expect(early.stdout).toMatch(
+      new RegExp(
+        `^${current} cannot be closed before \\d{4}-\\d{2}-01 00:15:00 [+-]\\d{2}:\\d{2} .*\\nto see its figures so far: uptime-credits report --month ${current} --draft\\n$`,
+      ),
+    );
     expect(existsSync(reports)).toBe(false);
 
     const draft = await cli('report', '--month', current, '--draft');
     expect(draft.code).toBe(CLOSE_EXIT.done);
-    expect(draft.stdout).toContain(`draft of ${current} (not issued: no ledger, no journal): ${join(reports, current, 'draft')}`);
+    expect(draft.stdout).toContain(
+      `draft of ${current} (not issued: no ledger, no journal): ${join(reports, current, 'draft')}`,
+    );
     expect(draft.stdout).toContain('the month is still running');
     expect(readdirSync(join(reports, current)).sort()).toEqual(['draft']);
     expect(readdirSync(join(reports, current, 'draft')).sort()).toEqual(['acme.pdf', 'calm.pdf', 'draft.json']);
@@ -56,34 +62,85 @@ ${DEFAULT_CUSTOMERS}
     expect((await cli('report', '--month', '2026-10', '--restate', '--reason', 'x')).code).toBe(CLOSE_EXIT.refused);
     // oci-5 was not observed for 4 days: 87.11 % monitored, below the default minimum of 90 %.
     await importLines('october.ndjson', [
-      ...observationLines({ server: 'oci-101', ...OCT, down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z') }] }),
-      ...observationLines({ server: 'oci-5', ...OCT, silent: [{ fromMs: at('2026-10-10T00:00:00Z'), toMs: at('2026-10-14T00:00:00Z') }] }),
+      ...observationLines({
+        server: 'oci-101',
+        ...OCT,
+        down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z') }],
+      }),
+      ...observationLines({
+        server: 'oci-5',
+        ...OCT,
+        silent: [{ fromMs: at('2026-10-10T00:00:00Z'), toMs: at('2026-10-14T00:00:00Z') }],
+      }),
     ]);
     const held = await cli('report', '--month', '2026-10');
     expect(held.code).toBe(CLOSE_EXIT.needsReview);
-    expect(held.stdout).toContain('2026-10 is held for review, nothing was issued: 1 server(s) monitored for less than 90 % of their eligible time: oci-5 87.11 %');
+    expect(held.stdout).toContain(
+      '2026-10 is held for review, nothing was issued: 1 server(s) monitored for less than 90 % of their eligible time: oci-5 87.11 %',
+    );
     const hash = /--draft-hash ([0-9a-f]{64})/.exec(held.stdout)![1]!;
-    expect(held.stdout).toContain(`the draft to review: ${join(reports, '2026-10', 'draft', `review-${hash.slice(0, 12)}`)}`);
-    expect(JSON.parse(readFileSync(join(reports, '2026-10', 'draft', `review-${hash.slice(0, 12)}`, 'draft.json'), 'utf8')).hash).toBe(hash);
+    expect(held.stdout).toContain(
+      `the draft to review: ${join(reports, '2026-10', 'draft', `review-${hash.slice(0, 12)}`)}`,
+    );
+    expect(
+      JSON.parse(readFileSync(join(reports, '2026-10', 'draft', `review-${hash.slice(0, 12)}`, 'draft.json'), 'utf8'))
+        .hash,
+    ).toBe(hash);
     expect(existsSync(join(reports, '2026-10', 'ledger.csv'))).toBe(false);
     expect((await cli('months')).stdout).toMatch(/2026-10\s+needs-review\s+0\s+-/);
 
-    const approved = await cli('approve', '--month', '2026-10', '--draft-hash', hash, '--reason', 'probe location down 10-14 Oct; customer confirms no outage');
+    const approved = await cli(
+      'approve',
+      '--month',
+      '2026-10',
+      '--draft-hash',
+      hash,
+      '--reason',
+      'probe location down 10-14 Oct; customer confirms no outage',
+    );
     expect(approved.code, approved.stdout + approved.stderr).toBe(CLOSE_EXIT.done);
-    expect(approved.stdout).toBe(`closed 2026-10: revision 1 in ${join(reports, '2026-10')}\n  total 150.00 PLN (net); 1 journal row(s) appended\n`);
+    expect(approved.stdout).toBe(
+      `closed 2026-10: revision 1 in ${join(reports, '2026-10')}\n  total 150.00 PLN (net); 1 journal row(s) appended\n`,
+    );
     const months = await cli('months', '--json');
-    expect(JSON.parse(months.stdout).months[0]).toMatchObject({ month: '2026-10', state: 'closed', revision: 1, issued: { totalGrosze: 15_000 } });
+    expect(JSON.parse(months.stdout).months[0]).toMatchObject({
+      month: '2026-10',
+      state: 'closed',
+      revision: 1,
+      issued: { totalGrosze: 15_000 },
+    });
   });
 
   it('new evidence for a closed month is refused (exit 3) until restated with a reason; revision 1 keeps its bytes', async () => {
     const monthDir = join(reports, '2026-10');
-    const before = Object.fromEntries(readdirSync(monthDir).filter((n) => statSync(join(monthDir, n)).isFile()).map((n) => [n, createHash('sha256').update(readFileSync(join(monthDir, n))).digest('hex')]));
+    const before = Object.fromEntries(
+      readdirSync(monthDir)
+        .filter((n) => statSync(join(monthDir, n)).isFile())
+        .map((n) => [
+          n,
+          createHash('sha256')
+            .update(readFileSync(join(monthDir, n)))
+            .digest('hex'),
+        ]),
+    );
     // A ticket: Calm's web check failed for 6 hours on 20 October.
-    await importLines('ticket.ndjson', observationLines({ server: 'oci-5', check: 'http', fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T14:00:00Z'), everyMs: 60_000, down: [{ fromMs: 0, toMs: at('2026-10-20T13:59:00Z') }] }));
+    await importLines(
+      'ticket.ndjson',
+      observationLines({
+        server: 'oci-5',
+        check: 'http',
+        fromMs: at('2026-10-20T08:00:00Z'),
+        toMs: at('2026-10-20T14:00:00Z'),
+        everyMs: 60_000,
+        down: [{ fromMs: 0, toMs: at('2026-10-20T13:59:00Z') }],
+      }),
+    );
     const differs = await cli('report', '--month', '2026-10');
     expect(differs.code).toBe(CLOSE_EXIT.differs);
     expect(differs.stdout).toContain('credit UC-2026-10-calm-oci-5: 0.00 -> 75.00 PLN (+75.00)');
-    expect(differs.stdout).toContain('nothing was written; to issue a correction: uptime-credits report --month 2026-10 --restate --reason "..."');
+    expect(differs.stdout).toContain(
+      'nothing was written; to issue a correction: uptime-credits report --month 2026-10 --restate --reason "..."',
+    );
     const noReason = await cli('report', '--month', '2026-10', '--restate');
     expect(noReason.code).not.toBe(0);
     expect(noReason.stderr).toContain('--restate needs --reason');
@@ -91,9 +148,19 @@ ${DEFAULT_CUSTOMERS}
     const restated = await cli('report', '--month', '2026-10', '--restate', '--reason', 'ticket 1234');
     expect(restated.code).toBe(CLOSE_EXIT.done);
     expect(restated.stdout).toContain(`restated 2026-10: revision 2 in ${join(monthDir, 'rev-2')}`);
-    const after = Object.fromEntries(Object.keys(before).map((n) => [n, createHash('sha256').update(readFileSync(join(monthDir, n))).digest('hex')]));
+    const after = Object.fromEntries(
+      Object.keys(before).map((n) => [
+        n,
+        createHash('sha256')
+          .update(readFileSync(join(monthDir, n)))
+          .digest('hex'),
+      ]),
+    );
     expect(after).toEqual(before);
-    const journal = readFileSync(join(reports, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { revision: number; delta: string });
+    const journal = readFileSync(join(reports, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { revision: number; delta: string });
     expect(journal.map((r) => [r.revision, r.delta])).toEqual([
       [1, '150.00'],
       [2, '75.00'],
@@ -108,15 +175,26 @@ ${DEFAULT_CUSTOMERS}
       const files = readdirSync(reports, { recursive: true, encoding: 'utf8' })
         .filter((name) => !name.split('/').includes('draft') && statSync(join(reports, name)).isFile())
         .sort()
-        .map((name) => [name, createHash('sha256').update(readFileSync(join(reports, name))).digest('hex')]);
+        .map((name) => [
+          name,
+          createHash('sha256')
+            .update(readFileSync(join(reports, name)))
+            .digest('hex'),
+        ]);
       return { files, months: (await cli('months', '--json')).stdout };
     };
     const before = await issued();
-    expect(before.files.map(([name]) => name)).toEqual(expect.arrayContaining(['journal.csv', 'journal.jsonl', '2026-10/ledger.csv', '2026-10/rev-2/ledger.csv']));
+    expect(before.files.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['journal.csv', 'journal.jsonl', '2026-10/ledger.csv', '2026-10/rev-2/ledger.csv']),
+    );
 
     const customerOnly = await cli('report', '--month', '2026-10', '--customer', 'calm');
     expect(customerOnly.code, customerOnly.stderr).toBe(CLOSE_EXIT.done);
-    expect(customerOnly.stdout).toMatch(new RegExp(`^draft of 2026-10 \\(not issued: no ledger, no journal\\): ${join(monthDir, 'draft')}\n  wrote calm\\.pdf\n  draft hash [0-9a-f]{64}\n$`));
+    expect(customerOnly.stdout).toMatch(
+      new RegExp(
+        `^draft of 2026-10 \\(not issued: no ledger, no journal\\): ${join(monthDir, 'draft')}\n  wrote calm\\.pdf\n  draft hash [0-9a-f]{64}\n$`,
+      ),
+    );
     // Only calm.pdf: no other customer's report and no draft.json (the held review draft keeps its own folder).
     const drafts = readdirSync(join(monthDir, 'draft'), { withFileTypes: true });
     expect(drafts.filter((entry) => entry.isFile()).map((entry) => entry.name)).toEqual(['calm.pdf']);
@@ -134,7 +212,11 @@ ${DEFAULT_CUSTOMERS}
     expect(unknown.stdout).toBe('');
     expect(unknown.stderr).toContain('uptime-credits: customer "nobody" is not in the configuration');
     expect(existsSync(join(monthDir, 'draft', 'nobody.pdf'))).toBe(false);
-    expect(readdirSync(join(monthDir, 'draft'), { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name)).toEqual(['calm.pdf']);
+    expect(
+      readdirSync(join(monthDir, 'draft'), { withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => entry.name),
+    ).toEqual(['calm.pdf']);
     expect(await issued()).toEqual(before);
   });
 });

@@ -54,17 +54,38 @@ describe('uptime-credits import + credits on a generated month', () => {
     const every = MIN;
     const lines = [
       // p1: down 3 h on Oct 3, 12:00-15:00 UTC.
-      ...observationLines({ server: 'p1', fromMs: FROM, toMs: TO, everyMs: every, down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z') }] }),
+      ...observationLines({
+        server: 'p1',
+        fromMs: FROM,
+        toMs: TO,
+        everyMs: every,
+        down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z') }],
+      }),
       // p2: down 4 h on Oct 10, 00:00-04:00 UTC; maintenance 01:00-02:00 UTC takes 1 h out.
-      ...observationLines({ server: 'p2', fromMs: FROM, toMs: TO, everyMs: every, down: [{ fromMs: at('2026-10-10T00:00:00Z'), toMs: at('2026-10-10T04:00:00Z') }] }),
+      ...observationLines({
+        server: 'p2',
+        fromMs: FROM,
+        toMs: TO,
+        everyMs: every,
+        down: [{ fromMs: at('2026-10-10T00:00:00Z'), toMs: at('2026-10-10T04:00:00Z') }],
+      }),
       // g1: covered from Oct 15 local midnight; down 2 h on Oct 20; a down stretch before coverage does not count.
       ...observationLines({
-        server: 'g1', fromMs: FROM, toMs: TO, everyMs: every,
-        down: [{ fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T10:00:00Z') }, { fromMs: at('2026-10-05T00:00:00Z'), toMs: at('2026-10-06T00:00:00Z') }],
+        server: 'g1',
+        fromMs: FROM,
+        toMs: TO,
+        everyMs: every,
+        down: [
+          { fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T10:00:00Z') },
+          { fromMs: at('2026-10-05T00:00:00Z'), toMs: at('2026-10-06T00:00:00Z') },
+        ],
       }),
       // s1: 10 h without any observation (unmonitored, not down) and 2 lone failures (unconfirmed).
       ...observationLines({
-        server: 's1', fromMs: FROM, toMs: TO, everyMs: every,
+        server: 's1',
+        fromMs: FROM,
+        toMs: TO,
+        everyMs: every,
         silent: [{ fromMs: at('2026-10-07T00:00:00Z'), toMs: at('2026-10-07T10:00:00Z') }],
         down: [{ fromMs: at('2026-10-08T00:00:00Z'), toMs: at('2026-10-08T00:02:00Z') }],
       }),
@@ -90,27 +111,60 @@ describe('uptime-credits import + credits on a generated month', () => {
   it('prints the credits sla-terms.md prescribes, to the grosz', async () => {
     const result = await runCli(['credits', '--config', config, '--month', '2026-10', '--json']);
     // Not a terminal: no progress, only the summary of where the time went.
-    expect(result.stderr).toMatch(/^credits: finished in [\d.]+ s: reading observations 4 in [\d.]+ s; computing credits [\d.]+ s\n$/);
+    expect(result.stderr).toMatch(
+      /^credits: finished in [\d.]+ s: reading observations 4 in [\d.]+ s; computing credits [\d.]+ s\n$/,
+    );
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json).toMatchObject({ month: '2026-10', timeZone: 'Europe/Warsaw', monthMs: 745 * H });
-    const servers = Object.fromEntries(json.customers.flatMap((c: { servers: { id: string }[] }) => c.servers.map((s) => [s.id, s])));
+    const servers = Object.fromEntries(
+      json.customers.flatMap((c: { servers: { id: string }[] }) => c.servers.map((s) => [s.id, s])),
+    );
 
     // p1: 3 h down of 745 h -> 99.5973 % -> platinum < 99.6 -> 25 % of 600.00 = 150.00.
-    expect(servers.p1).toMatchObject({ eligibleMs: 745 * H, downtimeMs: 3 * H, unmonitoredMs: 0, uptimePercent: '99.5973', creditPercent: '25.00', creditBase: '600.00', creditAmount: '150.00' });
-    expect(servers.p1.outages).toEqual([{ from: '2026-10-03T12:00:00.000Z', to: '2026-10-03T15:00:00.000Z', durationMs: 3 * H }]);
+    expect(servers.p1).toMatchObject({
+      eligibleMs: 745 * H,
+      downtimeMs: 3 * H,
+      unmonitoredMs: 0,
+      uptimePercent: '99.5973',
+      creditPercent: '25.00',
+      creditBase: '600.00',
+      creditAmount: '150.00',
+    });
+    expect(servers.p1.outages).toEqual([
+      { from: '2026-10-03T12:00:00.000Z', to: '2026-10-03T15:00:00.000Z', durationMs: 3 * H },
+    ]);
     // p2: 4 h down minus 1 h maintenance = 3 h of 744 h -> 99.5967 % -> 25 % of 600.00 = 150.00, outage split.
-    expect(servers.p2).toMatchObject({ eligibleMs: 744 * H, maintenanceMs: H, downtimeMs: 3 * H, uptimePercent: '99.5967', creditAmount: '150.00' });
+    expect(servers.p2).toMatchObject({
+      eligibleMs: 744 * H,
+      maintenanceMs: H,
+      downtimeMs: 3 * H,
+      uptimePercent: '99.5967',
+      creditAmount: '150.00',
+    });
     expect(servers.p2.outages.map((o: { from: string; to: string }) => [o.from, o.to])).toEqual([
       ['2026-10-10T00:00:00.000Z', '2026-10-10T01:00:00.000Z'],
       ['2026-10-10T02:00:00.000Z', '2026-10-10T04:00:00.000Z'],
     ]);
     // g1: covered Oct 15 00:00 local to Nov 1 00:00 local = 17 days + the DST hour = 409 h.
     // Fee 300.00 x 409 / 745 = 164.6979... -> 164.70. 2 h down -> 407/409 = 99.5110 % -> gold < 99.6 -> 10 % -> 16.47.
-    expect(servers.g1).toMatchObject({ coveredMs: 409 * H, eligibleMs: 409 * H, downtimeMs: 2 * H, uptimePercent: '99.5110', creditPercent: '10.00', creditBase: '164.70', creditAmount: '16.47' });
+    expect(servers.g1).toMatchObject({
+      coveredMs: 409 * H,
+      eligibleMs: 409 * H,
+      downtimeMs: 2 * H,
+      uptimePercent: '99.5110',
+      creditPercent: '10.00',
+      creditBase: '164.70',
+      creditAmount: '16.47',
+    });
     // s1: the last probe before the gap is at 23:59 and stays fresh 180 s, until 00:02; the next comes at 10:00.
     // So 10 h - 120 s is unmonitored, not down; and 2 failures are not the 3 that confirm an outage.
-    expect(servers.s1).toMatchObject({ downtimeMs: 0, unmonitoredMs: 10 * H - 120_000, uptimePercent: '100.0000', creditAmount: '0.00' });
+    expect(servers.s1).toMatchObject({
+      downtimeMs: 0,
+      unmonitoredMs: 10 * H - 120_000,
+      uptimePercent: '100.0000',
+      creditAmount: '0.00',
+    });
 
     expect(json.customers.map((c: { id: string; creditAmount: string }) => [c.id, c.creditAmount])).toEqual([
       ['pl-co', '300.00'],
@@ -123,7 +177,9 @@ describe('uptime-credits import + credits on a generated month', () => {
   it('prints a readable table without --json', async () => {
     const result = await runCli(['credits', '--config', config, '--month', '2026-10']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/pl-co\s+platinum\s+p1\s+745\.00\s+180\.0\s+0\.0\s+100\.00\s+99\.5973\s+25\.00\s+600\.00\s+150\.00/);
+    expect(result.stdout).toMatch(
+      /pl-co\s+platinum\s+p1\s+745\.00\s+180\.0\s+0\.0\s+100\.00\s+99\.5973\s+25\.00\s+600\.00\s+150\.00/,
+    );
     expect(result.stdout).toContain('total: 316.47 PLN');
   });
 
@@ -135,7 +191,11 @@ describe('uptime-credits import + credits on a generated month', () => {
     // ERASE: the terminal's "erase to the end of the line" (ESC [ K) as regular-expression source.
     const ERASE = '\\u001b\\[K';
     expect(credits.stderr).toMatch(new RegExp(`^\\rcredits: starting, [\\d.]+ s${ERASE}`));
-    expect(credits.stderr).toMatch(new RegExp(`\\r${ERASE}credits: finished in [\\d.]+ s: reading observations 4 in [\\d.]+ s; computing credits [\\d.]+ s\\n$`));
+    expect(credits.stderr).toMatch(
+      new RegExp(
+        `\\r${ERASE}credits: finished in [\\d.]+ s: reading observations 4 in [\\d.]+ s; computing credits [\\d.]+ s\\n$`,
+      ),
+    );
 
     const draft = await runCli(['report', '--config', config, '--month', '2026-10', '--draft', '--json'], { env });
     expect(draft.code).toBe(0);
@@ -151,13 +211,17 @@ describe('uptime-credits import + credits on a generated month', () => {
     const out = join(dir, 'reports');
     const first = await runCli(['report', '--config', config, '--month', '2026-10']);
     expect(first.code).toBe(0);
-    expect(first.stdout).toBe(`closed 2026-10: revision 1 in ${join(out, '2026-10')}\n  total 316.47 PLN (net); 3 journal row(s) appended\n`);
+    expect(first.stdout).toBe(
+      `closed 2026-10: revision 1 in ${join(out, '2026-10')}\n  total 316.47 PLN (net); 3 journal row(s) appended\n`,
+    );
     expect(first.stderr).toMatch(
       /^report: finished in [\d.]+ s: waiting for evidence [\d.]+ s; reading observations 4 in [\d.]+ s; computing credits [\d.]+ s; rendering PDFs 3 in [\d.]+ s\n$/,
     );
     const second = await runCli(['report', '--config', config, '--month', '2026-10']);
     expect(second.code).toBe(0);
-    expect(second.stdout).toBe('unchanged: 2026-10 revision 1 stands (the figures are the same); nothing was written\n');
+    expect(second.stdout).toBe(
+      'unchanged: 2026-10 revision 1 stands (the figures are the same); nothing was written\n',
+    );
     const ledger = JSON.parse(readFileSync(join(out, '2026-10', 'ledger.json'), 'utf8'));
     expect(ledger.summary.totalAmount).toBe('316.47');
   });

@@ -14,7 +14,8 @@ import { observationLines } from '../support/observations.js';
 const MiB = 1_048_576;
 
 /** The line `import` ends stderr with: how many lines, how big, how long (its times vary from run to run). */
-const SUMMARY = /^import .+: [\d,]+ lines \([\d.]+ [kM]B\) read in [\d.]+ s, [\d,]+ lines\/s(; waited [\d.]+ s for InfluxDB)?$/;
+const SUMMARY =
+  /^import .+: [\d,]+ lines \([\d.]+ [kM]B\) read in [\d.]+ s, [\d,]+ lines\/s(; waited [\d.]+ s for InfluxDB)?$/;
 /** The summary line of importing `file` of `lines` lines, as a pattern to build on. */
 const summaryPattern = (file: string, lines: number) =>
   `import ${escapeRegExp(file)}: ${lines.toLocaleString('en-US')} lines \\([\\d.]+ [kM]B\\) read in [\\d.]+ s, [\\d,]+ lines/s`;
@@ -26,15 +27,24 @@ const messages = (stderr: string) =>
 
 // Each line with the stderr reason it must get; null = a good line. Line numbers are the 1-based positions.
 const LINES: [string, string | null][] = [
-  ['{"time":"2026-10-03T12:00:00Z","server":"p1","location":"waw","up":false,"error":"timeout","latencyMs":10000}', null],
+  [
+    '{"time":"2026-10-03T12:00:00Z","server":"p1","location":"waw","up":false,"error":"timeout","latencyMs":10000}',
+    null,
+  ],
   ['{"time":1791028860000,"server":"p1","location":"waw","up":true,"latencyMs":12,"check":"web"}', null],
   ['{"time":"2026-10-03T14:01:00+02:00","server":"p1","up":true}', null],
   ['', null],
   ['not json', 'not valid JSON'],
   ['[1,2]', 'not a JSON object'],
   ['{"server":"p1","up":true}', 'time: is required'],
-  ['{"time":"2026-10-03T12:00:00","server":"p1","up":true}', 'time: "2026-10-03T12:00:00" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds'],
-  ['{"time":"2026-02-30T12:00:00Z","server":"p1","up":true}', 'time: "2026-02-30T12:00:00Z" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds'],
+  [
+    '{"time":"2026-10-03T12:00:00","server":"p1","up":true}',
+    'time: "2026-10-03T12:00:00" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds',
+  ],
+  [
+    '{"time":"2026-02-30T12:00:00Z","server":"p1","up":true}',
+    'time: "2026-02-30T12:00:00Z" is not an ISO-8601 time with Z or an offset, nor epoch milliseconds',
+  ],
   ['{"time":1.5,"server":"p1","up":true}', 'time: must be an ISO-8601 time with Z or an offset, or epoch milliseconds'],
   ['{"time":8640000000000001,"server":"p1","up":true}', 'time: must be at most 8640000000000000'],
   ['{"time":1791028860000,"server":"p1","up":"yes"}', 'up: must be true or false'],
@@ -68,7 +78,10 @@ customers:
   it('names every bad line with its number and reason, keeps the good ones, and exits 2', async () => {
     const result = await runCli(['import', file, '--config', config]);
     const expected = LINES.flatMap(([, reason], i) => (reason ? [`${file}:${i + 1}: ${reason}`] : []));
-    expect(result.stderr.trimEnd().split('\n')).toEqual([...expected, expect.stringMatching(summaryOf(file, LINES.length))]);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      ...expected,
+      expect.stringMatching(summaryOf(file, LINES.length)),
+    ]);
     expect(result.stdout).toBe(`imported 4, duplicates 0, conflicts 0, rejected ${expected.length}\n`);
     expect(result.code).toBe(2);
 
@@ -76,9 +89,24 @@ customers:
     const store = EmbeddedObservationStore.open(join(dir, 'data', 'store.db'));
     try {
       expect(await store.readObservations('p1', 0, Date.parse('2027-01-01T00:00:00Z'))).toEqual([
-        { timeMs: Date.parse('2026-10-03T12:00:00Z'), server: 'p1', location: 'waw', check: '', up: false, latencyMs: 10_000, error: 'timeout' },
+        {
+          timeMs: Date.parse('2026-10-03T12:00:00Z'),
+          server: 'p1',
+          location: 'waw',
+          check: '',
+          up: false,
+          latencyMs: 10_000,
+          error: 'timeout',
+        },
         { timeMs: Date.parse('2026-10-03T12:01:00Z'), server: 'p1', location: 'waw', check: '', up: true },
-        { timeMs: Date.parse('2026-10-03T12:01:00Z'), server: 'p1', location: 'waw', check: 'web', up: true, latencyMs: 12 },
+        {
+          timeMs: Date.parse('2026-10-03T12:01:00Z'),
+          server: 'p1',
+          location: 'waw',
+          check: 'web',
+          up: true,
+          latencyMs: 12,
+        },
         { timeMs: Date.parse('2026-10-03T12:03:00.250Z'), server: 'p1', location: 'fra', check: '', up: false },
       ]);
     } finally {
@@ -106,7 +134,10 @@ customers:
   /** A config of its own (its own store file), so these cases do not see each other's observations. */
   const embeddedConfig = (name: string) => {
     const path = join(dir, `${name}.yaml`);
-    writeFileSync(path, `storage: { path: ${join(dir, name, 'store.db')} }\nprobing: { location: waw }\ncustomers:\n  - { id: c, name: C, tier: gold, servers: [{ id: p1, name: P1 }] }\n`);
+    writeFileSync(
+      path,
+      `storage: { path: ${join(dir, name, 'store.db')} }\nprobing: { location: waw }\ncustomers:\n  - { id: c, name: C, tier: gold, servers: [{ id: p1, name: P1 }] }\n`,
+    );
     return path;
   };
   const good = (time: string, extra = '') => `{"time":"${time}","server":"p1","up":true${extra}}`;
@@ -138,7 +169,9 @@ customers:
       closeSync(fd);
     }
     // A heap of 64 MB: the CLI needs about 30 MB of it, a reader holding the 64 MiB line as a string dies here.
-    const result = await runCli(['import', path, '--config', embeddedConfig('long')], { env: { NODE_OPTIONS: '--max-old-space-size=64' } });
+    const result = await runCli(['import', path, '--config', embeddedConfig('long')], {
+      env: { NODE_OPTIONS: '--max-old-space-size=64' },
+    });
     expect(result.stderr.split('\n').filter(Boolean)).toEqual([
       `${path}:2: line is ${huge.length + 64 * MiB + 2} bytes, longer than the limit of 1 MiB (1048576 bytes); skipped`,
       `${path}:4: line is 1048577 bytes, longer than the limit of 1 MiB (1048576 bytes); skipped`,
@@ -153,7 +186,9 @@ customers:
     const at = (i: number) => new Date(Date.parse('2026-10-05T00:00:00Z') + i * 60_000).toISOString();
     const first = join(dir, 'first.ndjson');
     writeFileSync(first, Array.from({ length: 12 }, (_, i) => good(at(i))).join('\n'));
-    expect((await runCli(['import', first, '--config', config])).stdout).toBe('imported 12, duplicates 0, conflicts 0, rejected 0\n');
+    expect((await runCli(['import', first, '--config', config])).stdout).toBe(
+      'imported 12, duplicates 0, conflicts 0, rejected 0\n',
+    );
 
     // Lines 1-12 say down where up is stored; line 13 repeats a stored one; line 14 is new.
     const second = join(dir, 'second.ndjson');
@@ -165,7 +200,8 @@ customers:
       'uptime-credits: 12 lines have the key (server, location, check, time) of a stored observation but another outcome; the stored values stay',
       ...Array.from(
         { length: 10 },
-        (_, i) => `${second}:${i + 1}: conflicts with the stored observation of p1 at waw, ${at(i)}: stored {"up":true}, this line {"up":false,"error":"timeout"}; the stored one stays`,
+        (_, i) =>
+          `${second}:${i + 1}: conflicts with the stored observation of p1 at waw, ${at(i)}: stored {"up":true}, this line {"up":false,"error":"timeout"}; the stored one stays`,
       ),
       'uptime-credits: 2 more conflicting lines not named here',
     ]);
@@ -176,25 +212,35 @@ customers:
     const config = embeddedConfig('wait');
     const file = join(dir, 'wait.ndjson');
     writeFileSync(file, `${good('2026-10-06T00:00:00Z')}\n`);
-    expect(await runCli(['import', file, '--config', config, '--wait', '1'])).toMatchObject({ code: 0, stdout: 'imported 1, duplicates 0, conflicts 0, rejected 0\n' });
+    expect(await runCli(['import', file, '--config', config, '--wait', '1'])).toMatchObject({
+      code: 0,
+      stdout: 'imported 1, duplicates 0, conflicts 0, rejected 0\n',
+    });
     const swallowed = await runCli(['import', '--config', config, '--wait', file]);
     expect(swallowed.code).toBe(1);
-    expect(swallowed.stderr).toContain(`"${file}" is not a number of seconds nor a duration such as 30s, 5m (put the file before --wait)`);
+    expect(swallowed.stderr).toContain(
+      `"${file}" is not a number of seconds nor a duration such as 30s, 5m (put the file before --wait)`,
+    );
   });
 
   /** Lines of `count` observations a minute apart, and one bad line after the first. */
   const progressFile = (name: string, count: number) => {
     const path = join(dir, name);
-    const lines = Array.from({ length: count }, (_, i) => good(new Date(Date.parse('2026-10-07T00:00:00Z') + i * 60_000).toISOString()));
+    const lines = Array.from({ length: count }, (_, i) =>
+      good(new Date(Date.parse('2026-10-07T00:00:00Z') + i * 60_000).toISOString()),
+    );
     lines.splice(1, 0, 'not json');
     writeFileSync(path, `${lines.join('\n')}\n`);
     return path;
   };
-  const FRAME = (path: string) => new RegExp(`\r${escapeRegExp(`import ${path}: `)}[\\d,]+ lines, [\\d,]+ lines/s, \\d+ % of [\\d.]+ kB\x1b\\[K`);
+  const FRAME = (path: string) =>
+    new RegExp(`\r${escapeRegExp(`import ${path}: `)}[\\d,]+ lines, [\\d,]+ lines/s, \\d+ % of [\\d.]+ kB\x1b\\[K`);
 
   it(`${PROGRESS_ENV}=1 draws the progress on stderr without a terminal, clears it for notes, ends with the summary`, async () => {
     const path = progressFile('progress.ndjson', 3_000);
-    const result = await runCli(['import', path, '--config', embeddedConfig('progress')], { env: { [PROGRESS_ENV]: '1' } });
+    const result = await runCli(['import', path, '--config', embeddedConfig('progress')], {
+      env: { [PROGRESS_ENV]: '1' },
+    });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('imported 3000, duplicates 0, conflicts 0, rejected 1\n');
     expect(result.stderr).toMatch(new RegExp(`^${FRAME(path).source}`));
@@ -205,7 +251,10 @@ customers:
     // ESC [ K: the terminal's "erase to the end of the line", as regular-expression source.
     const erase = '\\u001b\\[K';
     const shown = result.stderr.replace(new RegExp(`\\r[^\\r\\n]*${erase}`, 'g'), '');
-    expect(shown.split('\n').filter(Boolean)).toEqual([`${path}:2: not valid JSON`, expect.stringMatching(summaryOf(path, 3_001))]);
+    expect(shown.split('\n').filter(Boolean)).toEqual([
+      `${path}:2: not valid JSON`,
+      expect.stringMatching(summaryOf(path, 3_001)),
+    ]);
   });
 
   it.skipIf(!terminalAvailable)('draws the progress on a terminal by itself', async () => {
@@ -266,68 +315,114 @@ customers:
     ];
     writeFileSync(file, lines.map(([line]) => line).join('\n'));
     const result = await runCli(['import', file, '--config', config.path]);
-    expect(messages(result.stderr)).toEqual(lines.flatMap(([, reason], i) => (reason ? [`${file}:${i + 1}: ${reason}`] : [])));
-    expect(result.stdout).toBe('imported 3, duplicates 0, conflicts 0, rejected 3; confirmed by InfluxDB: 3, waiting in the outbox: 0\n');
+    expect(messages(result.stderr)).toEqual(
+      lines.flatMap(([, reason], i) => (reason ? [`${file}:${i + 1}: ${reason}`] : [])),
+    );
+    expect(result.stdout).toBe(
+      'imported 3, duplicates 0, conflicts 0, rejected 3; confirmed by InfluxDB: 3, waiting in the outbox: 0\n',
+    );
     expect(result.code).toBe(2);
-    const [series] = await influxd.query('SELECT "up" FROM "bounds"."autogen"."uptime_observation" WHERE time >= -9223372036854ms AND time <= 9223372036854ms');
-    expect(series!.values.map((row) => row[0])).toEqual([-9_223_372_036_854, Date.parse('2026-10-03T12:00:00Z'), 9_223_372_036_854]);
+    const [series] = await influxd.query(
+      'SELECT "up" FROM "bounds"."autogen"."uptime_observation" WHERE time >= -9223372036854ms AND time <= 9223372036854ms',
+    );
+    expect(series!.values.map((row) => row[0])).toEqual([
+      -9_223_372_036_854,
+      Date.parse('2026-10-03T12:00:00Z'),
+      9_223_372_036_854,
+    ]);
   });
 
   it('names a line that contradicts an observation InfluxDB holds, and keeps the stored one', async () => {
     const config = await influxConfig('conflicts');
     const first = join(dir, 'conflicts-1.ndjson');
     writeFileSync(first, '{"time":"2026-10-03T12:00:00Z","server":"p1","up":true,"latencyMs":12}\n');
-    expect((await runCli(['import', first, '--config', config.path])).stdout).toBe('imported 1, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 1, waiting in the outbox: 0\n');
+    expect((await runCli(['import', first, '--config', config.path])).stdout).toBe(
+      'imported 1, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 1, waiting in the outbox: 0\n',
+    );
     const second = join(dir, 'conflicts-2.ndjson');
-    writeFileSync(second, '{"time":"2026-10-03T12:01:00Z","server":"p1","up":true}\n{"time":"2026-10-03T12:00:00Z","server":"p1","up":false,"error":"timeout"}\n');
+    writeFileSync(
+      second,
+      '{"time":"2026-10-03T12:01:00Z","server":"p1","up":true}\n{"time":"2026-10-03T12:00:00Z","server":"p1","up":false,"error":"timeout"}\n',
+    );
     const result = await runCli(['import', second, '--config', config.path]);
-    expect(result.stdout).toBe('imported 1, duplicates 0, conflicts 1, rejected 0; confirmed by InfluxDB: 1, waiting in the outbox: 0\n');
+    expect(result.stdout).toBe(
+      'imported 1, duplicates 0, conflicts 1, rejected 0; confirmed by InfluxDB: 1, waiting in the outbox: 0\n',
+    );
     expect(messages(result.stderr)).toEqual([
       'uptime-credits: 1 line has the key (server, location, check, time) of a stored observation but another outcome; the stored values stay',
       `${second}:2: conflicts with the stored observation of p1 at waw, 2026-10-03T12:00:00.000Z: stored {"up":true,"latencyMs":12}, this line {"up":false,"error":"timeout"}; the stored one stays`,
     ]);
     expect(result.code).toBe(2);
     const [series] = await influxd.query('SELECT "up" FROM "conflicts"."autogen"."uptime_observation"');
-    expect(series!.values).toEqual([[Date.parse('2026-10-03T12:00:00Z'), 1], [Date.parse('2026-10-03T12:01:00Z'), 1]]);
+    expect(series!.values).toEqual([
+      [Date.parse('2026-10-03T12:00:00Z'), 1],
+      [Date.parse('2026-10-03T12:01:00Z'), 1],
+    ]);
   });
 
   it(`${PROGRESS_ENV}=1 shows how many lines InfluxDB confirmed, and the summary how long it waited for it`, async () => {
     const config = await influxConfig('progress');
     const file = join(dir, 'progress.ndjson');
-    const lines = observationLines({ server: 'p1', fromMs: Date.parse('2026-10-04T12:00:00Z'), toMs: Date.parse('2026-10-04T13:00:00Z'), everyMs: 60_000 });
+    const lines = observationLines({
+      server: 'p1',
+      fromMs: Date.parse('2026-10-04T12:00:00Z'),
+      toMs: Date.parse('2026-10-04T13:00:00Z'),
+      everyMs: 60_000,
+    });
     writeFileSync(file, `${lines.join('\n')}\n`);
     const result = await runCli(['import', file, '--config', config.path], { env: { [PROGRESS_ENV]: '1' } });
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('imported 60, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 60, waiting in the outbox: 0\n');
+    expect(result.stdout).toBe(
+      'imported 60, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 60, waiting in the outbox: 0\n',
+    );
     const firstFrame = `\r${escapeRegExp(`import ${file}: 0 lines, 0 lines/s, 0 % of `)}[\\d.]+ kB; confirmed by InfluxDB 0\x1b\\[K`;
     expect(result.stderr).toMatch(new RegExp(`^${firstFrame}`));
-    expect(result.stderr).toMatch(new RegExp(`\r\x1b\\[K${summaryPattern(file, 60)}; waited [\\d.]+ s for InfluxDB\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(`\r\x1b\\[K${summaryPattern(file, 60)}; waited [\\d.]+ s for InfluxDB\n$`),
+    );
   });
 
   it('with InfluxDB down says how many wait in the outbox; --wait exits 4 when time runs out, 0 once all is confirmed', async () => {
     const config = await influxConfig('down');
     const file = join(dir, 'down.ndjson');
-    const lines = observationLines({ server: 'p1', fromMs: Date.parse('2026-10-03T12:00:00Z'), toMs: Date.parse('2026-10-03T14:00:00Z'), everyMs: 60_000 });
+    const lines = observationLines({
+      server: 'p1',
+      fromMs: Date.parse('2026-10-03T12:00:00Z'),
+      toMs: Date.parse('2026-10-03T14:00:00Z'),
+      everyMs: 60_000,
+    });
     writeFileSync(file, `${lines.join('\n')}\n`);
     const notConfirmed = (n: number, waited: string) =>
       `uptime-credits: InfluxDB has not confirmed ${n} observations from 2026-10-03T12:00:00.000Z to 2026-10-03T13:59:00.000Z ${waited}`;
 
     await influxd.kill();
     const queued = await runCli(['import', file, '--config', config.path]);
-    expect(queued.stdout).toBe('imported 120, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 0, waiting in the outbox: 120\n');
+    expect(queued.stdout).toBe(
+      'imported 120, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: 0, waiting in the outbox: 120\n',
+    );
     expect(messages(queued.stderr)).toHaveLength(1);
-    expect(messages(queued.stderr)[0]).toMatch(new RegExp(`^${escapeRegExp(notConfirmed(120, 'yet'))}.*; they stay in the outbox ${escapeRegExp(config.outbox)}, and the daemon`));
+    expect(messages(queued.stderr)[0]).toMatch(
+      new RegExp(
+        `^${escapeRegExp(notConfirmed(120, 'yet'))}.*; they stay in the outbox ${escapeRegExp(config.outbox)}, and the daemon`,
+      ),
+    );
     expect(queued.code).toBe(0);
 
     // The same file again: its lines are duplicates of those waiting, and still wait.
     const timedOut = await runCli(['import', file, '--config', config.path, '--wait', '2']);
-    expect(timedOut.stdout).toBe('imported 0, duplicates 120, conflicts 0, rejected 0; confirmed by InfluxDB: 0, waiting in the outbox: 120\n');
+    expect(timedOut.stdout).toBe(
+      'imported 0, duplicates 120, conflicts 0, rejected 0; confirmed by InfluxDB: 0, waiting in the outbox: 120\n',
+    );
     expect(messages(timedOut.stderr)[0]).toMatch(new RegExp(`^${escapeRegExp(notConfirmed(120, 'within 2 s'))}`));
     expect(timedOut.code).toBe(4);
 
     await influxd.restart();
     const forwarded = await runCli(['import', file, '--config', config.path, '--wait']);
-    expect(forwarded).toMatchObject({ code: 0, stdout: 'imported 0, duplicates 120, conflicts 0, rejected 0; confirmed by InfluxDB: 120, waiting in the outbox: 0\n' });
+    expect(forwarded).toMatchObject({
+      code: 0,
+      stdout:
+        'imported 0, duplicates 120, conflicts 0, rejected 0; confirmed by InfluxDB: 120, waiting in the outbox: 0\n',
+    });
     expect(messages(forwarded.stderr)).toEqual([]);
     expect(await count('down')).toBe(120);
   }, 120_000);

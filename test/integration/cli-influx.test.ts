@@ -35,13 +35,20 @@ customers:
     });
     writeFileSync(file, `${lines.join('\n')}\n`);
     const imported = await cli('import', file);
-    expect(imported.stdout).toBe(`imported ${lines.length}, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: ${lines.length}, waiting in the outbox: 0\n`);
+    expect(imported.stdout).toBe(
+      `imported ${lines.length}, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: ${lines.length}, waiting in the outbox: 0\n`,
+    );
     expect(await countInInflux(influx.influxd, 'uptime')).toBe(lines.length);
 
     const result = await cli('credits', '--month', '2026-10', '--json');
     expect(result.code).toBe(0);
     const server = JSON.parse(result.stdout).customers[0].servers[0];
     // 3 h down of 745 h: 99.5973 % -> platinum < 99.6 -> 25 % of 600.00.
-    expect(server).toMatchObject({ eligibleMs: 2_682_000_000, downtimeMs: 10_800_000, uptimePercent: '99.5973', creditAmount: '150.00' });
+    expect(server).toMatchObject({
+      eligibleMs: 2_682_000_000,
+      downtimeMs: 10_800_000,
+      uptimePercent: '99.5973',
+      creditAmount: '150.00',
+    });
   });
 });

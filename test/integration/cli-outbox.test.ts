@@ -23,20 +23,42 @@ customers:
   );
 
   it('lists parked lines with InfluxDB reason, and --retry sends them once InfluxDB takes them', async () => {
-    const store = openInfluxStore({ url: influx.proxy.url, database: 'uptime', outboxPath: join(dir, 'outbox.db'), batchSize: 100, timeoutMs: 2_000 });
+    const store = openInfluxStore({
+      url: influx.proxy.url,
+      database: 'uptime',
+      outboxPath: join(dir, 'outbox.db'),
+      batchSize: 100,
+      timeoutMs: 2_000,
+    });
     const t0 = Date.parse('2026-11-29T10:00:00Z');
     influx.proxy.setMode({ kind: 'refuse-lines', refuse: (line) => line.includes('server=oci-102') });
-    await store.write(Array.from({ length: 6 }, (_, i) => ({ timeMs: t0 + i * 60_000, server: i % 2 === 0 ? 'oci-101' : 'oci-102', location: 'waw', check: '', up: true })));
+    await store.write(
+      Array.from({ length: 6 }, (_, i) => ({
+        timeMs: t0 + i * 60_000,
+        server: i % 2 === 0 ? 'oci-101' : 'oci-102',
+        location: 'waw',
+        check: '',
+        up: true,
+      })),
+    );
     expect(await store.drain(10_000)).toBe(true);
     await store.close();
 
     const shown = await cli('outbox');
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('waiting: none');
-    expect(shown.stdout).toContain('parked: 3 observations InfluxDB refused by name (send again with --retry once the cause is fixed)');
+    expect(shown.stdout).toContain(
+      'parked: 3 observations InfluxDB refused by name (send again with --retry once the cause is fixed)',
+    );
     expect(shown.stdout).toContain('unable to parse: bad timestamp');
-    expect(shown.stdout).toContain('uptime_observation,check=-,location=waw,server=oci-102 gap_ms=-1i,up=1i 1795946460000');
-    const json = JSON.parse((await cli('outbox', '--json')).stdout) as { waiting: number; parked: number; parkedRows: unknown[] };
+    expect(shown.stdout).toContain(
+      'uptime_observation,check=-,location=waw,server=oci-102 gap_ms=-1i,up=1i 1795946460000',
+    );
+    const json = JSON.parse((await cli('outbox', '--json')).stdout) as {
+      waiting: number;
+      parked: number;
+      parkedRows: unknown[];
+    };
     expect(json).toMatchObject({ waiting: 0, parked: 3 });
     expect(json.parkedRows).toHaveLength(3);
 

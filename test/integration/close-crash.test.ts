@@ -36,33 +36,64 @@ async function october(): Promise<CloseFixture> {
 function expectFinished(f: CloseFixture) {
   const keys = readJournalFile(f.reportsDir).map((r) => `${r.month}/${r.revision}/${r.credit_id}`);
   expect(keys).toEqual(['2026-10/1/UC-2026-10-acme-oci-101', '2026-10/1/UC-2026-10-calm-oci-5']);
-  const csv = parse(readFileSync(join(f.reportsDir, 'journal.csv'), 'utf8'), { bom: true, columns: true }) as Record<string, string>[];
+  const csv = parse(readFileSync(join(f.reportsDir, 'journal.csv'), 'utf8'), { bom: true, columns: true }) as Record<
+    string,
+    string
+  >[];
   expect(csv.map((r) => [r.credit_id, r.delta])).toEqual([
     ['UC-2026-10-acme-oci-101', '150.00'],
     ['UC-2026-10-calm-oci-5', '75.00'],
   ]);
   const dir = join(f.reportsDir, '2026-10');
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: { name: string; sha256: string }[] };
-  expect(manifest.files.map((file) => file.name)).toEqual(['acme.pdf', 'calm.pdf', 'ledger.csv', 'ledger.json', 'terms.json']);
-  for (const file of manifest.files) expect(createHash('sha256').update(readFileSync(join(dir, file.name))).digest('hex')).toBe(file.sha256);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    files: { name: string; sha256: string }[];
+  };
+  expect(manifest.files.map((file) => file.name)).toEqual([
+    'acme.pdf',
+    'calm.pdf',
+    'ledger.csv',
+    'ledger.json',
+    'terms.json',
+  ]);
+  for (const file of manifest.files)
+    expect(
+      createHash('sha256')
+        .update(readFileSync(join(dir, file.name)))
+        .digest('hex'),
+    ).toBe(file.sha256);
   expect(f.records.unfinishedRevisions()).toEqual([]);
-  expect(f.records.revisions('2026-10').map((r) => [r.revision, r.filesWritten, r.journalWritten])).toEqual([[1, true, true]]);
-  expect(f.records.journal('2026-10').reduce((sum, r) => sum + r.deltaGrosze, 0)).toBe(f.records.latestRevision('2026-10')!.totalGrosze);
+  expect(f.records.revisions('2026-10').map((r) => [r.revision, r.filesWritten, r.journalWritten])).toEqual([
+    [1, true, true],
+  ]);
+  expect(f.records.journal('2026-10').reduce((sum, r) => sum + r.deltaGrosze, 0)).toBe(
+    f.records.latestRevision('2026-10')!.totalGrosze,
+  );
 }
 
 describe('a close killed at each step', () => {
-  it.each(['recorded', 'files-written', 'journal-written'] as const)('killed after "%s": the next run finishes it, each journal row once', async (step) => {
-    const f = await october();
-    const killed = await runChild(f.configPath, step);
-    expect(killed.signal).toBe('SIGKILL');
-    expect(f.records.latestRevision('2026-10')).toMatchObject({ revision: 1, totalGrosze: 22_500 });
+  it.each(['recorded', 'files-written', 'journal-written'] as const)(
+    'killed after "%s": the next run finishes it, each journal row once',
+    async (step) => {
+      const f = await october();
+      const killed = await runChild(f.configPath, step);
+      expect(killed.signal).toBe('SIGKILL');
+      expect(f.records.latestRevision('2026-10')).toMatchObject({ revision: 1, totalGrosze: 22_500 });
 
-    // The next run (a restart's first close, or the daemon's retry) takes over the dead process's claim.
-    expect(await f.closer.close('2026-10', { by: 'restart' })).toEqual({ status: 'unchanged', month: '2026-10', revision: 1 });
-    expectFinished(f);
-    expect(await f.closer.close('2026-10', { by: 'restart' })).toEqual({ status: 'unchanged', month: '2026-10', revision: 1 });
-    expectFinished(f);
-  });
+      // The next run (a restart's first close, or the daemon's retry) takes over the dead process's claim.
+      expect(await f.closer.close('2026-10', { by: 'restart' })).toEqual({
+        status: 'unchanged',
+        month: '2026-10',
+        revision: 1,
+      });
+      expectFinished(f);
+      expect(await f.closer.close('2026-10', { by: 'restart' })).toEqual({
+        status: 'unchanged',
+        month: '2026-10',
+        revision: 1,
+      });
+      expectFinished(f);
+    },
+  );
 
   it('a crash in the middle of the journal append (rows written, not yet marked; a line cut short) appends nothing twice', async () => {
     const f = await october();
@@ -83,7 +114,15 @@ describe('a revision whose files were only partly written', () => {
     const record = f.records.latestRevision('2026-10')!;
     // As if the crash came after the first PDF: render that file exactly as the closer does.
     const { renderRevisionFiles } = await import('../../src/close/revision-files.js');
-    const files = await renderRevisionFiles({ credits: record.credits!, terms: record.terms!, revision: 1, reason: record.reason, changes: [], customers: ['acme', 'calm'], reportFileOf: (id) => `${id}.pdf` });
+    const files = await renderRevisionFiles({
+      credits: record.credits!,
+      terms: record.terms!,
+      revision: 1,
+      reason: record.reason,
+      changes: [],
+      customers: ['acme', 'calm'],
+      reportFileOf: (id) => `${id}.pdf`,
+    });
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(record.dir, { recursive: true });
     writeFileSync(join(record.dir, 'acme.pdf'), files.get('acme.pdf')!);

@@ -23,7 +23,10 @@ describe('month close on InfluxDB after an outage of influxd', () => {
     influxd = await startInfluxd('uptime');
     dir = mkdtempSync(join(tmpdir(), 'uc-close-influx-'));
     config = join(dir, 'config.yaml');
-    const fillers = Array.from({ length: FILLERS }, (_, i) => `      - { id: f${i}, name: "Filler ${i}", until: "2026-10-01" }`).join('\n');
+    const fillers = Array.from(
+      { length: FILLERS },
+      (_, i) => `      - { id: f${i}, name: "Filler ${i}", until: "2026-10-01" }`,
+    ).join('\n');
     writeFileSync(
       config,
       `
@@ -56,13 +59,21 @@ ${fillers}
     const backlog = join(dir, 'september.ndjson');
     const out = createWriteStream(backlog);
     for (let i = 0; i < FILLERS; i++) {
-      out.write(`${observationLines({ server: `f${i}`, fromMs: at('2026-08-31T22:00:00Z'), toMs: at('2026-09-30T22:00:00Z'), everyMs: 60_000 }).join('\n')}\n`);
+      out.write(
+        `${observationLines({ server: `f${i}`, fromMs: at('2026-08-31T22:00:00Z'), toMs: at('2026-09-30T22:00:00Z'), everyMs: 60_000 }).join('\n')}\n`,
+      );
     }
     out.end();
     await finished(out);
     const october = join(dir, 'october.ndjson');
     // 4 h 12 min down of 745 h: 99.4362 % -> Platinum < 99.6 -> 25 % of 600.00 = 150.00.
-    const octoberLines = observationLines({ server: 'oci-101', fromMs: at('2026-09-30T20:00:00Z'), toMs: at('2026-11-01T02:00:00Z'), everyMs: 60_000, down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T16:12:00Z') }] });
+    const octoberLines = observationLines({
+      server: 'oci-101',
+      fromMs: at('2026-09-30T20:00:00Z'),
+      toMs: at('2026-11-01T02:00:00Z'),
+      everyMs: 60_000,
+      down: [{ fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T16:12:00Z') }],
+    });
     writeFileSync(october, `${octoberLines.join('\n')}\n`);
     expect((await runCli(['import', '-c', config, backlog])).code).toBe(0);
     expect((await runCli(['import', '-c', config, october])).code).toBe(0);
@@ -71,7 +82,9 @@ ${fillers}
     // At once, with almost no patience: the month's lines are still behind the backlog. Nothing is published.
     const hurried = await runCli(['report', '-c', config, '--month', '2026-10', '--wait', '1s']);
     expect(hurried.code, hurried.stdout + hurried.stderr).toBe(CLOSE_EXIT.tryLater);
-    expect(hurried.stdout).toMatch(/^nothing was published for 2026-10: incomplete evidence for .*: \d+ observations still waiting in influxdb/);
+    expect(hurried.stdout).toMatch(
+      /^nothing was published for 2026-10: incomplete evidence for .*: \d+ observations still waiting in influxdb/,
+    );
     expect(existsSync(join(dir, 'reports', '2026-10', 'ledger.csv'))).toBe(false);
     expect(existsSync(join(dir, 'reports', 'journal.csv'))).toBe(false);
 

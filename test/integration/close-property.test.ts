@@ -23,7 +23,13 @@ ${maintenance.length > 0 ? `maintenance:\n${maintenance.join('\n')}` : ''}
 `;
 
 // Few distinct days and hours, so that maintenance often covers an earlier outage (a restatement that lowers).
-const window = fc.record({ month: fc.constantFrom(...MONTHS), server: fc.constantFrom(...SERVERS), day: fc.integer({ min: 0, max: 2 }), hour: fc.constantFrom<number>(0, 6, 12), hours: fc.integer({ min: 1, max: 6 }) });
+const window = fc.record({
+  month: fc.constantFrom(...MONTHS),
+  server: fc.constantFrom(...SERVERS),
+  day: fc.integer({ min: 0, max: 2 }),
+  hour: fc.constantFrom<number>(0, 6, 12),
+  hours: fc.integer({ min: 1, max: 6 }),
+});
 // Weighted towards the moves that change money: new evidence, closes, restatements and approvals.
 const action = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('draft' as const), month: fc.constantFrom(...MONTHS) }) },
@@ -33,10 +39,21 @@ const action = fc.oneof(
   { weight: 3, arbitrary: window.map((w) => ({ kind: 'outage' as const, ...w })) },
   { weight: 1, arbitrary: window.map((w) => ({ kind: 'maintenance' as const, ...w })) },
   // Maintenance announced exactly over an earlier outage: the correction that lowers a credit.
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cover' as const), pick: fc.nat(), month: fc.constantFrom(...MONTHS) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('cover' as const), pick: fc.nat(), month: fc.constantFrom(...MONTHS) }),
+  },
   // People's records: a reported outage or a monitoring fault, and withdrawing one recorded earlier.
-  { weight: 2, arbitrary: fc.tuple(window, fc.constantFrom('reported' as const, 'monitoring-fault' as const)).map(([w, incident]) => ({ kind: 'incident' as const, incident, ...w })) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('withdraw' as const), pick: fc.nat(), month: fc.constantFrom(...MONTHS) }) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(window, fc.constantFrom('reported' as const, 'monitoring-fault' as const))
+      .map(([w, incident]) => ({ kind: 'incident' as const, incident, ...w })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('withdraw' as const), pick: fc.nat(), month: fc.constantFrom(...MONTHS) }),
+  },
 );
 type Action = typeof action extends fc.Arbitrary<infer A> ? A : never;
 
@@ -55,7 +72,9 @@ function checkInvariants(f: CloseFixture, seen: Map<string, string>) {
     expect(journal.reduce((sum, row) => sum + row.deltaGrosze, 0)).toBe(revisions[revisions.length - 1]!.totalGrosze);
     for (const revision of revisions) {
       expect(revision.filesWritten && revision.journalWritten).toBe(true);
-      const manifest = JSON.parse(readFileSync(join(revision.dir, 'manifest.json'), 'utf8')) as { files: { name: string; sha256: string }[] };
+      const manifest = JSON.parse(readFileSync(join(revision.dir, 'manifest.json'), 'utf8')) as {
+        files: { name: string; sha256: string }[];
+      };
       for (const file of manifest.files) expect(sha256(join(revision.dir, file.name))).toBe(file.sha256);
       for (const name of readdirSync(revision.dir)) {
         const path = join(revision.dir, name);
@@ -67,7 +86,8 @@ function checkInvariants(f: CloseFixture, seen: Map<string, string>) {
     }
   }
   for (const path of seen.keys()) expect(existsSync(path), `${path} disappeared`).toBe(true);
-  const key = (r: { month: string; revision: number; creditId?: string; credit_id?: string }) => `${r.month}/${r.revision}/${r.creditId ?? r.credit_id}`;
+  const key = (r: { month: string; revision: number; creditId?: string; credit_id?: string }) =>
+    `${r.month}/${r.revision}/${r.creditId ?? r.credit_id}`;
   const inFile = readJournalFile(f.reportsDir).map(key);
   expect(new Set(inFile).size).toBe(inFile.length);
   expect(inFile.sort()).toEqual(f.records.journal().map(key).sort());
@@ -76,11 +96,19 @@ function checkInvariants(f: CloseFixture, seen: Map<string, string>) {
 async function play(actions: Action[]) {
   const f = await closeFixture({ nowIso: '2026-11-02T00:00:00Z', yaml: customers([]) });
   try {
-    for (const server of SERVERS) await f.observe({ server, fromMs: Date.parse('2026-08-31T20:00:00Z'), toMs: Date.parse('2026-11-01T04:00:00Z'), everyMs: EVERY });
+    for (const server of SERVERS)
+      await f.observe({
+        server,
+        fromMs: Date.parse('2026-08-31T20:00:00Z'),
+        toMs: Date.parse('2026-11-01T04:00:00Z'),
+        everyMs: EVERY,
+      });
     const maintenance: string[] = [];
     const outages: { server: string; fromMs: number; toMs: number }[] = [];
     const announce = (server: string, fromMs: number, toMs: number) => {
-      maintenance.push(`  - { server: ${server}, from: "${new Date(fromMs).toISOString()}", to: "${new Date(toMs).toISOString()}", reason: "announced", announced: true }`);
+      maintenance.push(
+        `  - { server: ${server}, from: "${new Date(fromMs).toISOString()}", to: "${new Date(toMs).toISOString()}", reason: "announced", announced: true }`,
+      );
       f.reconfigure(customers(maintenance));
     };
     const seen = new Map<string, string>();
@@ -98,12 +126,20 @@ async function play(actions: Action[]) {
           break;
         case 'approve': {
           const state = f.records.month(a.month);
-          if (state?.state === 'needs-review') await f.closer.approve(a.month, { by: 'property', draftHash: state.draftHash!, reason: 'reviewed' });
+          if (state?.state === 'needs-review')
+            await f.closer.approve(a.month, { by: 'property', draftHash: state.draftHash!, reason: 'reviewed' });
           break;
         }
         case 'outage': {
           const fromMs = MONTH_START[a.month] + a.day * 24 * H + a.hour * H;
-          await f.observe({ server: a.server, check: 'http', fromMs, toMs: fromMs + a.hours * H, everyMs: EVERY, down: [{ fromMs, toMs: fromMs + a.hours * H }] });
+          await f.observe({
+            server: a.server,
+            check: 'http',
+            fromMs,
+            toMs: fromMs + a.hours * H,
+            everyMs: EVERY,
+            down: [{ fromMs, toMs: fromMs + a.hours * H }],
+          });
           outages.push({ server: a.server, fromMs, toMs: fromMs + a.hours * H });
           break;
         }
@@ -119,7 +155,12 @@ async function play(actions: Action[]) {
         }
         case 'incident': {
           const fromMs = MONTH_START[a.month] + a.day * 24 * H + a.hour * H;
-          await f.keeper().addIncident({ serverId: a.server, kind: a.incident, fromMs, toMs: fromMs + a.hours * H, reason: a.incident }, 'property');
+          await f
+            .keeper()
+            .addIncident(
+              { serverId: a.server, kind: a.incident, fromMs, toMs: fromMs + a.hours * H, reason: a.incident },
+              'property',
+            );
           break;
         }
         case 'withdraw': {
@@ -141,9 +182,18 @@ describe('the month-close lifecycle under any sequence of actions', () => {
   it('keeps the journal summing to the latest revision and never changes an issued file', async () => {
     await fc.assert(
       // Some evidence, both months closed, then anything: so that most sequences restate and approve something.
-      fc.asyncProperty(fc.array(window, { maxLength: 3 }), fc.array(action, { minLength: 3, maxLength: 12, size: 'max' }), async (before, actions) => {
-        await play([...before.map((w) => ({ kind: 'outage' as const, ...w })), { kind: 'close', month: '2026-09' }, { kind: 'close', month: '2026-10' }, ...actions]);
-      }),
+      fc.asyncProperty(
+        fc.array(window, { maxLength: 3 }),
+        fc.array(action, { minLength: 3, maxLength: 12, size: 'max' }),
+        async (before, actions) => {
+          await play([
+            ...before.map((w) => ({ kind: 'outage' as const, ...w })),
+            { kind: 'close', month: '2026-09' },
+            { kind: 'close', month: '2026-10' },
+            ...actions,
+          ]);
+        },
+      ),
       { numRuns: 40 },
     );
   }, 240_000);

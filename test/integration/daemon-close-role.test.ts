@@ -18,7 +18,9 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function daemonWithLastMonth(closeRole: boolean): Promise<{ daemon: Daemon; statePath: string; lastMonth: string }> {
+async function daemonWithLastMonth(
+  closeRole: boolean,
+): Promise<{ daemon: Daemon; statePath: string; lastMonth: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'uc-role-'));
   dirs.push(dir);
   writeFileSync(
@@ -37,7 +39,15 @@ customers:
   const lastMonth = previousMonth(monthContaining(Date.now(), config.timeZone));
   const store = EmbeddedObservationStore.open(config.storage.path);
   const fromMs = monthWindow(lastMonth, config.timeZone).fromMs + 3_600_000;
-  await store.write(Array.from({ length: 10 }, (_, i) => ({ timeMs: fromMs + i * 60_000, server: 'web-1', location: 'waw', check: 'http', up: true })));
+  await store.write(
+    Array.from({ length: 10 }, (_, i) => ({
+      timeMs: fromMs + i * 60_000,
+      server: 'web-1',
+      location: 'waw',
+      check: 'http',
+      up: true,
+    })),
+  );
   await store.close();
   const daemon = await startDaemon({ config, logger: createLogger() });
   return { daemon, statePath: config.state.path, lastMonth };

@@ -17,7 +17,6 @@ const SERVERS = 40;
 const READY_TOKEN = 'daemon-faults-token-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
@@ -39,14 +38,21 @@ describe('the daemon under faults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'uc-diskfull-'));
     const disk = mountSmallDisk(6);
     try {
-      writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(SERVERS, `{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url));
+      writeFileSync(
+        join(dir, 'config.yaml'),
+        fleetConfigYaml(SERVERS, `{ kind: embedded, path: ${join(disk.path, 'store.db')} }`, dir, target.url),
+      );
       const startRequests = target.count(); // before the spawn: the daemon probes before it listens
       const daemon = await startDaemonProcess(join(dir, 'config.yaml'), { UPTIME_CREDITS_TOKEN: READY_TOKEN });
       await waitFor('ready', async () => (await daemon.get('/readyz')).status === 200);
       await sleep(2_000);
       disk.fill(); // the store's next commit fails with SQLITE_FULL
       const fullFrom = target.count();
-      await waitFor('the local write problem to show', async () => (await daemon.metric('uptime_credits_store_local_write_ok')) === 0, 10_000);
+      await waitFor(
+        'the local write problem to show',
+        async () => (await daemon.metric('uptime_credits_store_local_write_ok')) === 0,
+        10_000,
+      );
       // Ten seconds full: every health request answers within its 2 s client timeout.
       const slowest: number[] = [];
       for (let i = 0; i < 20; i++) {
@@ -64,12 +70,20 @@ describe('the daemon under faults', () => {
       expect(fullProbes).toBeGreaterThan(SERVERS * 8);
       expect(await daemon.metric('uptime_credits_observations_pending_write')).toBeGreaterThan(SERVERS * 5);
       disk.free();
-      await waitFor('recovery', async () => (await daemon.get('/readyz')).status === 200 && (await daemon.metric('uptime_credits_observations_pending_write')) < SERVERS * 2, 40_000);
+      await waitFor(
+        'recovery',
+        async () =>
+          (await daemon.get('/readyz')).status === 200 &&
+          (await daemon.metric('uptime_credits_observations_pending_write')) < SERVERS * 2,
+        40_000,
+      );
       expect(await daemon.metric('uptime_credits_store_local_write_ok')).toBe(1);
       const discarded = await daemon.metric('uptime_credits_probes_discarded_total{reason="process-stalled"}');
       expect(await daemon.stop('SIGTERM')).toBe(0);
       const errors = daemon.logs.filter((l) => l.level >= 50);
-      expect(errors.map((l) => l.msg)).toEqual(['writing observations to the store failed; they wait in memory and are retried']);
+      expect(errors.map((l) => l.msg)).toEqual([
+        'writing observations to the store failed; they wait in memory and are retried',
+      ]);
       const store = EmbeddedObservationStore.open(join(disk.path, 'store.db'));
       try {
         let stored = 0;
@@ -81,7 +95,9 @@ describe('the daemon under faults', () => {
         }
         // Every probe the target answered is stored, bar those left out because the process stalled.
         expect(stored).toBe(target.count() - startRequests - discarded);
-        console.log(`disk full: ${fullProbes} probes while full, ${stored} stored, ${discarded} left out as stalled, slowest health round ${Math.round(Math.max(...slowest))} ms`);
+        console.log(
+          `disk full: ${fullProbes} probes while full, ${stored} stored, ${discarded} left out as stalled, slowest health round ${Math.round(Math.max(...slowest))} ms`,
+        );
       } finally {
         await store.close();
       }
@@ -107,23 +123,46 @@ describe('the daemon under faults', () => {
       const dir = mkdtempSync(join(tmpdir(), 'uc-daemon-influx-'));
       try {
         const influx = `{ url: "${proxy.url}", apiVersion: 1, database: uptime, timeout: 2s }`;
-        writeFileSync(join(dir, 'config.yaml'), fleetConfigYaml(SERVERS, `{ kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: ${influx} }`, dir, target.url));
+        writeFileSync(
+          join(dir, 'config.yaml'),
+          fleetConfigYaml(
+            SERVERS,
+            `{ kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: ${influx} }`,
+            dir,
+            target.url,
+          ),
+        );
         const startRequests = target.count();
         let daemon = await startDaemonProcess(join(dir, 'config.yaml'), { UPTIME_CREDITS_TOKEN: READY_TOKEN });
         await waitFor('ready', async () => (await daemon.get('/readyz')).status === 200);
         proxy.setMode({ kind: 'status', status: 400 });
-        await waitFor('degraded', async () => JSON.parse((await daemon.get('/readyz')).body).status === 'degraded', 10_000);
+        await waitFor(
+          'degraded',
+          async () => JSON.parse((await daemon.get('/readyz')).body).status === 'degraded',
+          10_000,
+        );
         await sleep(5_000);
         const ready = await daemon.get('/readyz', 2_000, READY_TOKEN);
         expect(ready.status).toBe(200);
-        expect(JSON.parse(ready.body)).toMatchObject({ status: 'degraded', reasons: [expect.stringMatching(/unreachable: HTTP 400: bad request; \d+ observations wait in the local outbox/)] });
+        expect(JSON.parse(ready.body)).toMatchObject({
+          status: 'degraded',
+          reasons: [
+            expect.stringMatching(/unreachable: HTTP 400: bad request; \d+ observations wait in the local outbox/),
+          ],
+        });
         // The metrics tell the truth during the outage (no SLA refresh needed).
         expect(await daemon.metric('uptime_credits_outbox_backlog_observations')).toBeGreaterThan(SERVERS * 2); // read every 2 s
         expect(await daemon.metric('uptime_credits_outbox_oldest_waiting_age_seconds')).toBeGreaterThan(2);
         expect(await daemon.metric('uptime_credits_store_write_errors_total')).toBeGreaterThan(0);
         expect(await daemon.metric('uptime_credits_store_remote_up')).toBe(0);
         proxy.setMode({ kind: 'pass' });
-        await waitFor('the backlog to drain', async () => (await daemon.metric('uptime_credits_outbox_backlog_observations')) < SERVERS && JSON.parse((await daemon.get('/readyz')).body).status === 'ready', 30_000);
+        await waitFor(
+          'the backlog to drain',
+          async () =>
+            (await daemon.metric('uptime_credits_outbox_backlog_observations')) < SERVERS &&
+            JSON.parse((await daemon.get('/readyz')).body).status === 'ready',
+          30_000,
+        );
         expect(await daemon.metric('uptime_credits_outbox_parked_observations')).toBe(0);
         expect(await daemon.metric('uptime_credits_store_remote_up')).toBe(1);
         await sleep(1_500);
@@ -137,7 +176,20 @@ describe('the daemon under faults', () => {
         const { OutboxedInfluxStore } = await import('../../src/store/influx/influx-store.js');
         const { influxConnection } = await import('../../src/store/influx/connection.js');
         const { createLogger } = await import('../../src/logging.js');
-        const store = OutboxedInfluxStore.open(join(dir, 'outbox.db'), influxConnection({ url: influxd.url, apiVersion: 1, database: 'uptime', org: '', measurement: 'uptime_observation', batchSize: 5_000, timeout: 5_000 }), createLogger(), 5_000);
+        const store = OutboxedInfluxStore.open(
+          join(dir, 'outbox.db'),
+          influxConnection({
+            url: influxd.url,
+            apiVersion: 1,
+            database: 'uptime',
+            org: '',
+            measurement: 'uptime_observation',
+            batchSize: 5_000,
+            timeout: 5_000,
+          }),
+          createLogger(),
+          5_000,
+        );
         try {
           expect(await store.drain(30_000)).toBe(true);
           expect(store.health().parked).toBe(0);
@@ -149,7 +201,9 @@ describe('the daemon under faults', () => {
         expect(downs).toBeUndefined(); // no false downtime from the outage, the kill or the restart
         const stored = Number(ups?.values[0]?.[1] ?? 0);
         const lost = probed - stored;
-        console.log(`SIGKILL drill: ${probed} probes, ${stored} stored, ${lost} lost (commit window ${FLUSH_EVERY_MS} ms, ${SERVERS} checks/s, two kills)`);
+        console.log(
+          `SIGKILL drill: ${probed} probes, ${stored} stored, ${lost} lost (commit window ${FLUSH_EVERY_MS} ms, ${SERVERS} checks/s, two kills)`,
+        );
         expect(lost).toBeGreaterThanOrEqual(0);
         // Two kills, each losing at most the commit window plus the probes in flight: far below a second's worth.
         expect(lost).toBeLessThanOrEqual(SERVERS);

@@ -65,8 +65,18 @@ async function closedOctober(): Promise<{ f: CloseFixture; smtp: TestSmtp }> {
   const f = await closeFixture({ nowIso: '2026-11-02T00:00:00Z', yaml: yaml(smtp.port) });
   fixtures.push(f);
   await f.observe(
-    { server: 'oci-101', ...OCT, everyMs: MIN, down: [{ fromMs: at('2026-10-10T08:00:00Z'), toMs: at('2026-10-10T16:00:00Z') }] },
-    { server: 'oci-5', ...OCT, everyMs: MIN, down: [{ fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T09:00:00Z') }] },
+    {
+      server: 'oci-101',
+      ...OCT,
+      everyMs: MIN,
+      down: [{ fromMs: at('2026-10-10T08:00:00Z'), toMs: at('2026-10-10T16:00:00Z') }],
+    },
+    {
+      server: 'oci-5',
+      ...OCT,
+      everyMs: MIN,
+      down: [{ fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T09:00:00Z') }],
+    },
     { server: 'oci-7', ...OCT, everyMs: MIN },
   );
   const outcome = await f.closer.close('2026-10', { by: 'test' });
@@ -74,7 +84,12 @@ async function closedOctober(): Promise<{ f: CloseFixture; smtp: TestSmtp }> {
   return { f, smtp };
 }
 
-function deliverer(f: CloseFixture, owner: string, mailer?: Mailer, deliveries = SqliteDeliveryRecords.open(f.config.state.path)): Deliverer {
+function deliverer(
+  f: CloseFixture,
+  owner: string,
+  mailer?: Mailer,
+  deliveries = SqliteDeliveryRecords.open(f.config.state.path),
+): Deliverer {
   const real = createSmtpMailer(f.config.delivery!);
   mailers.push(real);
   return createDeliverer({
@@ -90,7 +105,8 @@ function deliverer(f: CloseFixture, owner: string, mailer?: Mailer, deliveries =
 }
 
 const byRecipient = (smtp: TestSmtp, address: string) => smtp.received.filter((m) => m.envelopeTo.includes(address));
-const cli = (f: CloseFixture, ...args: string[]) => runCli([...args, '-c', f.configPath], { env: { [PORTAL_ENV]: SECRET } });
+const cli = (f: CloseFixture, ...args: string[]) =>
+  runCli([...args, '-c', f.configPath], { env: { [PORTAL_ENV]: SECRET } });
 
 describe('e-mail of an issued month', () => {
   it('sends each customer their PDF and summary in their language and finance the ledger and journal, once; a customer without e-mail is listed', async () => {
@@ -102,13 +118,18 @@ describe('e-mail of an issued month', () => {
     expect(first.stdout).toMatch(/1\s+customer:acme\s+rozliczenia@acme\.example\s+sent/);
     expect(smtp.received).toHaveLength(3);
 
-    const ledger = parse(readFileSync(join(f.reportsDir, '2026-10', 'ledger.csv'), 'utf8'), { bom: true, columns: true }) as Record<string, string>[];
+    const ledger = parse(readFileSync(join(f.reportsDir, '2026-10', 'ledger.csv'), 'utf8'), {
+      bom: true,
+      columns: true,
+    }) as Record<string, string>[];
     const amountOf = (customer: string) => ledger.find((r) => r.customer_id === customer)!.credit_amount;
 
     const [acme] = byRecipient(smtp, 'rozliczenia@acme.example');
     expect(amountOf('acme')).toBe('1800.00'); // 8 h of 745 h: 98.9261 %, Platinum's bracket below 99 %
     expect(acme!.parsed.subject).toBe('Raport SLA za październik 2026: rekompensata 1 800,00 zł');
-    expect(acme!.parsed.messageId).toMatch(/^<uptime-credits\.2026-10\.r1\.customer-acme\.[0-9a-f]{12}@oktawave\.example>$/);
+    expect(acme!.parsed.messageId).toMatch(
+      /^<uptime-credits\.2026-10\.r1\.customer-acme\.[0-9a-f]{12}@oktawave\.example>$/,
+    );
     expect(acme!.parsed.text).toContain('Sklep Łódź (oci-101)');
     expect(acme!.parsed.text).toMatch(/dostępność 98,9261 %/);
     const [pdf] = acme!.parsed.attachments;
@@ -117,7 +138,10 @@ describe('e-mail of an issued month', () => {
     // The portal link works for acme, and only until the link validity (45 days) from now.
     const link = /http:\/\/127\.0\.0\.1:9\/portal\/open\?[^\s)]+/.exec(acme!.parsed.text!)![0];
     const url = new URL(link);
-    const verdict = createPortalLinkSigner(SECRET, 'http://127.0.0.1:9').check(Object.fromEntries(url.searchParams), f.clock.now());
+    const verdict = createPortalLinkSigner(SECRET, 'http://127.0.0.1:9').check(
+      Object.fromEntries(url.searchParams),
+      f.clock.now(),
+    );
     expect(verdict).toMatchObject({ ok: true, customerId: 'acme' });
     expect(Number(url.searchParams.get('expires'))).toBeGreaterThan(Math.floor((Date.now() + 44 * 24 * H) / 1000));
 
@@ -126,14 +150,23 @@ describe('e-mail of an issued month', () => {
     expect(ledger.some((r) => r.customer_id === 'calm')).toBe(false);
     expect(calm!.parsed.subject).toBe('SLA report for October 2026: credit PLN 0.00');
     expect(calm!.parsed.text).toContain('The availability level was met: no credit is due.');
-    expect(calm!.parsed.attachments[0]!.content.equals(readFileSync(join(f.reportsDir, '2026-10', 'calm.pdf')))).toBe(true);
+    expect(calm!.parsed.attachments[0]!.content.equals(readFileSync(join(f.reportsDir, '2026-10', 'calm.pdf')))).toBe(
+      true,
+    );
 
     const [finance] = byRecipient(smtp, 'finance@oktawave.example');
     const files = new Map(finance!.parsed.attachments.map((a) => [a.filename, a.content]));
     expect([...files.keys()]).toEqual(['ledger-2026-10-rev-1.csv', 'journal-2026-10-rev-1.csv']);
-    expect(files.get('ledger-2026-10-rev-1.csv')!.equals(readFileSync(join(f.reportsDir, '2026-10', 'ledger.csv')))).toBe(true);
-    const journal = parse(files.get('journal-2026-10-rev-1.csv')!.toString('utf8'), { bom: true, columns: true }) as Record<string, string>[];
-    expect(journal.map((r) => [r.credit_id, r.delta])).toEqual(f.records.journal('2026-10').map((r) => [r.creditId, (r.deltaGrosze / 100).toFixed(2)]));
+    expect(
+      files.get('ledger-2026-10-rev-1.csv')!.equals(readFileSync(join(f.reportsDir, '2026-10', 'ledger.csv'))),
+    ).toBe(true);
+    const journal = parse(files.get('journal-2026-10-rev-1.csv')!.toString('utf8'), {
+      bom: true,
+      columns: true,
+    }) as Record<string, string>[];
+    expect(journal.map((r) => [r.credit_id, r.delta])).toEqual(
+      f.records.journal('2026-10').map((r) => [r.creditId, (r.deltaGrosze / 100).toFixed(2)]),
+    );
 
     // Again: nothing new is sent.
     const second = await cli(f, 'deliver', '--month', '2026-10');
@@ -159,7 +192,17 @@ describe('e-mail of an issued month', () => {
     d.planMonth('2026-10');
     expect(await d.send()).toEqual({ sent: 3, retried: 0, failed: 0 });
 
-    await f.keeper().addIncident({ serverId: 'oci-5', kind: 'reported', fromMs: at('2026-10-21T08:00:00Z'), toMs: at('2026-10-21T12:00:00Z'), reason: 'customer saw 502s', ticket: 'T-9' }, 'test');
+    await f.keeper().addIncident(
+      {
+        serverId: 'oci-5',
+        kind: 'reported',
+        fromMs: at('2026-10-21T08:00:00Z'),
+        toMs: at('2026-10-21T12:00:00Z'),
+        reason: 'customer saw 502s',
+        ticket: 'T-9',
+      },
+      'test',
+    );
     expect(f.records.latestRevision('2026-10')!.revision).toBe(2);
     expect(d.planIssued()).toBe(2); // calm and finance: acme's figures did not change
     expect(await d.send()).toEqual({ sent: 2, retried: 0, failed: 0 });
@@ -167,9 +210,14 @@ describe('e-mail of an issued month', () => {
     expect(calm2!.parsed.subject).toMatch(/^Corrected SLA report for October 2026 \(revision 2\): credit PLN /);
     expect(calm2!.parsed.text).toContain('ticket T-9');
     expect(calm2!.parsed.attachments[0]!.filename).toBe('calm-2026-10-rev-2.pdf');
-    expect(calm2!.parsed.attachments[0]!.content.equals(readFileSync(join(f.reportsDir, '2026-10', 'rev-2', 'calm.pdf')))).toBe(true);
+    expect(
+      calm2!.parsed.attachments[0]!.content.equals(readFileSync(join(f.reportsDir, '2026-10', 'rev-2', 'calm.pdf'))),
+    ).toBe(true);
     const finance2 = byRecipient(smtp, 'finance@oktawave.example')[1]!;
-    const journal = parse(finance2.parsed.attachments[1]!.content.toString('utf8'), { bom: true, columns: true }) as Record<string, string>[];
+    const journal = parse(finance2.parsed.attachments[1]!.content.toString('utf8'), {
+      bom: true,
+      columns: true,
+    }) as Record<string, string>[];
     expect(journal.map((r) => [r.revision, r.server_id])).toEqual([['2', 'oci-5']]);
     expect(byRecipient(smtp, 'rozliczenia@acme.example')).toHaveLength(1);
   });
@@ -198,7 +246,9 @@ describe('e-mail of an issued month', () => {
     const deliveries = SqliteDeliveryRecords.open(f.config.state.path);
     const pending = deliveries.list({ month: '2026-10' }).filter((x) => x.state === 'pending');
     expect(pending).toHaveLength(3);
-    expect(pending.every((x) => /ECONNREFUSED/.test(x.lastError ?? '') && x.nextAttemptAtMs === f.clock.now() + 10_000)).toBe(true);
+    expect(
+      pending.every((x) => /ECONNREFUSED/.test(x.lastError ?? '') && x.nextAttemptAtMs === f.clock.now() + 10_000),
+    ).toBe(true);
 
     // Not due yet: nothing is tried.
     await f.clock.advanceTo(f.clock.now() + 5_000);
@@ -206,21 +256,34 @@ describe('e-mail of an issued month', () => {
     // Still down at the second attempt: the wait doubles.
     await f.clock.advanceTo(f.clock.now() + 5_000);
     expect(await d.send()).toEqual({ sent: 0, retried: 3, failed: 0 });
-    expect(deliveries.list({ month: '2026-10' }).filter((x) => x.state === 'pending').every((x) => x.attempts === 2 && x.nextAttemptAtMs === f.clock.now() + 20_000)).toBe(true);
+    expect(
+      deliveries
+        .list({ month: '2026-10' })
+        .filter((x) => x.state === 'pending')
+        .every((x) => x.attempts === 2 && x.nextAttemptAtMs === f.clock.now() + 20_000),
+    ).toBe(true);
 
     // Back, but answering 451 (try later) to every message: retried, the wait doubling again.
     await smtp.start();
     smtp.failForNow = true;
     await f.clock.advanceTo(f.clock.now() + 20_000);
     expect(await d.send()).toEqual({ sent: 0, retried: 2, failed: 1 });
-    expect(deliveries.list({ month: '2026-10' }).filter((x) => x.state === 'pending').map((x) => [x.attempts, x.nextAttemptAtMs - f.clock.now(), /451/.test(x.lastError ?? '')])).toEqual([
+    expect(
+      deliveries
+        .list({ month: '2026-10' })
+        .filter((x) => x.state === 'pending')
+        .map((x) => [x.attempts, x.nextAttemptAtMs - f.clock.now(), /451/.test(x.lastError ?? '')]),
+    ).toEqual([
       [3, 40_000, true],
       [3, 40_000, true],
     ]);
     smtp.failForNow = false;
     await f.clock.advanceTo(f.clock.now() + 40_000);
     expect(await d.send()).toEqual({ sent: 2, retried: 0, failed: 0 });
-    expect(smtp.received.map((m) => m.envelopeTo[0]).sort()).toEqual(['finance@oktawave.example', 'rozliczenia@acme.example']);
+    expect(smtp.received.map((m) => m.envelopeTo[0]).sort()).toEqual([
+      'finance@oktawave.example',
+      'rozliczenia@acme.example',
+    ]);
     const calm = deliveries.list({ month: '2026-10', customerId: 'calm' })[0]!;
     expect(calm.state).toBe('failed');
     expect(calm.lastError).toMatch(/550/);

@@ -41,10 +41,18 @@ describe('embedded store', () => {
     expect(await store.write(batch)).toEqual({ stored: 2, duplicates: 0, conflicts: 0 });
     expect(await store.write(batch)).toEqual({ stored: 0, duplicates: 2, conflicts: 0 });
     // Two hours twice: the second hour is clean and comes from the hourly rollup, which counted each row once.
-    const hours = Array.from({ length: 240 }, (_, i) => ({ timeMs: i * 30_000, server: 's2', location: 'waw', check: '', up: true }));
+    const hours = Array.from({ length: 240 }, (_, i) => ({
+      timeMs: i * 30_000,
+      server: 's2',
+      location: 'waw',
+      check: '',
+      up: true,
+    }));
     expect(await store.write(hours)).toEqual({ stored: 240, duplicates: 0, conflicts: 0 });
     expect(await store.write(hours)).toEqual({ stored: 0, duplicates: 240, conflicts: 0 });
-    const runs = (await store.readRuns({ servers: ['s2'], fromMs: 3_600_000, toMs: 7_200_000, staleAfterMs: 90_000 })).get('s2');
+    const runs = (
+      await store.readRuns({ servers: ['s2'], fromMs: 3_600_000, toMs: 7_200_000, staleAfterMs: 90_000 })
+    ).get('s2');
     expect(runs).toEqual([{ location: 'waw', check: '', up: true, firstMs: 3_600_000, lastMs: 7_170_000, count: 120 }]);
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -58,7 +66,9 @@ describe('embedded database file', () => {
     const db = openEmbeddedDatabase(path);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => openEmbeddedDatabase(path)).toThrow(`the embedded database ${path} has schema version 99, newer than this program (6)`);
+    expect(() => openEmbeddedDatabase(path)).toThrow(
+      `the embedded database ${path} has schema version 99, newer than this program (6)`,
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 });
@@ -79,7 +89,9 @@ describe('embedded store reads', () => {
     const third = all.filter((o) => o.timeMs >= at(180) && o.timeMs < at(240));
     await store.write(all.filter((o) => !third.includes(o)));
     await store.write([...third].reverse());
-    const runs = (await store.readRuns({ servers: ['s1'], fromMs: at(0), toMs: at(360), staleAfterMs: 90_000 })).get('s1');
+    const runs = (await store.readRuns({ servers: ['s1'], fromMs: at(0), toMs: at(360), staleAfterMs: 90_000 })).get(
+      's1',
+    );
     expect(runs).toEqual([
       { location: 'waw', check: 'web', up: true, firstMs: at(0), lastMs: at(119.5), count: 240 },
       { location: 'waw', check: 'web', up: false, firstMs: at(120), lastMs: at(129.5), count: 20 },
@@ -103,10 +115,15 @@ describe('embedded store reads', () => {
     old.close();
 
     const store = EmbeddedObservationStore.open(path);
-    const gaps = new Database(path, { readonly: true }).prepare('SELECT gap_ms FROM observations ORDER BY time_ms').pluck().all();
+    const gaps = new Database(path, { readonly: true })
+      .prepare('SELECT gap_ms FROM observations ORDER BY time_ms')
+      .pluck()
+      .all();
     expect(gaps[0]).toBeNull();
     expect(new Set(gaps.slice(1))).toEqual(new Set([30_000]));
-    const runs = (await store.readRuns({ servers: ['s1'], fromMs: at(0), toMs: at(120), staleAfterMs: 90_000 })).get('s1');
+    const runs = (await store.readRuns({ servers: ['s1'], fromMs: at(0), toMs: at(120), staleAfterMs: 90_000 })).get(
+      's1',
+    );
     expect(runs).toEqual([
       { location: 'waw', check: '', up: true, firstMs: at(0), lastMs: at(59.5), count: 120 },
       { location: 'waw', check: '', up: false, firstMs: at(60), lastMs: at(60.5), count: 2 },

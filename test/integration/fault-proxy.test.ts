@@ -45,7 +45,9 @@ describe('fault proxy', () => {
     // Faults are for writes only.
     proxy.setMode({ kind: 'status', status: 503 });
     expect((await request(`${proxy.url}/ping`)).statusCode).toBe(204);
-    const query = await request(`${proxy.url}/query?db=${influxd.database}&q=${encodeURIComponent('SELECT count("up") FROM "pass"')}`);
+    const query = await request(
+      `${proxy.url}/query?db=${influxd.database}&q=${encodeURIComponent('SELECT count("up") FROM "pass"')}`,
+    );
     expect(await query.body.json()).toMatchObject({ results: [{ series: [{ values: [[expect.anything(), 2]] }] }] });
   });
 
@@ -58,14 +60,22 @@ describe('fault proxy', () => {
     expect([limited.status, limited.headers['retry-after']]).toEqual([429, '7']);
 
     proxy.setMode({ kind: 'status', status: 400 });
-    expect(await write(['status,server=c up=1i 1000'])).toMatchObject({ status: 400, body: '{"error":"bad request"}\n' });
+    expect(await write(['status,server=c up=1i 1000'])).toMatchObject({
+      status: 400,
+      body: '{"error":"bad request"}\n',
+    });
     expect(await servers('status')).toEqual([]);
     expect(proxy.stats.byStatus.get(429)).toBe(1);
   });
 
   it('refuses lines exactly as influxd answers the same batch with those lines unparseable', async () => {
     // Lines influxd itself cannot parse, so its own answer to the batch is the reference for the proxy's wording.
-    const batch = ['refuse,server=a up=1i 1000', 'refuse,server=b up=1i abc', 'refuse,server=c up=1i 3000', 'refuse,server=d up=1i xyz'];
+    const batch = [
+      'refuse,server=a up=1i 1000',
+      'refuse,server=b up=1i abc',
+      'refuse,server=c up=1i 3000',
+      'refuse,server=d up=1i xyz',
+    ];
     const direct = await write(batch, { base: influxd.url });
     await influxd.query('DROP MEASUREMENT "refuse"');
 
@@ -76,7 +86,11 @@ describe('fault proxy', () => {
     expect(proxied.body).toBe(
       `{"error":"partial write: unable to parse 'refuse,server=b up=1i abc': bad timestamp\\nunable to parse 'refuse,server=d up=1i xyz': bad timestamp dropped=0"}\n`,
     );
-    expect([proxied.status, proxied.body, proxied.headers['x-influxdb-error']]).toEqual([direct.status, direct.body, direct.headers['x-influxdb-error']]);
+    expect([proxied.status, proxied.body, proxied.headers['x-influxdb-error']]).toEqual([
+      direct.status,
+      direct.body,
+      direct.headers['x-influxdb-error'],
+    ]);
     expect(await servers('refuse')).toEqual(['a', 'c']);
     expect(proxy.stats.linesRefused - refused).toBe(2);
 

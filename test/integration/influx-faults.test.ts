@@ -17,8 +17,19 @@ async function openStore(options: { batchSize?: number; timeoutMs?: number } = {
   const database = await influx.database('f');
   const dir = mkdtempSync(join(tmpdir(), 'uc-faults-'));
   const logs: { level: number; msg: string }[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { level: number; msg: string }) });
-  const store = openInfluxStore({ url: influx.proxy.url, database, outboxPath: join(dir, 'outbox.db'), measurement: 'obs', batchSize: options.batchSize ?? 500, timeoutMs: options.timeoutMs ?? 2_000, logger });
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void logs.push(JSON.parse(line) as { level: number; msg: string }) },
+  );
+  const store = openInfluxStore({
+    url: influx.proxy.url,
+    database,
+    outboxPath: join(dir, 'outbox.db'),
+    measurement: 'obs',
+    batchSize: options.batchSize ?? 500,
+    timeoutMs: options.timeoutMs ?? 2_000,
+    logger,
+  });
   return {
     store,
     logs,
@@ -32,12 +43,24 @@ async function openStore(options: { batchSize?: number; timeoutMs?: number } = {
 }
 
 /** Observations of `servers` servers, one per second each, from `fromS`, for `seconds` seconds. */
-function stream(fromS: number, seconds: number, servers = 10, extra: (o: Observation) => Partial<Observation> = () => ({})): Observation[] {
+function stream(
+  fromS: number,
+  seconds: number,
+  servers = 10,
+  extra: (o: Observation) => Partial<Observation> = () => ({}),
+): Observation[] {
   const out: Observation[] = [];
   const base = Date.now() - 600_000;
   for (let s = fromS; s < fromS + seconds; s++) {
     for (let n = 0; n < servers; n++) {
-      const o: Observation = { timeMs: base + s * 1_000, server: `s${n}`, location: 'waw', check: 'http', up: true, latencyMs: 5 };
+      const o: Observation = {
+        timeMs: base + s * 1_000,
+        server: `s${n}`,
+        location: 'waw',
+        check: 'http',
+        up: true,
+        latencyMs: 5,
+      };
       out.push({ ...o, ...extra(o) });
     }
   }
@@ -81,7 +104,9 @@ describe('InfluxDB faults: nothing lost, nothing parked that InfluxDB did not re
       expect(health.remoteWriteErrorsTotal).toBeGreaterThan(0);
       // Backoff, not a request per line: a handful of attempts, and one error line for the whole outage.
       expect(health.remoteWriteErrorsTotal).toBeLessThan(10);
-      expect(t.errorLogs().map((l) => l.msg)).toEqual(['InfluxDB does not take writes; observations stay in the outbox and are retried']);
+      expect(t.errorLogs().map((l) => l.msg)).toEqual([
+        'InfluxDB does not take writes; observations stay in the outbox and are retried',
+      ]);
     } finally {
       await t.close();
     }
@@ -98,7 +123,11 @@ describe('InfluxDB faults: nothing lost, nothing parked that InfluxDB did not re
       });
       expect(t.store.health().parked).toBe(30);
       expect(await t.rowsInInflux()).toBe(observations.length - 30);
-      expect(t.store.queue.parkedRows(100).every((r) => r.line.includes('server=s3 ') && r.reason === 'unable to parse: bad timestamp')).toBe(true);
+      expect(
+        t.store.queue
+          .parkedRows(100)
+          .every((r) => r.line.includes('server=s3 ') && r.reason === 'unable to parse: bad timestamp'),
+      ).toBe(true);
       expect(t.errorLogs().length).toBeLessThanOrEqual(2); // per refused batch, never per line
       expect(t.store.queue.retryParked(Date.now())).toBe(30);
       expect(await t.store.drain(30_000)).toBe(true);
@@ -133,7 +162,11 @@ describe('InfluxDB faults: nothing lost, nothing parked that InfluxDB did not re
       await withFault({ kind: 'max-body', bytes: 50 }, async () => {
         await t.store.write(observations);
         await new Promise((r) => setTimeout(r, 2_000));
-        expect(t.store.health()).toMatchObject({ waiting: 20, parked: 0, remoteProblem: expect.stringContaining('even a single line is too large') });
+        expect(t.store.health()).toMatchObject({
+          waiting: 20,
+          parked: 0,
+          remoteProblem: expect.stringContaining('even a single line is too large'),
+        });
       });
       expect(await t.store.drain(30_000)).toBe(true);
       expect(await t.rowsInInflux()).toBe(observations.length);

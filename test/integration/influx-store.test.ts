@@ -29,7 +29,15 @@ afterAll(async () => {
 });
 
 const connectionTo = (database: string, batchSize = 1_000) =>
-  influxConnection({ url: influxd.url, apiVersion: 1, database, org: '', measurement: 'uptime_observation', batchSize, timeout: 5_000 });
+  influxConnection({
+    url: influxd.url,
+    apiVersion: 1,
+    database,
+    org: '',
+    measurement: 'uptime_observation',
+    batchSize,
+    timeout: 5_000,
+  });
 
 /** A fresh database per store so tests do not see each other's points. */
 async function openStore(dir: string, database?: string, batchSize = 1_000) {
@@ -53,7 +61,10 @@ describeObservationStoreContract('influxdb 1.6 with outbox', async () => {
       return under.store;
     },
     countStored: () => countInInflux(influxd, db),
-    remote: { block: () => proxy.setMode({ kind: 'status', status: 503 }), unblock: () => proxy.setMode({ kind: 'pass' }) },
+    remote: {
+      block: () => proxy.setMode({ kind: 'status', status: 503 }),
+      unblock: () => proxy.setMode({ kind: 'pass' }),
+    },
     async cleanup() {
       await under.store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -76,7 +87,13 @@ describe('InfluxDB store reads', () => {
         if (minute >= 610 && minute < 611.5) continue; // a 90 s gap: exactly staleAfter
         const down = (minute >= 120 && minute < 125) || minute === 800 || (minute >= 1_000 && minute < 1_000.5);
         observations.push({ timeMs: t, server: 's1', location: 'waw', check: 'http', up: !down });
-        observations.push({ timeMs: t + 7_000, server: 's1', location: 'fra', check: '', up: minute < 700 || minute > 720 });
+        observations.push({
+          timeMs: t + 7_000,
+          server: 's1',
+          location: 'fra',
+          check: '',
+          up: minute < 700 || minute > 720,
+        });
       }
       // Written in shuffled chunks, so some arrive out of order.
       const chunks: Observation[][] = [];
@@ -129,7 +146,14 @@ describe('nothing lost', () => {
       for (let i = 0; i < count; i++) {
         const timeMs = Date.parse('2026-10-01T00:00:00Z') + written.length * 1_000;
         written.push(timeMs);
-        batch.push({ timeMs, server: 'oci-1', location: 'waw', check: 'http', up: written.length % 7 !== 0, latencyMs: 5 });
+        batch.push({
+          timeMs,
+          server: 'oci-1',
+          location: 'waw',
+          check: 'http',
+          up: written.length % 7 !== 0,
+          latencyMs: 5,
+        });
       }
       await store.write(batch);
     };
@@ -147,7 +171,9 @@ describe('nothing lost', () => {
       await influxd.restart();
       await writeSome(500);
       expect(await store.drain(60_000)).toBe(true);
-      const counted = await influxd.query(`SELECT count("up") FROM "uptime_observation"`.replace('"uptime_observation"', `"${db}".."uptime_observation"`));
+      const counted = await influxd.query(
+        `SELECT count("up") FROM "uptime_observation"`.replace('"uptime_observation"', `"${db}".."uptime_observation"`),
+      );
       expect(counted[0]!.values[0]![1]).toBe(2_000);
       const rows = await store.readObservations('oci-1', 0, Date.parse('2027-01-01T00:00:00Z'));
       expect(rows.map((r) => r.timeMs)).toEqual(written);

@@ -15,7 +15,8 @@ const AS_OF = Date.parse('2026-10-15T05:00:00Z'); // 07:00 +02:00
 const REASON = 'Pomiary z lokalizacji waw były niekompletne; dane uzupełniono z lokalizacji fra.';
 
 /** `count` ten-minute outages, one every four hours from the month's start. */
-const outages = (count: number): Interval[] => Array.from({ length: count }, (_, i) => ({ fromMs: FROM + i * 4 * H, toMs: FROM + i * 4 * H + 600_000 }));
+const outages = (count: number): Interval[] =>
+  Array.from({ length: count }, (_, i) => ({ fromMs: FROM + i * 4 * H, toMs: FROM + i * 4 * H + 600_000 }));
 
 function server(overrides: Partial<ServerCredit> & Pick<ServerCredit, 'id' | 'name'>): ServerCredit {
   return {
@@ -93,7 +94,15 @@ function report(options: { language: 'pl' | 'en'; outages?: number } & Partial<C
           creditPercentHundredths: 30_000,
           creditAmountGrosze: 180_000,
         }),
-        server({ id: 'oci-3', name: 'Zapas', coveredMs: 0, eligibleMs: 0, uptimePercent: null, monitoredPercent: null, creditBaseGrosze: 0 }),
+        server({
+          id: 'oci-3',
+          name: 'Zapas',
+          coveredMs: 0,
+          eligibleMs: 0,
+          uptimePercent: null,
+          monitoredPercent: null,
+          creditBaseGrosze: 0,
+        }),
       ],
     },
     maintenanceReasons: new Map([['oci-1', [{ fromMs: FROM, reason: 'Aktualizacja jądra' }]]]),
@@ -115,9 +124,12 @@ describe('customer PDF: drafts, revisions and evidence', () => {
     writeFileSync(path, await renderCustomerPdf(data));
     return path;
   };
-  const pdftotext = (path: string, ...args: string[]) => execFileSync('pdftotext', [...args, path, '-'], { encoding: 'utf8' });
-  const pageText = (path: string, page: number, ...args: string[]) => pdftotext(path, '-f', String(page), '-l', String(page), ...args);
-  const pages = (path: string) => Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [path], { encoding: 'utf8' }))![1]);
+  const pdftotext = (path: string, ...args: string[]) =>
+    execFileSync('pdftotext', [...args, path, '-'], { encoding: 'utf8' });
+  const pageText = (path: string, page: number, ...args: string[]) =>
+    pdftotext(path, '-f', String(page), '-l', String(page), ...args);
+  const pages = (path: string) =>
+    Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [path], { encoding: 'utf8' }))![1]);
   /** Text with whitespace runs (line wraps included) collapsed to one space. */
   const flat = (text: string) => text.replace(/\s+/g, ' ');
   /**
@@ -137,8 +149,12 @@ describe('customer PDF: drafts, revisions and evidence', () => {
     // Header words whole (no word broken across lines by a too narrow column).
     expect(pl).toMatch(/Serwer\s+Czas\s+Przerwy\s+Bez pomiaru\s+Pokrycie\s+Dostępność\s+Próg\s+Rekomp\.\s+Kwota/);
     expect(pl).toMatch(/rozliczany\s+\(h:mm:ss\)\s+\(h:mm:ss\)\s+pomiarem/);
-    expect(pl).toMatch(/Sklep \(oci-1\)\s+743:00:00\s+3:00:00\s+24:50:00\s+96,66 %\s+99,5962 %\s+< 99,6\s+25 %\s+150,00 zł/);
-    expect(pl).toMatch(/Baza danych\s+745:00:00\s+8:00:00\s+0:00:00\s+100,00 %\s+98,9261 %\s+< 99\s+300 %\s+1 800,00 zł/);
+    expect(pl).toMatch(
+      /Sklep \(oci-1\)\s+743:00:00\s+3:00:00\s+24:50:00\s+96,66 %\s+99,5962 %\s+< 99,6\s+25 %\s+150,00 zł/,
+    );
+    expect(pl).toMatch(
+      /Baza danych\s+745:00:00\s+8:00:00\s+0:00:00\s+100,00 %\s+98,9261 %\s+< 99\s+300 %\s+1 800,00 zł/,
+    );
     expect(pl).toMatch(/Zapas \(oci-3\)\s+0:00:00\s+0:00:00\s+0:00:00\s+b\.d\.\s+brak czasu\s+brak\s+0 ?%\s+0,00 zł/);
     expect(pl).toContain('(Podstawa: 600,00 zł)');
     expect(flat(pl)).toContain(
@@ -148,7 +164,9 @@ describe('customer PDF: drafts, revisions and evidence', () => {
 
     const en = pdftotext(await write(report({ language: 'en' })), '-layout');
     expect(en).toMatch(/Server\s+Eligible\s+Downtime\s+Unmonitored\s+Monitored\s+Uptime\s+Bracket\s+Credit %\s+Amount/);
-    expect(en).toMatch(/Sklep \(oci-1\)\s+743:00:00\s+3:00:00\s+24:50:00\s+96\.66 %\s+99\.5962 %\s+< 99\.6\s+25 %\s+PLN 150\.00/);
+    expect(en).toMatch(
+      /Sklep \(oci-1\)\s+743:00:00\s+3:00:00\s+24:50:00\s+96\.66 %\s+99\.5962 %\s+< 99\.6\s+25 %\s+PLN 150\.00/,
+    );
     expect(en).toMatch(/745:00:00\s+8:00:00\s+0:00:00\s+100\.00 %\s+98\.9261 %/);
     expect(en).toMatch(/Zapas \(oci-3\)\s+0:00:00\s+0:00:00\s+0:00:00\s+n\/a\s+no eligible\s+none\s+0 ?%\s+PLN 0\.00/);
     expect(en).toContain('(Base: PLN 600.00)');
@@ -163,7 +181,17 @@ describe('customer PDF: drafts, revisions and evidence', () => {
       const path = await write(report({ language, outages: 150 }));
       expect(pages(path)).toBeGreaterThanOrEqual(3);
       const text = pdftotext(path, '-layout');
-      for (const absent of ['PROJEKT', 'DRAFT', 'Miesiąc w toku', 'Month in progress', 'Korekta', 'Correction', 'Wersja', 'Revision']) expect(text).not.toContain(absent);
+      for (const absent of [
+        'PROJEKT',
+        'DRAFT',
+        'Miesiąc w toku',
+        'Month in progress',
+        'Korekta',
+        'Correction',
+        'Wersja',
+        'Revision',
+      ])
+        expect(text).not.toContain(absent);
       for (let page = 1; page <= pages(path); page++) expect(diagonalChars(path, page)).toBe('');
     }
   });
@@ -173,14 +201,22 @@ describe('customer PDF: drafts, revisions and evidence', () => {
     const count = pages(path);
     expect(count).toBeGreaterThanOrEqual(3);
     for (let page = 1; page <= count; page++) {
-      const lines = pageText(path, page, '-layout', '-nodiag').split('\n').filter((line) => line.trim() !== '');
-      expect(lines[0]!.trim()).toBe('PROJEKT – dokument roboczy, nie jest rozliczeniem i nie trafia do księgi rekompensat');
-      expect(lines[1]!.trim()).toBe('Miesiąc w toku: dane do 15.10.2026 07:00:00 +02:00; czas, który jeszcze nie upłynął, nie jest liczony.');
+      const lines = pageText(path, page, '-layout', '-nodiag')
+        .split('\n')
+        .filter((line) => line.trim() !== '');
+      expect(lines[0]!.trim()).toBe(
+        'PROJEKT – dokument roboczy, nie jest rozliczeniem i nie trafia do księgi rekompensat',
+      );
+      expect(lines[1]!.trim()).toBe(
+        'Miesiąc w toku: dane do 15.10.2026 07:00:00 +02:00; czas, który jeszcze nie upłynął, nie jest liczony.',
+      );
       expect(diagonalChars(path, page)).toBe([...'PROJEKT'].sort().join(''));
     }
     // The figures are all there, unchanged, under the marks.
     const text = pdftotext(path, '-layout', '-nodiag');
-    expect(text).toMatch(/Sklep \(oci-1\)\s+743:00:00\s+3:00:00\s+24:50:00\s+96,66 %\s+99,5962 %\s+< 99,6\s+25 %\s+150,00 zł/);
+    expect(text).toMatch(
+      /Sklep \(oci-1\)\s+743:00:00\s+3:00:00\s+24:50:00\s+96,66 %\s+99,5962 %\s+< 99,6\s+25 %\s+150,00 zł/,
+    );
     expect(text).toMatch(/25\.10\.2026 00:00:00 \+02:00\s+25\.10\.2026 00:10:00 \+02:00\s+0 h 10 min 00 s/);
     expect(text).toContain('Łączna kwota rekompensaty: 1 950,00 zł');
   });
@@ -191,7 +227,9 @@ describe('customer PDF: drafts, revisions and evidence', () => {
     expect(count).toBeGreaterThanOrEqual(2);
     for (let page = 1; page <= count; page++) {
       const text = pageText(path, page, '-layout', '-nodiag');
-      expect(text.trimStart().split('\n')[0]!.trim()).toBe('DRAFT – a working document, not an issued statement; it is not in the credit ledger');
+      expect(text.trimStart().split('\n')[0]!.trim()).toBe(
+        'DRAFT – a working document, not an issued statement; it is not in the credit ledger',
+      );
       expect(text).not.toContain('Month in progress');
       expect(diagonalChars(path, page)).toBe([...'DRAFT'].sort().join(''));
     }
@@ -200,7 +238,11 @@ describe('customer PDF: drafts, revisions and evidence', () => {
   it('the draft marks do not move any word of the report (page breaks inside tables and wrapped text alike)', async () => {
     /** Every word below the top margin with its box, from pdftotext -bbox. */
     const words = (path: string) =>
-      [...pdftotext(path, '-bbox', '-nodiag').matchAll(/<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<\/word>/g)]
+      [
+        ...pdftotext(path, '-bbox', '-nodiag').matchAll(
+          /<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<\/word>/g,
+        ),
+      ]
         .filter((m) => Number(m[2]) >= 45)
         .map((m) => m.slice(1).join(' '));
     // 150 outages break pages inside the outage table; 176 break one inside the wrapped "how" bullets.
@@ -231,18 +273,32 @@ describe('customer PDF: drafts, revisions and evidence', () => {
     const first = pdftotext(await write(report({ language: 'pl', revisionNumber: 1 })), '-layout');
     expect(first).toMatch(/Raport rekompensat SLA: 2026-10\s+Wersja 1\s+Klient:/);
     expect(first).not.toContain('Korekta');
-    await expect(renderCustomerPdf(report({ language: 'pl', revisionNumber: 3, revision: { number: 2, replaces: 1, replacesIssuedAtMs: TO, reason: 'x' } }))).rejects.toThrow(
-      /revisionNumber 3 differs/,
-    );
+    await expect(
+      renderCustomerPdf(
+        report({
+          language: 'pl',
+          revisionNumber: 3,
+          revision: { number: 2, replaces: 1, replacesIssuedAtMs: TO, reason: 'x' },
+        }),
+      ),
+    ).rejects.toThrow(/revisionNumber 3 differs/);
   });
 
   it('is byte-identical for the same input, and differs when the input does', async () => {
     const input = () =>
-      report({ language: 'pl', outages: 150, draft: { asOfMs: AS_OF }, revisionNumber: 2, revision: { number: 2, replaces: 1, replacesIssuedAtMs: TO + 48 * H, reason: REASON } });
+      report({
+        language: 'pl',
+        outages: 150,
+        draft: { asOfMs: AS_OF },
+        revisionNumber: 2,
+        revision: { number: 2, replaces: 1, replacesIssuedAtMs: TO + 48 * H, reason: REASON },
+      });
     const a = await renderCustomerPdf(input());
     const b = await renderCustomerPdf(input());
     expect(a.equals(b)).toBe(true);
-    expect((await renderCustomerPdf(report({ language: 'en' }))).equals(await renderCustomerPdf(report({ language: 'en' })))).toBe(true);
+    expect(
+      (await renderCustomerPdf(report({ language: 'en' }))).equals(await renderCustomerPdf(report({ language: 'en' }))),
+    ).toBe(true);
     const later = await renderCustomerPdf({ ...input(), draft: { asOfMs: AS_OF + H } });
     expect(later.equals(a)).toBe(false);
   });

@@ -13,7 +13,13 @@ import { renderRevisionFiles, writeRevisionFiles } from '../../src/close/revisio
 import { serverRecords } from '../../src/close/server-records.js';
 import { termsSnapshot } from '../../src/close/terms-snapshot.js';
 import { NO_OPERATOR_RECORDS } from '../../src/state/operator-records.js';
-import { computeAvailability, computeMonthCredits, monthWindow, type MonthCredits, type ObservationRun } from '../../src/sla/index.js';
+import {
+  computeAvailability,
+  computeMonthCredits,
+  monthWindow,
+  type MonthCredits,
+  type ObservationRun,
+} from '../../src/sla/index.js';
 
 const H = 3_600_000;
 const pdfText = (path: string) => execFileSync('pdftotext', ['-layout', path, '-'], { encoding: 'utf8' });
@@ -26,8 +32,22 @@ function closeOctober(config: AppConfig, outages: Record<string, [string, string
       const runs: ObservationRun[] = [];
       let cursor = window.fromMs - H;
       for (const [from, to] of outages[server.id] ?? []) {
-        runs.push({ location: 'waw', check: '', up: true, firstMs: cursor, lastMs: Date.parse(from) - 30_000, count: 3 });
-        runs.push({ location: 'waw', check: '', up: false, firstMs: Date.parse(from), lastMs: Date.parse(to) - 30_000, count: 3 });
+        runs.push({
+          location: 'waw',
+          check: '',
+          up: true,
+          firstMs: cursor,
+          lastMs: Date.parse(from) - 30_000,
+          count: 3,
+        });
+        runs.push({
+          location: 'waw',
+          check: '',
+          up: false,
+          firstMs: Date.parse(from),
+          lastMs: Date.parse(to) - 30_000,
+          count: 3,
+        });
         cursor = Date.parse(to);
       }
       runs.push({ location: 'waw', check: '', up: true, firstMs: cursor, lastMs: window.toMs + H, count: 3 });
@@ -37,17 +57,40 @@ function closeOctober(config: AppConfig, outages: Record<string, [string, string
         for (let t = r.firstMs; t <= r.lastMs; t += 30_000) out.push({ ...r, firstMs: t, lastMs: t, count: 1 });
         return out;
       });
-      return [server.id, computeAvailability({ window, sinceMs: server.sinceMs, untilMs: server.untilMs, maintenance: server.maintenance, runs: dense, rules: config.availability })];
+      return [
+        server.id,
+        computeAvailability({
+          window,
+          sinceMs: server.sinceMs,
+          untilMs: server.untilMs,
+          maintenance: server.maintenance,
+          runs: dense,
+          rules: config.availability,
+        }),
+      ];
     }),
   );
-  return computeMonthCredits({ window, creditBase: config.sla.creditBase, customers: customersForMonth(config, '2026-10'), availability });
+  return computeMonthCredits({
+    window,
+    creditBase: config.sla.creditBase,
+    customers: customersForMonth(config, '2026-10'),
+    availability,
+  });
 }
 
 /** Renders revision 1 of the month into `<outDir>/<month>/`, as the month closer does; returns the file names. */
 async function publish(config: AppConfig, credits: MonthCredits, outDir: string): Promise<string[]> {
   const window = monthWindow(credits.month, config.timeZone);
   const terms = termsSnapshot(config, serverRecords(config, NO_OPERATOR_RECORDS, window), credits.month);
-  const files = await renderRevisionFiles({ credits, terms, revision: 1, reason: 'monthly close', changes: [], customers: credits.customers.map((c) => c.id), reportFileOf: (id) => `${id}.pdf` });
+  const files = await renderRevisionFiles({
+    credits,
+    terms,
+    revision: 1,
+    reason: 'monthly close',
+    changes: [],
+    customers: credits.customers.map((c) => c.id),
+    reportFileOf: (id) => `${id}.pdf`,
+  });
   writeRevisionFiles(join(outDir, credits.month), files);
   return [...files.keys()];
 }
@@ -98,7 +141,15 @@ maintenance:
 
   it('publishes PDFs, a ledger, the terms and a manifest whose total equals the month close', async () => {
     const written = await publish(config, credits, dir);
-    expect(written.sort()).toEqual(['calm.pdf', 'globex.pdf', 'ledger.csv', 'ledger.json', 'manifest.json', 'terms.json', 'zolw.pdf']);
+    expect(written.sort()).toEqual([
+      'calm.pdf',
+      'globex.pdf',
+      'ledger.csv',
+      'ledger.json',
+      'manifest.json',
+      'terms.json',
+      'zolw.pdf',
+    ]);
 
     const csv = readFileSync(join(dir, '2026-10', 'ledger.csv'), 'utf8');
     expect(csv.charCodeAt(0)).toBe(0xfeff);
@@ -113,20 +164,45 @@ maintenance:
     expect(totalGrosze).toBe(credits.creditAmountGrosze);
     expect(totalGrosze).toBe(196_647);
     const ledger = JSON.parse(readFileSync(join(dir, '2026-10', 'ledger.json'), 'utf8'));
-    expect(ledger.summary).toEqual({ customers: 3, servers: 4, creditedServers: 3, creditedCustomers: 2, totalAmount: '1966.47' });
+    expect(ledger.summary).toEqual({
+      customers: 3,
+      servers: 4,
+      creditedServers: 3,
+      creditedCustomers: 2,
+      totalAmount: '1966.47',
+    });
     expect(ledger).toMatchObject({ month: '2026-10', revision: 1, amounts: 'net' });
 
     const manifest = JSON.parse(readFileSync(join(dir, '2026-10', 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ month: '2026-10', revision: 1, replaces: null });
-    expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(['calm.pdf', 'globex.pdf', 'ledger.csv', 'ledger.json', 'terms.json', 'zolw.pdf']);
+    expect(manifest.files.map((f: { name: string }) => f.name)).toEqual([
+      'calm.pdf',
+      'globex.pdf',
+      'ledger.csv',
+      'ledger.json',
+      'terms.json',
+      'zolw.pdf',
+    ]);
     for (const file of manifest.files) {
-      expect(createHash('sha256').update(readFileSync(join(dir, '2026-10', file.name))).digest('hex')).toBe(file.sha256);
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(dir, '2026-10', file.name)))
+          .digest('hex'),
+      ).toBe(file.sha256);
     }
   });
 
   it('the Polish report has the figures in Polish notation, the characters, and local outage times', () => {
     const text = pdfText(join(dir, '2026-10', 'zolw.pdf'));
-    for (const expected of ['Żółw Gęślą Jaźń Sp. z o.o.', 'ul. Źródlana 7', '90-001 Łódź', 'Raport rekompensat SLA: 2026-10', 'Strefa czasowa: Europe/Warsaw', 'Długość miesiąca: 745 h 00 min 00 s', 'Aktualizacja jądra']) {
+    for (const expected of [
+      'Żółw Gęślą Jaźń Sp. z o.o.',
+      'ul. Źródlana 7',
+      '90-001 Łódź',
+      'Raport rekompensat SLA: 2026-10',
+      'Strefa czasowa: Europe/Warsaw',
+      'Długość miesiąca: 745 h 00 min 00 s',
+      'Aktualizacja jądra',
+    ]) {
       expect(text).toContain(expected);
     }
     expect(text).toMatch(/99,5962 %\s+< 99,6\s+25 %\s+150,00 zł/);
@@ -152,7 +228,15 @@ maintenance:
     const again = mkdtempSync(join(tmpdir(), 'uc-reports-again-'));
     try {
       await publish(config, credits, again);
-      for (const name of ['zolw.pdf', 'globex.pdf', 'calm.pdf', 'ledger.csv', 'ledger.json', 'terms.json', 'manifest.json']) {
+      for (const name of [
+        'zolw.pdf',
+        'globex.pdf',
+        'calm.pdf',
+        'ledger.csv',
+        'ledger.json',
+        'terms.json',
+        'manifest.json',
+      ]) {
         expect(readFileSync(join(again, '2026-10', name)).equals(readFileSync(join(dir, '2026-10', name)))).toBe(true);
       }
     } finally {
@@ -164,7 +248,9 @@ maintenance:
     expect(await publish(config, credits, dir)).toContain('manifest.json'); // a retry of the same revision
     const changed = closeOctober(config, { 'oci-1': [['2026-10-25T00:30:00Z', '2026-10-25T03:30:00Z']] });
     const ledgerBefore = readFileSync(join(dir, '2026-10', 'ledger.csv'));
-    await expect(publish(config, changed, dir)).rejects.toThrow(/zolw\.pdf already exists with other content; an issued file is never replaced/);
+    await expect(publish(config, changed, dir)).rejects.toThrow(
+      /zolw\.pdf already exists with other content; an issued file is never replaced/,
+    );
     expect(readFileSync(join(dir, '2026-10', 'ledger.csv')).equals(ledgerBefore)).toBe(true);
   });
 });

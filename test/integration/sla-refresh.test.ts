@@ -28,14 +28,31 @@ customers:
     });
     // Probes every 60 s (staleAfter 3 min, 3 confirmations): web-1 fails from 22:00 on 30 November on.
     await fixture.observe(
-      { server: 'web-1', fromMs: at('2026-11-30T18:00:00+01:00'), toMs: at(NOW), everyMs: 60_000, down: [{ fromMs: at('2026-11-30T22:00:00+01:00'), toMs: at(NOW) }] },
-      { server: 'new-1', fromMs: at('2026-12-01T00:10:00+01:00'), toMs: at(NOW), everyMs: 60_000, down: [{ fromMs: 0, toMs: at(NOW) }] },
+      {
+        server: 'web-1',
+        fromMs: at('2026-11-30T18:00:00+01:00'),
+        toMs: at(NOW),
+        everyMs: 60_000,
+        down: [{ fromMs: at('2026-11-30T22:00:00+01:00'), toMs: at(NOW) }],
+      },
+      {
+        server: 'new-1',
+        fromMs: at('2026-12-01T00:10:00+01:00'),
+        toMs: at(NOW),
+        everyMs: 60_000,
+        down: [{ fromMs: 0, toMs: at(NOW) }],
+      },
     );
-    snapshot = await createSlaRefresh({ config: fixture.config, sources: { store: fixture.store, operatorRecords: fixture.operatorRecords }, logger: createLogger(), clock: fixture.clock }).refresh();
+    snapshot = await createSlaRefresh({
+      config: fixture.config,
+      sources: { store: fixture.store, operatorRecords: fixture.operatorRecords },
+      logger: createLogger(),
+      clock: fixture.clock,
+    }).refresh();
   });
   afterAll(async () => fixture.dispose());
 
-  it('measures the burn windows across the month\'s start, while the month to date starts at midnight', () => {
+  it("measures the burn windows across the month's start, while the month to date starts at midnight", () => {
     const web = snapshot.servers.find((s) => s.server === 'web-1')!;
     expect(snapshot.month).toBe('2026-12');
     expect(web.monthToDate.downtimeMs).toBe(3_600_000); // 00:00 to 01:00
@@ -43,7 +60,12 @@ customers:
     expect(web.monthToDate.downAtEnd).toBe(true);
     expect(web.outlook.coveredNow).toBe(true);
     // December: 31 days; Gold 99.6 % allows 0.4 % of 2,678,400 s = 10,713.6 s, less the hour so far.
-    expect(web.outlook.budgets[0]).toEqual({ belowMicroPercent: 99_600_000, creditPercentHundredths: 1_000, allowanceMs: 10_713_600, remainingMs: 10_713_600 - 3_600_000 });
+    expect(web.outlook.budgets[0]).toEqual({
+      belowMicroPercent: 99_600_000,
+      creditPercentHundredths: 1_000,
+      allowanceMs: 10_713_600,
+      remainingMs: 10_713_600 - 3_600_000,
+    });
     expect(web.outlook.remainingEligibleMs).toBe(31 * 86_400_000 - 3_600_000);
   });
 
@@ -88,7 +110,10 @@ maintenance:
 `,
     });
     const probes = { fromMs: at('2026-10-01T00:00:00+02:00') - 2 * H, toMs: at(TEN_DAYS), everyMs: 60_000 };
-    const down = (from: string, to: string) => ({ fromMs: at(`2026-10-${from}+02:00`), toMs: at(`2026-10-${to}+02:00`) });
+    const down = (from: string, to: string) => ({
+      fromMs: at(`2026-10-${from}+02:00`),
+      toMs: at(`2026-10-${to}+02:00`),
+    });
     await fixture.observe(
       { server: 'p-full', ...probes, down: [down('03T10:00:00', '03T11:00:00')] },
       // Four hours down before its coverage starts (not counted), two after.
@@ -97,7 +122,12 @@ maintenance:
       { server: 'g-maint', ...probes, down: [down('07T01:00:00', '07T03:00:00'), down('09T12:00:00', '09T13:00:00')] },
       { server: 's-1', ...probes, down: [down('02T08:00:00', '02T09:00:00')] },
     );
-    snapshot = await createSlaRefresh({ config: fixture.config, sources: { store: fixture.store, operatorRecords: fixture.operatorRecords }, logger: createLogger(), clock: fixture.clock }).refresh();
+    snapshot = await createSlaRefresh({
+      config: fixture.config,
+      sources: { store: fixture.store, operatorRecords: fixture.operatorRecords },
+      logger: createLogger(),
+      clock: fixture.clock,
+    }).refresh();
   });
   afterAll(async () => fixture.dispose());
 
@@ -126,7 +156,12 @@ maintenance:
   });
 
   it('adds the projections up per customer and for the month, with the bases and uptimes shown', () => {
-    const servers = new Map([...snapshot.projectedByServer].map(([id, s]) => [id, [s.uptimePercent, s.creditBaseGrosze, s.creditAmountGrosze]]));
+    const servers = new Map(
+      [...snapshot.projectedByServer].map(([id, s]) => [
+        id,
+        [s.uptimePercent, s.creditBaseGrosze, s.creditAmountGrosze],
+      ]),
+    );
     expect(Object.fromEntries(servers)).toEqual({
       'p-full': ['99.5833', 60_000, 15_000],
       'p-late': ['98.3333', 50_336, 151_008],

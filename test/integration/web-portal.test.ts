@@ -25,7 +25,11 @@ const SECRET = 'portal-secret-for-the-browser-test-0123456789';
 const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 
 interface CreditsJson {
-  customers: { id: string; servers: { id: string; uptimePercent: string | null; creditAmount: string; creditPercent: string }[]; creditAmount: string }[];
+  customers: {
+    id: string;
+    servers: { id: string; uptimePercent: string | null; creditAmount: string; creditPercent: string }[];
+    creditAmount: string;
+  }[];
 }
 
 let dir: string;
@@ -70,8 +74,18 @@ customers:
 `,
   );
   const lines = [
-    ...observationLines({ server: 'oci-101', ...OCT, everyMs: MIN, down: [{ fromMs: at('2026-10-10T08:00:00Z'), toMs: at('2026-10-10T16:00:00Z') }] }),
-    ...observationLines({ server: 'oci-5', ...OCT, everyMs: MIN, down: [{ fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T12:00:00Z') }] }),
+    ...observationLines({
+      server: 'oci-101',
+      ...OCT,
+      everyMs: MIN,
+      down: [{ fromMs: at('2026-10-10T08:00:00Z'), toMs: at('2026-10-10T16:00:00Z') }],
+    }),
+    ...observationLines({
+      server: 'oci-5',
+      ...OCT,
+      everyMs: MIN,
+      down: [{ fromMs: at('2026-10-20T08:00:00Z'), toMs: at('2026-10-20T12:00:00Z') }],
+    }),
   ];
   writeFileSync(join(dir, 'october.ndjson'), `${lines.join('\n')}\n`);
   const imported = await runCli(['import', join(dir, 'october.ndjson'), '-c', configPath]);
@@ -81,12 +95,18 @@ customers:
   // The month-end job closes October (ended, observed) and the delivery job mails it: two customers and finance.
   const deadline = Date.now() + 60_000;
   while (smtp.received.length < 3) {
-    if (Date.now() > deadline) throw new Error(`3 e-mails expected, ${smtp.received.length} arrived; daemon log:\n${daemon.logs.map((l) => l.msg).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `3 e-mails expected, ${smtp.received.length} arrived; daemon log:\n${daemon.logs.map((l) => l.msg).join('\n')}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
   const json = await runCli(['credits', '--month', '2026-10', '--json', '-c', configPath]);
   credits = JSON.parse(json.stdout) as CreditsJson;
-  browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--lang=en-US'] });
+  browser = await puppeteer.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--lang=en-US'],
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -103,7 +123,13 @@ const shot = async (page: Page, name: string) => {
   expect(png.byteLength).toBeGreaterThan(8_000);
 };
 
-const cells = (page: Page, selector: string) => page.$$eval(selector, (rows) => rows.map((row) => [row.getAttribute('data-server'), ...[...row.querySelectorAll('[data-field]')].map((c) => `${c.getAttribute('data-field')}=${c.textContent}`)]));
+const cells = (page: Page, selector: string) =>
+  page.$$eval(selector, (rows) =>
+    rows.map((row) => [
+      row.getAttribute('data-server'),
+      ...[...row.querySelectorAll('[data-field]')].map((c) => `${c.getAttribute('data-field')}=${c.textContent}`),
+    ]),
+  );
 
 /** A JSON percentage ("300.00", "10.5") as the pages print it: whole where it is whole ("300 %", pl "10,5 %"). */
 const percentText = (decimal: string, language: 'pl' | 'en') => {
@@ -138,13 +164,31 @@ describe('the ops pages and the customer portal in a real browser', () => {
       await page.reload();
       return read();
     };
-    await expect.poll(() => reloaded(async () => (await cells(page, '#servers tbody tr')).length), { timeout: 20_000 }).toBe(2);
-    await expect.poll(() => reloaded(() => page.$$eval('td[data-field=state]', (c) => c.map((x) => x.textContent))), { timeout: 20_000 }).toEqual(['up', 'up']);
+    await expect
+      .poll(() => reloaded(async () => (await cells(page, '#servers tbody tr')).length), { timeout: 20_000 })
+      .toBe(2);
+    await expect
+      .poll(() => reloaded(() => page.$$eval('td[data-field=state]', (c) => c.map((x) => x.textContent))), {
+        timeout: 20_000,
+      })
+      .toEqual(['up', 'up']);
     await shot(page, 'ops-overview');
 
     await page.goto(`${base}/ui/months/2026-10`);
-    const expected = credits.customers.flatMap((c) => c.servers.map((s) => [s.id, `uptime=${formatPercentText(s.uptimePercent!, 'en')}`, `credit-percent=${percentText(s.creditPercent, 'en')}`, `amount=${formatMoney(grosze(s.creditAmount), 'en')}`]));
-    const shown = (await cells(page, '#figures tbody tr')).map(([id, uptime, , percent, amount]) => [id, uptime, percent, amount]);
+    const expected = credits.customers.flatMap((c) =>
+      c.servers.map((s) => [
+        s.id,
+        `uptime=${formatPercentText(s.uptimePercent!, 'en')}`,
+        `credit-percent=${percentText(s.creditPercent, 'en')}`,
+        `amount=${formatMoney(grosze(s.creditAmount), 'en')}`,
+      ]),
+    );
+    const shown = (await cells(page, '#figures tbody tr')).map(([id, uptime, , percent, amount]) => [
+      id,
+      uptime,
+      percent,
+      amount,
+    ]);
     expect(shown).toEqual(expected);
     // Exact values, not only equal to the JSON: 8 h of 745 h on Platinum, 4 h on Gold.
     expect(shown).toEqual([
@@ -155,11 +199,22 @@ describe('the ops pages and the customer portal in a real browser', () => {
 
     await page.goto(`${base}/ui/months`);
     const links = await page.$$eval('#months a', (as) => as.map((a) => a.getAttribute('href')));
-    expect(links).toEqual(expect.arrayContaining(['/ui/files/2026-10/acme.pdf', '/ui/files/2026-10/ledger.csv', '/ui/files/2026-10/manifest.json']));
+    expect(links).toEqual(
+      expect.arrayContaining([
+        '/ui/files/2026-10/acme.pdf',
+        '/ui/files/2026-10/ledger.csv',
+        '/ui/files/2026-10/manifest.json',
+      ]),
+    );
     const ledger = await page.evaluate(async () => (await fetch('/ui/files/2026-10/ledger.csv')).text());
     expect(ledger).toContain('UC-2026-10-acme-oci-101');
     // Nothing outside the month's folder of the reports.
-    for (const path of ['/ui/files/2026-10/..%2f..%2fconfig.yaml', '/ui/files/2026-10/%2e%2e/%2e%2e/config.yaml', '/ui/files/2026-10/../journal.csv', '/ui/files/..%2f..%2fconfig.yaml/x']) {
+    for (const path of [
+      '/ui/files/2026-10/..%2f..%2fconfig.yaml',
+      '/ui/files/2026-10/%2e%2e/%2e%2e/config.yaml',
+      '/ui/files/2026-10/../journal.csv',
+      '/ui/files/..%2f..%2fconfig.yaml/x',
+    ]) {
       expect([path, await page.evaluate(async (p) => (await fetch(p)).status, path)]).toEqual([path, 404]);
     }
 
@@ -167,7 +222,11 @@ describe('the ops pages and the customer portal in a real browser', () => {
     const kinds = await page.$$eval('svg rect', (rects) => rects.map((r) => r.getAttribute('data-kind')));
     // The SLA row and the one location (waw): each has the 8 h outage.
     expect(kinds.filter((k) => k === 'down')).toHaveLength(2);
-    expect(await page.$$eval('#outages tbody tr td', (td) => td.map((t) => t.textContent))).toEqual(['2026-10-10 10:00:00 +02:00', '2026-10-10 18:00:00 +02:00', '8:00:00']);
+    expect(await page.$$eval('#outages tbody tr td', (td) => td.map((t) => t.textContent))).toEqual([
+      '2026-10-10 10:00:00 +02:00',
+      '2026-10-10 18:00:00 +02:00',
+      '8:00:00',
+    ]);
     await shot(page, 'ops-server');
     await page.close();
   });
@@ -179,18 +238,33 @@ describe('the ops pages and the customer portal in a real browser', () => {
     expect(new URL(page.url()).pathname).toBe('/portal/');
     expect(await page.$eval('html', (h) => h.getAttribute('lang'))).toBe('pl');
     expect((await cells(page, '#servers tbody tr')).map((r) => r[0])).toEqual(['oci-101']);
-    expect(await page.$$eval('#reports a', (as) => as.map((a) => a.getAttribute('href')))).toEqual(['/portal/months/2026-10', '/portal/reports/2026-10/1']);
+    expect(await page.$$eval('#reports a', (as) => as.map((a) => a.getAttribute('href')))).toEqual([
+      '/portal/months/2026-10',
+      '/portal/reports/2026-10/1',
+    ]);
     await shot(page, 'portal-overview');
 
     await page.goto(`${base}/portal/months/2026-10`);
     const acme = credits.customers.find((c) => c.id === 'acme')!;
-    expect(await cells(page, '#figures tbody tr')).toEqual(acme.servers.map((s) => [s.id, `uptime=${formatPercentText(s.uptimePercent!, 'pl')}`, expect.stringMatching(/^downtime=/), `credit-percent=${percentText(s.creditPercent, 'pl')}`, `amount=${formatMoney(grosze(s.creditAmount), 'pl')}`]));
+    expect(await cells(page, '#figures tbody tr')).toEqual(
+      acme.servers.map((s) => [
+        s.id,
+        `uptime=${formatPercentText(s.uptimePercent!, 'pl')}`,
+        expect.stringMatching(/^downtime=/),
+        `credit-percent=${percentText(s.creditPercent, 'pl')}`,
+        `amount=${formatMoney(grosze(s.creditAmount), 'pl')}`,
+      ]),
+    );
     expect(await page.$eval('[data-field=total]', (t) => t.textContent)).toBe('1 800,00 zł');
     await shot(page, 'portal-month');
 
     const pdf = await page.evaluate(async () => {
       const r = await fetch('/portal/reports/2026-10/1');
-      return { status: r.status, type: r.headers.get('content-type'), head: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)) };
+      return {
+        status: r.status,
+        type: r.headers.get('content-type'),
+        head: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)),
+      };
     });
     expect(pdf).toEqual({ status: 200, type: 'application/pdf', head: '%PDF-' });
     await page.close();
@@ -217,7 +291,15 @@ describe('the ops pages and the customer portal in a real browser', () => {
     // Its report route serves calm's own PDF; there is no route to name another customer's.
     expect(await status('/portal/reports/2026-10/1')).toBe(200);
     expect(await status('/portal/reports/2026-10/2')).toBe(404);
-    for (const path of ['/ui/', '/ui/months', '/ui/months/2026-10', '/ui/servers/oci-101', '/ui/files/2026-10/ledger.csv', '/ui/files/2026-10/acme.pdf', '/ui/files/2026-10/manifest.json']) {
+    for (const path of [
+      '/ui/',
+      '/ui/months',
+      '/ui/months/2026-10',
+      '/ui/servers/oci-101',
+      '/ui/files/2026-10/ledger.csv',
+      '/ui/files/2026-10/acme.pdf',
+      '/ui/files/2026-10/manifest.json',
+    ]) {
       expect([path, await status(path)]).toEqual([path, 0 /* an opaque redirect to the login */]);
     }
     expect(await status('/api/v1/servers')).toBe(401);
@@ -233,7 +315,10 @@ describe('the ops pages and the customer portal in a real browser', () => {
     const longer = new URL(good);
     longer.searchParams.set('expires', String(Number(good.searchParams.get('expires')) + 86_400));
     const expired = createPortalLinkSigner(SECRET, base).link('acme', Date.now() - 1_000);
-    const foreign = createPortalLinkSigner('another-secret-another-secret-0123456789', base).link('acme', Date.now() + 86_400_000);
+    const foreign = createPortalLinkSigner('another-secret-another-secret-0123456789', base).link(
+      'acme',
+      Date.now() + 86_400_000,
+    );
     for (const link of [tampered.toString(), longer.toString(), expired, foreign]) {
       const response = await page.goto(link);
       expect([link, response!.status()]).toEqual([link, 403]);
@@ -249,7 +334,10 @@ describe('the ops pages and the customer portal in a real browser', () => {
     const recipients = smtp.received.map((m) => m.envelopeTo.join(',')).sort();
     expect(recipients).toEqual(['billing@calm.example', 'finance@oktawave.example', 'rozliczenia@acme.example']);
     const monthDir = join(dir, 'reports', '2026-10');
-    for (const [address, customer] of [['rozliczenia@acme.example', 'acme'], ['billing@calm.example', 'calm']] as const) {
+    for (const [address, customer] of [
+      ['rozliczenia@acme.example', 'acme'],
+      ['billing@calm.example', 'calm'],
+    ] as const) {
       const [pdf] = smtp.received.find((m) => m.envelopeTo.includes(address))!.parsed.attachments;
       expect(pdf!.content.equals(readFileSync(join(monthDir, `${customer}.pdf`)))).toBe(true);
     }
@@ -257,7 +345,12 @@ describe('the ops pages and the customer portal in a real browser', () => {
     expect(finance.parsed.attachments[0]!.content.equals(readFileSync(join(monthDir, 'ledger.csv')))).toBe(true);
     // Later passes of the delivery job (every 15 s) sent nothing more; the records say every one was sent.
     const listed = await runCli(['deliver', '--month', '2026-10', '--list', '--json', '-c', join(dir, 'config.yaml')]);
-    expect((JSON.parse(listed.stdout) as { deliveries: { recipient: string; state: string }[] }).deliveries.map((d) => [d.recipient, d.state])).toEqual([
+    expect(
+      (JSON.parse(listed.stdout) as { deliveries: { recipient: string; state: string }[] }).deliveries.map((d) => [
+        d.recipient,
+        d.state,
+      ]),
+    ).toEqual([
       ['customer:acme', 'sent'],
       ['customer:calm', 'sent'],
       ['finance', 'sent'],
@@ -270,7 +363,9 @@ describe('the ops pages and the customer portal in a real browser', () => {
     const mail = smtp.received.find((m) => m.envelopeTo.includes('rozliczenia@acme.example'))!;
     const page = await browser.newPage();
     await page.setViewport({ width: 800, height: 600 });
-    await page.setContent(`<div style="font:13px Arial;padding:8px;border-bottom:1px solid #ccc">From: ${mail.parsed.from!.text.replace(/</g, '&lt;')}<br>Subject: ${mail.parsed.subject}<br>Attachment: ${mail.parsed.attachments[0]!.filename}</div>${mail.parsed.html as string}`);
+    await page.setContent(
+      `<div style="font:13px Arial;padding:8px;border-bottom:1px solid #ccc">From: ${mail.parsed.from!.text.replace(/</g, '&lt;')}<br>Subject: ${mail.parsed.subject}<br>Attachment: ${mail.parsed.attachments[0]!.filename}</div>${mail.parsed.html as string}`,
+    );
     expect(await page.$$eval('tbody tr', (rows) => rows.length)).toBe(1);
     await shot(page, 'email-acme');
     await page.close();

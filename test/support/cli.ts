@@ -24,12 +24,18 @@ const shellQuoted = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
  * Runs `uptime-credits ...args` on a pseudo-terminal (through `script`), as a person at a terminal would: stdout and
  * stderr are the terminal, merged into `output`, with the terminal's CRLF line ends turned back into LF.
  */
-export function runCliInTerminal(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; output: string }> {
+export function runCliInTerminal(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; output: string }> {
   return runInTerminal([TSX, `${ROOT}/src/cli.ts`, ...args], options);
 }
 
 /** Runs a command on a pseudo-terminal (see runCliInTerminal). */
-export function runInTerminal(command: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; output: string }> {
+export function runInTerminal(
+  command: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', command.map(shellQuoted).join(' '), '/dev/null'], {
       cwd: options.cwd ?? ROOT,

@@ -7,9 +7,17 @@ import type { CloseStep } from '../../src/close/month-closer.js';
 const CHILD = fileURLToPath(new URL('./close-child.ts', import.meta.url));
 
 /** Closes `month` in a child process that kills itself right after `crashAfter` ('never': runs to the end). */
-export function runCloseChild(configPath: string, month: string, crashAfter: CloseStep | 'never', nowIso: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+export function runCloseChild(
+  configPath: string,
+  month: string,
+  crashAfter: CloseStep | 'never',
+  nowIso: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, month, crashAfter, nowIso], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, month, crashAfter, nowIso], {
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.on('error', reject);

@@ -58,7 +58,11 @@ ${/^probing:/m.test(yaml) ? '' : 'probing: { location: waw, interval: 60s, confi
 ${yaml}`;
 }
 
-export async function closeFixture(options: { nowIso: string; yaml?: string; closerDeps?: Partial<MonthCloserDeps> }): Promise<CloseFixture> {
+export async function closeFixture(options: {
+  nowIso: string;
+  yaml?: string;
+  closerDeps?: Partial<MonthCloserDeps>;
+}): Promise<CloseFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'uc-close-'));
   const configPath = join(dir, 'config.yaml');
   const clock = new FakeClock(Date.parse(options.nowIso));
@@ -68,7 +72,17 @@ export async function closeFixture(options: { nowIso: string; yaml?: string; clo
   const records = SqliteCloseRecords.open(config.state.path);
   const operatorRecords = SqliteOperatorRecords.open(config.state.path);
   const build = (deps: Partial<MonthCloserDeps> = {}) =>
-    createMonthCloser({ config, store: deps.store ?? (store as ObservationStore), operatorRecords, pendingRevisions: operatorRecords, records, evidence: [], logger: createLogger(), clock, ...deps });
+    createMonthCloser({
+      config,
+      store: deps.store ?? (store as ObservationStore),
+      operatorRecords,
+      pendingRevisions: operatorRecords,
+      records,
+      evidence: [],
+      logger: createLogger(),
+      clock,
+      ...deps,
+    });
   const fixture: CloseFixture = {
     dir,
     configPath,

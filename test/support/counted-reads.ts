@@ -15,7 +15,14 @@ export interface ReadCounts {
 
 /** `select`, counting every statement by kind (an aggregate groups by time). */
 export function countedSelect(select: SelectSeries): { select: SelectSeries; counts: ReadCounts } {
-  const counts: ReadCounts = { aggregateQueries: 0, aggregateMs: 0, aggregateRows: 0, rawQueries: 0, rawMs: 0, rawRows: 0 };
+  const counts: ReadCounts = {
+    aggregateQueries: 0,
+    aggregateMs: 0,
+    aggregateRows: 0,
+    rawQueries: 0,
+    rawMs: 0,
+    rawRows: 0,
+  };
   const rowsOf = (series: InfluxSeries[]) => series.reduce((n, s) => n + s.values.length, 0);
   return {
     counts,

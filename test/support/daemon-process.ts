@@ -31,7 +31,11 @@ export interface DaemonProcess {
 export async function startDaemonProcess(configPath: string, env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
   // node itself with tsx as a loader: the tsx binary would run the daemon in a child of its own, which a SIGKILL
   // of the parent leaves running.
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/src/cli.ts`, 'start', '-c', configPath], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/src/cli.ts`, 'start', '-c', configPath], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const logs: LogLine[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let rest = '';
@@ -49,10 +53,15 @@ export async function startDaemonProcess(configPath: string, env: NodeJS.Process
         }
       }
     });
-    void exited.then((code) => reject(new Error(`the daemon exited (${code}) before it listened:\n${logs.map((l) => l.msg).join('\n')}`)));
+    void exited.then((code) =>
+      reject(new Error(`the daemon exited (${code}) before it listened:\n${logs.map((l) => l.msg).join('\n')}`)),
+    );
   });
   const get = async (path: string, timeoutMs = 2_000, token?: string) => {
-    const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs), ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
+    const response = await fetch(`${url}${path}`, {
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
     return { status: response.status, body: await response.text() };
   };
   return {
@@ -74,7 +83,11 @@ export async function startDaemonProcess(configPath: string, env: NodeJS.Process
 }
 
 /** An HTTP target that answers 200 on /s/<id> and counts the requests per id: the probes really made. */
-export async function startCountingTarget(): Promise<{ url: string; count(id?: string): number; close(): Promise<void> }> {
+export async function startCountingTarget(): Promise<{
+  url: string;
+  count(id?: string): number;
+  close(): Promise<void>;
+}> {
   const counts = new Map<string, number>();
   const server = createServer((request, response) => {
     const id = request.url!.slice(3);
@@ -98,7 +111,10 @@ export async function startCountingTarget(): Promise<{ url: string; count(id?: s
  * storing as `storage` (a YAML flow mapping), with its state and reports in `dir`, listening on a free port.
  */
 export function fleetConfigYaml(servers: number, storage: string, dir: string, targetUrl: string): string {
-  const list = Array.from({ length: servers }, (_, i) => `      - { id: s${i}, name: S${i}, checks: [{ kind: http, url: "${targetUrl}/s/s${i}" }] }`).join('\n');
+  const list = Array.from(
+    { length: servers },
+    (_, i) => `      - { id: s${i}, name: S${i}, checks: [{ kind: http, url: "${targetUrl}/s/s${i}" }] }`,
+  ).join('\n');
   return `storage: ${storage}
 state: { path: ${join(dir, 'state.db')} }
 probing: { location: waw, interval: 1s, timeout: 800ms }

@@ -40,5 +40,8 @@ export class FakeClock implements Clock {
 /** A clock at `startMs` when made, running at wall-clock speed from there, with real timers: a daemon at a chosen date. */
 export function clockStartingAt(startMs: number): Clock {
   const offsetMs = startMs - Date.now();
-  return { now: () => Date.now() + offsetMs, setTimeout: (callback, delayMs) => systemClock.setTimeout(callback, delayMs) };
+  return {
+    now: () => Date.now() + offsetMs,
+    setTimeout: (callback, delayMs) => systemClock.setTimeout(callback, delayMs),
+  };
 }

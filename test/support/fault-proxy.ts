@@ -22,7 +22,14 @@ export interface FaultProxy {
   url: string;
   setMode(mode: FaultMode): void;
   /** Faults apply to POST /write (and /api/v2/write) only; /query and /ping always pass through. */
-  readonly stats: { writeRequests: number; byStatus: Map<number, number>; linesForwarded: number; linesRefused: number; cut: number; hung: number };
+  readonly stats: {
+    writeRequests: number;
+    byStatus: Map<number, number>;
+    linesForwarded: number;
+    linesRefused: number;
+    cut: number;
+    hung: number;
+  };
   close(): Promise<void>;
 }
 
@@ -62,7 +69,14 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
   const upstreamBase = upstreamUrl.replace(/\/$/, '');
   const agent = new Agent({ keepAliveTimeout: 10_000 });
   const hung = new Set<Socket>();
-  const stats = { writeRequests: 0, byStatus: new Map<number, number>(), linesForwarded: 0, linesRefused: 0, cut: 0, hung: 0 };
+  const stats = {
+    writeRequests: 0,
+    byStatus: new Map<number, number>(),
+    linesForwarded: 0,
+    linesRefused: 0,
+    cut: 0,
+    hung: 0,
+  };
   let mode: FaultMode = { kind: 'pass' };
 
   const forward = async (req: IncomingMessage, body: Buffer, plain = false): Promise<Upstream> => {

@@ -48,18 +48,33 @@ bind-address = "127.0.0.1:${bindPort}"
   const launch = async () => {
     child = spawn('influxd', ['run', '-config', configPath], { stdio: 'ignore' });
     const spawned = child;
-    const failed = new Promise<never>((_, reject) => spawned.once('error', (error) => reject(new Error(`cannot start influxd (install Debian's influxdb package): ${error.message}`))));
+    const failed = new Promise<never>((_, reject) =>
+      spawned.once('error', (error) =>
+        reject(new Error(`cannot start influxd (install Debian's influxdb package): ${error.message}`)),
+      ),
+    );
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const ok = await Promise.race([fetch(`${url}/ping`).then((r) => r.status === 204, () => false), failed]);
+      const ok = await Promise.race([
+        fetch(`${url}/ping`).then(
+          (r) => r.status === 204,
+          () => false,
+        ),
+        failed,
+      ]);
       if (ok) return;
       if (Date.now() > deadline) throw new Error('influxd did not answer /ping within 30 s');
       await new Promise((r) => setTimeout(r, 100));
     }
   };
   const query = async (statement: string) => {
-    const response = await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ db: database, q: statement, epoch: 'ms' }) });
-    const json = (await response.json()) as { results: { series?: { columns: string[]; values: unknown[][] }[]; error?: string }[] };
+    const response = await fetch(`${url}/query`, {
+      method: 'POST',
+      body: new URLSearchParams({ db: database, q: statement, epoch: 'ms' }),
+    });
+    const json = (await response.json()) as {
+      results: { series?: { columns: string[]; values: unknown[][] }[]; error?: string }[];
+    };
     if (json.results[0]?.error) throw new Error(json.results[0].error);
     return json.results[0]?.series ?? [];
   };

@@ -22,7 +22,13 @@ export function observationsOf(spec: SeriesSpec): Observation[] {
   for (let t = spec.fromMs; t < spec.toMs; t += spec.everyMs) {
     if (inside(t, spec.silent)) continue;
     const up = !inside(t, spec.down);
-    const observation: Observation = { timeMs: t, server: spec.server, location: spec.location ?? 'waw', check: spec.check ?? '', up };
+    const observation: Observation = {
+      timeMs: t,
+      server: spec.server,
+      location: spec.location ?? 'waw',
+      check: spec.check ?? '',
+      up,
+    };
     if (!up) observation.error = 'timeout';
     out.push(observation);
   }
@@ -32,7 +38,12 @@ export function observationsOf(spec: SeriesSpec): Observation[] {
 /** NDJSON lines, one per probe, in the import format. */
 export function observationLines(spec: SeriesSpec): string[] {
   return observationsOf(spec).map((o) => {
-    const line: Record<string, unknown> = { time: new Date(o.timeMs).toISOString(), server: o.server, location: o.location, up: o.up };
+    const line: Record<string, unknown> = {
+      time: new Date(o.timeMs).toISOString(),
+      server: o.server,
+      location: o.location,
+      up: o.up,
+    };
     if (o.check) line.check = o.check;
     if (o.error) line.error = o.error;
     return JSON.stringify(line);

@@ -2,9 +2,17 @@
 import { spawnSync } from 'node:child_process';
 
 /** Runs `command` to its end; output is stdout then stderr. Throws when the tool cannot be started at all. */
-export function runTool(command: 'promtool' | 'amtool', args: string[], cwd?: string, input?: string): { status: number | null; stdout: string; output: string } {
+export function runTool(
+  command: 'promtool' | 'amtool',
+  args: string[],
+  cwd?: string,
+  input?: string,
+): { status: number | null; stdout: string; output: string } {
   const result = spawnSync(command, args, { cwd, input, encoding: 'utf8' });
-  if (result.error) throw new Error(`cannot run ${command} (Debian package ${command === 'promtool' ? 'prometheus' : 'prometheus-alertmanager'}): ${result.error.message}`);
+  if (result.error)
+    throw new Error(
+      `cannot run ${command} (Debian package ${command === 'promtool' ? 'prometheus' : 'prometheus-alertmanager'}): ${result.error.message}`,
+    );
   return { status: result.status, stdout: result.stdout, output: `${result.stdout}${result.stderr}` };
 }
 

@@ -15,7 +15,14 @@ export interface StoreUnderTest {
 }
 
 const S = 1_000;
-const obs = (timeMs: number, up: boolean, extra: Partial<Observation> = {}): Observation => ({ timeMs, server: 's1', location: 'waw', check: 'http', up, ...extra });
+const obs = (timeMs: number, up: boolean, extra: Partial<Observation> = {}): Observation => ({
+  timeMs,
+  server: 's1',
+  location: 'waw',
+  check: 'http',
+  up,
+  ...extra,
+});
 
 /**
  * Waits until the store says nothing written is still on its way (unconfirmed), as a month close does before it
@@ -41,7 +48,11 @@ export function describeObservationStoreContract(name: string, make: () => Promi
 
     it('stores each observation once, however often it is written', async () => {
       const { store } = await open();
-      const batch = [obs(0, true), obs(30 * S, false, { error: 'timeout', latencyMs: 10_000 }), obs(60 * S, true, { latencyMs: 12 })];
+      const batch = [
+        obs(0, true),
+        obs(30 * S, false, { error: 'timeout', latencyMs: 10_000 }),
+        obs(60 * S, true, { latencyMs: 12 }),
+      ];
       expect(await store.write(batch)).toEqual({ stored: 3, duplicates: 0, conflicts: 0 });
       expect(await store.write(batch)).toEqual({ stored: 0, duplicates: 3, conflicts: 0 });
       await settled(store);
@@ -54,11 +65,23 @@ export function describeObservationStoreContract(name: string, make: () => Promi
       const { store } = await open();
       const first = obs(30 * S, true, { latencyMs: 12 });
       // In one write, and again in the next write while the first may still wait to be forwarded.
-      expect(await store.write([obs(0, true), first, obs(30 * S, false, { error: 'timeout' })])).toEqual({ stored: 2, duplicates: 0, conflicts: 1 });
-      expect(await store.write([obs(30 * S, true, { latencyMs: 13 })])).toEqual({ stored: 0, duplicates: 0, conflicts: 1 });
+      expect(await store.write([obs(0, true), first, obs(30 * S, false, { error: 'timeout' })])).toEqual({
+        stored: 2,
+        duplicates: 0,
+        conflicts: 1,
+      });
+      expect(await store.write([obs(30 * S, true, { latencyMs: 13 })])).toEqual({
+        stored: 0,
+        duplicates: 0,
+        conflicts: 1,
+      });
       await settled(store);
       // Confirmed by the remote store now: still the first value stays.
-      expect(await store.write([obs(30 * S, false, { error: 'timeout' }), first, obs(60 * S, false)])).toEqual({ stored: 1, duplicates: 1, conflicts: 1 });
+      expect(await store.write([obs(30 * S, false, { error: 'timeout' }), first, obs(60 * S, false)])).toEqual({
+        stored: 1,
+        duplicates: 1,
+        conflicts: 1,
+      });
       await settled(store);
       expect(await current!.countStored()).toBe(2 + 0 + 1);
       expect(await store.readObservations('s1', 0, 3_600 * S)).toEqual([obs(0, true), first, obs(60 * S, false)]);
@@ -70,7 +93,12 @@ export function describeObservationStoreContract(name: string, make: () => Promi
 
     it('keeps observations of other locations, checks and servers apart', async () => {
       const { store } = await open();
-      await store.write([obs(0, true), obs(0, false, { location: 'fra' }), obs(0, false, { check: 'tcp' }), obs(0, false, { server: 's2' })]);
+      await store.write([
+        obs(0, true),
+        obs(0, false, { location: 'fra' }),
+        obs(0, false, { check: 'tcp' }),
+        obs(0, false, { server: 's2' }),
+      ]);
       expect(await store.readObservations('s1', 0, S)).toHaveLength(3);
       expect(await store.readObservations('s2', 0, S)).toHaveLength(1);
     });
@@ -83,7 +111,12 @@ export function describeObservationStoreContract(name: string, make: () => Promi
       await store.write(times.map((t, i) => obs(t * S, ups[i]!)));
       await store.write([obs(0, true, { location: 'fra' })]);
       await settled(store);
-      const runs = await store.readRuns({ servers: ['s1', 'nobody'], fromMs: 0, toMs: 3_600 * S, staleAfterMs: 90 * S });
+      const runs = await store.readRuns({
+        servers: ['s1', 'nobody'],
+        fromMs: 0,
+        toMs: 3_600 * S,
+        staleAfterMs: 90 * S,
+      });
       expect(runs.get('nobody')).toEqual([]);
       expect(runs.get('s1')).toEqual([
         { location: 'fra', check: 'http', up: true, firstMs: 0, lastMs: 0, count: 1 },
@@ -112,7 +145,9 @@ export function describeObservationStoreContract(name: string, make: () => Promi
       await store.write([obs(0, true), obs(30 * S, true), obs(60 * S, true)]);
       await settled(store);
       const runs = await store.readRuns({ servers: ['s1'], fromMs: 30 * S, toMs: 60 * S, staleAfterMs: 90 * S });
-      expect(runs.get('s1')).toEqual([{ location: 'waw', check: 'http', up: true, firstMs: 30 * S, lastMs: 30 * S, count: 1 }]);
+      expect(runs.get('s1')).toEqual([
+        { location: 'waw', check: 'http', up: true, firstMs: 30 * S, lastMs: 30 * S, count: 1 },
+      ]);
     });
 
     it('keeps what it stored across a close and reopen', async () => {

@@ -78,7 +78,27 @@ export function startHttpTarget(): Promise<Target> {
 export function selfSignedCertificate(days: number): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'uc-cert-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', String(days), '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        String(days),
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -160,7 +180,11 @@ export function startDnsTarget(records: Record<string, string[]>, options: { sil
   return new Promise((resolve) => {
     socket.bind(0, '127.0.0.1', () => {
       const { port } = socket.address();
-      resolve({ url: `dns://127.0.0.1:${port}`, port, close: () => new Promise<void>((done) => socket.close(() => done())) });
+      resolve({
+        url: `dns://127.0.0.1:${port}`,
+        port,
+        close: () => new Promise<void>((done) => socket.close(() => done())),
+      });
     });
   });
 }

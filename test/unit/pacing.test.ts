@@ -4,7 +4,9 @@ import { atMostEvery, doublingBackoff } from '../../src/pacing.js';
 describe('pacing', () => {
   it('doubles the delay up to its bound, and starts over after a reset', () => {
     const backoff = doublingBackoff(500, 3_000);
-    expect([backoff.next(), backoff.next(), backoff.next(), backoff.next(), backoff.next()]).toEqual([500, 1_000, 2_000, 3_000, 3_000]);
+    expect([backoff.next(), backoff.next(), backoff.next(), backoff.next(), backoff.next()]).toEqual([
+      500, 1_000, 2_000, 3_000, 3_000,
+    ]);
     backoff.reset();
     expect(backoff.next()).toBe(500);
   });

@@ -46,19 +46,38 @@ export class EmbeddedObservationStore implements ObservationStore {
                @timeMs - (SELECT max(time_ms) FROM observations WHERE server = @server AND location = @location AND check_name = @check AND time_ms < @timeMs))`,
     );
     this.selectBuckets = db.prepare(HOURS_SQL);
-    this.selectRange = db.prepare('SELECT time_ms, up FROM observations WHERE server = ? AND location = ? AND check_name = ? AND time_ms >= ? AND time_ms < ?').raw();
-    this.selectObservations = db.prepare('SELECT * FROM observations WHERE server = ? AND time_ms >= ? AND time_ms < ? ORDER BY time_ms, location, check_name');
-    this.selectOne = db.prepare('SELECT up, latency_ms, error FROM observations WHERE server = ? AND location = ? AND check_name = ? AND time_ms = ?');
+    this.selectRange = db
+      .prepare(
+        'SELECT time_ms, up FROM observations WHERE server = ? AND location = ? AND check_name = ? AND time_ms >= ? AND time_ms < ?',
+      )
+      .raw();
+    this.selectObservations = db.prepare(
+      'SELECT * FROM observations WHERE server = ? AND time_ms >= ? AND time_ms < ? ORDER BY time_ms, location, check_name',
+    );
+    this.selectOne = db.prepare(
+      'SELECT up, latency_ms, error FROM observations WHERE server = ? AND location = ? AND check_name = ? AND time_ms = ?',
+    );
     // The first value of a key stays (INSERT OR IGNORE); a repeat with another outcome is counted as a conflict.
     this.writeBatch = db.transaction((observations: readonly Observation[]) => {
       const result: WriteResult = { stored: 0, duplicates: 0, conflicts: 0 };
       for (const o of observations) {
-        const row = { server: o.server, location: o.location, check: o.check, timeMs: o.timeMs, up: o.up ? 1 : 0, latencyMs: o.latencyMs ?? null, error: o.error ?? null };
+        const row = {
+          server: o.server,
+          location: o.location,
+          check: o.check,
+          timeMs: o.timeMs,
+          up: o.up ? 1 : 0,
+          latencyMs: o.latencyMs ?? null,
+          error: o.error ?? null,
+        };
         if (this.insert.run(row).changes === 1) {
           result.stored++;
           continue;
         }
-        const held = this.selectOne.get(o.server, o.location, o.check, o.timeMs) as Pick<ObservationRow, 'up' | 'latency_ms' | 'error'>;
+        const held = this.selectOne.get(o.server, o.location, o.check, o.timeMs) as Pick<
+          ObservationRow,
+          'up' | 'latency_ms' | 'error'
+        >;
         if (held.up === row.up && held.latency_ms === row.latencyMs && held.error === row.error) result.duplicates++;
         else result.conflicts++;
       }
@@ -78,13 +97,31 @@ export class EmbeddedObservationStore implements ObservationStore {
   async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
     const result = new Map<string, ObservationRun[]>();
     for (const server of query.servers) {
-      const buckets = (this.selectBuckets.all({ server, fromMs: query.fromMs, toMs: query.toMs, staleAfterMs: query.staleAfterMs }) as (Omit<RunBucket, 'clean'> & { clean: number })[]).map(
-        (b) => ({ ...b, clean: b.clean === 1 }),
-      );
+      const buckets = (
+        this.selectBuckets.all({
+          server,
+          fromMs: query.fromMs,
+          toMs: query.toMs,
+          staleAfterMs: query.staleAfterMs,
+        }) as (Omit<RunBucket, 'clean'> & { clean: number })[]
+      ).map((b) => ({ ...b, clean: b.clean === 1 }));
       const { runs, dirty } = classifyBuckets(buckets, query);
       for (const range of dirty) {
-        for (const [timeMs, up] of this.selectRange.all(server, range.location, range.check, range.fromMs, range.toMs) as [number, number][]) {
-          runs.push({ location: range.location, check: range.check, up: up === 1, firstMs: timeMs, lastMs: timeMs, count: 1 });
+        for (const [timeMs, up] of this.selectRange.all(
+          server,
+          range.location,
+          range.check,
+          range.fromMs,
+          range.toMs,
+        ) as [number, number][]) {
+          runs.push({
+            location: range.location,
+            check: range.check,
+            up: up === 1,
+            firstMs: timeMs,
+            lastMs: timeMs,
+            count: 1,
+          });
         }
       }
       result.set(server, compactRuns(runs, query.staleAfterMs));
@@ -94,7 +131,13 @@ export class EmbeddedObservationStore implements ObservationStore {
 
   async readObservations(server: string, fromMs: number, toMs: number): Promise<Observation[]> {
     return (this.selectObservations.all(server, fromMs, toMs) as ObservationRow[]).map((row) => {
-      const observation: Observation = { timeMs: row.time_ms, server: row.server, location: row.location, check: row.check_name, up: row.up === 1 };
+      const observation: Observation = {
+        timeMs: row.time_ms,
+        server: row.server,
+        location: row.location,
+        check: row.check_name,
+        up: row.up === 1,
+      };
       if (row.latency_ms !== null) observation.latencyMs = row.latency_ms;
       if (row.error !== null) observation.error = row.error;
       return observation;
@@ -122,7 +165,9 @@ export class EmbeddedObservationStore implements ObservationStore {
   }
 
   async earliestObservationMs(): Promise<number | undefined> {
-    const row = this.db.prepare('SELECT min(first_ms) AS first FROM observation_hours').get() as { first: number | null };
+    const row = this.db.prepare('SELECT min(first_ms) AS first FROM observation_hours').get() as {
+      first: number | null;
+    };
     return row.first ?? undefined;
   }
 

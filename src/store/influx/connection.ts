@@ -20,7 +20,8 @@ export interface InfluxConnection {
 export function influxConnection(config: InfluxConfig, env: NodeJS.ProcessEnv = process.env): InfluxConnection {
   const token = config.token ?? (config.tokenEnv ? env[config.tokenEnv] : undefined);
   const password = config.password ?? (config.passwordEnv ? env[config.passwordEnv] : undefined);
-  const bucket = config.bucket ?? (config.retentionPolicy ? `${config.database}/${config.retentionPolicy}` : config.database) ?? '';
+  const bucket =
+    config.bucket ?? (config.retentionPolicy ? `${config.database}/${config.retentionPolicy}` : config.database) ?? '';
   const [bucketDb, bucketRp] = bucket.split('/');
   let authorization: string | undefined;
   if (token) authorization = `Token ${token}`;
@@ -48,7 +49,8 @@ export function influxConnection(config: InfluxConfig, env: NodeJS.ProcessEnv = 
  * for InfluxDB 1.x, which before 1.8 has no /api/v2/write, the v1 `/write?db=&rp=&precision=ms`.
  */
 export function writePath(connection: InfluxConnection): string {
-  if (connection.apiVersion !== 1) return `/api/v2/write?${new URLSearchParams({ org: connection.org, bucket: connection.bucket, precision: 'ms' }).toString()}`;
+  if (connection.apiVersion !== 1)
+    return `/api/v2/write?${new URLSearchParams({ org: connection.org, bucket: connection.bucket, precision: 'ms' }).toString()}`;
   const params = new URLSearchParams({ db: connection.database, precision: 'ms' });
   if (connection.retentionPolicy) params.set('rp', connection.retentionPolicy);
   return `/write?${params.toString()}`;

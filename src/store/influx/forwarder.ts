@@ -48,7 +48,10 @@ export interface ForwarderDeps {
 
 export function startForwarder(deps: ForwarderDeps): Forwarder {
   const { outbox, logger, batchSize } = deps;
-  const { firstMs: firstBackoffMs, maxMs: maxBackoffMs } = deps.backoff ?? { firstMs: FIRST_BACKOFF_MS, maxMs: MAX_BACKOFF_MS };
+  const { firstMs: firstBackoffMs, maxMs: maxBackoffMs } = deps.backoff ?? {
+    firstMs: FIRST_BACKOFF_MS,
+    maxMs: MAX_BACKOFF_MS,
+  };
   const health: ForwarderHealth = { writeErrorsTotal: 0 };
   let running = true;
   let limit = batchSize;
@@ -78,14 +81,18 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     health.problem = reason;
     failuresSinceLog++;
     if (failureLog.due()) {
-      logger.error({ reason, failures: failuresSinceLog, waiting: outbox.waitingCount() }, 'InfluxDB does not take writes; observations stay in the outbox and are retried');
+      logger.error(
+        { reason, failures: failuresSinceLog, waiting: outbox.waitingCount() },
+        'InfluxDB does not take writes; observations stay in the outbox and are retried',
+      );
       failuresSinceLog = 0;
     }
     await sleep(Math.max(backoff.next(), retryAfterMs), false);
   };
 
   const succeeded = () => {
-    if (health.problem !== undefined) logger.info({ after: health.problem, waiting: outbox.waitingCount() }, 'InfluxDB takes writes again');
+    if (health.problem !== undefined)
+      logger.info({ after: health.problem, waiting: outbox.waitingCount() }, 'InfluxDB takes writes again');
     health.problem = undefined;
     health.lastSuccessMs = Date.now();
     backoff.reset();
@@ -133,11 +140,16 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
         if (rows.length === 1) return park([{ ...at(rows, 0, 'line InfluxDB dropped'), reason: verdict.reason }]);
         return halve(rows.length);
       case 'too-large':
-        if (rows.length === 1) return failed(`even a single line is too large for InfluxDB or a proxy in front of it: ${verdict.reason}`);
-        logger.warn({ batch: rows.length, nextBatch: Math.ceil(rows.length / 2), reason: verdict.reason }, 'InfluxDB refused a batch as too large; sending smaller batches');
+        if (rows.length === 1)
+          return failed(`even a single line is too large for InfluxDB or a proxy in front of it: ${verdict.reason}`);
+        logger.warn(
+          { batch: rows.length, nextBatch: Math.ceil(rows.length / 2), reason: verdict.reason },
+          'InfluxDB refused a batch as too large; sending smaller batches',
+        );
         return halve(rows.length);
       case 'retry':
-        if (verdict.unnamedBadRequest && ++unnamedInARow >= NARROW_AFTER_UNNAMED) return narrowDown(rows, verdict.reason);
+        if (verdict.unnamedBadRequest && ++unnamedInARow >= NARROW_AFTER_UNNAMED)
+          return narrowDown(rows, verdict.reason);
         return failed(verdict.reason, verdict.retryAfterMs);
     }
   };
@@ -159,7 +171,8 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     }
     const row = at(rows, 0, 'line to narrow down');
     const neighbour = outbox.next(2)[1];
-    if (!neighbour || neighbour.verify || (await deps.writer.write([neighbour.line])).kind !== 'ok') return failed(reason);
+    if (!neighbour || neighbour.verify || (await deps.writer.write([neighbour.line])).kind !== 'ok')
+      return failed(reason);
     outbox.confirm([neighbour.id]);
     succeeded();
     // Once more right after its neighbour was taken, so a flapping proxy cannot get a good line parked.
@@ -168,7 +181,8 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
       outbox.confirm([row.id]);
       return succeeded();
     }
-    if (again.kind === 'retry' && again.unnamedBadRequest) return park([{ ...row, reason: `${again.reason} (for this line alone: InfluxDB takes the one after it)` }]);
+    if (again.kind === 'retry' && again.unnamedBadRequest)
+      return park([{ ...row, reason: `${again.reason} (for this line alone: InfluxDB takes the one after it)` }]);
     return failed(again.kind === 'retry' ? again.reason : reason);
   };
 

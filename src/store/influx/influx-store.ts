@@ -20,7 +20,8 @@ import { keyText, mayRepeat, outcomeOf, RepeatedKeys } from './repeated-keys.js'
 import { InfluxRunReader } from './run-reader.js';
 
 /** A series' key in the outbox's table of last times (the form outbox files have always used). */
-const lastTimeKey = (o: Pick<Observation, 'server' | 'location' | 'check'>) => `${o.server}\u0000${o.location}\u0000${o.check}`;
+const lastTimeKey = (o: Pick<Observation, 'server' | 'location' | 'check'>) =>
+  `${o.server}\u0000${o.location}\u0000${o.check}`;
 
 export class OutboxedInfluxStore implements ObservationStore {
   readonly description: string;
@@ -43,11 +44,22 @@ export class OutboxedInfluxStore implements ObservationStore {
     const select = (statement: string) => this.influxql.query(statement);
     this.reader = new InfluxRunReader(select, connection.measurement);
     this.repeatedKeys = new RepeatedKeys(outbox, select, connection.measurement, logger);
-    this.forwarder = startForwarder({ outbox, writer: this.writer, logger, batchSize, checkRepeats: (rows) => this.repeatedKeys.checkQueued(rows) });
+    this.forwarder = startForwarder({
+      outbox,
+      writer: this.writer,
+      logger,
+      batchSize,
+      checkRepeats: (rows) => this.repeatedKeys.checkQueued(rows),
+    });
   }
 
   /** Opens the outbox at `outboxPath` and starts forwarding to InfluxDB. */
-  static open(outboxPath: string, connection: InfluxConnection, logger: Logger, batchSize = 5_000): OutboxedInfluxStore {
+  static open(
+    outboxPath: string,
+    connection: InfluxConnection,
+    logger: Logger,
+    batchSize = 5_000,
+  ): OutboxedInfluxStore {
     return new OutboxedInfluxStore(new InfluxOutbox(openEmbeddedDatabase(outboxPath)), connection, logger, batchSize);
   }
 
@@ -63,7 +75,14 @@ export class OutboxedInfluxStore implements ObservationStore {
       if (last === undefined || o.timeMs > last) advanced.set(lastKey, o.timeMs);
       // A down observation's gap is written as -1 too: min(gap_ms) >= 0 then says "all up, all in order".
       const line = observationLine(this.connection.measurement, o, o.up ? gapMs : -1);
-      lines.push({ line, timeMs: o.timeMs, verify: false, series: seriesOf(line), outcome: outcomeOf(o), mayRepeat: mayRepeat(last, o.timeMs, nowMs) });
+      lines.push({
+        line,
+        timeMs: o.timeMs,
+        verify: false,
+        series: seriesOf(line),
+        outcome: outcomeOf(o),
+        mayRepeat: mayRepeat(last, o.timeMs, nowMs),
+      });
     }
     const result: WriteResult = { stored: 0, duplicates: 0, conflicts: 0 };
     const held = await this.repeatedKeys.held(lines.filter((l) => l.mayRepeat));
@@ -83,7 +102,11 @@ export class OutboxedInfluxStore implements ObservationStore {
       }
     }
     this.outbox.enqueue(queued, advanced, nowMs);
-    if (conflicts.length > 0) this.logger.warn({ conflicts: conflicts.length, line: conflicts[0] }, 'observations repeat a stored key with a different outcome; the stored value stays');
+    if (conflicts.length > 0)
+      this.logger.warn(
+        { conflicts: conflicts.length, line: conflicts[0] },
+        'observations repeat a stored key with a different outcome; the stored value stays',
+      );
     this.forwarder.wake();
     return result;
   }
@@ -94,7 +117,11 @@ export class OutboxedInfluxStore implements ObservationStore {
 
   health(): StoreHealth {
     const f = this.forwarder.health();
-    const health: StoreHealth = { waiting: this.outbox.waitingCount(), parked: this.outbox.parkedCount(), remoteWriteErrorsTotal: f.writeErrorsTotal };
+    const health: StoreHealth = {
+      waiting: this.outbox.waitingCount(),
+      parked: this.outbox.parkedCount(),
+      remoteWriteErrorsTotal: f.writeErrorsTotal,
+    };
     const oldest = this.outbox.oldestQueuedMs();
     if (oldest !== undefined) health.oldestWaitingSinceMs = oldest;
     if (f.lastSuccessMs !== undefined) health.lastRemoteWriteMs = f.lastSuccessMs;
@@ -108,7 +135,9 @@ export class OutboxedInfluxStore implements ObservationStore {
   }
 
   async earliestObservationMs(): Promise<number | undefined> {
-    const times = [this.outbox.earliestWaitingMs(), await this.reader.earliestMs()].filter((t): t is number => t !== undefined);
+    const times = [this.outbox.earliestWaitingMs(), await this.reader.earliestMs()].filter(
+      (t): t is number => t !== undefined,
+    );
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
@@ -156,4 +185,3 @@ export class OutboxedInfluxStore implements ObservationStore {
     this.outbox.close();
   }
 }
-

@@ -18,7 +18,10 @@ export class InfluxQLClient {
     const form = new URLSearchParams({ db: this.connection.database, q: statement, epoch: 'ms' });
     if (this.connection.retentionPolicy) form.set('rp', this.connection.retentionPolicy);
     if (Object.keys(params).length > 0) form.set('params', JSON.stringify(params));
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
     if (this.connection.authorization) headers.authorization = this.connection.authorization;
     const response = await request(`${this.connection.url}/query`, {
       method: 'POST',
@@ -29,7 +32,8 @@ export class InfluxQLClient {
       bodyTimeout: Math.max(this.connection.timeoutMs, 60_000),
     });
     const text = await response.body.text();
-    if (response.statusCode >= 300) throw new Error(`InfluxDB /query answered ${response.statusCode}: ${text.slice(0, 300)}`);
+    if (response.statusCode >= 300)
+      throw new Error(`InfluxDB /query answered ${response.statusCode}: ${text.slice(0, 300)}`);
     const json = JSON.parse(text) as { results?: { error?: string; series?: InfluxSeries[] }[]; error?: string };
     const result = json.results?.[0];
     if (json.error || result?.error) throw new Error(`InfluxDB query failed: ${json.error ?? result?.error}`);
@@ -38,7 +42,11 @@ export class InfluxQLClient {
 
   /** GET /ping: the server's version header, or throws when it does not answer. */
   async ping(): Promise<string> {
-    const response = await request(`${this.connection.url}/ping`, { method: 'GET', dispatcher: this.agent, headersTimeout: this.connection.timeoutMs });
+    const response = await request(`${this.connection.url}/ping`, {
+      method: 'GET',
+      dispatcher: this.agent,
+      headersTimeout: this.connection.timeoutMs,
+    });
     await response.body.dump();
     if (response.statusCode >= 300) throw new Error(`InfluxDB /ping answered ${response.statusCode}`);
     return String(response.headers['x-influxdb-version'] ?? 'unknown');

@@ -33,7 +33,9 @@ export class InfluxOutbox {
     this.statements = {
       insert: db.prepare('INSERT INTO influx_outbox (line, time_ms, queued_ms, verify) VALUES (?, ?, ?, ?)'),
       lastOf: db.prepare('SELECT last_ms FROM influx_series_last WHERE series = ?').pluck(),
-      setLast: db.prepare('INSERT INTO influx_series_last (series, last_ms) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)'),
+      setLast: db.prepare(
+        'INSERT INTO influx_series_last (series, last_ms) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)',
+      ),
       next: db.prepare('SELECT id, line, verify FROM influx_outbox ORDER BY id LIMIT ?'),
       remove: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
       removeRange: db.prepare('DELETE FROM influx_outbox WHERE id >= ? AND id <= ?'),
@@ -42,12 +44,18 @@ export class InfluxOutbox {
       oldestQueued: db.prepare('SELECT coalesce(queued_ms, time_ms) FROM influx_outbox ORDER BY id LIMIT 1').pluck(),
       parkedCount: db.prepare("SELECT n FROM influx_counts WHERE name = 'parked'").pluck(),
       parked: db.prepare('SELECT id, line, reason, at_ms AS atMs FROM influx_rejected ORDER BY id LIMIT ?'),
-      requeueParked: db.prepare('INSERT INTO influx_outbox (line, time_ms, queued_ms, verify) SELECT line, time_ms, ?, 1 FROM influx_rejected ORDER BY id'),
+      requeueParked: db.prepare(
+        'INSERT INTO influx_outbox (line, time_ms, queued_ms, verify) SELECT line, time_ms, ?, 1 FROM influx_rejected ORDER BY id',
+      ),
       clearParked: db.prepare('DELETE FROM influx_rejected'),
       waitingAt: db.prepare('SELECT line FROM influx_outbox WHERE time_ms = ?').pluck(),
       // A line queued before its time was recorded (NULL) counts as inside every range.
-      waitingIn: db.prepare('SELECT count(*) FROM influx_outbox WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL').pluck(),
-      parkedIn: db.prepare('SELECT count(*) FROM influx_rejected WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL').pluck(),
+      waitingIn: db
+        .prepare('SELECT count(*) FROM influx_outbox WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL')
+        .pluck(),
+      parkedIn: db
+        .prepare('SELECT count(*) FROM influx_rejected WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL')
+        .pluck(),
       earliestWaiting: db.prepare('SELECT min(time_ms) FROM influx_outbox').pluck(),
       latestWaiting: db.prepare('SELECT max(time_ms) FROM influx_outbox').pluck(),
     };
@@ -74,12 +82,17 @@ export class InfluxOutbox {
       for (const [series, lastMs] of lastTimes) this.statements.setLast.run(series, lastMs);
     })();
     // Only once committed: a failed write must not make a later gap look shorter than it is.
-    for (const [series, lastMs] of lastTimes) this.lastTimes.set(series, Math.max(lastMs, this.lastTimes.get(series) ?? lastMs));
+    for (const [series, lastMs] of lastTimes)
+      this.lastTimes.set(series, Math.max(lastMs, this.lastTimes.get(series) ?? lastMs));
   }
 
   /** The oldest waiting lines, at most `limit`. */
   next(limit: number): OutboxRow[] {
-    return (this.statements.next.all(limit) as { id: number; line: string; verify: number }[]).map((r) => ({ id: r.id, line: r.line, verify: r.verify === 1 }));
+    return (this.statements.next.all(limit) as { id: number; line: string; verify: number }[]).map((r) => ({
+      id: r.id,
+      line: r.line,
+      verify: r.verify === 1,
+    }));
   }
 
   /** InfluxDB confirmed these (or they are duplicates of what it holds): they leave the queue. */
@@ -87,7 +100,8 @@ export class InfluxOutbox {
     this.db.transaction(() => {
       // A whole batch is usually consecutive ids (nothing parked or skipped within it): one range delete.
       const first = ids[0];
-      if (first !== undefined && ids.every((id, i) => id === first + i)) this.statements.removeRange.run(first, first + ids.length - 1);
+      if (first !== undefined && ids.every((id, i) => id === first + i))
+        this.statements.removeRange.run(first, first + ids.length - 1);
       else for (const id of ids) this.statements.remove.run(id);
     })();
   }
@@ -97,7 +111,8 @@ export class InfluxOutbox {
     this.db.transaction(() => {
       for (const row of rows) {
         // Another process sharing this file (import, outbox --retry) may have moved the row already.
-        if (this.statements.remove.run(row.id).changes === 1) this.statements.park.run(row.line, row.reason.slice(0, 500), nowMs, lineProtocolTimeMs(row.line) ?? null);
+        if (this.statements.remove.run(row.id).changes === 1)
+          this.statements.park.run(row.line, row.reason.slice(0, 500), nowMs, lineProtocolTimeMs(row.line) ?? null);
       }
     })();
   }
@@ -135,7 +150,10 @@ export class InfluxOutbox {
 
   /** Lines of [fromMs, toMs) still waiting, and parked. */
   unconfirmedIn(fromMs: number, toMs: number): { waiting: number; parked: number } {
-    return { waiting: this.statements.waitingIn.get(fromMs, toMs) as number, parked: this.statements.parkedIn.get(fromMs, toMs) as number };
+    return {
+      waiting: this.statements.waitingIn.get(fromMs, toMs) as number,
+      parked: this.statements.parkedIn.get(fromMs, toMs) as number,
+    };
   }
 
   earliestWaitingMs(): number | undefined {

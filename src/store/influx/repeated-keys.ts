@@ -33,16 +33,22 @@ export function mayRepeat(lastMs: number | undefined, timeMs: number, nowMs: num
 }
 
 /** The outcome of an observation as a comparable text: equal texts, same outcome. */
-export const outcomeOf = (o: Pick<Observation, 'up' | 'latencyMs' | 'error'>) => outcomeText(o.up, o.latencyMs, o.error);
+export const outcomeOf = (o: Pick<Observation, 'up' | 'latencyMs' | 'error'>) =>
+  outcomeText(o.up, o.latencyMs, o.error);
 
-const outcomeText = (up: boolean, latencyMs: number | undefined | null, error: string | undefined | null) => `${up ? 1 : 0}|${latencyMs ?? ''}|${error ?? ''}`;
+const outcomeText = (up: boolean, latencyMs: number | undefined | null, error: string | undefined | null) =>
+  `${up ? 1 : 0}|${latencyMs ?? ''}|${error ?? ''}`;
 
 /** The outcome written in one of our lines. */
 function outcomeOfLine(line: string): string {
   const fields = fieldsOf(line);
   const latency = fields.get('latency_ms');
   const error = fields.get('error');
-  return outcomeText(fields.get('up') === '1i', latency === undefined ? undefined : Number.parseInt(latency, 10), error === undefined ? undefined : error.slice(1, -1).replace(/\\(.)/g, '$1'));
+  return outcomeText(
+    fields.get('up') === '1i',
+    latency === undefined ? undefined : Number.parseInt(latency, 10),
+    error === undefined ? undefined : error.slice(1, -1).replace(/\\(.)/g, '$1'),
+  );
 }
 
 /** A key as text. */
@@ -71,7 +77,10 @@ export class RepeatedKeys {
     try {
       let timer: NodeJS.Timeout | undefined;
       const budget = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`InfluxDB did not answer within ${LOOKUP_BUDGET_MS} ms`)), LOOKUP_BUDGET_MS);
+        timer = setTimeout(
+          () => reject(new Error(`InfluxDB did not answer within ${LOOKUP_BUDGET_MS} ms`)),
+          LOOKUP_BUDGET_MS,
+        );
       });
       const lookup = this.stored(lines);
       lookup.catch(() => undefined); // past the budget its answer, or failure, is not needed
@@ -79,14 +88,19 @@ export class RepeatedKeys {
       for (const [key, outcome] of stored) if (!outcomes.has(key)) outcomes.set(key, outcome);
       return { outcomes, sawInflux: true };
     } catch (error) {
-      this.logger.warn({ err: error, lines: lines.length }, 'cannot ask InfluxDB whether these keys are held; they will be checked before they are sent');
+      this.logger.warn(
+        { err: error, lines: lines.length },
+        'cannot ask InfluxDB whether these keys are held; they will be checked before they are sent',
+      );
       return { outcomes, sawInflux: false };
     }
   }
 
   /** The forwarder's check of queued lines marked `verify`: repeats of what InfluxDB holds are left out. */
   async checkQueued(rows: readonly OutboxRow[]): Promise<{ send: OutboxRow[]; skip: OutboxRow[] }> {
-    const toCheck = rows.filter((r) => r.verify).map((r) => ({ row: r, series: seriesOf(r.line), timeMs: Number(r.line.slice(r.line.lastIndexOf(' ') + 1)) }));
+    const toCheck = rows
+      .filter((r) => r.verify)
+      .map((r) => ({ row: r, series: seriesOf(r.line), timeMs: Number(r.line.slice(r.line.lastIndexOf(' ') + 1)) }));
     const stored = await this.stored(toCheck);
     const skip = new Set<OutboxRow>();
     let conflicts = 0;
@@ -96,10 +110,14 @@ export class RepeatedKeys {
       skip.add(row);
       if (held !== outcomeOfLine(row.line)) {
         conflicts++;
-        this.logger.warn({ line: row.line }, 'an observation repeats a key InfluxDB holds with a different outcome; the stored value stays');
+        this.logger.warn(
+          { line: row.line },
+          'an observation repeats a key InfluxDB holds with a different outcome; the stored value stays',
+        );
       }
     }
-    if (skip.size > 0) this.logger.info({ skipped: skip.size, conflicts }, 'queued observations were already in InfluxDB');
+    if (skip.size > 0)
+      this.logger.info({ skipped: skip.size, conflicts }, 'queued observations were already in InfluxDB');
     return { send: rows.filter((r) => !skip.has(r)), skip: [...skip] };
   }
 
@@ -122,7 +140,15 @@ export class RepeatedKeys {
         `SELECT "up", "latency_ms", "error" FROM ${m} WHERE "server" = ${quoteString(tags.server ?? '')} AND "location" = ${quoteString(tags.location ?? '')} AND "check" = ${quoteString(tags.check ?? EMPTY_CHECK)} AND time >= ${range.fromMs}ms AND time <= ${range.toMs}ms`,
       );
       for (const s of rows) {
-        for (const row of s.values) outcomes.set(keyText(series, Number(row[0])), outcomeText(Number(row[1]) === 1, row[2] === null ? undefined : (row[2] as number), row[3] === null ? undefined : (row[3] as string)));
+        for (const row of s.values)
+          outcomes.set(
+            keyText(series, Number(row[0])),
+            outcomeText(
+              Number(row[1]) === 1,
+              row[2] === null ? undefined : (row[2] as number),
+              row[3] === null ? undefined : (row[3] as string),
+            ),
+          );
       }
     });
     return outcomes;

@@ -71,7 +71,14 @@ export class InfluxRunReader {
       for (const s of rows) {
         for (const row of s.values) {
           const timeMs = Number(row[0]);
-          runs.push({ location: range.location, check: range.check, up: Number(row[1]) === 1, firstMs: timeMs, lastMs: timeMs, count: 1 });
+          runs.push({
+            location: range.location,
+            check: range.check,
+            up: Number(row[1]) === 1,
+            firstMs: timeMs,
+            lastMs: timeMs,
+            count: 1,
+          });
         }
       }
     });
@@ -96,7 +103,9 @@ export class InfluxRunReader {
         observations.push(o);
       }
     }
-    return observations.sort((a, b) => a.timeMs - b.timeMs || compareText(a.location, b.location) || compareText(a.check, b.check));
+    return observations.sort(
+      (a, b) => a.timeMs - b.timeMs || compareText(a.location, b.location) || compareText(a.check, b.check),
+    );
   }
 
   /** The time of the earliest observation InfluxDB holds, if any. */

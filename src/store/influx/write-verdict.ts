@@ -66,11 +66,19 @@ function linesNamedUnparsable(text: string, lines: readonly string[]): Map<numbe
 }
 
 /** 3.x names refused lines by number, `data: [{ line_number, error_message }]`; Cloud one by `line` (both 1-based). */
-function linesNumbered(json: { data?: unknown; line?: unknown; message?: unknown }, lineCount: number): Map<number, string> {
+function linesNumbered(
+  json: { data?: unknown; line?: unknown; message?: unknown },
+  lineCount: number,
+): Map<number, string> {
   const named = new Map<number, string>();
-  const entries = Array.isArray(json.data) ? (json.data as { line_number?: unknown; error_message?: unknown }[]).map((e) => [e?.line_number, e?.error_message] as const) : [[json.line, json.message] as const];
+  const entries = Array.isArray(json.data)
+    ? (json.data as { line_number?: unknown; error_message?: unknown }[]).map(
+        (e) => [e?.line_number, e?.error_message] as const,
+      )
+    : [[json.line, json.message] as const];
   for (const [n, message] of entries) {
-    if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= lineCount) named.set(n - 1, String(message ?? 'refused'));
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= lineCount)
+      named.set(n - 1, String(message ?? 'refused'));
   }
   return named;
 }
@@ -78,26 +86,40 @@ function linesNumbered(json: { data?: unknown; line?: unknown; message?: unknown
 /** `field type conflict: input field "F" on measurement "M" is type T, already exists as type U`: the lines with F of type T in M. */
 function linesOfConflictingType(text: string, lines: readonly string[]): Map<number, string> {
   const named = new Map<number, string>();
-  const match = /field type conflict: input field "((?:[^"\\]|\\.)*)" on measurement "((?:[^"\\]|\\.)*)" is type (\w+), already exists as type (\w+)/.exec(text);
+  const match =
+    /field type conflict: input field "((?:[^"\\]|\\.)*)" on measurement "((?:[^"\\]|\\.)*)" is type (\w+), already exists as type (\w+)/.exec(
+      text,
+    );
   if (!match) return named;
   const [, field, measurement, type, existing] = match as unknown as [string, string, string, string, string];
   lines.forEach((line, i) => {
     if (measurementOf(line).replace(/\\(.)/g, '$1') !== measurement) return;
     const value = fieldsOf(line).get(field);
-    if (value !== undefined && fieldTypeOf(value) === type) named.set(i, `field type conflict: ${field} is ${type}, InfluxDB holds ${existing}`);
+    if (value !== undefined && fieldTypeOf(value) === type)
+      named.set(i, `field type conflict: ${field} is ${type}, InfluxDB holds ${existing}`);
   });
   return named;
 }
 
 /** The verdict on a write of `lines` answered with `status` and `body`. */
-export function writeVerdict(status: number, body: string, lines: readonly string[], retryAfter?: string, nowMs = Date.now()): WriteVerdict {
+export function writeVerdict(
+  status: number,
+  body: string,
+  lines: readonly string[],
+  retryAfter?: string,
+  nowMs = Date.now(),
+): WriteVerdict {
   if (status >= 200 && status < 300) return { kind: 'ok' };
   const { text, json } = errorText(body);
   const short = `HTTP ${status}${text ? `: ${text.trim().slice(0, 300)}` : ''}`;
   if (status === 413) return { kind: 'too-large', reason: short };
   if (status === 400 || status === 422) {
     const dropped = Number(/dropped=(\d+)/.exec(text)?.[1] ?? 0);
-    for (const named of [linesNumbered(json, lines.length), linesNamedUnparsable(text, lines), linesOfConflictingType(text, lines)]) {
+    for (const named of [
+      linesNumbered(json, lines.length),
+      linesNamedUnparsable(text, lines),
+      linesOfConflictingType(text, lines),
+    ]) {
       if (named.size === 0) continue;
       // 1.x keeps field types per shard: a conflict may name lines of other shards that were stored. InfluxDB's
       // own count of dropped points then falls short of the lines named, and halving finds the dropped ones.

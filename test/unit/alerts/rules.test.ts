@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type alertmanagerExample, alertmanagerExampleText, groupWaitForReaction } from '../../../src/alerts/alertmanager.js';
+import {
+  type alertmanagerExample,
+  alertmanagerExampleText,
+  groupWaitForReaction,
+} from '../../../src/alerts/alertmanager.js';
 import { formatPromDuration } from '../../../src/alerts/durations.js';
 import { alertRuleGroups, DEFAULT_JOB, ruleFileText, type AlertingRule } from '../../../src/alerts/rules.js';
 import { loadConfig } from '../../../src/config/load.js';
@@ -27,19 +31,35 @@ function configWith(yaml: string) {
 
 describe('formatPromDuration', () => {
   it('writes whole units, largest first', () => {
-    expect([0, 500, 30_000, 1_800_000, 3_600_000, 5_400_000, 7_200_000, 90_061_001].map(formatPromDuration)).toEqual(['0s', '500ms', '30s', '30m', '1h', '1h30m', '2h', '25h1m1s1ms']);
+    expect([0, 500, 30_000, 1_800_000, 3_600_000, 5_400_000, 7_200_000, 90_061_001].map(formatPromDuration)).toEqual([
+      '0s',
+      '500ms',
+      '30s',
+      '30m',
+      '1h',
+      '1h30m',
+      '2h',
+      '25h1m1s1ms',
+    ]);
     expect(() => formatPromDuration(1.5)).toThrow(/whole milliseconds/);
   });
 });
 
 describe('rule file', () => {
   it('the shipped files are what `uptime-credits rules` generates for the example configuration', () => {
-    expect(readFileSync(shipped('uptime-credits.rules.yml'), 'utf8')).toBe(ruleFileText(example, { job: DEFAULT_JOB }, 'uptime-credits.example.yaml'));
-    expect(readFileSync(shipped('alertmanager.example.yml'), 'utf8')).toBe(alertmanagerExampleText(example, 'uptime-credits.example.yaml'));
+    expect(readFileSync(shipped('uptime-credits.rules.yml'), 'utf8')).toBe(
+      ruleFileText(example, { job: DEFAULT_JOB }, 'uptime-credits.example.yaml'),
+    );
+    expect(readFileSync(shipped('alertmanager.example.yml'), 'utf8')).toBe(
+      alertmanagerExampleText(example, 'uptime-credits.example.yaml'),
+    );
   });
 
   it('passes promtool check rules, and the shipped promtool suite passes on a fresh generation', () => {
-    writeFileSync(join(dir, 'uptime-credits.rules.yml'), ruleFileText(example, { job: DEFAULT_JOB }, 'uptime-credits.example.yaml'));
+    writeFileSync(
+      join(dir, 'uptime-credits.rules.yml'),
+      ruleFileText(example, { job: DEFAULT_JOB }, 'uptime-credits.example.yaml'),
+    );
     copyFileSync(shipped('uptime-credits.rules.test.yml'), join(dir, 'uptime-credits.rules.test.yml'));
     const check = run('promtool', ['check', 'rules', 'uptime-credits.rules.yml']);
     expect(check.output).toMatch(/SUCCESS: \d+ rules found/);
@@ -51,7 +71,11 @@ describe('rule file', () => {
   it('describes every alert in README "Alerts"', () => {
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     const alerts = readme.slice(readme.indexOf('## Alerts'));
-    const names = new Set(alertRuleGroups(example, { job: DEFAULT_JOB }).flatMap((g) => g.rules.flatMap((r) => ('alert' in r ? [r.alert] : []))));
+    const names = new Set(
+      alertRuleGroups(example, { job: DEFAULT_JOB }).flatMap((g) =>
+        g.rules.flatMap((r) => ('alert' in r ? [r.alert] : [])),
+      ),
+    );
     expect(names.size).toBeGreaterThan(15);
     for (const name of names) expect(alerts, name).toContain(`### ${name}`);
   });
@@ -66,7 +90,9 @@ tiers:
     const down = alertRuleGroups(config, { job: 'uc' })
       .flatMap((g) => g.rules)
       .filter((r): r is AlertingRule => 'alert' in r && r.alert === 'UptimeCreditsServerDown');
-    const byTier = Object.fromEntries(down.map((r) => [r.labels.tier ?? '(other)', [r.labels.reaction_deadline, r.labels.severity]]));
+    const byTier = Object.fromEntries(
+      down.map((r) => [r.labels.tier ?? '(other)', [r.labels.reaction_deadline, r.labels.severity]]),
+    );
     expect(byTier).toEqual({
       silver: ['2h', 'medium'],
       gold: ['45m', 'high'],
@@ -98,7 +124,8 @@ describe('Alertmanager example', () => {
   it('routes by tier and deadline: Platinum pages at once, every tier within its reaction time', () => {
     writeFileSync(join(dir, 'am.yml'), alertmanagerExampleText(example, 'uptime-credits.example.yaml'));
     // stdout only: amtool warns on stderr that --config.file wins over --alertmanager.url.
-    const receiver = (...labels: string[]) => run('amtool', ['config', 'routes', 'test', '--config.file=am.yml', ...labels]).stdout.trim();
+    const receiver = (...labels: string[]) =>
+      run('amtool', ['config', 'routes', 'test', '--config.file=am.yml', ...labels]).stdout.trim();
     expect(receiver('alertname=UptimeCreditsServerDown', 'tier=platinum', 'severity=critical')).toBe('pager');
     expect(receiver('alertname=UptimeCreditsServerDown', 'tier=silver', 'severity=medium')).toBe('pager');
     expect(receiver('alertname=UptimeCreditsServerDown', 'tier=bronze', 'severity=critical')).toBe('pager');
@@ -116,6 +143,7 @@ describe('Alertmanager example', () => {
     expect([tierRoute('gold').group_wait, tierRoute('gold').repeat_interval]).toEqual(['5m', '1h']);
     expect([tierRoute('silver').group_wait, tierRoute('silver').repeat_interval]).toEqual(['5m', '2h']);
     // The first page of every tier leaves most of its deadline for the reaction.
-    for (const reactionMs of [15 * 60_000, 30 * 60_000, 3_600_000, 2 * 3_600_000, 24 * 3_600_000]) expect(groupWaitForReaction(reactionMs)).toBeLessThanOrEqual(reactionMs / 12);
+    for (const reactionMs of [15 * 60_000, 30 * 60_000, 3_600_000, 2 * 3_600_000, 24 * 3_600_000])
+      expect(groupWaitForReaction(reactionMs)).toBeLessThanOrEqual(reactionMs / 12);
   });
 });

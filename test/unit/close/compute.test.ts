@@ -100,15 +100,29 @@ describe('computeCredits', () => {
     const credits = await computeCredits(config('{}'), { store, operatorRecords: NO_OPERATOR_RECORDS }, '2026-10');
     const downDay = credits.customers[1]!.servers[0]!;
     // 737 h / 745 h = 98.92617...% < 99.0 -> gold 200 % of the server fee 300.00 = 600.00.
-    expect(downDay).toMatchObject({ downtimeMs: 8 * H, uptimePercent: '98.9261', creditPercentHundredths: 20_000, creditBaseGrosze: 30_000, creditAmountGrosze: 60_000 });
+    expect(downDay).toMatchObject({
+      downtimeMs: 8 * H,
+      uptimePercent: '98.9261',
+      creditPercentHundredths: 20_000,
+      creditBaseGrosze: 30_000,
+      creditAmountGrosze: 60_000,
+    });
     expect(credits.creditAmountGrosze).toBe(60_000);
   });
 
   it('passes creditBase and maxCreditPercent from the configuration to the core', async () => {
-    const credits = await computeCredits(config('{ creditBase: customer, maxCreditPercent: 100 }'), { store, operatorRecords: NO_OPERATOR_RECORDS }, '2026-10');
+    const credits = await computeCredits(
+      config('{ creditBase: customer, maxCreditPercent: 100 }'),
+      { store, operatorRecords: NO_OPERATOR_RECORDS },
+      '2026-10',
+    );
     const downDay = credits.customers[1]!.servers[0]!;
     // Capped at 100 %, of the customer's whole fee: base 300.00 + server 300.00 = 600.00.
-    expect(downDay).toMatchObject({ creditPercentHundredths: 10_000, creditBaseGrosze: 60_000, creditAmountGrosze: 60_000 });
+    expect(downDay).toMatchObject({
+      creditPercentHundredths: 10_000,
+      creditBaseGrosze: 60_000,
+      creditAmountGrosze: 60_000,
+    });
     expect(credits.creditBase).toBe('customer');
   });
 
@@ -121,14 +135,25 @@ describe('computeCredits', () => {
       },
     };
     const window = { fromMs: at('2026-10-05T00:00:00Z'), toMs: at('2026-10-06T00:00:00Z') };
-    const one = await computeServersAvailability(config('{}'), { store: recording, operatorRecords: NO_OPERATOR_RECORDS }, window, ['down-day']);
+    const one = await computeServersAvailability(
+      config('{}'),
+      { store: recording, operatorRecords: NO_OPERATOR_RECORDS },
+      window,
+      ['down-day'],
+    );
     expect(asked).toEqual([['down-day']]);
     expect([...one.keys()]).toEqual(['down-day']);
-    expect(one.get('down-day')!.outages).toEqual([{ fromMs: at('2026-10-05T10:00:00Z'), toMs: at('2026-10-05T18:00:00Z') }]);
-    await expect(computeServersAvailability(config('{}'), { store, operatorRecords: NO_OPERATOR_RECORDS }, window, ['nope'])).rejects.toThrow('no configured server "nope"');
+    expect(one.get('down-day')!.outages).toEqual([
+      { fromMs: at('2026-10-05T10:00:00Z'), toMs: at('2026-10-05T18:00:00Z') },
+    ]);
+    await expect(
+      computeServersAvailability(config('{}'), { store, operatorRecords: NO_OPERATOR_RECORDS }, window, ['nope']),
+    ).rejects.toThrow('no configured server "nope"');
   });
 
   it('rejects a month that is not YYYY-MM', async () => {
-    await expect(computeCredits(config('{}'), { store, operatorRecords: NO_OPERATOR_RECORDS }, '2026-13')).rejects.toThrow('"2026-13" is not a month in the form YYYY-MM');
+    await expect(
+      computeCredits(config('{}'), { store, operatorRecords: NO_OPERATOR_RECORDS }, '2026-13'),
+    ).rejects.toThrow('"2026-13" is not a month in the form YYYY-MM');
   });
 });

@@ -67,12 +67,32 @@ describe('creditsToJson', () => {
   const json = creditsToJson(credits);
 
   it('has the issue keys first in their order, amounts and percents as decimal strings', () => {
-    expect(Object.keys(json)).toEqual(['month', 'timeZone', 'from', 'to', 'monthMs', 'creditBase', 'customers', 'creditAmount']);
-    expect(json).toMatchObject({ month: '2026-10', timeZone: 'Europe/Warsaw', monthMs: 2_682_000_000, creditAmount: '150.00' });
+    expect(Object.keys(json)).toEqual([
+      'month',
+      'timeZone',
+      'from',
+      'to',
+      'monthMs',
+      'creditBase',
+      'customers',
+      'creditAmount',
+    ]);
+    expect(json).toMatchObject({
+      month: '2026-10',
+      timeZone: 'Europe/Warsaw',
+      monthMs: 2_682_000_000,
+      creditAmount: '150.00',
+    });
     expect(json.from).toBe('2026-09-30T22:00:00.000Z');
     expect(json.to).toBe('2026-10-31T23:00:00.000Z');
     const [customer] = json.customers;
-    expect(customer).toMatchObject({ id: 'acme', name: 'ACME', tier: 'platinum', monthlyFee: '1500.00', creditAmount: '150.00' });
+    expect(customer).toMatchObject({
+      id: 'acme',
+      name: 'ACME',
+      tier: 'platinum',
+      monthlyFee: '1500.00',
+      creditAmount: '150.00',
+    });
     expect(customer!.servers[0]).toEqual({
       id: 'oci-101',
       name: 'Shop',
@@ -94,7 +114,15 @@ describe('creditsToJson', () => {
   });
 
   it('gives a server without eligible time a null uptime and zero credit', () => {
-    expect(json.customers[0]!.servers[1]).toMatchObject({ eligibleMs: 0, uptimePercent: null, bracket: null, creditPercent: '0.00', creditBase: '0.00', creditAmount: '0.00', outages: [] });
+    expect(json.customers[0]!.servers[1]).toMatchObject({
+      eligibleMs: 0,
+      uptimePercent: null,
+      bracket: null,
+      creditPercent: '0.00',
+      creditBase: '0.00',
+      creditAmount: '0.00',
+      outages: [],
+    });
   });
 
   it('is plain JSON: serialising and parsing gives it back unchanged', () => {

@@ -6,7 +6,11 @@ import { usableTokens } from '../../../src/http/auth.js';
 
 const testdata = (name: string) => fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
 /** The environment the fixtures are loaded with: API tokens they name by variable (the tests' own, not the shell's). */
-const FIXTURE_ENV = { UC_TEST_SHORT_TOKEN: 'only-15-chars..', UC_TEST_TOKEN_A: 'token-a-0123456789abcdef', UC_TEST_TOKEN_B: 'token-b-0123456789abcdef' };
+const FIXTURE_ENV = {
+  UC_TEST_SHORT_TOKEN: 'only-15-chars..',
+  UC_TEST_TOKEN_A: 'token-a-0123456789abcdef',
+  UC_TEST_TOKEN_B: 'token-b-0123456789abcdef',
+};
 
 function problemsOf(file: string): string[] {
   try {
@@ -38,20 +42,45 @@ describe('invalid configurations name the file, the key path and the reason', ()
     ['invalid-coverage.yaml', ['customers[0].servers[0].until: must be after since']],
     ['invalid-date.yaml', ['customers[0].servers[0].since: "2026-02-30" is not a date in the form YYYY-MM-DD']],
     ['invalid-duplicate-customer.yaml', ['customers[1].id: "acme" is used by another customer']],
-    ['invalid-check-name.yaml', ['customers[0].servers[0].checks[2].name: "tcp-2" is used by another check of this server']],
+    [
+      'invalid-check-name.yaml',
+      ['customers[0].servers[0].checks[2].name: "tcp-2" is used by another check of this server'],
+    ],
     ['invalid-check-kind.yaml', ['customers[0].servers[0].checks[0].kind: must be one of http, tcp, tls, dns']],
     ['invalid-stale-after.yaml', ['probing.staleAfter: must be longer than probing.interval (60000 ms)']],
     ['invalid-version-month.yaml', ['tiers.gold.versions[0].from: "2026-13" is not a month in the form YYYY-MM']],
-    ['invalid-version-order.yaml', ["tiers.gold.versions[1].from: must be after the previous version's month (2026-12)"]],
-    ['invalid-tier-history.yaml', ['customers[0].tierHistory[0].tier: "diamond" is not a tier (known: silver, gold, platinum)']],
-    ['invalid-tier-history-order.yaml', ["customers[0].tierHistory[1].from: must be after the previous entry's month (2026-11)"]],
+    [
+      'invalid-version-order.yaml',
+      ["tiers.gold.versions[1].from: must be after the previous version's month (2026-12)"],
+    ],
+    [
+      'invalid-tier-history.yaml',
+      ['customers[0].tierHistory[0].tier: "diamond" is not a tier (known: silver, gold, platinum)'],
+    ],
+    [
+      'invalid-tier-history-order.yaml',
+      ["customers[0].tierHistory[1].from: must be after the previous entry's month (2026-11)"],
+    ],
     ['invalid-min-monitored.yaml', ['sla.minMonitoredPercent: "100.5" is above 100']],
     ['invalid-close-retry.yaml', ['sla.closeRetry: must be longer than 0']],
-    ['invalid-credit-id.yaml', ['customers[1].servers[0].id: its credit id UC-<month>-shop-eu-1 is the same as that of server "eu-1" of customer "shop"; rename one']],
-    ['invalid-token-env-short.yaml', ['http.tokenEnv: the token in the environment variable UC_TEST_SHORT_TOKEN must be at least 16 characters (like http.token)']],
+    [
+      'invalid-credit-id.yaml',
+      [
+        'customers[1].servers[0].id: its credit id UC-<month>-shop-eu-1 is the same as that of server "eu-1" of customer "shop"; rename one',
+      ],
+    ],
+    [
+      'invalid-token-env-short.yaml',
+      [
+        'http.tokenEnv: the token in the environment variable UC_TEST_SHORT_TOKEN must be at least 16 characters (like http.token)',
+      ],
+    ],
     ['invalid-token-scope.yaml', ['http.tokens[0].scopes[1]: must be one of "read", "metrics", "close"']],
     ['invalid-token-duplicate.yaml', ['http.tokens[1].name: "ops" is used by another token']],
-    ['invalid-token-both.yaml', ['http.token: give either http.tokens or the one-token shorthand (token, tokenEnv), not both']],
+    [
+      'invalid-token-both.yaml',
+      ['http.token: give either http.tokens or the one-token shorthand (token, tokenEnv), not both'],
+    ],
     [
       'invalid-open-metrics.yaml',
       [
@@ -119,7 +148,9 @@ describe('the example configuration', () => {
     expect(config.timeZone).toBe('Europe/Warsaw');
     expect(config.availability).toEqual({ confirmations: 3, staleAfterMs: 90_000, quorum: undefined });
     expect(config.tiers.get('platinum')).toMatchObject({ baseFeeGrosze: 30_000, serverFeeGrosze: 60_000 });
-    expect(config.tiers.get('silver')!.brackets.map((b) => b.belowMicroPercent)).toEqual([99_400_000, 99_200_000, 99_000_000]);
+    expect(config.tiers.get('silver')!.brackets.map((b) => b.belowMicroPercent)).toEqual([
+      99_400_000, 99_200_000, 99_000_000,
+    ]);
   });
   it('resolves the close settings and the state database, relative to the working directory', () => {
     expect(config.state).toEqual({ path: resolve('data/state.db') });
@@ -134,7 +165,11 @@ describe('the example configuration', () => {
       maintenanceNoticeMs: 0,
     });
     // The seed's reaction to a failure: Silver 2 h, Gold 1 h, Platinum 30 min.
-    expect(Object.fromEntries(config.reactionTimesMs)).toEqual({ silver: 7_200_000, gold: 3_600_000, platinum: 1_800_000 });
+    expect(Object.fromEntries(config.reactionTimesMs)).toEqual({
+      silver: 7_200_000,
+      gold: 3_600_000,
+      platinum: 1_800_000,
+    });
   });
   it('resolves coverage dates to local midnight and names checks', () => {
     const server = config.servers.get('oci-202')!;
@@ -142,7 +177,13 @@ describe('the example configuration', () => {
     expect(config.servers.get('oci-101')!.checks.map((c) => c.name)).toEqual(['web', 'port']);
     expect(config.servers.get('oci-201')!.checks.map((c) => c.name)).toEqual(['tcp']);
     expect(config.servers.get('oci-101')!.maintenance).toEqual([
-      { server: 'oci-101', fromMs: Date.parse('2026-10-10T00:00:00Z'), toMs: Date.parse('2026-10-10T02:00:00Z'), reason: 'Kernel upgrade', announcedAtMs: Date.parse('2026-10-07T07:00:00Z') },
+      {
+        server: 'oci-101',
+        fromMs: Date.parse('2026-10-10T00:00:00Z'),
+        toMs: Date.parse('2026-10-10T02:00:00Z'),
+        reason: 'Kernel upgrade',
+        announcedAtMs: Date.parse('2026-10-07T07:00:00Z'),
+      },
     ]);
   });
 });
@@ -178,17 +219,28 @@ customers:
 
 describe('maintenance in the file', () => {
   const parse = (sla: string, window: string) =>
-    parseConfig(`${sla}\ncustomers: [{ id: acme, name: ACME, tier: gold, servers: [{ id: s1, name: S1 }] }]\nmaintenance:\n  - { server: s1, from: "2026-10-10T02:00:00+02:00", to: "2026-10-10T04:00:00+02:00"${window} }\n`, 'm.yaml');
+    parseConfig(
+      `${sla}\ncustomers: [{ id: acme, name: ACME, tier: gold, servers: [{ id: s1, name: S1 }] }]\nmaintenance:\n  - { server: s1, from: "2026-10-10T02:00:00+02:00", to: "2026-10-10T04:00:00+02:00"${window} }\n`,
+      'm.yaml',
+    );
   it('takes announcedAt or an explicit announced: true, and the notice as a duration', () => {
     const config = parse('sla: { maintenanceNotice: 48h }', ', announcedAt: "2026-10-07T09:00:00+02:00"');
     expect(config.sla.maintenanceNoticeMs).toBe(172_800_000);
-    expect(config.servers.get('s1')!.maintenance[0]).toMatchObject({ announcedAtMs: Date.parse('2026-10-07T07:00:00Z') });
+    expect(config.servers.get('s1')!.maintenance[0]).toMatchObject({
+      announcedAtMs: Date.parse('2026-10-07T07:00:00Z'),
+    });
     expect(parse('', ', announced: true').servers.get('s1')!.maintenance[0]!.announcedAtMs).toBeUndefined();
   });
   it.each([
-    ['', 'maintenance[0].announcedAt: only announced maintenance is excluded from eligible time: give announcedAt (when the customer was told), or announced: true'],
+    [
+      '',
+      'maintenance[0].announcedAt: only announced maintenance is excluded from eligible time: give announcedAt (when the customer was told), or announced: true',
+    ],
     [', announced: false', 'maintenance[0].announced: must be true (or give announcedAt, when the customer was told)'],
-    [', announced: true, announcedAt: "2026-10-07T09:00:00+02:00"', 'maintenance[0].announced: give announcedAt or announced: true, not both'],
+    [
+      ', announced: true, announcedAt: "2026-10-07T09:00:00+02:00"',
+      'maintenance[0].announced: give announcedAt or announced: true, not both',
+    ],
   ])('refuses a window that does not say it was announced (%s)', (window, problem) => {
     expect(() => parse('', window)).toThrow(problem);
   });
@@ -211,10 +263,13 @@ sla: { minMonitoredPercent: "95.25", closeRetry: 1m, evidenceWait: 0s }
 describe('API tokens', () => {
   const http = (section: string, env: NodeJS.ProcessEnv = {}) => parseConfig(`http: ${section}\n`, 'h.yaml', env).http;
   it('take named tokens with their scopes and secrets from the environment', () => {
-    const config = http('{ tokens: [{ name: prometheus, secretEnv: UC_P, scopes: [metrics] }, { name: finance-bot, secretEnv: UC_F, scopes: [read, close] }] }', {
-      UC_P: 'prometheus-0123456789',
-      UC_F: 'finance-0123456789ab',
-    });
+    const config = http(
+      '{ tokens: [{ name: prometheus, secretEnv: UC_P, scopes: [metrics] }, { name: finance-bot, secretEnv: UC_F, scopes: [read, close] }] }',
+      {
+        UC_P: 'prometheus-0123456789',
+        UC_F: 'finance-0123456789ab',
+      },
+    );
     expect(config.tokens).toEqual([
       { name: 'prometheus', scopes: ['metrics'], source: 'UC_P', secret: 'prometheus-0123456789' },
       { name: 'finance-bot', scopes: ['read', 'close'], source: 'UC_F', secret: 'finance-0123456789ab' },
@@ -222,15 +277,24 @@ describe('API tokens', () => {
   });
   it('read the shorthand as one token named api with every scope, from the file or UPTIME_CREDITS_TOKEN', () => {
     const all = ['read', 'metrics', 'close'];
-    expect(http('{ token: "file-token-0123456789" }').tokens).toEqual([{ name: 'api', scopes: all, source: 'http.token', secret: 'file-token-0123456789' }]);
-    expect(http('{}', { UPTIME_CREDITS_TOKEN: 'env-token-0123456789' }).tokens).toEqual([{ name: 'api', scopes: all, source: 'UPTIME_CREDITS_TOKEN', secret: 'env-token-0123456789' }]);
+    expect(http('{ token: "file-token-0123456789" }').tokens).toEqual([
+      { name: 'api', scopes: all, source: 'http.token', secret: 'file-token-0123456789' },
+    ]);
+    expect(http('{}', { UPTIME_CREDITS_TOKEN: 'env-token-0123456789' }).tokens).toEqual([
+      { name: 'api', scopes: all, source: 'UPTIME_CREDITS_TOKEN', secret: 'env-token-0123456789' },
+    ]);
     expect(http('{}').tokens).toEqual([]);
   });
   it("refuse one secret for two tokens, and a start without a named token's variable", () => {
-    const twice = '{ tokens: [{ name: a, secretEnv: UC_A, scopes: [read] }, { name: b, secretEnv: UC_B, scopes: [close] }] }';
-    expect(() => http(twice, { UC_A: 'same-secret-0123456789', UC_B: 'same-secret-0123456789' })).toThrow('http.tokens[1].secretEnv: holds the same token as http.tokens[0]; give each token its own');
+    const twice =
+      '{ tokens: [{ name: a, secretEnv: UC_A, scopes: [read] }, { name: b, secretEnv: UC_B, scopes: [close] }] }';
+    expect(() => http(twice, { UC_A: 'same-secret-0123456789', UC_B: 'same-secret-0123456789' })).toThrow(
+      'http.tokens[1].secretEnv: holds the same token as http.tokens[0]; give each token its own',
+    );
     const missing = http(twice, { UC_A: 'secret-a-0123456789' });
-    expect(() => usableTokens(missing.tokens)).toThrow('the API token "b" has no secret: set the environment variable UC_B');
+    expect(() => usableTokens(missing.tokens)).toThrow(
+      'the API token "b" has no secret: set the environment variable UC_B',
+    );
   });
   it('serve /metrics beyond loopback when protected, or public on purpose', () => {
     expect(http('{ listen: 0.0.0.0, protectMetrics: true }').protectMetrics).toBe(true);

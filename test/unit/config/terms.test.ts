@@ -64,7 +64,10 @@ customers:
 `);
 
   it('keeps the configured tier and history as written', () => {
-    expect(acme.customers[0]).toMatchObject({ tierName: 'silver', tierHistory: [{ fromMonth: '2026-11', tier: 'gold' }] });
+    expect(acme.customers[0]).toMatchObject({
+      tierName: 'silver',
+      tierHistory: [{ fromMonth: '2026-11', tier: 'gold' }],
+    });
     expect(acme.customers[0]).not.toHaveProperty('tier');
   });
 
@@ -83,7 +86,12 @@ customers:
       ['acme', 'gold'],
       ['beta', 'platinum'],
     ]);
-    expect(customersForMonth(acme, '2026-11')[0]).toMatchObject({ id: 'acme', name: 'ACME', tierName: 'silver', servers: [{ id: 's1' }] });
+    expect(customersForMonth(acme, '2026-11')[0]).toMatchObject({
+      id: 'acme',
+      name: 'ACME',
+      tierName: 'silver',
+      servers: [{ id: 's1' }],
+    });
   });
 
   it('takes the new tier with its terms in force that month', () => {
@@ -109,13 +117,9 @@ customers:
       - { from: "2027-02", tier: platinum }
     servers: [{ id: s1, name: S1 }]
 `);
-    expect(['2026-10', '2026-11', '2027-01', '2027-02', '2030-01'].map((m) => customerForMonth(moves, 'acme', m)!.tier.name)).toEqual([
-      'silver',
-      'gold',
-      'gold',
-      'platinum',
-      'platinum',
-    ]);
+    expect(
+      ['2026-10', '2026-11', '2027-01', '2027-02', '2030-01'].map((m) => customerForMonth(moves, 'acme', m)!.tier.name),
+    ).toEqual(['silver', 'gold', 'gold', 'platinum', 'platinum']);
   });
 });
 
@@ -213,7 +217,9 @@ describe('asking wrongly', () => {
   const plain = config(`customers: [{ id: acme, name: ACME, tier: gold, servers: [{ id: s1, name: S1 }] }]`);
   it('a malformed month or an unknown tier throws; an unknown customer is undefined', () => {
     expect(() => customersForMonth(plain, '2026-1')).toThrow('"2026-1" is not a month in the form YYYY-MM');
-    expect(() => tierTermsForMonth(plain, 'diamond', '2026-10')).toThrow('"diamond" is not a tier (known: silver, gold, platinum)');
+    expect(() => tierTermsForMonth(plain, 'diamond', '2026-10')).toThrow(
+      '"diamond" is not a tier (known: silver, gold, platinum)',
+    );
     expect(customerForMonth(plain, 'nobody', '2026-10')).toBeUndefined();
   });
 });

@@ -14,8 +14,8 @@ import { BODY_LIMIT_BYTES, buildServer, type ServerDeps } from '../../../src/htt
 import { createMetrics, type Metrics } from '../../../src/metrics/metrics.js';
 import { checkReadiness } from '../../../src/readiness.js';
 import { createProbeLoop, type ProbeLoop } from '../../../src/scheduler/probe-loop.js';
-import { NO_OPERATOR_RECORDS } from '../../../src/state/operator-records.js';
 import { EmbeddedObservationStore } from '../../../src/store/embedded/embedded-store.js';
+import { apiWithoutDaemon } from '../../support/api-deps.js';
 
 const TOKENS: ApiToken[] = [
   { name: 'prometheus', scopes: ['metrics'], secret: 'prometheus-secret-0123456789' },
@@ -50,31 +50,7 @@ async function build(
     tokens: options.tokens ?? TOKENS,
     protectMetrics: options.protectMetrics ?? false,
     checkReady: options.checkReady ?? (async () => ({ degraded: [] })),
-    api: {
-      servers: () => [],
-      server: () => undefined,
-      knowsServer: () => false,
-      knowsCustomer: () => false,
-      outages: unused,
-      credits: unused,
-      closeMonth: unused,
-      restateMonth: unused,
-      approveMonth: unused,
-      draftMonth: unused,
-      months: () => [],
-      monthStatus: () => undefined,
-      monthRecord: () => ({ revisions: [], journal: [] }),
-      records: {
-        keeper: {
-          addIncident: unused,
-          withdrawIncident: unused,
-          announceMaintenance: unused,
-          cancelMaintenance: unused,
-        },
-        reader: NO_OPERATOR_RECORDS,
-        maintenanceNoticeMs: 0,
-      },
-    },
+    api: apiWithoutDaemon('not reached in these tests'),
     ...(options.web
       ? {
           web: {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatClockDuration, formatDuration, formatLocalTime, formatMoney, formatPercentHundredthsText, formatPercentText } from '../../../src/reports/format.js';
+import {
+  formatClockDuration,
+  formatDuration,
+  formatLocalTime,
+  formatMoney,
+  formatPercentHundredthsText,
+  formatPercentText,
+} from '../../../src/reports/format.js';
 
 describe('report formats', () => {
   it('money in Polish and English notation, from exact grosze', () => {
@@ -18,7 +25,11 @@ describe('report formats', () => {
     expect(formatDuration(745 * 3_600_000)).toBe('745 h 00 min 00 s');
     expect(formatClockDuration(3 * 3_600_000 + 61_999)).toBe('3:01:01');
     // 00:30 and 01:30 UTC on Oct 25 are both 02:30 in Warsaw: the offset tells them apart.
-    expect(formatLocalTime(Date.parse('2026-10-25T00:30:00Z'), 'Europe/Warsaw', 'pl')).toBe('25.10.2026 02:30:00 +02:00');
-    expect(formatLocalTime(Date.parse('2026-10-25T01:30:00Z'), 'Europe/Warsaw', 'en')).toBe('2026-10-25 02:30:00 +01:00');
+    expect(formatLocalTime(Date.parse('2026-10-25T00:30:00Z'), 'Europe/Warsaw', 'pl')).toBe(
+      '25.10.2026 02:30:00 +02:00',
+    );
+    expect(formatLocalTime(Date.parse('2026-10-25T01:30:00Z'), 'Europe/Warsaw', 'en')).toBe(
+      '2026-10-25 02:30:00 +01:00',
+    );
   });
 });

@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { methodLines, type MethodTerms } from '../../../src/reports/method-text.js';
 
-const defaults: MethodTerms = { language: 'en', confirmations: 3, creditBase: 'server', minMonitoredPercent: '90', maintenanceNoticeMs: 0, hasIncidents: false };
+const defaults: MethodTerms = {
+  language: 'en',
+  confirmations: 3,
+  creditBase: 'server',
+  minMonitoredPercent: '90',
+  maintenanceNoticeMs: 0,
+  hasIncidents: false,
+};
 
 describe('method section', () => {
   it('says majority, the server base and no cap by default', () => {
@@ -11,8 +18,12 @@ describe('method section', () => {
     expect(lines[2]).toBe(
       'Downtime starts at the first of at least 3 consecutive failed probes and lasts until the next successful probe. With several probing locations it counts while a majority of them see the server down.',
     );
-    expect(lines[3]).toBe('Time without a fresh observation is not downtime: it counts as available and is shown separately.');
-    expect(lines[6]).toBe("Amount = base x percent / 100, rounded half up to the grosz. The base is the server's monthly fee, prorated by its covered time.");
+    expect(lines[3]).toBe(
+      'Time without a fresh observation is not downtime: it counts as available and is shown separately.',
+    );
+    expect(lines[6]).toBe(
+      "Amount = base x percent / 100, rounded half up to the grosz. The base is the server's monthly fee, prorated by its covered time.",
+    );
   });
 
   it('names the quorum, the customer base and the cap when the terms set them', () => {
@@ -25,9 +36,19 @@ describe('method section', () => {
   });
 
   it('in Polish, with the maintenance notice and incidents in their places', () => {
-    const lines = methodLines({ ...defaults, language: 'pl', quorum: 2, maxCreditPercentHundredths: 10_000, maintenanceNoticeMs: 2 * 86_400_000, hasIncidents: true, minMonitoredPercent: '92.5' });
+    const lines = methodLines({
+      ...defaults,
+      language: 'pl',
+      quorum: 2,
+      maxCreditPercentHundredths: 10_000,
+      maintenanceNoticeMs: 2 * 86_400_000,
+      hasIncidents: true,
+      minMonitoredPercent: '92.5',
+    });
     expect(lines).toHaveLength(9);
-    expect(lines[2]).toBe('Prace serwisowe są wyłączone z rozliczenia, gdy zapowiedziano je co najmniej 48 h 00 min 00 s przed ich rozpoczęciem.');
+    expect(lines[2]).toBe(
+      'Prace serwisowe są wyłączone z rozliczenia, gdy zapowiedziano je co najmniej 48 h 00 min 00 s przed ich rozpoczęciem.',
+    );
     expect(lines[3]).toContain('z co najmniej 2 z nich.');
     expect(lines[5]).toContain('poniżej 92,5 %');
     expect(lines[6]).toMatch(/^Awaria zgłoszona przez klienta/);

@@ -26,7 +26,14 @@ async function setUp(nowIso: string, yaml?: string) {
   const f = await closeFixture({ nowIso, ...(yaml ? { yaml } : {}) });
   fixtures.push(f);
   const job = (closer = f.closer) => {
-    const runner = createMonthEndJob({ config: f.config, closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), logger: createLogger(), clock: f.clock });
+    const runner = createMonthEndJob({
+      config: f.config,
+      closer,
+      records: f.records,
+      earliestObservationMs: () => f.store.earliestObservationMs(),
+      logger: createLogger(),
+      clock: f.clock,
+    });
     jobs.push(runner);
     return runner;
   };
@@ -35,7 +42,10 @@ async function setUp(nowIso: string, yaml?: string) {
 
 /** Observations of both fixture servers, every minute, over [fromIso, toIso). */
 const watch = (f: CloseFixture, fromIso: string, toIso: string) =>
-  f.observe({ server: 'oci-101', fromMs: at(fromIso), toMs: at(toIso), everyMs: MIN }, { server: 'oci-5', fromMs: at(fromIso), toMs: at(toIso), everyMs: MIN });
+  f.observe(
+    { server: 'oci-101', fromMs: at(fromIso), toMs: at(toIso), everyMs: MIN },
+    { server: 'oci-5', fromMs: at(fromIso), toMs: at(toIso), everyMs: MIN },
+  );
 
 async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -110,42 +120,81 @@ describe('month-end job', () => {
     await watch(f, '2026-10-31T20:00:00Z', '2026-11-30T23:20:00Z');
     let broken = true;
     const flaky: ObservationStore = Object.create(f.store, {
-      readRuns: { value: (...args: Parameters<ObservationStore['readRuns']>) => (broken ? Promise.reject(new Error('the store does not answer')) : f.store.readRuns(...args)) },
+      readRuns: {
+        value: (...args: Parameters<ObservationStore['readRuns']>) =>
+          broken ? Promise.reject(new Error('the store does not answer')) : f.store.readRuns(...args),
+      },
     });
-    const closer = createMonthCloser({ config: f.config, store: flaky, operatorRecords: f.operatorRecords, records: f.records, evidence: [], logger: createLogger(), clock: f.clock });
-    const runner = createMonthEndJob({ config: f.config, closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), logger: createLogger(), clock: f.clock });
+    const closer = createMonthCloser({
+      config: f.config,
+      store: flaky,
+      operatorRecords: f.operatorRecords,
+      records: f.records,
+      evidence: [],
+      logger: createLogger(),
+      clock: f.clock,
+    });
+    const runner = createMonthEndJob({
+      config: f.config,
+      closer,
+      records: f.records,
+      earliestObservationMs: () => f.store.earliestObservationMs(),
+      logger: createLogger(),
+      clock: f.clock,
+    });
     jobs.push(runner);
     runner.start();
     await eventually('the first attempt to be held', () => f.records.month('2026-11'));
-    expect(f.records.month('2026-11')).toMatchObject({ state: 'held', revision: 0, reason: 'the store does not answer' });
+    expect(f.records.month('2026-11')).toMatchObject({
+      state: 'held',
+      revision: 0,
+      reason: 'the store does not answer',
+    });
     expect(existsSync(join(f.reportsDir, '2026-11'))).toBe(false);
 
     broken = false;
     await f.clock.advanceTo(f.clock.now() + f.config.sla.closeRetryMs - 1);
     expect(f.records.month('2026-11')?.state).toBe('held');
     await f.clock.advanceTo(f.clock.now() + 1); // 5 minutes after the failure
-    await eventually('the retry to close November', () => (f.records.month('2026-11')?.state === 'closed' ? true : undefined));
+    await eventually('the retry to close November', () =>
+      f.records.month('2026-11')?.state === 'closed' ? true : undefined,
+    );
     expect(existsSync(join(f.reportsDir, '2026-11', 'manifest.json'))).toBe(true);
   });
 
   it('two processes racing on one state database close a month exactly once', async () => {
     const { f } = await setUp('2026-11-02T00:00:00Z');
     await watch(f, '2026-09-30T20:00:00Z', '2026-11-01T02:00:00Z');
-    const outcomes = await Promise.all([1, 2, 3].map(() => runCloseChild(f.configPath, '2026-10', 'never', '2026-11-02T00:00:00Z')));
+    const outcomes = await Promise.all(
+      [1, 2, 3].map(() => runCloseChild(f.configPath, '2026-10', 'never', '2026-11-02T00:00:00Z')),
+    );
     const statuses = outcomes.map((o) => (JSON.parse(o.stdout) as { status: string }).status).sort();
     expect(statuses.filter((s) => s === 'issued')).toHaveLength(1);
     expect(statuses.every((s) => ['issued', 'busy', 'unchanged'].includes(s))).toBe(true);
     expect(f.records.revisions('2026-10')).toHaveLength(1);
     expect(f.records.journal('2026-10')).toHaveLength(0); // nothing down in October: no credit, no journal row
-    expect(await f.closer.close('2026-10', { by: 'test' })).toEqual({ status: 'unchanged', month: '2026-10', revision: 1 });
+    expect(await f.closer.close('2026-10', { by: 'test' })).toEqual({
+      status: 'unchanged',
+      month: '2026-10',
+      revision: 1,
+    });
   });
 
   it('two calls in one process exclude each other too: an HTTP retry of a restatement issues one revision', async () => {
     const { f } = await setUp('2026-11-02T00:00:00Z');
     await watch(f, '2026-09-30T20:00:00Z', '2026-11-01T02:00:00Z');
     expect((await f.closer.close('2026-10', { by: 'test' })).status).toBe('issued');
-    await f.observe({ server: 'oci-101', check: 'http', fromMs: at('2026-10-03T12:00:00Z'), toMs: at('2026-10-03T15:00:00Z'), everyMs: MIN, down: [{ fromMs: 0, toMs: at('2026-10-04T00:00:00Z') }] });
-    const outcomes = await Promise.all([1, 2, 3].map(() => f.closer.restate('2026-10', { by: 'api', reason: 'ticket' })));
+    await f.observe({
+      server: 'oci-101',
+      check: 'http',
+      fromMs: at('2026-10-03T12:00:00Z'),
+      toMs: at('2026-10-03T15:00:00Z'),
+      everyMs: MIN,
+      down: [{ fromMs: 0, toMs: at('2026-10-04T00:00:00Z') }],
+    });
+    const outcomes = await Promise.all(
+      [1, 2, 3].map(() => f.closer.restate('2026-10', { by: 'api', reason: 'ticket' })),
+    );
     expect(outcomes.filter((o) => o.status === 'issued')).toHaveLength(1);
     expect(outcomes.every((o) => ['issued', 'busy', 'unchanged'].includes(o.status))).toBe(true);
     expect(f.records.revisions('2026-10').map((r) => r.revision)).toEqual([1, 2]);
@@ -164,7 +213,14 @@ describe('month-end job', () => {
       logger: createLogger(),
       clock: f.clock,
     });
-    const runner = createMonthEndJob({ config: f.config, closer, records: f.records, earliestObservationMs: () => f.store.earliestObservationMs(), logger: createLogger(), clock: f.clock });
+    const runner = createMonthEndJob({
+      config: f.config,
+      closer,
+      records: f.records,
+      earliestObservationMs: () => f.store.earliestObservationMs(),
+      logger: createLogger(),
+      clock: f.clock,
+    });
     jobs.push(runner);
     runner.start();
     // The evidence wait (2 min) runs on the simulated clock: move it along until the month is held.
@@ -172,10 +228,15 @@ describe('month-end job', () => {
       await f.clock.advanceTo(f.clock.now() + 5_000);
       await new Promise((r) => setTimeout(r, 5));
     }
-    expect(f.records.month('2026-11')).toMatchObject({ state: 'held', reason: expect.stringContaining('1000 observations still waiting in the outbox') });
+    expect(f.records.month('2026-11')).toMatchObject({
+      state: 'held',
+      reason: expect.stringContaining('1000 observations still waiting in the outbox'),
+    });
     waiting = 0;
     await f.clock.advanceTo(f.clock.now() + f.config.sla.closeRetryMs);
-    await eventually('the retry to close November', () => (f.records.month('2026-11')?.state === 'closed' ? true : undefined));
+    await eventually('the retry to close November', () =>
+      f.records.month('2026-11')?.state === 'closed' ? true : undefined,
+    );
   });
 
   it("a claim whose owner process is gone is taken over at once; another host's live claim only once stale", async () => {
@@ -183,10 +244,23 @@ describe('month-end job', () => {
     await watch(f, '2026-09-30T20:00:00Z', '2026-11-01T02:00:00Z');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has ended
     const now = f.clock.now();
-    f.records.tryClaim({ month: '2026-10', owner: `dead:${dead}`, host: thisProcess().host, pid: dead, claimedAtMs: now, heartbeatMs: now }, () => false);
+    f.records.tryClaim(
+      {
+        month: '2026-10',
+        owner: `dead:${dead}`,
+        host: thisProcess().host,
+        pid: dead,
+        claimedAtMs: now,
+        heartbeatMs: now,
+      },
+      () => false,
+    );
     expect((await f.closer.close('2026-10', { by: 'test' })).status).toBe('issued');
 
-    f.records.tryClaim({ month: '2026-09', owner: 'elsewhere:1', host: 'elsewhere', pid: 1, claimedAtMs: now, heartbeatMs: now }, () => false);
+    f.records.tryClaim(
+      { month: '2026-09', owner: 'elsewhere:1', host: 'elsewhere', pid: 1, claimedAtMs: now, heartbeatMs: now },
+      () => false,
+    );
     const busy = await f.closer.close('2026-09', { by: 'test' });
     expect(busy).toMatchObject({ status: 'busy', holder: { owner: 'elsewhere:1' } });
     await f.clock.advanceTo(now + CLAIM_STALE_MS + 1);

@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/logging.js';
 import type { ProbeResult } from '../../../src/probes/probe.js';
-import { createProbeLoop, firstDueMs, FIRST_ROUND_WITHIN_MS, nextDueMs, phaseOffsetMs } from '../../../src/scheduler/probe-loop.js';
+import {
+  createProbeLoop,
+  firstDueMs,
+  FIRST_ROUND_WITHIN_MS,
+  nextDueMs,
+  phaseOffsetMs,
+} from '../../../src/scheduler/probe-loop.js';
 import { createStallRecorder } from '../../../src/scheduler/stall-watch.js';
 import type { Observation } from '../../../src/sla/types.js';
 import { parseObservationLine } from '../../../src/store/observation-line.js';
@@ -29,7 +35,8 @@ ${Array.from({ length: servers }, (_, i) => `      - { id: s${i}, name: S${i}, c
 const runTimes = (server: string, startMs: number, untilMs: number, intervalMs = 10_000) => {
   const phase = phaseOffsetMs(server, 'tcp', intervalMs);
   const times: number[] = [];
-  for (let t = firstDueMs(startMs, intervalMs, phase); t <= untilMs; t = nextDueMs(t + 1, intervalMs, phase)) times.push(t);
+  for (let t = firstDueMs(startMs, intervalMs, phase); t <= untilMs; t = nextDueMs(t + 1, intervalMs, phase))
+    times.push(t);
   return times;
 };
 /** How many runs the checks of servers s0..s(n-1) make between a start at `startMs` and `untilMs`. */
@@ -100,7 +107,9 @@ describe('probe loop on a simulated clock', () => {
       const gridTimes = times.slice(times[0]! % intervalMs === phase ? 0 : 1);
       expect(gridTimes.every((t) => t % intervalMs === phase)).toBe(true);
       expect(gridTimes[0]! - startMs).toBeLessThan(intervalMs);
-      expect(gridTimes.slice(1).map((t, k) => t - gridTimes[k]!)).toEqual(new Array(gridTimes.length - 1).fill(intervalMs));
+      expect(gridTimes.slice(1).map((t, k) => t - gridTimes[k]!)).toEqual(
+        new Array(gridTimes.length - 1).fill(intervalMs),
+      );
       // An early run only where the first slot was 5 s away or more, and seconds before that slot: two
       // observations a moment apart would confirm a failure twice over.
       const slotAwayMs = (((phase - startMs) % intervalMs) + intervalMs) % intervalMs;
@@ -224,7 +233,11 @@ describe('probe loop when its own process or store is in trouble', () => {
     // 300 probes (and the first round's early ones) and 600 flush ticks in a minute; backoff (1, 2, 4, 8, 15,
     // 15... s) allows about 9 attempts.
     expect(attempts).toBeLessThanOrEqual(10);
-    expect(loop.stats()).toMatchObject({ pendingWrites: runsOf(50, 0, 60_000), writeProblem: 'SQLITE_FULL: database or disk is full', droppedTotal: 0 });
+    expect(loop.stats()).toMatchObject({
+      pendingWrites: runsOf(50, 0, 60_000),
+      writeProblem: 'SQLITE_FULL: database or disk is full',
+      droppedTotal: 0,
+    });
     failing = false;
     await clock.advanceTo(80_000);
     expect(loop.stats().writeProblem).toBeUndefined();
@@ -250,7 +263,10 @@ describe('probe loop when its own process or store is in trouble', () => {
         },
         stop: () => undefined,
       },
-      probe: async (check) => (check.config.kind === 'tcp' ? { up: false, latencyMs: 2_000, error: 'timeout' } : { up: false, latencyMs: 1, error: 'refused' }),
+      probe: async (check) =>
+        check.config.kind === 'tcp'
+          ? { up: false, latencyMs: 2_000, error: 'timeout' }
+          : { up: false, latencyMs: 1, error: 'refused' },
     });
     loop.start();
     await clock.advanceTo(10_000);
@@ -282,9 +298,31 @@ describe('probe loop stopping while the store refuses writes', () => {
       await clock.advanceTo(1_800_000_000_000 + 20_000);
       await loop.stop();
       const [file] = readdirSync(dir);
-      const parsed = readFileSync(join(dir, file!), 'utf8').trimEnd().split('\n').map((line) => parseObservationLine(line, new Map([['s0', 1], ['s1', 1], ['s2', 1]]), 'nowhere'));
+      const parsed = readFileSync(join(dir, file!), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) =>
+          parseObservationLine(
+            line,
+            new Map([
+              ['s0', 1],
+              ['s1', 1],
+              ['s2', 1],
+            ]),
+            'nowhere',
+          ),
+        );
       expect(parsed).toHaveLength(runsOf(3, 1_800_000_000_000, 1_800_000_000_000 + 20_000));
-      expect(parsed.every((p) => p.ok && p.observation.location === 'waw' && p.observation.check === 'tcp' && p.observation.error === 'refused' && p.observation.latencyMs === 7)).toBe(true);
+      expect(
+        parsed.every(
+          (p) =>
+            p.ok &&
+            p.observation.location === 'waw' &&
+            p.observation.check === 'tcp' &&
+            p.observation.error === 'refused' &&
+            p.observation.latencyMs === 7,
+        ),
+      ).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -384,7 +422,10 @@ customers:
     // its first-round run was due) starts exactly on that slot. Its next run is a whole slot later, not at once:
     // the store keys observations by (server, location, check, time).
     const clock = new FakeClock(0);
-    const [blocking, queued] = ['s0', 's1'].sort((a, b) => runTimes(a, 0, 10_000)[0]! - runTimes(b, 0, 10_000)[0]!) as [string, string];
+    const [blocking, queued] = ['s0', 's1'].sort((a, b) => runTimes(a, 0, 10_000)[0]! - runTimes(b, 0, 10_000)[0]!) as [
+      string,
+      string,
+    ];
     const slotMs = runTimes(queued, 0, 20_000)[1]!;
     const twoChecks = config(2, ', concurrency: 1');
     const blockingCheck = twoChecks.servers.get(blocking)!.checks[0];

@@ -7,7 +7,10 @@ const WINDOW = { fromMs: 0, toMs: 3_600 * S };
 const RULES = { confirmations: 3, staleAfterMs: 90 * S };
 
 /** Raw observations as count-1 runs: `pattern` is one character per 30 s probe from `startMs`: u = up, d = down, . = none. */
-function probes(pattern: string, options: { location?: string; check?: string; startMs?: number; everyMs?: number } = {}): ObservationRun[] {
+function probes(
+  pattern: string,
+  options: { location?: string; check?: string; startMs?: number; everyMs?: number } = {},
+): ObservationRun[] {
   const { location = 'waw', check = '', startMs = 0, everyMs = 30 * S } = options;
   const runs: ObservationRun[] = [];
   [...pattern].forEach((c, i) => {
@@ -43,7 +46,9 @@ describe('confirmations (rule 3)', () => {
   });
   it('a run crossing the window start counts from the window start', () => {
     // Window starts at 600 s; failures at 540, 570 (before), 600, 630 (inside); success at 660.
-    const result = compute(probes(`${'u'.repeat(18)}dddd${'u'.repeat(98)}`), { window: { fromMs: 600 * S, toMs: 3_600 * S } });
+    const result = compute(probes(`${'u'.repeat(18)}dddd${'u'.repeat(98)}`), {
+      window: { fromMs: 600 * S, toMs: 3_600 * S },
+    });
     expect(result.outages).toEqual([{ fromMs: 600 * S, toMs: 660 * S }]);
   });
   it('the same data chunked into multi-observation runs gives the same result', () => {
@@ -118,7 +123,11 @@ describe('maintenance and coverage (rule 2)', () => {
     expect(result.downAtEnd).toBe(true);
   });
   it('coverage ending before the window leaves no eligible time', () => {
-    expect(compute(probes(fullHour('d')), { untilMs: 0 })).toMatchObject({ eligibleMs: 0, downtimeMs: 0, coveredMs: 0 });
+    expect(compute(probes(fullHour('d')), { untilMs: 0 })).toMatchObject({
+      eligibleMs: 0,
+      downtimeMs: 0,
+      coveredMs: 0,
+    });
   });
 });
 
@@ -148,11 +157,16 @@ describe('locations and quorum (rule 3)', () => {
   });
   it('when a location goes stale the majority shrinks: the remaining fresh one decides alone', () => {
     // waw down all hour; fra up until 1,770 s then silent (stale from 1,860 s): 1 of 1 fresh is a majority.
-    const result = compute([...probes(fullHour('d'), { location: 'waw' }), ...probes('u'.repeat(60), { location: 'fra' })]);
+    const result = compute([
+      ...probes(fullHour('d'), { location: 'waw' }),
+      ...probes('u'.repeat(60), { location: 'fra' }),
+    ]);
     expect(result.outages).toEqual([{ fromMs: 1_860 * S, toMs: 3_600 * S }]);
   });
   it('an explicit quorum of 1 makes any one location enough', () => {
-    const result = compute(threeLocations(fullHour('d'), fullHour('u'), fullHour('u')), { rules: { ...RULES, quorum: 1 } });
+    const result = compute(threeLocations(fullHour('d'), fullHour('u'), fullHour('u')), {
+      rules: { ...RULES, quorum: 1 },
+    });
     expect(result.downtimeMs).toBe(3_600 * S);
   });
 });

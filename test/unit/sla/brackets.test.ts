@@ -4,7 +4,8 @@ import { creditBracket, DEFAULT_TIERS, downtimeBudgets, formatMicroPercent } fro
 // A month of exactly 1,000,000 ms of eligible time makes every threshold land on a whole millisecond:
 // 99.8 % uptime = 2,000 ms down, 99.6 % = 4,000, 99.4 % = 6,000, 99.2 % = 8,000, 99.0 % = 10,000.
 const E = 1_000_000;
-const credit = (tier: string, downtimeMs: number, eligibleMs = E) => creditBracket(eligibleMs, downtimeMs, DEFAULT_TIERS.get(tier)!.brackets)?.creditPercentHundredths ?? 0;
+const credit = (tier: string, downtimeMs: number, eligibleMs = E) =>
+  creditBracket(eligibleMs, downtimeMs, DEFAULT_TIERS.get(tier)!.brackets)?.creditPercentHundredths ?? 0;
 
 describe('default tiers are the seed tables', () => {
   it('fees in grosze', () => {
@@ -15,7 +16,10 @@ describe('default tiers are the seed tables', () => {
     ]);
   });
   it('brackets', () => {
-    const table = (tier: string) => DEFAULT_TIERS.get(tier)!.brackets.map((b) => `${formatMicroPercent(b.belowMicroPercent)}:${b.creditPercentHundredths / 100}`);
+    const table = (tier: string) =>
+      DEFAULT_TIERS.get(tier)!.brackets.map(
+        (b) => `${formatMicroPercent(b.belowMicroPercent)}:${b.creditPercentHundredths / 100}`,
+      );
     expect(table('silver')).toEqual(['99.4:10', '99.2:50', '99:100']);
     expect(table('gold')).toEqual(['99.6:10', '99.4:25', '99.2:75', '99:200']);
     expect(table('platinum')).toEqual(['99.8:10', '99.6:25', '99.4:50', '99.2:100', '99:300']);
@@ -84,7 +88,12 @@ describe('downtimeBudgets', () => {
     expect(credit('platinum', 1_500 + 501)).toBe(1_000);
   });
   it('goes below 0 once a bracket applies (by how much), is exactly 0 at the threshold, and floors on uneven months', () => {
-    expect(downtimeBudgets(E, 3_000, DEFAULT_TIERS.get('platinum')!.brackets)[0]).toEqual({ belowMicroPercent: 99_800_000, creditPercentHundredths: 1_000, allowanceMs: 2_000, remainingMs: -1_000 });
+    expect(downtimeBudgets(E, 3_000, DEFAULT_TIERS.get('platinum')!.brackets)[0]).toEqual({
+      belowMicroPercent: 99_800_000,
+      creditPercentHundredths: 1_000,
+      allowanceMs: 2_000,
+      remainingMs: -1_000,
+    });
     expect(downtimeBudgets(E, 2_000, DEFAULT_TIERS.get('platinum')!.brackets)[0]!.remainingMs).toBe(0);
     expect(credit('platinum', 2_000)).toBe(0);
     expect(downtimeBudgets(E, 2_001, DEFAULT_TIERS.get('platinum')!.brackets)[0]!.remainingMs).toBe(-1);

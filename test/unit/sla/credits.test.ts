@@ -71,7 +71,14 @@ describe('computeMonthCredits (rules 5-7)', () => {
       ]),
     });
     expect(credits.monthMs).toBe(2_682_000_000);
-    expect(credits.customers.map((c) => [c.id, c.servers[0]!.uptimePercent, c.servers[0]!.creditPercentHundredths, c.creditAmountGrosze])).toEqual([
+    expect(
+      credits.customers.map((c) => [
+        c.id,
+        c.servers[0]!.uptimePercent,
+        c.servers[0]!.creditPercentHundredths,
+        c.creditAmountGrosze,
+      ]),
+    ).toEqual([
       ['p', '99.5973', 2_500, 15_000],
       ['g', '99.5973', 1_000, 3_000],
       ['s', '99.5973', 0, 0],
@@ -92,7 +99,12 @@ describe('computeMonthCredits (rules 5-7)', () => {
     });
     const server = credits.customers[0]!.servers[0]!;
     expect(prorateGrosze(60_000, 407 * HOUR, 743 * HOUR)).toBe(32_867);
-    expect(server).toMatchObject({ creditBaseGrosze: 32_867, uptimePercent: '98.7654', creditPercentHundredths: 30_000, creditAmountGrosze: 98_601 });
+    expect(server).toMatchObject({
+      creditBaseGrosze: 32_867,
+      uptimePercent: '98.7654',
+      creditPercentHundredths: 30_000,
+      creditAmountGrosze: 98_601,
+    });
     expect(credits.customers[0]!.monthlyFeeGrosze).toBe(30_000 + 32_867);
   });
 
@@ -103,7 +115,12 @@ describe('computeMonthCredits (rules 5-7)', () => {
       customers: [customer('p', 'platinum', ['p1'])],
       availability: new Map(),
     });
-    expect(credits.customers[0]!.servers[0]).toMatchObject({ eligibleMs: 0, uptimePercent: null, creditAmountGrosze: 0, creditBaseGrosze: 0 });
+    expect(credits.customers[0]!.servers[0]).toMatchObject({
+      eligibleMs: 0,
+      uptimePercent: null,
+      creditAmountGrosze: 0,
+      creditBaseGrosze: 0,
+    });
   });
 
   it('customer base: the highest percent applied once to the whole monthly fee, on the worst server', () => {
@@ -120,7 +137,12 @@ describe('computeMonthCredits (rules 5-7)', () => {
     });
     const [g1, g2] = credits.customers[0]!.servers;
     expect(g1).toMatchObject({ creditBaseGrosze: 90_000, creditPercentHundredths: 1_000, creditAmountGrosze: 0 });
-    expect(g2).toMatchObject({ creditBaseGrosze: 90_000, uptimePercent: '98.9261', creditPercentHundredths: 20_000, creditAmountGrosze: 180_000 });
+    expect(g2).toMatchObject({
+      creditBaseGrosze: 90_000,
+      uptimePercent: '98.9261',
+      creditPercentHundredths: 20_000,
+      creditAmountGrosze: 180_000,
+    });
     expect(credits.creditAmountGrosze).toBe(180_000);
   });
 
@@ -133,7 +155,10 @@ describe('computeMonthCredits (rules 5-7)', () => {
       availability: new Map([['p1', availability(745 * HOUR, 100 * HOUR)]]),
     });
     // 300 % capped at 100 % of 600.00.
-    expect(credits.customers[0]!.servers[0]).toMatchObject({ creditPercentHundredths: 10_000, creditAmountGrosze: 60_000 });
+    expect(credits.customers[0]!.servers[0]).toMatchObject({
+      creditPercentHundredths: 10_000,
+      creditAmountGrosze: 60_000,
+    });
   });
 });
 

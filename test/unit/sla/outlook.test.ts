@@ -7,8 +7,14 @@ const gold = DEFAULT_TIERS.get('gold')!.brackets;
 const november = monthWindow('2026-11', 'Europe/Warsaw');
 
 describe('monthOutlook', () => {
-  it('on the 1st the budget is the whole month\'s allowance, not the month so far', () => {
-    const outlook = monthOutlook({ window: november, asOfMs: november.fromMs + 60_000, maintenance: [], downtimeMs: 0, brackets: gold });
+  it("on the 1st the budget is the whole month's allowance, not the month so far", () => {
+    const outlook = monthOutlook({
+      window: november,
+      asOfMs: november.fromMs + 60_000,
+      maintenance: [],
+      downtimeMs: 0,
+      brackets: gold,
+    });
     expect(outlook.monthEligibleMs).toBe(2_592_000_000);
     expect(outlook.remainingEligibleMs).toBe(2_592_000_000 - 60_000);
     // Gold 99.6 %: 0.4 % of 2,592,000,000 ms = 10,368,000 ms (2 h 52 min 48 s).
@@ -22,17 +28,28 @@ describe('monthOutlook', () => {
   });
 
   it('tells an exact-threshold month (0 left) from one just past it (-1 ms), without clamping', () => {
-    const at = (downtimeMs: number) => monthOutlook({ window: november, asOfMs: november.toMs, maintenance: [], downtimeMs, brackets: gold }).budgets[0]!.remainingMs;
+    const at = (downtimeMs: number) =>
+      monthOutlook({ window: november, asOfMs: november.toMs, maintenance: [], downtimeMs, brackets: gold }).budgets[0]!
+        .remainingMs;
     expect(at(10_368_000)).toBe(0);
     expect(at(10_368_001)).toBe(-1);
     expect(at(20_000_000)).toBe(-9_632_000);
   });
 
   it('takes coverage and announced maintenance out of the whole month, and knows when maintenance is on', () => {
-    const maintenance = [{ fromMs: november.fromMs + 10 * 24 * HOUR, toMs: november.fromMs + 10 * 24 * HOUR + 2 * HOUR }];
+    const maintenance = [
+      { fromMs: november.fromMs + 10 * 24 * HOUR, toMs: november.fromMs + 10 * 24 * HOUR + 2 * HOUR },
+    ];
     const asOfMs = november.fromMs + 10 * 24 * HOUR + HOUR; // inside the window
     // Covered from the 16th: 15 days, minus nothing (the maintenance is before coverage).
-    const late = monthOutlook({ window: november, asOfMs, sinceMs: november.fromMs + 15 * 24 * HOUR, maintenance, downtimeMs: 0, brackets: gold });
+    const late = monthOutlook({
+      window: november,
+      asOfMs,
+      sinceMs: november.fromMs + 15 * 24 * HOUR,
+      maintenance,
+      downtimeMs: 0,
+      brackets: gold,
+    });
     expect(late.monthEligibleMs).toBe(15 * 24 * HOUR);
     expect(late.remainingEligibleMs).toBe(15 * 24 * HOUR);
     const full = monthOutlook({ window: november, asOfMs, maintenance, downtimeMs: 0, brackets: gold });
@@ -44,9 +61,22 @@ describe('monthOutlook', () => {
   });
 
   it('has nothing to come after the month, and no allowance without eligible time', () => {
-    const after = monthOutlook({ window: november, asOfMs: november.toMs + HOUR, maintenance: [], downtimeMs: 0, brackets: gold });
+    const after = monthOutlook({
+      window: november,
+      asOfMs: november.toMs + HOUR,
+      maintenance: [],
+      downtimeMs: 0,
+      brackets: gold,
+    });
     expect(after.remainingEligibleMs).toBe(0);
-    const uncovered = monthOutlook({ window: november, asOfMs: november.fromMs, untilMs: november.fromMs, maintenance: [], downtimeMs: 0, brackets: gold });
+    const uncovered = monthOutlook({
+      window: november,
+      asOfMs: november.fromMs,
+      untilMs: november.fromMs,
+      maintenance: [],
+      downtimeMs: 0,
+      brackets: gold,
+    });
     expect(uncovered.budgets.every((b) => b.allowanceMs === 0 && b.remainingMs === 0)).toBe(true);
   });
 });

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { BUCKET_MS, classifyBuckets, compactRuns, type RunBucket } from '../../../src/store/bucketed-runs.js';
 
 const H = BUCKET_MS;
-const bucket = (hour: number, clean: boolean, times?: { firstMs: number; lastMs: number }): RunBucket => ({ location: 'waw', check: 'web', startMs: hour * H, count: 120, clean, ...times });
+const bucket = (hour: number, clean: boolean, times?: { firstMs: number; lastMs: number }): RunBucket => ({
+  location: 'waw',
+  check: 'web',
+  startMs: hour * H,
+  count: 120,
+  clean,
+  ...times,
+});
 
 describe('classifyBuckets', () => {
   it('without observation times, reads the clean buckets at each end of a clean stretch row by row', () => {
@@ -19,7 +26,11 @@ describe('classifyBuckets', () => {
   });
 
   it('with observation times, every clean bucket is a run and ranges are clipped to the query', () => {
-    const buckets = [bucket(0, true, { firstMs: 10, lastMs: H - 20 }), bucket(1, false), bucket(2, true, { firstMs: 2 * H + 5, lastMs: 3 * H - 5 })];
+    const buckets = [
+      bucket(0, true, { firstMs: 10, lastMs: H - 20 }),
+      bucket(1, false),
+      bucket(2, true, { firstMs: 2 * H + 5, lastMs: 3 * H - 5 }),
+    ];
     const { runs, dirty, aggregated } = classifyBuckets(buckets, { fromMs: 0, toMs: 2 * H + H / 2 });
     expect(aggregated).toBe(2);
     expect(runs.map((r) => [r.firstMs, r.lastMs])).toEqual([
@@ -31,7 +42,10 @@ describe('classifyBuckets', () => {
 
   it('never joins buckets of different series', () => {
     const other = (hour: number): RunBucket => ({ ...bucket(hour, true), check: 'tcp' });
-    const { runs } = classifyBuckets([bucket(0, true), bucket(1, true), bucket(2, true), other(3), other(4), other(5)], { fromMs: 0, toMs: 6 * H });
+    const { runs } = classifyBuckets(
+      [bucket(0, true), bucket(1, true), bucket(2, true), other(3), other(4), other(5)],
+      { fromMs: 0, toMs: 6 * H },
+    );
     expect(runs.map((r) => [r.check, r.firstMs, r.lastMs])).toEqual([
       ['web', H, 2 * H - 1],
       ['tcp', 4 * H, 5 * H - 1],
@@ -41,7 +55,14 @@ describe('classifyBuckets', () => {
 
 describe('compactRuns', () => {
   it('joins same-state neighbours less than staleAfter apart, and splits at exactly staleAfter', () => {
-    const run = (firstMs: number, lastMs: number, up = true) => ({ location: 'waw', check: '', up, firstMs, lastMs, count: 1 });
+    const run = (firstMs: number, lastMs: number, up = true) => ({
+      location: 'waw',
+      check: '',
+      up,
+      firstMs,
+      lastMs,
+      count: 1,
+    });
     expect(compactRuns([run(200, 200), run(0, 100), run(189, 189, false), run(289, 289), run(379, 379)], 90)).toEqual([
       run(0, 100),
       run(189, 189, false),

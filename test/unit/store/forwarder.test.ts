@@ -35,8 +35,19 @@ afterEach(async () => {
 
 function start(writer: LineWriter, batchSize = 8) {
   outbox = new InfluxOutbox(openEmbeddedDatabase(':memory:'));
-  outbox.enqueue(lines.map((line, i) => ({ line, timeMs: 1_000 + i, verify: false })), new Map(), Date.now());
-  forwarder = startForwarder({ outbox, writer, logger: createLogger(), batchSize, checkRepeats: async (rows) => ({ send: [...rows], skip: [] }), backoff: { firstMs: 5, maxMs: 20 } });
+  outbox.enqueue(
+    lines.map((line, i) => ({ line, timeMs: 1_000 + i, verify: false })),
+    new Map(),
+    Date.now(),
+  );
+  forwarder = startForwarder({
+    outbox,
+    writer,
+    logger: createLogger(),
+    batchSize,
+    checkRepeats: async (rows) => ({ send: [...rows], skip: [] }),
+    backoff: { firstMs: 5, maxMs: 20 },
+  });
   return outbox;
 }
 
@@ -51,16 +62,24 @@ async function until(what: string, check: () => boolean, timeoutMs = 5_000) {
 describe('forwarder', () => {
   it('a 400 naming no line, for one line only: narrowed down and only that line is parked, every other taken', async () => {
     const bad = lines[13]!;
-    const w = scriptedWriter((batch) => (batch.includes(bad) ? { kind: 'retry', reason: 'HTTP 400: bad request', unnamedBadRequest: true } : { kind: 'ok' }));
+    const w = scriptedWriter((batch) =>
+      batch.includes(bad)
+        ? { kind: 'retry', reason: 'HTTP 400: bad request', unnamedBadRequest: true }
+        : { kind: 'ok' },
+    );
     const o = start(w.writer);
     await until('the outbox to empty', () => o.waitingCount() === 0);
-    expect(o.parkedRows(10).map((r) => [r.line, r.reason])).toEqual([[bad, 'HTTP 400: bad request (for this line alone: InfluxDB takes the one after it)']]);
+    expect(o.parkedRows(10).map((r) => [r.line, r.reason])).toEqual([
+      [bad, 'HTTP 400: bad request (for this line alone: InfluxDB takes the one after it)'],
+    ]);
     expect(w.taken.sort()).toEqual(lines.filter((l) => l !== bad).sort());
   });
 
   it('a 400 naming no line for every line: nothing is ever parked, however long it lasts', async () => {
     let refusing = true;
-    const w = scriptedWriter(() => (refusing ? { kind: 'retry', reason: 'HTTP 400: bad request', unnamedBadRequest: true } : { kind: 'ok' }));
+    const w = scriptedWriter(() =>
+      refusing ? { kind: 'retry', reason: 'HTTP 400: bad request', unnamedBadRequest: true } : { kind: 'ok' },
+    );
     const o = start(w.writer);
     await until('many attempts', () => w.requests() >= 40);
     expect(o.parkedCount()).toBe(0);
@@ -72,7 +91,9 @@ describe('forwarder', () => {
 
   it('413 even for a single line: retried with backoff, never parked', async () => {
     let limit = 0;
-    const w = scriptedWriter((batch) => (batch.length <= limit ? { kind: 'ok' } : { kind: 'too-large', reason: 'HTTP 413: Request Entity Too Large' }));
+    const w = scriptedWriter((batch) =>
+      batch.length <= limit ? { kind: 'ok' } : { kind: 'too-large', reason: 'HTTP 413: Request Entity Too Large' },
+    );
     const o = start(w.writer);
     await until('single-line attempts', () => forwarder!.health().writeErrorsTotal >= 5);
     expect(o.parkedCount()).toBe(0);
@@ -84,7 +105,11 @@ describe('forwarder', () => {
 
   it('a partial write dropping a line for good without naming it: halved until that line alone is parked', async () => {
     const old = lines[5]!;
-    const w = scriptedWriter((batch) => (batch.includes(old) ? { kind: 'split', reason: 'HTTP 400: partial write: points beyond retention policy dropped=1' } : { kind: 'ok' }));
+    const w = scriptedWriter((batch) =>
+      batch.includes(old)
+        ? { kind: 'split', reason: 'HTTP 400: partial write: points beyond retention policy dropped=1' }
+        : { kind: 'ok' },
+    );
     const o = start(w.writer);
     await until('the outbox to empty', () => o.waitingCount() === 0);
     expect(o.parkedRows(10).map((r) => r.line)).toEqual([old]);

@@ -20,7 +20,15 @@ interface Captured {
 }
 
 const AT = Date.parse('2026-10-03T12:00:00Z');
-const observation = (server: string, timeMs = AT): Observation => ({ timeMs, server, location: 'waw', check: '', up: false, latencyMs: 10_000, error: 'timeout' });
+const observation = (server: string, timeMs = AT): Observation => ({
+  timeMs,
+  server,
+  location: 'waw',
+  check: '',
+  up: false,
+  latencyMs: 10_000,
+  error: 'timeout',
+});
 
 describe('InfluxDB write requests', () => {
   const captured: Captured[] = [];
@@ -30,13 +38,20 @@ describe('InfluxDB write requests', () => {
     request.on('data', (c) => (body += c));
     request.on('end', () => {
       // The store asks /query whether an old observation's key is already held: nothing is.
-      if (request.url!.startsWith('/query')) return void response.setHeader('content-type', 'application/json').end('{"results":[{"statement_id":0}]}');
+      if (request.url!.startsWith('/query'))
+        return void response.setHeader('content-type', 'application/json').end('{"results":[{"statement_id":0}]}');
       // Lines of the server "bad" are refused by name, as InfluxDB 1.x words a partial write; the others are taken.
       const refused = body.split('\n').filter((line) => line.includes('server=bad'));
       const status = refused.length > 0 ? 400 : 204;
       captured.push({ method: request.method!, url: request.url!, headers: request.headers, body, status });
       response.statusCode = status;
-      response.end(status === 400 ? JSON.stringify({ error: `partial write: ${refused.map((line) => `unable to parse '${line}': bad timestamp`).join('\n')} dropped=0` }) : '');
+      response.end(
+        status === 400
+          ? JSON.stringify({
+              error: `partial write: ${refused.map((line) => `unable to parse '${line}': bad timestamp`).join('\n')} dropped=0`,
+            })
+          : '',
+      );
     });
   });
   beforeAll(async () => {
@@ -49,18 +64,34 @@ describe('InfluxDB write requests', () => {
   async function withStore(config: Record<string, unknown>, use: (store: OutboxedInfluxStore) => Promise<void>) {
     captured.length = 0;
     const dir = mkdtempSync(join(tmpdir(), 'uc-v2-'));
-    const connection = influxConnection({ url, org: '', measurement: 'uptime_observation', batchSize: 100, timeout: 2_000, apiVersion: 2, ...config } as never, { INFLUX_TOKEN: 'from-env' });
+    const connection = influxConnection(
+      {
+        url,
+        org: '',
+        measurement: 'uptime_observation',
+        batchSize: 100,
+        timeout: 2_000,
+        apiVersion: 2,
+        ...config,
+      } as never,
+      { INFLUX_TOKEN: 'from-env' },
+    );
     const store = OutboxedInfluxStore.open(join(dir, 'o.db'), connection, createLogger(), 100);
     try {
       await use(store);
       await store.drain(5_000);
-      return { backlog: await store.backlog(), parked: store.queue.parkedRows(10).map((row) => ({ line: row.line, reason: row.reason })), health: store.health() };
+      return {
+        backlog: await store.backlog(),
+        parked: store.queue.parkedRows(10).map((row) => ({ line: row.line, reason: row.reason })),
+        health: store.health(),
+      };
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const writeOne = async (config: Record<string, unknown>) => (await withStore(config, async (store) => void (await store.write([observation('oci-101')])))).backlog;
+  const writeOne = async (config: Record<string, unknown>) =>
+    (await withStore(config, async (store) => void (await store.write([observation('oci-101')])))).backlog;
 
   it('v2 (1.8+, 2.x, Cloud): /api/v2/write with org, bucket, ms precision and a token', async () => {
     expect(await writeOne({ apiVersion: 2, token: 'secret-token', org: 'acme', bucket: 'uptime' })).toBe(0);
@@ -68,7 +99,9 @@ describe('InfluxDB write requests', () => {
     expect(request.method).toBe('POST');
     expect(request.url).toBe('/api/v2/write?org=acme&bucket=uptime&precision=ms');
     expect(request.headers.authorization).toBe('Token secret-token');
-    expect(request.body).toBe('uptime_observation,check=-,location=waw,server=oci-101 error="timeout",gap_ms=-1i,latency_ms=10000i,up=0i 1791028800000');
+    expect(request.body).toBe(
+      'uptime_observation,check=-,location=waw,server=oci-101 error="timeout",gap_ms=-1i,latency_ms=10000i,up=0i 1791028800000',
+    );
   });
 
   it('v2 with user and password on 1.8+: "Token user:pass"; token from the environment', async () => {
@@ -87,8 +120,10 @@ describe('InfluxDB write requests', () => {
   });
 
   it('a line InfluxDB refuses by name (400 naming it) is parked and does not block the queue', async () => {
-    const bad = 'uptime_observation,check=-,location=waw,server=bad error="timeout",gap_ms=-1i,latency_ms=10000i,up=0i 1791028800000';
-    const good = (server: string, timeMs: number) => `uptime_observation,check=-,location=waw,server=${server} error="timeout",gap_ms=-1i,latency_ms=10000i,up=0i ${timeMs}`;
+    const bad =
+      'uptime_observation,check=-,location=waw,server=bad error="timeout",gap_ms=-1i,latency_ms=10000i,up=0i 1791028800000';
+    const good = (server: string, timeMs: number) =>
+      `uptime_observation,check=-,location=waw,server=${server} error="timeout",gap_ms=-1i,latency_ms=10000i,up=0i ${timeMs}`;
     const after = await withStore({ apiVersion: 1, database: 'uptime' }, async (store) => {
       // A good line queued behind the bad one in the same batch, and one written after the bad one was parked.
       await store.write([observation('bad'), observation('oci-101')]);
