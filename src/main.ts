@@ -170,6 +170,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       customers: config.customers.map((c) => ({ id: c.id, name: c.name, language: c.language })),
     },
     protectMetrics: config.http.protectMetrics,
+    trustProxy: config.http.trustProxy,
     checkReady: () => checkReadiness(store, loop, clock),
     api: {
       servers: () => fleet.servers(),
@@ -211,6 +212,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   try {
     address = await app.listen({ host: config.http.listen, port: config.http.port });
   } catch (error) {
+    await slaRefresh.stop();
+    await app.close();
     await loop.stop();
     await store.close();
     records.close();

@@ -1,5 +1,6 @@
 // The http section resolved: the API tokens with their secrets from the environment, and the checks that keep the
 // API and /metrics from being opened by mistake. Every problem is returned, to be listed with the file's others.
+import { BlockList, isIP } from 'node:net';
 import { API_SCOPES, MIN_API_TOKEN_LENGTH, type RawConfig } from './schema.js';
 import type { AppConfig, ConfiguredApiToken } from './types.js';
 
@@ -7,9 +8,16 @@ import type { AppConfig, ConfiguredApiToken } from './types.js';
 export const SHORTHAND_TOKEN_NAME = 'api';
 export const DEFAULT_TOKEN_ENV = 'UPTIME_CREDITS_TOKEN';
 
-/** Whether `listen` is only reachable from this machine (127.0.0.0/8, ::1, localhost). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** Whether `listen` is only reachable from this machine (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104, localhost). */
 export function isLoopback(listen: string): boolean {
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(listen) || listen === '::1' || listen === 'localhost';
+  if (listen === 'localhost') return true;
+  const family = isIP(listen);
+  return family !== 0 && LOOPBACK.check(listen, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** The tokens: the named ones, else the shorthand's one (none when neither the file nor the environment has it). */
@@ -62,12 +70,17 @@ export function resolveHttp(raw: RawConfig['http'], env: NodeJS.ProcessEnv, prob
       `http.protectMetrics: /metrics names customers and PLN amounts; listening on ${raw.listen}, set protectMetrics: true (and give Prometheus a token with the metrics scope), or publicMetrics: true to serve it to anyone who reaches the port`,
     );
   }
+  // Named tokens are all known from the file: protecting /metrics with none that may read it would lock it for good.
+  if (raw.protectMetrics && raw.tokens !== undefined && !raw.tokens.some((t) => t.scopes.includes('metrics'))) {
+    problems.push('http.protectMetrics: no token in http.tokens has the metrics scope, so nothing could read /metrics');
+  }
   return {
     listen: raw.listen,
     port: raw.port,
     tokens,
     protectMetrics: raw.protectMetrics,
     publicMetrics: raw.publicMetrics,
+    trustProxy: raw.trustProxy,
     ...(raw.publicUrl === undefined ? {} : { publicUrl: raw.publicUrl }),
   };
 }

@@ -284,6 +284,10 @@ const influxSchema = z.strictObject({
   retentionPolicy: z.string().optional(),
   measurement: identifier.default('uptime_observation'),
   batchSize: z.number().int().min(1).max(100_000).default(5_000),
+  /** Removed (it was never read): named here so that an older file gets a reason rather than "unknown key". */
+  flushInterval: z
+    .never({ error: 'no longer used (the outbox forwards lines as soon as they are committed); remove it' })
+    .optional(),
   timeout: positiveDuration.default(10_000),
 });
 
@@ -347,8 +351,8 @@ const stateSchema = z.strictObject({
 export const MIN_API_TOKEN_LENGTH = 16;
 
 /**
- * What an API token may do: `read` every GET of /api/ (and log in to the ops pages), `metrics` /metrics and the
- * health routes when protectMetrics is on, `close` every POST of /api/ (close, restate, approve, draft, incidents
+ * What an API token may do: `read` every GET of /api/ (and log in to the ops pages), `metrics` /metrics when
+ * protectMetrics is on, `close` every POST of /api/ (close, restate, approve, draft, incidents
  * and maintenance: each of them writes reports or changes what is or will be issued).
  */
 export const API_SCOPES = ['read', 'metrics', 'close'] as const;
@@ -371,10 +375,18 @@ const httpSchema = z.strictObject({
   tokenEnv: z.string().min(1).optional(),
   /** Named tokens with scopes, instead of the shorthand. */
   tokens: z.array(apiTokenSchema).min(1).optional(),
-  /** Require a token with the metrics scope on /metrics, /healthz and /readyz too. */
+  /**
+   * Require a token with the metrics scope on /metrics. /healthz and /readyz stay open for health checks that
+   * cannot send a token; /readyz gives its reasons only to a request with a valid token.
+   */
   protectMetrics: z.boolean().default(false),
   /** Serve /metrics (customers, PLN amounts) without a token on an address beyond loopback, on purpose. */
   publicMetrics: z.boolean().default(false),
+  /**
+   * Behind a reverse proxy: trust its X-Forwarded-For (true, or the proxy addresses/CIDRs), so the limit on wrong
+   * tokens and the logs see each client's own address rather than the proxy's. Fastify's trustProxy.
+   */
+  trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
   /** The address people reach this daemon at (portal links in e-mails are built from it), e.g. https://sla.example.com. */
   publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
 });

@@ -117,6 +117,8 @@ export interface AppConfig {
     tokens: ConfiguredApiToken[];
     protectMetrics: boolean;
     publicMetrics: boolean;
+    /** Fastify's trustProxy: whose X-Forwarded-For names the client (the wrong-token limit, the logs). */
+    trustProxy: boolean | string[];
     publicUrl?: string;
   };
   reports: { dir: string };

@@ -1,6 +1,5 @@
 // The e-mails of an issued revision, as plain data: a customer's (their PDF and a short summary, in their language)
 // and finance's (the revision's ledger CSV and journal rows). No IO: the caller reads the files and sends.
-import { DateTime } from 'luxon';
 import { journalCsv } from '../close/journal-files.js';
 import {
   fillTemplate,
@@ -9,9 +8,9 @@ import {
   formatPercentHundredthsText,
   formatPercentText,
   type Language,
+  monthTitle,
 } from '../reports/format.js';
 import { escapeHtml } from '../web/html.js';
-import { parseMonth } from '../sla/month.js';
 import type { JournalRow } from '../state/close-records.js';
 import type { MonthCredits } from '../sla/types.js';
 
@@ -70,14 +69,6 @@ const words = {
     noUptime: 'n/a',
   },
 } as const;
-
-/** A month as people name it: pl `październik 2026`, en `October 2026`. */
-export function monthTitle(month: string, language: Language): string {
-  const { year, month: monthNumber } = parseMonth(month);
-  return DateTime.fromObject({ year, month: monthNumber, day: 1 }, { zone: 'UTC' })
-    .setLocale(language)
-    .toFormat('LLLL yyyy');
-}
 
 /** A customer's report file name in an e-mail: the month and revision in it, so saved attachments never collide. */
 export const customerAttachmentName = (customerId: string, month: string, revision: number) =>

@@ -110,18 +110,21 @@ export function createAuthGate(app: FastifyInstance, options: AuthGateOptions): 
     unlogged = 0;
   };
 
+  // A valid token always passes: one client guessing from an address (or every client behind one proxy without
+  // http.trustProxy) must not lock Prometheus or finance out. Secrets of 16+ random characters are not guessed;
+  // the limit slows the guessing client and keeps its noise out of the logs.
   const verify: AuthGate['verify'] = async (request, given, scope, group) => {
-    const address = await wrongTokens(request, { increment: false });
-    if (!address.isAllowed && address.remaining === 0) {
-      refuse(request, group, 'throttled');
-      return { ok: false, failure: 'throttled', retryAfterSeconds: Math.max(1, address.ttlInSeconds) };
-    }
     if (given === undefined || given === '') {
       refuse(request, group, 'missing');
       return { ok: false, failure: 'missing' };
     }
     const token = matchToken(tokens, given);
     if (!token) {
+      const address = await wrongTokens(request, { increment: false });
+      if (!address.isAllowed && address.remaining === 0) {
+        refuse(request, group, 'throttled');
+        return { ok: false, failure: 'throttled', retryAfterSeconds: Math.max(1, address.ttlInSeconds) };
+      }
       await wrongTokens(request);
       refuse(request, group, 'invalid');
       return { ok: false, failure: 'invalid' };

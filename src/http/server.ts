@@ -85,6 +85,8 @@ export interface ServerDeps {
   tokens: readonly ApiToken[];
   /** Whether /metrics needs a token with the metrics scope (the health routes stay open, /readyz's reasons do not). */
   protectMetrics: boolean;
+  /** Fastify's trustProxy (http.trustProxy): behind a proxy, each client's own address; default false. */
+  trustProxy?: boolean | string[];
 }
 
 /**
@@ -101,6 +103,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: deps.trustProxy ?? false,
   }) as unknown as FastifyInstance;
   const methodsByUrl = recordMethods(app);
   await app.register(swagger, {

@@ -1,5 +1,6 @@
 // Number, money, date and duration formats per report language. Pure text work on exact integers: no floats.
 import { DateTime } from 'luxon';
+import { parseMonth } from '../sla/month.js';
 
 export type Language = 'pl' | 'en';
 
@@ -70,4 +71,12 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
   return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
     values[key] === undefined ? whole : String(values[key]),
   );
+}
+
+/** A month as people name it: pl `październik 2026`, en `October 2026`. */
+export function monthTitle(month: string, language: Language): string {
+  const { year, month: monthNumber } = parseMonth(month);
+  return DateTime.fromObject({ year, month: monthNumber, day: 1 }, { zone: 'UTC' })
+    .setLocale(language)
+    .toFormat('LLLL yyyy');
 }

@@ -48,7 +48,8 @@ const messages = {
       'Czas rozliczany to czas objęcia serwera wsparciem w danym miesiącu, pomniejszony o zapowiedziane prace serwisowe.',
     howDowntime:
       'Niedostępność zaczyna się od pierwszej z co najmniej {confirmations} kolejnych nieudanych prób i trwa do najbliższej udanej próby.',
-    howMajority: 'Przy kilku lokalizacjach pomiarowych liczy się, gdy serwer jest niedostępny z większości z nich.',
+    howMajority:
+      'Przy kilku lokalizacjach pomiarowych liczy się, gdy serwer jest niedostępny z większości lokalizacji, które mają świeży pomiar.',
     howQuorum:
       'Przy kilku lokalizacjach pomiarowych liczy się, gdy serwer jest niedostępny z co najmniej {quorum} z nich.',
     howUnmonitored: 'Czas bez świeżego pomiaru nie jest niedostępnością: liczy się jako dostępny i jest podany osobno.',
@@ -59,7 +60,7 @@ const messages = {
     howAmount: 'Kwota = podstawa × procent / 100, zaokrąglona do pełnego grosza (od połowy w górę).',
     serverBase: 'Podstawa to miesięczna opłata za serwer, proporcjonalnie do czasu objęcia wsparciem.',
     customerBase:
-      'Podstawa to cała miesięczna opłata klienta (opłata bazowa i opłaty za serwery); rekompensata według najgorszego serwera jest wypłacana raz.',
+      'Podstawa to cała miesięczna opłata klienta (opłata bazowa i opłaty za serwery, te ostatnie proporcjonalnie do czasu objęcia wsparciem); rekompensata według najgorszego serwera jest wypłacana raz.',
     howCap: 'Rekompensata wynosi najwyżej {cap} podstawy.',
     footer: 'Raport wygenerowany z zapisanych pomiarów; te same dane dają zawsze ten sam raport.',
     netAmounts: 'Kwoty netto; VAT dolicza faktura.',
@@ -128,7 +129,8 @@ const messages = {
     howEligible: 'Eligible time is the part of the month in which the server was covered, minus announced maintenance.',
     howDowntime:
       'Downtime starts at the first of at least {confirmations} consecutive failed probes and lasts until the next successful probe.',
-    howMajority: 'With several probing locations it counts while a majority of them see the server down.',
+    howMajority:
+      'With several probing locations it counts while a majority of the locations with a fresh observation see the server down.',
     howQuorum: 'With several probing locations it counts while at least {quorum} of them see the server down.',
     howUnmonitored: 'Time without a fresh observation is not downtime: it counts as available and is shown separately.',
     howMonitored:
@@ -138,7 +140,7 @@ const messages = {
     howAmount: 'Amount = base x percent / 100, rounded half up to the grosz.',
     serverBase: "The base is the server's monthly fee, prorated by its covered time.",
     customerBase:
-      "The base is the customer's whole monthly fee (base fee and server fees); the credit of the worst server is paid once.",
+      "The base is the customer's whole monthly fee (base fee and server fees, each server's prorated by its covered time); the credit of the worst server is paid once.",
     howCap: 'The credit is at most {cap} of the base.',
     footer: 'Generated from stored observations; the same data always gives the same report.',
     netAmounts: 'Amounts are net; VAT is added by invoicing.',

@@ -104,9 +104,8 @@ export const FIRST_ROUND_WITHIN_MS = 5_000;
 /**
  * When a check first runs after the loop starts at `startMs`: its grid slot when that comes within the first round
  * (min(interval, FIRST_ROUND_WITHIN_MS)), else an early run at the same share of the first round as the slot's
- * share of the interval. So the first round keeps the phases' spread (no burst at start, checks in phase order),
- * and the early run comes at least round x (1 - round / interval) before the grid slot that follows it (2.5 s at
- * a 10 s interval): two observations a moment apart would count as two confirmations of one failure.
+ * share of the interval. So the first round keeps the phases' spread (no burst at start, checks in phase order).
+ * After it the check waits for a grid slot at least half an interval away (see schedule()).
  */
 export function firstDueMs(startMs: number, intervalMs: number, offsetMs: number): number {
   const gridMs = nextDueMs(startMs, intervalMs, offsetMs);
@@ -180,9 +179,12 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   const schedule = (job: Job) => {
     if (!running) return;
     const now = clock.now();
-    // Slots missed while the process was busy are skipped, not replayed in a burst; the lag shows them. Strictly
-    // after this run's start, so a run that began late on a slot never gets a second observation at the same ms.
-    job.dueMs = nextDueMs(Math.max(job.dueMs, now) + 1, job.check.intervalMs, job.offsetMs);
+    // Slots missed while the process was busy are skipped, not replayed in a burst; the lag shows them. The next
+    // run is at least half an interval after this one's start: after the first round's early run, or a run that
+    // began late, two observations a moment apart would count as two confirmations of one failure (and never
+    // share a millisecond).
+    const earliestNextMs = Math.max(job.dueMs, now) + Math.max(1, Math.ceil(job.check.intervalMs / 2));
+    job.dueMs = nextDueMs(earliestNextMs, job.check.intervalMs, job.offsetMs);
     arm(job, now);
   };
 

@@ -9,12 +9,12 @@ import {
   formatPercentHundredthsText,
   formatPercentText,
   type Language,
+  monthTitle,
 } from '../reports/format.js';
 import { escapeHtml } from './html.js';
 import type { MonthCredits } from '../sla/types.js';
 import type { ServerTimeline } from '../close/server-timeline.js';
 import { subtractIntervals, mergeIntervals } from '../sla/intervals.js';
-import { monthTitle } from '../delivery/compose.js';
 import { webLabels, type WebLabels } from './i18n.js';
 
 /** One server on the overview: its state now and its month to date. */

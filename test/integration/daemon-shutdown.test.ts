@@ -66,7 +66,8 @@ describe('graceful shutdown of start', () => {
   it('SIGTERM mid-probe: the probes end, their observations reach InfluxDB, the outbox is empty, exit 0', async () => {
     const database = await influx.database('shutdown');
     const config = join(dir, 'config.yaml');
-    // Three checks 2/3 s apart, each answered after 1.5 s: two or three probes are in flight at any time. A batch of
+    // Three checks at 3 s (phases hashed: two of them are always within 1 s of each other), each answered after 1.5 s
+    // (half the timeout: no timeout on a loaded machine), so two probes are in flight now and then. A batch of
     // one line per write, so that what the probes in flight bring at the stop is more than one send: only the store's
     // drain at close gets all of it to InfluxDB.
     const servers = [0, 1, 2]
@@ -78,7 +79,7 @@ describe('graceful shutdown of start', () => {
       config,
       `storage: { kind: influxdb, path: ${join(dir, 'outbox.db')}, influxdb: { url: "${influx.influxd.url}", apiVersion: 1, database: ${database}, timeout: 2s, batchSize: 1 } }
 state: { path: ${join(dir, 'state.db')} }
-probing: { location: waw, interval: 2s, timeout: 2s }
+probing: { location: waw, interval: 3s, timeout: 3s }
 http: { listen: 127.0.0.1, port: 0 }
 reports: { dir: ${join(dir, 'reports')} }
 customers:
@@ -96,7 +97,6 @@ ${servers}
       'probes answered and stored',
       async () => target.counts.answered >= 3 && (await countInInflux(influx.influxd, database)) >= 3,
     );
-    const discarded = await started.metric('uptime_credits_probes_discarded_total{reason="process-stalled"}');
     // SIGTERM as a probe's request arrives while another waits too: they are answered while the daemon stops.
     await new Promise<void>((resolve) =>
       target.onceInFlight(2, () => {
@@ -111,6 +111,10 @@ ${servers}
     expect(target.counts.answered).toBe(target.counts.received);
     const [series] = await influx.influxd.query(`SELECT "up" FROM "${database}"."autogen"."uptime_observation"`);
     const rows = series?.values ?? [];
+    // Less any probe the daemon left out as its own trouble (a stalled process on a loaded machine), each logged.
+    const discarded = started.logs.filter((line) =>
+      String(line.msg).startsWith('a probe failed because of this process'),
+    ).length;
     expect(rows.length).toBe(target.counts.received - discarded);
     expect(rows.filter((row) => row[1] !== 1)).toEqual([]);
     // Nothing left behind for the next start.

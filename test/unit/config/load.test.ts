@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { isLoopback } from '../../../src/config/http.js';
 import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
 import { usableTokens } from '../../../src/http/auth.js';
 
@@ -86,6 +87,16 @@ describe('invalid configurations name the file, the key path and the reason', ()
       [
         'http.protectMetrics: /metrics names customers and PLN amounts; listening on 0.0.0.0, set protectMetrics: true (and give Prometheus a token with the metrics scope), or publicMetrics: true to serve it to anyone who reaches the port',
       ],
+    ],
+    [
+      'invalid-flush-interval.yaml',
+      [
+        'storage.influxdb.flushInterval: no longer used (the outbox forwards lines as soon as they are committed); remove it',
+      ],
+    ],
+    [
+      'invalid-metrics-locked.yaml',
+      ['http.protectMetrics: no token in http.tokens has the metrics scope, so nothing could read /metrics'],
     ],
     [
       'invalid-types.yaml',
@@ -300,5 +311,22 @@ describe('API tokens', () => {
     expect(http('{ listen: 0.0.0.0, protectMetrics: true }').protectMetrics).toBe(true);
     expect(http('{ listen: 0.0.0.0, publicMetrics: true }').publicMetrics).toBe(true);
     expect(http('{ listen: 127.0.0.2 }').listen).toBe('127.0.0.2');
+  });
+});
+
+describe('loopback addresses (where /metrics may stay open)', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.255.0.9', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['localhost', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['10.0.0.1', false],
+    ['127.300.0.1', false],
+    ['example.org', false],
+  ])('%s -> %s', (listen, loopback) => {
+    expect(isLoopback(listen)).toBe(loopback);
   });
 });

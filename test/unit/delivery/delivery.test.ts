@@ -2,7 +2,8 @@
 // the configuration's checks, and what a customer's e-mail says.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../../src/config/load.js';
-import { customerMail, financeMail, monthTitle } from '../../../src/delivery/compose.js';
+import { customerMail, financeMail } from '../../../src/delivery/compose.js';
+import { monthTitle } from '../../../src/reports/format.js';
 import { deliveryMessageId, retryDelayMs, senderDomain } from '../../../src/delivery/deliverer.js';
 import type { JournalRow } from '../../../src/state/close-records.js';
 import type { MonthCredits, ServerCredit } from '../../../src/sla/types.js';

@@ -36,7 +36,9 @@ interface Built {
 
 /** buildServer with real metrics and a logger into `logs`; the API's parts behind are not reached here. */
 async function build(
-  options: Partial<Pick<ServerDeps, 'tokens' | 'protectMetrics' | 'checkReady'>> & { web?: boolean } = {},
+  options: Partial<Pick<ServerDeps, 'tokens' | 'protectMetrics' | 'checkReady' | 'trustProxy'>> & {
+    web?: boolean;
+  } = {},
 ): Promise<Built> {
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
@@ -49,6 +51,7 @@ async function build(
     logger,
     tokens: options.tokens ?? TOKENS,
     protectMetrics: options.protectMetrics ?? false,
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     checkReady: options.checkReady ?? (async () => ({ degraded: [] })),
     api: apiWithoutDaemon('not reached in these tests'),
     ...(options.web
@@ -150,7 +153,7 @@ describe('named tokens and scopes', () => {
     await fresh.app.close();
   });
 
-  it('slows an address that presents wrong tokens: 429 with Retry-After, even for a right token, other addresses unaffected', async () => {
+  it('slows an address that presents wrong tokens: 429 with Retry-After; a right token still passes from it', async () => {
     const from = (remoteAddress: string, token: string) =>
       built.app.inject({ url: '/api/v1/servers', headers: bearer(token), remoteAddress });
     for (let i = 0; i < 10; i++) expect((await from('10.0.0.2', `guess-${i}-0123456789abcdef`)).statusCode).toBe(401);
@@ -158,9 +161,27 @@ describe('named tokens and scopes', () => {
     expect(slowed.statusCode).toBe(429);
     expect(slowed.json().error.code).toBe('TOO_MANY_AUTH_FAILURES');
     expect(Number(slowed.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await from('10.0.0.2', VIEWER)).statusCode).toBe(429);
-    expect((await from('10.0.0.3', VIEWER)).statusCode).toBe(200);
+    // Another client behind the same address (a proxy) with its valid token is not locked out.
+    expect((await from('10.0.0.2', VIEWER)).statusCode).toBe(200);
+    expect((await from('10.0.0.2', 'guess-11-0123456789abcdef')).statusCode).toBe(429);
+    expect((await from('10.0.0.3', 'guess-12-0123456789abcdef')).statusCode).toBe(401);
     expect(await failures(built.metrics, 'api', 'throttled')).toBe(2);
+  });
+
+  it('behind a trusted proxy, counts wrong tokens per client (X-Forwarded-For), not per proxy', async () => {
+    const proxied = await build({ trustProxy: ['10.9.9.9'] });
+    const from = (client: string, token: string) =>
+      proxied.app.inject({
+        url: '/api/v1/servers',
+        headers: { ...bearer(token), 'x-forwarded-for': client },
+        remoteAddress: '10.9.9.9',
+      });
+    for (let i = 0; i < 10; i++)
+      expect((await from('203.0.113.7', `guess-${i}-0123456789abcdef`)).statusCode).toBe(401);
+    expect((await from('203.0.113.7', 'guess-10-0123456789abcdef')).statusCode).toBe(429);
+    // Another client through the same proxy is a client of its own.
+    expect((await from('203.0.113.8', 'guess-11-0123456789abcdef')).statusCode).toBe(401);
+    await proxied.app.close();
   });
 
   it('answers 503 and says how to set one when no token is configured', async () => {
@@ -376,11 +397,12 @@ describe('the ops login', () => {
 
   it('counts failed logins and slows an address that fails too often', async () => {
     for (let i = 0; i < 10; i++) expect((await login(`wrong-${i}-0123456789abcdef`, '10.0.1.1')).statusCode).toBe(401);
-    const slowed = await login(VIEWER, '10.0.1.1');
+    const slowed = await login('wrong-10-0123456789abcdef', '10.0.1.1');
     expect(slowed.statusCode).toBe(429);
     expect(slowed.body).toContain('Too many failed attempts');
     expect(await failures(built.metrics, 'ops', 'invalid')).toBe(10);
     expect(await failures(built.metrics, 'ops', 'throttled')).toBe(1);
+    expect((await login(VIEWER, '10.0.1.1')).statusCode).toBe(303);
     expect((await login(VIEWER, '10.0.1.2')).statusCode).toBe(303);
   });
 });

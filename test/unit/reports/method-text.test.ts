@@ -16,7 +16,7 @@ describe('method section', () => {
     const lines = methodLines(defaults);
     expect(lines).toHaveLength(7);
     expect(lines[2]).toBe(
-      'Downtime starts at the first of at least 3 consecutive failed probes and lasts until the next successful probe. With several probing locations it counts while a majority of them see the server down.',
+      'Downtime starts at the first of at least 3 consecutive failed probes and lasts until the next successful probe. With several probing locations it counts while a majority of the locations with a fresh observation see the server down.',
     );
     expect(lines[3]).toBe(
       'Time without a fresh observation is not downtime: it counts as available and is shown separately.',
@@ -31,7 +31,7 @@ describe('method section', () => {
     expect(lines[2]).toContain('it counts while at least 2 of them see the server down.');
     expect(lines.join('\n')).not.toContain('majority');
     expect(lines[6]).toBe(
-      "Amount = base x percent / 100, rounded half up to the grosz. The base is the customer's whole monthly fee (base fee and server fees); the credit of the worst server is paid once. The credit is at most 50.5 % of the base.",
+      "Amount = base x percent / 100, rounded half up to the grosz. The base is the customer's whole monthly fee (base fee and server fees, each server's prorated by its covered time); the credit of the worst server is paid once. The credit is at most 50.5 % of the base.",
     );
   });
 

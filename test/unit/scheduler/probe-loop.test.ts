@@ -31,11 +31,18 @@ ${Array.from({ length: servers }, (_, i) => `      - { id: s${i}, name: S${i}, c
     'test.yaml',
   );
 
-/** When the tcp check of `server` runs after a start at `startMs`, up to `untilMs`: its first-round run, then its grid. */
+/**
+ * When the tcp check of `server` runs after a start at `startMs`, up to `untilMs`: its first-round run, then its
+ * grid from the first slot at least half an interval later (the first simulated-clock test checks these rules).
+ */
 const runTimes = (server: string, startMs: number, untilMs: number, intervalMs = 10_000) => {
   const phase = phaseOffsetMs(server, 'tcp', intervalMs);
   const times: number[] = [];
-  for (let t = firstDueMs(startMs, intervalMs, phase); t <= untilMs; t = nextDueMs(t + 1, intervalMs, phase))
+  for (
+    let t = firstDueMs(startMs, intervalMs, phase);
+    t <= untilMs;
+    t = nextDueMs(t + Math.ceil(intervalMs / 2), intervalMs, phase)
+  )
     times.push(t);
   return times;
 };
@@ -106,19 +113,48 @@ describe('probe loop on a simulated clock', () => {
       // Then the grid from its first slot after start: every run on the check's phase, one interval apart.
       const gridTimes = times.slice(times[0]! % intervalMs === phase ? 0 : 1);
       expect(gridTimes.every((t) => t % intervalMs === phase)).toBe(true);
-      expect(gridTimes[0]! - startMs).toBeLessThan(intervalMs);
+      expect(gridTimes[0]! - startMs).toBeLessThan(2 * intervalMs);
       expect(gridTimes.slice(1).map((t, k) => t - gridTimes[k]!)).toEqual(
         new Array(gridTimes.length - 1).fill(intervalMs),
       );
-      // An early run only where the first slot was 5 s away or more, and seconds before that slot: two
-      // observations a moment apart would confirm a failure twice over.
+      // An early run only where the first slot was 5 s away or more; the grid then resumes at the first slot at
+      // least half an interval later: two observations a moment apart would confirm a failure twice over.
       const slotAwayMs = (((phase - startMs) % intervalMs) + intervalMs) % intervalMs;
       expect(times.length - gridTimes.length).toBe(slotAwayMs >= FIRST_ROUND_WITHIN_MS ? 1 : 0);
-      if (times.length > gridTimes.length) expect(gridTimes[0]! - times[0]!).toBeGreaterThan(4_000);
+      if (times.length > gridTimes.length) {
+        expect(gridTimes[0]! - times[0]!).toBeGreaterThanOrEqual(intervalMs / 2);
+        expect(gridTimes[0]! - times[0]!).toBeLessThan(intervalMs * 1.5);
+      }
+      // Every two runs of the check at least half an interval apart.
+      expect(times.slice(1).every((t, k) => t - times[k]! >= intervalMs / 2)).toBe(true);
     }
     // Spread over those 5 s: no second holds twice its share (the whole fleet in one instant would be a burst).
     expect(Math.max(...firstRunsPerSecond)).toBeLessThan(80);
     expect(written[0]).toMatchObject({ location: 'waw', check: 'tcp', up: true, latencyMs: 5 });
+  });
+
+  it('at a 6 s interval too, the first round comes within 5 s and no two runs of a check are under 3 s apart', async () => {
+    const startMs = 2_000_017;
+    const clock = new FakeClock(startMs);
+    const written: Observation[] = [];
+    const loop = createProbeLoop({
+      config: config(50, '', '6s'),
+      store: recordingStore(written),
+      logger: createLogger(),
+      clock,
+      probe: async () => ({ up: false, latencyMs: 1, error: 'refused' }),
+    });
+    loop.start();
+    await clock.advanceTo(startMs + 60_000);
+    await loop.stop();
+    for (let i = 0; i < 50; i++) {
+      const times = written.filter((o) => o.server === `s${i}`).map((o) => o.timeMs);
+      expect(times[0]! - startMs).toBeLessThan(5_000);
+      const gaps = times.slice(1).map((t, k) => t - times[k]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(3_000);
+      // 60 s at 6 s: 10 or 11 runs (the early one and the grid's).
+      expect(times.length).toBeGreaterThanOrEqual(10);
+    }
   });
 
   it('runs checks of an interval of 5 s or less on their grid from the start', async () => {
