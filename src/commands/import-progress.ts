@@ -2,7 +2,7 @@
 // file, and with InfluxDB how many stored lines it confirmed; then one summary line, terminal or not.
 import { systemClock } from '../clock.js';
 import type { StoreHealth } from '../store/store.js';
-import { startProgressLine, type ProgressLineOptions } from './progress-line.js';
+import { count, seconds, startProgressLine, type ProgressLineOptions } from './progress-line.js';
 
 /** What the progress line reads from the import as it goes. */
 export interface ImportSources {
@@ -26,8 +26,6 @@ export interface ImportProgress {
   summary(): string;
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
-const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
 const size = (bytes: number) =>
   bytes < 1_000_000 ? `${(bytes / 1_000).toFixed(1)} kB` : `${(bytes / 1_000_000).toFixed(1)} MB`;
 const perSecond = (n: number, ms: number) => Math.round((n * 1_000) / Math.max(1, ms));

@@ -82,8 +82,10 @@ export interface PhaseProgress {
   summary(): string;
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
-const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
+/** A count as the progress lines write it: `10,000`. */
+export const count = (n: number) => n.toLocaleString('en-US');
+/** A duration as the progress lines write it: `14.2 s`. */
+export const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
 
 /** Starts a phase progress line: `label: phase done/total, 12.3 s`. */
 export function startPhaseProgress(label: string, options: ProgressLineOptions = {}): PhaseProgress {

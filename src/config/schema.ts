@@ -79,12 +79,6 @@ export function parseIsoInstantMs(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** Why a text is not an instant parseIsoInstantMs reads, or undefined when it is one (for every input that takes times). */
-export function instantProblem(text: string): string | undefined {
-  const parsed = parseInstant(text);
-  return 'problem' in parsed ? parsed.problem : undefined;
-}
-
 /** An instant as epoch ms, or the one description of what is wrong with it (config, CLI and API alike). */
 export function parseInstant(text: string): { ms: number } | { problem: string } {
   if (!ISO_INSTANT_RE.test(text))

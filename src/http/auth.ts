@@ -22,7 +22,7 @@ export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 export const AUTH_FAILURES = ['missing', 'invalid', 'scope', 'throttled'] as const;
 export type AuthFailure = (typeof AUTH_FAILURES)[number];
 
-/** Wrong tokens one address may present per window before everything it sends is refused until the window ends. */
+/** Wrong tokens one address may present per window; further wrong ones get 429 until the window ends. */
 export const AUTH_FAILURES_PER_ADDRESS = 10;
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
 /** At most one log line per this interval about refusals (a scan would otherwise flood the log). */
@@ -36,14 +36,20 @@ export function bearerCredentials(header: string | undefined): string | undefine
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
+/** A token with the digest of its secret, taken once. */
+interface KnownToken {
+  token: ApiToken;
+  digest: Buffer;
+}
+
 /**
  * The token whose secret is `given`, if any. Digests of equal length are compared with every token, so the time
  * taken tells neither the secrets' lengths nor which token came close.
  */
-export function matchToken(tokens: readonly ApiToken[], given: string): ApiToken | undefined {
+function matchToken(known: readonly KnownToken[], given: string): ApiToken | undefined {
   const presented = digest(given);
   let found: ApiToken | undefined;
-  for (const token of tokens) if (timingSafeEqual(presented, digest(token.secret)) && !found) found = token;
+  for (const { token, digest: secret } of known) if (timingSafeEqual(presented, secret) && !found) found = token;
   return found;
 }
 
@@ -81,6 +87,7 @@ export interface AuthGateOptions {
 /** The gate over `app`, which must have @fastify/rate-limit registered (its store keeps the per-address counts). */
 export function createAuthGate(app: FastifyInstance, options: AuthGateOptions): AuthGate {
   const { tokens, logger, onFailure } = options;
+  const known = tokens.map((token) => ({ token, digest: digest(token.secret) }));
   // Only wrong tokens are counted per address (the default key: the client address, IPv6 by /64).
   const wrongTokens = app.createRateLimit({ max: AUTH_FAILURES_PER_ADDRESS, timeWindow: AUTH_FAILURE_WINDOW_MS });
   const callers = new WeakMap<FastifyRequest, ApiToken>();
@@ -118,7 +125,7 @@ export function createAuthGate(app: FastifyInstance, options: AuthGateOptions): 
       refuse(request, group, 'missing');
       return { ok: false, failure: 'missing' };
     }
-    const token = matchToken(tokens, given);
+    const token = matchToken(known, given);
     if (!token) {
       const address = await wrongTokens(request, { increment: false });
       if (!address.isAllowed && address.remaining === 0) {

@@ -15,6 +15,7 @@ import type { AuthGate } from './auth.js';
 import { sendError } from './errors.js';
 import * as answers from './response-schemas.js';
 import { apiSchema } from './response-schemas.js';
+import { REASON, REASON_BODY, TIME } from './request-schemas.js';
 
 export interface RecordRouteDeps {
   keeper: RecordKeeper;
@@ -22,8 +23,6 @@ export interface RecordRouteDeps {
   maintenanceNoticeMs: number;
 }
 
-const TIME = { type: 'string', format: 'date-time' } as const;
-const REASON = { type: 'string', minLength: 1, maxLength: 2_000 } as const;
 const ID_PARAMS = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
 const LIST_QUERY = {
   type: 'object',
@@ -132,7 +131,7 @@ export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps:
         ...change,
         summary: 'Withdraw an incident (it stays in the record); months it touched are restated',
         params: ID_PARAMS,
-        body: { type: 'object', properties: { reason: REASON }, required: ['reason'], additionalProperties: false },
+        body: REASON_BODY,
         response: { 200: answers.INCIDENT_CHANGE, ...change.response },
       },
     },
@@ -203,7 +202,7 @@ export function registerRecordRoutes(app: FastifyInstance, gate: AuthGate, deps:
         ...change,
         summary: 'Cancel an announced window (it stays in the record); months it touched are restated',
         params: ID_PARAMS,
-        body: { type: 'object', properties: { reason: REASON }, required: ['reason'], additionalProperties: false },
+        body: REASON_BODY,
         response: { 200: answers.MAINTENANCE_CHANGE, ...change.response },
       },
     },

@@ -15,6 +15,7 @@ import { bearerCredentials, createAuthGate, type ApiToken } from './auth.js';
 import { codeForStatus, errorResponses, sendError } from './errors.js';
 import { registerRecordRoutes, type RecordRouteDeps } from './record-routes.js';
 import * as answers from './response-schemas.js';
+import { MONTH, REASON, REASON_BODY, TIME } from './request-schemas.js';
 import { apiSchema } from './response-schemas.js';
 import { registerWebRoutes, type WebDeps } from '../web/routes.js';
 
@@ -94,8 +95,6 @@ export interface ServerDeps {
  * reason in any script, fits. Checked while the body is read, which is after the token is (onRequest).
  */
 export const BODY_LIMIT_BYTES = 16_384;
-
-const MONTH = { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } as const;
 
 /** Builds the fastify app: /metrics, /healthz, /readyz, /api/v1/*, /openapi.json, the web pages. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -208,8 +207,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         querystring: {
           type: 'object',
           properties: {
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
+            from: TIME,
+            to: TIME,
             server: { type: 'string' },
           },
           required: ['from', 'to'],
@@ -293,12 +292,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     'CLOSE_FAILED',
   );
   const closeResponses = { 200: answers.CLOSE_DONE, 202: answers.CLOSE_NEEDS_REVIEW, ...closing.response };
-  const reasonBody = {
-    type: 'object',
-    properties: { reason: { type: 'string', minLength: 1, maxLength: 2_000 } },
-    required: ['reason'],
-    additionalProperties: false,
-  } as const;
 
   app.get(
     '/api/v1/months',
@@ -379,7 +372,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         ...closing,
         summary: 'Issue the next revision of a closed month from the evidence as it is now',
         params: monthParams,
-        body: reasonBody,
+        body: REASON_BODY,
         response: closeResponses,
       },
     },
@@ -401,7 +394,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           type: 'object',
           properties: {
             draftHash: { type: 'string', pattern: '^[0-9a-f]{12,64}$' },
-            reason: reasonBody.properties.reason,
+            reason: REASON,
           },
           required: ['draftHash', 'reason'],
           additionalProperties: false,

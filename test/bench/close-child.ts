@@ -6,10 +6,8 @@ import { createLogger } from '../../src/logging.js';
 import { NO_OPERATOR_RECORDS } from '../../src/state/operator-records.js';
 import { createObservationStore } from '../../src/store/create.js';
 import { influxConnection } from '../../src/store/influx/connection.js';
-import { InfluxQLClient } from '../../src/store/influx/influxql.js';
-import { InfluxRunReader } from '../../src/store/influx/run-reader.js';
 import type { RunSource } from '../../src/store/store.js';
-import { countedSelect, type ReadCounts } from '../support/counted-reads.js';
+import { countedRunReader, type ReadCounts } from '../support/counted-reads.js';
 import { fromParent, tellParent } from './children.js';
 
 /** What the parent asks for. */
@@ -38,9 +36,8 @@ const config = loadConfig(task.configPath);
 const store = await createObservationStore(config, createLogger('bench-close'));
 // On InfluxDB the reads go through a reader whose queries are counted and timed here, outside the store.
 const influx = config.storage.kind === 'influxdb' ? config.storage.influxdb : undefined;
-const influxql = influx && new InfluxQLClient(influxConnection(influx));
-const counted = influxql && countedSelect((statement) => influxql.query(statement));
-const runs: RunSource = counted && influx ? new InfluxRunReader(counted.select, influx.measurement) : store;
+const counted = influx && countedRunReader(influxConnection(influx));
+const runs: RunSource = counted ? counted.reader : store;
 const startedMs = performance.now();
 const cpuBefore = process.cpuUsage();
 const credits = await computeCredits(config, { store: runs, operatorRecords: NO_OPERATOR_RECORDS }, task.month);
@@ -58,7 +55,7 @@ const result: CloseResult = {
   unmonitoredMs: servers.reduce((sum, s) => sum + s.unmonitoredMs, 0),
 };
 if (counted) result.influxReads = { ...counted.counts };
-await influxql?.close();
+await counted?.close();
 await store.close();
 await tellParent('result', result);
 process.disconnect();

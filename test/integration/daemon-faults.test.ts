@@ -9,6 +9,7 @@ import { FLUSH_EVERY_MS } from '../../src/scheduler/probe-loop.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { fleetConfigYaml, startDaemonProcess, startCountingTarget } from '../support/daemon-process.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { openInfluxStore } from '../support/influx-suite.js';
 import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { mountSmallDisk } from '../support/small-disk.js';
 
@@ -173,23 +174,12 @@ describe('the daemon under faults', () => {
         await sleep(1_500);
         await daemon.stop('SIGKILL');
         const probed = target.count() - startRequests;
-        const { OutboxedInfluxStore } = await import('../../src/store/influx/influx-store.js');
-        const { influxConnection } = await import('../../src/store/influx/connection.js');
-        const { createLogger } = await import('../../src/logging.js');
-        const store = OutboxedInfluxStore.open(
-          join(dir, 'outbox.db'),
-          influxConnection({
-            url: influxd.url,
-            apiVersion: 1,
-            database: 'uptime',
-            org: '',
-            measurement: 'uptime_observation',
-            batchSize: 5_000,
-            timeout: 5_000,
-          }),
-          createLogger(),
-          5_000,
-        );
+        const store = openInfluxStore({
+          url: influxd.url,
+          database: 'uptime',
+          outboxPath: join(dir, 'outbox.db'),
+          batchSize: 5_000,
+        });
         try {
           expect(await store.drain(30_000)).toBe(true);
           expect(store.health().parked).toBe(0);

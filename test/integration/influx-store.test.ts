@@ -3,16 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logging.js';
 import type { Observation } from '../../src/sla/types.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
-import { influxConnection } from '../../src/store/influx/connection.js';
-import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
-import { InfluxQLClient } from '../../src/store/influx/influxql.js';
-import { InfluxRunReader } from '../../src/store/influx/run-reader.js';
-import { countedSelect } from '../support/counted-reads.js';
+import { countedRunReader } from '../support/counted-reads.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { countInInflux, openInfluxStore } from '../support/influx-suite.js';
+import { countInInflux, openInfluxStore, testConnection } from '../support/influx-suite.js';
 import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { describeObservationStoreContract } from '../support/store-contract.js';
 
@@ -28,23 +23,14 @@ afterAll(async () => {
   await influxd?.stop();
 });
 
-const connectionTo = (database: string, batchSize = 1_000) =>
-  influxConnection({
-    url: influxd.url,
-    apiVersion: 1,
-    database,
-    org: '',
-    measurement: 'uptime_observation',
-    batchSize,
-    timeout: 5_000,
-  });
-
 /** A fresh database per store so tests do not see each other's points. */
 async function openStore(dir: string, database?: string, batchSize = 1_000) {
   const db = database ?? `t${++databaseCounter}`;
   if (!database) await influxd.query(`CREATE DATABASE "${db}"`);
-  const connection = connectionTo(db, batchSize);
-  return { store: OutboxedInfluxStore.open(join(dir, 'outbox.db'), connection, createLogger(), batchSize), db };
+  return {
+    store: openInfluxStore({ url: influxd.url, database: db, batchSize, outboxPath: join(dir, 'outbox.db') }),
+    db,
+  };
 }
 
 describeObservationStoreContract('influxdb 1.6 with outbox', async () => {
@@ -118,10 +104,9 @@ describe('InfluxDB store reads', () => {
       await ordered.close();
       // The same reads, counted: of 48 series-hours, the clean ones between two clean neighbours (20 here) came
       // back as aggregates, so only the other 28 hours' rows were read one by one.
-      const influxql = new InfluxQLClient(connectionTo(orderedDb));
-      const counted = countedSelect((statement) => influxql.query(statement));
-      expect(await new InfluxRunReader(counted.select, 'uptime_observation').readRuns(query)).toEqual(fromEmbedded);
-      await influxql.close();
+      const counted = countedRunReader(testConnection({ url: influxd.url, database: orderedDb }));
+      expect(await counted.reader.readRuns(query)).toEqual(fromEmbedded);
+      await counted.close();
       expect(counted.counts.aggregateQueries).toBe(1);
       expect(counted.counts.aggregateRows).toBe(48);
       expect(counted.counts.rawRows).toBeGreaterThan(0);

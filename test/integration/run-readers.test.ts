@@ -9,12 +9,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/sla/types.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
-import { influxConnection } from '../../src/store/influx/connection.js';
-import { InfluxQLClient } from '../../src/store/influx/influxql.js';
-import { InfluxRunReader } from '../../src/store/influx/run-reader.js';
 import type { ObservationStore } from '../../src/store/store.js';
-import { countedSelect, type ReadCounts } from '../support/counted-reads.js';
-import { influxSuite, openInfluxStore } from '../support/influx-suite.js';
+import { countedRunReader } from '../support/counted-reads.js';
+import { influxSuite, openInfluxStore, testConnection } from '../support/influx-suite.js';
 
 const MIN = 60_000;
 const H = 60 * MIN;
@@ -118,9 +115,7 @@ describe('run readers: embedded and InfluxDB agree', () => {
   let embedded: EmbeddedObservationStore;
   let influxStore: ObservationStore;
   // The InfluxDB side is read through the store's own run reader class, its queries counted from outside.
-  let influxql: InfluxQLClient;
-  let influxReader: InfluxRunReader;
-  let counts: ReadCounts;
+  let counted: ReturnType<typeof countedRunReader>;
   /** Observations inside the queried ranges: what reading every row would return. */
   let rowsInRanges = 0;
   let run = 0;
@@ -134,23 +129,10 @@ describe('run readers: embedded and InfluxDB agree', () => {
       outboxPath: join(dir, 'outbox.db'),
       batchSize: 5_000,
     });
-    influxql = new InfluxQLClient(
-      influxConnection({
-        url: influx.influxd.url,
-        apiVersion: 1,
-        database,
-        org: '',
-        measurement: 'uptime_observation',
-        batchSize: 1,
-        timeout: 5_000,
-      }),
-    );
-    const counted = countedSelect((statement) => influxql.query(statement));
-    counts = counted.counts;
-    influxReader = new InfluxRunReader(counted.select, 'uptime_observation');
+    counted = countedRunReader(testConnection({ url: influx.influxd.url, database }));
   });
   afterAll(async () => {
-    await influxql?.close();
+    await counted?.close();
     await influxStore?.close();
     await embedded?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -180,15 +162,18 @@ describe('run readers: embedded and InfluxDB agree', () => {
           staleAfterMs: sc.staleAfterMs,
         };
         rowsInRanges += all.filter((o) => o.timeMs >= fromMs && o.timeMs < toMs).length;
-        const [fromEmbedded, fromInflux] = await Promise.all([embedded.readRuns(query), influxReader.readRuns(query)]);
+        const [fromEmbedded, fromInflux] = await Promise.all([
+          embedded.readRuns(query),
+          counted.reader.readRuns(query),
+        ]);
         expect(fromInflux).toEqual(fromEmbedded);
       }),
       { numRuns: 20 },
     );
     // Both of InfluxDB's paths were taken: hourly aggregates, and rows read one by one, but not every row (the
     // inner hours of the clean stretches came back as aggregates; about a quarter of the rows in trial runs).
-    expect(counts.aggregateRows).toBeGreaterThan(0);
-    expect(counts.rawRows).toBeGreaterThan(0);
-    expect(counts.rawRows).toBeLessThan(rowsInRanges);
+    expect(counted.counts.aggregateRows).toBeGreaterThan(0);
+    expect(counted.counts.rawRows).toBeGreaterThan(0);
+    expect(counted.counts.rawRows).toBeLessThan(rowsInRanges);
   }, 120_000);
 });

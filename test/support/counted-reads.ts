@@ -1,7 +1,8 @@
 // InfluxQL reads counted and timed from outside the store (the production classes keep no benchmark counters):
 // wrap the select function that InfluxRunReader is built on.
-import type { InfluxSeries } from '../../src/store/influx/influxql.js';
-import type { SelectSeries } from '../../src/store/influx/run-reader.js';
+import type { InfluxConnection } from '../../src/store/influx/connection.js';
+import { InfluxQLClient, type InfluxSeries } from '../../src/store/influx/influxql.js';
+import { InfluxRunReader, type SelectSeries } from '../../src/store/influx/run-reader.js';
 
 /** What the run reader asked InfluxDB: hourly aggregate queries, row-by-row reads, their rows and time. */
 export interface ReadCounts {
@@ -42,4 +43,15 @@ export function countedSelect(select: SelectSeries): { select: SelectSeries; cou
       return series;
     },
   };
+}
+
+/** The store's run reader on `connection`, its queries counted; close() releases its HTTP agent. */
+export function countedRunReader(connection: InfluxConnection): {
+  reader: InfluxRunReader;
+  counts: ReadCounts;
+  close(): Promise<void>;
+} {
+  const influxql = new InfluxQLClient(connection);
+  const { select, counts } = countedSelect((statement) => influxql.query(statement));
+  return { reader: new InfluxRunReader(select, connection.measurement), counts, close: () => influxql.close() };
 }

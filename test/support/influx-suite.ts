@@ -1,7 +1,7 @@
 // One influxd (and, if asked, a fault proxy in front of it) for a whole test file, and InfluxDB stores on it.
 import { afterAll, beforeAll } from 'vitest';
 import { createLogger, type Logger } from '../../src/logging.js';
-import { influxConnection } from '../../src/store/influx/connection.js';
+import { influxConnection, type InfluxConnection } from '../../src/store/influx/connection.js';
 import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { startInfluxd, type Influxd } from './influxd.js';
@@ -51,26 +51,34 @@ export function influxSuite(options: { database?: string; proxy?: boolean } = {}
   return suite;
 }
 
-/** The InfluxDB store as the daemon opens it (API v1), on `url` (influxd or a proxy), with its outbox at `outboxPath`. */
-export function openInfluxStore(options: {
+/** Where the tests' InfluxDB lives: `url` (influxd or a proxy), a database, API v1. */
+export interface TestConnectionOptions {
   url: string;
   database: string;
-  outboxPath: string;
   measurement?: string;
   batchSize?: number;
   timeoutMs?: number;
-  logger?: Logger;
-}): OutboxedInfluxStore {
-  const batchSize = options.batchSize ?? 1_000;
-  const connection = influxConnection({
+}
+
+/** The connection the daemon would make for `options` (measurement uptime_observation, batches of 1,000, 5 s). */
+export function testConnection(options: TestConnectionOptions): InfluxConnection {
+  return influxConnection({
     url: options.url,
     apiVersion: 1,
     database: options.database,
     org: '',
     measurement: options.measurement ?? 'uptime_observation',
-    batchSize,
+    batchSize: options.batchSize ?? 1_000,
     timeout: options.timeoutMs ?? 5_000,
   });
+}
+
+/** The InfluxDB store as the daemon opens it, with its outbox at `outboxPath`. */
+export function openInfluxStore(
+  options: TestConnectionOptions & { outboxPath: string; logger?: Logger },
+): OutboxedInfluxStore {
+  const batchSize = options.batchSize ?? 1_000;
+  const connection = testConnection({ ...options, batchSize });
   return OutboxedInfluxStore.open(options.outboxPath, connection, options.logger ?? createLogger(), batchSize);
 }
 
