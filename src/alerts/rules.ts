@@ -233,7 +233,7 @@ function daemonGroup(config: AppConfig, options: RuleFileOptions): RuleGroup {
         '15m',
         'critical',
         'no uptime-credits instance with the close role is scraped',
-        'No instance has sla.closeRole true (or it is down): months are not closed and the server-down and budget alerts, which read that instance, are silent.',
+        'No instance has close in its roles (or it is down): months are not closed and the server-down and budget alerts, which read that instance, are silent.',
       ),
       alert(
         'UptimeCreditsSlaStale',
@@ -249,7 +249,7 @@ function daemonGroup(config: AppConfig, options: RuleFileOptions): RuleGroup {
         '15m',
         'warning',
         '{{ $value }} uptime-credits instances have the close role',
-        'Set sla.closeRole false on all but one: every SLA alert fires once per closing instance.',
+        'Remove close from roles on all but one: every SLA alert fires once per closing instance.',
       ),
       alert(
         'UptimeCreditsNoProbes',

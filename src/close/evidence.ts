@@ -1,6 +1,6 @@
 // Complete evidence before a close: every observation of the month's range must have reached the store it is read
 // from. A source (the local outbox in front of InfluxDB, the probe loop's unwritten buffer; later every agent's
-// forwarded-through mark) says how many observations of a time range it still holds back.
+// forwarded-through mark, agent-evidence.ts) says how many observations of a time range it still holds back.
 import type { Clock } from '../clock.js';
 
 /** Observations of a time range that a reader of the store cannot see yet. */
@@ -9,6 +9,8 @@ export interface Unconfirmed {
   waiting: number;
   /** Refused by the store and set aside: only a person can resolve these. */
   parked: number;
+  /** What is missing in words, when counts cannot say it (another agent's mark, not its lines). */
+  detail?: string;
 }
 
 /** Something that can hold observations back from the store. */
@@ -22,6 +24,7 @@ export type EvidenceVerdict =
   | { complete: false; waiting: number; parked: number /** A sentence for logs, CLI and API. */; reason: string };
 
 const describe = (name: string, u: Unconfirmed) =>
+  u.detail ??
   [
     u.waiting > 0 ? `${u.waiting} observations still waiting in ${name}` : '',
     u.parked > 0 ? `${u.parked} observations refused by the store and parked in ${name}` : '',

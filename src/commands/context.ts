@@ -12,6 +12,9 @@ import { SqliteCloseRecords, type CloseRecords } from '../state/close-records.js
 import { SqliteOperatorRecords, type OperatorRecords } from '../state/operator-records.js';
 import { createObservationStore } from '../store/create.js';
 import type { ObservationStore } from '../store/store.js';
+import { influxHeartbeats } from '../agents/influx-heartbeats.js';
+import { agentEvidence } from '../close/agent-evidence.js';
+import { influxConnection } from '../store/influx/connection.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/uptime-credits.yaml';
 export const EXAMPLE_CONFIG_PATH = 'config/uptime-credits.example.yaml';
@@ -94,8 +97,16 @@ export async function withMonthCloser<T>(
 ): Promise<T> {
   return withEvidenceStores(command, async (config, { store, operatorRecords }, logger) => {
     const records = SqliteCloseRecords.open(config.state.path);
+    // The expected agents' heartbeats (config agents): a close from here waits for them as the daemon's does.
+    const heartbeats =
+      config.agents.length > 0 && config.storage.influxdb
+        ? influxHeartbeats(influxConnection(config.storage.influxdb))
+        : undefined;
     try {
-      const evidence = [{ name: store.description, unconfirmed: store.unconfirmed.bind(store) }];
+      const evidence = [
+        { name: store.description, unconfirmed: store.unconfirmed.bind(store) },
+        ...(heartbeats ? [agentEvidence(config.agents, () => heartbeats.latest())] : []),
+      ];
       const closer = createMonthCloser({
         config,
         store,
@@ -109,6 +120,7 @@ export async function withMonthCloser<T>(
       return await work({ config, store, operatorRecords, records, closer, logger });
     } finally {
       records.close();
+      await heartbeats?.close();
     }
   });
 }

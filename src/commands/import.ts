@@ -3,7 +3,8 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDurationMs } from '../config/schema.js';
-import { createLogger } from '../logging.js';
+import { createLogger, type Logger } from '../logging.js';
+import type { AppConfig } from '../config/types.js';
 import { INFLUXDB_TIME_RANGE, parseObservationLine, type ParseOptions } from '../store/observation-line.js';
 import { createObservationStore } from '../store/create.js';
 import type { ObservationStore } from '../store/store.js';
@@ -11,6 +12,9 @@ import type { Observation } from '../sla/types.js';
 import { loadCommandConfig } from './context.js';
 import { startImportProgress, type ImportProgress } from './import-progress.js';
 import { MAX_LINE_BYTES, readBoundedLines } from './ndjson-lines.js';
+import { forwardedThroughMs, IMPORT_AGENT } from '../agents/heartbeat.js';
+import { influxHeartbeats } from '../agents/influx-heartbeats.js';
+import { influxConnection } from '../store/influx/connection.js';
 
 const BATCH = 5_000;
 /** Without --wait, how long import gives InfluxDB to confirm what was written: enough for a healthy server. */
@@ -71,6 +75,7 @@ export function registerImport(program: Command): void {
       const fileBytes = (await stat(file)).size;
       const influx = config.storage.kind === 'influxdb';
       const parseOptions: ParseOptions = influx ? { timeRange: INFLUXDB_TIME_RANGE } : {};
+      const startedMs = Date.now();
       const store = await createObservationStore(config, logger);
       const totals = { stored: 0, duplicates: 0, conflicts: 0, rejected: 0 };
       const conflictLines: { lineNumber: number; text: string }[] = [];
@@ -134,6 +139,7 @@ export function registerImport(program: Command): void {
               : { timeoutMs: waitMs, untilRemoteProblem: false };
           const observations = totals.stored + totals.duplicates;
           confirmation = await awaitConfirmation(store, timeRange, wait, observations, parkedBefore);
+          if (timeRange) await announceImport(config, store, timeRange.fromMs, startedMs, logger);
         }
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -225,6 +231,41 @@ interface Confirmation {
  * the observations in `timeRange` ([fromMs, toMs)), then counts what still waits. Counted by time range, because
  * the outbox does not say which of its lines this import queued.
  */
+/**
+ * Tells the other processes on this InfluxDB that observations arrived: a heartbeat as agent `import`, its `written`
+ * moving their cached month answers on, and its forwarded-through mark at the earliest imported time, so that a
+ * month-to-date view which had settled past it reads from there again (for as long as the heartbeat is fresh).
+ */
+async function announceImport(
+  config: AppConfig,
+  store: ObservationStore,
+  earliestImportedMs: number,
+  startedMs: number,
+  logger: Logger,
+): Promise<void> {
+  if (!config.storage.influxdb) return;
+  const heartbeats = influxHeartbeats(influxConnection(config.storage.influxdb));
+  try {
+    const health = store.health();
+    const nowMs = Date.now();
+    await heartbeats.write({
+      agent: IMPORT_AGENT,
+      location: IMPORT_AGENT,
+      shard: '1/1',
+      forwardedThroughMs: forwardedThroughMs(nowMs, earliestImportedMs, store.earliestUnconfirmedMs()),
+      written: health.confirmedTotal,
+      parked: health.parked,
+      startedMs,
+      atMs: nowMs,
+    });
+  } catch (error) {
+    // The observations are stored either way; other processes then see them at their next full recompute.
+    logger.warn({ err: error }, 'cannot write the import heartbeat; cached month answers elsewhere may lag');
+  } finally {
+    await heartbeats.close();
+  }
+}
+
 async function awaitConfirmation(
   store: ObservationStore,
   timeRange: { fromMs: number; toMs: number } | undefined,

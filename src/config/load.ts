@@ -281,6 +281,19 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
       problems.push('storage.influxdb.bucket: is required with apiVersion 2 or 3');
   }
 
+  const [shardIndex = 1, shardCount = 1] = raw.probing.shard.split('/').map(Number);
+  const shard = { index: shardIndex, count: shardCount };
+  const agent =
+    raw.probing.agent ??
+    (shardCount === 1 ? raw.probing.location : `${raw.probing.location}-${shardIndex}-of-${shardCount}`);
+  if (raw.agents.length > 0 && !raw.roles.includes('close'))
+    problems.push('agents: only the instance with the close role waits for agents; remove it or add close to roles');
+  if (new Set(raw.agents).size !== raw.agents.length) problems.push('agents: names an agent twice');
+  if (raw.agents.length > 0 && raw.storage.kind !== 'influxdb')
+    problems.push(
+      'agents: agents share one InfluxDB (storage.kind: influxdb); the embedded store has only this process',
+    );
+
   if (raw.delivery && raw.http.publicUrl === undefined)
     problems.push('http.publicUrl: is required with delivery (the e-mails link to the customer portal)');
   const http = resolveHttp(raw.http, env, problems);
@@ -300,7 +313,9 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
           ? resolve(dirname(resolve(raw.storage.path)), 'state.db')
           : resolve(raw.state.path),
     },
-    probing: { location: raw.probing.location, concurrency: raw.probing.concurrency },
+    roles: { probe: raw.roles.includes('probe'), close: raw.roles.includes('close'), api: raw.roles.includes('api') },
+    agents: raw.agents,
+    probing: { location: raw.probing.location, concurrency: raw.probing.concurrency, shard, agent },
     availability: { confirmations: raw.probing.confirmations, staleAfterMs, quorum: raw.sla.quorum },
     sla: {
       creditBase: raw.sla.creditBase,
@@ -309,7 +324,6 @@ function resolveConfig(raw: RawConfig, sourcePath: string, env: NodeJS.ProcessEn
       minMonitoredMicroPercent: raw.sla.minMonitoredPercent,
       closeRetryMs: raw.sla.closeRetry,
       evidenceWaitMs: raw.sla.evidenceWait,
-      closeRole: raw.sla.closeRole,
       maintenanceNoticeMs: raw.sla.maintenanceNotice,
     },
     http,

@@ -90,9 +90,17 @@ export interface AppConfig {
     /** Absolute path of the SQLite file. */
     path: string;
   };
+  /** What this instance does (the `roles` list). */
+  roles: { probe: boolean; close: boolean; api: boolean };
+  /** The agents the close waits for (names of their heartbeats); empty: only this process's own evidence. */
+  agents: string[];
   probing: {
     location: string;
     concurrency: number;
+    /** This agent's share of the location's checks: probes those with shardIndex(server, check, count) === index. */
+    shard: { index: number; count: number };
+    /** The name on this agent's heartbeats. */
+    agent: string;
   };
   availability: AvailabilityRules;
   sla: {
@@ -105,8 +113,6 @@ export interface AppConfig {
     closeRetryMs: number;
     /** How long a close waits for observations still on their way to the store before it is held. */
     evidenceWaitMs: number;
-    /** Whether this instance closes months; the alert rules read the series of the instance that does. */
-    closeRole: boolean;
     /** The notice maintenance needs to be excluded from eligible time (sla.maintenanceNotice). */
     maintenanceNoticeMs: number;
   };
@@ -119,6 +125,8 @@ export interface AppConfig {
     publicMetrics: boolean;
     /** Fastify's trustProxy: whose X-Forwarded-For names the client (the wrong-token limit, the logs). */
     trustProxy: boolean | string[];
+    /** Computing month queries per second per client (http.monthComputationsPerSecond). */
+    monthComputationsPerSecond: number;
     publicUrl?: string;
   };
   reports: { dir: string };

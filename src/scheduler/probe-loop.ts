@@ -15,6 +15,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logging.js';
 import { atMostEvery, doublingBackoff } from '../pacing.js';
 import { closeHttpDispatchers, runCheck } from '../probes/index.js';
+import { inShard } from './shard.js';
 import type { CheckOutcome, ProbeResult } from '../probes/probe.js';
 import type { Observation } from '../sla/types.js';
 import { formatObservationLine } from '../store/observation-line.js';
@@ -66,6 +67,11 @@ export interface ProbeLoop {
   stats(): ProbeLoopStats;
   /** Observations of [fromMs, toMs) probed but not yet written to the store (an evidence source for a close). */
   unconfirmed(fromMs: number, toMs: number): Promise<{ waiting: number; parked: number }>;
+  /**
+   * The earliest observation time not yet handed to the store: a probe in flight (its observation carries its start)
+   * or an observation waiting to be written. Undefined when nothing is held: everything probed is in the store.
+   */
+  earliestUnwrittenMs(): number | undefined;
 }
 
 interface Job {
@@ -127,7 +133,8 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   const jobs: Job[] = [];
   for (const server of config.servers.values()) {
     for (const check of server.checks)
-      jobs.push({ server, check, offsetMs: phaseOffsetMs(server.id, check.name, check.intervalMs), dueMs: 0 });
+      if (inShard(server.id, check.name, config.probing.shard))
+        jobs.push({ server, check, offsetMs: phaseOffsetMs(server.id, check.name, check.intervalMs), dueMs: 0 });
   }
 
   let running = false;
@@ -145,6 +152,10 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     return job;
   };
   let pending: Observation[] = [];
+  /** The batch store.write has in hand: not pending any more, not in the store yet. */
+  let writing: readonly Observation[] = [];
+  /** Start times of the probes in flight (one entry per probe; a check's runs may overlap). */
+  const probingSince = new Set<{ startedMs: number }>();
   let probesTotal = 0;
   let writeErrorsTotal = 0;
   let writeProblem: string | undefined;
@@ -200,6 +211,8 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   const execute = async (job: Job) => {
     inFlight++;
     const startedMs = clock.now();
+    const inFlightEntry = { startedMs };
+    probingSince.add(inFlightEntry);
     const startedAt = performance.now();
     const lagMs = Math.max(0, startedMs - job.dueMs);
     schedule(job); // the next run is due on the absolute grid whatever this probe takes
@@ -216,6 +229,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       };
     }
     probesTotal++;
+    probingSince.delete(inFlightEntry);
     inFlight--;
     const ownTrouble = ownTroubleOf(result, startedAt, job.check.timeoutMs);
     if (ownTrouble !== undefined) {
@@ -307,13 +321,16 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       if (pending.length === 0 || (!force && clock.now() < retryWriteAtMs)) return;
       const batch = pending;
       pending = [];
+      writing = batch;
       try {
         await store.write(batch);
+        writing = [];
         if (writeProblem !== undefined) logger.info({ written: batch.length }, 'observations are written again');
         writeProblem = undefined;
         retryDelay.reset();
         retryWriteAtMs = 0;
       } catch (error) {
+        writing = [];
         writeErrorsTotal++;
         writeProblem = (error as Error).message;
         pending = batch.concat(pending); // kept for the next attempt: nothing is dropped
@@ -366,7 +383,15 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
       logger.info({ probesTotal }, 'probe loop stopped');
     },
     async unconfirmed(fromMs, toMs) {
-      return { waiting: pending.filter((o) => o.timeMs >= fromMs && o.timeMs < toMs).length, parked: 0 };
+      const inRange = (o: Observation) => o.timeMs >= fromMs && o.timeMs < toMs;
+      return { waiting: pending.filter(inRange).length + writing.filter(inRange).length, parked: 0 };
+    },
+    earliestUnwrittenMs() {
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const { startedMs } of probingSince) earliest = Math.min(earliest, startedMs);
+      for (const o of pending) earliest = Math.min(earliest, o.timeMs);
+      for (const o of writing) earliest = Math.min(earliest, o.timeMs);
+      return Number.isFinite(earliest) ? earliest : undefined;
     },
     stats: () => ({
       checks: jobs.length,

@@ -26,6 +26,8 @@ export interface StoreHealth {
   lastRemoteWriteMs?: number;
   /** Why the remote store is not taking writes now; undefined when it is (or there is none). */
   remoteProblem?: string;
+  /** Observations readers can see because this process wrote them, since it started (confirmed by the remote store). */
+  confirmedTotal: number;
 }
 
 export interface RunQuery {
@@ -62,6 +64,11 @@ export interface ObservationStore extends RunSource {
    * the remote store and parked. A month close asks this before it reads (close/evidence.ts).
    */
   unconfirmed(fromMs: number, toMs: number): Promise<{ waiting: number; parked: number }>;
+  /**
+   * The earliest observation time this process accepted that a reader cannot see yet (waiting for the remote
+   * store, or parked); undefined when readers see everything it accepted (always, for embedded).
+   */
+  earliestUnconfirmedMs(): number | undefined;
   /** The time of the earliest observation stored or waiting to be (undefined when there is none). */
   earliestObservationMs(): Promise<number | undefined>;
   /** The write path's state now; cheap and local (never waits for the remote store). */
@@ -71,6 +78,11 @@ export interface ObservationStore extends RunSource {
    * confirmed (always true for embedded). Parked lines do not count as waiting.
    */
   drain(timeoutMs: number): Promise<boolean>;
+  /**
+   * A number that changes when another process (an import) writes to this store behind this one's back, where no
+   * writer's mark says so; absent where the writers' heartbeats do (InfluxDB).
+   */
+  writesByOthersVersion?(): number;
   /** Flushes what it can and releases resources. */
   close(): Promise<void>;
 }

@@ -39,6 +39,11 @@ customers:
       `imported ${lines.length}, duplicates 0, conflicts 0, rejected 0; confirmed by InfluxDB: ${lines.length}, waiting in the outbox: 0\n`,
     );
     expect(await countInInflux(influx.influxd, 'uptime')).toBe(lines.length);
+    // Other processes on this InfluxDB learn of it from a heartbeat: what it added, and from when to read again.
+    const [beat] = await influx.influxd.query(
+      'SELECT "forwarded_through_ms", "written" FROM "uptime"."autogen"."uptime_credits_agents" WHERE "agent" = \'import\'',
+    );
+    expect(beat?.values.map((row) => row.slice(1))).toEqual([[Date.parse('2026-09-30T20:00:00Z'), lines.length]]);
 
     const result = await cli('credits', '--month', '2026-10', '--json');
     expect(result.code).toBe(0);
@@ -50,5 +55,5 @@ customers:
       uptimePercent: '99.5973',
       creditAmount: '150.00',
     });
-  });
+  }, 30_000);
 });

@@ -1,5 +1,5 @@
-// sla.closeRole: with one daemon per probing location, only the instance with the close role closes months (and
-// its series are the ones the alert rules read). Two real daemons on stores that hold last month's observations:
+// roles: with one daemon per probing location, only the instance with the close role closes months and exports the
+// SLA series the alert rules read; an agent without the api role serves no API. Two real daemons on stores that hold last month's observations:
 // the one with the role records a close at once (held for review: last month was barely observed), the other
 // records nothing and says it has no role.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,8 @@ async function daemonWithLastMonth(
 storage: { kind: embedded, path: ${join(dir, 'store.db')} }
 reports: { dir: ${join(dir, 'reports')} }
 probing: { location: ${closeRole ? 'waw' : 'fra'}, interval: 60s }
-sla: { closeRole: ${closeRole}, closeDelay: 0s, evidenceWait: 0s }
+roles: ${closeRole ? '[probe, close, api]' : '[probe]'}
+sla: { closeDelay: 0s, evidenceWait: 0s }
 http: { listen: 127.0.0.1, port: 0 }
 customers:
   - { id: acme, name: ACME, tier: gold, servers: [{ id: web-1, name: Web }] }
@@ -57,7 +58,7 @@ async function metricsOf(daemon: Daemon): Promise<string> {
   return (await fetch(`${daemon.address}/metrics`)).text();
 }
 
-describe('sla.closeRole', () => {
+describe('roles', () => {
   it('only the instance with the close role closes a due month and says so in /metrics', async () => {
     const closer = await daemonWithLastMonth(true);
     const prober = await daemonWithLastMonth(false);
@@ -72,6 +73,20 @@ describe('sla.closeRole', () => {
       }
       expect(await metricsOf(closer.daemon)).toContain('uptime_credits_close_role 1\n');
       expect(await metricsOf(prober.daemon)).toContain('uptime_credits_close_role 0\n');
+      // The SLA series once per deployment: the closer has them after its first refresh, the prober never.
+      const deadline = Date.now() + 15_000;
+      while (!(await metricsOf(closer.daemon)).includes('uptime_credits_sla_uptime_ratio{') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await metricsOf(closer.daemon)).toMatch(/^uptime_credits_sla_uptime_ratio\{/m);
+      expect(await metricsOf(prober.daemon)).not.toMatch(/^uptime_credits_sla_\w+\{/m);
+      const api = await fetch(`${prober.daemon.address}/api/v1/servers`);
+      expect(api.status).toBe(404);
+      expect(await api.json()).toEqual({
+        error: {
+          code: 'NOT_FOUND',
+          message: 'this instance does not have the api role (see roles in its configuration)',
+        },
+      });
     } finally {
       await closer.daemon.stop();
       await prober.daemon.stop();

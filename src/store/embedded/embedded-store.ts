@@ -3,6 +3,7 @@ import type { Observation, ObservationRun } from '../../sla/types.js';
 import { BUCKET_MS, classifyBuckets, compactRuns, type RunBucket } from '../bucketed-runs.js';
 import type { ObservationStore, RunQuery, StoreHealth, WriteResult } from '../store.js';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './database.js';
+import { sqliteDataVersion } from '../../sqlite.js';
 
 // A month of 30 s observations is ~90,000 rows per series; the hourly rollup a trigger keeps (database.ts) is
 // 744. Clean hours come from it (see bucketed-runs.ts); hours with a failure or a gap, and the hours cut by the
@@ -34,6 +35,7 @@ export class EmbeddedObservationStore implements ObservationStore {
   private readonly selectObservations;
   private readonly writeBatch;
   private readonly selectOne;
+  private storedTotal = 0;
 
   constructor(
     private readonly db: EmbeddedDatabase,
@@ -91,7 +93,9 @@ export class EmbeddedObservationStore implements ObservationStore {
   }
 
   async write(observations: readonly Observation[]): Promise<WriteResult> {
-    return this.writeBatch(observations);
+    const result = this.writeBatch(observations);
+    this.storedTotal += result.stored;
+    return result;
   }
 
   async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
@@ -153,7 +157,15 @@ export class EmbeddedObservationStore implements ObservationStore {
   }
 
   health(): StoreHealth {
-    return { waiting: 0, parked: 0, remoteWriteErrorsTotal: 0 };
+    return { waiting: 0, parked: 0, remoteWriteErrorsTotal: 0, confirmedTotal: this.storedTotal };
+  }
+
+  writesByOthersVersion(): number {
+    return sqliteDataVersion(this.db);
+  }
+
+  earliestUnconfirmedMs(): undefined {
+    return undefined; // a write returns once committed to this file
   }
 
   async drain(): Promise<boolean> {

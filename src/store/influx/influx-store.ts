@@ -121,12 +121,17 @@ export class OutboxedInfluxStore implements ObservationStore {
       waiting: this.outbox.waitingCount(),
       parked: this.outbox.parkedCount(),
       remoteWriteErrorsTotal: f.writeErrorsTotal,
+      confirmedTotal: this.outbox.confirmedTotal,
     };
     const oldest = this.outbox.oldestQueuedMs();
     if (oldest !== undefined) health.oldestWaitingSinceMs = oldest;
     if (f.lastSuccessMs !== undefined) health.lastRemoteWriteMs = f.lastSuccessMs;
     if (f.problem !== undefined) health.remoteProblem = f.problem;
     return health;
+  }
+
+  earliestUnconfirmedMs(): number | undefined {
+    return this.outbox.earliestUnconfirmedMs();
   }
 
   async unconfirmed(fromMs: number, toMs: number): Promise<{ waiting: number; parked: number }> {

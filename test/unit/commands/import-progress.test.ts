@@ -48,7 +48,7 @@ describe('import progress', () => {
     const { out, frames } = terminal();
     let stored = 0;
     // 500 older lines of a shared outbox wait, and 2 were parked before: they are not this file's.
-    let health: StoreHealth = { waiting: 500, parked: 2, remoteWriteErrorsTotal: 0 };
+    let health: StoreHealth = { waiting: 500, parked: 2, remoteWriteErrorsTotal: 0, confirmedTotal: 0 };
     const progress = startImportProgress(
       'obs.ndjson',
       1_000,
@@ -58,10 +58,10 @@ describe('import progress', () => {
     progress.read(1_000);
     progress.reached(2_000);
     stored = 2_000;
-    health = { waiting: 2_200, parked: 2, remoteWriteErrorsTotal: 0 };
+    health = { waiting: 2_200, parked: 2, remoteWriteErrorsTotal: 0, confirmedTotal: 0 };
     await clock.advanceTo(200);
     progress.awaitingConfirmation();
-    health = { waiting: 0, parked: 5, remoteWriteErrorsTotal: 0 };
+    health = { waiting: 0, parked: 5, remoteWriteErrorsTotal: 0, confirmedTotal: 0 };
     await clock.advanceTo(1_700);
     progress.stop();
     expect(frames.filter(Boolean)[1]).toBe(

@@ -143,6 +143,36 @@ maintenance:
     }
   });
 
+  it('roles, shards and agents: a shard names its agent, and each mistake is named', () => {
+    const customers = `
+customers:
+  - { id: acme, name: ACME, tier: gold, servers: [{ id: s1, name: S1 }] }
+`;
+    const agent = parseConfig(`roles: [probe]\nprobing: { location: fra, shard: "2/4" }\n${customers}`, '/etc/x.yaml');
+    expect(agent.roles).toEqual({ probe: true, close: false, api: false });
+    expect(agent.probing).toMatchObject({ location: 'fra', shard: { index: 2, count: 4 }, agent: 'fra-2-of-4' });
+    const problems = (text: string) => {
+      try {
+        parseConfig(`${text}\n${customers}`, '/etc/x.yaml');
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      throw new Error('loaded without error');
+    };
+    expect(problems('probing: { shard: "5/4" }')).toEqual([
+      'probing.shard: the index must be between 1 and the count, e.g. "2/4"',
+    ]);
+    expect(problems('probing: { shard: "half" }')).toEqual(['probing.shard: must be "index/count", e.g. "2/4"']);
+    expect(problems('roles: [probe, probe]')).toEqual(['roles: lists a role twice']);
+    expect(problems('roles: [probe, api]\nagents: [waw]')).toEqual([
+      'agents: only the instance with the close role waits for agents; remove it or add close to roles',
+      'agents: agents share one InfluxDB (storage.kind: influxdb); the embedded store has only this process',
+    ]);
+    expect(problems('sla: { closeRole: false }')).toEqual([
+      'sla.closeRole: replaced by the top-level `roles` (e.g. roles: [probe, api] on agents, roles: [probe, close, api] on the one instance that closes); remove it',
+    ]);
+  });
+
   it('a YAML syntax error gives line and column', () => {
     const [problem] = problemsOf('invalid-yaml.yaml');
     expect(problem).toBe('line 3, column 1: All mapping items must start at the same column');
@@ -172,9 +202,11 @@ describe('the example configuration', () => {
       minMonitoredMicroPercent: 90_000_000,
       closeRetryMs: 300_000,
       evidenceWaitMs: 120_000,
-      closeRole: true,
       maintenanceNoticeMs: 0,
     });
+    expect(config.roles).toEqual({ probe: true, close: true, api: true });
+    expect(config.agents).toEqual([]);
+    expect(config.probing).toMatchObject({ location: 'default', shard: { index: 1, count: 1 }, agent: 'default' });
     // The seed's reaction to a failure: Silver 2 h, Gold 1 h, Platinum 30 min.
     expect(Object.fromEntries(config.reactionTimesMs)).toEqual({
       silver: 7_200_000,

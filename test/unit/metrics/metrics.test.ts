@@ -87,6 +87,7 @@ describe('metrics', () => {
         remoteWriteErrorsTotal: 2,
         lastRemoteWriteMs: nowMs - 120_000,
         remoteProblem: 'ECONNREFUSED',
+        confirmedTotal: 0,
       },
       pendingInMemory: 30,
       localWriteErrorsTotal: 1,

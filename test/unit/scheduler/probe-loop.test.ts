@@ -12,6 +12,7 @@ import {
   nextDueMs,
   phaseOffsetMs,
 } from '../../../src/scheduler/probe-loop.js';
+import { shardOf } from '../../../src/scheduler/shard.js';
 import { createStallRecorder } from '../../../src/scheduler/stall-watch.js';
 import type { Observation } from '../../../src/sla/types.js';
 import { parseObservationLine } from '../../../src/store/observation-line.js';
@@ -485,5 +486,74 @@ customers:
     await loop.stop();
     const times = written.filter((o) => o.server === queued).map((o) => o.timeMs);
     expect(times.slice(0, 2)).toEqual([slotMs, slotMs + 10_000]);
+  });
+});
+
+describe('an agent of several', () => {
+  it('probes only its shard of the checks, and two shards together probe every check exactly once', async () => {
+    const probed = async (shard: string) => {
+      const clock = new FakeClock(0);
+      const written: Observation[] = [];
+      const loop = createProbeLoop({
+        config: config(40, `, shard: "${shard}"`),
+        store: recordingStore(written),
+        logger: createLogger(),
+        clock,
+        probe: async () => ({ up: true, latencyMs: 1 }),
+      });
+      loop.start();
+      await clock.advanceTo(FIRST_ROUND_WITHIN_MS);
+      await loop.stop();
+      expect(loop.stats().checks).toBe(new Set(written.map((o) => o.server)).size);
+      return written.map((o) => o.server);
+    };
+    const first = await probed('1/2');
+    const second = await probed('2/2');
+    expect(first.every((s) => shardOf(s, 'tcp', 2) === 1)).toBe(true);
+    expect(first.length).toBeGreaterThan(5);
+    expect(second.length).toBeGreaterThan(5);
+    expect([...first, ...second].sort()).toEqual(Array.from({ length: 40 }, (_, i) => `s${i}`).sort());
+  });
+
+  it('says the earliest time it still holds back: a probe in flight, then its unwritten observation, then nothing', async () => {
+    const clock = new FakeClock(0);
+    const written: Observation[] = [];
+    let release: (() => void) | undefined;
+    let writes: (() => void)[] = [];
+    const loop = createProbeLoop({
+      config: config(1),
+      // A store that takes a batch only when the test lets it.
+      store: {
+        write: (batch) =>
+          new Promise((resolve) =>
+            writes.push(() => {
+              written.push(...batch);
+              resolve({ stored: batch.length, duplicates: 0, conflicts: 0 });
+            }),
+          ),
+      },
+      logger: createLogger(),
+      clock,
+      probe: () => new Promise<ProbeResult>((resolve) => (release = () => resolve({ up: true, latencyMs: 1 }))),
+    });
+    const startMs = runTimes('s0', 0, 10_000)[0]!;
+    loop.start();
+    expect(loop.earliestUnwrittenMs()).toBeUndefined();
+    await clock.advanceTo(startMs);
+    expect(loop.earliestUnwrittenMs()).toBe(startMs); // in flight
+    release!();
+    await new Promise((r) => setImmediate(r));
+    expect(loop.earliestUnwrittenMs()).toBe(startMs); // waiting to be written
+    await clock.advanceTo(startMs + 200); // a flush hands it to the store, which has not taken it yet
+    expect(writes.length).toBe(1);
+    expect(loop.earliestUnwrittenMs()).toBe(startMs);
+    expect(await loop.unconfirmed(startMs, startMs + 1)).toEqual({ waiting: 1, parked: 0 });
+    for (const write of writes.splice(0)) write();
+    await new Promise((r) => setImmediate(r));
+    expect(loop.earliestUnwrittenMs()).toBeUndefined();
+    expect(written.map((o) => o.timeMs)).toEqual([startMs]);
+    const stopping = loop.stop();
+    writes = [];
+    await stopping;
   });
 });
