@@ -2,13 +2,20 @@
 // scrape of /metrics or a call to /api/v1/servers costs a map lookup, not a month of observations.
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { computeFleetAvailability, computeMonthToDateCredits, type EvidenceStores } from '../close/compute.js';
+import {
+  computeFleetAvailability,
+  computeMonthToDateCredits,
+  monthReadRange,
+  runLookbackMs,
+  type EvidenceStores,
+} from '../close/compute.js';
 import { availabilityInputs, recordsOf, serverRecords } from '../close/server-records.js';
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
 import { monthContaining, monthWindow } from '../sla/month.js';
 import { monthOutlook, RECENT_DOWNTIME_WINDOWS, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
+import { IncrementalRunSource } from '../store/incremental-runs.js';
 
 /** Default time between recomputations. */
 export const SLA_REFRESH_INTERVAL_MS = 15_000;
@@ -53,6 +60,8 @@ export interface SlaSnapshot {
 export interface SlaRefresh {
   /** Recomputes now and returns the new snapshot. */
   refresh(): Promise<SlaSnapshot>;
+  /** Forgets the month's runs read so far and recomputes from the whole month (after an import of older data). */
+  recompute(): Promise<SlaSnapshot>;
   /** The latest snapshot, undefined before the first refresh finished. */
   snapshot(): SlaSnapshot | undefined;
   /** Refreshes now and then every interval (the next one starts after the last one finished). */
@@ -69,6 +78,16 @@ export function createSlaRefresh(deps: {
   clock?: Clock;
   intervalMs?: number;
   onSnapshot?: (snapshot: SlaSnapshot) => void | Promise<void>;
+  /**
+   * The writers' settled mark (see store/incremental-runs.ts): given, each refresh reads only the month's observations
+   * after the part already read; without it, each refresh reads the whole month to date.
+   */
+  settledThroughMs?: () => Promise<number>;
+  /**
+   * Asked before each refresh: when it changed, another process wrote to the store behind the settled mark's back
+   * (an import into the embedded file), and the month is read whole again (ObservationStore.writesByOthersVersion).
+   */
+  writesByOthersVersion?: () => number | undefined;
 }): SlaRefresh {
   const { config, sources, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -77,8 +96,25 @@ export function createSlaRefresh(deps: {
   let timer: { cancel(): void } | undefined;
   let inProgress: Promise<SlaSnapshot> | undefined;
   let stopped = true;
+  let seenOthersVersion: number | undefined;
+  const incremental =
+    deps.settledThroughMs &&
+    new IncrementalRunSource({
+      inner: sources.store,
+      settledThroughMs: deps.settledThroughMs,
+      cachedFromMs: () => monthReadRange(config, monthContaining(clock.now(), config.timeZone)).fromMs,
+      marginMs: runLookbackMs(config),
+    });
+  const monthToDateSources: EvidenceStores = incremental ? { ...sources, store: incremental } : sources;
 
   const compute = async (): Promise<SlaSnapshot> => {
+    const othersVersion = deps.writesByOthersVersion?.();
+    if (othersVersion !== seenOthersVersion) {
+      if (seenOthersVersion !== undefined)
+        logger.info('another process wrote observations to the store: the month to date is read whole again');
+      seenOthersVersion = othersVersion;
+      incremental?.reset();
+    }
     const asOfMs = clock.now();
     const month = monthContaining(asOfMs, config.timeZone);
     const window = monthWindow(month, config.timeZone);
@@ -86,7 +122,7 @@ export function createSlaRefresh(deps: {
     const records = serverRecords(config, sources.operatorRecords, window);
     const { availability, credits: projected } = await computeMonthToDateCredits(
       config,
-      sources,
+      monthToDateSources,
       month,
       asOfMs,
       records,
@@ -155,6 +191,11 @@ export function createSlaRefresh(deps: {
 
   return {
     refresh,
+    async recompute() {
+      await inProgress?.catch(() => undefined);
+      incremental?.reset();
+      return refresh();
+    },
     snapshot: () => latest,
     start() {
       stopped = false;

@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging.js';
 import { createSlaRefresh, type SlaSnapshot } from '../../src/scheduler/sla-refresh.js';
+import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { closeFixture, type CloseFixture } from '../support/close-fixture.js';
+import { observationsOf } from '../support/observations.js';
 
 const at = (iso: string) => Date.parse(iso);
 const NOW = '2026-12-01T01:00:00+01:00';
@@ -175,5 +177,78 @@ maintenance:
       ['calm', 0],
     ]);
     expect(snapshot.projected.creditAmountGrosze).toBe(169_008);
+  });
+});
+
+// The refresh on the incremental run source: the same snapshot as a refresh reading the whole month, pass after
+// pass; an import of observations older than the settled mark is seen only after an on-demand recompute.
+describe('month-to-date SLA view: incremental refresh', () => {
+  const H = 3_600_000;
+  const START = '2026-10-03T12:00:00+02:00';
+  let fixture: CloseFixture;
+
+  beforeAll(async () => {
+    fixture = await closeFixture({ nowIso: START });
+  });
+  afterAll(async () => fixture.dispose());
+
+  it('gives a full refresh’s snapshot after every pass, and sees an old import after recompute()', async () => {
+    const sources = { store: fixture.store, operatorRecords: fixture.operatorRecords };
+    const logger = createLogger();
+    const clock = fixture.clock;
+    const full = createSlaRefresh({ config: fixture.config, sources, logger, clock });
+    const incremental = createSlaRefresh({
+      config: fixture.config,
+      sources,
+      logger,
+      clock,
+      settledThroughMs: async () => clock.now(),
+    });
+    const monthStartMs = at('2026-10-01T00:00:00+02:00');
+    // oci-101 fails for 20 min every 5 h; oci-5 is probed from ams, a location this process does not probe.
+    const down = Array.from({ length: 20 }, (_, i) => ({
+      fromMs: monthStartMs + i * 5 * H,
+      toMs: monthStartMs + i * 5 * H + 20 * 60_000,
+    }));
+    let writtenToMs = monthStartMs - H;
+    for (let pass = 0; pass < 6; pass++) {
+      const nowMs = clock.now();
+      await fixture.observe(
+        { server: 'oci-101', fromMs: writtenToMs, toMs: nowMs, everyMs: 60_000, down },
+        { server: 'oci-5', location: 'ams', fromMs: writtenToMs, toMs: nowMs, everyMs: 60_000, down: down.slice(3) },
+      );
+      writtenToMs = nowMs;
+      const expected = await full.refresh();
+      expect(await incremental.refresh()).toEqual(expected);
+      await clock.advanceTo(nowMs + 97 * 60_000);
+    }
+    expect((await full.refresh()).servers.find((s) => s.server === 'oci-5')?.monthToDate.downtimeMs).toBeGreaterThan(0);
+
+    // An import of a failure on 1 October, long settled: a full read sees it at once, the cache after recompute().
+    const imported = { server: 'oci-101', check: 'dns', fromMs: monthStartMs + 7 * H, toMs: monthStartMs + 8 * H };
+    await fixture.observe({ ...imported, everyMs: 60_000, down: [imported] });
+    const withImport = await full.refresh();
+    expect(await incremental.refresh()).not.toEqual(withImport);
+    expect(await incremental.recompute()).toEqual(withImport);
+
+    // Told how to see another process's writes to the embedded file (the daemon tells it), it needs no recompute:
+    // an import through a connection of its own, of a failure on 2 October, is in the next pass.
+    const watching = createSlaRefresh({
+      config: fixture.config,
+      sources,
+      logger,
+      clock,
+      settledThroughMs: async () => clock.now(),
+      writesByOthersVersion: () => fixture.store.writesByOthersVersion(),
+    });
+    expect(await watching.refresh()).toEqual(withImport);
+    const importer = EmbeddedObservationStore.open(fixture.config.storage.path);
+    const second = { server: 'oci-101', check: 'dns', fromMs: monthStartMs + 30 * H, toMs: monthStartMs + 31 * H };
+    await importer.write(observationsOf({ ...second, everyMs: 60_000, down: [second] }));
+    await importer.close();
+    const withSecond = await full.refresh();
+    expect(withSecond).not.toEqual(withImport);
+    expect(await watching.refresh()).toEqual(withSecond);
+    expect(await incremental.refresh()).not.toEqual(withSecond);
   });
 });

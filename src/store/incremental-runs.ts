@@ -1,0 +1,169 @@
+// Month-to-date runs read incrementally: the runs of the settled part of the month are kept per server, and each
+// read asks the inner store only for what lies after them. Runs are a function of each series' observations in
+// time order (maximal stretches of one outcome, each observation less than staleAfter after the previous), so
+// for any cut C that no run crosses, runs([F, T)) = runs([F, C)) joined at the seam with runs([C, T)), the seam
+// join being what compactRuns does to neighbours. The cut only moves to "settled mark - margin": observations
+// before the settled mark are all visible and no more will arrive, and the margin (at least confirmations x
+// staleAfter) absorbs writers whose marks run slightly ahead.
+import type { ObservationRun } from '../sla/types.js';
+import { compactRuns } from './bucketed-runs.js';
+import type { RunQuery, RunSource } from './store.js';
+
+/** The runs of one server's series with timeMs in [range start, cutMs), exactly as a read of that range gives. */
+interface SettledRuns {
+  readonly cutMs: number;
+  readonly runs: readonly ObservationRun[];
+}
+
+/** What the cache holds for one read range start; replaced whole on a reset. */
+interface CacheGeneration {
+  readonly fromMs: number;
+  readonly staleAfterMs: number;
+  readonly servers: Map<string, SettledRuns>;
+}
+
+export interface IncrementalRunSourceOptions {
+  inner: RunSource;
+  /** Observations before this instant are visible in `inner` and none will arrive later (the writers' marks). */
+  settledThroughMs: () => Promise<number>;
+  /**
+   * The read range start the cache serves (the current month's start less the run look-back). A query from another
+   * start reads `inner` directly; when this value changes (a new month), the cache starts over.
+   */
+  cachedFromMs: () => number;
+  /** How far before the settled mark the cut stays; at least confirmations x staleAfter. */
+  marginMs: number;
+  /**
+   * The cut moves when it can advance at least this far (default 5 min): in between, each read is one read of
+   * [cut, toMs) rather than two.
+   */
+  advanceStepMs?: number;
+}
+
+/** Counts for logs and measurements: how the reads were answered. */
+export interface IncrementalRunStats {
+  /** Reads answered from the cache and a read of what follows its cut. */
+  incrementalReads: number;
+  /** Reads passed to the inner source whole (another range, another staleAfter). */
+  passedThrough: number;
+  /** Times a server's cut moved back because the settled mark did (or a read ended before the cut). */
+  rewinds: number;
+  /** Resets: on demand or at a new range start. */
+  resets: number;
+}
+
+const DEFAULT_ADVANCE_STEP_MS = 5 * 60_000;
+
+/** A RunSource that reads the settled part of the month to date once (see the file's comment). */
+export class IncrementalRunSource implements RunSource {
+  private generation: CacheGeneration | undefined;
+  private readonly advanceStepMs: number;
+  private readonly counters: IncrementalRunStats = { incrementalReads: 0, passedThrough: 0, rewinds: 0, resets: 0 };
+
+  constructor(private readonly options: IncrementalRunSourceOptions) {
+    if (!(options.marginMs >= 0)) throw new Error('marginMs must be >= 0');
+    this.advanceStepMs = options.advanceStepMs ?? DEFAULT_ADVANCE_STEP_MS;
+  }
+
+  /** Forgets every cached run: the next read reads the whole range again (on demand, e.g. after an old import). */
+  reset(): void {
+    this.generation = undefined;
+    this.counters.resets++;
+  }
+
+  stats(): IncrementalRunStats {
+    return { ...this.counters };
+  }
+
+  async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
+    const fromMs = this.options.cachedFromMs();
+    if (query.fromMs !== fromMs) {
+      this.counters.passedThrough++;
+      return this.options.inner.readRuns(query);
+    }
+    let generation = this.generation;
+    if (!generation || generation.fromMs !== fromMs || generation.staleAfterMs !== query.staleAfterMs) {
+      if (generation) this.counters.resets++;
+      generation = { fromMs, staleAfterMs: query.staleAfterMs, servers: new Map() };
+      this.generation = generation;
+    }
+    this.counters.incrementalReads++;
+    const settledMs = await this.options.settledThroughMs();
+    const targetMs = Math.max(fromMs, Math.min(settledMs - this.options.marginMs, query.toMs));
+
+    // Each server's settled runs, moved back where the mark moved back, forward where it advanced enough.
+    const before = new Map<string, SettledRuns | undefined>();
+    const settled = new Map<string, SettledRuns>();
+    for (const server of query.servers) {
+      const cached = generation.servers.get(server);
+      before.set(server, cached);
+      let entry = cached ?? { cutMs: fromMs, runs: [] };
+      if (entry.cutMs > targetMs) {
+        entry = rewind(entry, targetMs);
+        this.counters.rewinds++;
+      }
+      settled.set(server, entry);
+    }
+    const advancing = query.servers.filter((server) => {
+      const cutMs = cutOf(settled, server);
+      return targetMs > cutMs && (cutMs === fromMs || targetMs - cutMs >= this.advanceStepMs);
+    });
+    for (const [cutMs, servers] of groupByCut(advancing, settled)) {
+      const read = await this.options.inner.readRuns({ ...query, fromMs: cutMs, toMs: targetMs });
+      for (const server of servers) {
+        const entry = settled.get(server);
+        const runs = compactRuns([...(entry?.runs ?? []), ...(read.get(server) ?? [])], query.staleAfterMs);
+        settled.set(server, { cutMs: targetMs, runs });
+      }
+    }
+    // Stored only where no other read replaced the server's entry meanwhile (one server read twice at once).
+    for (const server of query.servers) {
+      const entry = settled.get(server);
+      if (entry && generation.servers.get(server) === before.get(server)) generation.servers.set(server, entry);
+    }
+
+    const result = new Map<string, ObservationRun[]>();
+    for (const [cutMs, servers] of groupByCut(query.servers, settled)) {
+      const tail = cutMs < query.toMs ? await this.options.inner.readRuns({ ...query, fromMs: cutMs }) : undefined;
+      for (const server of servers) {
+        const runs = [...(settled.get(server)?.runs ?? []), ...(tail?.get(server) ?? [])];
+        result.set(server, compactRuns(runs, query.staleAfterMs)); // copies: the kept runs are never changed
+      }
+    }
+    return result;
+  }
+}
+
+const cutOf = (settled: ReadonlyMap<string, SettledRuns>, server: string): number => {
+  const entry = settled.get(server);
+  if (!entry) throw new Error(`no settled runs for "${server}"`);
+  return entry.cutMs;
+};
+
+/** Servers grouped by their cut, so that each group is one read of the inner source. */
+function groupByCut(servers: readonly string[], settled: ReadonlyMap<string, SettledRuns>): Map<number, string[]> {
+  const groups = new Map<number, string[]>();
+  for (const server of servers) {
+    const cutMs = cutOf(settled, server);
+    const group = groups.get(cutMs);
+    if (group) group.push(server);
+    else groups.set(cutMs, [server]);
+  }
+  return groups;
+}
+
+/**
+ * The settled runs cut back to at most `toMs`. A run crossing the cut cannot be split (its observations' times are
+ * not kept), so the cut moves back to that run's start, and again while a run of another series crosses it.
+ */
+export function rewind(entry: SettledRuns, toMs: number): SettledRuns {
+  let cutMs = Math.min(toMs, entry.cutMs);
+  for (;;) {
+    let earliestCrossingMs = cutMs;
+    for (const run of entry.runs)
+      if (run.firstMs < cutMs && run.lastMs >= cutMs) earliestCrossingMs = Math.min(earliestCrossingMs, run.firstMs);
+    if (earliestCrossingMs === cutMs) break;
+    cutMs = earliestCrossingMs;
+  }
+  return { cutMs, runs: entry.runs.filter((run) => run.lastMs < cutMs) };
+}
