@@ -44,3 +44,25 @@ export function openMigratedDatabase(path: string, migrations: readonly Migratio
   }
   return db;
 }
+
+/**
+ * Opens an existing SQLite file of ours read-only: a reader's own connection beside the process that writes it (the
+ * compute worker). No migration: the writer that created the file migrated it.
+ */
+export function openReadOnlyDatabase(path: string, what: string): SqliteDatabase {
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    return db;
+  } catch (error) {
+    throw new Error(`cannot open ${what} ${path} read-only: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * SQLite's `PRAGMA data_version` on `db`: it changes whenever another connection commits to the file, never for
+ * this connection's own commits, so `db` must be a reader of its own (see openReadOnlyDatabase).
+ */
+export function sqliteDataVersion(db: SqliteDatabase): number {
+  return db.pragma('data_version', { simple: true }) as number;
+}

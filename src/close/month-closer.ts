@@ -25,8 +25,9 @@ import type { Claim, CloseRecords, JournalRow, RevisionKind, RevisionRecord } fr
 import { NO_PENDING_REVISIONS, type OperatorRecordsReader, type PendingRevisions } from '../state/operator-records.js';
 import type { ObservationStore } from '../store/store.js';
 import { thisProcess, withJournalLock, withMonthClaim, type Claimant } from './claims.js';
-import { computeCredits, computeMonthToDateCredits, monthReadRange, runLookbackMs } from './compute.js';
+import { monthReadRange, runLookbackMs } from './compute.js';
 import { awaitCompleteEvidence, type EvidenceSource } from './evidence.js';
+import { computed, inThreadComputations, type MonthComputations } from './month-computations.js';
 import { appendJournal } from './journal-files.js';
 import {
   changedCustomers,
@@ -140,6 +141,8 @@ export interface MonthCloserDeps {
   onStep?: (step: CloseStep, month: string, revision: number) => void;
   /** Hears the phases of each close, restatement or draft (the CLI shows them on a terminal). */
   onProgress?: ProgressListener;
+  /** Where the figures are computed (the daemon: its compute worker); default: on this thread, from store and records. */
+  computations?: MonthComputations;
 }
 
 /** Cumulative amount per credit id after every journal row of a month: what has been paid so far. */
@@ -238,7 +241,9 @@ function figureDifferences(
 /** Creates the month closer. */
 export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   const { config, records, logger } = deps;
-  const sources = { store: deps.store, operatorRecords: deps.operatorRecords };
+  const computations =
+    deps.computations ?? inThreadComputations(config, { store: deps.store, operatorRecords: deps.operatorRecords });
+  const progress = deps.onProgress ? { onProgress: deps.onProgress } : {};
   const pending = deps.pendingRevisions ?? NO_PENDING_REVISIONS;
   const clock = deps.clock ?? systemClock;
   const claimant = deps.claimant ?? thisProcess();
@@ -397,7 +402,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     // Read once: the figures and the terms snapshot beside them name the same records.
     const window = monthWindow(month, config.timeZone);
     const people = serverRecords(config, deps.operatorRecords, window);
-    const credits = await computeCredits(config, sources, month, people, deps.onProgress);
+    const credits = computed(await computations.credits(month, people, progress));
     const terms = termsSnapshot(config, people, month);
     return { ...(verdict.complete ? {} : { parked: verdict.reason }), credits, terms };
   };
@@ -807,8 +812,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       const running = now < window.toMs;
       const people = serverRecords(config, deps.operatorRecords, window);
       const credits = running
-        ? (await computeMonthToDateCredits(config, sources, month, now, people, deps.onProgress)).credits
-        : await computeCredits(config, sources, month, people, deps.onProgress);
+        ? computed(await computations.monthToDateCredits(month, now, people, progress)).credits
+        : computed(await computations.credits(month, people, progress));
       const terms = termsSnapshot(config, people, month);
       if (options.customerId && !credits.customers.some((c) => c.id === options.customerId))
         throw new Error(`customer "${options.customerId}" is not in the configuration`);

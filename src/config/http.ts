@@ -81,6 +81,7 @@ export function resolveHttp(raw: RawConfig['http'], env: NodeJS.ProcessEnv, prob
     protectMetrics: raw.protectMetrics,
     publicMetrics: raw.publicMetrics,
     trustProxy: raw.trustProxy,
+    monthComputationsPerSecond: raw.monthComputationsPerSecond,
     ...(raw.publicUrl === undefined ? {} : { publicUrl: raw.publicUrl }),
   };
 }

@@ -18,6 +18,10 @@ export const HTTP_ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, when: 'the body is over the limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, when: 'the body is not JSON' },
   TOO_MANY_AUTH_FAILURES: { status: 429, when: 'this address failed authentication too often (Retry-After)' },
+  TOO_MANY_COMPUTATIONS: {
+    status: 429,
+    when: 'this client asked for computed month answers faster than http.monthComputationsPerSecond (Retry-After)',
+  },
   INTERNAL: { status: 500, when: 'a bug; logged' },
   API_TOKEN_NOT_CONFIGURED: { status: 503, when: 'the daemon has no API token' },
   EVIDENCE_INCOMPLETE: { status: 503, when: 'observations of the month are still on their way (Retry-After)' },

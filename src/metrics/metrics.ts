@@ -9,6 +9,7 @@ import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
 import { MONTH_STATES, type MonthState } from '../state/close-records.js';
 import { DELIVERY_STATES, type DeliveryState } from '../state/delivery-records.js';
 import { AUTH_FAILURES, ROUTE_GROUPS, type AuthFailure, type RouteGroup } from '../http/auth.js';
+import { MONTH_QUERY_ANSWERS, type MonthQueryAnswer } from '../http/month-queries.js';
 
 /** One month's close state as the metrics show it. */
 export interface CloseMonthView {
@@ -59,6 +60,8 @@ export interface Metrics {
   countCloseProblem(kind: CloseProblem): void;
   /** Counts a request refused for want of a valid token (or of its scope), by the part of the daemon it asked. */
   countAuthFailure(group: RouteGroup, failure: AuthFailure): void;
+  /** Counts a month query (credits, outages): answered from the cache, computed, or refused over the client's rate. */
+  countMonthQuery(answer: MonthQueryAnswer): void;
 }
 
 /** What the write path looks like now, whatever state the remote store is in (read every few seconds). */
@@ -302,6 +305,13 @@ export function createMetrics(registry = new Registry()): Metrics {
   });
   for (const group of ROUTE_GROUPS)
     for (const reason of AUTH_FAILURES) authFailures.inc({ route_group: group, reason }, 0);
+  const monthQueries = new Counter({
+    name: 'uptime_credits_http_month_queries_total',
+    help: 'Month queries of the API (credits, outages) by answer: cached (free), computed, rate-limited (429 over http.monthComputationsPerSecond per client).',
+    labelNames: ['answer'] as const,
+    registers: [registry],
+  });
+  for (const answer of MONTH_QUERY_ANSWERS) monthQueries.inc({ answer }, 0);
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
   closeRole.set(0);
   checksConfigured.set(0);
@@ -413,6 +423,7 @@ export function createMetrics(registry = new Registry()): Metrics {
     },
     countCloseProblem: (kind) => closeProblems.inc({ kind }),
     countAuthFailure: (group, failure) => authFailures.inc({ route_group: group, reason: failure }),
+    countMonthQuery: (answer) => monthQueries.inc({ answer }),
     recordSlaRefreshed: (asOfMs) => slaRefreshed.set(asOfMs / 1_000),
     recordRole({ closes, checks }) {
       closeRole.set(closes ? 1 : 0);

@@ -3,7 +3,7 @@
 // of the months it touches. Only this module reads and writes their tables (schema: schema.ts). Nothing is deleted
 // or edited: withdrawing an incident or cancelling a window records who, when and why beside it, once.
 import type { IncidentKind } from '../sla/types.js';
-import type { SqliteDatabase } from '../sqlite.js';
+import { openReadOnlyDatabase, sqliteDataVersion, type SqliteDatabase } from '../sqlite.js';
 import { openStateDatabase } from './schema.js';
 
 /** Who took a record back, when and why. */
@@ -202,6 +202,16 @@ export class SqliteOperatorRecords implements OperatorRecords {
   /** Opens (creating on first use) the state database at `path`. */
   static open(path: string): SqliteOperatorRecords {
     return new SqliteOperatorRecords(openStateDatabase(path), path);
+  }
+
+  /** Opens the state database at `path` read-only: a computation's own reader (the daemon writes it). */
+  static openReadOnly(path: string): SqliteOperatorRecords {
+    return new SqliteOperatorRecords(openReadOnlyDatabase(path, 'the state database'), path);
+  }
+
+  /** Changes whenever another connection commits to the state database (see sqliteDataVersion). */
+  dataVersion(): number {
+    return sqliteDataVersion(this.db);
   }
 
   addIncident(incident: NewIncident, revise: RevisionRequest<IncidentRecord>): IncidentRecord {

@@ -1,0 +1,26 @@
+// The messages between the daemon and its compute worker: plain data (structured clone carries the Maps).
+import type { AppConfig } from '../config/types.js';
+import type { ProgressStep } from '../progress.js';
+import type { Interval } from '../sla/types.js';
+import type { AnswerSource } from './cached-computations.js';
+import type { RecordsGiven } from './month-computations.js';
+
+/** What the worker starts with. */
+export interface ComputeWorkerData {
+  config: AppConfig;
+}
+
+/** One call of MonthComputations. `progress`: the caller listens, so the worker sends each step. */
+export type ComputeRequest = { id: number; cachedOnly: boolean; progress: boolean } & (
+  | { method: 'credits'; month: string; records: RecordsGiven }
+  | { method: 'monthToDateCredits'; month: string; asOfMs: number; records: RecordsGiven }
+  | { method: 'availability'; window: Interval; serverIds: readonly string[] }
+  | { method: 'timeline'; serverId: string; window: Interval }
+);
+
+/** The worker's messages: a call's answer or error, a step of its progress, or where an answer came from. */
+export type ComputeReply =
+  | { id: number; ok: true; answer: unknown }
+  | { id: number; ok: false; message: string }
+  | { id: number; progress: ProgressStep }
+  | { answered: AnswerSource };

@@ -1,0 +1,91 @@
+// The compute worker's entry (a worker thread, started by worker-computations.ts): month computations on readers of
+// its own, so the daemon's event loop (the probe loop) never waits for one. Its readers: a read-only SQLite
+// connection to the embedded store, or its own InfluxQL client; a read-only connection to the state database for
+// people's records. Their data versions key its cache of answers (cached-computations.ts). They close with the
+// thread (the daemon terminates it).
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AppConfig } from '../config/types.js';
+import { openReadOnlyDatabase, sqliteDataVersion } from '../sqlite.js';
+import { SqliteOperatorRecords } from '../state/operator-records.js';
+import { EmbeddedObservationStore } from '../store/embedded/embedded-store.js';
+import type { AgentHeartbeat } from '../agents/heartbeat.js';
+import { influxHeartbeats } from '../agents/influx-heartbeats.js';
+import { influxConnection } from '../store/influx/connection.js';
+import { InfluxQLClient } from '../store/influx/influxql.js';
+import { InfluxRunReader } from '../store/influx/run-reader.js';
+import type { RunSource } from '../store/store.js';
+import { cachedComputations, type DataVersion } from './cached-computations.js';
+import type { ComputeReply, ComputeRequest, ComputeWorkerData } from './compute-worker-protocol.js';
+import { inThreadComputations, type ComputeOptions, type MonthComputations } from './month-computations.js';
+
+/**
+ * InfluxDB keeps no write counter, so the writers leave one: each agent's heartbeat carries `written` (lines
+ * InfluxDB confirmed since that process started) and `started_ms`. Their set changes when any agent had more lines
+ * confirmed, or restarted; the answers lag new data by at most one heartbeat (HEARTBEAT_EVERY_MS).
+ */
+const heartbeatsVersion = (beats: ReadonlyMap<string, AgentHeartbeat>): string =>
+  [...beats.values()]
+    .map((beat) => `${beat.agent}/${beat.location}/${beat.shard}:${beat.startedMs}:${beat.written}`)
+    .sort()
+    .join(',');
+
+/** The worker's own run source and its data version (SQLite's data_version, or the agents' heartbeats). */
+function openRunSource(config: AppConfig): { store: RunSource; version: DataVersion } {
+  if (config.storage.kind === 'embedded') {
+    const db = openReadOnlyDatabase(config.storage.path, 'the embedded database');
+    // Only the store's reads are used; its write statements are prepared but never run on this connection.
+    const store = new EmbeddedObservationStore(db, config.storage.path);
+    return { store, version: async () => `sqlite:${sqliteDataVersion(db)}` };
+  }
+  const influx = config.storage.influxdb;
+  if (!influx) throw new Error('storage.kind is influxdb but the storage.influxdb section is missing');
+  const connection = influxConnection(influx);
+  const client = new InfluxQLClient(connection);
+  const select = (statement: string) => client.query(statement);
+  const heartbeats = influxHeartbeats(connection);
+  return {
+    store: new InfluxRunReader(select, connection.measurement),
+    version: async () => `influx:${heartbeatsVersion(await heartbeats.latest())}`,
+  };
+}
+
+/** Opens the readers and answers requests until the daemon terminates the thread. */
+function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
+  const runs = openRunSource(config);
+  const operatorRecords = SqliteOperatorRecords.openReadOnly(config.state.path);
+  const version: DataVersion = async () => `${await runs.version()} records:${operatorRecords.dataVersion()}`;
+  const send = (reply: ComputeReply) => port.postMessage(reply);
+  const computations: MonthComputations = cachedComputations(
+    inThreadComputations(config, { store: runs.store, operatorRecords }),
+    version,
+    (source) => send({ answered: source }),
+  );
+
+  const call = (request: ComputeRequest): Promise<unknown> => {
+    const options: ComputeOptions = {
+      cachedOnly: request.cachedOnly,
+      ...(request.progress ? { onProgress: (step) => send({ id: request.id, progress: step }) } : {}),
+    };
+    switch (request.method) {
+      case 'credits':
+        return computations.credits(request.month, request.records, options);
+      case 'monthToDateCredits':
+        return computations.monthToDateCredits(request.month, request.asOfMs, request.records, options);
+      case 'availability':
+        return computations.availability(request.window, request.serverIds, options);
+      case 'timeline':
+        return computations.timeline(request.serverId, request.window, options);
+    }
+  };
+
+  port.on('message', (request: ComputeRequest) => {
+    call(request).then(
+      (answer) => send({ id: request.id, ok: true, answer }),
+      (error: unknown) =>
+        send({ id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) }),
+    );
+  });
+}
+
+if (!parentPort) throw new Error('compute-worker.ts runs as a worker thread (see worker-computations.ts)');
+serve(parentPort, (workerData as ComputeWorkerData).config);

@@ -1,0 +1,124 @@
+// MonthComputations in a worker thread (compute-worker.ts), so the daemon's event loop, where the probe loop runs,
+// never waits for a month's computation. A crash of the worker fails the calls in flight with an error, and the
+// next call starts a new worker; close() terminates it.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { AppConfig } from '../config/types.js';
+import type { ProgressListener } from '../progress.js';
+import type { AnswerSource } from './cached-computations.js';
+import type { ComputeReply, ComputeRequest, ComputeWorkerData } from './compute-worker-protocol.js';
+import type { ComputeOptions, MonthComputations } from './month-computations.js';
+
+/** A request without the fields every call fills in. */
+type Call = ComputeRequest extends infer R
+  ? R extends ComputeRequest
+    ? Omit<R, 'id' | 'cachedOnly' | 'progress'>
+    : never
+  : never;
+
+/** tsx's ESM API (`register`), as its package exports it to `import` (require.resolve would give its CommonJS twin). */
+function tsxRegisterModule(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    exports: { './esm/api': { import: { default: string } } };
+  };
+  return join(dirname(manifest), exports['./esm/api'].import.default);
+}
+
+/**
+ * The worker thread on its entry file. Built (dist/), this module is .js and so is its sibling; run from the sources
+ * (vitest, tsx), it is .ts and Node cannot load the sibling alone, so a bootstrap registers tsx's loader first.
+ */
+function startWorker(workerData: ComputeWorkerData): Worker {
+  const fromSources = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSources ? './compute-worker.ts' : './compute-worker.js', import.meta.url);
+  if (!fromSources) return new Worker(entry, { workerData });
+  const tsx = pathToFileURL(tsxRegisterModule()).href;
+  const bootstrap =
+    `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); ` +
+    `return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+export interface WorkerComputationsOptions {
+  /** Hears where each answer came from (the metric of cached and computed month answers). */
+  onAnswer?: (source: AnswerSource) => void;
+  /** Hears that the worker stopped by itself (a crash); the next call starts another. */
+  onCrash?: (error: Error) => void;
+}
+
+/** MonthComputations answered by a compute worker that reads the stores `config` names. */
+export function workerComputations(config: AppConfig, options: WorkerComputationsOptions = {}): MonthComputations {
+  const pending = new Map<
+    number,
+    { resolve(a: unknown): void; reject(e: Error): void; onProgress?: ProgressListener }
+  >();
+  let nextId = 1;
+  let worker: Worker | undefined;
+  let closed = false;
+
+  const failAll = (error: Error) => {
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  };
+
+  const running = (): Worker => {
+    if (closed) throw new Error('the month computations are closed');
+    if (worker) return worker;
+    const started = startWorker({ config });
+    const gone = (error: Error) => {
+      if (worker !== started) return; // an exit after the error that already replaced it
+      worker = undefined;
+      if (closed) return;
+      options.onCrash?.(error);
+      failAll(error);
+    };
+    started.on('message', (reply: ComputeReply) => {
+      if ('answered' in reply) return options.onAnswer?.(reply.answered);
+      const call = pending.get(reply.id);
+      if (!call) return;
+      if ('progress' in reply) return call.onProgress?.(reply.progress);
+      pending.delete(reply.id);
+      if (reply.ok) call.resolve(reply.answer);
+      else call.reject(new Error(reply.message));
+    });
+    started.on('error', (error) => gone(new Error(`the compute worker failed: ${error.message}`, { cause: error })));
+    started.on('exit', (code) => gone(new Error(`the compute worker exited with code ${code}`)));
+    worker = started;
+    return started;
+  };
+
+  const ask = <T>(call: Call, computeOptions: ComputeOptions | undefined): Promise<T | undefined> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const onProgress = computeOptions?.onProgress;
+      const target = running();
+      pending.set(id, { resolve: resolve as (a: unknown) => void, reject, ...(onProgress ? { onProgress } : {}) });
+      const request = {
+        ...call,
+        id,
+        cachedOnly: computeOptions?.cachedOnly ?? false,
+        progress: onProgress !== undefined,
+      } as ComputeRequest;
+      target.postMessage(request);
+    });
+
+  running(); // started now, so that a worker that cannot open its readers says so at the daemon's start
+  return {
+    credits: (month, records, o) => ask({ method: 'credits', month, records }, o),
+    monthToDateCredits: (month, asOfMs, records, o) => ask({ method: 'monthToDateCredits', month, asOfMs, records }, o),
+    availability: (window, serverIds, o) => ask({ method: 'availability', window, serverIds }, o),
+    timeline: (serverId, window, o) => ask({ method: 'timeline', serverId, window }, o),
+    async close() {
+      closed = true;
+      const last = worker;
+      worker = undefined;
+      failAll(new Error('the month computations were closed'));
+      await last?.terminate();
+    },
+  };
+}

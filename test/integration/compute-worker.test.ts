@@ -1,0 +1,262 @@
+// The compute worker on a real embedded store and state database: the same answers as in-thread, cached until
+// another connection or process writes, a crash surfacing as an error and a new worker after it.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnswerSource } from '../../src/close/cached-computations.js';
+import { computed, inThreadComputations } from '../../src/close/month-computations.js';
+import { workerComputations } from '../../src/close/worker-computations.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { AppConfig } from '../../src/config/types.js';
+import { monthWindow } from '../../src/sla/month.js';
+import { SqliteOperatorRecords } from '../../src/state/operator-records.js';
+import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
+import { influxHeartbeats } from '../../src/agents/influx-heartbeats.js';
+import type { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
+import { runCli } from '../support/cli.js';
+import { influxSuite, openInfluxStore, testConnection } from '../support/influx-suite.js';
+import { observationLines, observationsOf } from '../support/observations.js';
+
+const MONTH = '2026-10';
+const WINDOW = monthWindow(MONTH, 'UTC');
+const DAY_MS = 86_400_000;
+const OUTAGE = { fromMs: WINDOW.fromMs + 3 * DAY_MS, toMs: WINDOW.fromMs + 3 * DAY_MS + 3_600_000 };
+
+function writeConfig(dir: string, storePath: string, influx?: { url: string; database: string }): string {
+  const path = join(dir, 'config.yaml');
+  const storage = influx
+    ? `{ kind: influxdb, path: ${storePath}, influxdb: { url: "${influx.url}", apiVersion: 1, database: ${influx.database} } }`
+    : `{ kind: embedded, path: ${storePath} }`;
+  writeFileSync(
+    path,
+    `
+timezone: UTC
+storage: ${storage}
+state: { path: ${join(dir, 'state.db')} }
+probing: { location: waw, interval: 30s, timeout: 500ms }
+reports: { dir: ${join(dir, 'reports')} }
+customers:
+  - id: acme
+    name: ACME
+    tier: platinum
+    servers:
+      - { id: web-1, name: Web 1, checks: [{ kind: http, url: "http://127.0.0.1:9/" }] }
+      - { id: web-2, name: Web 2, checks: [{ kind: http, url: "http://127.0.0.1:9/" }] }
+`,
+  );
+  return path;
+}
+
+describe('compute worker', () => {
+  let dir: string;
+  let configPath: string;
+  let config: AppConfig;
+  let store: EmbeddedObservationStore;
+  let records: SqliteOperatorRecords;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'uc-compute-worker-'));
+    configPath = writeConfig(dir, join(dir, 'store.db'));
+    config = loadConfig(configPath);
+    // The daemon's side: the writer of both files, as main.ts opens them.
+    store = EmbeddedObservationStore.open(config.storage.path);
+    records = SqliteOperatorRecords.open(config.state.path);
+    for (const server of ['web-1', 'web-2'])
+      await store.write(
+        observationsOf({
+          server,
+          fromMs: WINDOW.fromMs,
+          toMs: WINDOW.fromMs + 10 * DAY_MS,
+          everyMs: 30_000,
+          ...(server === 'web-1' ? { down: [OUTAGE] } : {}),
+        }),
+      );
+  });
+  afterAll(async () => {
+    await store.close();
+    records.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers as the in-thread computation does', async () => {
+    const worker = workerComputations(config);
+    const here = inThreadComputations(config, { store, operatorRecords: records });
+    try {
+      const phases: string[] = [];
+      const credits = computed(
+        await worker.credits(MONTH, undefined, { onProgress: (step) => phases.push(step.phase) }),
+      );
+      expect(credits).toEqual(computed(await here.credits(MONTH)));
+      expect(new Set(phases)).toEqual(new Set(['reading observations', 'computing credits']));
+      expect(credits.customers[0]?.servers.find((s) => s.id === 'web-1')?.downtimeMs).toBeGreaterThan(0);
+      const availability = computed(await worker.availability(WINDOW, ['web-1']));
+      expect(availability).toEqual(computed(await here.availability(WINDOW, ['web-1'])));
+      expect(availability.get('web-1')?.outages.length).toBe(1);
+      expect(computed(await worker.timeline('web-1', WINDOW))).toEqual(computed(await here.timeline('web-1', WINDOW)));
+      const asOfMs = WINDOW.fromMs + 5 * DAY_MS;
+      expect(computed(await worker.monthToDateCredits(MONTH, asOfMs))).toEqual(
+        computed(await here.monthToDateCredits(MONTH, asOfMs)),
+      );
+      await expect(worker.availability(WINDOW, ['nope'])).rejects.toThrow('no configured server "nope"');
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('keeps an answer until another connection or process writes', async () => {
+    const sources: AnswerSource[] = [];
+    const worker = workerComputations(config, { onAnswer: (source) => sources.push(source) });
+    try {
+      // Two clients asking at once share one computation.
+      const [first, same] = await Promise.all([worker.credits(MONTH), worker.credits(MONTH)]);
+      expect(same).toEqual(first);
+      expect(await worker.credits(MONTH, undefined, { cachedOnly: true })).toEqual(first);
+      expect(await worker.credits(MONTH)).toEqual(first);
+      expect(sources).toEqual(['computation', 'cache', 'cache', 'cache']);
+
+      // Another connection (the daemon's writer) stores an outage of web-2: the next answer is computed and has it.
+      await store.write(
+        observationsOf({
+          server: 'web-2',
+          fromMs: WINDOW.fromMs + 12 * DAY_MS,
+          toMs: WINDOW.fromMs + 12 * DAY_MS + 7_200_000,
+          everyMs: 30_000,
+          down: [{ fromMs: WINDOW.fromMs, toMs: WINDOW.toMs }],
+        }),
+      );
+      expect(await worker.credits(MONTH, undefined, { cachedOnly: true })).toBeUndefined();
+      const second = computed(await worker.credits(MONTH));
+      expect(second).not.toEqual(first);
+      expect(sources.slice(4)).toEqual(['computation']);
+
+      // Another process: `uptime-credits import` into the same file.
+      const file = join(dir, 'more.ndjson');
+      writeFileSync(
+        file,
+        `${observationLines({ server: 'web-1', fromMs: WINDOW.fromMs + 20 * DAY_MS, toMs: WINDOW.fromMs + 20 * DAY_MS + 600_000, everyMs: 30_000 }).join('\n')}\n`,
+      );
+      const imported = await runCli(['import', file, '-c', configPath]);
+      expect(imported.stdout).toContain('imported 20,');
+      expect(await worker.credits(MONTH, undefined, { cachedOnly: true })).toBeUndefined();
+      const third = computed(await worker.credits(MONTH));
+      expect(third).not.toEqual(second);
+
+      // People's records (state database): an incident changes the credits.
+      records.addIncident(
+        {
+          serverId: 'web-2',
+          kind: 'reported',
+          fromMs: WINDOW.fromMs + 25 * DAY_MS,
+          toMs: WINDOW.fromMs + 25 * DAY_MS + 3_600_000,
+          reason: 'customer ticket',
+          recordedAtMs: WINDOW.toMs,
+          recordedBy: 'test',
+        },
+        () => ({ months: [], reason: '', by: 'test', atMs: WINDOW.toMs }),
+      );
+      expect(await worker.credits(MONTH, undefined, { cachedOnly: true })).toBeUndefined();
+      expect(computed(await worker.credits(MONTH))).not.toEqual(third);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('fails the call when the worker crashes, and starts another for the next', async () => {
+    const missingDir = mkdtempSync(join(tmpdir(), 'uc-compute-crash-'));
+    const crashes: Error[] = [];
+    try {
+      const missing = loadConfig(writeConfig(missingDir, join(missingDir, 'store.db')));
+      // Neither file exists yet: the worker cannot open its read-only connections and dies.
+      const worker = workerComputations(missing, { onCrash: (error) => crashes.push(error) });
+      await expect(worker.credits(MONTH)).rejects.toThrow(/compute worker/);
+      expect(crashes.length).toBeGreaterThan(0);
+      // The daemon creates them; the next call's new worker opens them.
+      await EmbeddedObservationStore.open(missing.storage.path).close();
+      SqliteOperatorRecords.open(missing.state.path).close();
+      expect(computed(await worker.credits(MONTH)).month).toBe(MONTH);
+      await worker.close();
+      await expect(worker.credits(MONTH)).rejects.toThrow('closed');
+    } finally {
+      rmSync(missingDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('compute worker on InfluxDB', () => {
+  const influx = influxSuite();
+  let dir: string;
+  let config: AppConfig;
+  let store: OutboxedInfluxStore;
+  let records: SqliteOperatorRecords;
+  const heartbeat = (written: number) => ({
+    agent: 'waw',
+    location: 'waw',
+    shard: '1/1',
+    forwardedThroughMs: WINDOW.toMs,
+    written,
+    parked: 0,
+    startedMs: WINDOW.fromMs,
+    atMs: Date.now(),
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'uc-compute-worker-influx-'));
+    const database = await influx.database('cw');
+    config = loadConfig(writeConfig(dir, join(dir, 'outbox.db'), { url: influx.influxd.url, database }));
+    store = openInfluxStore({ url: influx.influxd.url, database, outboxPath: config.storage.path });
+    records = SqliteOperatorRecords.open(config.state.path);
+    await store.write(
+      observationsOf({
+        server: 'web-1',
+        fromMs: WINDOW.fromMs,
+        toMs: WINDOW.fromMs + DAY_MS,
+        everyMs: 30_000,
+        down: [OUTAGE],
+      }),
+    );
+    expect(await store.drain(10_000)).toBe(true);
+  });
+  afterAll(async () => {
+    await store?.close();
+    records?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers from its own reader, and keeps the answer until a heartbeat of an agent says more was written', async () => {
+    const heartbeats = influxHeartbeats(
+      testConnection({ url: influx.influxd.url, database: config.storage.influxdb?.database ?? '' }),
+    );
+    const sources: AnswerSource[] = [];
+    const worker = workerComputations(config, { onAnswer: (source) => sources.push(source) });
+    try {
+      await heartbeats.write(heartbeat(2_880));
+      const first = computed(await worker.credits(MONTH));
+      expect(first).toEqual(
+        computed(await inThreadComputations(config, { store, operatorRecords: records }).credits(MONTH)),
+      );
+      expect(await worker.credits(MONTH)).toEqual(first);
+      expect(sources).toEqual(['computation', 'cache']);
+
+      // New observations confirmed in InfluxDB: the answer holds until the writer's next heartbeat counts them.
+      await store.write(
+        observationsOf({
+          server: 'web-2',
+          fromMs: WINDOW.fromMs,
+          toMs: WINDOW.fromMs + 3_600_000,
+          everyMs: 30_000,
+          down: [{ fromMs: WINDOW.fromMs, toMs: WINDOW.toMs }],
+        }),
+      );
+      expect(await store.drain(10_000)).toBe(true);
+      expect(await worker.credits(MONTH)).toEqual(first);
+      await heartbeats.write(heartbeat(2_880 + 120));
+      expect(await worker.credits(MONTH, undefined, { cachedOnly: true })).toBeUndefined();
+      expect(computed(await worker.credits(MONTH))).not.toEqual(first);
+      expect(sources).toEqual(['computation', 'cache', 'cache', 'computation']);
+    } finally {
+      await worker.close();
+      await heartbeats.close();
+    }
+  });
+});

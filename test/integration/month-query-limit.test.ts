@@ -1,0 +1,122 @@
+// Computing month queries are paced per client (http.monthComputationsPerSecond, default 1): a computation takes
+// the client's turn, an answer cached for the data as it is is free, over the limit is 429 with Retry-After. The
+// real daemon without the probe role (nothing writes unless the test does) on a real embedded store.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/logging.js';
+import { startDaemon, type Daemon } from '../../src/main.js';
+import { monthWindow } from '../../src/sla/month.js';
+import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
+import { observationsOf } from '../support/observations.js';
+
+const ENV = { UC_ALICE_TOKEN: 'alice-secret-0123456789abcdef', UC_BOB_TOKEN: 'bob-secret-0123456789abcdefgh' };
+const window = monthWindow('2026-10', 'UTC');
+const DAY_MS = 86_400_000;
+
+describe('the pace of computing month queries', () => {
+  let dir: string;
+  let daemon: Daemon;
+  let writer: EmbeddedObservationStore;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'uc-month-limit-'));
+    const storePath = join(dir, 'store.db');
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `
+roles: [close, api]
+timezone: UTC
+storage: { kind: embedded, path: ${storePath} }
+http:
+  listen: 127.0.0.1
+  port: 0
+  tokens:
+    - { name: alice, secretEnv: UC_ALICE_TOKEN, scopes: [read] }
+    - { name: bob, secretEnv: UC_BOB_TOKEN, scopes: [read] }
+reports: { dir: ${join(dir, 'reports')} }
+customers:
+  - id: acme
+    name: ACME
+    tier: platinum
+    servers:
+      - { id: web-1, name: Web, checks: [{ name: http, kind: http, url: "http://127.0.0.1:9/" }] }
+`,
+    );
+    writer = EmbeddedObservationStore.open(storePath);
+    await writer.write(
+      observationsOf({
+        server: 'web-1',
+        check: 'http',
+        fromMs: window.fromMs,
+        toMs: window.fromMs + DAY_MS,
+        everyMs: 30_000,
+      }),
+    );
+    daemon = await startDaemon({ config: loadConfig(join(dir, 'config.yaml'), ENV), logger: createLogger() });
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    await writer?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ask = async (who: 'alice' | 'bob', path: string) => {
+    const token = who === 'alice' ? ENV.UC_ALICE_TOKEN : ENV.UC_BOB_TOKEN;
+    const response = await fetch(`${daemon.address}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() };
+  };
+  const counts = async () => {
+    const text = await (await fetch(`${daemon.address}/metrics`)).text();
+    const count = (answer: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`uptime_credits_http_month_queries_total{answer="${answer}"}`))
+          ?.split(' ')[1],
+      );
+    return { cached: count('cached'), computed: count('computed'), limited: count('rate-limited') };
+  };
+
+  it('computes once per client turn, answers from the cache for free, and refuses the rest with 429', async () => {
+    const first = await ask('alice', '/api/v1/credits?month=2026-10');
+    expect(first.status).toBe(200);
+    // The same question while the data stays as it is: the cached answer, as often as asked.
+    for (let i = 0; i < 5; i++) expect(await ask('alice', '/api/v1/credits?month=2026-10')).toEqual(first);
+    // Another month would compute: alice's turn is taken.
+    const refused = await ask('alice', '/api/v1/credits?month=2026-09');
+    expect(refused).toEqual({
+      status: 429,
+      retryAfter: '1',
+      body: {
+        error: { code: 'TOO_MANY_COMPUTATIONS', message: expect.stringContaining('monthComputationsPerSecond') },
+      },
+    });
+    // The outages compute too, and share the turn.
+    const outages = `/api/v1/outages?from=${new Date(window.fromMs).toISOString()}&to=${new Date(window.toMs).toISOString()}`;
+    expect((await ask('alice', outages)).status).toBe(429);
+    // Each client has its own turn.
+    expect((await ask('bob', '/api/v1/credits?month=2026-09')).status).toBe(200);
+    expect((await ask('bob', outages)).status).toBe(429);
+    expect(await counts()).toEqual({ cached: 5, computed: 2, limited: 3 });
+
+    // Another connection writes: alice's cached answer no longer holds, so asking again computes (after her turn).
+    await writer.write(
+      observationsOf({
+        server: 'web-1',
+        check: 'http',
+        fromMs: window.fromMs + DAY_MS,
+        toMs: window.fromMs + DAY_MS + 3_600_000,
+        everyMs: 30_000,
+        down: [{ fromMs: window.fromMs, toMs: window.toMs }],
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000 * Number(refused.retryAfter)));
+    const after = await ask('alice', '/api/v1/credits?month=2026-10');
+    expect(after.status).toBe(200);
+    expect(after.body).not.toEqual(first.body);
+    expect(await counts()).toEqual({ cached: 5, computed: 3, limited: 3 });
+  });
+});
