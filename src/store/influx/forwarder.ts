@@ -1,14 +1,18 @@
-// Moves lines from the outbox to InfluxDB, one batch at a time, deleting a batch only after InfluxDB confirmed it.
-// Every answer has one response: confirmed (delete), refused by name (park those, resend the rest), too large
-// (halve the batch; a single line is never parked for it: ours are small, so the limit is at fault), anything
-// else (back off and retry, the lines stay). A 400 naming no line that persists is narrowed down, still backing
+// Moves lines from the outbox to InfluxDB in batches, deleting a batch only after InfluxDB confirmed that batch.
+// While InfluxDB takes every batch, a few are in flight at once, each deleted on its own confirmation, in any
+// order. The first answer that is not a confirmation stops the reading; once the batches in flight have their
+// answers, the earliest failure is acted on, and from then on one batch at a time from the oldest waiting line
+// until InfluxDB takes writes again at the full batch size. Every answer has one response: confirmed (delete),
+// refused by name (park those, resend the rest), too large (halve the batch; a single line is never parked for
+// it: ours are small, so the limit is at fault), anything else (back off and retry, the lines stay). A 400 naming no line that persists is narrowed down, still backing
 // off: halves, then one line against its neighbour; only a line refused while its neighbour is taken is parked.
 // Failures are logged at error level at most once a minute, with how many happened since.
 import type { Logger } from '../../logging.js';
 import { atMostEvery, doublingBackoff } from '../../pacing.js';
 import { at } from '../../sla/at.js';
 import type { LineWriter } from './line-writer.js';
-import type { InfluxOutbox, OutboxRow } from './outbox.js';
+import type { InfluxOutbox, OutboxRow, OutboxRun } from './outbox.js';
+import type { WriteVerdict } from './write-verdict.js';
 
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
@@ -18,6 +22,11 @@ const FAILURE_LOG_EVERY_MS = 60_000;
 const GROW_AFTER_OK = 10;
 /** Unnamed 400s in a row after which the forwarder starts narrowing the batch down (a proxy's blip passes first). */
 const NARROW_AFTER_UNNAMED = 3;
+/**
+ * Batches in flight while InfluxDB takes every one: influxd parses one request per core, and our reading and
+ * deleting of a batch overlaps InfluxDB's work on another (test/bench/README.md, Ingest, has the figures).
+ */
+const IN_FLIGHT = 3;
 
 export interface ForwarderHealth {
   writeErrorsTotal: number;
@@ -44,10 +53,34 @@ export interface ForwarderDeps {
   batchSize: number;
   /** The first and longest wait between failed attempts (tests shorten them). */
   backoff?: { firstMs: number; maxMs: number };
+  /** Batches in flight at once while InfluxDB takes them (default 3; 1 sends one at a time). */
+  inFlight?: number;
+}
+
+/** Lines read from the outbox for one request. */
+interface Batch {
+  /** The highest id read: the next batch is read after it. */
+  lastId: number;
+  /** Some lines may repeat a key InfluxDB holds: checked before sending. */
+  verify: boolean;
+  rows(): OutboxRow[];
+  write(): Promise<WriteVerdict>;
+  /** InfluxDB confirmed the batch: its lines leave the outbox. */
+  confirm(): void;
+}
+
+/** What became of one batch read: the verdict on what was sent of it, or why nothing was sent. */
+interface Attempt {
+  read: Batch;
+  /** The lines sent (the batch without those InfluxDB already holds), and InfluxDB's verdict on them. */
+  sent?: { batch: Batch; verdict: WriteVerdict };
+  /** Why the repeated keys could not be checked against InfluxDB (nothing was sent). */
+  checkFailed?: string;
 }
 
 export function startForwarder(deps: ForwarderDeps): Forwarder {
-  const { outbox, logger, batchSize } = deps;
+  const { outbox, writer, logger, batchSize } = deps;
+  const inFlight = Math.max(1, deps.inFlight ?? IN_FLIGHT);
   const { firstMs: firstBackoffMs, maxMs: maxBackoffMs } = deps.backoff ?? {
     firstMs: FIRST_BACKOFF_MS,
     maxMs: MAX_BACKOFF_MS,
@@ -114,24 +147,106 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     );
   };
 
-  const forwardOnce = async (): Promise<void> => {
-    let rows = outbox.next(limit);
-    if (rows.length === 0) return sleep(IDLE_POLL_MS, true);
-    if (rows.some((r) => r.verify)) {
+  const rowsBatch = (rows: OutboxRow[]): Batch => ({
+    lastId: at(rows, rows.length - 1, 'last row').id,
+    verify: rows.some((r) => r.verify),
+    rows: () => rows,
+    write: () => writer.write(rows.map((r) => r.line)),
+    confirm: () => outbox.confirm(rows.map((r) => r.id)),
+  });
+
+  // A plain run of lines goes out as the body SQLite joined: no string per line unless an answer names lines.
+  const runBatch = (run: OutboxRun): Batch => {
+    const lines = () => run.body.toString('utf8').split('\n');
+    let rows: OutboxRow[] | undefined;
+    return {
+      lastId: run.lastId,
+      verify: false,
+      rows: () => {
+        rows ??= lines().map((line, i) => ({ id: run.firstId + i, line, verify: false }));
+        return rows;
+      },
+      write: () => (writer.writeJoined ? writer.writeJoined(run.body, lines) : writer.write(lines())),
+      confirm: () => outbox.confirmRun(run.firstId, run.lastId),
+    };
+  };
+
+  const readAfter = (afterId: number): Batch | undefined => {
+    const run = outbox.runAfter(afterId, limit);
+    if (run) return runBatch(run);
+    const rows = outbox.next(limit, afterId);
+    return rows.length > 0 ? rowsBatch(rows) : undefined;
+  };
+
+  const attempt = async (read: Batch): Promise<Attempt> => {
+    let batch = read;
+    if (read.verify) {
       try {
-        const { send, skip } = await deps.checkRepeats(rows);
+        const { send, skip } = await deps.checkRepeats(read.rows());
         if (skip.length > 0) outbox.confirm(skip.map((r) => r.id));
-        rows = send;
+        if (send.length === 0) return { read };
+        batch = rowsBatch(send);
       } catch (error) {
-        return failed(`checking repeated keys against InfluxDB: ${(error as Error).message}`);
+        return { read, checkFailed: (error as Error).message };
       }
-      if (rows.length === 0) return;
     }
-    const verdict = await deps.writer.write(rows.map((r) => r.line));
+    try {
+      return { read, sent: { batch, verdict: await batch.write() } };
+    } catch (error) {
+      // A writer is not meant to throw; if one does, the lines stay and go again.
+      return { read, sent: { batch, verdict: { kind: 'retry', reason: (error as Error).message } } };
+    }
+  };
+
+  /**
+   * Sends batches from the oldest waiting line on, up to `inFlight` at once while all goes well (one at a time
+   * while InfluxDB has a problem or the batch is cut down), until none is left or one fails; then acts on the
+   * earliest failure, once every batch in flight has its answer (so the next pass starts from the oldest line).
+   */
+  const forwardPass = async (): Promise<void> => {
+    const pending = new Map<Batch, Promise<Attempt>>();
+    let afterId = 0;
+    let earliestFailure: Attempt | undefined;
+    const fill = () => {
+      const width = health.problem === undefined && limit === batchSize ? inFlight : 1;
+      while (running && earliestFailure === undefined && pending.size < width) {
+        const batch = readAfter(afterId);
+        if (!batch) return;
+        afterId = batch.lastId;
+        pending.set(batch, attempt(batch));
+      }
+    };
+    try {
+      fill();
+      if (pending.size === 0) return sleep(IDLE_POLL_MS, true);
+      while (pending.size > 0) {
+        // Taken out of `pending` here, not when it settles: two settling together must both be seen.
+        const a = await Promise.race(pending.values());
+        pending.delete(a.read);
+        if (a.sent?.verdict.kind === 'ok') {
+          a.sent.batch.confirm();
+          succeeded();
+        } else if (a.sent || a.checkFailed !== undefined) {
+          if (earliestFailure === undefined || a.read.lastId < earliestFailure.read.lastId) earliestFailure = a;
+          else if (a.checkFailed !== undefined || a.sent?.verdict.kind === 'retry') health.writeErrorsTotal++;
+        }
+        fill();
+      }
+    } catch (error) {
+      // The outbox failed (read or delete): no batch of this pass stays in flight while the next pass resends.
+      await Promise.allSettled(pending.values());
+      throw error;
+    }
+    if (earliestFailure) await actOn(earliestFailure);
+  };
+
+  const actOn = async (failure: Attempt): Promise<void> => {
+    if (!failure.sent) return failed(`checking repeated keys against InfluxDB: ${failure.checkFailed}`);
+    const { verdict } = failure.sent;
+    const rows = failure.sent.batch.rows();
     switch (verdict.kind) {
       case 'ok':
-        outbox.confirm(rows.map((r) => r.id));
-        return succeeded();
+        return;
       case 'refused':
         // The rest may or may not have been written: they stay queued and go again (a repeat overwrites itself).
         park([...verdict.refused].map(([index, reason]) => ({ ...at(rows, index, 'refused line'), reason })));
@@ -189,7 +304,7 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
   const loop = (async () => {
     while (running) {
       try {
-        await forwardOnce();
+        await forwardPass();
       } catch (error) {
         // The outbox itself failed (disk full, file gone): same treatment as a failed write, the lines stay.
         await failed(`the outbox ${outbox.name}: ${(error as Error).message}`);

@@ -7,34 +7,48 @@ import { writeVerdict, type WriteVerdict } from './write-verdict.js';
 
 export interface LineWriter {
   write(lines: readonly string[]): Promise<WriteVerdict>;
+  /**
+   * Writes lines already joined by line breaks; `lines` splits them again only when the answer must name some.
+   * A writer without it is given `write(lines())`.
+   */
+  writeJoined?(body: Buffer, lines: () => readonly string[]): Promise<WriteVerdict>;
   close(): Promise<void>;
 }
 
 /** POSTs batches to the write endpoint of `connection`'s InfluxDB generation. */
 export function createLineWriter(connection: InfluxConnection): LineWriter {
+  // Several requests may be in flight (the forwarder sends batches side by side): one connection each, kept alive.
   const agent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: connection.timeoutMs } });
   const url = `${connection.url}${writePath(connection)}`;
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
   if (connection.authorization) headers.authorization = connection.authorization;
+  const post = async (body: string | Buffer, lines: () => readonly string[]): Promise<WriteVerdict> => {
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        headers,
+        body,
+        dispatcher: agent,
+        headersTimeout: connection.timeoutMs,
+        bodyTimeout: connection.timeoutMs,
+      });
+      const text = await response.body.text();
+      const retryAfter = response.headers['retry-after'];
+      const ok = response.statusCode >= 200 && response.statusCode < 300; // the lines are needed only to name some
+      return writeVerdict(
+        response.statusCode,
+        text,
+        ok ? [] : lines(),
+        Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      );
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      return { kind: 'retry', reason: `${e.code ?? e.name}: ${e.message}` };
+    }
+  };
   return {
-    async write(lines) {
-      try {
-        const response = await request(url, {
-          method: 'POST',
-          headers,
-          body: lines.join('\n'),
-          dispatcher: agent,
-          headersTimeout: connection.timeoutMs,
-          bodyTimeout: connection.timeoutMs,
-        });
-        const body = await response.body.text();
-        const retryAfter = response.headers['retry-after'];
-        return writeVerdict(response.statusCode, body, lines, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
-      } catch (error) {
-        const e = error as NodeJS.ErrnoException;
-        return { kind: 'retry', reason: `${e.code ?? e.name}: ${e.message}` };
-      }
-    },
+    write: (lines) => post(lines.join('\n'), () => lines),
+    writeJoined: post,
     close: () => agent.close(),
   };
 }

@@ -11,6 +11,15 @@ export interface OutboxRow {
   verify: boolean;
 }
 
+/** Waiting lines read as one request body: every id from firstId to lastId, none to verify. */
+export interface OutboxRun {
+  firstId: number;
+  lastId: number;
+  count: number;
+  /** The lines joined by line breaks, as UTF-8 bytes straight from SQLite: no string per line is made. */
+  body: Buffer;
+}
+
 export interface ParkedRow {
   id: number;
   line: string;
@@ -28,6 +37,8 @@ export class InfluxOutbox {
   private readonly statements;
   /** Last times already read or committed by this process: the probe loop asks for every observation. */
   private readonly lastTimes = new Map<string, number>();
+  /** Lines that left the queue as confirmed since this outbox was opened (an agent's heartbeat reports it). */
+  private confirmed = 0;
 
   constructor(private readonly db: EmbeddedDatabase) {
     this.statements = {
@@ -36,7 +47,12 @@ export class InfluxOutbox {
       setLast: db.prepare(
         'INSERT INTO influx_series_last (series, last_ms) VALUES (?, ?) ON CONFLICT(series) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)',
       ),
-      next: db.prepare('SELECT id, line, verify FROM influx_outbox ORDER BY id LIMIT ?'),
+      next: db.prepare('SELECT id, line, verify FROM influx_outbox WHERE id > ? ORDER BY id LIMIT ?'),
+      run: db.prepare(
+        `SELECT min(id) AS firstId, max(id) AS lastId, count(*) AS count, sum(verify) AS verify,
+                sum(instr(line, char(10)) > 0) AS broken, CAST(group_concat(line, char(10) ORDER BY id) AS BLOB) AS body
+           FROM (SELECT id, line, verify FROM influx_outbox WHERE id > ? ORDER BY id LIMIT ?)`,
+      ),
       remove: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
       removeRange: db.prepare('DELETE FROM influx_outbox WHERE id >= ? AND id <= ?'),
       park: db.prepare('INSERT INTO influx_rejected (line, reason, at_ms, time_ms) VALUES (?, ?, ?, ?)'),
@@ -57,6 +73,16 @@ export class InfluxOutbox {
         .prepare('SELECT count(*) FROM influx_rejected WHERE (time_ms >= ? AND time_ms < ?) OR time_ms IS NULL')
         .pluck(),
       earliestWaiting: db.prepare('SELECT min(time_ms) FROM influx_outbox').pluck(),
+      earliestUnconfirmed: db
+        .prepare(
+          'SELECT CASE WHEN EXISTS (SELECT 1 FROM influx_outbox WHERE time_ms IS NULL) THEN 0 ELSE min(time_ms) END FROM influx_outbox',
+        )
+        .pluck(),
+      earliestParked: db
+        .prepare(
+          'SELECT CASE WHEN EXISTS (SELECT 1 FROM influx_rejected WHERE time_ms IS NULL) THEN 0 ELSE min(time_ms) END FROM influx_rejected',
+        )
+        .pluck(),
       latestWaiting: db.prepare('SELECT max(time_ms) FROM influx_outbox').pluck(),
     };
   }
@@ -86,13 +112,30 @@ export class InfluxOutbox {
       this.lastTimes.set(series, Math.max(lastMs, this.lastTimes.get(series) ?? lastMs));
   }
 
-  /** The oldest waiting lines, at most `limit`. */
-  next(limit: number): OutboxRow[] {
-    return (this.statements.next.all(limit) as { id: number; line: string; verify: number }[]).map((r) => ({
+  /** The oldest waiting lines, at most `limit`; with `afterId`, the oldest after that id. */
+  next(limit: number, afterId = 0): OutboxRow[] {
+    return (this.statements.next.all(afterId, limit) as { id: number; line: string; verify: number }[]).map((r) => ({
       id: r.id,
       line: r.line,
       verify: r.verify === 1,
     }));
+  }
+
+  /**
+   * The oldest waiting lines after id `afterId`, at most `limit`, as one body when they are a plain run: no id
+   * missing between them, none to verify, no line break inside a line. Otherwise (or none waiting) undefined, and
+   * `next` reads them as rows. Saves the forwarder a string per line, its join and its UTF-8 encoding.
+   */
+  runAfter(afterId: number, limit: number): OutboxRun | undefined {
+    const run = this.statements.run.get(afterId, limit) as OutboxRun & { verify: number | null; broken: number | null };
+    if (run.count === 0 || run.verify !== 0 || run.broken !== 0 || run.lastId - run.firstId + 1 !== run.count)
+      return undefined;
+    return { firstId: run.firstId, lastId: run.lastId, count: run.count, body: run.body };
+  }
+
+  /** InfluxDB confirmed the run of ids firstId..lastId: those still waiting leave the queue, in one statement. */
+  confirmRun(firstId: number, lastId: number): void {
+    this.confirmed += this.statements.removeRange.run(firstId, lastId).changes;
   }
 
   /** InfluxDB confirmed these (or they are duplicates of what it holds): they leave the queue. */
@@ -104,6 +147,7 @@ export class InfluxOutbox {
         this.statements.removeRange.run(first, first + ids.length - 1);
       else for (const id of ids) this.statements.remove.run(id);
     })();
+    this.confirmed += ids.length;
   }
 
   /** InfluxDB refused these lines by name: out of the queue, into the parked table with the reason. */
@@ -154,6 +198,20 @@ export class InfluxOutbox {
       waiting: this.statements.waitingIn.get(fromMs, toMs) as number,
       parked: this.statements.parkedIn.get(fromMs, toMs) as number,
     };
+  }
+
+  get confirmedTotal(): number {
+    return this.confirmed;
+  }
+
+  /** The earliest observation time waiting or parked; a NULL time (a line queued before times were kept) counts as 0. */
+  earliestUnconfirmedMs(): number | undefined {
+    const times = [this.statements.earliestUnconfirmed.get(), this.statements.earliestParked.get()] as (
+      | number
+      | null
+    )[];
+    const known = times.filter((t): t is number => t !== null);
+    return known.length > 0 ? Math.min(...known) : undefined;
   }
 
   earliestWaitingMs(): number | undefined {

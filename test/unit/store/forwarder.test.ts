@@ -136,3 +136,83 @@ describe('forwarder', () => {
     forwarder = undefined;
   });
 });
+
+describe('forwarder, batches in flight', () => {
+  /** A writer whose answers wait until the test releases them, so the order of confirmations is the test's. */
+  function gatedWriter(answer: (batch: readonly string[]) => WriteVerdict) {
+    const held: { batch: readonly string[]; release: () => void }[] = [];
+    const taken: string[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const writer: LineWriter = {
+      async write(batch) {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await new Promise<void>((release) => held.push({ batch, release }));
+        inFlight--;
+        const verdict = answer(batch);
+        if (verdict.kind === 'ok') taken.push(...batch);
+        return verdict;
+      },
+      close: async () => undefined,
+    };
+    /** Releases the held request whose batch holds `line`. */
+    const release = (line: string) => {
+      const index = held.findIndex((h) => h.batch.includes(line));
+      if (index < 0) throw new Error(`no request in flight holds ${line}`);
+      held.splice(index, 1)[0]!.release();
+    };
+    return { writer, taken, held, release, mostInFlight: () => mostInFlight };
+  }
+
+  it('later batches confirmed first leave the outbox; the earlier batch, not confirmed, stays and goes again', async () => {
+    let refuseFirst = true;
+    const w = gatedWriter((batch) => {
+      if (batch.includes(lines[0]!) && refuseFirst) {
+        refuseFirst = false;
+        return { kind: 'retry', reason: 'HTTP 503' };
+      }
+      return { kind: 'ok' };
+    });
+    const o = start(w.writer);
+    await until('three batches in flight', () => w.held.length === 3);
+    w.release(lines[19]!); // the third batch (16-19), then the second (8-15): both before the first
+    w.release(lines[8]!);
+    await until('the later batches confirmed', () => o.waitingCount() === 8);
+    expect(o.next(20).map((r) => r.line)).toEqual(lines.slice(0, 8));
+    w.release(lines[0]!); // the first batch fails: its lines stay
+    await until('the first batch sent again', () => w.held.length === 1);
+    expect(o.waitingCount()).toBe(8);
+    w.release(lines[0]!);
+    await until('the outbox to empty', () => o.waitingCount() === 0);
+    expect(w.taken.sort()).toEqual([...lines].sort());
+    expect(w.mostInFlight()).toBe(3);
+  });
+
+  it('a line refused by name in a batch between confirmed ones: parked alone, every other line taken once', async () => {
+    const bad = lines[10]!;
+    const w = gatedWriter((batch) =>
+      batch.includes(bad)
+        ? { kind: 'refused', refused: new Map([[batch.indexOf(bad), 'unable to parse: bad timestamp']]) }
+        : { kind: 'ok' },
+    );
+    const o = start(w.writer);
+    await until('three batches in flight', () => w.held.length === 3);
+    w.release(lines[19]!);
+    w.release(lines[10]!); // the refusal arrives while the first batch is still in flight
+    await new Promise((r) => setTimeout(r, 20));
+    expect(o.parkedCount()).toBe(0); // acted on once every batch in flight has its answer
+    w.release(lines[0]!);
+    await until('the refused line parked', () => o.parkedCount() === 1);
+    // The rest of the refused batch goes again: release whatever comes until the outbox is empty.
+    const deadline = Date.now() + 5_000;
+    while (o.waitingCount() > 0 && Date.now() < deadline) {
+      const next = w.held[0];
+      if (next) w.release(next.batch[0]!);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(o.waitingCount()).toBe(0);
+    expect(o.parkedRows(10).map((r) => [r.line, r.reason])).toEqual([[bad, 'unable to parse: bad timestamp']]);
+    expect(w.taken.sort()).toEqual(lines.filter((l) => l !== bad).sort());
+  });
+});
