@@ -2,7 +2,9 @@
 import { dirname } from 'node:path';
 import type { AppConfig } from './config/types.js';
 import { systemClock, type Clock } from './clock.js';
-import { computeCredits, computeServersAvailability } from './close/compute.js';
+import { monthToDateAsOf } from './close/cached-computations.js';
+import { computed, inThreadComputations, type MonthComputations } from './close/month-computations.js';
+import { workerComputations } from './close/worker-computations.js';
 import { creditsToJson } from './close/json.js';
 import { createMonthCloser, type CloseOutcome } from './close/month-closer.js';
 import { monthStatus, recentMonthStatuses } from './close/status.js';
@@ -12,13 +14,13 @@ import type { Logger } from './logging.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createMonthEndJob, earliestObservationCached } from './scheduler/month-end.js';
 import { createSlaRefresh } from './scheduler/sla-refresh.js';
+import { createSettledMark } from './scheduler/settled-mark.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
 import { monthToDateWindow } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
 import { SqliteCloseRecords } from './state/close-records.js';
 import { SqliteOperatorRecords } from './state/operator-records.js';
 import { createRecordKeeper } from './close/record-changes.js';
-import { serverTimeline } from './close/server-timeline.js';
 import { createDeliverer } from './delivery/deliverer.js';
 import { createSmtpMailer } from './delivery/mailer.js';
 import { createDeliveryJob, type DeliveryJob } from './scheduler/delivery-job.js';
@@ -29,6 +31,11 @@ import { hostname } from 'node:os';
 import { createServerViews } from './fleet-view.js';
 import { checkReadiness, writePathView } from './readiness.js';
 import { createMetricsRefresh } from './scheduler/metrics-refresh.js';
+import { forwardedThroughMs, shardText } from './agents/heartbeat.js';
+import { influxHeartbeats } from './agents/influx-heartbeats.js';
+import { agentEvidence } from './close/agent-evidence.js';
+import { createHeartbeatJob } from './scheduler/heartbeat-job.js';
+import { influxConnection } from './store/influx/connection.js';
 
 export interface Daemon {
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:9464. */
@@ -37,7 +44,13 @@ export interface Daemon {
 }
 
 /** Starts the store, the probe loop, the month-to-date SLA view, the month-end job and the HTTP server. */
-export async function startDaemon(options: { config: AppConfig; logger: Logger; clock?: Clock }): Promise<Daemon> {
+export async function startDaemon(options: {
+  config: AppConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** Where month computations run: a worker thread (default), or this thread (tests that show why not). */
+  computeIn?: 'worker' | 'thread';
+}): Promise<Daemon> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   // The portal's secret: required when e-mails carry portal links; otherwise the portal is on when it is set.
@@ -56,12 +69,24 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   const tokens = usableTokens(config.http.tokens);
   // Only the close instance e-mails issued revisions (one sender per deployment). The mailer is made before anything
   // is opened: a missing SMTP password stops the start with nothing to close.
-  const delivery = config.sla.closeRole ? config.delivery : undefined;
+  const delivery = config.roles.close ? config.delivery : undefined;
   const mailer = delivery && createSmtpMailer(delivery);
   const store = await createObservationStore(config, logger);
   const records = SqliteCloseRecords.open(config.state.path);
   const operatorRecords = SqliteOperatorRecords.open(config.state.path);
   const sources = { store, operatorRecords };
+  // Month computations (API queries, the close) off the probe loop's event loop: a worker with readers of its own.
+  const computations: MonthComputations =
+    options.computeIn === 'thread'
+      ? inThreadComputations(config, sources)
+      : workerComputations(config, {
+          onAnswer: (source) => logger.debug({ source }, 'month answer'),
+          onCrash: (error) =>
+            logger.error({ err: error }, 'the compute worker stopped; the next computation starts another'),
+        });
+  // Heartbeats in InfluxDB: written by a probing agent, read by the close instance waiting for its agents.
+  const heartbeats = config.storage.influxdb && influxHeartbeats(influxConnection(config.storage.influxdb));
+  const startedMs = clock.now();
   const metrics = createMetrics();
   const deliveryRecords = delivery && SqliteDeliveryRecords.open(config.state.path);
   let deliveryJob: DeliveryJob | undefined;
@@ -96,15 +121,48 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     },
   });
 
+  /** Everything this agent probed before this time is readable in the store. */
+  const ownForwardedThroughMs = () =>
+    forwardedThroughMs(clock.now(), loop.earliestUnwrittenMs(), store.earliestUnconfirmedMs());
+  const heartbeatJob =
+    heartbeats && config.roles.probe
+      ? createHeartbeatJob({
+          heartbeats,
+          clock,
+          logger,
+          beat: () => {
+            const health = store.health();
+            return {
+              agent: config.probing.agent,
+              location: config.probing.location,
+              shard: shardText(config.probing.shard),
+              forwardedThroughMs: ownForwardedThroughMs(),
+              written: health.confirmedTotal,
+              parked: health.parked,
+              startedMs,
+            };
+          },
+        })
+      : undefined;
+
   const slaRefresh = createSlaRefresh({
     config,
     sources,
     logger,
     clock,
     onSnapshot(snapshot) {
-      for (const view of snapshot.servers) metrics.recordSla(view);
+      // Only the close instance exports the SLA series: the alerts on them fire once, not once per agent.
+      if (config.roles.close) for (const view of snapshot.servers) metrics.recordSla(view);
       metrics.recordSlaRefreshed(snapshot.asOfMs);
     },
+    // Each refresh reads only what follows the month's settled part (everything before the writers' marks).
+    settledThroughMs: createSettledMark({
+      ownForwardedThroughMs,
+      nowMs: () => clock.now(),
+      ...(heartbeats ? { heartbeats: () => heartbeats.latest() } : {}),
+      expectedAgents: config.agents,
+    }),
+    writesByOthersVersion: () => store.writesByOthersVersion?.(),
   });
 
   const closer = createMonthCloser({
@@ -113,10 +171,13 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     operatorRecords,
     pendingRevisions: operatorRecords,
     records,
+    computations,
     // Observations of the month still on their way: in the probe loop's write buffer, or in the store's outbox.
     evidence: [
       { name: 'the probe loop', unconfirmed: (fromMs, toMs) => loop.unconfirmed(fromMs, toMs) },
       { name: store.description, unconfirmed: (fromMs, toMs) => store.unconfirmed(fromMs, toMs) },
+      // The other agents' observations: each must be forwarded through the month's read range.
+      ...(heartbeats && config.agents.length > 0 ? [agentEvidence(config.agents, () => heartbeats.latest())] : []),
     ],
     logger,
     clock,
@@ -145,7 +206,7 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     clock,
     closeStates: () => recentMonthStatuses(records, config.timeZone, clock.now()),
     pendingRevisionMonths: () => operatorRecords.pendingMonths(),
-    ...(config.sla.closeRole ? { dueMonths: () => monthEnd.dueMonths() } : {}),
+    ...(config.roles.close ? { dueMonths: () => monthEnd.dueMonths() } : {}),
     writePath: () => writePathView(store, loop, clock),
   });
 
@@ -160,9 +221,10 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       secureCookies: config.http.publicUrl?.startsWith('https:') ?? false,
       now: () => clock.now(),
       fleet: () => fleetView(fleet.servers(), slaRefresh.snapshot(), fleet.month(), customerNames),
-      timeline(serverId, month) {
-        const window = monthToDateWindow(month, config.timeZone, clock.now());
-        return serverTimeline(config, sources, serverId, { fromMs: window.fromMs, toMs: window.toMs });
+      async timeline(serverId, month) {
+        // Floored to a step, so that views within one step share a cached answer (cached-computations.ts).
+        const window = monthToDateWindow(month, config.timeZone, monthToDateAsOf(clock.now()));
+        return computed(await computations.timeline(serverId, { fromMs: window.fromMs, toMs: window.toMs }));
       },
       months: () => monthList(records, config.reports.dir),
       monthFigures: (month) => latestFigures(records, month),
@@ -171,34 +233,45 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
     },
     protectMetrics: config.http.protectMetrics,
     trustProxy: config.http.trustProxy,
+    monthComputationsPerSecond: config.http.monthComputationsPerSecond,
+    serveApi: config.roles.api,
     checkReady: () => checkReadiness(store, loop, clock),
     api: {
       servers: () => fleet.servers(),
       server: (id) => fleet.server(id),
       knowsServer: (id) => config.servers.has(id),
-      async outages(fromMs, toMs, server) {
+      async outages(fromMs, toMs, server, queryOptions) {
         // One server's outages read only that server's observations (the range may be up to 400 days).
-        const availability = await computeServersAvailability(
-          config,
-          sources,
+        const availability = await computations.availability(
           { fromMs, toMs },
           server === undefined ? [...config.servers.keys()] : [server],
+          queryOptions,
         );
-        return [...availability].flatMap(([id, a]) =>
-          a.outages.map((o) => ({
-            server: id,
-            from: new Date(o.fromMs).toISOString(),
-            to: new Date(o.toMs).toISOString(),
-            durationMs: o.toMs - o.fromMs,
-          })),
+        return (
+          availability &&
+          [...availability].flatMap(([id, a]) =>
+            a.outages.map((o) => ({
+              server: id,
+              from: new Date(o.fromMs).toISOString(),
+              to: new Date(o.toMs).toISOString(),
+              durationMs: o.toMs - o.fromMs,
+            })),
+          )
         );
       },
-      credits: async (month) => creditsToJson(await computeCredits(config, sources, month)),
+      async credits(month, queryOptions) {
+        const credits = await computations.credits(month, undefined, queryOptions);
+        return credits && creditsToJson(credits);
+      },
       // The caller is the token's name: the journal's and the records' "by".
       closeMonth: (month, actor) => closer.close(month, { by: actor }),
       restateMonth: (month, reason, actor) => closer.restate(month, { by: actor, reason }),
       approveMonth: (month, draftHash, reason, actor) => closer.approve(month, { by: actor, draftHash, reason }),
       draftMonth: (month, customer) => closer.draft(month, customer === undefined ? {} : { customerId: customer }),
+      async recomputeMonthToDate() {
+        const snapshot = await slaRefresh.recompute();
+        return { month: snapshot.month, asOfMs: snapshot.asOfMs, servers: snapshot.servers.length };
+      },
       months: () => recentMonthStatuses(records, config.timeZone, clock.now()),
       monthStatus: (month) => monthStatus(records, month, config.timeZone),
       monthRecord: (month) => ({ revisions: records.revisions(month), journal: records.journal(month) }),
@@ -206,7 +279,8 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       records: { keeper: recordKeeper, reader: operatorRecords, maintenanceNoticeMs: config.sla.maintenanceNoticeMs },
     },
   });
-  loop.start();
+  if (config.roles.probe) loop.start();
+  heartbeatJob?.start();
   slaRefresh.start();
   let address: string;
   try {
@@ -214,7 +288,10 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   } catch (error) {
     await slaRefresh.stop();
     await app.close();
+    await computations.close();
     await loop.stop();
+    await heartbeatJob?.stop();
+    await heartbeats?.close();
     await store.close();
     records.close();
     operatorRecords.close();
@@ -227,15 +304,22 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
   // Staleness of the SLA series counts from the start until the first refresh lands.
   metrics.recordSlaRefreshed(clock.now());
   metrics.recordRole({
-    closes: config.sla.closeRole,
-    checks: [...config.servers.values()].reduce((n, server) => n + server.checks.length, 0),
+    closes: config.roles.close,
+    checks: config.roles.probe ? loop.stats().checks : 0,
   });
   metricsRefresh.start();
   // Without the close role another instance closes the months (one per deployment); API calls still can.
-  if (config.sla.closeRole) monthEnd.start();
+  if (config.roles.close) monthEnd.start();
   deliveryJob?.start();
   logger.info(
-    { address, store: store.description, servers: config.servers.size, closeRole: config.sla.closeRole },
+    {
+      address,
+      store: store.description,
+      servers: config.servers.size,
+      roles: Object.keys(config.roles).filter((role) => config.roles[role as keyof typeof config.roles]),
+      agent: config.probing.agent,
+      shard: shardText(config.probing.shard),
+    },
     'uptime-credits started',
   );
 
@@ -247,7 +331,11 @@ export async function startDaemon(options: { config: AppConfig; logger: Logger; 
       await deliveryJob?.stop();
       await slaRefresh.stop();
       await app.close();
+      await computations.close();
       await loop.stop();
+      // The last heartbeat after the loop wrote everything: the mark then reaches as far as the outbox allows.
+      await heartbeatJob?.stop();
+      await heartbeats?.close();
       await store.close();
       records.close();
       operatorRecords.close();

@@ -305,6 +305,21 @@ const probingSchema = z.strictObject({
   /** Default: 3 probe intervals. */
   staleAfter: positiveDuration.optional(),
   concurrency: z.number().int().min(1).max(100_000).default(512),
+  /**
+   * This agent's share of the checks when several agents probe one location: "2/4" probes the checks whose stable
+   * hash of server and check falls in the 2nd of 4 shares. Default: all of them ("1/1").
+   */
+  shard: z
+    .string()
+    .regex(/^[1-9][0-9]{0,3}\/[1-9][0-9]{0,3}$/, 'must be "index/count", e.g. "2/4"')
+    .refine((shard) => {
+      const [index, count] = shard.split('/').map(Number);
+      // A malformed value is the regex's to name.
+      return index === undefined || count === undefined || Number.isNaN(count) || index <= count;
+    }, 'the index must be between 1 and the count, e.g. "2/4"')
+    .default('1/1'),
+  /** The name this agent's heartbeats carry. Default: the location, with the shard when there are several. */
+  agent: identifier.optional(),
 });
 
 const slaSchema = z.strictObject({
@@ -327,7 +342,13 @@ const slaSchema = z.strictObject({
    * Whether this instance closes months (and its series are the ones the alert rules read). With one daemon per
    * probing location on one InfluxDB, leave it true on exactly one of them and set it false on the others.
    */
-  closeRole: z.boolean().default(true),
+  /** Removed: `roles` says what an instance does. Named here so that an older file gets a reason. */
+  closeRole: z
+    .never({
+      error:
+        'replaced by the top-level `roles` (e.g. roles: [probe, api] on agents, roles: [probe, close, api] on the one instance that closes); remove it',
+    })
+    .optional(),
   /**
    * The notice the contract requires before maintenance (e.g. 48h): a window announced later than that before it
    * starts is not excluded from eligible time, and the report says so. Default 0s: announced before it starts.
@@ -381,6 +402,11 @@ const httpSchema = z.strictObject({
    * tokens and the logs see each client's own address rather than the proxy's. Fastify's trustProxy.
    */
   trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
+  /**
+   * Month queries that compute (credits, outages) each client may ask per second: the token's name, else its
+   * address (see trustProxy). Answers already cached for the data as it is are free; over it: 429.
+   */
+  monthComputationsPerSecond: z.number().positive().max(1_000).default(1),
   /** The address people reach this daemon at (portal links in e-mails are built from it), e.g. https://sla.example.com. */
   publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
 });
@@ -429,7 +455,20 @@ const reportsSchema = z.strictObject({
   dir: z.string().default('reports'),
 });
 
+/** What an instance does: probe its share of the checks, close the months (exactly one instance), serve the API. */
+export const ROLES = ['probe', 'close', 'api'] as const;
+
 export const configSchema = z.strictObject({
+  roles: z
+    .array(z.enum(ROLES))
+    .min(1)
+    .refine((roles) => new Set(roles).size === roles.length, 'lists a role twice')
+    .default([...ROLES]),
+  /**
+   * The agents (probing.agent names) whose observations the months are closed on: the close waits until each has
+   * forwarded everything up to the month's end to InfluxDB. Only on the instance with the close role.
+   */
+  agents: z.array(identifier).default([]),
   timezone: z.string().default('Europe/Warsaw'),
   currency: z.literal('PLN').default('PLN'),
   provider: providerSchema.default(providerSchema.parse({})),

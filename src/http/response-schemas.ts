@@ -263,3 +263,5 @@ export const INCIDENTS = shape({ incidents: { type: 'array', items: incident } }
 export const INCIDENT_CHANGE = shape({ incident, months: followUps });
 export const MAINTENANCE_LIST = shape({ maintenance: { type: 'array', items: maintenance } });
 export const MAINTENANCE_CHANGE = shape({ maintenance, months: followUps });
+/** The month-to-date view recomputed from the whole month (POST /api/v1/month-to-date/recompute). */
+export const MONTH_TO_DATE_RECOMPUTED = shape({ month: string, asOf: time, servers: integer });

@@ -13,6 +13,7 @@ import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { bearerCredentials, createAuthGate, type ApiToken } from './auth.js';
 import { codeForStatus, errorResponses, sendError } from './errors.js';
+import { answerMonthQuery, createComputeTurns, type MonthQueryPacing } from './month-queries.js';
 import { registerRecordRoutes, type RecordRouteDeps } from './record-routes.js';
 import * as answers from './response-schemas.js';
 import { MONTH, REASON, REASON_BODY, TIME } from './request-schemas.js';
@@ -51,16 +52,20 @@ export interface ApiDeps {
   servers(): ServerView[];
   /** One server's view (without building the whole fleet's). */
   server(id: string): ServerView | undefined;
+  /** Month queries that compute: with `cachedOnly`, an answer only when one is cached for the data as it is now. */
   outages(
     fromMs: number,
     toMs: number,
     server?: string,
-  ): Promise<{ server: string; from: string; to: string; durationMs: number }[]>;
-  credits(month: string): Promise<CreditsJson>;
+    options?: { cachedOnly?: boolean },
+  ): Promise<{ server: string; from: string; to: string; durationMs: number }[] | undefined>;
+  credits(month: string, options?: { cachedOnly?: boolean }): Promise<CreditsJson | undefined>;
   closeMonth(month: string, actor: string): Promise<CloseOutcome>;
   restateMonth(month: string, reason: string, actor: string): Promise<CloseOutcome>;
   approveMonth(month: string, draftHash: string, reason: string, actor: string): Promise<CloseOutcome>;
   draftMonth(month: string, customer?: string): Promise<DraftOutcome>;
+  /** Forgets the month-to-date runs read so far and recomputes the view from the whole month; absent: no route. */
+  recomputeMonthToDate?(): Promise<{ month: string; asOfMs: number; servers: number }>;
   months(): MonthStatus[];
   monthStatus(month: string): MonthStatus | undefined;
   monthRecord(month: string): { revisions: RevisionRecord[]; journal: JournalRow[] };
@@ -72,7 +77,7 @@ export interface ApiDeps {
 
 export interface ServerDeps {
   /** What /metrics serves, and the count of refused tokens. */
-  metrics: Pick<Metrics, 'contentType' | 'exposition' | 'countAuthFailure'>;
+  metrics: Pick<Metrics, 'contentType' | 'exposition' | 'countAuthFailure' | 'countMonthQuery'>;
   logger: Logger;
   /**
    * Throws with a reason when the daemon cannot do its work (cannot probe, cannot store locally); otherwise the
@@ -88,6 +93,10 @@ export interface ServerDeps {
   protectMetrics: boolean;
   /** Fastify's trustProxy (http.trustProxy): behind a proxy, each client's own address; default false. */
   trustProxy?: boolean | string[];
+  /** Computing month queries (credits, outages) per second per client (http.monthComputationsPerSecond); default 1. */
+  monthComputationsPerSecond?: number;
+  /** False on an instance without the api role: /api/, /ui/ and /portal/ answer 404 saying so. Default true. */
+  serveApi?: boolean;
 }
 
 /**
@@ -163,6 +172,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   );
 
+  if (deps.serveApi === false)
+    app.addHook('onRequest', async (request, reply) => {
+      if (/^\/(api|ui|portal)(\/|$)/.test(request.url))
+        return sendError(
+          reply,
+          'NOT_FOUND',
+          'this instance does not have the api role (see roles in its configuration)',
+        );
+    });
+
+  const monthQueries: MonthQueryPacing = {
+    turns: createComputeTurns(deps.monthComputationsPerSecond ?? 1),
+    tokenName: (request) => gate.callerOf(request).name,
+    count: (answer) => deps.metrics.countMonthQuery(answer),
+  };
   const reads = { onRequest: gate.require('read', 'api') };
   const changes = { onRequest: gate.require('close', 'api') };
   const read = apiSchema('read');
@@ -197,12 +221,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return server ?? sendError(reply, 'NOT_FOUND', `no server "${request.params.id}"`);
     },
   );
+  const computedOutages = apiSchema('read', 'NOT_FOUND', 'TOO_MANY_COMPUTATIONS');
+  const computedCredits = apiSchema('read', 'TOO_MANY_COMPUTATIONS');
   app.get<{ Querystring: { from: string; to: string; server?: string } }>(
     '/api/v1/outages',
     {
       ...reads,
       schema: {
-        ...oneServer,
+        ...computedOutages,
         summary: 'Confirmed outages in [from, to), from the stored observations',
         querystring: {
           type: 'object',
@@ -214,7 +240,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           required: ['from', 'to'],
           additionalProperties: false,
         },
-        response: { 200: answers.OUTAGES, ...oneServer.response },
+        response: { 200: answers.OUTAGES, ...computedOutages.response },
       },
     },
     async (request, reply) => {
@@ -224,7 +250,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         return sendError(reply, 'BAD_REQUEST', '"to" must be after "from", at most 400 days later');
       if (request.query.server && !deps.api.knowsServer(request.query.server))
         return sendError(reply, 'NOT_FOUND', `no server "${request.query.server}"`);
-      return { outages: await deps.api.outages(fromMs, toMs, request.query.server) };
+      const server = request.query.server;
+      return answerMonthQuery(request, reply, monthQueries, async (cachedOnly) => {
+        const outages = await deps.api.outages(fromMs, toMs, server, { cachedOnly });
+        return outages && { outages };
+      });
     },
   );
   app.get<{ Querystring: { month: string } }>(
@@ -232,13 +262,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     {
       ...reads,
       schema: {
-        ...read,
+        ...computedCredits,
         summary: 'The month close as JSON (same as `credits --json`)',
         querystring: { type: 'object', properties: { month: MONTH }, required: ['month'], additionalProperties: false },
-        response: { 200: answers.CREDITS, ...read.response },
+        response: { 200: answers.CREDITS, ...computedCredits.response },
       },
     },
-    async (request) => deps.api.credits(request.query.month),
+    async (request, reply) =>
+      answerMonthQuery(request, reply, monthQueries, (cachedOnly) =>
+        deps.api.credits(request.query.month, { cachedOnly }),
+      ),
   );
   const monthParams = { type: 'object', properties: { month: MONTH }, required: ['month'] } as const;
   /** A close outcome as HTTP: issued or unchanged 200, waiting for review 202, the rest an error with a code. */
@@ -434,6 +467,25 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return deps.api.draftMonth(request.params.month, customer);
     },
   );
+  const recomputeMonthToDate = deps.api.recomputeMonthToDate;
+  if (recomputeMonthToDate) {
+    const recomputing = apiSchema('close');
+    app.post(
+      '/api/v1/month-to-date/recompute',
+      {
+        ...changes,
+        schema: {
+          ...recomputing,
+          summary: 'Recompute the month-to-date view from the whole month (after an import of older observations)',
+          response: { 200: answers.MONTH_TO_DATE_RECOMPUTED, ...recomputing.response },
+        },
+      },
+      async () => {
+        const { month, asOfMs, servers } = await recomputeMonthToDate();
+        return { month, asOf: new Date(asOfMs).toISOString(), servers };
+      },
+    );
+  }
   registerRecordRoutes(app, gate, deps.api.records);
   if (deps.web) await registerWebRoutes(app, deps.web, gate);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

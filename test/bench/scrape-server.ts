@@ -120,6 +120,7 @@ const timed = {
     return body;
   },
   countAuthFailure: () => {},
+  countMonthQuery: () => {},
 };
 const app = await buildServer({
   metrics: timed,

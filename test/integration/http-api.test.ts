@@ -153,6 +153,17 @@ customers:
     for (const secret of [...Object.values(ENV), 'not-a-real-token-0123456789'])
       expect(JSON.stringify(logs)).not.toContain(secret);
   });
+
+  it('recomputes the month to date from the whole month on demand, with the close scope', async () => {
+    const refused = await call('/api/v1/month-to-date/recompute', ENV.UC_VIEWER_TOKEN, { method: 'POST' });
+    expect(refused.status).toBe(403);
+    const before = Date.now();
+    const recomputed = await call('/api/v1/month-to-date/recompute', ENV.UC_FINANCE_TOKEN, { method: 'POST' });
+    expect(recomputed.status).toBe(200);
+    const body = (await recomputed.json()) as { month: string; asOf: string; servers: number };
+    expect(body).toEqual({ month: monthContaining(Date.now(), 'Europe/Warsaw'), asOf: expect.any(String), servers: 1 });
+    expect(Date.parse(body.asOf)).toBeGreaterThanOrEqual(before);
+  });
 });
 
 describe('open metrics beyond loopback', () => {
