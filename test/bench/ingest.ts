@@ -96,6 +96,13 @@ async function writeDirect(influxd: Influxd, database: string, bodies: readonly 
   return { elapsedMs, cpuUs: cpu.user + cpu.system };
 }
 
+/** Lines in a body joined by line breaks, counted without a string per line. */
+function linesIn(body: Buffer): number {
+  let lines = 1;
+  for (let at = body.indexOf(10); at !== -1; at = body.indexOf(10, at + 1)) lines++;
+  return lines;
+}
+
 /** Counts the lines the forwarder sent, to show each went once. */
 function countingWriter(writer: LineWriter) {
   const counted = { lines: 0, requests: 0 };
@@ -104,6 +111,13 @@ function countingWriter(writer: LineWriter) {
       const verdict = await writer.write(lines);
       counted.requests++;
       if (verdict.kind === 'ok') counted.lines += lines.length;
+      return verdict;
+    },
+    // Passed on, so the forwarder posts the joined body as it does in the daemon (without it: split, join, encode).
+    async writeJoined(body, lines) {
+      const verdict = writer.writeJoined ? await writer.writeJoined(body, lines) : await writer.write(lines());
+      counted.requests++;
+      if (verdict.kind === 'ok') counted.lines += linesIn(body);
       return verdict;
     },
     close: () => writer.close(),

@@ -100,6 +100,17 @@ const MIGRATIONS: readonly Migration[] = [
              CREATE TRIGGER influx_rejected_counted_in AFTER INSERT ON influx_rejected BEGIN UPDATE influx_counts SET n = n + 1 WHERE name = 'parked'; END;
              CREATE TRIGGER influx_rejected_counted_out AFTER DELETE ON influx_rejected BEGIN UPDATE influx_counts SET n = n - 1 WHERE name = 'parked'; END;`);
   },
+  // The counts kept per statement by outbox.ts (the one writer of those tables, in the same transaction) instead
+  // of per row by triggers: the triggers were ~40 % of the forwarder's delete of a batch. Counted once more here.
+  (db) => {
+    const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+    if (!tables.has('influx_counts')) return;
+    db.exec(`DROP TRIGGER IF EXISTS influx_outbox_counted_in;
+             DROP TRIGGER IF EXISTS influx_outbox_counted_out;
+             DROP TRIGGER IF EXISTS influx_rejected_counted_in;
+             DROP TRIGGER IF EXISTS influx_rejected_counted_out;
+             INSERT OR REPLACE INTO influx_counts VALUES ('waiting', (SELECT count(*) FROM influx_outbox)), ('parked', (SELECT count(*) FROM influx_rejected));`);
+  },
 ];
 
 /** The timestamp (ms precision, as the outbox writes) at the end of a line-protocol line; undefined if none. */

@@ -57,6 +57,10 @@ export class InfluxOutbox {
       removeRange: db.prepare('DELETE FROM influx_outbox WHERE id >= ? AND id <= ?'),
       park: db.prepare('INSERT INTO influx_rejected (line, reason, at_ms, time_ms) VALUES (?, ?, ?, ?)'),
       count: db.prepare("SELECT n FROM influx_counts WHERE name = 'waiting'").pluck(),
+      // Kept per statement, in the writing statement's transaction (the file is shared by processes: no count in
+      // memory; a trigger per row cost ~40 % of deleting a confirmed batch).
+      addWaiting: db.prepare("UPDATE influx_counts SET n = n + ? WHERE name = 'waiting'"),
+      addParked: db.prepare("UPDATE influx_counts SET n = n + ? WHERE name = 'parked'"),
       oldestQueued: db.prepare('SELECT coalesce(queued_ms, time_ms) FROM influx_outbox ORDER BY id LIMIT 1').pluck(),
       parkedCount: db.prepare("SELECT n FROM influx_counts WHERE name = 'parked'").pluck(),
       parked: db.prepare('SELECT id, line, reason, at_ms AS atMs FROM influx_rejected ORDER BY id LIMIT ?'),
@@ -105,6 +109,7 @@ export class InfluxOutbox {
   enqueue(lines: readonly QueuedLine[], lastTimes: ReadonlyMap<string, number>, nowMs: number): void {
     this.db.transaction(() => {
       for (const l of lines) this.statements.insert.run(l.line, l.timeMs, nowMs, l.verify ? 1 : 0);
+      this.countWaiting(lines.length);
       for (const [series, lastMs] of lastTimes) this.statements.setLast.run(series, lastMs);
     })();
     // Only once committed: a failed write must not make a later gap look shorter than it is.
@@ -135,29 +140,40 @@ export class InfluxOutbox {
 
   /** InfluxDB confirmed the run of ids firstId..lastId: those still waiting leave the queue, in one statement. */
   confirmRun(firstId: number, lastId: number): void {
-    this.confirmed += this.statements.removeRange.run(firstId, lastId).changes;
+    this.confirmed += this.db.transaction(() => {
+      const removed = this.statements.removeRange.run(firstId, lastId).changes;
+      this.countWaiting(-removed);
+      return removed;
+    })();
   }
 
   /** InfluxDB confirmed these (or they are duplicates of what it holds): they leave the queue. */
   confirm(ids: readonly number[]): void {
-    this.db.transaction(() => {
+    this.confirmed += this.db.transaction(() => {
       // A whole batch is usually consecutive ids (nothing parked or skipped within it): one range delete.
       const first = ids[0];
+      let removed = 0;
       if (first !== undefined && ids.every((id, i) => id === first + i))
-        this.statements.removeRange.run(first, first + ids.length - 1);
-      else for (const id of ids) this.statements.remove.run(id);
+        removed = this.statements.removeRange.run(first, first + ids.length - 1).changes;
+      else for (const id of ids) removed += this.statements.remove.run(id).changes;
+      this.countWaiting(-removed);
+      return removed;
     })();
-    this.confirmed += ids.length;
   }
 
   /** InfluxDB refused these lines by name: out of the queue, into the parked table with the reason. */
   park(rows: readonly { id: number; line: string; reason: string }[], nowMs: number): void {
     this.db.transaction(() => {
+      let moved = 0;
       for (const row of rows) {
         // Another process sharing this file (import, outbox --retry) may have moved the row already.
-        if (this.statements.remove.run(row.id).changes === 1)
+        if (this.statements.remove.run(row.id).changes === 1) {
           this.statements.park.run(row.line, row.reason.slice(0, 500), nowMs, lineProtocolTimeMs(row.line) ?? null);
+          moved++;
+        }
       }
+      this.countWaiting(-moved);
+      this.countParked(moved);
     })();
   }
 
@@ -165,9 +181,19 @@ export class InfluxOutbox {
   retryParked(nowMs: number): number {
     return this.db.transaction(() => {
       const moved = this.statements.requeueParked.run(nowMs).changes;
-      this.statements.clearParked.run();
+      this.countWaiting(moved);
+      this.countParked(-this.statements.clearParked.run().changes);
       return moved;
     })();
+  }
+
+  /** Adds `delta` to the lines counted waiting: only inside the transaction of the statements that moved them. */
+  private countWaiting(delta: number): void {
+    if (delta !== 0) this.statements.addWaiting.run(delta);
+  }
+
+  private countParked(delta: number): void {
+    if (delta !== 0) this.statements.addParked.run(delta);
   }
 
   /** Lines still waiting whose observation time is exactly `timeMs` (a write of a repeated key looks here). */
