@@ -75,7 +75,8 @@ export async function startDaemon(options: {
   const records = SqliteCloseRecords.open(config.state.path);
   const operatorRecords = SqliteOperatorRecords.open(config.state.path);
   const sources = { store, operatorRecords };
-  // Month computations (API queries, the close) off the probe loop's event loop: a worker with readers of its own.
+  // Month computations (API queries, the close, the month-to-date refresh) off the probe loop's event loop: a worker
+  // with readers of its own.
   const computations: MonthComputations =
     options.computeIn === 'thread'
       ? inThreadComputations(config, sources)
@@ -147,7 +148,9 @@ export async function startDaemon(options: {
 
   const slaRefresh = createSlaRefresh({
     config,
-    sources,
+    operatorRecords,
+    // The month to date is read and computed in the worker too: this thread only assembles the snapshot.
+    computations,
     logger,
     clock,
     onSnapshot(snapshot) {

@@ -68,8 +68,9 @@ export function cachedComputations(
       records !== undefined
         ? withRecords(options, () => inner.credits(month, records, options))
         : cached(JSON.stringify(['credits', month]), options, () => inner.credits(month, undefined, options)),
+    // An incremental month to date (the refresh's) depends on the worker's kept runs and comes with records anyway.
     monthToDateCredits: (month, asOfMs, records, options) =>
-      records !== undefined
+      records !== undefined || options?.incremental
         ? withRecords(options, () => inner.monthToDateCredits(month, asOfMs, records, options))
         : cached(JSON.stringify(['monthToDate', month, asOfMs]), options, () =>
             inner.monthToDateCredits(month, asOfMs, undefined, options),

@@ -3,7 +3,7 @@ import type { AppConfig } from '../config/types.js';
 import type { ProgressStep } from '../progress.js';
 import type { Interval } from '../sla/types.js';
 import type { AnswerSource } from './cached-computations.js';
-import type { RecordsGiven } from './month-computations.js';
+import type { IncrementalRead, RecordsGiven } from './month-computations.js';
 
 /** What the worker starts with. */
 export interface ComputeWorkerData {
@@ -13,7 +13,14 @@ export interface ComputeWorkerData {
 /** One call of MonthComputations. `progress`: the caller listens, so the worker sends each step. */
 export type ComputeRequest = { id: number; cachedOnly: boolean; progress: boolean } & (
   | { method: 'credits'; month: string; records: RecordsGiven }
-  | { method: 'monthToDateCredits'; month: string; asOfMs: number; records: RecordsGiven }
+  | {
+      method: 'monthToDateCredits';
+      month: string;
+      asOfMs: number;
+      records: RecordsGiven;
+      /** Read by the worker's one incremental source of the month to date (the refresh). */
+      incremental: IncrementalRead | undefined;
+    }
   | { method: 'availability'; window: Interval; serverIds: readonly string[] }
   | { method: 'timeline'; serverId: string; window: Interval }
 );

@@ -2,7 +2,8 @@
 // its own, so the daemon's event loop (the probe loop) never waits for one. Its readers: a read-only SQLite
 // connection to the embedded store, or its own InfluxQL client; a read-only connection to the state database for
 // people's records. Their data versions key its cache of answers (cached-computations.ts). They close with the
-// thread (the daemon terminates it).
+// thread (the daemon terminates it). It also keeps the month to date's settled runs between the refresh's calls
+// (inThreadComputations' incremental source): a new worker after a crash starts with the whole month again.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppConfig } from '../config/types.js';
 import { openReadOnlyDatabase, sqliteDataVersion } from '../sqlite.js';
@@ -70,7 +71,10 @@ function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
       case 'credits':
         return computations.credits(request.month, request.records, options);
       case 'monthToDateCredits':
-        return computations.monthToDateCredits(request.month, request.asOfMs, request.records, options);
+        return computations.monthToDateCredits(request.month, request.asOfMs, request.records, {
+          ...options,
+          ...(request.incremental ? { incremental: request.incremental } : {}),
+        });
       case 'availability':
         return computations.availability(request.window, request.serverIds, options);
       case 'timeline':

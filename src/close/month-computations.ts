@@ -4,10 +4,13 @@
 import type { AppConfig } from '../config/types.js';
 import type { ProgressListener } from '../progress.js';
 import type { Interval, MonthCredits, ServerAvailability } from '../sla/types.js';
+import { IncrementalRunSource } from '../store/incremental-runs.js';
 import {
   computeCredits,
   computeMonthToDateCredits,
   computeServersAvailability,
+  monthReadRange,
+  runLookbackMs,
   type EvidenceStores,
 } from './compute.js';
 import type { ServerRecords } from './server-records.js';
@@ -26,6 +29,21 @@ export interface ComputeOptions {
   onProgress?: ProgressListener;
 }
 
+/**
+ * A month to date read incrementally (store/incremental-runs.ts): the computations keep the month's settled runs from
+ * one such call to the next and read only what follows. The settled mark is the caller's (it needs the probe loop and
+ * the outbox); `restart` forgets the kept runs first (recompute on demand, or another process wrote to the store).
+ */
+export interface IncrementalRead {
+  settledThroughMs: number;
+  restart: boolean;
+}
+
+/** ComputeOptions of a month to date. An incremental read is never cached: it comes with the caller's records. */
+export interface MonthToDateOptions extends ComputeOptions {
+  incremental?: IncrementalRead;
+}
+
 /** The month computations of close/compute.ts and close/server-timeline.ts behind one interface. */
 export interface MonthComputations {
   /** computeCredits: a month's credits. */
@@ -35,7 +53,7 @@ export interface MonthComputations {
     month: string,
     asOfMs: number,
     records?: RecordsGiven,
-    options?: ComputeOptions,
+    options?: MonthToDateOptions,
   ): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits } | undefined>;
   /** computeServersAvailability: the named servers over any window (the API's outages). */
   availability(
@@ -57,9 +75,31 @@ export function computed<T>(answer: T | undefined): T {
 
 /**
  * The computations on the caller's event loop, reading `sources` directly; no cache (`cachedOnly` finds nothing).
- * For the CLI's one-shot commands and for tests; the daemon uses workerComputations.
+ * For the CLI's one-shot commands and for tests; the daemon uses workerComputations (whose worker runs these).
  */
 export function inThreadComputations(config: AppConfig, sources: EvidenceStores): MonthComputations {
+  // The one incremental month to date (the refresh's): it serves the requested month's read range and the mark of
+  // the request being answered. Such requests take turns, so that each reads with its own mark.
+  let settledThroughMs = Number.NEGATIVE_INFINITY;
+  let cachedFromMs = Number.NaN;
+  const monthToDateRuns = new IncrementalRunSource({
+    inner: sources.store,
+    settledThroughMs: async () => settledThroughMs,
+    cachedFromMs: () => cachedFromMs,
+    marginMs: runLookbackMs(config),
+  });
+  let incrementalTurn: Promise<unknown> = Promise.resolve();
+  const incrementally = <T>(month: string, read: IncrementalRead, compute: (s: EvidenceStores) => Promise<T>) => {
+    const turn = incrementalTurn.then(() => {
+      if (read.restart) monthToDateRuns.reset();
+      settledThroughMs = read.settledThroughMs;
+      cachedFromMs = monthReadRange(config, month).fromMs;
+      return compute({ ...sources, store: monthToDateRuns });
+    });
+    incrementalTurn = turn.catch(() => undefined);
+    return turn;
+  };
+
   return {
     async credits(month, records, options) {
       if (options?.cachedOnly) return undefined;
@@ -67,6 +107,11 @@ export function inThreadComputations(config: AppConfig, sources: EvidenceStores)
     },
     async monthToDateCredits(month, asOfMs, records, options) {
       if (options?.cachedOnly) return undefined;
+      const { incremental } = options ?? {};
+      if (incremental)
+        return incrementally(month, incremental, (read) =>
+          computeMonthToDateCredits(config, read, month, asOfMs, records, options?.onProgress),
+        );
       return computeMonthToDateCredits(config, sources, month, asOfMs, records, options?.onProgress);
     },
     async availability(window, serverIds, options) {

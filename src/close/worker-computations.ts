@@ -110,7 +110,8 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
   running(); // started now, so that a worker that cannot open its readers says so at the daemon's start
   return {
     credits: (month, records, o) => ask({ method: 'credits', month, records }, o),
-    monthToDateCredits: (month, asOfMs, records, o) => ask({ method: 'monthToDateCredits', month, asOfMs, records }, o),
+    monthToDateCredits: (month, asOfMs, records, o) =>
+      ask({ method: 'monthToDateCredits', month, asOfMs, records, incremental: o?.incremental }, o),
     availability: (window, serverIds, o) => ask({ method: 'availability', window, serverIds }, o),
     timeline: (serverId, window, o) => ask({ method: 'timeline', serverId, window }, o),
     async close() {

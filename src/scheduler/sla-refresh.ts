@@ -1,21 +1,17 @@
 // The month-to-date SLA view: recomputed from the store every few seconds and kept as a snapshot, so that a
-// scrape of /metrics or a call to /api/v1/servers costs a map lookup, not a month of observations.
+// scrape of /metrics or a call to /api/v1/servers costs a map lookup, not a month of observations. The reading and
+// the availability run in the month computations (the daemon's compute worker, off the probe loop's event loop);
+// only the snapshot's assembly (outlook, budgets, projections) runs here.
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import {
-  computeFleetAvailability,
-  computeMonthToDateCredits,
-  monthReadRange,
-  runLookbackMs,
-  type EvidenceStores,
-} from '../close/compute.js';
+import { computed, type IncrementalRead, type MonthComputations } from '../close/month-computations.js';
 import { availabilityInputs, recordsOf, serverRecords } from '../close/server-records.js';
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
 import { monthContaining, monthWindow } from '../sla/month.js';
 import { monthOutlook, RECENT_DOWNTIME_WINDOWS, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
-import { IncrementalRunSource } from '../store/incremental-runs.js';
+import type { OperatorRecordsReader } from '../state/operator-records.js';
 
 /** Default time between recomputations. */
 export const SLA_REFRESH_INTERVAL_MS = 15_000;
@@ -73,23 +69,28 @@ export interface SlaRefresh {
 /** Creates the periodic month-to-date recomputation; `onSnapshot` sees each new snapshot (metrics). */
 export function createSlaRefresh(deps: {
   config: AppConfig;
-  sources: EvidenceStores;
+  /** People's records of the month, read here and passed with each computation (the budgets need them too). */
+  operatorRecords: OperatorRecordsReader;
+  /** Where the month to date is read and computed: the daemon's compute worker; no store is read on this thread. */
+  computations: MonthComputations;
   logger: Logger;
   clock?: Clock;
   intervalMs?: number;
   onSnapshot?: (snapshot: SlaSnapshot) => void | Promise<void>;
   /**
-   * The writers' settled mark (see store/incremental-runs.ts): given, each refresh reads only the month's observations
-   * after the part already read; without it, each refresh reads the whole month to date.
+   * The writers' settled mark (see store/incremental-runs.ts), asked once per refresh: given, the computations keep
+   * the month's settled runs and each refresh reads only what follows; without it, each reads the whole month to date.
    */
   settledThroughMs?: () => Promise<number>;
   /**
    * Asked before each refresh: when it changed, another process wrote to the store behind the settled mark's back
    * (an import into the embedded file), and the month is read whole again (ObservationStore.writesByOthersVersion).
+   * Asked here, not in the worker: this thread's connection sees only other connections' commits, the worker's own
+   * read-only connection would see this process's writes too.
    */
   writesByOthersVersion?: () => number | undefined;
 }): SlaRefresh {
-  const { config, sources, logger } = deps;
+  const { config, computations, logger } = deps;
   const clock = deps.clock ?? systemClock;
   const intervalMs = deps.intervalMs ?? SLA_REFRESH_INTERVAL_MS;
   let latest: SlaSnapshot | undefined;
@@ -97,35 +98,40 @@ export function createSlaRefresh(deps: {
   let inProgress: Promise<SlaSnapshot> | undefined;
   let stopped = true;
   let seenOthersVersion: number | undefined;
-  const incremental =
-    deps.settledThroughMs &&
-    new IncrementalRunSource({
-      inner: sources.store,
-      settledThroughMs: deps.settledThroughMs,
-      cachedFromMs: () => monthReadRange(config, monthContaining(clock.now(), config.timeZone)).fromMs,
-      marginMs: runLookbackMs(config),
-    });
-  const monthToDateSources: EvidenceStores = incremental ? { ...sources, store: incremental } : sources;
+  /** The next refresh forgets the kept runs (recompute() asked, or a refresh that asked it failed). */
+  let restartNext = false;
 
   const compute = async (): Promise<SlaSnapshot> => {
+    // Decided before any await: recompute() relies on the refresh it starts taking its request.
+    let restart = restartNext;
+    restartNext = false;
     const othersVersion = deps.writesByOthersVersion?.();
     if (othersVersion !== seenOthersVersion) {
       if (seenOthersVersion !== undefined)
         logger.info('another process wrote observations to the store: the month to date is read whole again');
       seenOthersVersion = othersVersion;
-      incremental?.reset();
+      restart = true;
     }
+    try {
+      return await assemble(restart);
+    } catch (error) {
+      if (restart) restartNext = true;
+      throw error;
+    }
+  };
+
+  const assemble = async (restart: boolean): Promise<SlaSnapshot> => {
     const asOfMs = clock.now();
     const month = monthContaining(asOfMs, config.timeZone);
     const window = monthWindow(month, config.timeZone);
     // The whole month's records: the month to date uses what touches it, the budgets also windows still to come.
-    const records = serverRecords(config, sources.operatorRecords, window);
-    const { availability, credits: projected } = await computeMonthToDateCredits(
-      config,
-      monthToDateSources,
-      month,
-      asOfMs,
-      records,
+    const records = serverRecords(config, deps.operatorRecords, window);
+    const incremental: IncrementalRead | undefined = deps.settledThroughMs && {
+      settledThroughMs: await deps.settledThroughMs(),
+      restart,
+    };
+    const { availability, credits: projected } = computed(
+      await computations.monthToDateCredits(month, asOfMs, records, incremental ? { incremental } : undefined),
     );
     const projectedByServer = new Map(
       projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)),
@@ -135,7 +141,7 @@ export function createSlaRefresh(deps: {
     const recent =
       recentFromMs >= window.fromMs
         ? availability
-        : await computeFleetAvailability(config, sources, { fromMs: recentFromMs, toMs: asOfMs });
+        : computed(await computations.availability({ fromMs: recentFromMs, toMs: asOfMs }, [...config.servers.keys()]));
     const servers = customersForMonth(config, month).flatMap((customer) =>
       customer.servers.flatMap((server): ServerSlaView[] => {
         const monthToDate = availability.get(server.id);
@@ -192,8 +198,9 @@ export function createSlaRefresh(deps: {
   return {
     refresh,
     async recompute() {
-      await inProgress?.catch(() => undefined);
-      incremental?.reset();
+      restartNext = true;
+      // A refresh already running may have started before the request: the answer is one started after it.
+      while (inProgress !== undefined) await inProgress.catch(() => undefined);
       return refresh();
     },
     snapshot: () => latest,

@@ -11,6 +11,7 @@ import { ruleFileText } from '../../src/alerts/rules.js';
 import { createLogger } from '../../src/logging.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { createSlaRefresh } from '../../src/scheduler/sla-refresh.js';
+import { inThreadComputations } from '../../src/close/month-computations.js';
 import type { Observation } from '../../src/sla/types.js';
 import { closeFixture, type CloseFixture } from '../support/close-fixture.js';
 import { runTool } from '../support/promtool.js';
@@ -93,7 +94,8 @@ describe("alert rules on the daemon's own series", () => {
     const metrics = createMetrics();
     const refresh = createSlaRefresh({
       config: fixture.config,
-      sources: { store: fixture.store, operatorRecords: fixture.operatorRecords },
+      operatorRecords: fixture.operatorRecords,
+      computations: inThreadComputations(fixture.config, fixture),
       logger: createLogger('silent'),
       clock: fixture.clock,
     });

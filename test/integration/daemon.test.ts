@@ -97,7 +97,8 @@ customers:
       const probed =
         body.includes('probe_success{customer="acme",server="up-1"') &&
         body.includes('probe_success{customer="acme",server="down-1"');
-      return probed && body.includes('uptime_credits_sla_uptime_ratio') ? body : undefined;
+      // A sample, not the family's HELP line: the first refresh runs in the compute worker, after it has started.
+      return probed && body.includes('uptime_credits_sla_uptime_ratio{') ? body : undefined;
     });
     expect(text).toContain('probe_success{customer="acme",server="up-1",check="http",location="waw"} 1');
     expect(text).toContain('probe_success{customer="acme",server="down-1",check="tcp",location="waw"} 0');

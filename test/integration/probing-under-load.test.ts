@@ -1,10 +1,15 @@
 // Probing never waits for a computation: the real daemon probes loopback targets that answer in about 1 ms while
 // four clients ask /api/v1/credits for a month with data, over and over, and another connection writes between the
-// requests so every answer is computed anew. No probe may fail, time out or be left out as the process's own stall.
+// requests so every answer is computed anew; then while a client asks POST /api/v1/month-to-date/recompute over and
+// over, each a read of the whole month to date (and of the 6 h before now, into the previous month early in a month).
+// No probe may fail or time out, and at most one in ten may be left out as the process's own stall (a busy CI machine
+// deschedules the process now and then; computing on the probe loop's thread leaves most out). (One file, so the two loads never run at once.)
 //
 // Proof that it can fail: UC_TEST_COMPUTE_IN=thread runs the same test with the computations on the daemon's own
 // event loop (startDaemon's computeIn): on 2026-11-29 that left 65 probes out as process-stalled (timeouts during
-// the computations' stalls) and recorded 12 probes in the load's 8 s, against 0 and 164 with the worker.
+// the computations' stalls) and recorded 12 probes in the load's 8 s, against 0 and 164 with the worker. For the
+// recompute loop, main.ts giving createSlaRefresh in-thread computations while the API's stayed in the worker left 22
+// probes out on 2026-11-29 (a file of its own, in thread mode: 34); 0 with the worker.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +26,15 @@ const COMPUTE_IN = process.env.UC_TEST_COMPUTE_IN === 'thread' ? 'thread' : 'wor
 /** Servers with a whole month of data at 30 s, a failed probe in every hour: every hour is read row by row. */
 const HEAVY_SERVERS = 8;
 const SERVERS = 12;
+/** The heavy servers' month to date: about this many probes each, whatever the day of the month. */
+const PROBES_THIS_MONTH = 90_000;
 const CLIENTS = ['c1', 'c2', 'c3', 'c4'];
 const SECRET = (client: string) => `secret-of-${client}-0123456789abcdef`;
-const ENV = Object.fromEntries(CLIENTS.map((c) => [`UC_${c.toUpperCase()}_TOKEN`, SECRET(c)]));
+const CLOSER_SECRET = 'secret-of-the-closer-0123456789abcdef';
+const ENV = {
+  ...Object.fromEntries(CLIENTS.map((c) => [`UC_${c.toUpperCase()}_TOKEN`, SECRET(c)])),
+  UC_CLOSER_TOKEN: CLOSER_SECRET,
+};
 const LOAD_MS = 8_000;
 const HOUR_MS = 3_600_000;
 
@@ -57,6 +68,7 @@ http:
   monthComputationsPerSecond: 1000
   tokens:
 ${CLIENTS.map((c) => `    - { name: ${c}, secretEnv: UC_${c.toUpperCase()}_TOKEN, scopes: [read] }`).join('\n')}
+    - { name: closer, secretEnv: UC_CLOSER_TOKEN, scopes: [close] }
 reports: { dir: ${join(dir, 'reports')} }
 customers:
   - id: acme
@@ -82,6 +94,20 @@ ${servers.join('\n')}
         }),
       );
     }
+    // This month up to a minute ago (the daemon's own probes come after), a failed probe in the middle of every hour
+    // (marked after generating: a list of ~700 intervals is slow).
+    const thisMonthToMs = Date.now() - 60_000;
+    const everyMs = Math.min(30_000, Math.max(200, Math.floor((thisMonthToMs - window.toMs) / PROBES_THIS_MONTH)));
+    const failsAt = (timeMs: number) => {
+      const inHourMs = (timeMs - window.toMs) % HOUR_MS;
+      return inHourMs >= HOUR_MS / 2 && inHourMs < HOUR_MS / 2 + everyMs;
+    };
+    for (let i = 0; i < HEAVY_SERVERS; i++)
+      await writer.write(
+        observationsOf({ server: `s-${i}`, check: 'http', fromMs: window.toMs, toMs: thisMonthToMs, everyMs }).map(
+          (o) => (failsAt(o.timeMs) ? { ...o, up: false, error: 'timeout' as const } : o),
+        ),
+      );
     daemon = await startDaemon({
       config: loadConfig(join(dir, 'config.yaml'), ENV),
       logger: createLogger(),
@@ -132,9 +158,7 @@ ${servers.join('\n')}
     expect(counter('uptime_credits_http_month_queries_total{answer="computed"}')).toBeGreaterThanOrEqual(
       CLIENTS.length,
     );
-    // No probe was left out as a stall of this process ...
-    expect(counter('uptime_credits_probes_discarded_total{reason="process-stalled"}')).toBe(0);
-    // ... and every one recorded during the load found its target up.
+    // Every probe recorded during the load found its target up ...
     const outcomes = new Map<string, number>();
     let recorded = 0;
     for (let i = 0; i < SERVERS; i++) {
@@ -146,5 +170,51 @@ ${servers.join('\n')}
     }
     expect(recorded).toBeGreaterThanOrEqual(2 * SERVERS); // probing went on: at least two rounds of the eight
     expect(Object.fromEntries(outcomes)).toEqual({ up: recorded });
+    // ... and hardly any was left out as a stall of this process. Not none: on a machine whose every core the other
+    // test files keep busy, the process is sometimes descheduled (8 left out of ~160 in one such CI run). Computations
+    // on the probe loop's thread leave most out (65 left out, 12 recorded).
+    expect(counter('uptime_credits_probes_discarded_total{reason="process-stalled"}')).toBeLessThanOrEqual(
+      Math.floor(recorded / 10),
+    );
+  });
+
+  it('records every probe as up while the month to date is read whole again and again', async () => {
+    const stalled = async () =>
+      (await (await fetch(`${daemon.address}/metrics`)).text())
+        .split('\n')
+        .find((l) => l.startsWith('uptime_credits_probes_discarded_total{reason="process-stalled"}'))
+        ?.split(' ')[1];
+    await sleep(1_000);
+    const stalledBefore = await stalled();
+    const loadFromMs = Date.now();
+    const deadline = loadFromMs + LOAD_MS;
+    const answers: { status: number; servers?: number }[] = [];
+    // At least two answers, however slow the machine: the month to date was read whole more than once.
+    while (Date.now() < deadline || answers.length < 2) {
+      const response = await fetch(`${daemon.address}/api/v1/month-to-date/recompute`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${CLOSER_SECRET}` },
+      });
+      answers.push({ status: response.status, ...((await response.json()) as { servers?: number }) });
+    }
+    const loadToMs = Date.now();
+    await sleep(3_000); // the probe loop's last writes and a refresh of the write-path metrics
+
+    expect(answers.every((a) => a.status === 200 && a.servers === SERVERS)).toBe(true);
+    const stalledDuringLoad = Number(await stalled()) - Number(stalledBefore);
+    const outcomes = new Map<string, number>();
+    let recorded = 0;
+    for (let i = 0; i < SERVERS; i++) {
+      for (const o of await writer.readObservations(`s-${i}`, loadFromMs, loadToMs)) {
+        recorded++;
+        const outcome = o.up ? 'up' : (o.error ?? 'down');
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+    }
+    expect(recorded).toBeGreaterThanOrEqual(2 * SERVERS);
+    expect(Object.fromEntries(outcomes)).toEqual({ up: recorded });
+    // Hardly any left out as a stall of this process (see the first test: a busy machine deschedules it now and then;
+    // the refresh's computation on the probe loop's thread left 22 to 59 out).
+    expect(stalledDuringLoad).toBeLessThanOrEqual(Math.floor(recorded / 10));
   });
 });

@@ -2,6 +2,8 @@
 // reach back across the month's start (the month-to-date downtime restarts at 0 there, the burn does not), and a
 // server failing before its coverage starts is not "down" (nothing is promised yet).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inThreadComputations, type MonthComputations } from '../../src/close/month-computations.js';
+import { workerComputations } from '../../src/close/worker-computations.js';
 import { createLogger } from '../../src/logging.js';
 import { createSlaRefresh, type SlaSnapshot } from '../../src/scheduler/sla-refresh.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
@@ -9,6 +11,14 @@ import { closeFixture, type CloseFixture } from '../support/close-fixture.js';
 import { observationsOf } from '../support/observations.js';
 
 const at = (iso: string) => Date.parse(iso);
+/** A refresh's reading on this thread, over the fixture's store (each call: a month-to-date cache of its own). */
+const inThread = (fixture: CloseFixture) => ({
+  operatorRecords: fixture.operatorRecords,
+  computations: inThreadComputations(fixture.config, {
+    store: fixture.store,
+    operatorRecords: fixture.operatorRecords,
+  }),
+});
 const NOW = '2026-12-01T01:00:00+01:00';
 
 describe('month-to-date SLA view', () => {
@@ -47,7 +57,7 @@ customers:
     );
     snapshot = await createSlaRefresh({
       config: fixture.config,
-      sources: { store: fixture.store, operatorRecords: fixture.operatorRecords },
+      ...inThread(fixture),
       logger: createLogger(),
       clock: fixture.clock,
     }).refresh();
@@ -126,7 +136,7 @@ maintenance:
     );
     snapshot = await createSlaRefresh({
       config: fixture.config,
-      sources: { store: fixture.store, operatorRecords: fixture.operatorRecords },
+      ...inThread(fixture),
       logger: createLogger(),
       clock: fixture.clock,
     }).refresh();
@@ -193,13 +203,12 @@ describe('month-to-date SLA view: incremental refresh', () => {
   afterAll(async () => fixture.dispose());
 
   it('gives a full refresh’s snapshot after every pass, and sees an old import after recompute()', async () => {
-    const sources = { store: fixture.store, operatorRecords: fixture.operatorRecords };
     const logger = createLogger();
     const clock = fixture.clock;
-    const full = createSlaRefresh({ config: fixture.config, sources, logger, clock });
+    const full = createSlaRefresh({ config: fixture.config, ...inThread(fixture), logger, clock });
     const incremental = createSlaRefresh({
       config: fixture.config,
-      sources,
+      ...inThread(fixture),
       logger,
       clock,
       settledThroughMs: async () => clock.now(),
@@ -235,7 +244,7 @@ describe('month-to-date SLA view: incremental refresh', () => {
     // an import through a connection of its own, of a failure on 2 October, is in the next pass.
     const watching = createSlaRefresh({
       config: fixture.config,
-      sources,
+      ...inThread(fixture),
       logger,
       clock,
       settledThroughMs: async () => clock.now(),
@@ -250,5 +259,79 @@ describe('month-to-date SLA view: incremental refresh', () => {
     expect(withSecond).not.toEqual(withImport);
     expect(await watching.refresh()).toEqual(withSecond);
     expect(await incremental.refresh()).not.toEqual(withSecond);
+  });
+});
+
+// The daemon's refresh: the reading and computing in the compute worker, over the worker's own read-only connection;
+// this thread passes only the settled mark, the records and whether to start over, and has no store to read at all.
+// The worker keeps the month's runs between refreshes (an old import by this thread's connection stays unseen until
+// recompute(), exactly as on this thread), and the burn windows of the month's first 6 h come from it too.
+describe('month-to-date SLA view: refresh in the compute worker', () => {
+  const H = 3_600_000;
+  const START = '2026-10-01T02:00:00+02:00';
+  let fixture: CloseFixture;
+  let computations: MonthComputations;
+
+  beforeAll(async () => {
+    fixture = await closeFixture({ nowIso: START });
+    computations = workerComputations(fixture.config);
+  });
+  afterAll(async () => {
+    await computations?.close();
+    await fixture.dispose();
+  });
+
+  it('gives the in-thread snapshots, keeps the month in the worker, starts over on recompute and on others’ writes', async () => {
+    const logger = createLogger();
+    const clock = fixture.clock;
+    const full = createSlaRefresh({ config: fixture.config, ...inThread(fixture), logger, clock });
+    const inWorker = createSlaRefresh({
+      config: fixture.config,
+      operatorRecords: fixture.operatorRecords,
+      computations,
+      logger,
+      clock,
+      settledThroughMs: async () => clock.now(),
+      writesByOthersVersion: () => fixture.store.writesByOthersVersion(),
+    });
+    const monthStartMs = at('2026-10-01T00:00:00+02:00');
+    // Failures of 20 min every 3 h from 30 September 21:00 on: the first passes' burn windows reach into September.
+    const down = Array.from({ length: 12 }, (_, i) => ({
+      fromMs: monthStartMs - 3 * H + i * 3 * H,
+      toMs: monthStartMs - 3 * H + i * 3 * H + 20 * 60_000,
+    }));
+    let writtenToMs = monthStartMs - 8 * H;
+    let burnBeforeTheMonth = 0;
+    for (let pass = 0; pass < 6; pass++) {
+      const nowMs = clock.now();
+      await fixture.observe(
+        { server: 'oci-101', fromMs: writtenToMs, toMs: nowMs, everyMs: 60_000, down },
+        { server: 'oci-5', location: 'ams', fromMs: writtenToMs, toMs: nowMs, everyMs: 60_000, down: down.slice(2) },
+      );
+      writtenToMs = nowMs;
+      const expected = await full.refresh();
+      const web = expected.servers.find((s) => s.server === 'oci-101')!;
+      if (web.recentDowntimeMs['6h'] > web.monthToDate.downtimeMs) burnBeforeTheMonth++;
+      expect(await inWorker.refresh()).toEqual(expected);
+      await clock.advanceTo(nowMs + 97 * 60_000);
+    }
+    expect(burnBeforeTheMonth).toBeGreaterThan(0); // the recent-window computation was compared too
+
+    // An import by this thread's connection of a long-settled failure: the worker's kept runs do not have it ...
+    const imported = { server: 'oci-101', check: 'dns', fromMs: monthStartMs + H, toMs: monthStartMs + 2 * H };
+    await fixture.observe({ ...imported, everyMs: 60_000, down: [imported] });
+    const withImport = await full.refresh();
+    expect(await inWorker.refresh()).not.toEqual(withImport);
+    // ... until recompute() tells the worker to start over.
+    expect(await inWorker.recompute()).toEqual(withImport);
+
+    // Another connection's write is seen by this thread's data version: the next refresh starts over by itself.
+    const importer = EmbeddedObservationStore.open(fixture.config.storage.path);
+    const second = { server: 'oci-101', check: 'dns', fromMs: monthStartMs + 4 * H, toMs: monthStartMs + 5 * H };
+    await importer.write(observationsOf({ ...second, everyMs: 60_000, down: [second] }));
+    await importer.close();
+    const withSecond = await full.refresh();
+    expect(withSecond).not.toEqual(withImport);
+    expect(await inWorker.refresh()).toEqual(withSecond);
   });
 });
