@@ -121,6 +121,20 @@ ${servers.join('\n')}
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The outcomes the daemon stored for every server's probes of [fromMs, toMs), counted by outcome. */
+  const outcomesBetween = async (fromMs: number, toMs: number) => {
+    const outcomes = new Map<string, number>();
+    let recorded = 0;
+    for (let i = 0; i < SERVERS; i++) {
+      for (const o of await writer.readObservations(`s-${i}`, fromMs, toMs)) {
+        recorded++;
+        const outcome = o.up ? 'up' : (o.error ?? 'down');
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+    }
+    return { recorded, outcomes };
+  };
+
   it('records every probe of the 1 ms targets as up while four clients ask for credits', async () => {
     await sleep(2_000); // every check probed once (the first round spreads over the interval)
     const loadFromMs = Date.now();
@@ -159,15 +173,7 @@ ${servers.join('\n')}
       CLIENTS.length,
     );
     // Every probe recorded during the load found its target up ...
-    const outcomes = new Map<string, number>();
-    let recorded = 0;
-    for (let i = 0; i < SERVERS; i++) {
-      for (const o of await writer.readObservations(`s-${i}`, loadFromMs, loadToMs)) {
-        recorded++;
-        const outcome = o.up ? 'up' : (o.error ?? 'down');
-        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      }
-    }
+    const { recorded, outcomes } = await outcomesBetween(loadFromMs, loadToMs);
     expect(recorded).toBeGreaterThanOrEqual(2 * SERVERS); // probing went on: at least two rounds of the eight
     expect(Object.fromEntries(outcomes)).toEqual({ up: recorded });
     // ... and hardly any was left out as a stall of this process. Not none: on a machine whose every core the other
@@ -202,15 +208,7 @@ ${servers.join('\n')}
 
     expect(answers.every((a) => a.status === 200 && a.servers === SERVERS)).toBe(true);
     const stalledDuringLoad = Number(await stalled()) - Number(stalledBefore);
-    const outcomes = new Map<string, number>();
-    let recorded = 0;
-    for (let i = 0; i < SERVERS; i++) {
-      for (const o of await writer.readObservations(`s-${i}`, loadFromMs, loadToMs)) {
-        recorded++;
-        const outcome = o.up ? 'up' : (o.error ?? 'down');
-        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      }
-    }
+    const { recorded, outcomes } = await outcomesBetween(loadFromMs, loadToMs);
     expect(recorded).toBeGreaterThanOrEqual(2 * SERVERS);
     expect(Object.fromEntries(outcomes)).toEqual({ up: recorded });
     // Hardly any left out as a stall of this process (see the first test: a busy machine deschedules it now and then;
