@@ -1,6 +1,7 @@
 // The InfluxQL side of ObservationStore: runs and raw observations read from what InfluxDB has confirmed.
 // Aggregation is pushed into InfluxQL: hourly count/min/max of `gap_ms` per series, turned into runs by
-// bucketed-runs.ts (which explains the method); only the hours it names are read row by row.
+// bucketed-runs.ts (which explains the method); only the hours it names are read row by row, many series with
+// the same range in one query (a short range, as the incremental refresh reads, is one range for every series).
 import { mapWithLimit } from '../../concurrency.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
 import { classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
@@ -11,8 +12,21 @@ import { EMPTY_CHECK } from './line-protocol.js';
 /** Runs one InfluxQL statement (InfluxQLClient.query, or a wrapper that counts and times the calls). */
 export type SelectSeries = (statement: string) => Promise<InfluxSeries[]>;
 
-/** Row-by-row reads of one readRuns in flight at once: many small queries, whose round trips this hides. */
+/** Row-by-row queries of one readRuns in flight at once: their round trips and influxd's planning overlap. */
 const RAW_READS_IN_FLIGHT = 4;
+
+/** Servers named in one row-by-row query at most: keeps the statement and its answer a reasonable size. */
+export const SERVERS_PER_RAW_READ = 100;
+
+/** A series' range to read row by row, and where its rows go. */
+interface RawRead {
+  server: string;
+  checkTag: string;
+  range: DirtyRange;
+  runs: ObservationRun[];
+}
+
+const seriesKey = (server: string, location: string, checkTag: string) => `${server}\0${location}\0${checkTag}`;
 
 const checkOfTag = (tag: string | undefined) => (tag === undefined || tag === EMPTY_CHECK ? '' : tag);
 
@@ -37,7 +51,7 @@ export class InfluxRunReader {
       `SELECT count("gap_ms") AS n, min("gap_ms") AS min_gap, max("gap_ms") AS max_gap FROM ${this.measurement} ` +
         `WHERE ${serverFilter} AND ${timeFilter} GROUP BY time(1h), "server", "location", "check" fill(none)`,
     );
-    const rawReads: { server: string; checkTag: string; range: DirtyRange; runs: ObservationRun[] }[] = [];
+    const rawReads: RawRead[] = [];
     for (const series of aggregates) {
       const server = series.tags?.server ?? '';
       const location = series.tags?.location ?? '';
@@ -62,28 +76,45 @@ export class InfluxRunReader {
       runs.push(...classified.runs);
       for (const range of classified.dirty) rawReads.push({ server, checkTag, range, runs });
     }
-    await mapWithLimit(rawReads, RAW_READS_IN_FLIGHT, async ({ server, checkTag, range, runs }) => {
-      const rows = await this.select(
-        `SELECT "up" FROM ${this.measurement} WHERE "server" = ${quoteString(server)} ` +
-          `AND "location" = ${quoteString(range.location)} AND "check" = ${quoteString(checkTag)} ` +
-          `AND time >= ${range.fromMs}ms AND time < ${range.toMs}ms`,
-      );
-      for (const s of rows) {
-        for (const row of s.values) {
-          const timeMs = Number(row[0]);
-          runs.push({
-            location: range.location,
-            check: range.check,
-            up: Number(row[1]) === 1,
-            firstMs: timeMs,
-            lastMs: timeMs,
-            count: 1,
-          });
-        }
-      }
-    });
+    await mapWithLimit(rawReadBatches(rawReads), RAW_READS_IN_FLIGHT, (batch) => this.readRows(batch));
     for (const [server, runs] of result) result.set(server, compactRuns(runs, query.staleAfterMs));
     return result;
+  }
+
+  /**
+   * Reads a batch of series' ranges (one time range for all) in one query. The filter names servers, so other
+   * series of those servers come back too: only the requested ones are kept.
+   */
+  private async readRows(batch: readonly RawRead[]): Promise<void> {
+    const first = batch[0];
+    if (!first) return;
+    const { fromMs, toMs } = first.range;
+    const wanted = new Map(batch.map((r) => [seriesKey(r.server, r.range.location, r.checkTag), r]));
+    const servers = [...new Set(batch.map((r) => r.server))];
+    const conditions = [`(${servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`];
+    // Narrowed further where the whole batch shares a location or a check (typical: one of each per fleet).
+    if (batch.every((r) => r.range.location === first.range.location))
+      conditions.push(`"location" = ${quoteString(first.range.location)}`);
+    if (batch.every((r) => r.checkTag === first.checkTag)) conditions.push(`"check" = ${quoteString(first.checkTag)}`);
+    const rows = await this.select(
+      `SELECT "up" FROM ${this.measurement} WHERE ${conditions.join(' AND ')} ` +
+        `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY "server", "location", "check"`,
+    );
+    for (const s of rows) {
+      const read = wanted.get(seriesKey(s.tags?.server ?? '', s.tags?.location ?? '', s.tags?.check ?? EMPTY_CHECK));
+      if (!read) continue;
+      for (const row of s.values) {
+        const timeMs = Number(row[0]);
+        read.runs.push({
+          location: read.range.location,
+          check: read.range.check,
+          up: Number(row[1]) === 1,
+          firstMs: timeMs,
+          lastMs: timeMs,
+          count: 1,
+        });
+      }
+    }
   }
 
   /** Raw observations of one server in [fromMs, toMs), sorted by time, location and check. */
@@ -114,4 +145,30 @@ export class InfluxRunReader {
     const time = series?.values[0]?.[0];
     return time === undefined || time === null ? undefined : Number(time);
   }
+}
+
+/**
+ * The row-by-row reads grouped into queries: by time range (InfluxQL takes one time range per query), then at
+ * most SERVERS_PER_RAW_READ servers per query, a server's series kept together.
+ */
+function rawReadBatches(reads: readonly RawRead[]): RawRead[][] {
+  const byRange = new Map<string, Map<string, RawRead[]>>();
+  for (const read of reads) {
+    const rangeKey = `${read.range.fromMs}/${read.range.toMs}`;
+    let byServer = byRange.get(rangeKey);
+    if (!byServer) {
+      byServer = new Map();
+      byRange.set(rangeKey, byServer);
+    }
+    const ofServer = byServer.get(read.server);
+    if (ofServer) ofServer.push(read);
+    else byServer.set(read.server, [read]);
+  }
+  const batches: RawRead[][] = [];
+  for (const byServer of byRange.values()) {
+    const servers = [...byServer.values()];
+    for (let i = 0; i < servers.length; i += SERVERS_PER_RAW_READ)
+      batches.push(servers.slice(i, i + SERVERS_PER_RAW_READ).flat());
+  }
+  return batches;
 }
