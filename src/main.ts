@@ -336,8 +336,12 @@ export async function startDaemon(options: {
       await app.close();
       await computations.close();
       await loop.stop();
-      // The last heartbeat after the loop wrote everything: the mark then reaches as far as the outbox allows.
-      await heartbeatJob?.stop();
+      // The last heartbeat after the loop wrote everything and the outbox forwarded what it could (store.close would
+      // do it next): the mark then reaches as far as InfluxDB confirmed.
+      if (heartbeatJob) {
+        await store.drain(5_000);
+        await heartbeatJob.stop();
+      }
       await heartbeats?.close();
       await store.close();
       records.close();

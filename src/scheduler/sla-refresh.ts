@@ -62,7 +62,7 @@ export interface SlaRefresh {
   snapshot(): SlaSnapshot | undefined;
   /** Refreshes now and then every interval (the next one starts after the last one finished). */
   start(): void;
-  /** Stops refreshing and waits for a refresh in progress. */
+  /** Stops refreshing; a refresh in progress is left to end (or fail) on its own, unwaited. */
   stop(): Promise<void>;
 }
 
@@ -186,9 +186,10 @@ export function createSlaRefresh(deps: {
   const scheduleNext = (delayMs: number) => {
     timer = clock.setTimeout(() => {
       refresh()
-        .catch((error: unknown) =>
-          logger.error({ err: error }, 'refreshing the month-to-date SLA view failed; the next refresh retries'),
-        )
+        .catch((error: unknown) => {
+          if (!stopped)
+            logger.error({ err: error }, 'refreshing the month-to-date SLA view failed; the next refresh retries');
+        })
         .finally(() => {
           if (!stopped) scheduleNext(intervalMs);
         });
@@ -211,7 +212,8 @@ export function createSlaRefresh(deps: {
     async stop() {
       stopped = true;
       timer?.cancel();
-      await inProgress?.catch(() => undefined);
+      // A refresh in progress is not waited for: at a large fleet it can take minutes, and its snapshot is of no use
+      // to a stopping daemon (closing the computations ends it).
     },
   };
 }
