@@ -7,16 +7,20 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { forkChild } from './children.js';
 import { benchClose } from './close.js';
+import { benchDaemon } from './daemon.js';
 import { FigureLog } from './figures.js';
+import { benchIngest } from './ingest.js';
 import { benchPeer } from './peer.js';
 import { benchProbing, type Targets } from './probe.js';
 import { benchScrape } from './scrape.js';
 import type { TargetReady } from './target-server.js';
 
-const PARTS = ['probe', 'peer', 'close', 'scrape'] as const;
+const PARTS = ['probe', 'peer', 'close', 'scrape', 'daemon', 'ingest'] as const;
 type Part = (typeof PARTS)[number];
+/** Run when no part is named; the whole daemon (about an hour at full size) only when named. */
+const DEFAULT_PARTS = PARTS.filter((p) => p !== 'daemon');
 
-const USAGE = `usage: npm run bench -- [probe] [peer] [close] [scrape] [options]
+const USAGE = `usage: npm run bench -- [probe] [peer] [close] [scrape] [daemon] [ingest] [options]
   --targets 1000,5000,10000   probe/peer sizes (HTTP checks at a 10 s interval)
   --warmup 12                 seconds before each probe/peer window
   --window 30                 seconds measured per probe/peer size
@@ -24,6 +28,14 @@ const USAGE = `usage: npm run bench -- [probe] [peer] [close] [scrape] [options]
   --full                      the month close at full size: 1000 servers x 31 days x 30 s
   --close-stores influx,embedded   which stores the month close runs on
   --scrape-servers 10000      servers whose series /metrics carries
+  --daemon-servers 10000      daemon: servers (one HTTP check each, 10 s) of the whole daemon
+  --daemon-days 2             daemon: days of the current month pre-filled at 30 s (fractions allowed)
+  --daemon-minutes 5          daemon: the measured window (credits clients, scrapes, CPU, RSS)
+  --daemon-outage-minutes 10  daemon: influxd stopped this long, then the drain is timed (0: no drill)
+  --daemon-stores influx,embedded   which stores the whole daemon runs on
+  --ingest-lines 1000000      ingest: lines written directly and through the outbox, side by side
+  --ingest-rounds 3           ingest: rounds of that comparison (the medians are the figures)
+  --ingest-backlog 3600000    ingest: backlog lines drained while probing goes on (10,000 checks at 10 s, 1 h)
   --cpu-prof                  write a V8 CPU profile of the prober / close into test/bench/results/`;
 
 const { values, positionals } = parseArgs({
@@ -36,6 +48,14 @@ const { values, positionals } = parseArgs({
     full: { type: 'boolean', default: false },
     'close-stores': { type: 'string', default: 'influx,embedded' },
     'scrape-servers': { type: 'string', default: '10000' },
+    'daemon-servers': { type: 'string', default: '10000' },
+    'daemon-days': { type: 'string', default: '2' },
+    'daemon-minutes': { type: 'string', default: '5' },
+    'daemon-outage-minutes': { type: 'string', default: '10' },
+    'daemon-stores': { type: 'string', default: 'influx,embedded' },
+    'ingest-lines': { type: 'string', default: '1000000' },
+    'ingest-rounds': { type: 'string', default: '3' },
+    'ingest-backlog': { type: 'string', default: '3600000' },
     'cpu-prof': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -54,7 +74,12 @@ if ([...closeStores].some((s) => s !== 'influx' && s !== 'embedded') || closeSto
   console.error(`--close-stores: "${values['close-stores']}" must name influx, embedded or both\n${USAGE}`);
   process.exit(2);
 }
-const parts = new Set<Part>(positionals.length > 0 ? (positionals as Part[]) : PARTS);
+const daemonStores = new Set(values['daemon-stores'].split(',').filter(Boolean));
+if ([...daemonStores].some((s) => s !== 'influx' && s !== 'embedded') || daemonStores.size === 0) {
+  console.error(`--daemon-stores: "${values['daemon-stores']}" must name influx, embedded or both\n${USAGE}`);
+  process.exit(2);
+}
+const parts = new Set<Part>(positionals.length > 0 ? (positionals as Part[]) : DEFAULT_PARTS);
 const count = (text: string, option: string) => {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1) {
@@ -68,6 +93,24 @@ const warmupMs = count(values.warmup, 'warmup') * 1_000;
 const windowMs = count(values.window, 'window') * 1_000;
 const closeServers = count(values['close-servers'] ?? (values.full ? '1000' : '100'), 'close-servers');
 const scrapeServers = count(values['scrape-servers'], 'scrape-servers');
+/** A number of at least `least` (fractions allowed: short development runs). */
+const amount = (text: string, option: string, least: number) => {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < least) {
+    console.error(`--${option}: "${text}" is not a number of at least ${least}\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+};
+const daemonServers = count(values['daemon-servers'], 'daemon-servers');
+const daemonDays = amount(values['daemon-days'], 'daemon-days', 0.01);
+const daemonMinutes = amount(values['daemon-minutes'], 'daemon-minutes', 0.1);
+const daemonOutageMinutes = amount(values['daemon-outage-minutes'], 'daemon-outage-minutes', 0);
+const ingest = {
+  lines: count(values['ingest-lines'], 'ingest-lines'),
+  rounds: count(values['ingest-rounds'], 'ingest-rounds'),
+  backlogLines: count(values['ingest-backlog'], 'ingest-backlog'),
+};
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
 const profileFlags = (name: string) =>
@@ -140,12 +183,26 @@ try {
   if (parts.has('close'))
     await benchClose({ dir, servers: closeServers, stores: closeStores, nodeFlags: profileFlags }, log);
   if (parts.has('scrape')) await benchScrape({ dir, servers: scrapeServers }, log);
+  if (parts.has('daemon'))
+    await benchDaemon(
+      {
+        dir,
+        servers: daemonServers,
+        days: daemonDays,
+        windowMs: daemonMinutes * 60_000,
+        outageMs: daemonOutageMinutes * 60_000,
+        stores: daemonStores,
+        nodeFlags: profileFlags,
+      },
+      log,
+    );
+  if (parts.has('ingest')) await benchIngest({ dir, checks: 10_000, ...ingest }, log);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 const path = join(resultsDir, 'latest.json');
 writeFileSync(
   path,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers }, figures: log.figures }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers, daemonServers, daemonDays, daemonMinutes, daemonOutageMinutes, daemonStores: [...daemonStores], ingest }, figures: log.figures }, null, 2)}\n`,
 );
 console.log(`# figures written to ${path}`);

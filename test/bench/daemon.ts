@@ -1,0 +1,450 @@
+// The whole daemon: the built `start` with N servers (one HTTP check each, 10 s) against loopback targets, on a
+// store pre-filled with the last days of the current month at 30 s; a measured window while 4 clients ask for
+// the month's credits as fast as the daemon lets them; on InfluxDB an outage drill (influxd stopped, started,
+// the outbox drained); and the month close over the pre-filled days in a child process.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/logging.js';
+import { monthContaining, monthWindow } from '../../src/sla/month.js';
+import { createObservationStore } from '../../src/store/create.js';
+import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { buildDaemon, startBuiltDaemon, type BuiltDaemon } from './built-daemon.js';
+import { forkChild } from './children.js';
+import type { CloseResult, CloseTask } from './close-child.js';
+import { prefillInflux, prefillStore } from './daemon-prefill.js';
+import { childPid, cpuSeconds, histogram, memory, quantileBetween, sample, type Histogram } from './daemon-watch.js';
+import { percentile, sleep, type FigureLog } from './figures.js';
+import { writeFleetConfig } from './fleet.js';
+import type { TargetReady } from './target-server.js';
+
+const DAY_MS = 86_400_000;
+const MEASUREMENT = 'uptime_observation';
+const TIME_ZONE = 'Europe/Warsaw';
+/** The daemon's SLA refresh interval (SLA_REFRESH_INTERVAL_MS): a refresh's duration is its period minus this. */
+const REFRESH_INTERVAL_S = 15;
+/** Before the window: every check has run (first round within 5 s) and the first refreshes had their chance. */
+const WARMUP_MS = 20_000;
+/** Time between the bench's scrapes of /metrics (each one timed, as Prometheus would scrape). */
+const SCRAPE_EVERY_MS = 2_000;
+const CREDITS_CLIENTS = 4;
+/** A read token for /api/v1/credits (in the generated config only). */
+const TOKEN = 'bench-token-not-a-secret-0123456789';
+const LAG = 'uptime_credits_probe_schedule_lag_seconds';
+const BACKLOG = 'uptime_credits_outbox_backlog_observations';
+const REFRESHED = 'uptime_credits_sla_refresh_timestamp_seconds';
+/** How long the drill waits for the outbox to drain before it reports it as not drained. */
+const DRAIN_LIMIT_MS = 30 * 60_000;
+
+export interface DaemonBenchOptions {
+  dir: string;
+  servers: number;
+  /** Days of the current month pre-filled before the daemon starts (fewer when the month is younger). */
+  days: number;
+  /** Length of the measured window. */
+  windowMs: number;
+  /** How long influxd stays stopped in the outage drill (0: no drill). */
+  outageMs: number;
+  /** 'influx' and/or 'embedded'. */
+  stores: ReadonlySet<string>;
+  nodeFlags(name: string): string[];
+}
+
+/** What must be stopped however the bench ends: each part once, the last started first. */
+class Stoppers {
+  private readonly parts: { stop: () => Promise<unknown>; pid: number | undefined }[] = [];
+
+  /** Registers a part (and its pid, killed outright if the bench exits first); returns its stop, run once. */
+  add(stop: () => Promise<unknown>, pid?: number): () => Promise<void> {
+    const part = { stop, pid };
+    this.parts.push(part);
+    return async () => {
+      const index = this.parts.indexOf(part);
+      if (index < 0) return;
+      this.parts.splice(index, 1);
+      await stop();
+    };
+  }
+
+  async stopAll(): Promise<void> {
+    for (const part of this.parts.splice(0).reverse()) await part.stop().catch((e: unknown) => console.error(`# ${e}`));
+  }
+
+  /** Last resort at exit: SIGKILL what was not stopped. */
+  killLeft(): void {
+    for (const { pid } of this.parts) {
+      try {
+        if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+/** The fleet's daemon configuration: 10 s HTTP checks, staleAfter 90 s (the pre-filled data is 30 s apart). */
+function writeDaemonConfig(
+  dir: string,
+  name: string,
+  servers: number,
+  targetUrl: (i: number) => string,
+  storage: Record<string, unknown>,
+) {
+  const path = writeFleetConfig({
+    dir,
+    servers,
+    targetUrl,
+    storage,
+    fileName: `${name}.yaml`,
+    probing: { interval: '10s', timeout: '5s', staleAfter: '90s' },
+  });
+  const config = parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  Object.assign(config, {
+    state: { path: join(dir, `${name}-state.db`) },
+    reports: { dir: join(dir, `${name}-reports`) },
+    http: { listen: '127.0.0.1', port: 0, token: TOKEN },
+  });
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
+/** One timed GET of /metrics: its text and how long it took to the last byte. */
+async function scrape(daemon: BuiltDaemon): Promise<{ text: string; ms: number }> {
+  const startedMs = performance.now();
+  const response = await fetch(`${daemon.url}/metrics`, { signal: AbortSignal.timeout(60_000) });
+  const text = await response.text();
+  return { text, ms: performance.now() - startedMs };
+}
+
+/** Clients asking for the month's credits back to back; a 429 waits as long as Retry-After says. */
+function creditsClients(daemon: BuiltDaemon, month: string, clients: number) {
+  const stop = new AbortController();
+  const statuses = new Map<string, number>();
+  const answeredMs: number[] = [];
+  const count = (status: string) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  const client = async () => {
+    while (!stop.signal.aborted) {
+      const startedMs = performance.now();
+      try {
+        const response = await fetch(`${daemon.url}/api/v1/credits?month=${month}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+          signal: stop.signal,
+        });
+        await response.arrayBuffer();
+        count(String(response.status));
+        if (response.status === 200) answeredMs.push(performance.now() - startedMs);
+        else {
+          const retryAfterS = Number(response.headers.get('retry-after'));
+          await sleep(response.status === 429 && retryAfterS > 0 ? retryAfterS * 1_000 : 1_000);
+        }
+      } catch {
+        count(stop.signal.aborted ? 'aborted_at_end' : 'failed');
+        if (!stop.signal.aborted) await sleep(1_000);
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: clients }, client));
+  return {
+    statuses,
+    answeredMs,
+    async stop() {
+      stop.abort();
+      await running;
+    },
+  };
+}
+
+/** What the window observed, sampled at every scrape. */
+interface Watch {
+  scrapeMs: number[];
+  stalenessS: number[];
+  refreshedAtS: number[];
+  rssBytes: number[];
+  first: string;
+  last: string;
+}
+
+/** Scrapes every SCRAPE_EVERY_MS until `untilMs` (Date.now()), noting staleness, refreshes and RSS. */
+async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text: string) => boolean) {
+  const watch: Watch = { scrapeMs: [], stalenessS: [], refreshedAtS: [], rssBytes: [], first: '', last: '' };
+  while (Date.now() < untilMs) {
+    const tickMs = Date.now();
+    const { text, ms } = await scrape(daemon);
+    watch.scrapeMs.push(ms);
+    if (!watch.first) watch.first = text;
+    watch.last = text;
+    const refreshedS = sample(text, REFRESHED);
+    if (refreshedS !== undefined) {
+      watch.stalenessS.push(Date.now() / 1_000 - refreshedS);
+      if (refreshedS !== watch.refreshedAtS.at(-1)) watch.refreshedAtS.push(refreshedS);
+    }
+    watch.rssBytes.push(memory(daemon.pid).rssBytes);
+    if (onScrape?.(text)) break;
+    await sleep(Math.max(0, SCRAPE_EVERY_MS - (Date.now() - tickMs)));
+  }
+  return watch;
+}
+
+const probes = (text: string, result: string) => sample(text, `uptime_credits_probes_total{result="${result}"}`) ?? 0;
+const lagOf = (text: string): Histogram => histogram(text, LAG);
+
+/** The figures of a stretch of the daemon's life between two scrapes. */
+function logStretch(log: FigureLog, at: string, watch: Watch, seconds: number) {
+  const before = lagOf(watch.first);
+  const after = lagOf(watch.last);
+  log.add(`${at}.probes_per_second`, (after.count - before.count) / seconds, 'probes/s');
+  log.add(`${at}.probe_failures`, probes(watch.last, 'failure') - probes(watch.first, 'failure'), 'probes');
+  log.add(`${at}.probe_lag_p50`, quantileBetween(before, after, 0.5) * 1_000, 'ms');
+  log.add(`${at}.probe_lag_p99`, quantileBetween(before, after, 0.99) * 1_000, 'ms');
+  log.add(`${at}.scrapes`, watch.scrapeMs.length, 'scrapes');
+  log.add(`${at}.scrape_p50`, percentile(watch.scrapeMs, 50), 'ms');
+  log.add(`${at}.scrape_p99`, percentile(watch.scrapeMs, 99), 'ms');
+  log.add(`${at}.scrape_max`, Math.max(...watch.scrapeMs), 'ms');
+  log.add(`${at}.staleness_p50`, percentile(watch.stalenessS, 50), 's');
+  log.add(`${at}.staleness_p99`, percentile(watch.stalenessS, 99), 's');
+  log.add(`${at}.staleness_max`, watch.stalenessS.length ? Math.max(...watch.stalenessS) : 0, 's');
+  // The machine is shared: a load above the cores means others' work was in the figures too.
+  log.add(`${at}.load_average_1m_at_end`, loadavg()[0]!, 'processes');
+}
+
+/** The window: credits clients asking, scrapes timed, CPU and memory of the daemon (and influxd) from /proc. */
+async function measureWindow(
+  log: FigureLog,
+  at: string,
+  daemon: BuiltDaemon,
+  month: string,
+  windowMs: number,
+  influxdPid: number | undefined,
+) {
+  const startedMs = Date.now();
+  const daemonCpuBefore = cpuSeconds(daemon.pid);
+  const influxdCpuBefore = influxdPid === undefined ? 0 : cpuSeconds(influxdPid);
+  const clients = creditsClients(daemon, month, CREDITS_CLIENTS);
+  const watch = await watchUntil(daemon, startedMs + windowMs);
+  await clients.stop();
+  const seconds = (Date.now() - startedMs) / 1_000;
+  const daemonCores = (cpuSeconds(daemon.pid) - daemonCpuBefore) / seconds;
+  logStretch(log, at, watch, seconds);
+  const periods = watch.refreshedAtS.slice(1).map((s, i) => s - watch.refreshedAtS[i]!);
+  log.add(`${at}.refreshes_seen`, watch.refreshedAtS.length, 'refreshes');
+  if (periods.length > 0) {
+    log.add(`${at}.refresh_period_p50`, percentile(periods, 50), 's');
+    log.add(`${at}.refresh_period_max`, Math.max(...periods), 's');
+    log.add(`${at}.refresh_duration_p50`, Math.max(0, percentile(periods, 50) - REFRESH_INTERVAL_S), 's');
+    log.add(`${at}.refresh_duration_max`, Math.max(0, Math.max(...periods) - REFRESH_INTERVAL_S), 's');
+  }
+  log.add(`${at}.daemon_cpu`, daemonCores, 'cores');
+  if (influxdPid !== undefined) {
+    const influxdCores = (cpuSeconds(influxdPid) - influxdCpuBefore) / seconds;
+    log.add(`${at}.influxd_cpu`, influxdCores, 'cores');
+    log.add(`${at}.daemon_and_influxd_cpu`, daemonCores + influxdCores, 'cores');
+  }
+  log.add(`${at}.daemon_rss_peak`, memory(daemon.pid).peakBytes / 1_048_576, 'MiB');
+  log.add(`${at}.daemon_rss_steady`, percentile(watch.rssBytes, 50) / 1_048_576, 'MiB');
+  for (const [status, n] of [...clients.statuses].sort()) log.add(`${at}.credits_answers.${status}`, n, 'answers');
+  log.add(`${at}.credits_200_p50`, percentile(clients.answeredMs, 50), 'ms');
+  log.add(`${at}.credits_200_max`, clients.answeredMs.length ? Math.max(...clients.answeredMs) : 0, 'ms');
+}
+
+/** influxd stopped for `outageMs`, started again; how the outbox grows and how long it takes to drain. */
+async function outageDrill(
+  log: FigureLog,
+  at: string,
+  daemon: BuiltDaemon,
+  influxd: Influxd,
+  servers: number,
+  outageMs: number,
+) {
+  const stoppedMs = Date.now();
+  await influxd.kill();
+  const outage = await watchUntil(daemon, stoppedMs + outageMs);
+  const ready = await fetch(`${daemon.url}/readyz`).then((r) => r.status);
+  const backlogAtRestart = sample(outage.last, BACKLOG) ?? 0;
+  await influxd.restart();
+  const restartedMs = Date.now();
+  const influxdPid = childPid('influxd');
+  const influxdCpuBefore = influxdPid === undefined ? 0 : cpuSeconds(influxdPid);
+  const daemonCpuBefore = cpuSeconds(daemon.pid);
+  // Drained: no more waits than one round of probes (they keep arriving while the backlog goes out).
+  const drain = await watchUntil(
+    daemon,
+    restartedMs + DRAIN_LIMIT_MS,
+    (text) => (sample(text, BACKLOG) ?? 0) <= servers,
+  );
+  const drainedS = (Date.now() - restartedMs) / 1_000;
+  const drained = (sample(drain.last, BACKLOG) ?? Infinity) <= servers;
+  log.add(`${at}.outage`, outageMs / 1_000, 's');
+  log.add(`${at}.outage_readyz_status`, ready, 'status');
+  log.add(`${at}.outage_backlog_at_restart`, backlogAtRestart, 'observations');
+  log.add(`${at}.drain${drained ? '' : '_not_finished'}`, drainedS, 's');
+  log.add(`${at}.drain_rate`, backlogAtRestart / drainedS, 'lines/s');
+  log.add(`${at}.drain_daemon_cpu`, (cpuSeconds(daemon.pid) - daemonCpuBefore) / drainedS, 'cores');
+  if (influxdPid !== undefined)
+    log.add(`${at}.drain_influxd_cpu`, (cpuSeconds(influxdPid) - influxdCpuBefore) / drainedS, 'cores');
+  logStretch(log, `${at}.during_outage`, outage, outageMs / 1_000);
+  logStretch(log, `${at}.during_drain`, drain, drainedS);
+  log.add(`${at}.daemon_rss_peak_after_drill`, memory(daemon.pid).peakBytes / 1_048_576, 'MiB');
+}
+
+/** The month close over the pre-filled days in its own process, and the full month it implies. */
+async function closeMonth(
+  log: FigureLog,
+  at: string,
+  configPath: string,
+  month: string,
+  flags: string[],
+  share: number,
+) {
+  const child = forkChild<never, CloseResult>('close-child', [], flags);
+  child.send({ configPath, month } satisfies CloseTask);
+  const r = await child.result;
+  log.add(`${at}.close_wall`, r.wallMs / 1_000, 's');
+  log.add(`${at}.close_cpu_of_close_process`, r.cpuMs / 1_000, 's');
+  log.add(`${at}.close_max_rss`, r.maxRssBytes / 1_048_576, 'MiB');
+  log.add(`${at}.close_servers_with_credit`, r.serversWithCredit, 'servers');
+  log.add(`${at}.close_full_month_implied`, r.wallMs / 1_000 / share, 's');
+  if (r.influxReads) {
+    log.add(`${at}.close_aggregate_query_time`, r.influxReads.aggregateMs / 1_000, 's');
+    log.add(`${at}.close_raw_rows`, r.influxReads.rawRows, 'rows');
+  }
+}
+
+/** One store: pre-fill, close, daemon window, and (InfluxDB) the outage drill. */
+async function benchStore(
+  kind: 'influx' | 'embedded',
+  options: DaemonBenchOptions,
+  targetUrl: (i: number) => string,
+  log: FigureLog,
+  stoppers: Stoppers,
+) {
+  let influxd: Influxd | undefined;
+  let influxdPid: number | undefined;
+  let stopInfluxd = async () => {};
+  if (kind === 'influx') {
+    const started = await startInfluxd('bench');
+    influxd = started;
+    influxdPid = childPid('influxd');
+    stopInfluxd = stoppers.add(() => started.stop(), influxdPid);
+  }
+  try {
+    await benchOn(kind, influxd, influxdPid, options, targetUrl, log, stoppers);
+  } finally {
+    await stopInfluxd();
+  }
+}
+
+/** Pre-fill, close, daemon window and drill on one store (influxd already running for InfluxDB). */
+async function benchOn(
+  kind: 'influx' | 'embedded',
+  influxd: Influxd | undefined,
+  influxdPid: number | undefined,
+  options: DaemonBenchOptions,
+  targetUrl: (i: number) => string,
+  log: FigureLog,
+  stoppers: Stoppers,
+) {
+  const at = `daemon.${kind}`;
+  const storage =
+    influxd === undefined
+      ? { kind: 'embedded', path: join(options.dir, 'daemon-embedded.db') }
+      : {
+          kind: 'influxdb',
+          path: join(options.dir, 'daemon-outbox.db'),
+          influxdb: { url: influxd.url, apiVersion: 1, database: influxd.database, measurement: MEASUREMENT },
+        };
+  const configPath = writeDaemonConfig(options.dir, `daemon-${kind}`, options.servers, targetUrl, storage);
+
+  const nowMs = Date.now();
+  const month = monthContaining(nowMs, TIME_ZONE);
+  const window = monthWindow(month, TIME_ZONE);
+  const fromMs = Math.max(window.fromMs, nowMs - options.days * DAY_MS);
+  const progress = (done: number, total: number) => {
+    if (done % 6 === 0 || done === total) console.error(`# ${at}: pre-filled ${done}/${total} hours`);
+  };
+  const prefilled = influxd
+    ? await prefillInflux(
+        { url: influxd.url, database: influxd.database, measurement: MEASUREMENT },
+        options.servers,
+        fromMs,
+        nowMs,
+        progress,
+      )
+    : await (async () => {
+        const store = await createObservationStore(loadConfig(configPath), createLogger('bench-daemon'));
+        try {
+          return await prefillStore(store, options.servers, fromMs, nowMs, progress);
+        } finally {
+          await store.close();
+        }
+      })();
+  log.add(`${at}.prefill_days`, (nowMs - fromMs) / DAY_MS, 'days');
+  log.add(`${at}.prefill_observations`, prefilled.observations, 'observations');
+  log.add(`${at}.prefill_rate`, prefilled.observations / (prefilled.ms / 1_000), 'lines/s');
+
+  const share = (nowMs - fromMs) / (window.toMs - window.fromMs);
+  await closeMonth(log, at, configPath, month, options.nodeFlags(`daemon-close-${kind}`), share);
+
+  const logPath = fileURLToPath(new URL(`./results/daemon-${kind}.log`, import.meta.url));
+  // Built again just before it starts: dist/ is shared with the other work in this tree, and the daemon must be
+  // the code that pre-filled the store (an embedded file's schema version must match).
+  buildDaemon();
+  const daemon = await startBuiltDaemon(configPath, logPath);
+  const stopDaemon = stoppers.add(() => daemon.stop(), daemon.pid);
+  let stoppingMs = 0;
+  try {
+    await sleep(WARMUP_MS);
+    await measureWindow(log, at, daemon, month, options.windowMs, influxdPid);
+    if (influxd && options.outageMs > 0) await outageDrill(log, at, daemon, influxd, options.servers, options.outageMs);
+  } finally {
+    stoppingMs = performance.now();
+    await stopDaemon();
+  }
+  log.add(`${at}.daemon_stop_time`, (performance.now() - stoppingMs) / 1_000, 's');
+  const exitCode = await daemon.stop();
+  log.add(`${at}.daemon_exit_code`, exitCode ?? -1, 'code');
+  console.log(`# ${at}: the daemon's log is in ${logPath}`);
+  log.add(`${at}.daemon_log_warnings`, daemon.problems.count, 'lines');
+  for (const message of daemon.problems.first) console.log(`# ${at} log: ${message}`);
+}
+
+/** Runs the whole-daemon benchmark on the chosen stores and logs its figures. */
+export async function benchDaemon(options: DaemonBenchOptions, log: FigureLog): Promise<void> {
+  console.error('# daemon: npm run build');
+  buildDaemon();
+  const stoppers = new Stoppers();
+  // Ctrl-C or a kill of the bench: stop what it started, then exit; at exit, kill whatever is left.
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`# ${signal}: stopping the daemon, influxd and the targets`);
+    // run.ts's own cleanup does not run after process.exit: its temporary folder goes here.
+    void stoppers.stopAll().finally(() => {
+      rmSync(options.dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  const killLeft = () => stoppers.killLeft();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', killLeft);
+  try {
+    const targets = forkChild<TargetReady, { requests: number }>('target-server', ['16', 'keep-alive']);
+    stoppers.add(async () => {
+      targets.send('count');
+      const served = await Promise.race([targets.result, sleep(2_000)]).catch(() => undefined);
+      if (served) log.add('daemon.targets_requests_served', served.requests, 'requests');
+      await targets.stop();
+    }, targets.process.pid);
+    const { ports } = await targets.ready;
+    const targetUrl = (i: number) => `http://127.0.0.1:${ports[i % ports.length]}/t/${i}`;
+    log.add('daemon.servers', options.servers, 'servers');
+    for (const kind of ['influx', 'embedded'] as const)
+      if (options.stores.has(kind)) await benchStore(kind, options, targetUrl, log, stoppers);
+  } finally {
+    await stoppers.stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', killLeft);
+  }
+}
