@@ -37,6 +37,9 @@ import { agentEvidence } from './close/agent-evidence.js';
 import { createHeartbeatJob } from './scheduler/heartbeat-job.js';
 import { influxConnection } from './store/influx/connection.js';
 
+/** How long requests in flight may take to finish when the daemon stops. */
+const STOP_GRACE_MS = 5_000;
+
 export interface Daemon {
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:9464. */
   address: string;
@@ -333,7 +336,11 @@ export async function startDaemon(options: {
       await monthEnd.stop();
       await deliveryJob?.stop();
       await slaRefresh.stop();
+      // Requests in flight get a few seconds; then every connection is cut: a keep-alive connection that was busy when
+      // the server closed would otherwise keep the stop waiting for its idle timeout (72 s in fastify).
+      const cutConnections = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
       await app.close();
+      clearTimeout(cutConnections);
       await computations.close();
       await loop.stop();
       // The last heartbeat after the loop wrote everything and the outbox forwarded what it could (store.close would
