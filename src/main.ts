@@ -288,21 +288,34 @@ export async function startDaemon(options: {
   if (config.roles.probe) loop.start();
   heartbeatJob?.start();
   slaRefresh.start();
-  let address: string;
-  try {
-    address = await app.listen({ host: config.http.listen, port: config.http.port });
-  } catch (error) {
+  /** Stops what runs from here on and closes what was opened, in reverse order (a failed listen, or stop()). */
+  const release = async () => {
     await slaRefresh.stop();
+    // Requests in flight get a few seconds; then every connection is cut: a keep-alive connection that was busy when
+    // the server closed would otherwise keep the stop waiting for its idle timeout (72 s in fastify).
+    const cutConnections = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
     await app.close();
+    clearTimeout(cutConnections);
     await computations.close();
     await loop.stop();
-    await heartbeatJob?.stop();
+    // The last heartbeat after the loop wrote everything and the outbox forwarded what it could (store.close would
+    // do it next): the mark then reaches as far as InfluxDB confirmed.
+    if (heartbeatJob) {
+      await store.drain(5_000);
+      await heartbeatJob.stop();
+    }
     await heartbeats?.close();
     await store.close();
     records.close();
     operatorRecords.close();
     deliveryRecords?.close();
     mailer?.close();
+  };
+  let address: string;
+  try {
+    address = await app.listen({ host: config.http.listen, port: config.http.port });
+  } catch (error) {
+    await release();
     throw new Error(`cannot listen on ${config.http.listen}:${config.http.port}: ${(error as Error).message}`, {
       cause: error,
     });
@@ -335,26 +348,7 @@ export async function startDaemon(options: {
       await metricsRefresh.stop();
       await monthEnd.stop();
       await deliveryJob?.stop();
-      await slaRefresh.stop();
-      // Requests in flight get a few seconds; then every connection is cut: a keep-alive connection that was busy when
-      // the server closed would otherwise keep the stop waiting for its idle timeout (72 s in fastify).
-      const cutConnections = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
-      await app.close();
-      clearTimeout(cutConnections);
-      await computations.close();
-      await loop.stop();
-      // The last heartbeat after the loop wrote everything and the outbox forwarded what it could (store.close would
-      // do it next): the mark then reaches as far as InfluxDB confirmed.
-      if (heartbeatJob) {
-        await store.drain(5_000);
-        await heartbeatJob.stop();
-      }
-      await heartbeats?.close();
-      await store.close();
-      records.close();
-      operatorRecords.close();
-      deliveryRecords?.close();
-      mailer?.close();
+      await release();
       logger.info('uptime-credits stopped');
     },
   };

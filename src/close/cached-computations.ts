@@ -1,5 +1,5 @@
 // Month answers kept until the data they were computed from changes. The key is a store-wide data version (see
-// store/data-version.ts) that also changes when another process writes (an `import`, another agent) or when people's
+// compute-worker.ts) that also changes when another process writes (an `import`, another agent) or when people's
 // records change; any change drops every answer, whatever month it touched (cheap to know, and always right).
 //
 // A running month: credits(month) and availability(window) depend only on the data, the records and the
