@@ -5,7 +5,6 @@ import { systemClock, type Clock } from './clock.js';
 import { monthToDateAsOf } from './close/cached-computations.js';
 import { computed, inThreadComputations, type MonthComputations } from './close/month-computations.js';
 import { workerComputations } from './close/worker-computations.js';
-import { creditsToJson } from './close/json.js';
 import { createMonthCloser, type CloseOutcome } from './close/month-closer.js';
 import { monthStatus, recentMonthStatuses } from './close/status.js';
 import { usableTokens } from './http/auth.js';
@@ -14,9 +13,10 @@ import type { Logger } from './logging.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createMonthEndJob, earliestObservationCached } from './scheduler/month-end.js';
 import { createSlaRefresh } from './scheduler/sla-refresh.js';
+import { createIncrementalReads } from './scheduler/incremental-reads.js';
 import { createSettledMark } from './scheduler/settled-mark.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
-import { monthToDateWindow } from './sla/month.js';
+import { monthContaining, monthToDateWindow } from './sla/month.js';
 import { createObservationStore } from './store/create.js';
 import { SqliteCloseRecords } from './state/close-records.js';
 import { SqliteOperatorRecords } from './state/operator-records.js';
@@ -149,6 +149,18 @@ export async function startDaemon(options: {
         })
       : undefined;
 
+  // The running month is read incrementally by the refresh and by the API's credits of the month alike: each reads
+  // only what follows the month's settled part (everything before the writers' marks).
+  const incrementalReads = createIncrementalReads({
+    settledThroughMs: createSettledMark({
+      ownForwardedThroughMs,
+      nowMs: () => clock.now(),
+      ...(heartbeats ? { heartbeats: () => heartbeats.latest() } : {}),
+      expectedAgents: config.agents,
+    }),
+    writesByOthersVersion: () => store.writesByOthersVersion?.(),
+    logger,
+  });
   const slaRefresh = createSlaRefresh({
     config,
     operatorRecords,
@@ -161,14 +173,7 @@ export async function startDaemon(options: {
       if (config.roles.close) for (const view of snapshot.servers) metrics.recordSla(view);
       metrics.recordSlaRefreshed(snapshot.asOfMs);
     },
-    // Each refresh reads only what follows the month's settled part (everything before the writers' marks).
-    settledThroughMs: createSettledMark({
-      ownForwardedThroughMs,
-      nowMs: () => clock.now(),
-      ...(heartbeats ? { heartbeats: () => heartbeats.latest() } : {}),
-      expectedAgents: config.agents,
-    }),
-    writesByOthersVersion: () => store.writesByOthersVersion?.(),
+    incrementalReads,
   });
 
   const closer = createMonthCloser({
@@ -266,8 +271,12 @@ export async function startDaemon(options: {
         );
       },
       async credits(month, queryOptions) {
-        const credits = await computations.credits(month, undefined, queryOptions);
-        return credits && creditsToJson(credits);
+        const running = !queryOptions?.cachedOnly && month === monthContaining(clock.now(), config.timeZone);
+        const incremental = running ? await incrementalReads.next() : undefined;
+        // Only a computation of the running month reads incrementally (an answer from the cache reads nothing).
+        const json = computations.creditsJson(month, { ...queryOptions, ...(incremental && { incremental }) });
+        json.catch(() => incremental && incrementalReads.failed(incremental));
+        return json;
       },
       // The caller is the token's name: the journal's and the records' "by".
       closeMonth: (month, actor) => closer.close(month, { by: actor }),

@@ -64,13 +64,17 @@ export function cachedComputations(
     options?.cachedOnly ? Promise.resolve(undefined) : compute();
 
   return {
+    // Read incrementally or whole, the answer is the same (store/incremental-runs.ts); a restart must reach the source.
     credits: (month, records, options) =>
-      records !== undefined
+      records !== undefined || options?.incremental?.restart
         ? withRecords(options, () => inner.credits(month, records, options))
         : cached(JSON.stringify(['credits', month]), options, () => inner.credits(month, undefined, options)),
-    // An incremental month to date (the refresh's) depends on the worker's kept runs and comes with records anyway.
+    creditsJson: (month, options) =>
+      options?.incremental?.restart
+        ? withRecords(options, () => inner.creditsJson(month, options))
+        : cached(JSON.stringify(['creditsJson', month]), options, () => inner.creditsJson(month, options)),
     monthToDateCredits: (month, asOfMs, records, options) =>
-      records !== undefined || options?.incremental
+      records !== undefined || options?.incremental?.restart
         ? withRecords(options, () => inner.monthToDateCredits(month, asOfMs, records, options))
         : cached(JSON.stringify(['monthToDate', month, asOfMs]), options, () =>
             inner.monthToDateCredits(month, asOfMs, undefined, options),

@@ -12,13 +12,19 @@ export interface ComputeWorkerData {
 
 /** One call of MonthComputations. `progress`: the caller listens, so the worker sends each step. */
 export type ComputeRequest = { id: number; cachedOnly: boolean; progress: boolean } & (
-  | { method: 'credits'; month: string; records: RecordsGiven }
+  | {
+      method: 'credits';
+      month: string;
+      records: RecordsGiven;
+      /** Read by the worker's one incremental source of the running month. */
+      incremental: IncrementalRead | undefined;
+    }
+  | { method: 'creditsJson'; month: string; incremental: IncrementalRead | undefined }
   | {
       method: 'monthToDateCredits';
       month: string;
       asOfMs: number;
       records: RecordsGiven;
-      /** Read by the worker's one incremental source of the month to date (the refresh). */
       incremental: IncrementalRead | undefined;
     }
   | { method: 'availability'; window: Interval; serverIds: readonly string[] }

@@ -69,7 +69,15 @@ function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
     };
     switch (request.method) {
       case 'credits':
-        return computations.credits(request.month, request.records, options);
+        return computations.credits(request.month, request.records, {
+          ...options,
+          ...(request.incremental ? { incremental: request.incremental } : {}),
+        });
+      case 'creditsJson':
+        return computations.creditsJson(request.month, {
+          ...options,
+          ...(request.incremental ? { incremental: request.incremental } : {}),
+        });
       case 'monthToDateCredits':
         return computations.monthToDateCredits(request.month, request.asOfMs, request.records, {
           ...options,

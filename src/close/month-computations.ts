@@ -14,6 +14,7 @@ import {
   type EvidenceStores,
 } from './compute.js';
 import type { ServerRecords } from './server-records.js';
+import { creditsToJson } from './json.js';
 import { serverTimeline, type ServerTimeline } from './server-timeline.js';
 
 /**
@@ -39,21 +40,31 @@ export interface IncrementalRead {
   restart: boolean;
 }
 
-/** ComputeOptions of a month to date. An incremental read is never cached: it comes with the caller's records. */
-export interface MonthToDateOptions extends ComputeOptions {
+/**
+ * ComputeOptions of the running month, which may be read incrementally. Its answer is the same as a whole read's
+ * (store/incremental-runs.ts), so it is cached like one; a read that restarts is always computed (the restart must
+ * reach the kept runs).
+ */
+export interface RunningMonthOptions extends ComputeOptions {
   incremental?: IncrementalRead;
 }
 
 /** The month computations of close/compute.ts and close/server-timeline.ts behind one interface. */
 export interface MonthComputations {
   /** computeCredits: a month's credits. */
-  credits(month: string, records?: RecordsGiven, options?: ComputeOptions): Promise<MonthCredits | undefined>;
+  credits(month: string, records?: RecordsGiven, options?: RunningMonthOptions): Promise<MonthCredits | undefined>;
+  /**
+   * The credits JSON document (json.ts) of credits(month), encoded as UTF-8: what GET /api/v1/credits sends. Made
+   * where the computation runs, so that the daemon's event loop only copies bytes (a fleet's month is megabytes of
+   * JSON, and the answer is asked several times a second).
+   */
+  creditsJson(month: string, options?: RunningMonthOptions): Promise<Uint8Array | undefined>;
   /** computeMonthToDateCredits: a running month up to `asOfMs`. */
   monthToDateCredits(
     month: string,
     asOfMs: number,
     records?: RecordsGiven,
-    options?: MonthToDateOptions,
+    options?: RunningMonthOptions,
   ): Promise<{ availability: Map<string, ServerAvailability>; credits: MonthCredits } | undefined>;
   /** computeServersAvailability: the named servers over any window (the API's outages). */
   availability(
@@ -78,8 +89,9 @@ export function computed<T>(answer: T | undefined): T {
  * For the CLI's one-shot commands and for tests; the daemon uses workerComputations (whose worker runs these).
  */
 export function inThreadComputations(config: AppConfig, sources: EvidenceStores): MonthComputations {
-  // The one incremental month to date (the refresh's): it serves the requested month's read range and the mark of
-  // the request being answered. Such requests take turns, so that each reads with its own mark.
+  // The one incremental source of the running month (the refresh's month to date, the API's credits of the month):
+  // it serves the requested month's read range and the mark of the request being answered. Such requests take
+  // turns, so that each reads with its own mark.
   let settledThroughMs = Number.NEGATIVE_INFINITY;
   let cachedFromMs = Number.NaN;
   const monthToDateRuns = new IncrementalRunSource({
@@ -100,10 +112,19 @@ export function inThreadComputations(config: AppConfig, sources: EvidenceStores)
     return turn;
   };
 
-  return {
+  const computations: MonthComputations = {
     async credits(month, records, options) {
       if (options?.cachedOnly) return undefined;
+      const { incremental } = options ?? {};
+      if (incremental)
+        return incrementally(month, incremental, (read) =>
+          computeCredits(config, read, month, records, options?.onProgress),
+        );
       return computeCredits(config, sources, month, records, options?.onProgress);
+    },
+    async creditsJson(month, options) {
+      const credits = await computations.credits(month, undefined, options);
+      return credits && Buffer.from(JSON.stringify(creditsToJson(credits)));
     },
     async monthToDateCredits(month, asOfMs, records, options) {
       if (options?.cachedOnly) return undefined;
@@ -124,4 +145,5 @@ export function inThreadComputations(config: AppConfig, sources: EvidenceStores)
     },
     async close() {},
   };
+  return computations;
 }

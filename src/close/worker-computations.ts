@@ -109,7 +109,8 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
 
   running(); // started now, so that a worker that cannot open its readers says so at the daemon's start
   return {
-    credits: (month, records, o) => ask({ method: 'credits', month, records }, o),
+    credits: (month, records, o) => ask({ method: 'credits', month, records, incremental: o?.incremental }, o),
+    creditsJson: (month, o) => ask({ method: 'creditsJson', month, incremental: o?.incremental }, o),
     monthToDateCredits: (month, asOfMs, records, o) =>
       ask({ method: 'monthToDateCredits', month, asOfMs, records, incremental: o?.incremental }, o),
     availability: (window, serverIds, o) => ask({ method: 'availability', window, serverIds }, o),

@@ -4,7 +4,6 @@ import { Readable } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { CreditsJson } from '../close/json.js';
 import type { CloseOutcome, DraftOutcome } from '../close/month-closer.js';
 import type { MonthStatus } from '../close/status.js';
 import type { JournalRow, RevisionRecord } from '../state/close-records.js';
@@ -59,7 +58,8 @@ export interface ApiDeps {
     server?: string,
     options?: { cachedOnly?: boolean },
   ): Promise<{ server: string; from: string; to: string; durationMs: number }[] | undefined>;
-  credits(month: string, options?: { cachedOnly?: boolean }): Promise<CreditsJson | undefined>;
+  /** The credits JSON document (close/json.ts, CreditsJson), already encoded: sent as it is. */
+  credits(month: string, options?: { cachedOnly?: boolean }): Promise<Uint8Array | undefined>;
   closeMonth(month: string, actor: string): Promise<CloseOutcome>;
   restateMonth(month: string, reason: string, actor: string): Promise<CloseOutcome>;
   approveMonth(month: string, draftHash: string, reason: string, actor: string): Promise<CloseOutcome>;
@@ -268,10 +268,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         response: { 200: answers.CREDITS, ...computedCredits.response },
       },
     },
-    async (request, reply) =>
-      answerMonthQuery(request, reply, monthQueries, (cachedOnly) =>
+    async (request, reply) => {
+      const answer = await answerMonthQuery(request, reply, monthQueries, (cachedOnly) =>
         deps.api.credits(request.query.month, { cachedOnly }),
-      ),
+      );
+      // Encoded where it was computed (the schema above documents it): bytes, not an object to serialize here.
+      return answer instanceof Uint8Array ? reply.type('application/json; charset=utf-8').send(answer) : answer;
+    },
   );
   const monthParams = { type: 'object', properties: { month: MONTH }, required: ['month'] } as const;
   /** A close outcome as HTTP: issued or unchanged 200, waiting for review 202, the rest an error with a code. */

@@ -4,7 +4,7 @@
 // only the snapshot's assembly (outlook, budgets, projections) runs here.
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { computed, type IncrementalRead, type MonthComputations } from '../close/month-computations.js';
+import { computed, type MonthComputations } from '../close/month-computations.js';
 import { availabilityInputs, recordsOf, serverRecords } from '../close/server-records.js';
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
@@ -12,6 +12,7 @@ import { monthContaining, monthWindow } from '../sla/month.js';
 import { monthOutlook, RECENT_DOWNTIME_WINDOWS, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
 import type { OperatorRecordsReader } from '../state/operator-records.js';
+import type { IncrementalReads } from './incremental-reads.js';
 
 /** Default time between recomputations. */
 export const SLA_REFRESH_INTERVAL_MS = 15_000;
@@ -78,17 +79,10 @@ export function createSlaRefresh(deps: {
   intervalMs?: number;
   onSnapshot?: (snapshot: SlaSnapshot) => void | Promise<void>;
   /**
-   * The writers' settled mark (see store/incremental-runs.ts), asked once per refresh: given, the computations keep
-   * the month's settled runs and each refresh reads only what follows; without it, each reads the whole month to date.
+   * Where each refresh takes its incremental read (incremental-reads.ts): given, the computations keep the month's
+   * settled runs and each refresh reads only what follows; without it, each reads the whole month to date.
    */
-  settledThroughMs?: () => Promise<number>;
-  /**
-   * Asked before each refresh: when it changed, another process wrote to the store behind the settled mark's back
-   * (an import into the embedded file), and the month is read whole again (ObservationStore.writesByOthersVersion).
-   * Asked here, not in the worker: this thread's connection sees only other connections' commits, the worker's own
-   * read-only connection would see this process's writes too.
-   */
-  writesByOthersVersion?: () => number | undefined;
+  incrementalReads?: IncrementalReads;
 }): SlaRefresh {
   const { config, computations, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -97,42 +91,16 @@ export function createSlaRefresh(deps: {
   let timer: { cancel(): void } | undefined;
   let inProgress: Promise<SlaSnapshot> | undefined;
   let stopped = true;
-  let seenOthersVersion: number | undefined;
-  /** The next refresh forgets the kept runs (recompute() asked, or a refresh that asked it failed). */
-  let restartNext = false;
-
   const compute = async (): Promise<SlaSnapshot> => {
-    // Decided before any await: recompute() relies on the refresh it starts taking its request.
-    let restart = restartNext;
-    restartNext = false;
-    const othersVersion = deps.writesByOthersVersion?.();
-    if (othersVersion !== seenOthersVersion) {
-      if (seenOthersVersion !== undefined)
-        logger.info('another process wrote observations to the store: the month to date is read whole again');
-      seenOthersVersion = othersVersion;
-      restart = true;
-    }
-    try {
-      return await assemble(restart);
-    } catch (error) {
-      if (restart) restartNext = true;
-      throw error;
-    }
-  };
-
-  const assemble = async (restart: boolean): Promise<SlaSnapshot> => {
     const asOfMs = clock.now();
     const month = monthContaining(asOfMs, config.timeZone);
     const window = monthWindow(month, config.timeZone);
     // The whole month's records: the month to date uses what touches it, the budgets also windows still to come.
     const records = serverRecords(config, deps.operatorRecords, window);
-    const incremental: IncrementalRead | undefined = deps.settledThroughMs && {
-      settledThroughMs: await deps.settledThroughMs(),
-      restart,
-    };
-    const { availability, credits: projected } = computed(
-      await computations.monthToDateCredits(month, asOfMs, records, incremental ? { incremental } : undefined),
-    );
+    const incremental = await deps.incrementalReads?.next();
+    const toDate = computations.monthToDateCredits(month, asOfMs, records, incremental ? { incremental } : undefined);
+    toDate.catch(() => incremental && deps.incrementalReads?.failed(incremental));
+    const { availability, credits: projected } = computed(await toDate);
     const projectedByServer = new Map(
       projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)),
     );
@@ -199,7 +167,7 @@ export function createSlaRefresh(deps: {
   return {
     refresh,
     async recompute() {
-      restartNext = true;
+      deps.incrementalReads?.restartNext();
       // A refresh already running may have started before the request: the answer is one started after it.
       while (inProgress !== undefined) await inProgress.catch(() => undefined);
       return refresh();

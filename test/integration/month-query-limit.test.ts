@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logging.js';
 import { startDaemon, type Daemon } from '../../src/main.js';
 import { monthWindow } from '../../src/sla/month.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
+import { runCli } from '../support/cli.js';
 import { observationsOf } from '../support/observations.js';
 
 const ENV = { UC_ALICE_TOKEN: 'alice-secret-0123456789abcdef', UC_BOB_TOKEN: 'bob-secret-0123456789abcdefgh' };
@@ -118,5 +119,11 @@ customers:
     expect(after.status).toBe(200);
     expect(after.body).not.toEqual(first.body);
     expect(await counts()).toEqual({ cached: 5, computed: 3, limited: 3 });
+    // The document the worker encodes is the one `credits --json` prints for the same data.
+    const cli = await runCli(['credits', '--config', join(dir, 'config.yaml'), '--month', '2026-10', '--json'], {
+      env: ENV,
+    });
+    expect(cli.code).toBe(0);
+    expect(after.body).toEqual(JSON.parse(cli.stdout));
   });
 });

@@ -2,9 +2,10 @@
 // reach back across the month's start (the month-to-date downtime restarts at 0 there, the burn does not), and a
 // server failing before its coverage starts is not "down" (nothing is promised yet).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inThreadComputations, type MonthComputations } from '../../src/close/month-computations.js';
+import { computed, inThreadComputations, type MonthComputations } from '../../src/close/month-computations.js';
 import { workerComputations } from '../../src/close/worker-computations.js';
 import { createLogger } from '../../src/logging.js';
+import { createIncrementalReads } from '../../src/scheduler/incremental-reads.js';
 import { createSlaRefresh, type SlaSnapshot } from '../../src/scheduler/sla-refresh.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { closeFixture, type CloseFixture } from '../support/close-fixture.js';
@@ -211,7 +212,7 @@ describe('month-to-date SLA view: incremental refresh', () => {
       ...inThread(fixture),
       logger,
       clock,
-      settledThroughMs: async () => clock.now(),
+      incrementalReads: createIncrementalReads({ settledThroughMs: async () => clock.now(), logger }),
     });
     const monthStartMs = at('2026-10-01T00:00:00+02:00');
     // oci-101 fails for 20 min every 5 h; oci-5 is probed from ams, a location this process does not probe.
@@ -247,8 +248,11 @@ describe('month-to-date SLA view: incremental refresh', () => {
       ...inThread(fixture),
       logger,
       clock,
-      settledThroughMs: async () => clock.now(),
-      writesByOthersVersion: () => fixture.store.writesByOthersVersion(),
+      incrementalReads: createIncrementalReads({
+        settledThroughMs: async () => clock.now(),
+        writesByOthersVersion: () => fixture.store.writesByOthersVersion(),
+        logger,
+      }),
     });
     expect(await watching.refresh()).toEqual(withImport);
     const importer = EmbeddedObservationStore.open(fixture.config.storage.path);
@@ -291,8 +295,11 @@ describe('month-to-date SLA view: refresh in the compute worker', () => {
       computations,
       logger,
       clock,
-      settledThroughMs: async () => clock.now(),
-      writesByOthersVersion: () => fixture.store.writesByOthersVersion(),
+      incrementalReads: createIncrementalReads({
+        settledThroughMs: async () => clock.now(),
+        writesByOthersVersion: () => fixture.store.writesByOthersVersion(),
+        logger,
+      }),
     });
     const monthStartMs = at('2026-10-01T00:00:00+02:00');
     // Failures of 20 min every 3 h from 30 September 21:00 on: the first passes' burn windows reach into September.
@@ -333,5 +340,60 @@ describe('month-to-date SLA view: refresh in the compute worker', () => {
     const withSecond = await full.refresh();
     expect(withSecond).not.toEqual(withImport);
     expect(await inWorker.refresh()).toEqual(withSecond);
+  });
+
+  // The API's credits of the running month take their read from the same owner as the refresh and are read by the
+  // worker's same incremental source: a whole read's figures, and a restart taken by either is a restart for both.
+  it('answers the running month’s credits incrementally, equal to a whole read, sharing restarts with the refresh', async () => {
+    const logger = createLogger();
+    const clock = fixture.clock;
+    const month = '2026-10';
+    const whole = inThread(fixture).computations;
+    const reads = createIncrementalReads({ settledThroughMs: async () => clock.now(), logger });
+    const refresh = createSlaRefresh({
+      config: fixture.config,
+      operatorRecords: fixture.operatorRecords,
+      computations,
+      logger,
+      clock,
+      incrementalReads: reads,
+    });
+    const credits = async () =>
+      computed(await computations.credits(month, undefined, { incremental: await reads.next() }));
+    const monthStartMs = at('2026-10-01T00:00:00+02:00');
+    // Written from now on only: what is older than the settled mark given before must not change (its contract).
+    let writtenToMs = clock.now();
+    for (let pass = 0; pass < 4; pass++) {
+      const nowMs = clock.now();
+      const failure = { fromMs: nowMs - 40 * 60_000, toMs: nowMs - 10 * 60_000 };
+      await fixture.observe({ server: 'oci-101', fromMs: writtenToMs, toMs: nowMs, everyMs: 60_000, down: [failure] });
+      writtenToMs = nowMs;
+      const expected = computed(await whole.credits(month));
+      expect(await credits()).toEqual(expected);
+      expect((await refresh.refresh()).availability).toEqual(
+        (await createSlaRefresh({ config: fixture.config, ...inThread(fixture), logger, clock }).refresh())
+          .availability,
+      );
+      await clock.advanceTo(nowMs + 97 * 60_000);
+    }
+    const settledCredits = computed(await whole.credits(month));
+    expect(settledCredits.customers.some((c) => c.servers.some((s) => s.creditAmountGrosze > 0))).toBe(true);
+
+    // A long-settled failure written by this thread's connection: unseen by the kept runs ...
+    const old = { server: 'oci-101', check: 'dns', fromMs: monthStartMs + 6 * H, toMs: monthStartMs + 9 * H };
+    await fixture.observe({ ...old, everyMs: 60_000, down: [old] });
+    const withOld = computed(await whole.credits(month));
+    expect(withOld).not.toEqual(settledCredits);
+    expect(await credits()).toEqual(settledCredits);
+    // ... until a restart is asked: the credits call takes it, and the refresh after it reads the new runs too.
+    reads.restartNext();
+    expect(await credits()).toEqual(withOld);
+    const wholeRefresh = await createSlaRefresh({
+      config: fixture.config,
+      ...inThread(fixture),
+      logger,
+      clock,
+    }).refresh();
+    expect((await refresh.refresh()).availability).toEqual(wholeRefresh.availability);
   });
 });

@@ -1,0 +1,54 @@
+// The one owner of how the running month is read incrementally (store/incremental-runs.ts) by this daemon: the
+// writers' settled mark, and when the kept runs must be forgotten (recompute on demand, another process wrote to
+// the store). Every computation of the running month takes its read from here, whether the refresh or an API
+// query asks, because they share the compute worker's one incremental source: a restart seen by one is a restart
+// of that source for all.
+import type { IncrementalRead } from '../close/month-computations.js';
+import type { Logger } from '../logging.js';
+
+export interface IncrementalReads {
+  /** The read of the next computation of the running month; post the computation right after it resolves. */
+  next(): Promise<IncrementalRead>;
+  /** The computation given `read` failed: a restart it carried is asked again of the next read. */
+  failed(read: IncrementalRead): void;
+  /** The next read forgets the month's kept runs and reads it whole (POST /api/v1/month-to-date/recompute). */
+  restartNext(): void;
+}
+
+export function createIncrementalReads(deps: {
+  /** The writers' settled mark (settled-mark.ts). */
+  settledThroughMs: () => Promise<number>;
+  /**
+   * When it changed, another process wrote to the store behind the settled mark's back (an import into the
+   * embedded file), and the month is read whole again (ObservationStore.writesByOthersVersion). Asked on this
+   * thread, not in the worker: this thread's connection sees only other connections' commits, the worker's own
+   * read-only connection would see this process's writes too.
+   */
+  writesByOthersVersion?: () => number | undefined;
+  logger: Logger;
+}): IncrementalReads {
+  let restart = false;
+  let seenOthersVersion: number | undefined;
+  return {
+    async next() {
+      const settledThroughMs = await deps.settledThroughMs();
+      // Taken after the await, so that the read carrying a restart is also the first of them to reach the worker.
+      const othersVersion = deps.writesByOthersVersion?.();
+      if (othersVersion !== seenOthersVersion) {
+        if (seenOthersVersion !== undefined)
+          deps.logger.info('another process wrote observations to the store: the month to date is read whole again');
+        seenOthersVersion = othersVersion;
+        restart = true;
+      }
+      const read = { settledThroughMs, restart };
+      restart = false;
+      return read;
+    },
+    failed(read) {
+      if (read.restart) restart = true;
+    },
+    restartNext() {
+      restart = true;
+    },
+  };
+}
