@@ -30,8 +30,12 @@ export function buildDaemon(): void {
  * Starts the built daemon on `configPath` (which must set http.port 0) and waits until it listens; its whole log
  * goes to `logPath`.
  */
-export async function startBuiltDaemon(configPath: string, logPath: string): Promise<BuiltDaemon> {
-  const child = spawn(process.execPath, [`${ROOT}/dist/src/cli.js`, 'start', '-c', configPath], {
+export async function startBuiltDaemon(
+  configPath: string,
+  logPath: string,
+  nodeFlags: readonly string[] = [],
+): Promise<BuiltDaemon> {
+  const child = spawn(process.execPath, [...nodeFlags, `${ROOT}/dist/src/cli.js`, 'start', '-c', configPath], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', UPTIME_CREDITS_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'ignore', 'pipe'],

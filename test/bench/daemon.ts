@@ -391,7 +391,9 @@ async function benchOn(
   // Built again just before it starts: dist/ is shared with the other work in this tree, and the daemon must be
   // the code that pre-filled the store (an embedded file's schema version must match).
   buildDaemon();
-  const daemon = await startBuiltDaemon(configPath, logPath);
+  // --cpu-prof: a profile per thread (the main thread, the compute worker), named by Node (CPU.<date>.<pid>.<tid>).
+  const profileFlags = options.nodeFlags(`daemon-${kind}`).filter((flag) => !flag.startsWith('--cpu-prof-name'));
+  const daemon = await startBuiltDaemon(configPath, logPath, profileFlags);
   const stopDaemon = stoppers.add(() => daemon.stop(), daemon.pid);
   let stoppingMs = 0;
   try {

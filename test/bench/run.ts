@@ -36,7 +36,7 @@ const USAGE = `usage: npm run bench -- [probe] [peer] [close] [scrape] [daemon] 
   --ingest-lines 1000000      ingest: lines written directly and through the outbox, side by side
   --ingest-rounds 3           ingest: rounds of that comparison (the medians are the figures)
   --ingest-backlog 3600000    ingest: backlog lines drained while probing goes on (10,000 checks at 10 s, 1 h)
-  --cpu-prof                  write a V8 CPU profile of the prober / close into test/bench/results/`;
+  --cpu-prof                  write V8 CPU profiles of the prober / close / daemon into test/bench/results/`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
