@@ -15,3 +15,14 @@ export async function mapWithLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
   return results;
 }
+
+/**
+ * Calls `fn` on each item, `sliceSize` at a time, letting the event loop run between slices (timers, sockets): a
+ * fleet-sized loop on the daemon's thread then holds a probe or a scrape for two slices at most.
+ */
+export async function forEachInSlices<T>(items: readonly T[], sliceSize: number, fn: (item: T) => void): Promise<void> {
+  for (let start = 0; start < items.length; start += sliceSize) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const item of items.slice(start, start + sliceSize)) fn(item);
+  }
+}
