@@ -104,6 +104,7 @@ export function inThreadComputations(config: AppConfig, sources: EvidenceStores)
   const incrementally = <T>(month: string, read: IncrementalRead, compute: (s: EvidenceStores) => Promise<T>) => {
     const turn = incrementalTurn.then(() => {
       if (read.restart) monthToDateRuns.reset();
+      monthToDateRuns.beginPass();
       settledThroughMs = read.settledThroughMs;
       cachedFromMs = monthReadRange(config, month).fromMs;
       return compute({ ...sources, store: monthToDateRuns });

@@ -38,6 +38,14 @@ export interface IncrementalRunSourceOptions {
    * [cut, toMs) rather than two.
    */
   advanceStepMs?: number;
+  /**
+   * Reads of at most this much data time (from a cut to the earlier of the read's end and now) use the inner source's
+   * readEveryServer when it has one, once per pass for every server (default 30 min): the recent part of a fleet
+   * in one scan. Longer ones (a cold start, writers far behind) are read by the servers asked, as the caller groups them.
+   */
+  everyServerReadMaxMs?: number;
+  /** The current time (default Date.now), to bound the data of a read that ends in the future (a running month). */
+  nowMs?: () => number;
 }
 
 /** Counts for logs and measurements: how the reads were answered. */
@@ -50,15 +58,26 @@ export interface IncrementalRunStats {
   rewinds: number;
   /** Resets: on demand or at a new range start. */
   resets: number;
+  /** Reads of the inner source's readEveryServer (one per pass and range). */
+  everyServerReads: number;
 }
 
 const DEFAULT_ADVANCE_STEP_MS = 5 * 60_000;
+const DEFAULT_EVERY_SERVER_READ_MAX_MS = 30 * 60_000;
 
 /** A RunSource that reads the settled part of the month to date once (see the file's comment). */
 export class IncrementalRunSource implements RunSource {
   private generation: CacheGeneration | undefined;
   private readonly advanceStepMs: number;
-  private readonly counters: IncrementalRunStats = { incrementalReads: 0, passedThrough: 0, rewinds: 0, resets: 0 };
+  /** This pass's reads of every server, by range: shared by the caller's groups of servers (see beginPass). */
+  private everyServerReads = new Map<string, Promise<Map<string, ObservationRun[]>>>();
+  private readonly counters: IncrementalRunStats = {
+    incrementalReads: 0,
+    passedThrough: 0,
+    rewinds: 0,
+    resets: 0,
+    everyServerReads: 0,
+  };
 
   constructor(private readonly options: IncrementalRunSourceOptions) {
     if (!(options.marginMs >= 0)) throw new Error('marginMs must be >= 0');
@@ -69,6 +88,14 @@ export class IncrementalRunSource implements RunSource {
   reset(): void {
     this.generation = undefined;
     this.counters.resets++;
+  }
+
+  /**
+   * Starts a pass (one computation of the month, which reads its servers group by group): reads of every server
+   * made for the previous pass are forgotten, since more has arrived since.
+   */
+  beginPass(): void {
+    this.everyServerReads = new Map();
   }
 
   stats(): IncrementalRunStats {
@@ -109,7 +136,7 @@ export class IncrementalRunSource implements RunSource {
       return targetMs > cutMs && (cutMs === fromMs || targetMs - cutMs >= this.advanceStepMs);
     });
     for (const [cutMs, servers] of groupByCut(advancing, settled)) {
-      const read = await this.options.inner.readRuns({ ...query, fromMs: cutMs, toMs: targetMs });
+      const read = await this.readInner({ ...query, servers, fromMs: cutMs, toMs: targetMs });
       for (const server of servers) {
         const entry = settled.get(server);
         const runs = compactRuns([...(entry?.runs ?? []), ...(read.get(server) ?? [])], query.staleAfterMs);
@@ -124,7 +151,7 @@ export class IncrementalRunSource implements RunSource {
 
     const result = new Map<string, ObservationRun[]>();
     for (const [cutMs, servers] of groupByCut(query.servers, settled)) {
-      const tail = cutMs < query.toMs ? await this.options.inner.readRuns({ ...query, fromMs: cutMs }) : undefined;
+      const tail = cutMs < query.toMs ? await this.readInner({ ...query, servers, fromMs: cutMs }) : undefined;
       for (const server of servers) {
         const runs = [...(settled.get(server)?.runs ?? []), ...(tail?.get(server) ?? [])];
         result.set(server, compactRuns(runs, query.staleAfterMs)); // copies: the kept runs are never changed
@@ -132,7 +159,31 @@ export class IncrementalRunSource implements RunSource {
     }
     return result;
   }
+
+  /** `query`'s runs from the inner source: from this pass's read of every server when the range is short. */
+  private readInner(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
+    const { inner } = this.options;
+    const dataEndMs = Math.min(query.toMs, (this.options.nowMs ?? Date.now)());
+    const maxMs = this.options.everyServerReadMaxMs ?? DEFAULT_EVERY_SERVER_READ_MAX_MS;
+    if (!inner.readEveryServer || dataEndMs - query.fromMs > maxMs) return inner.readRuns(query);
+    const key = everyServerKey(query);
+    let read = this.everyServerReads.get(key);
+    if (!read) {
+      const { fromMs, toMs, staleAfterMs } = query;
+      read = inner.readEveryServer({ fromMs, toMs, staleAfterMs });
+      this.counters.everyServerReads++;
+      const pending = read;
+      this.everyServerReads.set(key, pending);
+      pending.catch(() => {
+        if (this.everyServerReads.get(key) === pending) this.everyServerReads.delete(key); // a failure is not a read
+      });
+    }
+    return read;
+  }
 }
+
+/** Where readInner takes a read: one of every server for the pass, or the servers asked. */
+const everyServerKey = (query: RunQuery) => `${query.fromMs}:${query.toMs}:${query.staleAfterMs}`;
 
 const cutOf = (settled: ReadonlyMap<string, SettledRuns>, server: string): number => {
   const entry = settled.get(server);

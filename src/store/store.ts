@@ -45,6 +45,12 @@ export interface RunSource {
    * location, check, firstMs. Servers without observations map to an empty array.
    */
   readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>>;
+  /**
+   * Optional: the runs of every server with observations in [fromMs, toMs), as readRuns gives each, in one read. For
+   * a short range of a whole fleet one scan costs less than naming thousands of servers (InfluxDB compares every
+   * series with every name given), so the incremental month to date reads its recent part this way.
+   */
+  readEveryServer?(range: Omit<RunQuery, 'servers'>): Promise<Map<string, ObservationRun[]>>;
 }
 
 /** Where observations live. One contract test suite runs against every implementation. */

@@ -9,7 +9,7 @@ import { computed, inThreadComputations } from '../../src/close/month-computatio
 import { workerComputations } from '../../src/close/worker-computations.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/types.js';
-import { monthWindow } from '../../src/sla/month.js';
+import { monthContaining, monthWindow } from '../../src/sla/month.js';
 import { SqliteOperatorRecords } from '../../src/state/operator-records.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { influxHeartbeats } from '../../src/agents/influx-heartbeats.js';
@@ -259,4 +259,43 @@ describe('compute worker on InfluxDB', () => {
       await heartbeats.close();
     }
   });
+
+  // The running month read incrementally (the API's credits, the refresh): its recent part is one read of every
+  // server per pass (RunSource.readEveryServer, shared by the computation's groups of servers), and a new pass reads
+  // it again. Real time: the worker bounds such reads by the clock. Skipped in a month's first half hour only.
+  const MIN = 60_000;
+  const runningStartMs = monthWindow(monthContaining(Date.now(), 'UTC'), 'UTC').fromMs;
+  it.skipIf(Date.now() - runningStartMs < 30 * MIN)(
+    'reads the running month’s recent part for every server once per pass, and anew at the next pass',
+    async () => {
+      const nowMs = Date.now();
+      const running = monthContaining(nowMs, 'UTC');
+      const fromMs = nowMs - 20 * MIN;
+      const heartbeats = influxHeartbeats(
+        testConnection({ url: influx.influxd.url, database: config.storage.influxdb?.database ?? '' }),
+      );
+      const worker = workerComputations(config);
+      const whole = () => inThreadComputations(config, { store, operatorRecords: records }).credits(running);
+      // Everything written lies after the settled mark, as a writer's mark promises.
+      const read = (restart: boolean) => ({ incremental: { settledThroughMs: fromMs - 1, restart } });
+      try {
+        await store.write(observationsOf({ server: 'web-1', fromMs, toMs: nowMs - 10 * MIN, everyMs: 30_000 }));
+        expect(await store.drain(10_000)).toBe(true);
+        await heartbeats.write(heartbeat(10_000));
+        const first = computed(await worker.credits(running, undefined, read(true)));
+        expect(first).toEqual(computed(await whole()));
+
+        const failing = { fromMs: nowMs - 10 * MIN, toMs: nowMs };
+        await store.write(observationsOf({ server: 'web-2', ...failing, everyMs: 30_000, down: [failing] }));
+        expect(await store.drain(10_000)).toBe(true);
+        await heartbeats.write(heartbeat(10_020));
+        const second = computed(await worker.credits(running, undefined, read(false)));
+        expect(second).not.toEqual(first);
+        expect(second).toEqual(computed(await whole()));
+      } finally {
+        await worker.close();
+        await heartbeats.close();
+      }
+    },
+  );
 });

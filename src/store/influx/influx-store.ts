@@ -165,6 +165,10 @@ export class OutboxedInfluxStore implements ObservationStore {
     return this.reader.readRuns(query);
   }
 
+  async readEveryServer(range: Omit<RunQuery, 'servers'>): Promise<Map<string, ObservationRun[]>> {
+    return this.reader.readEveryServer(range);
+  }
+
   async readObservations(server: string, fromMs: number, toMs: number): Promise<Observation[]> {
     await this.drain(2_000);
     return this.reader.readObservations(server, fromMs, toMs);

@@ -82,6 +82,31 @@ export class InfluxRunReader {
   }
 
   /**
+   * Every series' rows in [fromMs, toMs) in one query, without naming servers: see RunSource.readEveryServer. Row by
+   * row: meant for ranges of minutes, where the hourly aggregates would name every hour dirty anyway.
+   */
+  async readEveryServer(range: Omit<RunQuery, 'servers'>): Promise<Map<string, ObservationRun[]>> {
+    const rows = await this.select(
+      `SELECT "up" FROM ${this.measurement} WHERE time >= ${range.fromMs}ms AND time < ${range.toMs}ms ` +
+        'GROUP BY "server", "location", "check"',
+    );
+    const result = new Map<string, ObservationRun[]>();
+    for (const s of rows) {
+      const server = s.tags?.server ?? '';
+      const location = s.tags?.location ?? '';
+      const check = checkOfTag(s.tags?.check);
+      const runs = result.get(server) ?? [];
+      result.set(server, runs);
+      for (const row of s.values) {
+        const timeMs = Number(row[0]);
+        runs.push({ location, check, up: Number(row[1]) === 1, firstMs: timeMs, lastMs: timeMs, count: 1 });
+      }
+    }
+    for (const [server, runs] of result) result.set(server, compactRuns(runs, range.staleAfterMs));
+    return result;
+  }
+
+  /**
    * Reads a batch of series' ranges (one time range for all) in one query. The filter names servers, so other
    * series of those servers come back too: only the requested ones are kept.
    */
