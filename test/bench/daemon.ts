@@ -28,6 +28,8 @@ const TIME_ZONE = 'Europe/Warsaw';
 const REFRESH_INTERVAL_S = 15;
 /** Before the window: every check has run (first round within 5 s) and the first refreshes had their chance. */
 const WARMUP_MS = 20_000;
+/** How long the first month-to-date snapshot may take (a whole month of 10,000 servers is read). */
+const FIRST_REFRESH_LIMIT_MS = 30 * 60_000;
 /** Time between the bench's scrapes of /metrics (each one timed, as Prometheus would scrape). */
 const SCRAPE_EVERY_MS = 2_000;
 const CREDITS_CLIENTS = 4;
@@ -208,6 +210,32 @@ function logStretch(log: FigureLog, at: string, watch: Watch, seconds: number) {
   log.add(`${at}.staleness_max`, watch.stalenessS.length ? Math.max(...watch.stalenessS) : 0, 's');
   // The machine is shared: a load above the cores means others' work was in the figures too.
   log.add(`${at}.load_average_1m_at_end`, loadavg()[0]!, 'processes');
+}
+
+/**
+ * Waits for the daemon's first two month-to-date snapshots (the refresh timestamp moves off the process start, then
+ * once more): the first refresh reads the whole month to date and is reported on its own; the second is the first
+ * incremental one, whose asOf no longer carries the whole-month read, so the window measures the daemon as it runs
+ * from then on.
+ */
+async function awaitIncrementalRefresh(
+  log: FigureLog,
+  at: string,
+  daemon: BuiltDaemon,
+  startingMs: number,
+  startRefreshS: number | undefined,
+) {
+  const seen = [startRefreshS];
+  while (seen.length < 3) {
+    const refreshedS = sample((await scrape(daemon)).text, REFRESHED);
+    if (refreshedS !== undefined && refreshedS !== seen.at(-1)) {
+      seen.push(refreshedS);
+      if (seen.length === 2) log.add(`${at}.first_refresh_seen_after_start`, (Date.now() - startingMs) / 1_000, 's');
+      continue;
+    }
+    if (Date.now() - startingMs > FIRST_REFRESH_LIMIT_MS) throw new Error('the daemon made no month-to-date snapshot');
+    await sleep(SCRAPE_EVERY_MS);
+  }
 }
 
 /** The window: credits clients asking, scrapes timed, CPU and memory of the daemon (and influxd) from /proc. */
@@ -393,11 +421,15 @@ async function benchOn(
   buildDaemon();
   // --cpu-prof: a profile per thread (the main thread, the compute worker), named by Node (CPU.<date>.<pid>.<tid>).
   const profileFlags = options.nodeFlags(`daemon-${kind}`).filter((flag) => !flag.startsWith('--cpu-prof-name'));
+  const startingMs = Date.now();
   const daemon = await startBuiltDaemon(configPath, logPath, profileFlags);
   const stopDaemon = stoppers.add(() => daemon.stop(), daemon.pid);
   let stoppingMs = 0;
   try {
+    // The refresh timestamp as the daemon starts (its start time until the first snapshot).
+    const startRefreshS = sample((await scrape(daemon)).text, REFRESHED);
     await sleep(WARMUP_MS);
+    await awaitIncrementalRefresh(log, at, daemon, startingMs, startRefreshS);
     await measureWindow(log, at, daemon, month, options.windowMs, influxdPid);
     if (influxd && options.outageMs > 0) await outageDrill(log, at, daemon, influxd, options.servers, options.outageMs);
   } finally {
