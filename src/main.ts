@@ -277,12 +277,11 @@ export async function startDaemon(options: {
         );
       },
       async credits(month, queryOptions) {
-        const running = !queryOptions?.cachedOnly && month === monthContaining(clock.now(), config.timeZone);
-        const incremental = running ? await incrementalReads.next() : undefined;
         // Only a computation of the running month reads incrementally (an answer from the cache reads nothing).
-        const json = computations.creditsJson(month, { ...queryOptions, ...(incremental && { incremental }) });
-        json.catch(() => incremental && incrementalReads.failed(incremental));
-        return json;
+        const running = !queryOptions?.cachedOnly && month === monthContaining(clock.now(), config.timeZone);
+        return running
+          ? incrementalReads.withRead((incremental) => computations.creditsJson(month, { incremental }))
+          : computations.creditsJson(month, queryOptions);
       },
       // The caller is the token's name: the journal's and the records' "by".
       closeMonth: (month, actor) => closer.close(month, { by: actor }),

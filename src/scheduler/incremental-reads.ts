@@ -7,10 +7,12 @@ import type { IncrementalRead } from '../close/month-computations.js';
 import type { Logger } from '../logging.js';
 
 export interface IncrementalReads {
-  /** The read of the next computation of the running month; post the computation right after it resolves. */
-  next(): Promise<IncrementalRead>;
-  /** The computation given `read` failed: a restart it carried is asked again of the next read. */
-  failed(read: IncrementalRead): void;
+  /**
+   * Runs a computation of the running month with the next read: `compute` is called as soon as the read is known (so
+   * the read carrying a restart is the first of them to reach the worker); when it fails, a restart it carried is
+   * asked again of the next read.
+   */
+  withRead<T>(compute: (read: IncrementalRead) => Promise<T>): Promise<T>;
   /** The next read forgets the month's kept runs and reads it whole (POST /api/v1/month-to-date/recompute). */
   restartNext(): void;
 }
@@ -29,23 +31,29 @@ export function createIncrementalReads(deps: {
 }): IncrementalReads {
   let restart = false;
   let seenOthersVersion: number | undefined;
+  const next = async (): Promise<IncrementalRead> => {
+    const settledThroughMs = await deps.settledThroughMs();
+    // Taken after the await, so that the read carrying a restart is also the first of them to reach the worker.
+    const othersVersion = deps.writesByOthersVersion?.();
+    if (othersVersion !== seenOthersVersion) {
+      if (seenOthersVersion !== undefined)
+        deps.logger.info('another process wrote observations to the store: the month to date is read whole again');
+      seenOthersVersion = othersVersion;
+      restart = true;
+    }
+    const read = { settledThroughMs, restart };
+    restart = false;
+    return read;
+  };
   return {
-    async next() {
-      const settledThroughMs = await deps.settledThroughMs();
-      // Taken after the await, so that the read carrying a restart is also the first of them to reach the worker.
-      const othersVersion = deps.writesByOthersVersion?.();
-      if (othersVersion !== seenOthersVersion) {
-        if (seenOthersVersion !== undefined)
-          deps.logger.info('another process wrote observations to the store: the month to date is read whole again');
-        seenOthersVersion = othersVersion;
-        restart = true;
+    async withRead(compute) {
+      const read = await next();
+      try {
+        return await compute(read);
+      } catch (error) {
+        if (read.restart) restart = true;
+        throw error;
       }
-      const read = { settledThroughMs, restart };
-      restart = false;
-      return read;
-    },
-    failed(read) {
-      if (read.restart) restart = true;
     },
     restartNext() {
       restart = true;

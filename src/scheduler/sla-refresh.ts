@@ -4,7 +4,7 @@
 // only the snapshot's assembly (outlook, budgets, projections) runs here.
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { computed, type MonthComputations } from '../close/month-computations.js';
+import { computed, type MonthComputations, type RunningMonthOptions } from '../close/month-computations.js';
 import { availabilityInputs, recordsOf, serverRecords } from '../close/server-records.js';
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
@@ -97,10 +97,12 @@ export function createSlaRefresh(deps: {
     const window = monthWindow(month, config.timeZone);
     // The whole month's records: the month to date uses what touches it, the budgets also windows still to come.
     const records = serverRecords(config, deps.operatorRecords, window);
-    const incremental = await deps.incrementalReads?.next();
-    const toDate = computations.monthToDateCredits(month, asOfMs, records, incremental ? { incremental } : undefined);
-    toDate.catch(() => incremental && deps.incrementalReads?.failed(incremental));
-    const { availability, credits: projected } = computed(await toDate);
+    const toDate = (options?: RunningMonthOptions) => computations.monthToDateCredits(month, asOfMs, records, options);
+    const { availability, credits: projected } = computed(
+      await (deps.incrementalReads
+        ? deps.incrementalReads.withRead((incremental) => toDate({ incremental }))
+        : toDate()),
+    );
     const projectedByServer = new Map(
       projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)),
     );

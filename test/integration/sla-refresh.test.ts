@@ -20,6 +20,15 @@ const inThread = (fixture: CloseFixture) => ({
     operatorRecords: fixture.operatorRecords,
   }),
 });
+/** A failure over `window` written by a connection of its own, as an `import` into the embedded file would. */
+async function importFailure(
+  fixture: CloseFixture,
+  window: { server: string; check: string; fromMs: number; toMs: number },
+): Promise<void> {
+  const importer = EmbeddedObservationStore.open(fixture.config.storage.path);
+  await importer.write(observationsOf({ ...window, everyMs: 60_000, down: [window] }));
+  await importer.close();
+}
 const NOW = '2026-12-01T01:00:00+01:00';
 
 describe('month-to-date SLA view', () => {
@@ -255,10 +264,12 @@ describe('month-to-date SLA view: incremental refresh', () => {
       }),
     });
     expect(await watching.refresh()).toEqual(withImport);
-    const importer = EmbeddedObservationStore.open(fixture.config.storage.path);
-    const second = { server: 'oci-101', check: 'dns', fromMs: monthStartMs + 30 * H, toMs: monthStartMs + 31 * H };
-    await importer.write(observationsOf({ ...second, everyMs: 60_000, down: [second] }));
-    await importer.close();
+    await importFailure(fixture, {
+      server: 'oci-101',
+      check: 'dns',
+      fromMs: monthStartMs + 30 * H,
+      toMs: monthStartMs + 31 * H,
+    });
     const withSecond = await full.refresh();
     expect(withSecond).not.toEqual(withImport);
     expect(await watching.refresh()).toEqual(withSecond);
@@ -333,10 +344,12 @@ describe('month-to-date SLA view: refresh in the compute worker', () => {
     expect(await inWorker.recompute()).toEqual(withImport);
 
     // Another connection's write is seen by this thread's data version: the next refresh starts over by itself.
-    const importer = EmbeddedObservationStore.open(fixture.config.storage.path);
-    const second = { server: 'oci-101', check: 'dns', fromMs: monthStartMs + 4 * H, toMs: monthStartMs + 5 * H };
-    await importer.write(observationsOf({ ...second, everyMs: 60_000, down: [second] }));
-    await importer.close();
+    await importFailure(fixture, {
+      server: 'oci-101',
+      check: 'dns',
+      fromMs: monthStartMs + 4 * H,
+      toMs: monthStartMs + 5 * H,
+    });
     const withSecond = await full.refresh();
     expect(withSecond).not.toEqual(withImport);
     expect(await inWorker.refresh()).toEqual(withSecond);
@@ -358,8 +371,11 @@ describe('month-to-date SLA view: refresh in the compute worker', () => {
       clock,
       incrementalReads: reads,
     });
+    /** A refresh reading the whole month to date on this thread. */
+    const wholeRefresh = () =>
+      createSlaRefresh({ config: fixture.config, ...inThread(fixture), logger, clock }).refresh();
     const credits = async () =>
-      computed(await computations.credits(month, undefined, { incremental: await reads.next() }));
+      computed(await reads.withRead((incremental) => computations.credits(month, undefined, { incremental })));
     const monthStartMs = at('2026-10-01T00:00:00+02:00');
     // Written from now on only: what is older than the settled mark given before must not change (its contract).
     let writtenToMs = clock.now();
@@ -370,10 +386,7 @@ describe('month-to-date SLA view: refresh in the compute worker', () => {
       writtenToMs = nowMs;
       const expected = computed(await whole.credits(month));
       expect(await credits()).toEqual(expected);
-      expect((await refresh.refresh()).availability).toEqual(
-        (await createSlaRefresh({ config: fixture.config, ...inThread(fixture), logger, clock }).refresh())
-          .availability,
-      );
+      expect((await refresh.refresh()).availability).toEqual((await wholeRefresh()).availability);
       await clock.advanceTo(nowMs + 97 * 60_000);
     }
     const settledCredits = computed(await whole.credits(month));
@@ -388,12 +401,6 @@ describe('month-to-date SLA view: refresh in the compute worker', () => {
     // ... until a restart is asked: the credits call takes it, and the refresh after it reads the new runs too.
     reads.restartNext();
     expect(await credits()).toEqual(withOld);
-    const wholeRefresh = await createSlaRefresh({
-      config: fixture.config,
-      ...inThread(fixture),
-      logger,
-      clock,
-    }).refresh();
-    expect((await refresh.refresh()).availability).toEqual(wholeRefresh.availability);
+    expect((await refresh.refresh()).availability).toEqual((await wholeRefresh()).availability);
   });
 });
