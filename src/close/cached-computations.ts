@@ -6,7 +6,7 @@
 // configuration (time not yet observed counts the same at any hour), so their cached answers hold until the version
 // changes, for the current month too. What moves with the clock alone (monthToDateCredits, the timeline) takes its
 // instant from the caller, who floors it (MONTH_TO_DATE_STEP_MS): the same instant is the same answer.
-import type { ComputeOptions, MonthComputations } from './month-computations.js';
+import type { ComputeOptions, MonthComputations, RecordsGiven, RunningMonthOptions } from './month-computations.js';
 
 /** A month to date is computed as of now floored to this step: a cached answer is at most this old. */
 export const MONTH_TO_DATE_STEP_MS = 15_000;
@@ -59,23 +59,29 @@ export function cachedComputations(
     return answer;
   }
 
-  /** A query with the caller's records: computed every time (nothing cached to answer `cachedOnly` either). */
-  const withRecords = <T>(options: ComputeOptions | undefined, compute: () => Promise<T | undefined>) =>
+  /**
+   * Whether a query is computed every time, never answered from the cache nor kept in it: it comes with the caller's
+   * records (read at a version the cache cannot name), or its incremental read restarts (the restart must reach the
+   * kept runs). A read that does not restart gives a whole read's answer (store/incremental-runs.ts): cached as one.
+   */
+  const uncachable = (records: RecordsGiven, options: RunningMonthOptions | undefined) =>
+    records !== undefined || options?.incremental?.restart === true;
+  /** An uncachable query: computed (nothing cached to answer `cachedOnly` either). */
+  const uncached = <T>(options: ComputeOptions | undefined, compute: () => Promise<T | undefined>) =>
     options?.cachedOnly ? Promise.resolve(undefined) : compute();
 
   return {
-    // Read incrementally or whole, the answer is the same (store/incremental-runs.ts); a restart must reach the source.
     credits: (month, records, options) =>
-      records !== undefined || options?.incremental?.restart
-        ? withRecords(options, () => inner.credits(month, records, options))
+      uncachable(records, options)
+        ? uncached(options, () => inner.credits(month, records, options))
         : cached(JSON.stringify(['credits', month]), options, () => inner.credits(month, undefined, options)),
     creditsJson: (month, options) =>
-      options?.incremental?.restart
-        ? withRecords(options, () => inner.creditsJson(month, options))
+      uncachable(undefined, options)
+        ? uncached(options, () => inner.creditsJson(month, options))
         : cached(JSON.stringify(['creditsJson', month]), options, () => inner.creditsJson(month, options)),
     monthToDateCredits: (month, asOfMs, records, options) =>
-      records !== undefined || options?.incremental?.restart
-        ? withRecords(options, () => inner.monthToDateCredits(month, asOfMs, records, options))
+      uncachable(records, options)
+        ? uncached(options, () => inner.monthToDateCredits(month, asOfMs, records, options))
         : cached(JSON.stringify(['monthToDate', month, asOfMs]), options, () =>
             inner.monthToDateCredits(month, asOfMs, undefined, options),
           ),

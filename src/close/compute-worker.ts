@@ -17,7 +17,13 @@ import { InfluxRunReader } from '../store/influx/run-reader.js';
 import type { RunSource } from '../store/store.js';
 import { cachedComputations, type DataVersion } from './cached-computations.js';
 import type { ComputeReply, ComputeRequest, ComputeWorkerData } from './compute-worker-protocol.js';
-import { inThreadComputations, type ComputeOptions, type MonthComputations } from './month-computations.js';
+import {
+  inThreadComputations,
+  type ComputeOptions,
+  type IncrementalRead,
+  type MonthComputations,
+  type RunningMonthOptions,
+} from './month-computations.js';
 
 /**
  * InfluxDB keeps no write counter, so the writers leave one: each agent's heartbeat carries `written` (lines
@@ -67,22 +73,21 @@ function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
       cachedOnly: request.cachedOnly,
       ...(request.progress ? { onProgress: (step) => send({ id: request.id, progress: step }) } : {}),
     };
+    /** The options of a computation of a month that may be the running one, read incrementally when asked. */
+    const running = (incremental: IncrementalRead | undefined): RunningMonthOptions =>
+      incremental ? { ...options, incremental } : options;
     switch (request.method) {
       case 'credits':
-        return computations.credits(request.month, request.records, {
-          ...options,
-          ...(request.incremental ? { incremental: request.incremental } : {}),
-        });
+        return computations.credits(request.month, request.records, running(request.incremental));
       case 'creditsJson':
-        return computations.creditsJson(request.month, {
-          ...options,
-          ...(request.incremental ? { incremental: request.incremental } : {}),
-        });
+        return computations.creditsJson(request.month, running(request.incremental));
       case 'monthToDateCredits':
-        return computations.monthToDateCredits(request.month, request.asOfMs, request.records, {
-          ...options,
-          ...(request.incremental ? { incremental: request.incremental } : {}),
-        });
+        return computations.monthToDateCredits(
+          request.month,
+          request.asOfMs,
+          request.records,
+          running(request.incremental),
+        );
       case 'availability':
         return computations.availability(request.window, request.serverIds, options);
       case 'timeline':

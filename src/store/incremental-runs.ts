@@ -182,7 +182,7 @@ export class IncrementalRunSource implements RunSource {
   }
 }
 
-/** Where readInner takes a read: one of every server for the pass, or the servers asked. */
+/** A read of every server within a pass is known by its range. */
 const everyServerKey = (query: RunQuery) => `${query.fromMs}:${query.toMs}:${query.staleAfterMs}`;
 
 const cutOf = (settled: ReadonlyMap<string, SettledRuns>, server: string): number => {

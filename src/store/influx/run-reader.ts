@@ -97,10 +97,7 @@ export class InfluxRunReader {
       const check = checkOfTag(s.tags?.check);
       const runs = result.get(server) ?? [];
       result.set(server, runs);
-      for (const row of s.values) {
-        const timeMs = Number(row[0]);
-        runs.push({ location, check, up: Number(row[1]) === 1, firstMs: timeMs, lastMs: timeMs, count: 1 });
-      }
+      pushRows(runs, s.values, location, check);
     }
     for (const [server, runs] of result) result.set(server, compactRuns(runs, range.staleAfterMs));
     return result;
@@ -127,18 +124,7 @@ export class InfluxRunReader {
     );
     for (const s of rows) {
       const read = wanted.get(seriesKey(s.tags?.server ?? '', s.tags?.location ?? '', s.tags?.check ?? EMPTY_CHECK));
-      if (!read) continue;
-      for (const row of s.values) {
-        const timeMs = Number(row[0]);
-        read.runs.push({
-          location: read.range.location,
-          check: read.range.check,
-          up: Number(row[1]) === 1,
-          firstMs: timeMs,
-          lastMs: timeMs,
-          count: 1,
-        });
-      }
+      if (read) pushRows(read.runs, s.values, read.range.location, read.range.check);
     }
   }
 
@@ -169,6 +155,14 @@ export class InfluxRunReader {
     const [series] = await this.select(`SELECT first("up") FROM ${this.measurement}`);
     const time = series?.values[0]?.[0];
     return time === undefined || time === null ? undefined : Number(time);
+  }
+}
+
+/** Rows of `SELECT "up"` (time, up) of one series as single-observation runs, appended to `runs`. */
+function pushRows(runs: ObservationRun[], rows: readonly unknown[][], location: string, check: string): void {
+  for (const row of rows) {
+    const timeMs = Number(row[0]);
+    runs.push({ location, check, up: Number(row[1]) === 1, firstMs: timeMs, lastMs: timeMs, count: 1 });
   }
 }
 
