@@ -6,7 +6,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
+import { dump, load } from 'js-yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logging.js';
 import { monthContaining, monthWindow } from '../../src/sla/month.js';
@@ -103,13 +103,13 @@ function writeDaemonConfig(
     fileName: `${name}.yaml`,
     probing: { interval: '10s', timeout: '5s', staleAfter: '90s' },
   });
-  const config = parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const config = load(readFileSync(path, 'utf8')) as Record<string, unknown>;
   Object.assign(config, {
     state: { path: join(dir, `${name}-state.db`) },
     reports: { dir: join(dir, `${name}-reports`) },
     http: { listen: '127.0.0.1', port: 0, token: TOKEN },
   });
-  writeFileSync(path, stringify(config));
+  writeFileSync(path, dump(config, { noRefs: true }));
   return path;
 }
 

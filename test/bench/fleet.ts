@@ -1,7 +1,7 @@
 // Generated fleets: N servers with one HTTP check each, written as a real YAML config for loadConfig.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 
 /** Servers per customer in generated fleets. */
 export const SERVERS_PER_CUSTOMER = 10;
@@ -46,6 +46,6 @@ export function writeFleetConfig(options: FleetOptions): string {
     customers,
   };
   const path = join(options.dir, options.fileName ?? 'fleet.yaml');
-  writeFileSync(path, stringify(config));
+  writeFileSync(path, dump(config, { noRefs: true }));
   return path;
 }

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 import { ruleFileText } from '../../src/alerts/rules.js';
 import { createLogger } from '../../src/logging.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
@@ -234,7 +234,7 @@ describe("alert rules on the daemon's own series", () => {
         },
       ],
     };
-    writeFileSync(join(dir, 'rules.test.yml'), stringify(test, { lineWidth: 0 }));
+    writeFileSync(join(dir, 'rules.test.yml'), dump(test, { lineWidth: -1, noRefs: true }));
     const result = runTool('promtool', ['test', 'rules', 'rules.test.yml'], dir);
     expect(result.output).toContain('SUCCESS');
     expect(result.status).toBe(0);

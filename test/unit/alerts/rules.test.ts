@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import {
   type alertmanagerExample,
   alertmanagerExampleText,
@@ -137,7 +137,7 @@ describe('Alertmanager example', () => {
     expect(receiver('alertname=UptimeCreditsDeliveryFailed', 'severity=warning')).toBe('account-managers,ops');
     expect(receiver('alertname=UptimeCreditsDeliveryStuck', 'severity=warning')).toBe('account-managers,ops');
 
-    const routes = parse(readFileSync(join(dir, 'am.yml'), 'utf8')) as ReturnType<typeof alertmanagerExample>;
+    const routes = load(readFileSync(join(dir, 'am.yml'), 'utf8')) as ReturnType<typeof alertmanagerExample>;
     const tierRoute = (tier: string) => routes.route.routes!.find((r) => r.matchers?.includes(`tier="${tier}"`))!;
     expect([tierRoute('platinum').group_wait, tierRoute('platinum').repeat_interval]).toEqual(['0s', '30m']);
     expect([tierRoute('gold').group_wait, tierRoute('gold').repeat_interval]).toEqual(['5m', '1h']);

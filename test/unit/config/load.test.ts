@@ -175,7 +175,35 @@ customers:
 
   it('a YAML syntax error gives line and column', () => {
     const [problem] = problemsOf('invalid-yaml.yaml');
-    expect(problem).toBe('line 3, column 1: All mapping items must start at the same column');
+    expect(problem).toBe('line 3, column 2: bad indentation of a mapping entry');
+  });
+
+  it('a key given twice is refused where the second one is', () => {
+    const problems = (text: string) => {
+      try {
+        parseConfig(text, '/etc/x.yaml');
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      throw new Error('loaded without error');
+    };
+    expect(problems('timezone: Europe/Warsaw\nprobing:\n  location: waw\n  location: ams\n')).toEqual([
+      'line 4, column 3: duplicated mapping key',
+    ]);
+    expect(problems('---\ntimezone: UTC\n---\ntimezone: UTC\n')).toEqual([
+      'expected a single document in the stream, but found more',
+    ]);
+  });
+
+  it('YAML 1.2 core scalars: dates stay text, yes/no are not booleans', () => {
+    // A date-like `since` must reach the schema as the text written (a YAML 1.1 timestamp would be a Date), and an
+    // unquoted `no` as a name is text, not false.
+    const config = parseConfig(
+      `customers:\n  - id: no\n    name: yes\n    tier: gold\n    servers:\n      - id: s1\n        name: S1\n        since: 2026-11-01\n        checks: [{ kind: tcp, host: 127.0.0.1, port: 22 }]\n`,
+      '/etc/x.yaml',
+    );
+    expect(config.customers[0]).toMatchObject({ id: 'no', name: 'yes' });
+    expect(config.servers.get('s1')?.sinceMs).toBe(Date.UTC(2026, 9, 31, 23));
   });
 
   it('a missing file says so', () => {
