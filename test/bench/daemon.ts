@@ -165,13 +165,25 @@ interface Watch {
   stalenessS: number[];
   refreshedAtS: number[];
   rssBytes: number[];
+  /** The daemon's main thread alone (prom-client's default metrics): V8 heap reserved, and memory outside it. */
+  mainHeapBytes: number[];
+  externalBytes: number[];
   first: string;
   last: string;
 }
 
 /** Scrapes every SCRAPE_EVERY_MS until `untilMs` (Date.now()), noting staleness, refreshes and RSS. */
 async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text: string) => boolean) {
-  const watch: Watch = { scrapeMs: [], stalenessS: [], refreshedAtS: [], rssBytes: [], first: '', last: '' };
+  const watch: Watch = {
+    scrapeMs: [],
+    stalenessS: [],
+    refreshedAtS: [],
+    rssBytes: [],
+    mainHeapBytes: [],
+    externalBytes: [],
+    first: '',
+    last: '',
+  };
   while (Date.now() < untilMs) {
     const tickMs = Date.now();
     const { text, ms } = await scrape(daemon);
@@ -184,6 +196,8 @@ async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text
       if (refreshedS !== watch.refreshedAtS.at(-1)) watch.refreshedAtS.push(refreshedS);
     }
     watch.rssBytes.push(memory(daemon.pid).rssBytes);
+    watch.mainHeapBytes.push(sample(text, 'nodejs_heap_size_total_bytes') ?? NaN);
+    watch.externalBytes.push(sample(text, 'nodejs_external_memory_bytes') ?? NaN);
     if (onScrape?.(text)) break;
     await sleep(Math.max(0, SCRAPE_EVERY_MS - (Date.now() - tickMs)));
   }
@@ -272,6 +286,9 @@ async function measureWindow(
   }
   log.add(`${at}.daemon_rss_peak`, memory(daemon.pid).peakBytes / 1_048_576, 'MiB');
   log.add(`${at}.daemon_rss_steady`, percentile(watch.rssBytes, 50) / 1_048_576, 'MiB');
+  // Where the RSS is: the main thread's V8 heap and its external memory; the rest is the worker, native and code.
+  log.add(`${at}.main_thread_heap_steady`, percentile(watch.mainHeapBytes, 50) / 1_048_576, 'MiB');
+  log.add(`${at}.main_thread_external_steady`, percentile(watch.externalBytes, 50) / 1_048_576, 'MiB');
   for (const [status, n] of [...clients.statuses].sort()) log.add(`${at}.credits_answers.${status}`, n, 'answers');
   log.add(`${at}.credits_200_p50`, percentile(clients.answeredMs, 50), 'ms');
   log.add(`${at}.credits_200_max`, clients.answeredMs.length ? Math.max(...clients.answeredMs) : 0, 'ms');
