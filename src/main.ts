@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { AppConfig } from './config/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { monthToDateAsOf } from './close/cached-computations.js';
-import { computed, inThreadComputations, type MonthComputations } from './close/month-computations.js';
+import { inThreadComputations, type MonthComputations } from './close/month-computations.js';
 import { workerComputations } from './close/worker-computations.js';
 import { createMonthCloser, type CloseOutcome } from './close/month-closer.js';
 import { monthStatus, recentMonthStatuses } from './close/status.js';
@@ -238,10 +238,10 @@ export async function startDaemon(options: {
       secureCookies: config.http.publicUrl?.startsWith('https:') ?? false,
       now: () => clock.now(),
       fleet: () => fleetView(fleet.servers(), slaRefresh.snapshot(), fleet.month(), customerNames),
-      async timeline(serverId, month) {
+      timeline(serverId, month, options) {
         // Floored to a step, so that views within one step share a cached answer (cached-computations.ts).
         const window = monthToDateWindow(month, config.timeZone, monthToDateAsOf(clock.now()));
-        return computed(await computations.timeline(serverId, { fromMs: window.fromMs, toMs: window.toMs }));
+        return computations.timeline(serverId, { fromMs: window.fromMs, toMs: window.toMs }, options);
       },
       months: () => monthList(records, config.reports.dir),
       monthFigures: (month) => latestFigures(records, month),

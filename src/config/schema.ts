@@ -403,8 +403,9 @@ const httpSchema = z.strictObject({
    */
   trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
   /**
-   * Month queries that compute (credits, outages) each client may ask per second: the token's name, else its
-   * address (see trustProxy). Answers already cached for the data as it is are free; over it: 429.
+   * Month queries that compute (credits, outages, a server page's timeline) each client may ask per second: the
+   * token's name, else its address (see trustProxy); on the web pages the ops login's token or the portal's
+   * customer. Answers already cached for the data as it is are free; over it: 429.
    */
   monthComputationsPerSecond: z.number().positive().max(1_000).default(1),
   /** The address people reach this daemon at (portal links in e-mails are built from it), e.g. https://sla.example.com. */

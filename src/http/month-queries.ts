@@ -1,6 +1,7 @@
-// Month queries that compute (credits, outages) paced per client: an answer already cached for the data as it is
-// now is free; a computation takes the client's turn, at most http.monthComputationsPerSecond, else 429.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+// Month queries that compute (credits, outages, a server's timeline) paced per client: an answer already cached for
+// the data as it is now is free; a computation takes the client's turn, at most http.monthComputationsPerSecond,
+// else 429.
+import type { FastifyReply } from 'fastify';
 import { sendError } from './errors.js';
 
 /** How a month query was answered, as the metric counts it. */
@@ -32,40 +33,54 @@ export type ComputeTurns = ReturnType<typeof createComputeTurns>;
 
 export interface MonthQueryPacing {
   turns: ComputeTurns;
-  /** The calling token's name, when the route took one. */
-  tokenName(request: FastifyRequest): string | undefined;
   count(answer: MonthQueryAnswer): void;
 }
 
+/** A paced month query's outcome: its answer, or how long until the client may ask for a computation. */
+export type Paced<T> = { answer: T } | { retryAfterMs: number };
+
+/** The value of a Retry-After header for a wait of `ms`: whole seconds, at least 1. */
+export const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1_000)));
+
 /**
- * Answers with `ask(true)` when it finds a cached answer, else with `ask(false)` when the client has a turn, else
- * 429 TOO_MANY_COMPUTATIONS with Retry-After. The client is the token's name, else the address (request.ip, which
- * follows http.trustProxy).
+ * Asks `ask(true)` for a cached answer, which is free; else, when `client` has a turn, `ask(false)` computes it;
+ * else says how long until the client's next turn. The API's clients are tokens or addresses, the web pages' the
+ * ops login's token or the portal's customer: one budget per client across both.
  */
-export async function answerMonthQuery<T>(
-  request: FastifyRequest,
-  reply: FastifyReply,
+export async function paceMonthQuery<T>(
   pacing: MonthQueryPacing,
+  client: string,
   ask: (cachedOnly: boolean) => Promise<T | undefined>,
-): Promise<T | FastifyReply> {
+): Promise<Paced<T>> {
   const cached = await ask(true);
   if (cached !== undefined) {
     pacing.count('cached');
-    return cached;
+    return { answer: cached };
   }
-  const name = pacing.tokenName(request);
-  const waitMs = pacing.turns.take(name === undefined ? `address ${request.ip}` : `token ${name}`);
+  const waitMs = pacing.turns.take(client);
   if (waitMs !== undefined) {
     pacing.count('rate-limited');
-    reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1_000))));
-    return sendError(
-      reply,
-      'TOO_MANY_COMPUTATIONS',
-      `this client asks for computed month answers faster than http.monthComputationsPerSecond allows; retry in ${Math.ceil(waitMs)} ms (answers already computed for the current data are not limited)`,
-    );
+    return { retryAfterMs: waitMs };
   }
   const answer = await ask(false);
   if (answer === undefined) throw new Error('a month query computed no answer');
   pacing.count('computed');
-  return answer;
+  return { answer };
+}
+
+/** paceMonthQuery for the API: a refusal is 429 TOO_MANY_COMPUTATIONS with Retry-After. */
+export async function answerMonthQuery<T>(
+  reply: FastifyReply,
+  pacing: MonthQueryPacing,
+  client: string,
+  ask: (cachedOnly: boolean) => Promise<T | undefined>,
+): Promise<T | FastifyReply> {
+  const paced = await paceMonthQuery(pacing, client, ask);
+  if ('answer' in paced) return paced.answer;
+  reply.header('retry-after', retryAfterSeconds(paced.retryAfterMs));
+  return sendError(
+    reply,
+    'TOO_MANY_COMPUTATIONS',
+    `this client asks for computed month answers faster than http.monthComputationsPerSecond allows; retry in ${Math.ceil(paced.retryAfterMs)} ms (answers already computed for the current data are not limited)`,
+  );
 }

@@ -3,7 +3,13 @@
 import { Readable } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { CloseOutcome, DraftOutcome } from '../close/month-closer.js';
 import type { MonthStatus } from '../close/status.js';
 import type { JournalRow, RevisionRecord } from '../state/close-records.js';
@@ -184,8 +190,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const monthQueries: MonthQueryPacing = {
     turns: createComputeTurns(deps.monthComputationsPerSecond ?? 1),
-    tokenName: (request) => gate.callerOf(request).name,
     count: (answer) => deps.metrics.countMonthQuery(answer),
+  };
+  /** Who a month query's turn belongs to: the token's name, else the address (request.ip follows trustProxy). */
+  const apiClient = (request: FastifyRequest) => {
+    const name = gate.callerOf(request).name;
+    return name === undefined ? `address ${request.ip}` : `token ${name}`;
   };
   const reads = { onRequest: gate.require('read', 'api') };
   const changes = { onRequest: gate.require('close', 'api') };
@@ -251,7 +261,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (request.query.server && !deps.api.knowsServer(request.query.server))
         return sendError(reply, 'NOT_FOUND', `no server "${request.query.server}"`);
       const server = request.query.server;
-      return answerMonthQuery(request, reply, monthQueries, async (cachedOnly) => {
+      return answerMonthQuery(reply, monthQueries, apiClient(request), async (cachedOnly) => {
         const outages = await deps.api.outages(fromMs, toMs, server, { cachedOnly });
         return outages && { outages };
       });
@@ -269,7 +279,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
     },
     async (request, reply) => {
-      const answer = await answerMonthQuery(request, reply, monthQueries, (cachedOnly) =>
+      const answer = await answerMonthQuery(reply, monthQueries, apiClient(request), (cachedOnly) =>
         deps.api.credits(request.query.month, { cachedOnly }),
       );
       // Encoded where it was computed (the schema above documents it): bytes, not an object to serialize here.
@@ -490,7 +500,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     );
   }
   registerRecordRoutes(app, gate, deps.api.records);
-  if (deps.web) await registerWebRoutes(app, deps.web, gate);
+  if (deps.web) await registerWebRoutes(app, deps.web, gate, monthQueries);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   answerOtherMethods(app, methodsByUrl);
   return app;

@@ -66,6 +66,8 @@ const labels = {
     loginFailed: 'Nieprawidłowy token.',
     loginNoScope: 'Ten token nie ma uprawnienia read, potrzebnego do tych stron.',
     loginThrottled: 'Zbyt wiele nieudanych prób z tego adresu. Spróbuj ponownie za minutę.',
+    tooManyComputations:
+      'Ta strona jest liczona na bieżąco z pomiarów, a strony liczone są tu otwierane zbyt często. Spróbuj ponownie za {seconds} s.',
     loginDisabled:
       'Strona nie jest dostępna: demon nie ma tokenu API (http.tokens, http.token lub zmienna z http.tokenEnv).',
     forbidden: 'Link jest nieprawidłowy lub wygasł. Poproś opiekuna klienta o nowy.',
@@ -136,6 +138,8 @@ const labels = {
     loginFailed: 'Wrong token.',
     loginNoScope: 'This token does not have the read scope these pages need.',
     loginThrottled: 'Too many failed attempts from this address. Try again in a minute.',
+    tooManyComputations:
+      'This page is computed from the latest measurements, and computed pages are being opened here too often. Try again in {seconds} s.',
     loginDisabled:
       'Not available: the daemon has no API token (http.tokens, http.token or the variable http.tokenEnv names).',
     forbidden: 'The link is not valid or has expired. Ask your account manager for a new one.',

@@ -11,9 +11,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerTimeline } from '../close/server-timeline.js';
 import type { AuthGate } from '../http/auth.js';
 import { sendError } from '../http/errors.js';
+import { paceMonthQuery, retryAfterSeconds, type MonthQueryPacing } from '../http/month-queries.js';
 import { reportFileName } from '../reports/ledger.js';
 import { isMonth } from '../sla/month.js';
-import type { Language } from '../reports/format.js';
+import { fillTemplate, type Language } from '../reports/format.js';
 import type { MonthCredits } from '../sla/types.js';
 import { requestLanguage, webLabels } from './i18n.js';
 import { escapeHtml } from './html.js';
@@ -47,7 +48,8 @@ export interface WebDeps {
   secureCookies: boolean;
   now(): number;
   fleet(): FleetView;
-  timeline(serverId: string, month: string): Promise<ServerTimeline>;
+  /** A server's timeline of `month`; with `cachedOnly`, only an answer already computed for the data as it is now. */
+  timeline(serverId: string, month: string, options: { cachedOnly: boolean }): Promise<ServerTimeline | undefined>;
   months(): MonthListItem[];
   /** The latest issued revision's figures of a month, if it has one. */
   monthFigures(month: string): { revision: number; credits: MonthCredits } | undefined;
@@ -80,8 +82,16 @@ function reportFile(reportsDir: string, month: string, relative: string): string
 const html = (reply: FastifyReply, status: number, body: string) =>
   reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
 
-/** Registers /ui/ and /portal/; the ops login takes the API's tokens through `auth` (a token with the read scope). */
-export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, auth: AuthGate): Promise<void> {
+/**
+ * Registers /ui/ and /portal/; the ops login takes the API's tokens through `auth` (a token with the read scope). A
+ * server's timeline is a month computation: paced like the API's (`pacing`), per ops token or portal customer.
+ */
+export async function registerWebRoutes(
+  app: FastifyInstance,
+  deps: WebDeps,
+  auth: AuthGate,
+  pacing: MonthQueryPacing,
+): Promise<void> {
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 4_096 });
   // Ops: Strict (logged in on this site; a link from elsewhere asks to log in again). Portal: Lax, because it is
@@ -94,6 +104,24 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, aut
     maxAge: maxAgeSeconds,
   });
   const customerById = new Map(deps.customers.map((c) => [c.id, c]));
+  /** A server's page with its timeline, or 429 with Retry-After when `client` asks for computed pages too fast. */
+  const serverPage = async (
+    reply: FastifyReply,
+    frame: PageFrame,
+    client: string,
+    server: FleetView['servers'][number],
+    month: string,
+    showCustomer: boolean,
+  ) => {
+    const paced = await paceMonthQuery(pacing, client, (cachedOnly) => deps.timeline(server.id, month, { cachedOnly }));
+    if (!('answer' in paced)) {
+      const seconds = retryAfterSeconds(paced.retryAfterMs);
+      reply.header('retry-after', seconds);
+      const busy = fillTemplate(webLabels(frame.language).tooManyComputations, { seconds });
+      return html(reply, 429, page(frame, `<p>${escapeHtml(busy)}</p>`));
+    }
+    return html(reply, 200, page(frame, serverBody(server, month, paced.answer, frame, deps.now(), showCustomer)));
+  };
 
   // --- ops ---
   const opsSessions = createOpsSessions(OPS_SESSION_MS, deps.now);
@@ -163,13 +191,14 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, aut
       if (!server) return html(reply, 404, page(frame, `<p>no server "${escapeHtml(request.params.id)}"</p>`));
       const month =
         request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
-      return html(
+      const tokenName = opsSessions.find(request.cookies[OPS_COOKIE])?.tokenName ?? '';
+      return serverPage(
         reply,
-        200,
-        page(
-          { ...frame, title: `${server.name} · ${frame.title}` },
-          serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), true),
-        ),
+        { ...frame, title: `${server.name} · ${frame.title}` },
+        `token ${tokenName}`,
+        server,
+        month,
+        true,
       );
     },
   );
@@ -316,11 +345,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps, aut
       if (!server) return html(reply, 404, page(frame, '<p>404</p>'));
       const month =
         request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
-      return html(
-        reply,
-        200,
-        page(frame, serverBody(server, month, await deps.timeline(server.id, month), frame, deps.now(), false)),
-      );
+      return serverPage(reply, frame, `customer ${customerId}`, server, month, false);
     },
   );
   app.get<{ Params: { month: string } }>(

@@ -14,6 +14,7 @@ import { BODY_LIMIT_BYTES, buildServer, type ServerDeps } from '../../../src/htt
 import { createMetrics, type Metrics } from '../../../src/metrics/metrics.js';
 import { checkReadiness } from '../../../src/readiness.js';
 import { createProbeLoop, type ProbeLoop } from '../../../src/scheduler/probe-loop.js';
+import type { WebDeps } from '../../../src/web/routes.js';
 import { EmbeddedObservationStore } from '../../../src/store/embedded/embedded-store.js';
 import { apiWithoutDaemon } from '../../support/api-deps.js';
 
@@ -36,8 +37,10 @@ interface Built {
 
 /** buildServer with real metrics and a logger into `logs`; the API's parts behind are not reached here. */
 async function build(
-  options: Partial<Pick<ServerDeps, 'tokens' | 'protectMetrics' | 'checkReady' | 'trustProxy'>> & {
-    web?: boolean;
+  options: Partial<
+    Pick<ServerDeps, 'tokens' | 'protectMetrics' | 'checkReady' | 'trustProxy' | 'monthComputationsPerSecond'>
+  > & {
+    web?: boolean | Partial<WebDeps>;
   } = {},
 ): Promise<Built> {
   const logs: Record<string, unknown>[] = [];
@@ -52,6 +55,9 @@ async function build(
     tokens: options.tokens ?? TOKENS,
     protectMetrics: options.protectMetrics ?? false,
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.monthComputationsPerSecond === undefined
+      ? {}
+      : { monthComputationsPerSecond: options.monthComputationsPerSecond }),
     checkReady: options.checkReady ?? (async () => ({ degraded: [] })),
     api: apiWithoutDaemon('not reached in these tests'),
     ...(options.web
@@ -68,6 +74,7 @@ async function build(
             monthFigures: () => undefined,
             reportsDir: tmpdir(),
             customers: [],
+            ...(options.web === true ? {} : options.web),
           },
         }
       : {}),
@@ -404,5 +411,90 @@ describe('the ops login', () => {
     expect(await failures(built.metrics, 'ops', 'throttled')).toBe(1);
     expect((await login(VIEWER, '10.0.1.1')).statusCode).toBe(303);
     expect((await login(VIEWER, '10.0.1.2')).statusCode).toBe(303);
+  });
+});
+
+describe('server pages: a timeline is a month computation, paced like the API', () => {
+  const window = { fromMs: Date.UTC(2026, 9, 31, 23), toMs: Date.UTC(2026, 10, 30, 23) };
+  const availability = {
+    coveredMs: window.toMs - window.fromMs,
+    maintenanceMs: 0,
+    eligibleMs: window.toMs - window.fromMs,
+    downtimeMs: 0,
+    unmonitoredMs: 0,
+    outages: [],
+    unmonitored: [],
+    maintenance: [],
+    downAtEnd: false,
+  };
+  const server = {
+    id: 's1',
+    name: 'Shop',
+    customerId: 'acme',
+    customerName: 'ACME',
+    tier: 'gold',
+    state: 'up' as const,
+  };
+  // What the computations hold: an answer is cached until the data changes (the test says when it does).
+  let computedTimelines = 0;
+  let cachedAnswer = false;
+  let built: Built;
+  beforeAll(async () => {
+    built = await build({
+      monthComputationsPerSecond: 0.001, // one computation per client in the test's lifetime
+      web: {
+        fleet: () => ({ month: '2026-11', servers: [server] }),
+        async timeline(_serverId, _month, { cachedOnly }) {
+          if (cachedOnly && !cachedAnswer) return undefined;
+          if (!cachedOnly) computedTimelines++;
+          cachedAnswer = true;
+          return { window, covered: window, rows: [{ availability }] };
+        },
+      },
+    });
+  });
+  afterAll(() => built.app.close());
+  const logIn = async (token: string) => {
+    const response = await built.app.inject({
+      method: 'POST',
+      url: '/ui/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${encodeURIComponent(token)}`,
+    });
+    return response.cookies.find((c) => c.name === 'uc_ops')!.value;
+  };
+  const view = (session: string) => built.app.inject({ url: '/ui/servers/s1', cookies: { uc_ops: session } });
+  const answers = async () =>
+    (await exposition(built.metrics))
+      .split('\n')
+      .filter((l) => l.startsWith('uptime_credits_http_month_queries_total{'))
+      .sort();
+
+  it('computes once per turn, answers a cached timeline for free, and says when to come back', async () => {
+    const viewer = await logIn(VIEWER);
+    const first = await view(viewer);
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toContain('<svg');
+    expect(computedTimelines).toBe(1);
+    // The data has not changed: the same page again is the cached answer, not a computation.
+    expect((await view(viewer)).statusCode).toBe(200);
+    expect(computedTimelines).toBe(1);
+    // The data changed: another computation would be needed, and this token has had its turn.
+    cachedAnswer = false;
+    const refused = await view(viewer);
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(900);
+    expect(refused.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(refused.body).toContain('Try again in');
+    expect(computedTimelines).toBe(1);
+    // Another token is another client, with its own turn (a second session of the same token is not).
+    expect((await view(await logIn(VIEWER))).statusCode).toBe(429);
+    expect((await view(await logIn(FINANCE))).statusCode).toBe(200);
+    expect(computedTimelines).toBe(2);
+    expect(await answers()).toEqual([
+      'uptime_credits_http_month_queries_total{answer="cached"} 1',
+      'uptime_credits_http_month_queries_total{answer="computed"} 2',
+      'uptime_credits_http_month_queries_total{answer="rate-limited"} 2',
+    ]);
   });
 });
