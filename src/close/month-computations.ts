@@ -79,6 +79,14 @@ export interface MonthComputations {
 }
 
 /** The answer, which a call without `cachedOnly` always has. */
+/** A computation asked of closed computations, or cut short by their close (the daemon is stopping). */
+export class ComputationsClosedError extends Error {
+  constructor() {
+    super('the month computations were closed: the daemon is stopping');
+    this.name = 'ComputationsClosedError';
+  }
+}
+
 export function computed<T>(answer: T | undefined): T {
   if (answer === undefined) throw new Error('a computation without cachedOnly answered nothing');
   return answer;

@@ -10,7 +10,7 @@ import type { AppConfig } from '../config/types.js';
 import type { ProgressListener } from '../progress.js';
 import type { AnswerSource } from './cached-computations.js';
 import type { ComputeReply, ComputeRequest, ComputeWorkerData } from './compute-worker-protocol.js';
-import type { ComputeOptions, MonthComputations } from './month-computations.js';
+import { ComputationsClosedError, type ComputeOptions, type MonthComputations } from './month-computations.js';
 
 /** A request without the fields every call fills in. */
 type Call = ComputeRequest extends infer R
@@ -74,7 +74,7 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
   };
 
   const running = (): Worker => {
-    if (closed) throw new Error('the month computations are closed');
+    if (closed) throw new ComputationsClosedError();
     if (worker) return worker;
     const started = startWorker({ config });
     const gone = (error: Error) => {
@@ -126,7 +126,7 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
       closed = true;
       const last = worker;
       worker = undefined;
-      failAll(new Error('the month computations were closed'));
+      failAll(new ComputationsClosedError());
       await last?.terminate();
     },
   };

@@ -26,6 +26,7 @@ export const HTTP_ERRORS = {
   API_TOKEN_NOT_CONFIGURED: { status: 503, when: 'the daemon has no API token' },
   EVIDENCE_INCOMPLETE: { status: 503, when: 'observations of the month are still on their way (Retry-After)' },
   CLOSE_FAILED: { status: 503, when: 'the close failed, e.g. the store did not answer' },
+  STOPPING: { status: 503, when: 'the daemon stopped while this request waited for a month computation' },
 } as const satisfies Record<string, { status: number; when: string }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { CloseOutcome, DraftOutcome } from '../close/month-closer.js';
+import { ComputationsClosedError } from '../close/month-computations.js';
 import type { MonthStatus } from '../close/status.js';
 import type { JournalRow, RevisionRecord } from '../state/close-records.js';
 import { formatGrosze } from '../sla/money.js';
@@ -127,7 +128,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(rateLimit, { global: false }); // only the gate's count of wrong tokens per address uses it
-  app.setErrorHandler((error: { statusCode?: number; validation?: unknown; message: string }, _request, reply) => {
+  app.setErrorHandler((error: { statusCode?: number; validation?: unknown; message: string }, request, reply) => {
+    // Not a failure: a request still waiting for the worker when the stop's grace ran out (its client is mostly gone).
+    if (error instanceof ComputationsClosedError) {
+      request.log.info({ url: request.url }, 'request cut short by the stop');
+      return sendError(reply, 'STOPPING', error.message);
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) deps.logger.error({ err: error }, 'request failed');
     return sendError(
@@ -231,8 +237,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return server ?? sendError(reply, 'NOT_FOUND', `no server "${request.params.id}"`);
     },
   );
-  const computedOutages = apiSchema('read', 'NOT_FOUND', 'TOO_MANY_COMPUTATIONS');
-  const computedCredits = apiSchema('read', 'TOO_MANY_COMPUTATIONS');
+  const computedOutages = apiSchema('read', 'NOT_FOUND', 'TOO_MANY_COMPUTATIONS', 'STOPPING');
+  const computedCredits = apiSchema('read', 'TOO_MANY_COMPUTATIONS', 'STOPPING');
   app.get<{ Querystring: { from: string; to: string; server?: string } }>(
     '/api/v1/outages',
     {

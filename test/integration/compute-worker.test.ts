@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnswerSource } from '../../src/close/cached-computations.js';
-import { computed, inThreadComputations } from '../../src/close/month-computations.js';
+import { ComputationsClosedError, computed, inThreadComputations } from '../../src/close/month-computations.js';
 import { workerComputations } from '../../src/close/worker-computations.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/types.js';
@@ -176,7 +176,7 @@ describe('compute worker', () => {
       SqliteOperatorRecords.open(missing.state.path).close();
       expect(computed(await worker.credits(MONTH)).month).toBe(MONTH);
       await worker.close();
-      await expect(worker.credits(MONTH)).rejects.toThrow('closed');
+      await expect(worker.credits(MONTH)).rejects.toBeInstanceOf(ComputationsClosedError);
     } finally {
       rmSync(missingDir, { recursive: true, force: true });
     }

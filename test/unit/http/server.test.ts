@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
+import { ComputationsClosedError } from '../../../src/close/month-computations.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { ApiToken } from '../../../src/http/auth.js';
 import { BODY_LIMIT_BYTES, buildServer, type ServerDeps } from '../../../src/http/server.js';
@@ -41,6 +42,7 @@ async function build(
     Pick<ServerDeps, 'tokens' | 'protectMetrics' | 'checkReady' | 'trustProxy' | 'monthComputationsPerSecond'>
   > & {
     web?: boolean | Partial<WebDeps>;
+    api?: Partial<ServerDeps['api']>;
   } = {},
 ): Promise<Built> {
   const logs: Record<string, unknown>[] = [];
@@ -59,7 +61,7 @@ async function build(
       ? {}
       : { monthComputationsPerSecond: options.monthComputationsPerSecond }),
     checkReady: options.checkReady ?? (async () => ({ degraded: [] })),
-    api: apiWithoutDaemon('not reached in these tests'),
+    api: { ...apiWithoutDaemon('not reached in these tests'), ...options.api },
     ...(options.web
       ? {
           web: {
@@ -496,5 +498,27 @@ describe('server pages: a timeline is a month computation, paced like the API', 
       'uptime_credits_http_month_queries_total{answer="computed"} 2',
       'uptime_credits_http_month_queries_total{answer="rate-limited"} 2',
     ]);
+  });
+});
+
+describe('a request cut short by the stop', () => {
+  it('answers 503 STOPPING and logs it at info, not as a failed request', async () => {
+    const built = await build({
+      api: {
+        credits: async () => {
+          throw new ComputationsClosedError();
+        },
+      },
+    });
+    try {
+      const response = await built.app.inject({ url: '/api/v1/credits?month=2026-11', headers: bearer(VIEWER) });
+      expect(response.statusCode).toBe(503);
+      expect(response.json().error.code).toBe('STOPPING');
+      const cut = built.logs.filter((l) => l.msg === 'request cut short by the stop');
+      expect(cut.map((l) => l.level)).toEqual([30]);
+      expect(built.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
+    } finally {
+      await built.app.close();
+    }
   });
 });
