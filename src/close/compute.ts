@@ -18,9 +18,9 @@ export interface EvidenceStores {
 }
 
 /** Servers are read in groups of this many so memory stays flat for large fleets. */
-const SERVERS_PER_READ = 200;
+export const SERVERS_PER_READ = 200;
 /** Groups read at once: a server-side store (InfluxDB) then aggregates on more than one core. */
-const READS_IN_FLIGHT = 2;
+export const READS_IN_FLIGHT = 2;
 
 /**
  * How far before and after a window observations still decide what happens inside it: a failure run needs

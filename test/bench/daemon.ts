@@ -244,7 +244,11 @@ async function awaitIncrementalRefresh(
     const refreshedS = sample((await scrape(daemon)).text, REFRESHED);
     if (refreshedS !== undefined && refreshedS !== seen.at(-1)) {
       seen.push(refreshedS);
-      if (seen.length === 2) log.add(`${at}.first_refresh_seen_after_start`, (Date.now() - startingMs) / 1_000, 's');
+      if (seen.length === 2) {
+        log.add(`${at}.first_refresh_seen_after_start`, (Date.now() - startingMs) / 1_000, 's');
+        // The peak so far is the start and the first refresh's read of the whole month to date.
+        log.add(`${at}.daemon_rss_peak_at_first_refresh`, memory(daemon.pid).peakBytes / 1_048_576, 'MiB');
+      }
       continue;
     }
     if (Date.now() - startingMs > FIRST_REFRESH_LIMIT_MS) throw new Error('the daemon made no month-to-date snapshot');

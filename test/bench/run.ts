@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { forkChild } from './children.js';
 import { benchClose } from './close.js';
+import { benchCloseQueries } from './close-queries.js';
 import { benchDaemon } from './daemon.js';
 import { FigureLog } from './figures.js';
 import { benchIngest } from './ingest.js';
@@ -15,18 +16,20 @@ import { benchProbing, type Targets } from './probe.js';
 import { benchScrape } from './scrape.js';
 import type { TargetReady } from './target-server.js';
 
-const PARTS = ['probe', 'peer', 'close', 'scrape', 'daemon', 'ingest'] as const;
+const PARTS = ['probe', 'peer', 'close', 'close-queries', 'scrape', 'daemon', 'ingest'] as const;
 type Part = (typeof PARTS)[number];
-/** Run when no part is named; the whole daemon (about an hour at full size) only when named. */
-const DEFAULT_PARTS = PARTS.filter((p) => p !== 'daemon');
+/** Run when no part is named; the whole daemon (about an hour at full size) and the close's query shapes only when named. */
+const DEFAULT_PARTS = PARTS.filter((p) => p !== 'daemon' && p !== 'close-queries');
 
-const USAGE = `usage: npm run bench -- [probe] [peer] [close] [scrape] [daemon] [ingest] [options]
+const USAGE = `usage: npm run bench -- [probe] [peer] [close] [close-queries] [scrape] [daemon] [ingest] [options]
   --targets 1000,5000,10000   probe/peer sizes (HTTP checks at a 10 s interval)
   --warmup 12                 seconds before each probe/peer window
   --window 30                 seconds measured per probe/peer size
   --close-servers 100         servers in the month-close data set (--full: 1000)
   --full                      the month close at full size: 1000 servers x 31 days x 30 s
   --close-stores influx,embedded   which stores the month close runs on
+  --close-queries-servers 10000     close-queries: servers whose hours influxd aggregates in several query shapes
+  --close-queries-hours 6           close-queries: hours of those servers at 30 s
   --scrape-servers 10000      servers whose series /metrics carries
   --daemon-servers 10000      daemon: servers (one HTTP check each, 10 s) of the whole daemon
   --daemon-days 2             daemon: days of the current month pre-filled at 30 s (fractions allowed)
@@ -47,6 +50,8 @@ const { values, positionals } = parseArgs({
     'close-servers': { type: 'string' },
     full: { type: 'boolean', default: false },
     'close-stores': { type: 'string', default: 'influx,embedded' },
+    'close-queries-servers': { type: 'string', default: '10000' },
+    'close-queries-hours': { type: 'string', default: '6' },
     'scrape-servers': { type: 'string', default: '10000' },
     'daemon-servers': { type: 'string', default: '10000' },
     'daemon-days': { type: 'string', default: '2' },
@@ -110,6 +115,10 @@ const ingest = {
   lines: count(values['ingest-lines'], 'ingest-lines'),
   rounds: count(values['ingest-rounds'], 'ingest-rounds'),
   backlogLines: count(values['ingest-backlog'], 'ingest-backlog'),
+};
+const closeQueries = {
+  servers: count(values['close-queries-servers'], 'close-queries-servers'),
+  hours: count(values['close-queries-hours'], 'close-queries-hours'),
 };
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
@@ -182,6 +191,7 @@ try {
   }
   if (parts.has('close'))
     await benchClose({ dir, servers: closeServers, stores: closeStores, nodeFlags: profileFlags }, log);
+  if (parts.has('close-queries')) await benchCloseQueries(closeQueries, log);
   if (parts.has('scrape')) await benchScrape({ dir, servers: scrapeServers }, log);
   if (parts.has('daemon'))
     await benchDaemon(
@@ -203,6 +213,6 @@ try {
 const path = join(resultsDir, 'latest.json');
 writeFileSync(
   path,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers, daemonServers, daemonDays, daemonMinutes, daemonOutageMinutes, daemonStores: [...daemonStores], ingest }, figures: log.figures }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers, daemonServers, daemonDays, daemonMinutes, daemonOutageMinutes, daemonStores: [...daemonStores], ingest, closeQueries }, figures: log.figures }, null, 2)}\n`,
 );
 console.log(`# figures written to ${path}`);
