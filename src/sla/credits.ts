@@ -29,7 +29,8 @@ export interface MonthCreditsInput {
   availability: ReadonlyMap<string, ServerAvailability>;
 }
 
-const NO_AVAILABILITY: ServerAvailability = {
+/** The figures of a server with nothing covered in the window (a credit line of a server without computed figures). */
+export const NO_AVAILABILITY: ServerAvailability = {
   coveredMs: 0,
   maintenanceMs: 0,
   eligibleMs: 0,

@@ -15,6 +15,7 @@ import { BODY_LIMIT_BYTES, buildServer, type ServerDeps } from '../../../src/htt
 import { createMetrics, type Metrics } from '../../../src/metrics/metrics.js';
 import { checkReadiness } from '../../../src/readiness.js';
 import { createProbeLoop, type ProbeLoop } from '../../../src/scheduler/probe-loop.js';
+import { NO_AVAILABILITY } from '../../../src/sla/credits.js';
 import type { WebDeps } from '../../../src/web/routes.js';
 import { EmbeddedObservationStore } from '../../../src/store/embedded/embedded-store.js';
 import { apiWithoutDaemon } from '../../support/api-deps.js';
@@ -418,17 +419,8 @@ describe('the ops login', () => {
 
 describe('server pages: a timeline is a month computation, paced like the API', () => {
   const window = { fromMs: Date.UTC(2026, 9, 31, 23), toMs: Date.UTC(2026, 10, 30, 23) };
-  const availability = {
-    coveredMs: window.toMs - window.fromMs,
-    maintenanceMs: 0,
-    eligibleMs: window.toMs - window.fromMs,
-    downtimeMs: 0,
-    unmonitoredMs: 0,
-    outages: [],
-    unmonitored: [],
-    maintenance: [],
-    downAtEnd: false,
-  };
+  const monthMs = window.toMs - window.fromMs;
+  const availability = { ...NO_AVAILABILITY, coveredMs: monthMs, eligibleMs: monthMs };
   const server = {
     id: 's1',
     name: 'Shop',
