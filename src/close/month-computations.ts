@@ -78,7 +78,6 @@ export interface MonthComputations {
   close(): Promise<void>;
 }
 
-/** The answer, which a call without `cachedOnly` always has. */
 /** A computation asked of closed computations, or cut short by their close (the daemon is stopping). */
 export class ComputationsClosedError extends Error {
   constructor() {
@@ -87,6 +86,7 @@ export class ComputationsClosedError extends Error {
   }
 }
 
+/** The answer, which a call without `cachedOnly` always has. */
 export function computed<T>(answer: T | undefined): T {
   if (answer === undefined) throw new Error('a computation without cachedOnly answered nothing');
   return answer;

@@ -140,9 +140,13 @@ export async function registerWebRoutes(
       logout: '/ui/logout',
     };
   };
+  /** The token name of the request's ops session; without one, a redirect to the login. */
   const requireOps = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!opsSessions.find(request.cookies[OPS_COOKIE])) return reply.code(303).header('location', '/ui/login').send();
+    const session = opsSessions.find(request.cookies[OPS_COOKIE]);
+    if (!session) return reply.code(303).header('location', '/ui/login').send();
+    (request as FastifyRequest & { opsTokenName?: string }).opsTokenName = session.tokenName;
   };
+  const opsTokenOf = (request: FastifyRequest) => (request as FastifyRequest & { opsTokenName: string }).opsTokenName;
 
   app.get('/ui/login', { schema: { hide: true } }, async (request, reply) => {
     const frame = { ...opsFrame(request), nav: [], logout: undefined } as PageFrame;
@@ -191,11 +195,10 @@ export async function registerWebRoutes(
       if (!server) return html(reply, 404, page(frame, `<p>no server "${escapeHtml(request.params.id)}"</p>`));
       const month =
         request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
-      const tokenName = opsSessions.find(request.cookies[OPS_COOKIE])?.tokenName ?? '';
       return serverPage(
         reply,
         { ...frame, title: `${server.name} · ${frame.title}` },
-        `token ${tokenName}`,
+        `token ${opsTokenOf(request)}`,
         server,
         month,
         true,
