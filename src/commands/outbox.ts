@@ -44,7 +44,10 @@ export function registerOutbox(program: Command): void {
       if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
         throw new Error(`--wait: "${options.wait}" is not a number of seconds`);
       if (options.retry) {
-        const store = OutboxedInfluxStore.open(config.storage.path, influxConnection(influx), logger, influx.batchSize);
+        const store = OutboxedInfluxStore.open(config.storage.path, influxConnection(influx), logger, {
+          batchSize: influx.batchSize,
+          gapFloorMs: config.availability.staleAfterMs,
+        });
         const outbox = store.queue;
         const requeued = outbox.retryParked(Date.now());
         const drained = await store.drain(waitSeconds * 1_000);

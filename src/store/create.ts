@@ -17,7 +17,10 @@ export async function createObservationStore(config: AppConfig, logger: Logger):
     case 'influxdb': {
       const influx = config.storage.influxdb;
       if (!influx) throw new Error('storage.kind is influxdb but the storage.influxdb section is missing');
-      const store = OutboxedInfluxStore.open(config.storage.path, influxConnection(influx), logger, influx.batchSize);
+      const store = OutboxedInfluxStore.open(config.storage.path, influxConnection(influx), logger, {
+        batchSize: influx.batchSize,
+        gapFloorMs: config.availability.staleAfterMs,
+      });
       const backlog = await store.backlog();
       store
         .version()

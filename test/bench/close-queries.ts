@@ -1,6 +1,7 @@
 // Why the InfluxDB month close costs what it does: the same hours of a generated fleet aggregated by influxd in
-// several query shapes, each timed whole. The close's shape (run-reader.ts) aggregates count, min and max of
-// `gap_ms` per series and hour, for 200 servers a query, 2 queries in flight; the others change one thing each.
+// several query shapes, each timed whole, 200 servers a query, 2 queries in flight. The close's shape (run-reader.ts)
+// counts the points per series and hour and aggregates the sparse gap marks (gap-marks.ts); the old shape aggregated
+// count, min and max of `gap_ms`, a field on every point, over the same hours written in the old form.
 import { READS_IN_FLIGHT, SERVERS_PER_READ } from '../../src/close/compute.js';
 import { startInfluxd } from '../support/influxd.js';
 import { prefillInflux } from './daemon-prefill.js';
@@ -8,6 +9,9 @@ import type { FigureLog } from './figures.js';
 import { serverId } from './fleet.js';
 
 const MEASUREMENT = 'uptime_observation';
+/** The same observations in the old form (every point carrying gap_ms), for the old shape. */
+const OLD_MEASUREMENT = 'uptime_observation_old';
+const STALE_AFTER_MS = 90_000;
 /** Each shape is timed this many times; the figure is the fastest (the least disturbed by the machine). */
 const ROUNDS = 2;
 
@@ -30,13 +34,16 @@ export async function benchCloseQueries(options: CloseQueriesOptions, log: Figur
   try {
     const fromMs = Date.UTC(2026, 10, 2);
     const toMs = fromMs + options.hours * 3_600_000;
-    const prefilled = await prefillInflux(
-      { url: influxd.url, database: influxd.database, measurement: MEASUREMENT },
-      options.servers,
-      fromMs,
-      toMs,
-      () => {},
-    );
+    const prefill = (measurement: string, oldForm: boolean) =>
+      prefillInflux(
+        { url: influxd.url, database: influxd.database, measurement, gapFloorMs: STALE_AFTER_MS, oldForm },
+        options.servers,
+        fromMs,
+        toMs,
+        () => {},
+      );
+    const prefilled = await prefill(MEASUREMENT, false);
+    await prefill(OLD_MEASUREMENT, true);
     log.add('close_queries.points', prefilled.observations, 'points');
     const select = async (statement: string) => {
       const url = `${influxd.url}/query?${new URLSearchParams({ db: influxd.database, epoch: 'ms', q: statement })}`;
@@ -51,38 +58,26 @@ export async function benchCloseQueries(options: CloseQueriesOptions, log: Figur
         Array.from({ length: Math.min(SERVERS_PER_READ, options.servers - first) }, (_, k) => serverId(first + k)),
       );
     const byNames = (names: string[]) => `(${names.map((n) => `"server" = '${n}'`).join(' OR ')}) AND `;
-    const byRegex = (names: string[]) => `"server" =~ /^(${names.join('|')})$/ AND `;
-    const statement = (fields: string, filter: string, from = fromMs, to = toMs) =>
-      `SELECT ${fields} FROM ${MEASUREMENT} WHERE ${filter}time >= ${from}ms AND time < ${to}ms ` +
+    const statement = (fields: string, names: string[], measurement = MEASUREMENT) =>
+      `SELECT ${fields} FROM ${measurement} WHERE ${byNames(names)}time >= ${fromMs}ms AND time < ${toMs}ms ` +
       'GROUP BY time(1h), "server", "location", "check" fill(none)';
-    const CLOSE_FIELDS = 'count("gap_ms") AS n, min("gap_ms") AS min_gap, max("gap_ms") AS max_gap';
-    const hours = Array.from({ length: options.hours }, (_, h) => fromMs + h * 3_600_000);
+    const MARKS =
+      'min("gap_break_ms") AS break_min, max("gap_break_ms") AS break_max, max("gap_floor_ms") AS floor_max';
+    const OLD_FIELDS = 'count("gap_ms") AS old_n, min("gap_ms") AS old_min, max("gap_ms") AS old_max';
+    const eachGroup = (shape: (names: string[]) => string) => () =>
+      inFlight(groups, READS_IN_FLIGHT, (g) => select(shape(g)));
     const shapes: [string, () => Promise<void>][] = [
-      ['close_shape', () => inFlight(groups, READS_IN_FLIGHT, (g) => select(statement(CLOSE_FIELDS, byNames(g))))],
-      ['regex_filter', () => inFlight(groups, READS_IN_FLIGHT, (g) => select(statement(CLOSE_FIELDS, byRegex(g))))],
-      ['no_filter_one_query', () => select(statement(CLOSE_FIELDS, ''))],
+      ['close_shape', eachGroup((g) => statement(`count("up") AS n, ${OLD_FIELDS}, ${MARKS}`, g))],
       [
-        'no_filter_hour_by_hour',
-        () => inFlight(hours, READS_IN_FLIGHT, (h) => select(statement(CLOSE_FIELDS, '', h, h + 3_600_000))),
+        'old_close_shape_on_old_form',
+        eachGroup((g) => statement('count("gap_ms") AS n, min("gap_ms") AS a, max("gap_ms") AS b', g, OLD_MEASUREMENT)),
       ],
       [
-        'min_max_only',
-        () =>
-          inFlight(groups, READS_IN_FLIGHT, (g) =>
-            select(statement('min("gap_ms") AS min_gap, max("gap_ms") AS max_gap', byNames(g))),
-          ),
+        'close_shape_on_old_form',
+        eachGroup((g) => statement(`count("up") AS n, ${OLD_FIELDS}, ${MARKS}`, g, OLD_MEASUREMENT)),
       ],
-      [
-        'count_only',
-        () => inFlight(groups, READS_IN_FLIGHT, (g) => select(statement('count("gap_ms") AS n', byNames(g)))),
-      ],
-      [
-        'count_of_unclean_points',
-        () =>
-          inFlight(groups, READS_IN_FLIGHT, (g) =>
-            select(statement('count("gap_ms") AS n', `${byNames(g)}("gap_ms" < 0 OR "gap_ms" >= 90000) AND `)),
-          ),
-      ],
+      ['count_only', eachGroup((g) => statement('count("up") AS n', g))],
+      ['marks_only', eachGroup((g) => statement(MARKS, g))],
     ];
     for (const [name, run] of shapes) {
       let fastestMs = Infinity;

@@ -5,21 +5,27 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Observation } from '../../src/sla/types.js';
+import { type GapMarks, gapMarks } from '../../src/store/influx/gap-marks.js';
 import { observationLine } from '../../src/store/influx/line-protocol.js';
 import type { ObservationStore } from '../../src/store/store.js';
+import { oldFormLine } from '../support/old-form-lines.js';
 import { monthObservations } from './month-data.js';
 
 const gzipAsync = promisify(gzip);
 // Measured here on 2 cores beside influxd: 4 x 20,000 gzipped lines beat 3 x 10,000 and plain bodies.
 const LINES_PER_REQUEST = 20_000;
 const REQUESTS_IN_FLIGHT = 4;
-/** Lines of the first hour compared with observationLine, so a change of the store's format stops the bench. */
-const LINES_CHECKED = 20_000;
+/** One line in this many is compared with observationLine, so a change of the store's format stops the bench. */
+const CHECK_EVERY = 500;
 
 export interface InfluxTarget {
   url: string;
   database: string;
   measurement: string;
+  /** The floor the daemon's store writes with (its staleAfter): the marks are the store's own (gap-marks.ts). */
+  gapFloorMs: number;
+  /** Write the lines as the store did before the gap marks (test/support/old-form-lines.ts). */
+  oldForm?: boolean;
 }
 
 /** How much was written and how long it took. */
@@ -29,13 +35,15 @@ export interface Prefilled {
 }
 
 /**
- * The line observationLine writes (fields in Point's order: error, gap_ms, latency_ms, up), built by hand
- * because Point costs microseconds a line; the generated ids and names need no escaping.
+ * The line observationLine writes (fields in Point's order: error, gap_break_ms, gap_floor_ms, latency_ms, up), built
+ * by hand because Point costs microseconds a line; the generated ids and names need no escaping.
  */
-function generatedLine(measurement: string, o: Observation, gapMs: number): string {
+function generatedLine(measurement: string, o: Observation, marks: GapMarks): string {
   const error = o.error === undefined ? '' : `error="${o.error}",`;
+  const gapBreak = marks.breakMs === undefined ? '' : `gap_break_ms=${marks.breakMs}i,`;
+  const gapFloor = marks.floorMs === undefined ? '' : `gap_floor_ms=${marks.floorMs}i,`;
   const latency = o.latencyMs === undefined ? '' : `latency_ms=${o.latencyMs}i,`;
-  return `${measurement},check=${o.check},location=${o.location},server=${o.server} ${error}gap_ms=${gapMs}i,${latency}up=${o.up ? 1 : 0}i ${o.timeMs}`;
+  return `${measurement},check=${o.check},location=${o.location},server=${o.server} ${error}${gapBreak}${gapFloor}${latency}up=${o.up ? 1 : 0}i ${o.timeMs}`;
 }
 
 /** Writes the fleet's observations in [fromMs, toMs) straight into InfluxDB; `onHour` hears progress. */
@@ -57,7 +65,7 @@ export async function prefillInflux(
   const lastMsBySeries = new Map<string, number>();
   let batch: string[] = [];
   let observations = 0;
-  let checked = 0;
+  let written = 0;
   let hours = 0;
   const totalHours = Math.ceil((toMs - fromMs) / 3_600_000);
   const flush = async () => {
@@ -66,20 +74,22 @@ export async function prefillInflux(
     batch = [];
     if (inFlight.size >= REQUESTS_IN_FLIGHT) await Promise.race(inFlight);
   };
+  const markedLine = (o: Observation, lastMs: number | undefined) => {
+    const marks = gapMarks(o.timeMs, o.up, lastMs, target.gapFloorMs);
+    const line = generatedLine(target.measurement, o, marks);
+    if (written++ % CHECK_EVERY === 0) {
+      const expected = observationLine(target.measurement, o, marks);
+      if (line !== expected)
+        throw new Error(`the store's line protocol changed; update generatedLine:\n  ${expected}\n  ${line}`);
+    }
+    return line;
+  };
   for (const chunk of monthObservations(servers, fromMs, toMs)) {
     // Each chunk is an hour of the fleet, each server's observations in time order: the gap to the last is known.
     for (const o of chunk) {
-      const last = lastMsBySeries.get(o.server);
-      const gapMs = o.up && last !== undefined && o.timeMs > last ? o.timeMs - last : -1;
+      const lastMs = lastMsBySeries.get(o.server);
       lastMsBySeries.set(o.server, o.timeMs);
-      const line = generatedLine(target.measurement, o, gapMs);
-      if (checked < LINES_CHECKED) {
-        checked++;
-        const expected = observationLine(target.measurement, o, gapMs);
-        if (line !== expected)
-          throw new Error(`the store's line protocol changed; update generatedLine:\n  ${expected}\n  ${line}`);
-      }
-      batch.push(line);
+      batch.push(target.oldForm ? oldFormLine(target.measurement, o, lastMs) : markedLine(o, lastMs));
       if (batch.length === LINES_PER_REQUEST) await flush();
     }
     observations += chunk.length;

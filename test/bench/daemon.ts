@@ -23,6 +23,8 @@ import type { TargetReady } from './target-server.js';
 
 const DAY_MS = 86_400_000;
 const MEASUREMENT = 'uptime_observation';
+/** The daemon's staleAfter (its configuration below), the floor of the pre-filled lines' gap marks. */
+const STALE_AFTER_MS = 90_000;
 const TIME_ZONE = 'Europe/Warsaw';
 /** The daemon's SLA refresh interval (SLA_REFRESH_INTERVAL_MS): a refresh's duration is its period minus this. */
 const REFRESH_INTERVAL_S = 15;
@@ -101,7 +103,7 @@ function writeDaemonConfig(
     targetUrl,
     storage,
     fileName: `${name}.yaml`,
-    probing: { interval: '10s', timeout: '5s', staleAfter: '90s' },
+    probing: { interval: '10s', timeout: '5s', staleAfter: `${STALE_AFTER_MS / 1_000}s` },
   });
   const config = load(readFileSync(path, 'utf8')) as Record<string, unknown>;
   Object.assign(config, {
@@ -415,7 +417,7 @@ async function benchOn(
   };
   const prefilled = influxd
     ? await prefillInflux(
-        { url: influxd.url, database: influxd.database, measurement: MEASUREMENT },
+        { url: influxd.url, database: influxd.database, measurement: MEASUREMENT, gapFloorMs: STALE_AFTER_MS },
         options.servers,
         fromMs,
         nowMs,

@@ -85,7 +85,10 @@ async function influxDrill(target: Awaited<ReturnType<typeof startCountingTarget
       batchSize: 5_000,
       timeout: 10_000,
     });
-    const store = OutboxedInfluxStore.open(join(dir, 'outbox.db'), connection, createLogger(), 5_000);
+    const store = OutboxedInfluxStore.open(join(dir, 'outbox.db'), connection, createLogger(), {
+      batchSize: 5_000,
+      gapFloorMs: 90_000,
+    });
     await store.drain(120_000);
     const parked = store.health().parked;
     await store.close();

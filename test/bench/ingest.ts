@@ -50,7 +50,7 @@ function fleetLine(k: number, checks: number, fromMs: number): QueuedLine {
     latencyMs: up ? 2 + (k % 17) : 5_000,
     ...(up ? {} : { error: 'timeout' }),
   };
-  return { line: observationLine(MEASUREMENT, observation, up ? STEP_MS : -1), timeMs, verify: false };
+  return { line: observationLine(MEASUREMENT, observation, up ? {} : { breakMs: -1 }), timeMs, verify: false };
 }
 
 function* chunksOf(count: number, size: number, checks: number, fromMs: number): Generator<QueuedLine[]> {

@@ -85,7 +85,7 @@ describe('forwarding batches in flight to a real influxd', () => {
     dirs.push(dir);
     const outboxPath = join(dir, 'outbox.db');
     const observations = backlog(50, 200);
-    const lines = observations.map((o) => observationLine('uptime_observation', o, -1));
+    const lines = observations.map((o) => observationLine('uptime_observation', o, { breakMs: -1 }));
     const bad = 'uptime_observation,check=http,location=waw,server=s0 up=1i not-a-time';
     lines.splice(4_321, 0, bad); // in the fifth batch of 1,000, with batches in flight on either side
     const outbox = new InfluxOutbox(openEmbeddedDatabase(outboxPath));

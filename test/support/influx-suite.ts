@@ -75,11 +75,14 @@ export function testConnection(options: TestConnectionOptions): InfluxConnection
 
 /** The InfluxDB store as the daemon opens it, with its outbox at `outboxPath`. */
 export function openInfluxStore(
-  options: TestConnectionOptions & { outboxPath: string; logger?: Logger },
+  options: TestConnectionOptions & { outboxPath: string; logger?: Logger; gapFloorMs?: number },
 ): OutboxedInfluxStore {
   const batchSize = options.batchSize ?? 1_000;
   const connection = testConnection({ ...options, batchSize });
-  return OutboxedInfluxStore.open(options.outboxPath, connection, options.logger ?? createLogger(), batchSize);
+  return OutboxedInfluxStore.open(options.outboxPath, connection, options.logger ?? createLogger(), {
+    batchSize,
+    gapFloorMs: options.gapFloorMs ?? 90_000,
+  });
 }
 
 /** How many observations a database holds, counted by InfluxDB itself (not through the store). */

@@ -13,6 +13,7 @@ import type { ObservationStore, RunQuery, StoreHealth, WriteResult } from '../st
 import type { InfluxConnection } from './connection.js';
 import { startForwarder, type Forwarder } from './forwarder.js';
 import { InfluxQLClient } from './influxql.js';
+import { gapMarks } from './gap-marks.js';
 import { observationLine, seriesOf } from './line-protocol.js';
 import { createLineWriter, type LineWriter } from './line-writer.js';
 import { InfluxOutbox, type QueuedLine } from './outbox.js';
@@ -23,6 +24,13 @@ import { InfluxRunReader } from './run-reader.js';
 const lastTimeKey = (o: Pick<Observation, 'server' | 'location' | 'check'>) =>
   `${o.server}\u0000${o.location}\u0000${o.check}`;
 
+export interface InfluxWriterOptions {
+  /** Lines per request to InfluxDB (default 5,000). */
+  batchSize?: number;
+  /** Gaps below this need no mark in the line (gap-marks.ts): the writer's staleAfter. */
+  gapFloorMs: number;
+}
+
 export class OutboxedInfluxStore implements ObservationStore {
   readonly description: string;
   private readonly influxql: InfluxQLClient;
@@ -30,14 +38,16 @@ export class OutboxedInfluxStore implements ObservationStore {
   private readonly forwarder: Forwarder;
   private readonly repeatedKeys: RepeatedKeys;
   private readonly reader: InfluxRunReader;
+  private readonly gapFloorMs: number;
   private closed = false;
 
   constructor(
     private readonly outbox: InfluxOutbox,
     private readonly connection: InfluxConnection,
     private readonly logger: Logger,
-    batchSize: number,
+    options: InfluxWriterOptions,
   ) {
+    this.gapFloorMs = options.gapFloorMs;
     this.description = `influxdb (apiVersion ${connection.apiVersion}) at ${connection.url}, outbox ${outbox.name}`;
     this.influxql = new InfluxQLClient(connection);
     this.writer = createLineWriter(connection);
@@ -48,7 +58,7 @@ export class OutboxedInfluxStore implements ObservationStore {
       outbox,
       writer: this.writer,
       logger,
-      batchSize,
+      batchSize: options.batchSize ?? 5_000,
       checkRepeats: (rows) => this.repeatedKeys.checkQueued(rows),
     });
   }
@@ -58,9 +68,9 @@ export class OutboxedInfluxStore implements ObservationStore {
     outboxPath: string,
     connection: InfluxConnection,
     logger: Logger,
-    batchSize = 5_000,
+    options: InfluxWriterOptions,
   ): OutboxedInfluxStore {
-    return new OutboxedInfluxStore(new InfluxOutbox(openEmbeddedDatabase(outboxPath)), connection, logger, batchSize);
+    return new OutboxedInfluxStore(new InfluxOutbox(openEmbeddedDatabase(outboxPath)), connection, logger, options);
   }
 
   async write(observations: readonly Observation[]): Promise<WriteResult> {
@@ -71,10 +81,8 @@ export class OutboxedInfluxStore implements ObservationStore {
     for (const o of observations) {
       const lastKey = lastTimeKey(o);
       const last = advanced.get(lastKey) ?? this.outbox.lastTimeOf(lastKey);
-      const gapMs = last !== undefined && o.timeMs > last ? o.timeMs - last : -1;
       if (last === undefined || o.timeMs > last) advanced.set(lastKey, o.timeMs);
-      // A down observation's gap is written as -1 too: min(gap_ms) >= 0 then says "all up, all in order".
-      const line = observationLine(this.connection.measurement, o, o.up ? gapMs : -1);
+      const line = observationLine(this.connection.measurement, o, gapMarks(o.timeMs, o.up, last, this.gapFloorMs));
       lines.push({
         line,
         timeMs: o.timeMs,

@@ -6,22 +6,21 @@
 // never retries a 400 (line-writer.ts); the outbox and the forwarder do that job.
 import { Point } from '@influxdata/influxdb-client';
 import type { Observation } from '../../sla/types.js';
+import { GAP_BREAK_FIELD, GAP_FLOOR_FIELD, type GapMarks } from './gap-marks.js';
 
 /** The `check` tag of an observation without a check name: InfluxDB drops tags with empty values. */
 export const EMPTY_CHECK = '-';
 
-/**
- * The line of one observation. `gapMs` is the time since the previous observation of its series, or -1 when this
- * one is down or the gap is unknown (bucketed-runs.ts says why).
- */
-export function observationLine(measurement: string, observation: Observation, gapMs: number): string {
+/** The line of one observation, with the marks the hourly aggregates read (gap-marks.ts). */
+export function observationLine(measurement: string, observation: Observation, marks: GapMarks): string {
   const point = new Point(measurement)
     .tag('server', observation.server)
     .tag('location', observation.location)
     .tag('check', observation.check === '' ? EMPTY_CHECK : observation.check)
     .intField('up', observation.up ? 1 : 0)
-    .intField('gap_ms', gapMs)
     .timestamp(observation.timeMs);
+  if (marks.breakMs !== undefined) point.intField(GAP_BREAK_FIELD, marks.breakMs);
+  if (marks.floorMs !== undefined) point.intField(GAP_FLOOR_FIELD, marks.floorMs);
   if (observation.latencyMs !== undefined) point.intField('latency_ms', observation.latencyMs);
   if (observation.error !== undefined) point.stringField('error', observation.error);
   const line = point.toLineProtocol();

@@ -1,13 +1,21 @@
 // The InfluxQL side of ObservationStore: runs and raw observations read from what InfluxDB has confirmed.
-// Aggregation is pushed into InfluxQL: hourly count/min/max of `gap_ms` per series, turned into runs by
-// bucketed-runs.ts (which explains the method); only the hours it names are read row by row, many series with
+// Aggregation is pushed into InfluxQL: per series and hour, a count and the gap marks (gap-marks.ts), turned into
+// runs by bucketed-runs.ts (which explains the method); only the hours it names are read row by row, many series with
 // the same range in one query (a short range, as the incremental refresh reads, is one range for every series).
 import { mapWithLimit } from '../../concurrency.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
 import { classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
 import type { RunQuery } from '../store.js';
 import { quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
+import { GAP_BREAK_FIELD, GAP_FLOOR_FIELD, type HourMarks, hourIsClean, OLD_GAP_FIELD } from './gap-marks.js';
 import { EMPTY_CHECK } from './line-protocol.js';
+
+const OLD = quoteIdentifier(OLD_GAP_FIELD);
+const BREAK = quoteIdentifier(GAP_BREAK_FIELD);
+const FLOOR = quoteIdentifier(GAP_FLOOR_FIELD);
+
+/** An aggregate's value: null when no point of the hour has the field. */
+const nullable = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
 /** Runs one InfluxQL statement (InfluxQLClient.query, or a wrapper that counts and times the calls). */
 export type SelectSeries = (statement: string) => Promise<InfluxSeries[]>;
@@ -47,9 +55,11 @@ export class InfluxRunReader {
     const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
     const timeFilter = `time >= ${query.fromMs}ms AND time < ${query.toMs}ms`;
     const aggregates = await this.select(
-      // One field aggregated: InfluxDB scans a field per aggregated field, and this is the whole month's data.
-      `SELECT count("gap_ms") AS n, min("gap_ms") AS min_gap, max("gap_ms") AS max_gap FROM ${this.measurement} ` +
-        `WHERE ${serverFilter} AND ${timeFilter} GROUP BY time(1h), "server", "location", "check" fill(none)`,
+      // One field every point carries is counted (one scan); the marks are few points each (gap-marks.ts).
+      `SELECT count("up") AS n, count(${OLD}) AS old_n, min(${OLD}) AS old_min, max(${OLD}) AS old_max, ` +
+        `min(${BREAK}) AS break_min, max(${BREAK}) AS break_max, max(${FLOOR}) AS floor_max ` +
+        `FROM ${this.measurement} WHERE ${serverFilter} AND ${timeFilter} ` +
+        'GROUP BY time(1h), "server", "location", "check" fill(none)',
     );
     const rawReads: RawRead[] = [];
     for (const series of aggregates) {
@@ -63,15 +73,34 @@ export class InfluxRunReader {
         if (index < 0) throw new Error(`InfluxDB answered without the column "${name}"`);
         return index;
       };
-      const [iTime, iCount, iMinGap, iMaxGap] = [column('time'), column('n'), column('min_gap'), column('max_gap')];
-      const buckets = series.values.map((row) => ({
-        location,
-        check: checkOfTag(checkTag),
-        startMs: Number(row[iTime]),
-        count: Number(row[iCount]),
-        // -1 marks a down observation or a gap unknown when written.
-        clean: Number(row[iMinGap]) >= 0 && Number(row[iMaxGap]) < query.staleAfterMs,
-      }));
+      const [iTime, iCount, iOldCount, iOldMin, iOldMax, iBreakMin, iBreakMax, iFloorMax] = [
+        'time',
+        'n',
+        'old_n',
+        'old_min',
+        'old_max',
+        'break_min',
+        'break_max',
+        'floor_max',
+      ].map(column) as [number, number, number, number, number, number, number, number];
+      const buckets = series.values.map((row) => {
+        const hour: HourMarks = {
+          count: nullable(row[iCount]) ?? 0,
+          oldCount: nullable(row[iOldCount]) ?? 0,
+          oldMin: nullable(row[iOldMin]),
+          oldMax: nullable(row[iOldMax]),
+          breakMin: nullable(row[iBreakMin]),
+          breakMax: nullable(row[iBreakMax]),
+          floorMax: nullable(row[iFloorMax]),
+        };
+        return {
+          location,
+          check: checkOfTag(checkTag),
+          startMs: Number(row[iTime]),
+          count: hour.count,
+          clean: hourIsClean(hour, query.staleAfterMs),
+        };
+      });
       const classified = classifyBuckets(buckets, query);
       runs.push(...classified.runs);
       for (const range of classified.dirty) rawReads.push({ server, checkTag, range, runs });
