@@ -5,7 +5,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Observation } from '../../src/sla/types.js';
-import { type GapMarks, gapMarks } from '../../src/store/influx/gap-marks.js';
+import { gapMark } from '../../src/store/influx/gap-marks.js';
 import { observationLine } from '../../src/store/influx/line-protocol.js';
 import type { ObservationStore } from '../../src/store/store.js';
 import { oldFormLine } from '../support/old-form-lines.js';
@@ -35,15 +35,14 @@ export interface Prefilled {
 }
 
 /**
- * The line observationLine writes (fields in Point's order: error, gap_break_ms, gap_floor_ms, latency_ms, up), built
- * by hand because Point costs microseconds a line; the generated ids and names need no escaping.
+ * The line observationLine writes (fields in Point's order: error, gap_mark_ms, latency_ms, up), built by hand
+ * because Point costs microseconds a line; the generated ids and names need no escaping.
  */
-function generatedLine(measurement: string, o: Observation, marks: GapMarks): string {
+function generatedLine(measurement: string, o: Observation, gapMarkMs: number | undefined): string {
   const error = o.error === undefined ? '' : `error="${o.error}",`;
-  const gapBreak = marks.breakMs === undefined ? '' : `gap_break_ms=${marks.breakMs}i,`;
-  const gapFloor = marks.floorMs === undefined ? '' : `gap_floor_ms=${marks.floorMs}i,`;
+  const mark = gapMarkMs === undefined ? '' : `gap_mark_ms=${gapMarkMs}i,`;
   const latency = o.latencyMs === undefined ? '' : `latency_ms=${o.latencyMs}i,`;
-  return `${measurement},check=${o.check},location=${o.location},server=${o.server} ${error}${gapBreak}${gapFloor}${latency}up=${o.up ? 1 : 0}i ${o.timeMs}`;
+  return `${measurement},check=${o.check},location=${o.location},server=${o.server} ${error}${mark}${latency}up=${o.up ? 1 : 0}i ${o.timeMs}`;
 }
 
 /** Writes the fleet's observations in [fromMs, toMs) straight into InfluxDB; `onHour` hears progress. */
@@ -75,10 +74,10 @@ export async function prefillInflux(
     if (inFlight.size >= REQUESTS_IN_FLIGHT) await Promise.race(inFlight);
   };
   const markedLine = (o: Observation, lastMs: number | undefined) => {
-    const marks = gapMarks(o.timeMs, o.up, lastMs, target.gapFloorMs);
-    const line = generatedLine(target.measurement, o, marks);
+    const mark = gapMark(o.timeMs, o.up, lastMs, target.gapFloorMs);
+    const line = generatedLine(target.measurement, o, mark);
     if (written++ % CHECK_EVERY === 0) {
-      const expected = observationLine(target.measurement, o, marks);
+      const expected = observationLine(target.measurement, o, mark);
       if (line !== expected)
         throw new Error(`the store's line protocol changed; update generatedLine:\n  ${expected}\n  ${line}`);
     }

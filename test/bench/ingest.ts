@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logging.js';
 import { openEmbeddedDatabase } from '../../src/store/embedded/database.js';
 import { influxConnection } from '../../src/store/influx/connection.js';
 import { startForwarder } from '../../src/store/influx/forwarder.js';
+import { ENDLESS_GAP_MS } from '../../src/store/influx/gap-marks.js';
 import { observationLine } from '../../src/store/influx/line-protocol.js';
 import { createLineWriter, type LineWriter } from '../../src/store/influx/line-writer.js';
 import { InfluxOutbox, type QueuedLine } from '../../src/store/influx/outbox.js';
@@ -50,7 +51,7 @@ function fleetLine(k: number, checks: number, fromMs: number): QueuedLine {
     latencyMs: up ? 2 + (k % 17) : 5_000,
     ...(up ? {} : { error: 'timeout' }),
   };
-  return { line: observationLine(MEASUREMENT, observation, up ? {} : { breakMs: -1 }), timeMs, verify: false };
+  return { line: observationLine(MEASUREMENT, observation, up ? undefined : ENDLESS_GAP_MS), timeMs, verify: false };
 }
 
 function* chunksOf(count: number, size: number, checks: number, fromMs: number): Generator<QueuedLine[]> {

@@ -52,7 +52,7 @@ customers:
     );
     expect(shown.stdout).toContain('unable to parse: bad timestamp');
     expect(shown.stdout).toContain(
-      'uptime_observation,check=-,location=waw,server=oci-102 gap_break_ms=-1i,up=1i 1795946460000',
+      'uptime_observation,check=-,location=waw,server=oci-102 gap_mark_ms=9007199254740991i,up=1i 1795946460000',
     );
     const json = JSON.parse((await cli('outbox', '--json')).stdout) as {
       waiting: number;

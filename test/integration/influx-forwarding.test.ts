@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/sla/types.js';
 import { openEmbeddedDatabase } from '../../src/store/embedded/database.js';
+import { ENDLESS_GAP_MS } from '../../src/store/influx/gap-marks.js';
 import { observationLine } from '../../src/store/influx/line-protocol.js';
 import { InfluxOutbox } from '../../src/store/influx/outbox.js';
 import { countInInflux, influxSuite, openInfluxStore } from '../support/influx-suite.js';
@@ -85,7 +86,7 @@ describe('forwarding batches in flight to a real influxd', () => {
     dirs.push(dir);
     const outboxPath = join(dir, 'outbox.db');
     const observations = backlog(50, 200);
-    const lines = observations.map((o) => observationLine('uptime_observation', o, { breakMs: -1 }));
+    const lines = observations.map((o) => observationLine('uptime_observation', o, ENDLESS_GAP_MS));
     const bad = 'uptime_observation,check=http,location=waw,server=s0 up=1i not-a-time';
     lines.splice(4_321, 0, bad); // in the fifth batch of 1,000, with batches in flight on either side
     const outbox = new InfluxOutbox(openEmbeddedDatabase(outboxPath));

@@ -3,8 +3,8 @@
 // store give the same runs for any time range. Each case spans hours with at least one long clean stretch, so
 // InfluxDB answers some hours from its hourly aggregates and reads the others row by row. On InfluxDB a series is
 // written with the gap marks (gap-marks.ts, floor 90 s against staleAfter 60, 90 or 180 s), in the old form (gap_ms
-// on every point, as databases written before the marks hold), switching from the old form to the marks, or by
-// both writers at once.
+// on every point, as databases written before the marks hold), switching from the old form to the marks with the
+// last times in one outbox (an upgrade), or by both writers at once, each with its own last times.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/sla/types.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
+import { lastTimeKey, type OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
 import { SERVERS_PER_RAW_READ } from '../../src/store/influx/run-reader.js';
-import type { ObservationStore } from '../../src/store/store.js';
 import { countedRunReader } from '../support/counted-reads.js';
 import { influxSuite, openInfluxStore, testConnection } from '../support/influx-suite.js';
 import { oldFormLine } from '../support/old-form-lines.js';
@@ -21,6 +21,8 @@ import { oldFormLine } from '../support/old-form-lines.js';
 const MIN = 60_000;
 const H = 60 * MIN;
 const T0 = Date.parse('2026-10-03T00:00:00Z');
+/** The InfluxDB store's floor for its gap marks (its staleAfter), beside the cases' staleAfter of 60, 90 or 180 s. */
+const FLOOR_MS = 90_000;
 
 const segment = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('up' as const), minutes: fc.integer({ min: 1, max: 150 }) }) },
@@ -47,7 +49,14 @@ const series = fc.record({
   longUpMinutes: fc.integer({ min: 240, max: 360 }),
   longUpAt: fc.nat(),
   /** A gap in the middle of that stretch, relative to staleAfter: a run split or not inside otherwise clean hours. */
-  longUpGap: fc.constantFrom('none' as const, 'under' as const, 'exact' as const, 'over' as const),
+  longUpGap: fc.constantFrom(
+    'none' as const,
+    'under' as const,
+    'exact' as const,
+    'over' as const,
+    'floor' as const,
+    'under-floor' as const,
+  ),
   /** How InfluxDB gets the series (see the top of the file). */
   form: fc.constantFrom('marked' as const, 'marked' as const, 'old' as const, 'switch' as const, 'both' as const),
 });
@@ -70,11 +79,25 @@ const scenario = fc.record({
 });
 type Scenario = typeof scenario extends fc.Arbitrary<infer S> ? S : never;
 
-/** The observations of one series: one probe per everyMs through its segments, none while silent. */
-function observationsOf(s: Series, server: string, staleAfterMs: number): Observation[] {
+/**
+ * The observations of one series: one probe per everyMs through its segments, none while silent; and the time of
+ * the first probe after the long stretch's gap (where a 'switch' series is upgraded).
+ */
+function observationsOf(
+  s: Series,
+  server: string,
+  staleAfterMs: number,
+): { observations: Observation[]; gapEndMs: number } {
   const segments: Segment[] = [...s.segments];
   const half = Math.floor(s.longUpMinutes / 2);
-  const gapMs = { none: s.everyMs, under: staleAfterMs - 1, exact: staleAfterMs, over: staleAfterMs + 1 }[s.longUpGap];
+  const gapMs = {
+    none: s.everyMs,
+    under: staleAfterMs - 1,
+    exact: staleAfterMs,
+    over: staleAfterMs + 1,
+    floor: FLOOR_MS,
+    'under-floor': FLOOR_MS - 1,
+  }[s.longUpGap];
   const longUp: Segment[] = [
     { kind: 'up', minutes: half },
     { kind: 'gap', ms: gapMs },
@@ -84,9 +107,11 @@ function observationsOf(s: Series, server: string, staleAfterMs: number): Observ
   const out: Observation[] = [];
   let t = T0 + s.startMs; // the next probe's time
   let probe = 0;
+  let gapEndMs = t;
   for (const seg of segments) {
     if (seg.kind === 'gap') {
       t += seg.ms - s.everyMs;
+      gapEndMs = t;
       continue;
     }
     const endMs = t + seg.minutes * MIN;
@@ -97,13 +122,13 @@ function observationsOf(s: Series, server: string, staleAfterMs: number): Observ
       out.push({ timeMs: t + late, server, location: s.location, check: s.check, up: seg.kind === 'up' });
     }
   }
-  return out;
+  return { observations: out, gapEndMs };
 }
 
 /** Which writer of InfluxDB takes the observation: the store (with marks), or the old form's writer. */
-function writtenOld(form: Series['form'], o: Observation, index: number, middleMs: number): boolean {
+function writtenOld(form: Series['form'], o: Observation, index: number, switchMs: number): boolean {
   if (form === 'old') return true;
-  if (form === 'switch') return o.timeMs < middleMs;
+  if (form === 'switch') return o.timeMs < switchMs;
   if (form === 'both') return index % 2 === 0;
   return false;
 }
@@ -128,25 +153,29 @@ describe('run readers: embedded and InfluxDB agree', () => {
   const influx = influxSuite();
   let dir: string;
   let embedded: EmbeddedObservationStore;
-  let influxStore: ObservationStore;
+  let influxStore: OutboxedInfluxStore;
   // The InfluxDB side is read through the store's own run reader class, its queries counted from outside.
   let counted: ReturnType<typeof countedRunReader>;
   /** Observations inside the queried ranges: what reading every row would return. */
   let rowsInRanges = 0;
   let run = 0;
-  /** Writes lines in the old form straight into InfluxDB, as the store did before the marks. */
-  let writeOldForm: (observations: Observation[]) => Promise<void>;
+  /**
+   * Writes lines in the old form straight into InfluxDB, as the store did before the marks: with the last times of
+   * the store's outbox when `upgrade` (the same outbox before and after), else with its own.
+   */
+  let writeOldForm: (observations: Observation[], upgrade: boolean) => Promise<void>;
   const oldFormLastMs = new Map<string, number>();
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'uc-run-readers-'));
     embedded = EmbeddedObservationStore.open(join(dir, 'embedded.db'));
     const database = await influx.database('runs');
-    writeOldForm = async (observations) => {
+    writeOldForm = async (observations, upgrade) => {
       if (observations.length === 0) return;
+      const advanced = new Map<string, number>();
       const lines = observations.map((o) => {
-        const key = `${o.server}/${o.location}/${o.check}`;
-        const lastMs = oldFormLastMs.get(key);
-        if (lastMs === undefined || o.timeMs > lastMs) oldFormLastMs.set(key, o.timeMs);
+        const key = lastTimeKey(o);
+        const lastMs = advanced.get(key) ?? (upgrade ? influxStore.queue.lastTimeOf(key) : oldFormLastMs.get(key));
+        if (lastMs === undefined || o.timeMs > lastMs) advanced.set(key, o.timeMs);
         return oldFormLine('uptime_observation', o, lastMs);
       });
       const response = await fetch(`${influx.influxd.url}/write?db=${database}&precision=ms`, {
@@ -154,12 +183,15 @@ describe('run readers: embedded and InfluxDB agree', () => {
         body: lines.join('\n'),
       });
       expect(response.status).toBe(204);
+      if (upgrade) influxStore.queue.enqueue([], advanced, Date.now());
+      else for (const [key, lastMs] of advanced) oldFormLastMs.set(key, lastMs);
     };
     influxStore = openInfluxStore({
       url: influx.influxd.url,
       database,
       outboxPath: join(dir, 'outbox.db'),
       batchSize: 5_000,
+      gapFloorMs: FLOOR_MS,
     });
     counted = countedRunReader(testConnection({ url: influx.influxd.url, database }));
   });
@@ -176,22 +208,34 @@ describe('run readers: embedded and InfluxDB agree', () => {
         // Servers of their own in every case (shrinking included): the cases share the two stores.
         const prefix = `r${++run}-`;
         const old = new Set<Observation>();
+        const upgraded = new Set<string>();
         const all = sc.series
           .flatMap((s) => {
-            const observations = observationsOf(s, `${prefix}${s.server}`, sc.staleAfterMs);
-            const middleMs = observations[Math.floor(observations.length / 2)]?.timeMs ?? 0;
+            const server = `${prefix}${s.server}`;
+            const { observations, gapEndMs } = observationsOf(s, server, sc.staleAfterMs);
+            if (s.form === 'switch') upgraded.add(lastTimeKey({ server, location: s.location, check: s.check }));
+            // Upgraded right at the long stretch's gap: the first marked point may follow an old one in its hour.
             observations.forEach((o, i) => {
-              if (writtenOld(s.form, o, i, middleMs)) old.add(o);
+              if (writtenOld(s.form, o, i, gapEndMs)) old.add(o);
             });
             return observations;
           })
           .sort((x, y) => x.timeMs - y.timeMs);
         for (const chunk of writeOrder(all, sc)) {
+          // The old writer first: in an upgrade it wrote the earlier part of the chunk.
+          const oldPart = chunk.filter((o) => old.has(o));
+          await writeOldForm(
+            oldPart.filter((o) => upgraded.has(lastTimeKey(o))),
+            true,
+          );
+          await writeOldForm(
+            oldPart.filter((o) => !upgraded.has(lastTimeKey(o))),
+            false,
+          );
           const marked = chunk.filter((o) => !old.has(o));
           const [a, b] = await Promise.all([embedded.write(chunk), influxStore.write(marked)]);
           expect(a.stored).toBe(chunk.length);
           expect(b.stored).toBe(marked.length);
-          await writeOldForm(chunk.filter((o) => old.has(o)));
         }
         expect(await influxStore.drain(30_000)).toBe(true);
         const firstHour = Math.floor(all[0]!.timeMs / H) * H;
@@ -211,7 +255,38 @@ describe('run readers: embedded and InfluxDB agree', () => {
         ]);
         expect(fromInflux).toEqual(fromEmbedded);
       }),
-      { numRuns: 20 },
+      {
+        numRuns: 50,
+        // Always tried, besides the random ones: a gap exactly the store's floor, with staleAfter equal to it (the
+        // mark's boundary: a random run finds it about once in a hundred cases).
+        examples: [
+          [
+            {
+              series: [
+                {
+                  server: 'a',
+                  location: 'waw',
+                  check: '',
+                  everyMs: 20_000,
+                  startMs: 0,
+                  jitterMs: 0,
+                  segments: [{ kind: 'silent', minutes: 1 }],
+                  longUpMinutes: 240,
+                  longUpAt: 0,
+                  longUpGap: 'floor',
+                  form: 'marked',
+                },
+              ],
+              staleAfterMs: FLOOR_MS,
+              order: 'in-order',
+              chunkSize: 40,
+              seed: 0,
+              fromOffsetMs: 0,
+              toOffsetMs: 0,
+            },
+          ],
+        ],
+      },
     );
     // Both of InfluxDB's paths were taken: hourly aggregates, and rows read one by one, but not every row (the
     // inner hours of the clean stretches came back as aggregates; about a quarter of the rows in trial runs).

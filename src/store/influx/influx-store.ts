@@ -13,7 +13,7 @@ import type { ObservationStore, RunQuery, StoreHealth, WriteResult } from '../st
 import type { InfluxConnection } from './connection.js';
 import { startForwarder, type Forwarder } from './forwarder.js';
 import { InfluxQLClient } from './influxql.js';
-import { gapMarks } from './gap-marks.js';
+import { gapMark } from './gap-marks.js';
 import { observationLine, seriesOf } from './line-protocol.js';
 import { createLineWriter, type LineWriter } from './line-writer.js';
 import { InfluxOutbox, type QueuedLine } from './outbox.js';
@@ -21,7 +21,7 @@ import { keyText, mayRepeat, outcomeOf, RepeatedKeys } from './repeated-keys.js'
 import { InfluxRunReader } from './run-reader.js';
 
 /** A series' key in the outbox's table of last times (the form outbox files have always used). */
-const lastTimeKey = (o: Pick<Observation, 'server' | 'location' | 'check'>) =>
+export const lastTimeKey = (o: Pick<Observation, 'server' | 'location' | 'check'>) =>
   `${o.server}\u0000${o.location}\u0000${o.check}`;
 
 export interface InfluxWriterOptions {
@@ -82,7 +82,7 @@ export class OutboxedInfluxStore implements ObservationStore {
       const lastKey = lastTimeKey(o);
       const last = advanced.get(lastKey) ?? this.outbox.lastTimeOf(lastKey);
       if (last === undefined || o.timeMs > last) advanced.set(lastKey, o.timeMs);
-      const line = observationLine(this.connection.measurement, o, gapMarks(o.timeMs, o.up, last, this.gapFloorMs));
+      const line = observationLine(this.connection.measurement, o, gapMark(o.timeMs, o.up, last, this.gapFloorMs));
       lines.push({
         line,
         timeMs: o.timeMs,

@@ -6,21 +6,20 @@
 // never retries a 400 (line-writer.ts); the outbox and the forwarder do that job.
 import { Point } from '@influxdata/influxdb-client';
 import type { Observation } from '../../sla/types.js';
-import { GAP_BREAK_FIELD, GAP_FLOOR_FIELD, type GapMarks } from './gap-marks.js';
+import { GAP_MARK_FIELD } from './gap-marks.js';
 
 /** The `check` tag of an observation without a check name: InfluxDB drops tags with empty values. */
 export const EMPTY_CHECK = '-';
 
-/** The line of one observation, with the marks the hourly aggregates read (gap-marks.ts). */
-export function observationLine(measurement: string, observation: Observation, marks: GapMarks): string {
+/** The line of one observation, with its gap mark when it has one (gap-marks.ts). */
+export function observationLine(measurement: string, observation: Observation, gapMarkMs: number | undefined): string {
   const point = new Point(measurement)
     .tag('server', observation.server)
     .tag('location', observation.location)
     .tag('check', observation.check === '' ? EMPTY_CHECK : observation.check)
     .intField('up', observation.up ? 1 : 0)
     .timestamp(observation.timeMs);
-  if (marks.breakMs !== undefined) point.intField(GAP_BREAK_FIELD, marks.breakMs);
-  if (marks.floorMs !== undefined) point.intField(GAP_FLOOR_FIELD, marks.floorMs);
+  if (gapMarkMs !== undefined) point.intField(GAP_MARK_FIELD, gapMarkMs);
   if (observation.latencyMs !== undefined) point.intField('latency_ms', observation.latencyMs);
   if (observation.error !== undefined) point.stringField('error', observation.error);
   const line = point.toLineProtocol();

@@ -7,12 +7,11 @@ import type { Observation, ObservationRun } from '../../sla/types.js';
 import { classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
 import type { RunQuery } from '../store.js';
 import { quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
-import { GAP_BREAK_FIELD, GAP_FLOOR_FIELD, type HourMarks, hourIsClean, OLD_GAP_FIELD } from './gap-marks.js';
+import { GAP_MARK_FIELD, type HourMarks, hourIsClean, OLD_GAP_FIELD } from './gap-marks.js';
 import { EMPTY_CHECK } from './line-protocol.js';
 
 const OLD = quoteIdentifier(OLD_GAP_FIELD);
-const BREAK = quoteIdentifier(GAP_BREAK_FIELD);
-const FLOOR = quoteIdentifier(GAP_FLOOR_FIELD);
+const MARK = quoteIdentifier(GAP_MARK_FIELD);
 
 /** An aggregate's value: null when no point of the hour has the field. */
 const nullable = (value: unknown) => (value === null || value === undefined ? null : Number(value));
@@ -52,15 +51,7 @@ export class InfluxRunReader {
   async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
     const result = new Map<string, ObservationRun[]>(query.servers.map((s) => [s, []]));
     if (query.servers.length === 0) return result;
-    const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
-    const timeFilter = `time >= ${query.fromMs}ms AND time < ${query.toMs}ms`;
-    const aggregates = await this.select(
-      // One field every point carries is counted (one scan); the marks are few points each (gap-marks.ts).
-      `SELECT count("up") AS n, count(${OLD}) AS old_n, min(${OLD}) AS old_min, max(${OLD}) AS old_max, ` +
-        `min(${BREAK}) AS break_min, max(${BREAK}) AS break_max, max(${FLOOR}) AS floor_max ` +
-        `FROM ${this.measurement} WHERE ${serverFilter} AND ${timeFilter} ` +
-        'GROUP BY time(1h), "server", "location", "check" fill(none)',
-    );
+    const aggregates = await this.select(hourlyAggregates(this.measurement, query));
     const rawReads: RawRead[] = [];
     for (const series of aggregates) {
       const server = series.tags?.server ?? '';
@@ -73,25 +64,21 @@ export class InfluxRunReader {
         if (index < 0) throw new Error(`InfluxDB answered without the column "${name}"`);
         return index;
       };
-      const [iTime, iCount, iOldCount, iOldMin, iOldMax, iBreakMin, iBreakMax, iFloorMax] = [
+      const [iTime, iCount, iOldCount, iOldMin, iOldMax, iMarkMax] = [
         'time',
         'n',
         'old_n',
         'old_min',
         'old_max',
-        'break_min',
-        'break_max',
-        'floor_max',
-      ].map(column) as [number, number, number, number, number, number, number, number];
+        'mark_max',
+      ].map(column) as [number, number, number, number, number, number];
       const buckets = series.values.map((row) => {
         const hour: HourMarks = {
           count: nullable(row[iCount]) ?? 0,
           oldCount: nullable(row[iOldCount]) ?? 0,
           oldMin: nullable(row[iOldMin]),
           oldMax: nullable(row[iOldMax]),
-          breakMin: nullable(row[iBreakMin]),
-          breakMax: nullable(row[iBreakMax]),
-          floorMax: nullable(row[iFloorMax]),
+          markMax: nullable(row[iMarkMax]),
         };
         return {
           location,
@@ -185,6 +172,20 @@ export class InfluxRunReader {
     const time = series?.values[0]?.[0];
     return time === undefined || time === null ? undefined : Number(time);
   }
+}
+
+/**
+ * The statement of the hourly aggregates of the requested servers' series (`measurement` quoted). One field every
+ * point carries is counted (one scan); the marks are few points (gap-marks.ts), and points of the old form are
+ * none in months written since: InfluxDB scans a field once per aggregate of it, so this is about one scan.
+ */
+export function hourlyAggregates(measurement: string, query: Pick<RunQuery, 'servers' | 'fromMs' | 'toMs'>): string {
+  const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
+  return (
+    `SELECT count("up") AS n, count(${OLD}) AS old_n, min(${OLD}) AS old_min, max(${OLD}) AS old_max, ` +
+    `max(${MARK}) AS mark_max FROM ${measurement} WHERE ${serverFilter} ` +
+    `AND time >= ${query.fromMs}ms AND time < ${query.toMs}ms GROUP BY time(1h), "server", "location", "check" fill(none)`
+  );
 }
 
 /** Rows of `SELECT "up"` (time, up) of one series as single-observation runs, appended to `runs`. */

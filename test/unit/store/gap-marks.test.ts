@@ -1,73 +1,62 @@
 import { describe, expect, it } from 'vitest';
-import { gapMarks, type HourMarks, hourIsClean } from '../../../src/store/influx/gap-marks.js';
+import { ENDLESS_GAP_MS, gapMark, type HourMarks, hourIsClean } from '../../../src/store/influx/gap-marks.js';
 
 const H = 3_600_000;
 const FLOOR = 90_000;
 
-describe('gapMarks', () => {
+describe('gapMark', () => {
   it('marks nothing on an up point a short gap after one in the same hour', () => {
-    expect(gapMarks(10 * H + 60_000, true, 10 * H + 30_000, FLOOR)).toEqual({});
+    expect(gapMark(10 * H + 60_000, true, 10 * H + 30_000, FLOOR)).toBeUndefined();
   });
 
-  it('marks a down point, an unknown gap and a point out of order with -1', () => {
-    expect(gapMarks(10 * H + 60_000, false, 10 * H + 30_000, FLOOR)).toEqual({ breakMs: -1 });
-    expect(gapMarks(10 * H + 60_000, true, undefined, FLOOR)).toEqual({ breakMs: -1 });
-    expect(gapMarks(10 * H + 60_000, true, 10 * H + 60_000, FLOOR)).toEqual({ breakMs: -1 });
-    expect(gapMarks(10 * H + 60_000, true, 10 * H + 90_000, FLOOR)).toEqual({ breakMs: -1 });
+  it('marks a down point, an unknown gap and a point out of order as endless', () => {
+    expect(gapMark(10 * H + 60_000, false, 10 * H + 30_000, FLOOR)).toBe(ENDLESS_GAP_MS);
+    expect(gapMark(10 * H + 60_000, true, undefined, FLOOR)).toBe(ENDLESS_GAP_MS);
+    expect(gapMark(10 * H + 60_000, true, 10 * H + 60_000, FLOOR)).toBe(ENDLESS_GAP_MS);
+    expect(gapMark(10 * H + 60_000, true, 10 * H + 90_000, FLOOR)).toBe(ENDLESS_GAP_MS);
+    expect(gapMark(10 * H + 5_000, false, 10 * H - 30_000, FLOOR)).toBe(ENDLESS_GAP_MS);
   });
 
   it('marks a gap at or over the floor with the gap, one just under it not at all', () => {
-    expect(gapMarks(10 * H + 100_000, true, 10 * H + 10_000, FLOOR)).toEqual({ breakMs: 90_000 });
-    expect(gapMarks(10 * H + 100_000, true, 10 * H + 10_001, FLOOR)).toEqual({});
+    expect(gapMark(10 * H + 100_000, true, 10 * H + 10_000, FLOOR)).toBe(90_000);
+    expect(gapMark(10 * H + 100_000, true, 10 * H + 10_001, FLOOR)).toBeUndefined();
+    expect(gapMark(10 * H + 5_000, true, 9 * H, FLOOR)).toBe(H + 5_000);
   });
 
-  it('puts the floor on the first point of an hour whose previous point is in an earlier hour', () => {
-    expect(gapMarks(10 * H, true, 10 * H - 30_000, FLOOR)).toEqual({ floorMs: FLOOR });
-    expect(gapMarks(10 * H + 5_000, false, 10 * H - 30_000, FLOOR)).toEqual({ breakMs: -1, floorMs: FLOOR });
-    expect(gapMarks(10 * H + 5_000, true, 9 * H, FLOOR)).toEqual({ breakMs: H + 5_000, floorMs: FLOOR });
-    // Unknown gap: no floor (the -1 already makes the hour unclean).
-    expect(gapMarks(10 * H, true, undefined, FLOOR)).toEqual({ breakMs: -1 });
+  it('marks the first point of an hour, the point before it in an earlier hour, with the floor less 1 ms', () => {
+    expect(gapMark(10 * H, true, 10 * H - 30_000, FLOOR)).toBe(89_999);
+    expect(gapMark(10 * H + 29_999, true, 10 * H - 1, FLOOR)).toBe(89_999);
+    expect(gapMark(10 * H + 30_000, true, 10 * H, FLOOR)).toBeUndefined();
   });
 });
 
 describe('hourIsClean', () => {
-  const marked: HourMarks = {
-    count: 120,
-    oldCount: 0,
-    oldMin: null,
-    oldMax: null,
-    breakMin: null,
-    breakMax: null,
-    floorMax: 90_000,
-  };
+  const marked: HourMarks = { count: 120, oldCount: 0, oldMin: null, oldMax: null, markMax: 89_999 };
 
-  it('is clean with no breaks and a floor at most staleAfter', () => {
+  it('is clean when the largest mark is below staleAfter', () => {
     expect(hourIsClean(marked, 90_000)).toBe(true);
-    expect(hourIsClean(marked, 180_000)).toBe(true);
+    expect(hourIsClean({ ...marked, markMax: 179_999 }, 180_000)).toBe(true);
   });
 
-  it('is not clean when the floor is over staleAfter: unmarked gaps could be too', () => {
+  it('is not clean when a mark reaches staleAfter: a floor over it, a long gap, a down point', () => {
     expect(hourIsClean(marked, 89_999)).toBe(false);
+    expect(hourIsClean({ ...marked, markMax: 180_000 }, 180_000)).toBe(false);
+    expect(hourIsClean({ ...marked, markMax: ENDLESS_GAP_MS }, 180_000)).toBe(false);
   });
 
-  it('is not clean with marked points but no floor, or no points', () => {
-    expect(hourIsClean({ ...marked, floorMax: null }, 90_000)).toBe(false);
+  it('is not clean with points of the marked form but no mark, or no points', () => {
+    expect(hourIsClean({ ...marked, markMax: null }, 90_000)).toBe(false);
     expect(hourIsClean({ ...marked, count: 0 }, 90_000)).toBe(false);
   });
 
-  it('tests the breaks against staleAfter', () => {
-    expect(hourIsClean({ ...marked, breakMin: 95_000, breakMax: 120_000 }, 180_000)).toBe(true);
-    expect(hourIsClean({ ...marked, breakMin: 95_000, breakMax: 180_000 }, 180_000)).toBe(false);
-    expect(hourIsClean({ ...marked, breakMin: -1, breakMax: 120_000 }, 180_000)).toBe(false);
-  });
-
   it('tests points of the old form (gap_ms on each) the old way, beside marked ones', () => {
-    const old: HourMarks = { ...marked, oldCount: 120, oldMin: 30_000, oldMax: 30_000, floorMax: null };
+    const old: HourMarks = { count: 120, oldCount: 120, oldMin: 30_000, oldMax: 30_000, markMax: null };
     expect(hourIsClean(old, 90_000)).toBe(true);
     expect(hourIsClean({ ...old, oldMin: -1 }, 90_000)).toBe(false);
     expect(hourIsClean({ ...old, oldMax: 90_000 }, 90_000)).toBe(false);
-    // Some points of the hour are marked ones: their floor must be there.
+    // Some points of the hour are of the marked form: their mark must be there, and below staleAfter.
     expect(hourIsClean({ ...old, oldCount: 60 }, 90_000)).toBe(false);
-    expect(hourIsClean({ ...old, oldCount: 60, floorMax: 90_000 }, 90_000)).toBe(true);
+    expect(hourIsClean({ ...old, oldCount: 60, markMax: 89_999 }, 90_000)).toBe(true);
+    expect(hourIsClean({ ...old, oldCount: 60, markMax: 90_000 }, 90_000)).toBe(false);
   });
 });

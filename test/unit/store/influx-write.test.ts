@@ -103,7 +103,7 @@ describe('InfluxDB write requests', () => {
     expect(request.url).toBe('/api/v2/write?org=acme&bucket=uptime&precision=ms');
     expect(request.headers.authorization).toBe('Token secret-token');
     expect(request.body).toBe(
-      'uptime_observation,check=-,location=waw,server=oci-101 error="timeout",gap_break_ms=-1i,latency_ms=10000i,up=0i 1791028800000',
+      'uptime_observation,check=-,location=waw,server=oci-101 error="timeout",gap_mark_ms=9007199254740991i,latency_ms=10000i,up=0i 1791028800000',
     );
   });
 
@@ -124,9 +124,9 @@ describe('InfluxDB write requests', () => {
 
   it('a line InfluxDB refuses by name (400 naming it) is parked and does not block the queue', async () => {
     const bad =
-      'uptime_observation,check=-,location=waw,server=bad error="timeout",gap_break_ms=-1i,latency_ms=10000i,up=0i 1791028800000';
+      'uptime_observation,check=-,location=waw,server=bad error="timeout",gap_mark_ms=9007199254740991i,latency_ms=10000i,up=0i 1791028800000';
     const good = (server: string, timeMs: number) =>
-      `uptime_observation,check=-,location=waw,server=${server} error="timeout",gap_break_ms=-1i,latency_ms=10000i,up=0i ${timeMs}`;
+      `uptime_observation,check=-,location=waw,server=${server} error="timeout",gap_mark_ms=9007199254740991i,latency_ms=10000i,up=0i ${timeMs}`;
     const after = await withStore({ apiVersion: 1, database: 'uptime' }, async (store) => {
       // A good line queued behind the bad one in the same batch, and one written after the bad one was parked.
       await store.write([observation('bad'), observation('oci-101')]);
