@@ -1,5 +1,5 @@
 // The durable outbox in front of InfluxDB, in the embedded SQLite file: lines wait here until InfluxDB confirmed
-// them, lines InfluxDB refused by name are parked here, and each series' last time (for gap_ms) is kept here.
+// them, lines InfluxDB refused by name are parked here, and each series' last time (for the gap marks) is kept here.
 // The one owner of those tables; the forwarder and the store go through it.
 import type { EmbeddedDatabase } from '../embedded/database.js';
 import { lineProtocolTimeMs } from '../embedded/database.js';
