@@ -1,14 +1,14 @@
 // Runs from hourly aggregates, shared by the stores that can aggregate where the data lives (InfluxDB, SQLite).
-// Each observation carries its gap to the previous observation of its series as known when it was written
-// (never smaller than the true gap: a later write in between only shortens it; InfluxDB keeps it as marks on the
-// few points that matter, influx/gap-marks.ts). A bucket whose observations are all up, all with a known gap below
-// staleAfter, is "clean": it lies inside one up run. Only the other
-// buckets are read row by row; compactRuns then joins neighbouring runs as a row-by-row read would.
+// Each observation's gap to the previous observation of its series is known as it was when written (never smaller
+// than the true gap: a later write in between only shortens it); SQLite keeps it on every row, InfluxDB as marks
+// on the few points that matter (influx/gap-marks.ts). A bucket whose observations are all up, all with a known
+// gap below staleAfter, is "clean": it lies inside one up run. Only the other buckets are read row by row;
+// compactRuns then joins neighbouring runs as a row-by-row read would.
 //
 // When the store cannot say cheaply when a clean bucket's first and last observations were (InfluxDB: every
-// aggregate of a field every point carries is another full scan), the clean buckets at either end of a stretch of clean buckets
-// are read row by row too. A run can only start or end in such an end bucket, so the inner buckets stand in
-// as one run spanning their hours: each is joined to the exact rows on both sides (their gaps are known to be
+// aggregate of a field every point carries is another full scan), the clean buckets at either end of a stretch of
+// clean buckets are read row by row too. A run can only start or end in such an end bucket, so the inner buckets
+// stand in as one run spanning their hours: each is joined to the exact rows on both sides (their gaps are known to be
 // below staleAfter), and the joined run starts and ends at exact times.
 import { at } from '../sla/at.js';
 import type { ObservationRun } from '../sla/types.js';

@@ -12,7 +12,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/sla/types.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
+import { compactRuns } from '../../src/store/bucketed-runs.js';
 import { lastTimeKey, type OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
+import type { RunQuery } from '../../src/store/store.js';
 import { SERVERS_PER_RAW_READ } from '../../src/store/influx/run-reader.js';
 import { countedRunReader } from '../support/counted-reads.js';
 import { influxSuite, openInfluxStore, testConnection } from '../support/influx-suite.js';
@@ -165,10 +167,35 @@ describe('run readers: embedded and InfluxDB agree', () => {
    */
   let writeOldForm: (observations: Observation[], upgrade: boolean) => Promise<void>;
   const oldFormLastMs = new Map<string, number>();
+  let database: string;
+  /** Lines straight into InfluxDB, as another writer would send them. */
+  const postLines = async (lines: string[]) => {
+    const response = await fetch(`${influx.influxd.url}/write?db=${database}&precision=ms`, {
+      method: 'POST',
+      body: lines.join('\n'),
+    });
+    expect(response.status).toBe(204);
+  };
+  /** What a row-by-row read of InfluxDB gives: the truth the hourly aggregates must reproduce. */
+  const rowByRowRuns = async (store: OutboxedInfluxStore, query: RunQuery) => {
+    const [server] = query.servers;
+    const rows = await store.readObservations(server!, query.fromMs, query.toMs);
+    return compactRuns(
+      rows.map((o) => ({
+        location: o.location,
+        check: o.check,
+        up: o.up,
+        firstMs: o.timeMs,
+        lastMs: o.timeMs,
+        count: 1,
+      })),
+      query.staleAfterMs,
+    );
+  };
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'uc-run-readers-'));
     embedded = EmbeddedObservationStore.open(join(dir, 'embedded.db'));
-    const database = await influx.database('runs');
+    database = await influx.database('runs');
     writeOldForm = async (observations, upgrade) => {
       if (observations.length === 0) return;
       const advanced = new Map<string, number>();
@@ -178,11 +205,7 @@ describe('run readers: embedded and InfluxDB agree', () => {
         if (lastMs === undefined || o.timeMs > lastMs) advanced.set(key, o.timeMs);
         return oldFormLine('uptime_observation', o, lastMs);
       });
-      const response = await fetch(`${influx.influxd.url}/write?db=${database}&precision=ms`, {
-        method: 'POST',
-        body: lines.join('\n'),
-      });
-      expect(response.status).toBe(204);
+      await postLines(lines);
       if (upgrade) influxStore.queue.enqueue([], advanced, Date.now());
       else for (const [key, lastMs] of advanced) oldFormLastMs.set(key, lastMs);
     };
@@ -321,5 +344,75 @@ describe('run readers: embedded and InfluxDB agree', () => {
     expect(counted.counts.rawRows - before.rawRows).toBe(
       observations.filter((o) => o.timeMs >= query.fromMs && o.timeMs < query.toMs).length,
     );
+  });
+
+  it('a restart with a larger staleAfter inside an hour, and back: the hour is read row by row', async () => {
+    // One outbox, three processes: staleAfter 60 s from 08:00, then 180 s from 10:21:45 (60 s probes, the first after a 125 s
+    // gap), then 60 s again from 10:40:30. Closed with staleAfter 60 s, hour 10 holds gaps of 60 s and more that no
+    // mark of the first process's floor covers; the second process's first mark (179,999) says so.
+    const outboxPath = join(dir, 'restarts.db');
+    const server = 'restarts';
+    const at = (hhmmss: string) => Date.parse(`2026-10-05T${hhmmss}Z`);
+    const ups = (fromMs: number, toMs: number, everyMs: number) =>
+      Array.from({ length: Math.ceil((toMs - fromMs) / everyMs) }, (_, i) => ({
+        timeMs: fromMs + i * everyMs,
+        server,
+        location: 'waw',
+        check: 'http',
+        up: true,
+      }));
+    const run = async (gapFloorMs: number, observations: Observation[]) => {
+      const store = openInfluxStore({ url: influx.influxd.url, database, outboxPath, gapFloorMs });
+      expect((await store.write(observations)).stored).toBe(observations.length);
+      expect(await store.drain(30_000)).toBe(true);
+      await store.close();
+    };
+    await run(60_000, ups(at('08:00:00'), at('10:19:41'), 20_000));
+    await run(180_000, ups(at('10:21:45'), at('10:40:00'), 60_000));
+    await run(60_000, ups(at('10:40:30'), at('12:30:00'), 20_000));
+    const query = { servers: [server], fromMs: at('09:00:00'), toMs: at('12:00:00'), staleAfterMs: 60_000 };
+    const reader = openInfluxStore({ url: influx.influxd.url, database, outboxPath: join(dir, 'reader.db') });
+    try {
+      const truth = await rowByRowRuns(reader, query);
+      expect(truth.length).toBeGreaterThan(10); // split at the 125 s gap and at every 60 s gap
+      expect((await reader.readRuns(query)).get(server)).toEqual(truth);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('one key written in both forms (InfluxDB merges its fields): the mark still counts', async () => {
+    // The store wrote 08:00-08:10; a writer of the old form wrote 08:30-12:00, all up. Then the store, whose last time
+    // is 08:10, writes a down observation at a time the old writer had written up: InfluxDB keeps up=0, gap_ms from
+    // the old line and the endless mark. Every point of hour 10 has gap_ms; the mark must make it unclean.
+    const server = 'merged';
+    const at = (hhmmss: string) => Date.parse(`2026-10-06T${hhmmss}Z`);
+    const observation = (timeMs: number, up: boolean): Observation => ({
+      timeMs,
+      server,
+      location: 'waw',
+      check: 'http',
+      up,
+    });
+    const store = openInfluxStore({ url: influx.influxd.url, database, outboxPath: join(dir, 'merged.db') });
+    try {
+      const early = Array.from({ length: 31 }, (_, i) => observation(at('08:00:00') + i * 20_000, true));
+      expect((await store.write(early)).stored).toBe(31);
+      let lastMs: number | undefined;
+      const oldLines: string[] = [];
+      for (let t = at('08:30:00'); t < at('12:00:00'); t += 20_000) {
+        oldLines.push(oldFormLine('uptime_observation', observation(t, true), lastMs));
+        lastMs = t;
+      }
+      await postLines(oldLines);
+      expect((await store.write([observation(at('10:30:00'), false)])).stored).toBe(1);
+      expect(await store.drain(30_000)).toBe(true);
+      const query = { servers: [server], fromMs: at('09:00:00'), toMs: at('12:00:00'), staleAfterMs: 90_000 };
+      const truth = await rowByRowRuns(store, query);
+      expect(truth.map((r) => r.up)).toEqual([true, false, true]);
+      expect((await store.readRuns(query)).get(server)).toEqual(truth);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -4,15 +4,20 @@
 // InfluxDB scans a field's points once per aggregate of it: the clean test over a field every point carried
 // (`gap_ms`: count, min and max) cost three scans of the month (test/bench/README.md, close queries). Instead one
 // sparse field, `gap_mark_ms`, is written on the points that matter; the hour is clean under staleAfter when its
-// largest mark is below staleAfter. With F the writer's floor (its staleAfter) and g the point's gap to the
-// previous point of its series as the writer knew it, a point's mark is:
+// largest mark is below staleAfter. With F the writer's floor (its staleAfter, fixed for the writer's life) and g
+// the point's gap to the previous point of its series as the writer knew it, a point's mark is:
 //   ENDLESS_GAP_MS  when it is down or g is unknown (out of order, first of its series): never clean;
 //   g               when g >= F: clean only under a larger staleAfter;
-//   F - 1           on the first point of each hour of a series (the point before it lies in an earlier hour)
-//                   when neither applies: the hour's unmarked points have gaps below F, so they are clean under
+//   F - 1           when neither applies, on the first point this writer (this process) stores in each hour of
+//                   the series: its unmarked points of that hour have gaps below F, so they are clean under
 //                   staleAfter only when F - 1 < staleAfter.
-// Every hour with points of this form has a mark (its first point), so an hour with such points and no mark is
-// not clean. Points written before the marks carry `gap_ms` on every point (the old form), tested the old way.
+// So every writer that stored an unmarked point in an hour also stored a mark of at least F - 1 there, and a
+// largest mark below staleAfter proves every gap of the hour below it, whichever writers (with whatever floors,
+// restarts included) wrote it. Points written before the marks carry `gap_ms` on every point (the old form) and
+// no mark: an hour with old points is tested the old way, and its other points by their marks when it has any.
+// What this does not cover: two writers storing one series at the same millisecond (InfluxDB merges the fields of
+// one key, so one writer's mark can replace another's); one series has one writer (its shard's agent, or imports
+// through that agent's outbox, whose repeated keys are checked first).
 
 /** The field of the mark. */
 export const GAP_MARK_FIELD = 'gap_mark_ms';
@@ -23,15 +28,25 @@ export const ENDLESS_GAP_MS = Number.MAX_SAFE_INTEGER;
 
 const HOUR_MS = 3_600_000;
 
+/** The hour a time lies in (GROUP BY time(1h) buckets, from the epoch). */
+export const hourOf = (timeMs: number) => Math.floor(timeMs / HOUR_MS);
+
 /**
  * The mark of an observation at `timeMs`, `up` or not, whose series' last written time was `lastMs`, from a writer
- * whose floor is `floorMs` (its staleAfter); undefined when the point needs none.
+ * whose floor is `floorMs` (its staleAfter) and which has (`hourMarked`) or has not yet stored a mark of at least
+ * floorMs - 1 for this series in this observation's hour; undefined when the point needs none.
  */
-export function gapMark(timeMs: number, up: boolean, lastMs: number | undefined, floorMs: number): number | undefined {
+export function gapMark(
+  timeMs: number,
+  up: boolean,
+  lastMs: number | undefined,
+  floorMs: number,
+  hourMarked: boolean,
+): number | undefined {
   if (!up || lastMs === undefined || timeMs <= lastMs) return ENDLESS_GAP_MS;
   const gapMs = timeMs - lastMs;
   if (gapMs >= floorMs) return gapMs;
-  return Math.floor(lastMs / HOUR_MS) < Math.floor(timeMs / HOUR_MS) ? floorMs - 1 : undefined;
+  return hourMarked ? undefined : floorMs - 1;
 }
 
 /** One hour of one series as InfluxDB aggregates it (null: no point of the hour has that field). */
@@ -49,6 +64,7 @@ export function hourIsClean(hour: HourMarks, staleAfterMs: number): boolean {
   const oldClean =
     hour.oldCount === 0 ||
     (hour.oldMin !== null && hour.oldMax !== null && hour.oldMin >= 0 && hour.oldMax < staleAfterMs);
-  const markedClean = hour.count === hour.oldCount || (hour.markMax !== null && hour.markMax < staleAfterMs);
+  // Any mark counts, even in an hour whose every point also has gap_ms (one key written in both forms).
+  const markedClean = hour.markMax === null ? hour.count === hour.oldCount : hour.markMax < staleAfterMs;
   return oldClean && markedClean;
 }

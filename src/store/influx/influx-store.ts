@@ -13,7 +13,7 @@ import type { ObservationStore, RunQuery, StoreHealth, WriteResult } from '../st
 import type { InfluxConnection } from './connection.js';
 import { startForwarder, type Forwarder } from './forwarder.js';
 import { InfluxQLClient } from './influxql.js';
-import { gapMark } from './gap-marks.js';
+import { ENDLESS_GAP_MS, gapMark, hourOf } from './gap-marks.js';
 import { observationLine, seriesOf } from './line-protocol.js';
 import { createLineWriter, type LineWriter } from './line-writer.js';
 import { InfluxOutbox, type QueuedLine } from './outbox.js';
@@ -27,7 +27,7 @@ export const lastTimeKey = (o: Pick<Observation, 'server' | 'location' | 'check'
 export interface InfluxWriterOptions {
   /** Lines per request to InfluxDB (default 5,000). */
   batchSize?: number;
-  /** Gaps below this need no mark in the line (gap-marks.ts): the writer's staleAfter. */
+  /** The writer's floor for its gap marks (gap-marks.ts): its staleAfter. */
   gapFloorMs: number;
 }
 
@@ -39,6 +39,11 @@ export class OutboxedInfluxStore implements ObservationStore {
   private readonly repeatedKeys: RepeatedKeys;
   private readonly reader: InfluxRunReader;
   private readonly gapFloorMs: number;
+  /**
+   * The hour (hourOf) of the last finite gap mark this process queued, by series (lastTimeKey): the first point this
+   * process stores in an hour of a series is marked with at least the floor less 1 ms (gap-marks.ts says why).
+   */
+  private readonly markedHours = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -78,11 +83,18 @@ export class OutboxedInfluxStore implements ObservationStore {
     const lines: (QueuedLine & { series: string; outcome: string; mayRepeat: boolean })[] = [];
     // Last times advanced by this write; the outbox stores them in the same transaction as the lines.
     const advanced = new Map<string, number>();
+    // Hours marked by lines of this write: committed to markedHours only once the lines are queued.
+    const marking = new Map<string, number>();
     for (const o of observations) {
       const lastKey = lastTimeKey(o);
       const last = advanced.get(lastKey) ?? this.outbox.lastTimeOf(lastKey);
       if (last === undefined || o.timeMs > last) advanced.set(lastKey, o.timeMs);
-      const line = observationLine(this.connection.measurement, o, gapMark(o.timeMs, o.up, last, this.gapFloorMs));
+      const hour = hourOf(o.timeMs);
+      const hourMarked = (marking.get(lastKey) ?? this.markedHours.get(lastKey)) === hour;
+      const mark = gapMark(o.timeMs, o.up, last, this.gapFloorMs, hourMarked);
+      // An endless mark does not count: a line that may repeat a stored key has one, and may be left out as a repeat.
+      if (mark !== undefined && mark !== ENDLESS_GAP_MS) marking.set(lastKey, hour);
+      const line = observationLine(this.connection.measurement, o, mark);
       lines.push({
         line,
         timeMs: o.timeMs,
@@ -110,6 +122,8 @@ export class OutboxedInfluxStore implements ObservationStore {
       }
     }
     this.outbox.enqueue(queued, advanced, nowMs);
+    for (const [series, hour] of marking)
+      this.markedHours.set(series, Math.max(hour, this.markedHours.get(series) ?? hour));
     if (conflicts.length > 0)
       this.logger.warn(
         { conflicts: conflicts.length, line: conflicts[0] },

@@ -175,9 +175,10 @@ export class InfluxRunReader {
 }
 
 /**
- * The statement of the hourly aggregates of the requested servers' series (`measurement` quoted). One field every
- * point carries is counted (one scan); the marks are few points (gap-marks.ts), and points of the old form are
- * none in months written since: InfluxDB scans a field once per aggregate of it, so this is about one scan.
+ * The statement of the hourly aggregates of the requested servers' series (`measurement` quoted). InfluxDB scans a
+ * field once per aggregate of it: one field every point carries is counted (one scan), the marks are few points
+ * (gap-marks.ts), and months written since the marks have no old-form points, so this is about one scan. A month
+ * written before them costs four scans (the count and three aggregates of gap_ms), one more than it used to.
  */
 export function hourlyAggregates(measurement: string, query: Pick<RunQuery, 'servers' | 'fromMs' | 'toMs'>): string {
   const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
