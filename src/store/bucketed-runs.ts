@@ -8,8 +8,8 @@
 // When the store cannot say cheaply when a clean bucket's first and last observations were (InfluxDB: every
 // aggregate of a field every point carries is another full scan), the clean buckets at either end of a stretch of
 // clean buckets are read row by row too. A run can only start or end in such an end bucket, so the inner buckets
-// stand in as one run spanning their hours: each is joined to the exact rows on both sides (their gaps are known to be
-// below staleAfter), and the joined run starts and ends at exact times.
+// stand in as one run spanning their hours: each is joined to the exact rows on both sides (their gaps are known
+// to be below staleAfter), and the joined run starts and ends at exact times.
 import { at } from '../sla/at.js';
 import type { ObservationRun } from '../sla/types.js';
 import type { RunQuery } from './store.js';

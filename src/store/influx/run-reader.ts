@@ -185,7 +185,8 @@ export function hourlyAggregates(measurement: string, query: Pick<RunQuery, 'ser
   return (
     `SELECT count("up") AS n, count(${OLD}) AS old_n, min(${OLD}) AS old_min, max(${OLD}) AS old_max, ` +
     `max(${MARK}) AS mark_max FROM ${measurement} WHERE ${serverFilter} ` +
-    `AND time >= ${query.fromMs}ms AND time < ${query.toMs}ms GROUP BY time(1h), "server", "location", "check" fill(none)`
+    `AND time >= ${query.fromMs}ms AND time < ${query.toMs}ms ` +
+    'GROUP BY time(1h), "server", "location", "check" fill(none)'
   );
 }
 
