@@ -39,6 +39,16 @@ export interface MonthQueryPacing {
 /** A paced month query's outcome: its answer, or how long until the client may ask for a computation. */
 export type Paced<T> = { answer: T } | { retryAfterMs: number };
 
+/**
+ * The clients month computations are paced by. An API token and the ops login with that token are one client, so
+ * both build the key here.
+ */
+export const pacedClient = {
+  token: (name: string) => `token ${name}`,
+  address: (ip: string) => `address ${ip}`,
+  customer: (id: string) => `customer ${id}`,
+};
+
 /** The value of a Retry-After header for a wait of `ms`: whole seconds, at least 1. */
 export const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1_000)));
 

@@ -19,7 +19,7 @@ import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { bearerCredentials, createAuthGate, type ApiToken } from './auth.js';
 import { codeForStatus, errorResponses, sendError } from './errors.js';
-import { answerMonthQuery, createComputeTurns, type MonthQueryPacing } from './month-queries.js';
+import { answerMonthQuery, createComputeTurns, pacedClient, type MonthQueryPacing } from './month-queries.js';
 import { registerRecordRoutes, type RecordRouteDeps } from './record-routes.js';
 import * as answers from './response-schemas.js';
 import { MONTH, REASON, REASON_BODY, TIME } from './request-schemas.js';
@@ -201,7 +201,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   /** Who a month query's turn belongs to: the token's name, else the address (request.ip follows trustProxy). */
   const apiClient = (request: FastifyRequest) => {
     const name = gate.callerOf(request).name;
-    return name === undefined ? `address ${request.ip}` : `token ${name}`;
+    return name === undefined ? pacedClient.address(request.ip) : pacedClient.token(name);
   };
   const reads = { onRequest: gate.require('read', 'api') };
   const changes = { onRequest: gate.require('close', 'api') };

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerTimeline } from '../close/server-timeline.js';
 import type { AuthGate } from '../http/auth.js';
 import { sendError } from '../http/errors.js';
-import { paceMonthQuery, retryAfterSeconds, type MonthQueryPacing } from '../http/month-queries.js';
+import { paceMonthQuery, pacedClient, retryAfterSeconds, type MonthQueryPacing } from '../http/month-queries.js';
 import { reportFileName } from '../reports/ledger.js';
 import { isMonth } from '../sla/month.js';
 import { fillTemplate, type Language } from '../reports/format.js';
@@ -198,7 +198,7 @@ export async function registerWebRoutes(
       return serverPage(
         reply,
         { ...frame, title: `${server.name} · ${frame.title}` },
-        `token ${opsTokenOf(request)}`,
+        pacedClient.token(opsTokenOf(request)),
         server,
         month,
         true,
@@ -348,7 +348,7 @@ export async function registerWebRoutes(
       if (!server) return html(reply, 404, page(frame, '<p>404</p>'));
       const month =
         request.query.month !== undefined && isMonth(request.query.month) ? request.query.month : fleet.month;
-      return serverPage(reply, frame, `customer ${customerId}`, server, month, false);
+      return serverPage(reply, frame, pacedClient.customer(customerId), server, month, false);
     },
   );
   app.get<{ Params: { month: string } }>(

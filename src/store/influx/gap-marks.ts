@@ -19,6 +19,8 @@
 // one key, so one writer's mark can replace another's); one series has one writer (its shard's agent, or imports
 // through that agent's outbox, whose repeated keys are checked first).
 
+import { BUCKET_MS } from '../bucketed-runs.js';
+
 /** The field of the mark. */
 export const GAP_MARK_FIELD = 'gap_mark_ms';
 /** The field every point carried in the old form: its gap, or -1 when down or unknown. */
@@ -26,10 +28,8 @@ export const OLD_GAP_FIELD = 'gap_ms';
 /** The mark of a point down or after an unknown gap: larger than any staleAfter. */
 export const ENDLESS_GAP_MS = Number.MAX_SAFE_INTEGER;
 
-const HOUR_MS = 3_600_000;
-
-/** The hour a time lies in (GROUP BY time(1h) buckets, from the epoch). */
-export const hourOf = (timeMs: number) => Math.floor(timeMs / HOUR_MS);
+/** The hour a time lies in: the aggregates' bucket (GROUP BY time(1h), from the epoch). */
+export const hourOf = (timeMs: number) => Math.floor(timeMs / BUCKET_MS);
 
 /**
  * The mark of an observation at `timeMs`, `up` or not, whose series' last written time was `lastMs`, from a writer
