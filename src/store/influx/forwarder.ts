@@ -61,9 +61,14 @@ export interface ForwarderDeps {
 interface Batch {
   /** The highest id read: the next batch is read after it. */
   lastId: number;
+  /** How many lines it sends. */
+  count: number;
   /** Some lines may repeat a key InfluxDB holds: checked before sending. */
   verify: boolean;
+  /** Its rows still waiting in the outbox, in id order. */
   rows(): OutboxRow[];
+  /** The lines as sent, in the body's order: InfluxDB's answer names or numbers these. */
+  lines(): readonly string[];
   write(): Promise<WriteVerdict>;
   /** InfluxDB confirmed the batch: its lines leave the outbox. */
   confirm(): void;
@@ -147,26 +152,34 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     );
   };
 
-  const rowsBatch = (rows: OutboxRow[]): Batch => ({
-    lastId: at(rows, rows.length - 1, 'last row').id,
-    verify: rows.some((r) => r.verify),
-    rows: () => rows,
-    write: () => writer.write(rows.map((r) => r.line)),
-    confirm: () => outbox.confirm(rows.map((r) => r.id)),
-  });
+  const rowsBatch = (rows: OutboxRow[]): Batch => {
+    const lines = rows.map((r) => r.line);
+    return {
+      lastId: at(rows, rows.length - 1, 'last row').id,
+      count: rows.length,
+      verify: rows.some((r) => r.verify),
+      rows: () => rows,
+      lines: () => lines,
+      write: () => writer.write(lines),
+      confirm: () => outbox.confirm(rows.map((r) => r.id)),
+    };
+  };
 
-  // A plain run of lines goes out as the body SQLite joined: no string per line unless an answer names lines.
+  // A plain run of lines goes out as the body SQLite joined: no string per line unless an answer names lines. Its
+  // rows are read again only then, and matched to the named lines by text (the body's order is not the ids').
   const runBatch = (run: OutboxRun): Batch => {
-    const lines = () => run.body.toString('utf8').split('\n');
-    let rows: OutboxRow[] | undefined;
+    let lines: string[] | undefined;
+    const sent = () => {
+      lines ??= run.body.toString('utf8').split('\n');
+      return lines;
+    };
     return {
       lastId: run.lastId,
+      count: run.count,
       verify: false,
-      rows: () => {
-        rows ??= lines().map((line, i) => ({ id: run.firstId + i, line, verify: false }));
-        return rows;
-      },
-      write: () => (writer.writeJoined ? writer.writeJoined(run.body, lines) : writer.write(lines())),
+      rows: () => outbox.between(run.firstId, run.lastId),
+      lines: sent,
+      write: () => (writer.writeJoined ? writer.writeJoined(run.body, sent) : writer.write(sent())),
       confirm: () => outbox.confirmRun(run.firstId, run.lastId),
     };
   };
@@ -242,32 +255,58 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
 
   const actOn = async (failure: Attempt): Promise<void> => {
     if (!failure.sent) return failed(`checking repeated keys against InfluxDB: ${failure.checkFailed}`);
-    const { verdict } = failure.sent;
-    const rows = failure.sent.batch.rows();
+    const { verdict, batch } = failure.sent;
     switch (verdict.kind) {
       case 'ok':
         return;
-      case 'refused':
+      case 'refused': {
         // The rest may or may not have been written: they stay queued and go again (a repeat overwrites itself).
-        park([...verdict.refused].map(([index, reason]) => ({ ...at(rows, index, 'refused line'), reason })));
-        return;
+        const named = refusedRows(batch, verdict.refused);
+        if (named.length > 0) return park(named);
+        // The named text is no waiting line (one holding a line break was cut in two, or another process took it):
+        // treated as a refusal naming no line, so a persistent one is narrowed down to its line.
+        return actOn({ ...failure, sent: { batch, verdict: unnamed(verdict.refused) } });
+      }
       case 'split':
-        if (rows.length === 1) return park([{ ...at(rows, 0, 'line InfluxDB dropped'), reason: verdict.reason }]);
-        return halve(rows.length);
+        if (batch.count === 1) {
+          const row = batch.rows()[0];
+          return row ? park([{ ...row, reason: verdict.reason }]) : undefined;
+        }
+        return halve(batch.count);
       case 'too-large':
-        if (rows.length === 1)
+        if (batch.count === 1)
           return failed(`even a single line is too large for InfluxDB or a proxy in front of it: ${verdict.reason}`);
         logger.warn(
-          { batch: rows.length, nextBatch: Math.ceil(rows.length / 2), reason: verdict.reason },
+          { batch: batch.count, nextBatch: Math.ceil(batch.count / 2), reason: verdict.reason },
           'InfluxDB refused a batch as too large; sending smaller batches',
         );
-        return halve(rows.length);
+        return halve(batch.count);
       case 'retry':
         if (verdict.unnamedBadRequest && ++unnamedInARow >= NARROW_AFTER_UNNAMED)
-          return narrowDown(rows, verdict.reason);
+          return narrowDown(batch, verdict.reason);
         return failed(verdict.reason, verdict.retryAfterMs);
     }
   };
+
+  /** The waiting rows whose text is a line the answer named, with its reason: by text, never by position. */
+  const refusedRows = (batch: Batch, refused: ReadonlyMap<number, string>) => {
+    const sent = batch.lines();
+    const reasons = new Map<string, string>();
+    for (const [index, reason] of refused) {
+      const line = sent[index];
+      if (line !== undefined && !reasons.has(line)) reasons.set(line, reason);
+    }
+    return batch.rows().flatMap((row) => {
+      const reason = reasons.get(row.line);
+      return reason === undefined ? [] : [{ ...row, reason }];
+    });
+  };
+
+  const unnamed = (refused: ReadonlyMap<number, string>): WriteVerdict => ({
+    kind: 'retry',
+    reason: `InfluxDB refused lines that are not waiting as sent: ${[...refused.values()][0] ?? ''}`,
+    unnamedBadRequest: true,
+  });
 
   const halve = (rowCount: number) => {
     limit = Math.ceil(rowCount / 2);
@@ -279,12 +318,13 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
    * neighbour alone. Taken: the line is refused for itself, and parked. Refused too: InfluxDB refuses everything,
    * and nothing is parked.
    */
-  const narrowDown = async (rows: OutboxRow[], reason: string) => {
-    if (rows.length > 1) {
-      halve(rows.length);
+  const narrowDown = async (batch: Batch, reason: string) => {
+    if (batch.count > 1) {
+      halve(batch.count);
       return failed(reason);
     }
-    const row = at(rows, 0, 'line to narrow down');
+    const row = batch.rows()[0];
+    if (!row) return; // another process took it meanwhile
     const neighbour = outbox.next(2)[1];
     if (!neighbour || neighbour.verify || (await deps.writer.write([neighbour.line])).kind !== 'ok')
       return failed(reason);
@@ -296,9 +336,16 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
       outbox.confirm([row.id]);
       return succeeded();
     }
-    if (again.kind === 'retry' && again.unnamedBadRequest)
-      return park([{ ...row, reason: `${again.reason} (for this line alone: InfluxDB takes the one after it)` }]);
-    return failed(again.kind === 'retry' ? again.reason : reason);
+    // Refused alone, with or without naming it (a line holding a line break is named in pieces): parked.
+    const refusedAlone =
+      again.kind === 'refused'
+        ? [...again.refused.values()][0]
+        : again.kind === 'split' || (again.kind === 'retry' && again.unnamedBadRequest)
+          ? again.reason
+          : undefined;
+    if (refusedAlone !== undefined)
+      return park([{ ...row, reason: `${refusedAlone} (for this line alone: InfluxDB takes the one after it)` }]);
+    return failed(again.kind === 'retry' || again.kind === 'too-large' ? again.reason : reason);
   };
 
   const loop = (async () => {

@@ -33,10 +33,10 @@ afterEach(async () => {
   forwarder = outbox = undefined;
 });
 
-function start(writer: LineWriter, batchSize = 8) {
+function start(writer: LineWriter, batchSize = 8, queued: readonly string[] = lines) {
   outbox = new InfluxOutbox(openEmbeddedDatabase(':memory:'));
   outbox.enqueue(
-    lines.map((line, i) => ({ line, timeMs: 1_000 + i, verify: false })),
+    queued.map((line, i) => ({ line, timeMs: 1_000 + i, verify: false })),
     new Map(),
     Date.now(),
   );
@@ -87,6 +87,39 @@ describe('forwarder', () => {
     refusing = false;
     await until('the outbox to empty', () => o.waitingCount() === 0);
     expect(w.taken).toHaveLength(20);
+  });
+
+  it('a line holding a line break goes out in pieces: the lines InfluxDB names are found by text, not by position', async () => {
+    // A run's body is split at line breaks to read the answer, so from the broken line on, positions in the body
+    // are one ahead of the rows: a refusal mapped by position would park the broken line's neighbour.
+    const queued = [...lines];
+    const broken = 'm,server=s3 error="a\nb" 1003';
+    queued[3] = broken;
+    const bad = lines[5]!;
+    const wellFormed = new Set(queued);
+    // As InfluxDB and writeVerdict do: the body's lines that do not parse are named, and the verdict points at
+    // those the writer was given as they are (a fragment of the broken line is none of them).
+    const w = scriptedWriter((batch) => {
+      const unparsable = new Set(
+        batch
+          .join('\n')
+          .split('\n')
+          .filter((line) => line === bad || !wellFormed.has(line)),
+      );
+      if (unparsable.size === 0) return { kind: 'ok' };
+      const refused = new Map<number, string>();
+      batch.forEach((line, i) => {
+        if (unparsable.has(line)) refused.set(i, 'unable to parse: bad line');
+      });
+      return refused.size > 0
+        ? { kind: 'refused', refused }
+        : { kind: 'retry', reason: 'HTTP 400: unable to parse a line', unnamedBadRequest: true };
+    });
+    const o = start(w.writer, 8, queued);
+    await until('the outbox to empty', () => o.waitingCount() === 0);
+    expect(o.parkedRows(10).map((r) => r.line)).toEqual([bad, broken]);
+    expect(o.parkedRows(10)[1]!.reason).toMatch(/for this line alone/);
+    expect(w.taken.sort()).toEqual(queued.filter((l) => l !== bad && l !== broken).sort());
   });
 
   it('413 even for a single line: retried with backoff, never parked', async () => {
