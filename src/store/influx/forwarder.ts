@@ -153,7 +153,8 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
   };
 
   const rowsBatch = (rows: OutboxRow[]): Batch => {
-    const lines = rows.map((r) => r.line);
+    // As InfluxDB reads the body: a line holding a line break is two (3.x numbers the lines of the body).
+    const lines = rows.flatMap((r) => r.line.split('\n'));
     return {
       lastId: at(rows, rows.length - 1, 'last row').id,
       count: rows.length,

@@ -33,10 +33,10 @@ afterEach(async () => {
   forwarder = outbox = undefined;
 });
 
-function start(writer: LineWriter, batchSize = 8, queued: readonly string[] = lines) {
+function start(writer: LineWriter, batchSize = 8, queued: readonly string[] = lines, verify = false) {
   outbox = new InfluxOutbox(openEmbeddedDatabase(':memory:'));
   outbox.enqueue(
-    queued.map((line, i) => ({ line, timeMs: 1_000 + i, verify: false })),
+    queued.map((line, i) => ({ line, timeMs: 1_000 + i, verify })),
     new Map(),
     Date.now(),
   );
@@ -120,6 +120,29 @@ describe('forwarder', () => {
     expect(o.parkedRows(10).map((r) => r.line)).toEqual([bad, broken]);
     expect(o.parkedRows(10)[1]!.reason).toMatch(/for this line alone/);
     expect(w.taken.sort()).toEqual(queued.filter((l) => l !== bad && l !== broken).sort());
+  });
+
+  it('InfluxDB 3 numbers the lines of the body: a batch to verify holding a line break parks the numbered line', async () => {
+    const queued = [...lines];
+    queued[2] = 'm,server=s2 error="a\nb" 1002';
+    const bad = lines[6]!;
+    const w = scriptedWriter((batch) => {
+      const body = batch.join('\n').split('\n');
+      // `data: [{ line_number }]` counts the body's lines (1-based; writeVerdict makes it an index).
+      return body.includes(bad)
+        ? { kind: 'refused', refused: new Map([[body.indexOf(bad), 'invalid']]) }
+        : { kind: 'ok' };
+    });
+    const o = start(w.writer, 8, queued, true);
+    await until('the outbox to empty', () => o.waitingCount() === 0);
+    expect(o.parkedRows(10).map((r) => r.line)).toEqual([bad]);
+    expect(w.taken.join('\n').split('\n').sort()).toEqual(
+      queued
+        .filter((l) => l !== bad)
+        .join('\n')
+        .split('\n')
+        .sort(),
+    );
   });
 
   it('413 even for a single line: retried with backoff, never parked', async () => {
