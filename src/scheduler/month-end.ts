@@ -46,7 +46,7 @@ export interface MonthEndJob {
   dueMonths(): Promise<string[]>;
   /** Schedules the cron task and the retry timer, and runs once now (catch-up after downtime). */
   start(): void;
-  /** Unschedules and waits for a run in progress. */
+  /** Unschedules and waits for a run in progress, which finishes the month it is closing and starts no other. */
   stop(): Promise<void>;
   /** The node-cron task while started. */
   readonly task: ScheduledTask | undefined;
@@ -78,6 +78,8 @@ export function createMonthEndJob(deps: {
   let retryTimer: { cancel(): void } | undefined;
   let running: Promise<string[]> | undefined;
   let stopped = true;
+  /** Set by stop(): a run in progress finishes the month it is closing and starts no other. */
+  let stopping = false;
   const skippedLogged = new Set<string>();
   /** The last refusal logged per month owing a revision, so a refusal that repeats every run is logged once. */
   const refusalLogged = new Map<string, string>();
@@ -126,11 +128,13 @@ export function createMonthEndJob(deps: {
         // A revision recorded but not written (its files or journal rows) is retried here; it blocks no other month.
         const unfinished = new Set(await closer.recover());
         for (const month of await dueMonths()) {
+          if (stopping) break;
           if (unfinished.has(month)) continue;
           const outcome = await closer.close(month, { by: SCHEDULE_ACTOR });
           if (outcome.status === 'issued') issued.push(month);
         }
         for (const month of deps.pendingRevisionMonths?.() ?? []) {
+          if (stopping) break;
           if (unfinished.has(month)) continue;
           const followUp = await closer.revise(month, { by: SCHEDULE_ACTOR });
           if (followUp.action === 'none') continue;
@@ -164,7 +168,7 @@ export function createMonthEndJob(deps: {
     runDue,
     dueMonths,
     start() {
-      stopped = false;
+      stopped = stopping = false;
       const expression = monthEndCronExpression(closeAfterEndMs(config));
       // node-cron fires on the wall clock; should it fire before the month is closable, the retry timer follows.
       task = schedule(expression, () => void runDue(), {
@@ -180,7 +184,9 @@ export function createMonthEndJob(deps: {
       void runDue();
     },
     async stop() {
-      stopped = true;
+      // A close under way is finished (it would be taken over after a restart anyway, but sooner is cleaner); the
+      // months after it wait for the next start, so a stop waits for one close, not for a catch-up of several.
+      stopped = stopping = true;
       retryTimer?.cancel();
       await task?.destroy();
       task = undefined;

@@ -115,6 +115,49 @@ describe('month-end job', () => {
     ]);
   });
 
+  it('a stop during a catch-up finishes the close under way and starts no other; the next start closes the rest', async () => {
+    const { f, job } = await setUp('2026-09-01T00:00:00Z');
+    await watch(f, '2026-08-31T22:00:00Z', '2026-12-02T00:00:00Z');
+    await f.clock.advanceTo(at('2026-11-30T23:15:00Z'));
+    let entered = false;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: ObservationStore = Object.create(f.store, {
+      readRuns: {
+        value: async (...args: Parameters<ObservationStore['readRuns']>) => {
+          entered = true;
+          await gate;
+          return f.store.readRuns(...args);
+        },
+      },
+    });
+    const closer = createMonthCloser({
+      config: f.config,
+      store: slow,
+      operatorRecords: f.operatorRecords,
+      records: f.records,
+      evidence: [],
+      logger: createLogger(),
+      clock: f.clock,
+    });
+    const runner = job(closer);
+    const run = runner.runDue();
+    await eventually('the first close to read the store', () => (entered ? true : undefined));
+    let stopDone = false;
+    const stopping = runner.stop().then(() => {
+      stopDone = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(stopDone).toBe(false); // it waits for the close under way
+    release();
+    await stopping;
+    expect(await run).toEqual(['2026-09']);
+    expect(f.records.months().map((m) => [m.month, m.state])).toEqual([['2026-09', 'closed']]);
+    expect(await job().runDue()).toEqual(['2026-10', '2026-11']);
+  });
+
   it('a close that failed is retried by the running daemon within minutes', async () => {
     const { f } = await setUp('2026-11-30T23:20:00Z');
     await watch(f, '2026-10-31T20:00:00Z', '2026-11-30T23:20:00Z');
