@@ -23,16 +23,33 @@ export function renderValue(value: number): string {
   return String(value);
 }
 
-/** One gauge family whose series are grouped by a key (a server, a check); a key's series are replaced together. */
+/**
+ * One gauge family whose series are grouped by a key (a server, a check); a key's series are replaced together.
+ *
+ * The family is kept once, as the encoded text a scrape sends, with where each key's lines lie in it. A key's new
+ * lines wait as a string until the next render, which copies the unchanged keys' bytes from the last text and
+ * writes the changed ones. (Keeping every key's lines as strings as well held the exposition twice: ~24 MB of
+ * strings beside ~23 MB of buffers at 10,000 servers.)
+ */
 export class PrerenderedGaugeFamily {
   readonly name: string;
-  private readonly header: string;
-  private readonly byKey = new Map<string, string>();
-  private cached: Buffer | undefined;
+  private readonly header: Buffer;
+  /** Each key's place in the order of the family (the order keys were first set). */
+  private readonly indexOf = new Map<string, number>();
+  /** Where each key's lines start in `text`, and their length in bytes. */
+  private starts: number[] = [];
+  private lengths: number[] = [];
+  /** The family as last rendered. */
+  private text: Buffer;
+  /** New lines of keys since the last render (by their index). */
+  private readonly changed = new Map<number, string>();
 
   constructor(name: string, help: string) {
     this.name = name;
-    this.header = `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} gauge\n`;
+    this.header = Buffer.from(
+      `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} gauge\n`,
+    );
+    this.text = this.header;
   }
 
   /** Sets the single series with these labels (rendered by renderLabels), which are also its key. */
@@ -49,14 +66,63 @@ export class PrerenderedGaugeFamily {
 
   /** The family as exposition text (UTF-8): HELP, TYPE and every series. */
   render(): Buffer {
-    // Kept encoded: a scrape then copies bytes instead of flattening and encoding a rope of 10,000 strings.
-    this.cached ??= Buffer.from(this.header + [...this.byKey.values()].join(''));
-    return this.cached;
+    if (this.changed.size === 0) return this.text;
+    const keys = this.starts.length;
+    const lengths = new Array<number>(keys);
+    let size = this.header.length;
+    for (let i = 0; i < keys; i++) {
+      const lines = this.changed.get(i);
+      lengths[i] = lines === undefined ? (this.lengths[i] as number) : Buffer.byteLength(lines);
+      size += lengths[i] as number;
+    }
+    const next = Buffer.allocUnsafe(size);
+    const starts = new Array<number>(keys);
+    let at = this.header.copy(next, 0);
+    // Keys lie in the text in their order, so unchanged keys between two changed ones are copied as one run.
+    let runFrom = 0;
+    let runLength = 0;
+    const flush = () => {
+      if (runLength > 0) at += this.text.copy(next, at, runFrom, runFrom + runLength);
+      runLength = 0;
+    };
+    for (let i = 0; i < keys; i++) {
+      const lines = this.changed.get(i);
+      if (lines === undefined) {
+        if (runLength === 0) runFrom = this.starts[i] as number;
+        starts[i] = at + runLength;
+        runLength += this.lengths[i] as number;
+      } else {
+        flush();
+        starts[i] = at;
+        at += next.write(lines, at, 'utf8');
+      }
+    }
+    flush();
+    this.text = next;
+    this.starts = starts;
+    this.lengths = lengths;
+    this.changed.clear();
+    return next;
   }
 
   private setLines(key: string, lines: string): void {
-    if (this.byKey.get(key) === lines) return;
-    this.byKey.set(key, lines);
-    this.cached = undefined;
+    let index = this.indexOf.get(key);
+    if (index === undefined) {
+      index = this.starts.length;
+      this.indexOf.set(key, index);
+      this.starts.push(0);
+      this.lengths.push(0);
+      this.changed.set(index, lines);
+      return;
+    }
+    const pending = this.changed.get(index);
+    // Unchanged from what was last rendered: nothing to redo (a refresh sets most servers' series to what they were).
+    if (pending === undefined && this.renderedLines(index) === lines) return;
+    this.changed.set(index, lines);
+  }
+
+  private renderedLines(index: number): string {
+    const start = this.starts[index] as number;
+    return this.text.toString('utf8', start, start + (this.lengths[index] as number));
   }
 }
