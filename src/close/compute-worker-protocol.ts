@@ -34,6 +34,7 @@ export type ComputeRequest = { id: number; cachedOnly: boolean; progress: boolea
 /** The worker's messages: a call's answer or error, a step of its progress, or where an answer came from. */
 export type ComputeReply =
   | { id: number; ok: true; answer: unknown }
-  | { id: number; ok: false; message: string }
+  /** storeUnavailable: the store did not answer (store.ts StoreUnavailableError), which the caller may tell apart. */
+  | { id: number; ok: false; message: string; storeUnavailable?: true }
   | { id: number; progress: ProgressStep }
   | { answered: AnswerSource };

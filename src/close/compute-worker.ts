@@ -14,7 +14,7 @@ import { influxHeartbeats } from '../agents/influx-heartbeats.js';
 import { influxConnection } from '../store/influx/connection.js';
 import { InfluxQLClient } from '../store/influx/influxql.js';
 import { InfluxRunReader } from '../store/influx/run-reader.js';
-import type { RunSource } from '../store/store.js';
+import { storeUnavailableIn, type RunSource } from '../store/store.js';
 import { cachedComputations, type DataVersion } from './cached-computations.js';
 import type { ComputeReply, ComputeRequest, ComputeWorkerData } from './compute-worker-protocol.js';
 import {
@@ -99,7 +99,12 @@ function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
     call(request).then(
       (answer) => send({ id: request.id, ok: true, answer }),
       (error: unknown) =>
-        send({ id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) }),
+        send({
+          id: request.id,
+          ok: false,
+          message: error instanceof Error ? error.message : String(error),
+          ...(storeUnavailableIn(error) ? { storeUnavailable: true as const } : {}),
+        }),
     );
   });
 }

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AppConfig } from '../config/types.js';
 import type { ProgressListener } from '../progress.js';
+import { StoreUnavailableError } from '../store/store.js';
 import type { AnswerSource } from './cached-computations.js';
 import type { ComputeReply, ComputeRequest, ComputeWorkerData } from './compute-worker-protocol.js';
 import { ComputationsClosedError, type ComputeOptions, type MonthComputations } from './month-computations.js';
@@ -91,7 +92,7 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
       if ('progress' in reply) return call.onProgress?.(reply.progress);
       pending.delete(reply.id);
       if (reply.ok) call.resolve(reply.answer);
-      else call.reject(new Error(reply.message));
+      else call.reject(reply.storeUnavailable ? new StoreUnavailableError(reply.message) : new Error(reply.message));
     });
     started.on('error', (error) => gone(new Error(`the compute worker failed: ${error.message}`, { cause: error })));
     started.on('exit', (code) => gone(new Error(`the compute worker exited with code ${code}`)));

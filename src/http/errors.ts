@@ -27,6 +27,10 @@ export const HTTP_ERRORS = {
   EVIDENCE_INCOMPLETE: { status: 503, when: 'observations of the month are still on their way (Retry-After)' },
   CLOSE_FAILED: { status: 503, when: 'the close failed, e.g. the store did not answer' },
   STOPPING: { status: 503, when: 'the daemon stopped while this request waited for a month computation' },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    when: 'the observation store did not answer a month computation, e.g. InfluxDB is down (Retry-After)',
+  },
 } as const satisfies Record<string, { status: number; when: string }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -17,6 +17,7 @@ import type { JournalRow, RevisionRecord } from '../state/close-records.js';
 import { formatGrosze } from '../sla/money.js';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { storeUnavailableIn } from '../store/store.js';
 import { bearerCredentials, createAuthGate, type ApiToken } from './auth.js';
 import { codeForStatus, errorResponses, sendError } from './errors.js';
 import { answerMonthQuery, createComputeTurns, pacedClient, type MonthQueryPacing } from './month-queries.js';
@@ -111,6 +112,8 @@ export interface ServerDeps {
  * reason in any script, fits. Checked while the body is read, which is after the token is (onRequest).
  */
 export const BODY_LIMIT_BYTES = 16_384;
+/** When a client is told to ask again after a month query found the store down (Retry-After). */
+const STORE_RETRY_AFTER_S = 30;
 
 /** Builds the fastify app: /metrics, /healthz, /readyz, /api/v1/*, /openapi.json, the web pages. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -133,6 +136,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (error instanceof ComputationsClosedError) {
       request.log.info({ url: request.url }, 'request cut short by the stop');
       return sendError(reply, 'STOPPING', error.message);
+    }
+    // Not a bug either: the store is down (its outage is logged and measured where it is written to).
+    const unavailable = storeUnavailableIn(error);
+    if (unavailable) {
+      request.log.warn({ url: request.url, reason: unavailable.message }, 'a month query could not read the store');
+      reply.header('retry-after', String(STORE_RETRY_AFTER_S));
+      return sendError(reply, 'STORE_UNAVAILABLE', `the observation store did not answer: ${unavailable.message}`);
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) deps.logger.error({ err: error }, 'request failed');
@@ -237,8 +247,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return server ?? sendError(reply, 'NOT_FOUND', `no server "${request.params.id}"`);
     },
   );
-  const computedOutages = apiSchema('read', 'NOT_FOUND', 'TOO_MANY_COMPUTATIONS', 'STOPPING');
-  const computedCredits = apiSchema('read', 'TOO_MANY_COMPUTATIONS', 'STOPPING');
+  const computedOutages = apiSchema('read', 'NOT_FOUND', 'TOO_MANY_COMPUTATIONS', 'STOPPING', 'STORE_UNAVAILABLE');
+  const computedCredits = apiSchema('read', 'TOO_MANY_COMPUTATIONS', 'STOPPING', 'STORE_UNAVAILABLE');
   app.get<{ Querystring: { from: string; to: string; server?: string } }>(
     '/api/v1/outages',
     {

@@ -2,6 +2,23 @@
 import type { Observation, ObservationRun } from '../sla/types.js';
 
 /**
+ * The store did not answer (down, unreachable, overloaded): not a bug, and the same request may succeed later. A
+ * read that fails so says it with this error (or has it as a cause), and an API answers 503 rather than 500.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** The StoreUnavailableError that `error` is, or was caused by; undefined when it is another failure. */
+export function storeUnavailableIn(error: unknown): StoreUnavailableError | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof StoreUnavailableError) return e;
+  return undefined;
+}
+
+/**
  * Result of a write. One rule for every store: the first value written for a key (server, location, check, timeMs)
  * stays. A later write of the same key with the same outcome is a duplicate; with a different outcome (up, latency
  * or error differ) it is a conflict: not stored, counted here, and logged by the store.

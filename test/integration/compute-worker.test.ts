@@ -1,6 +1,7 @@
 // The compute worker on a real embedded store and state database: the same answers as in-thread, cached until
 // another connection or process writes, a crash surfacing as an error and a new worker after it.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import type { AppConfig } from '../../src/config/types.js';
 import { monthContaining, monthWindow } from '../../src/sla/month.js';
 import { SqliteOperatorRecords } from '../../src/state/operator-records.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
 import { influxHeartbeats } from '../../src/agents/influx-heartbeats.js';
 import type { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
 import { runCli } from '../support/cli.js';
@@ -221,6 +223,31 @@ describe('compute worker on InfluxDB', () => {
     await store?.close();
     records?.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says the store did not answer when InfluxDB is down (StoreUnavailableError), not that it failed', async () => {
+    // A loopback port nothing listens on: connections are refused, as with influxd stopped.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const downDir = mkdtempSync(join(tmpdir(), 'uc-compute-worker-down-'));
+    const downConfig = loadConfig(
+      writeConfig(downDir, join(downDir, 'outbox.db'), { url: `http://127.0.0.1:${port}`, database: 'x' }),
+    );
+    SqliteOperatorRecords.open(downConfig.state.path).close(); // the worker reads the state database read-only
+    const worker = workerComputations(downConfig);
+    try {
+      const failure = await worker.credits(MONTH).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(StoreUnavailableError);
+      expect((failure as Error).message).toMatch(/ECONNREFUSED/);
+    } finally {
+      await worker.close();
+      rmSync(downDir, { recursive: true, force: true });
+    }
   });
 
   it('answers from its own reader, and keeps the answer until a heartbeat of an agent says more was written', async () => {

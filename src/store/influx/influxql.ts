@@ -1,5 +1,6 @@
 // InfluxQL over /query: the read API that InfluxDB 1.x, 2.x (through DBRP) and 3.x all serve.
 import { Agent, request } from 'undici';
+import { StoreUnavailableError } from '../store.js';
 import type { InfluxConnection } from './connection.js';
 
 export interface InfluxSeries {
@@ -23,17 +24,27 @@ export class InfluxQLClient {
       accept: 'application/json',
     };
     if (this.connection.authorization) headers.authorization = this.connection.authorization;
-    const response = await request(`${this.connection.url}/query`, {
-      method: 'POST',
-      headers,
-      body: form.toString(),
-      dispatcher: this.agent,
-      headersTimeout: Math.max(this.connection.timeoutMs, 60_000),
-      bodyTimeout: Math.max(this.connection.timeoutMs, 60_000),
-    });
-    const text = await response.body.text();
-    if (response.statusCode >= 300)
-      throw new Error(`InfluxDB /query answered ${response.statusCode}: ${text.slice(0, 300)}`);
+    let status: number;
+    let text: string;
+    try {
+      const response = await request(`${this.connection.url}/query`, {
+        method: 'POST',
+        headers,
+        body: form.toString(),
+        dispatcher: this.agent,
+        headersTimeout: Math.max(this.connection.timeoutMs, 60_000),
+        bodyTimeout: Math.max(this.connection.timeoutMs, 60_000),
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      // Refused, reset, timed out: InfluxDB (or the way to it) is down, which a later attempt may find up.
+      throw new StoreUnavailableError((error as Error).message, { cause: error });
+    }
+    if (status >= 300) {
+      const message = `InfluxDB /query answered ${status}: ${text.slice(0, 300)}`;
+      throw status >= 500 || status === 429 ? new StoreUnavailableError(message) : new Error(message);
+    }
     const json = JSON.parse(text) as { results?: { error?: string; series?: InfluxSeries[] }[]; error?: string };
     const result = json.results?.[0];
     if (json.error || result?.error) throw new Error(`InfluxDB query failed: ${json.error ?? result?.error}`);

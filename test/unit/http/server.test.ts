@@ -18,6 +18,7 @@ import { createProbeLoop, type ProbeLoop } from '../../../src/scheduler/probe-lo
 import { NO_AVAILABILITY } from '../../../src/sla/credits.js';
 import type { WebDeps } from '../../../src/web/routes.js';
 import { EmbeddedObservationStore } from '../../../src/store/embedded/embedded-store.js';
+import { StoreUnavailableError } from '../../../src/store/store.js';
 import { apiWithoutDaemon } from '../../support/api-deps.js';
 
 const TOKENS: ApiToken[] = [
@@ -490,6 +491,53 @@ describe('server pages: a timeline is a month computation, paced like the API', 
       'uptime_credits_http_month_queries_total{answer="computed"} 2',
       'uptime_credits_http_month_queries_total{answer="rate-limited"} 2',
     ]);
+  });
+});
+
+describe('a month query while the store is down', () => {
+  it('answers 503 STORE_UNAVAILABLE with Retry-After, logged as a warning, not as a failed request', async () => {
+    const built = await build({
+      api: {
+        credits: async () => {
+          // As the compute worker reports it, and wrapped once more by a caller: the cause is what counts.
+          throw new Error('reading October', {
+            cause: new StoreUnavailableError('connect ECONNREFUSED 127.0.0.1:8086'),
+          });
+        },
+      },
+    });
+    try {
+      const response = await built.app.inject({ url: '/api/v1/credits?month=2026-11', headers: bearer(VIEWER) });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBe('30');
+      expect(response.json().error).toEqual({
+        code: 'STORE_UNAVAILABLE',
+        message: 'the observation store did not answer: connect ECONNREFUSED 127.0.0.1:8086',
+      });
+      expect(built.logs.filter((l) => l.msg === 'a month query could not read the store').map((l) => l.level)).toEqual([
+        40,
+      ]);
+      expect(built.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
+    } finally {
+      await built.app.close();
+    }
+  });
+
+  it('still answers 500 INTERNAL, logged as an error, for any other failure', async () => {
+    const built = await build({
+      api: {
+        credits: async () => {
+          throw new Error('InfluxDB /query answered 400: error parsing query');
+        },
+      },
+    });
+    try {
+      const response = await built.app.inject({ url: '/api/v1/credits?month=2026-11', headers: bearer(VIEWER) });
+      expect(response.statusCode).toBe(500);
+      expect(built.logs.filter((l) => l.msg === 'request failed').map((l) => l.level)).toEqual([50]);
+    } finally {
+      await built.app.close();
+    }
   });
 });
 
