@@ -35,6 +35,9 @@ export const HTTP_ERRORS = {
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
+/** When a client is told to ask again after a month query found the store down (Retry-After, seconds). */
+export const STORE_RETRY_AFTER_S = 30;
+
 /** Answers with the code's status and the error envelope. */
 export function sendError(reply: FastifyReply, code: HttpErrorCode, message: string, details?: unknown): FastifyReply {
   return reply

@@ -19,7 +19,7 @@ import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { storeUnavailableIn } from '../store/store.js';
 import { bearerCredentials, createAuthGate, type ApiToken } from './auth.js';
-import { codeForStatus, errorResponses, sendError } from './errors.js';
+import { codeForStatus, errorResponses, sendError, STORE_RETRY_AFTER_S } from './errors.js';
 import { answerMonthQuery, createComputeTurns, pacedClient, type MonthQueryPacing } from './month-queries.js';
 import { registerRecordRoutes, type RecordRouteDeps } from './record-routes.js';
 import * as answers from './response-schemas.js';
@@ -112,8 +112,6 @@ export interface ServerDeps {
  * reason in any script, fits. Checked while the body is read, which is after the token is (onRequest).
  */
 export const BODY_LIMIT_BYTES = 16_384;
-/** When a client is told to ask again after a month query found the store down (Retry-After). */
-const STORE_RETRY_AFTER_S = 30;
 
 /** Builds the fastify app: /metrics, /healthz, /readyz, /api/v1/*, /openapi.json, the web pages. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {

@@ -68,6 +68,8 @@ const labels = {
     loginThrottled: 'Zbyt wiele nieudanych prób z tego adresu. Spróbuj ponownie za minutę.',
     tooManyComputations:
       'Ta strona jest liczona na bieżąco z pomiarów, a strony liczone są tu otwierane zbyt często. Spróbuj ponownie za {seconds} s.',
+    storeUnavailable:
+      'Ta strona jest liczona z pomiarów, a ich baza teraz nie odpowiada. Spróbuj ponownie za {seconds} s.',
     loginDisabled:
       'Strona nie jest dostępna: demon nie ma tokenu API (http.tokens, http.token lub zmienna z http.tokenEnv).',
     forbidden: 'Link jest nieprawidłowy lub wygasł. Poproś opiekuna klienta o nowy.',
@@ -140,6 +142,8 @@ const labels = {
     loginThrottled: 'Too many failed attempts from this address. Try again in a minute.',
     tooManyComputations:
       'This page is computed from the latest measurements, and computed pages are being opened here too often. Try again in {seconds} s.',
+    storeUnavailable:
+      'This page is computed from the measurements, and their database does not answer now. Try again in {seconds} s.',
     loginDisabled:
       'Not available: the daemon has no API token (http.tokens, http.token or the variable http.tokenEnv names).',
     forbidden: 'The link is not valid or has expired. Ask your account manager for a new one.',

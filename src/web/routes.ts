@@ -10,10 +10,17 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerTimeline } from '../close/server-timeline.js';
 import type { AuthGate } from '../http/auth.js';
-import { sendError } from '../http/errors.js';
-import { paceMonthQuery, pacedClient, retryAfterSeconds, type MonthQueryPacing } from '../http/month-queries.js';
+import { sendError, STORE_RETRY_AFTER_S } from '../http/errors.js';
+import {
+  paceMonthQuery,
+  pacedClient,
+  retryAfterSeconds,
+  type MonthQueryPacing,
+  type Paced,
+} from '../http/month-queries.js';
 import { reportFileName } from '../reports/ledger.js';
 import { isMonth } from '../sla/month.js';
+import { storeUnavailableIn } from '../store/store.js';
 import { fillTemplate, type Language } from '../reports/format.js';
 import type { MonthCredits } from '../sla/types.js';
 import { requestLanguage, webLabels } from './i18n.js';
@@ -104,7 +111,10 @@ export async function registerWebRoutes(
     maxAge: maxAgeSeconds,
   });
   const customerById = new Map(deps.customers.map((c) => [c.id, c]));
-  /** A server's page with its timeline, or 429 with Retry-After when `client` asks for computed pages too fast. */
+  /**
+   * A server's page with its timeline; 429 with Retry-After when `client` asks for computed pages too fast, 503 with
+   * Retry-After when the store does not answer.
+   */
   const serverPage = async (
     reply: FastifyReply,
     frame: PageFrame,
@@ -113,7 +123,21 @@ export async function registerWebRoutes(
     month: string,
     showCustomer: boolean,
   ) => {
-    const paced = await paceMonthQuery(pacing, client, (cachedOnly) => deps.timeline(server.id, month, { cachedOnly }));
+    let paced: Paced<ServerTimeline>;
+    try {
+      paced = await paceMonthQuery(pacing, client, (cachedOnly) => deps.timeline(server.id, month, { cachedOnly }));
+    } catch (error) {
+      const unavailable = storeUnavailableIn(error);
+      if (!unavailable) throw error;
+      // As the API's STORE_UNAVAILABLE: the store is down, not the page; a warning, in the page's language.
+      reply.request.log.warn(
+        { url: reply.request.url, reason: unavailable.message },
+        'a server page could not read the store',
+      );
+      reply.header('retry-after', STORE_RETRY_AFTER_S);
+      const text = fillTemplate(webLabels(frame.language).storeUnavailable, { seconds: STORE_RETRY_AFTER_S });
+      return html(reply, 503, page(frame, `<p>${escapeHtml(text)}</p>`));
+    }
     if (!('answer' in paced)) {
       const seconds = retryAfterSeconds(paced.retryAfterMs);
       reply.header('retry-after', seconds);

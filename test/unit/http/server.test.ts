@@ -523,6 +523,46 @@ describe('a month query while the store is down', () => {
     }
   });
 
+  it('a server page answers 503 in its language with Retry-After, logged as a warning', async () => {
+    const built = await build({
+      web: {
+        fleet: () => ({
+          month: '2026-11',
+          servers: [
+            { id: 's1', name: 'Shop', customerId: 'acme', customerName: 'ACME', tier: 'gold', state: 'up' as const },
+          ],
+        }),
+        async timeline() {
+          throw new StoreUnavailableError('connect ECONNREFUSED 127.0.0.1:8086');
+        },
+      },
+    });
+    try {
+      const login = await built.app.inject({
+        method: 'POST',
+        url: '/ui/login',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `token=${encodeURIComponent(VIEWER)}`,
+      });
+      const session = login.cookies.find((c) => c.name === 'uc_ops')!.value;
+      const page = await built.app.inject({
+        url: '/ui/servers/s1',
+        headers: { 'accept-language': 'pl' },
+        cookies: { uc_ops: session },
+      });
+      expect(page.statusCode).toBe(503);
+      expect(page.headers['retry-after']).toBe('30');
+      expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(page.body).toContain('a ich baza teraz nie odpowiada. Spróbuj ponownie za 30 s.');
+      expect(built.logs.filter((l) => l.msg === 'a server page could not read the store').map((l) => l.level)).toEqual([
+        40,
+      ]);
+      expect(built.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
+    } finally {
+      await built.app.close();
+    }
+  });
+
   it('still answers 500 INTERNAL, logged as an error, for any other failure', async () => {
     const built = await build({
       api: {
