@@ -77,9 +77,8 @@ export function createMonthEndJob(deps: {
   let task: ScheduledTask | undefined;
   let retryTimer: { cancel(): void } | undefined;
   let running: Promise<string[]> | undefined;
-  let stopped = true;
-  /** Set by stop(): a run in progress finishes the month it is closing and starts no other. */
-  let stopping = false;
+  /** Set by stop(): the retry timer is not set again, and a run in progress finishes its month and starts no other. */
+  let stopped = false;
   const skippedLogged = new Set<string>();
   /** The last refusal logged per month owing a revision, so a refusal that repeats every run is logged once. */
   const refusalLogged = new Map<string, string>();
@@ -128,13 +127,13 @@ export function createMonthEndJob(deps: {
         // A revision recorded but not written (its files or journal rows) is retried here; it blocks no other month.
         const unfinished = new Set(await closer.recover());
         for (const month of await dueMonths()) {
-          if (stopping) break;
+          if (stopped) break;
           if (unfinished.has(month)) continue;
           const outcome = await closer.close(month, { by: SCHEDULE_ACTOR });
           if (outcome.status === 'issued') issued.push(month);
         }
         for (const month of deps.pendingRevisionMonths?.() ?? []) {
-          if (stopping) break;
+          if (stopped) break;
           if (unfinished.has(month)) continue;
           const followUp = await closer.revise(month, { by: SCHEDULE_ACTOR });
           if (followUp.action === 'none') continue;
@@ -168,7 +167,7 @@ export function createMonthEndJob(deps: {
     runDue,
     dueMonths,
     start() {
-      stopped = stopping = false;
+      stopped = false;
       const expression = monthEndCronExpression(closeAfterEndMs(config));
       // node-cron fires on the wall clock; should it fire before the month is closable, the retry timer follows.
       task = schedule(expression, () => void runDue(), {
@@ -186,7 +185,7 @@ export function createMonthEndJob(deps: {
     async stop() {
       // A close under way is finished (it would be taken over after a restart anyway, but sooner is cleaner); the
       // months after it wait for the next start, so a stop waits for one close, not for a catch-up of several.
-      stopped = stopping = true;
+      stopped = true;
       retryTimer?.cancel();
       await task?.destroy();
       task = undefined;
