@@ -95,6 +95,39 @@ const failures = async (metrics: Metrics, group: string, reason: string) => {
   return Number(line?.split(' ')[1]);
 };
 
+/** Logs in to the ops pages with `token`: the session cookie's value. */
+async function opsSession(app: FastifyInstance, token: string): Promise<string> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/ui/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `token=${encodeURIComponent(token)}`,
+  });
+  return response.cookies.find((c) => c.name === 'uc_ops')!.value;
+}
+
+/** The credits route's answer when its month computation throws `error`, and what was logged meanwhile. */
+async function creditsFailingWith(error: Error) {
+  const built = await build({
+    api: {
+      credits: async () => {
+        throw error;
+      },
+    },
+  });
+  try {
+    const response = await built.app.inject({ url: '/api/v1/credits?month=2026-11', headers: bearer(VIEWER) });
+    return { response, logs: built.logs };
+  } finally {
+    await built.app.close();
+  }
+}
+
+/** The levels of the log lines with message `msg`. */
+const levelsOf = (logs: readonly Record<string, unknown>[], msg: string) =>
+  logs.filter((l) => l.msg === msg).map((l) => l.level);
+const errorLines = (logs: readonly Record<string, unknown>[]) => logs.filter((l) => Number(l.level) >= 50);
+
 describe('named tokens and scopes', () => {
   let built: Built;
   beforeAll(async () => {
@@ -449,15 +482,7 @@ describe('server pages: a timeline is a month computation, paced like the API', 
     });
   });
   afterAll(() => built.app.close());
-  const logIn = async (token: string) => {
-    const response = await built.app.inject({
-      method: 'POST',
-      url: '/ui/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `token=${encodeURIComponent(token)}`,
-    });
-    return response.cookies.find((c) => c.name === 'uc_ops')!.value;
-  };
+  const logIn = (token: string) => opsSession(built.app, token);
   const view = (session: string) => built.app.inject({ url: '/ui/servers/s1', cookies: { uc_ops: session } });
   const answers = async () =>
     (await exposition(built.metrics))
@@ -496,31 +521,18 @@ describe('server pages: a timeline is a month computation, paced like the API', 
 
 describe('a month query while the store is down', () => {
   it('answers 503 STORE_UNAVAILABLE with Retry-After, logged as a warning, not as a failed request', async () => {
-    const built = await build({
-      api: {
-        credits: async () => {
-          // As the compute worker reports it, and wrapped once more by a caller: the cause is what counts.
-          throw new Error('reading October', {
-            cause: new StoreUnavailableError('connect ECONNREFUSED 127.0.0.1:8086'),
-          });
-        },
-      },
+    // As the compute worker reports it, and wrapped once more by a caller: the cause is what counts.
+    const { response, logs } = await creditsFailingWith(
+      new Error('reading October', { cause: new StoreUnavailableError('connect ECONNREFUSED 127.0.0.1:8086') }),
+    );
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('30');
+    expect(response.json().error).toEqual({
+      code: 'STORE_UNAVAILABLE',
+      message: 'the observation store did not answer: connect ECONNREFUSED 127.0.0.1:8086',
     });
-    try {
-      const response = await built.app.inject({ url: '/api/v1/credits?month=2026-11', headers: bearer(VIEWER) });
-      expect(response.statusCode).toBe(503);
-      expect(response.headers['retry-after']).toBe('30');
-      expect(response.json().error).toEqual({
-        code: 'STORE_UNAVAILABLE',
-        message: 'the observation store did not answer: connect ECONNREFUSED 127.0.0.1:8086',
-      });
-      expect(built.logs.filter((l) => l.msg === 'a month query could not read the store').map((l) => l.level)).toEqual([
-        40,
-      ]);
-      expect(built.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
-    } finally {
-      await built.app.close();
-    }
+    expect(levelsOf(logs, 'a month query could not read the store')).toEqual([40]);
+    expect(errorLines(logs)).toEqual([]);
   });
 
   it('a server page answers 503 in its language with Retry-After, logged as a warning', async () => {
@@ -538,67 +550,35 @@ describe('a month query while the store is down', () => {
       },
     });
     try {
-      const login = await built.app.inject({
-        method: 'POST',
-        url: '/ui/login',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: `token=${encodeURIComponent(VIEWER)}`,
-      });
-      const session = login.cookies.find((c) => c.name === 'uc_ops')!.value;
       const page = await built.app.inject({
         url: '/ui/servers/s1',
         headers: { 'accept-language': 'pl' },
-        cookies: { uc_ops: session },
+        cookies: { uc_ops: await opsSession(built.app, VIEWER) },
       });
       expect(page.statusCode).toBe(503);
       expect(page.headers['retry-after']).toBe('30');
       expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(page.body).toContain('a ich baza teraz nie odpowiada. Spróbuj ponownie za 30 s.');
-      expect(built.logs.filter((l) => l.msg === 'a server page could not read the store').map((l) => l.level)).toEqual([
-        40,
-      ]);
-      expect(built.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
+      expect(levelsOf(built.logs, 'a server page could not read the store')).toEqual([40]);
+      expect(errorLines(built.logs)).toEqual([]);
     } finally {
       await built.app.close();
     }
   });
 
   it('still answers 500 INTERNAL, logged as an error, for any other failure', async () => {
-    const built = await build({
-      api: {
-        credits: async () => {
-          throw new Error('InfluxDB /query answered 400: error parsing query');
-        },
-      },
-    });
-    try {
-      const response = await built.app.inject({ url: '/api/v1/credits?month=2026-11', headers: bearer(VIEWER) });
-      expect(response.statusCode).toBe(500);
-      expect(built.logs.filter((l) => l.msg === 'request failed').map((l) => l.level)).toEqual([50]);
-    } finally {
-      await built.app.close();
-    }
+    const { response, logs } = await creditsFailingWith(new Error('InfluxDB /query answered 400: error parsing query'));
+    expect(response.statusCode).toBe(500);
+    expect(levelsOf(logs, 'request failed')).toEqual([50]);
   });
 });
 
 describe('a request cut short by the stop', () => {
   it('answers 503 STOPPING and logs it at info, not as a failed request', async () => {
-    const built = await build({
-      api: {
-        credits: async () => {
-          throw new ComputationsClosedError();
-        },
-      },
-    });
-    try {
-      const response = await built.app.inject({ url: '/api/v1/credits?month=2026-11', headers: bearer(VIEWER) });
-      expect(response.statusCode).toBe(503);
-      expect(response.json().error.code).toBe('STOPPING');
-      const cut = built.logs.filter((l) => l.msg === 'request cut short by the stop');
-      expect(cut.map((l) => l.level)).toEqual([30]);
-      expect(built.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
-    } finally {
-      await built.app.close();
-    }
+    const { response, logs } = await creditsFailingWith(new ComputationsClosedError());
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error.code).toBe('STOPPING');
+    expect(levelsOf(logs, 'request cut short by the stop')).toEqual([30]);
+    expect(errorLines(logs)).toEqual([]);
   });
 });
