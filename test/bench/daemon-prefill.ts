@@ -5,7 +5,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Observation } from '../../src/sla/types.js';
-import { ENDLESS_GAP_MS, gapMark, hourOf } from '../../src/store/influx/gap-marks.js';
+import { hourMark } from '../../src/store/influx/gap-marks.js';
 import { observationLine } from '../../src/store/influx/line-protocol.js';
 import type { ObservationStore } from '../../src/store/store.js';
 import { oldFormLine } from '../support/old-form-lines.js';
@@ -73,12 +73,11 @@ export async function prefillInflux(
     batch = [];
     if (inFlight.size >= REQUESTS_IN_FLIGHT) await Promise.race(inFlight);
   };
-  // As the store marks (influx-store.ts): the first finite mark of each hour of a series, by this one writer.
+  // As the store marks (influx-store.ts, with the same hourMark), as one writer: the hour each series last marked.
   const markedHourBySeries = new Map<string, number>();
   const markedLine = (o: Observation, lastMs: number | undefined) => {
-    const hour = hourOf(o.timeMs);
-    const mark = gapMark(o.timeMs, o.up, lastMs, target.gapFloorMs, markedHourBySeries.get(o.server) === hour);
-    if (mark !== undefined && mark !== ENDLESS_GAP_MS) markedHourBySeries.set(o.server, hour);
+    const { mark, marksHour } = hourMark(o.timeMs, o.up, lastMs, target.gapFloorMs, markedHourBySeries.get(o.server));
+    if (marksHour !== undefined) markedHourBySeries.set(o.server, marksHour);
     const line = generatedLine(target.measurement, o, mark);
     if (written++ % CHECK_EVERY === 0) {
       const expected = observationLine(target.measurement, o, mark);

@@ -29,7 +29,7 @@ export const OLD_GAP_FIELD = 'gap_ms';
 export const ENDLESS_GAP_MS = Number.MAX_SAFE_INTEGER;
 
 /** The hour a time lies in: the aggregates' bucket (GROUP BY time(1h), from the epoch). */
-export const hourOf = (timeMs: number) => Math.floor(timeMs / BUCKET_MS);
+const hourOf = (timeMs: number) => Math.floor(timeMs / BUCKET_MS);
 
 /**
  * The mark of an observation at `timeMs`, `up` or not, whose series' last written time was `lastMs`, from a writer
@@ -47,6 +47,23 @@ export function gapMark(
   const gapMs = timeMs - lastMs;
   if (gapMs >= floorMs) return gapMs;
   return hourMarked ? undefined : floorMs - 1;
+}
+
+/**
+ * gapMark for a writer that remembers, per series, the last hour it stored a mark of at least floorMs - 1 in
+ * (`markedHour`): the observation's mark, and the hour it marks (`marksHour`) when the writer is to remember it. An
+ * endless mark is not remembered: a line that may repeat a stored key has one, and may be left out as a repeat.
+ */
+export function hourMark(
+  timeMs: number,
+  up: boolean,
+  lastMs: number | undefined,
+  floorMs: number,
+  markedHour: number | undefined,
+): { mark: number | undefined; marksHour: number | undefined } {
+  const hour = hourOf(timeMs);
+  const mark = gapMark(timeMs, up, lastMs, floorMs, markedHour === hour);
+  return { mark, marksHour: mark !== undefined && mark !== ENDLESS_GAP_MS ? hour : undefined };
 }
 
 /** One hour of one series as InfluxDB aggregates it (null: no point of the hour has that field). */

@@ -13,7 +13,7 @@ import type { ObservationStore, RunQuery, StoreHealth, WriteResult } from '../st
 import type { InfluxConnection } from './connection.js';
 import { startForwarder, type Forwarder } from './forwarder.js';
 import { InfluxQLClient } from './influxql.js';
-import { ENDLESS_GAP_MS, gapMark, hourOf } from './gap-marks.js';
+import { hourMark } from './gap-marks.js';
 import { observationLine, seriesOf } from './line-protocol.js';
 import { createLineWriter, type LineWriter } from './line-writer.js';
 import { InfluxOutbox, type QueuedLine } from './outbox.js';
@@ -89,11 +89,14 @@ export class OutboxedInfluxStore implements ObservationStore {
       const lastKey = lastTimeKey(o);
       const last = advanced.get(lastKey) ?? this.outbox.lastTimeOf(lastKey);
       if (last === undefined || o.timeMs > last) advanced.set(lastKey, o.timeMs);
-      const hour = hourOf(o.timeMs);
-      const hourMarked = (marking.get(lastKey) ?? this.markedHours.get(lastKey)) === hour;
-      const mark = gapMark(o.timeMs, o.up, last, this.gapFloorMs, hourMarked);
-      // An endless mark does not count: a line that may repeat a stored key has one, and may be left out as a repeat.
-      if (mark !== undefined && mark !== ENDLESS_GAP_MS) marking.set(lastKey, hour);
+      const { mark, marksHour } = hourMark(
+        o.timeMs,
+        o.up,
+        last,
+        this.gapFloorMs,
+        marking.get(lastKey) ?? this.markedHours.get(lastKey),
+      );
+      if (marksHour !== undefined) marking.set(lastKey, marksHour);
       const line = observationLine(this.connection.measurement, o, mark);
       lines.push({
         line,

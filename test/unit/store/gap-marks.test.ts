@@ -1,8 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { ENDLESS_GAP_MS, gapMark, type HourMarks, hourIsClean } from '../../../src/store/influx/gap-marks.js';
+import { ENDLESS_GAP_MS, gapMark, hourIsClean, hourMark, type HourMarks } from '../../../src/store/influx/gap-marks.js';
 
 const H = 3_600_000;
 const FLOOR = 90_000;
+
+describe('hourMark', () => {
+  it("marks a writer's first point of an hour and remembers that hour; later points of the hour need none", () => {
+    expect(hourMark(10 * H, true, 10 * H - 30_000, FLOOR, 9)).toEqual({ mark: 89_999, marksHour: 10 });
+    expect(hourMark(10 * H + 30_000, true, 10 * H, FLOOR, 10)).toEqual({ mark: undefined, marksHour: undefined });
+    expect(hourMark(10 * H + 30_000, true, 10 * H, FLOOR, undefined)).toEqual({ mark: 89_999, marksHour: 10 });
+  });
+
+  it('remembers a gap at or over the floor as marking its hour, never an endless mark', () => {
+    expect(hourMark(10 * H + 100_000, true, 10 * H + 10_000, FLOOR, 10)).toEqual({ mark: 90_000, marksHour: 10 });
+    expect(hourMark(10 * H + 60_000, false, 10 * H + 30_000, FLOOR, 9)).toEqual({
+      mark: ENDLESS_GAP_MS,
+      marksHour: undefined,
+    });
+  });
+});
 
 describe('gapMark', () => {
   it('marks nothing on an up point a short gap after one in the same hour', () => {
