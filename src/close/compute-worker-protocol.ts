@@ -10,8 +10,11 @@ export interface ComputeWorkerData {
   config: AppConfig;
 }
 
-/** One call of MonthComputations. `progress`: the caller listens, so the worker sends each step. */
-export type ComputeRequest = { id: number; cachedOnly: boolean; progress: boolean } & (
+/**
+ * One call of MonthComputations. `progress`: the caller listens, so the worker sends each step. `holding`: the id of
+ * the byte answer the caller already holds for this query, which the worker does not send again while it stands.
+ */
+export type ComputeRequest = { id: number; cachedOnly: boolean; progress: boolean; holding?: number } & (
   | {
       method: 'credits';
       month: string;
@@ -33,7 +36,10 @@ export type ComputeRequest = { id: number; cachedOnly: boolean; progress: boolea
 
 /** The worker's messages: a call's answer or error, a step of its progress, or where an answer came from. */
 export type ComputeReply =
-  | { id: number; ok: true; answer: unknown }
+  /** bytesId: the answer is bytes (encoded JSON), and this id names it while the worker's cache keeps it. */
+  | { id: number; ok: true; answer: unknown; bytesId?: number }
+  /** The answer is the byte answer the request said it holds. */
+  | { id: number; ok: true; held: true }
   /** storeUnavailable: the store did not answer (store.ts StoreUnavailableError), which the caller may tell apart. */
   | { id: number; ok: false; message: string; storeUnavailable?: true }
   | { id: number; progress: ProgressStep }

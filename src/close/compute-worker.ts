@@ -95,9 +95,24 @@ function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
     }
   };
 
+  // A byte answer from the cache is the cache's own object: the same object is the same answer. Naming it lets a
+  // caller that holds it be told so rather than sent megabytes again (a fleet's month of credits, asked back to back).
+  const byteAnswerIds = new WeakMap<Uint8Array, number>();
+  let lastByteAnswerId = 0;
+  const answer = (request: ComputeRequest, answer: unknown) => {
+    if (!(answer instanceof Uint8Array)) return send({ id: request.id, ok: true, answer });
+    let bytesId = byteAnswerIds.get(answer);
+    if (bytesId === undefined) {
+      bytesId = ++lastByteAnswerId;
+      byteAnswerIds.set(answer, bytesId);
+    }
+    if (request.holding === bytesId) return send({ id: request.id, ok: true, held: true });
+    send({ id: request.id, ok: true, answer, bytesId });
+  };
+
   port.on('message', (request: ComputeRequest) => {
     call(request).then(
-      (answer) => send({ id: request.id, ok: true, answer }),
+      (value) => answer(request, value),
       (error: unknown) =>
         send({
           id: request.id,

@@ -60,11 +60,35 @@ export interface WorkerComputationsOptions {
 }
 
 /** MonthComputations answered by a compute worker that reads the stores `config` names. */
+/** Byte answers this thread keeps to be told "unchanged" instead of copied again (queries; each a few MB at most). */
+const MAX_HELD_ANSWERS = 4;
+
+interface HeldAnswer {
+  bytesId: number;
+  bytes: Uint8Array;
+}
+
 export function workerComputations(config: AppConfig, options: WorkerComputationsOptions = {}): MonthComputations {
   const pending = new Map<
     number,
-    { resolve(a: unknown): void; reject(e: Error): void; onProgress?: ProgressListener }
+    {
+      resolve(a: unknown): void;
+      reject(e: Error): void;
+      onProgress?: ProgressListener;
+      /** The query's key among the held answers, and the answer held when it was asked. */
+      holdAs?: string;
+      holding?: HeldAnswer;
+    }
   >();
+  // The worker's last byte answer to each such query, by the id the worker gave it: a cached answer asked again is
+  // not copied across the thread again (a new copy of a fleet's credits per request was most of this thread's
+  // allocation under back-to-back API clients).
+  const held = new Map<string, HeldAnswer>();
+  const hold = (key: string, answer: HeldAnswer) => {
+    held.delete(key);
+    held.set(key, answer);
+    if (held.size > MAX_HELD_ANSWERS) held.delete(held.keys().next().value as string);
+  };
   let nextId = 1;
   let worker: Worker | undefined;
   let closed = false;
@@ -77,6 +101,7 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
   const running = (): Worker => {
     if (closed) throw new ComputationsClosedError();
     if (worker) return worker;
+    held.clear(); // a new worker names its answers afresh
     const started = startWorker({ config });
     const gone = (error: Error) => {
       if (worker !== started) return; // an exit after the error that already replaced it
@@ -91,8 +116,16 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
       if (!call) return;
       if ('progress' in reply) return call.onProgress?.(reply.progress);
       pending.delete(reply.id);
-      if (reply.ok) call.resolve(reply.answer);
-      else call.reject(reply.storeUnavailable ? new StoreUnavailableError(reply.message) : new Error(reply.message));
+      if (!reply.ok) {
+        call.reject(reply.storeUnavailable ? new StoreUnavailableError(reply.message) : new Error(reply.message));
+      } else if ('held' in reply) {
+        if (call.holding) call.resolve(call.holding.bytes);
+        else call.reject(new Error('the compute worker answered with an answer the call did not hold'));
+      } else {
+        if (reply.bytesId !== undefined && call.holdAs !== undefined && reply.answer instanceof Uint8Array)
+          hold(call.holdAs, { bytesId: reply.bytesId, bytes: reply.answer });
+        call.resolve(reply.answer);
+      }
     });
     started.on('error', (error) => gone(new Error(`the compute worker failed: ${error.message}`, { cause: error })));
     started.on('exit', (code) => gone(new Error(`the compute worker exited with code ${code}`)));
@@ -100,17 +133,26 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
     return started;
   };
 
-  const ask = <T>(call: Call, computeOptions: ComputeOptions | undefined): Promise<T | undefined> =>
+  /** Asks the worker; `holdAs` names a query whose answer is bytes, kept here to be told when it is unchanged. */
+  const ask = <T>(call: Call, computeOptions: ComputeOptions | undefined, holdAs?: string): Promise<T | undefined> =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       const onProgress = computeOptions?.onProgress;
       const target = running();
-      pending.set(id, { resolve: resolve as (a: unknown) => void, reject, ...(onProgress ? { onProgress } : {}) });
+      const holding = holdAs === undefined ? undefined : held.get(holdAs);
+      pending.set(id, {
+        resolve: resolve as (a: unknown) => void,
+        reject,
+        ...(onProgress ? { onProgress } : {}),
+        ...(holdAs === undefined ? {} : { holdAs }),
+        ...(holding ? { holding } : {}),
+      });
       const request = {
         ...call,
         id,
         cachedOnly: computeOptions?.cachedOnly ?? false,
         progress: onProgress !== undefined,
+        ...(holding ? { holding: holding.bytesId } : {}),
       } as ComputeRequest;
       target.postMessage(request);
     });
@@ -118,7 +160,8 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
   running(); // started now, so that a worker that cannot open its readers says so at the daemon's start
   return {
     credits: (month, records, o) => ask({ method: 'credits', month, records, incremental: o?.incremental }, o),
-    creditsJson: (month, o) => ask({ method: 'creditsJson', month, incremental: o?.incremental }, o),
+    creditsJson: (month, o) =>
+      ask({ method: 'creditsJson', month, incremental: o?.incremental }, o, `creditsJson ${month}`),
     monthToDateCredits: (month, asOfMs, records, o) =>
       ask({ method: 'monthToDateCredits', month, asOfMs, records, incremental: o?.incremental }, o),
     availability: (window, serverIds, o) => ask({ method: 'availability', window, serverIds }, o),

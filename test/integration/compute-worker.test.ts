@@ -164,6 +164,41 @@ describe('compute worker', () => {
     }
   });
 
+  it('sends a byte answer across the thread once while it stands, and again when it changed', async () => {
+    const worker = workerComputations(config);
+    const text = (bytes: Uint8Array | undefined) => Buffer.from(computed(bytes)).toString('utf8');
+    try {
+      const first = computed(await worker.creditsJson(MONTH));
+      // Asked again, cached or not: the bytes this thread already holds, not a new copy of them.
+      expect(await worker.creditsJson(MONTH, { cachedOnly: true })).toBe(first);
+      expect(await worker.creditsJson(MONTH)).toBe(first);
+      const other = computed(await worker.creditsJson('2026-09'));
+      expect(text(other)).toContain('"month":"2026-09"');
+      expect(await worker.creditsJson(MONTH, { cachedOnly: true })).toBe(first);
+
+      // New data: the next answer is computed and sent, and is what the worker holds from then on.
+      await store.write(
+        observationsOf({
+          server: 'web-1',
+          fromMs: WINDOW.fromMs + 27 * DAY_MS,
+          toMs: WINDOW.fromMs + 27 * DAY_MS + 3_600_000,
+          everyMs: 30_000,
+          down: [{ fromMs: WINDOW.fromMs, toMs: WINDOW.toMs }],
+        }),
+      );
+      expect(await worker.creditsJson(MONTH, { cachedOnly: true })).toBeUndefined();
+      const second = computed(await worker.creditsJson(MONTH));
+      expect(second).not.toBe(first);
+      expect(text(second)).not.toBe(text(first));
+      expect(JSON.parse(text(second))).toEqual(
+        JSON.parse(text(await inThreadComputations(config, { store, operatorRecords: records }).creditsJson(MONTH))),
+      );
+      expect(await worker.creditsJson(MONTH, { cachedOnly: true })).toBe(second);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('fails the call when the worker crashes, and starts another for the next', async () => {
     const missingDir = mkdtempSync(join(tmpdir(), 'uc-compute-crash-'));
     const crashes: Error[] = [];
