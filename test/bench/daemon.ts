@@ -15,6 +15,7 @@ import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { buildDaemon, startBuiltDaemon, type BuiltDaemon } from './built-daemon.js';
 import { forkChild } from './children.js';
 import type { CloseResult, CloseTask } from './close-child.js';
+import type { CreditsClientsResult } from './credits-clients.js';
 import { prefillInflux, prefillStore } from './daemon-prefill.js';
 import { childPid, cpuSeconds, histogram, memory, quantileBetween, sample, type Histogram } from './daemon-watch.js';
 import { percentile, sleep, type FigureLog } from './figures.js';
@@ -123,40 +124,22 @@ async function scrape(daemon: BuiltDaemon): Promise<{ text: string; ms: number }
   return { text, ms: performance.now() - startedMs };
 }
 
-/** Clients asking for the month's credits back to back; a 429 waits as long as Retry-After says. */
-function creditsClients(daemon: BuiltDaemon, month: string, clients: number) {
-  const stop = new AbortController();
-  const statuses = new Map<string, number>();
-  const answeredMs: number[] = [];
-  const count = (status: string) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
-  const client = async () => {
-    while (!stop.signal.aborted) {
-      const startedMs = performance.now();
-      try {
-        const response = await fetch(`${daemon.url}/api/v1/credits?month=${month}`, {
-          headers: { authorization: `Bearer ${TOKEN}` },
-          signal: stop.signal,
-        });
-        await response.arrayBuffer();
-        count(String(response.status));
-        if (response.status === 200) answeredMs.push(performance.now() - startedMs);
-        else {
-          const retryAfterS = Number(response.headers.get('retry-after'));
-          await sleep(response.status === 429 && retryAfterS > 0 ? retryAfterS * 1_000 : 1_000);
-        }
-      } catch {
-        count(stop.signal.aborted ? 'aborted_at_end' : 'failed');
-        if (!stop.signal.aborted) await sleep(1_000);
-      }
-    }
-  };
-  const running = Promise.all(Array.from({ length: clients }, client));
+/** Clients asking for the month's credits back to back, in a process of their own (credits-clients.ts). */
+async function creditsClients(daemon: BuiltDaemon, month: string, clients: number) {
+  const child = forkChild<unknown, CreditsClientsResult>('credits-clients', [
+    daemon.url,
+    month,
+    TOKEN,
+    String(clients),
+  ]);
+  await child.ready;
   return {
-    statuses,
-    answeredMs,
-    async stop() {
-      stop.abort();
-      await running;
+    /** Stops the clients and says what they were answered. */
+    async stop(): Promise<CreditsClientsResult> {
+      child.send('stop');
+      const result = await child.result;
+      await child.stop();
+      return result;
     },
   };
 }
@@ -270,9 +253,14 @@ async function measureWindow(
   const startedMs = Date.now();
   const daemonCpuBefore = cpuSeconds(daemon.pid);
   const influxdCpuBefore = influxdPid === undefined ? 0 : cpuSeconds(influxdPid);
-  const clients = creditsClients(daemon, month, CREDITS_CLIENTS);
-  const watch = await watchUntil(daemon, startedMs + windowMs);
-  await clients.stop();
+  const clients = await creditsClients(daemon, month, CREDITS_CLIENTS);
+  let answers: CreditsClientsResult | undefined;
+  let watch: Watch;
+  try {
+    watch = await watchUntil(daemon, startedMs + windowMs);
+  } finally {
+    answers = await clients.stop();
+  }
   const seconds = (Date.now() - startedMs) / 1_000;
   const daemonCores = (cpuSeconds(daemon.pid) - daemonCpuBefore) / seconds;
   logStretch(log, at, watch, seconds);
@@ -295,9 +283,10 @@ async function measureWindow(
   // Where the RSS is: the main thread's V8 heap and its external memory; the rest is the worker, native and code.
   log.add(`${at}.main_thread_heap_steady`, percentile(watch.mainHeapBytes, 50) / 1_048_576, 'MiB');
   log.add(`${at}.main_thread_external_steady`, percentile(watch.externalBytes, 50) / 1_048_576, 'MiB');
-  for (const [status, n] of [...clients.statuses].sort()) log.add(`${at}.credits_answers.${status}`, n, 'answers');
-  log.add(`${at}.credits_200_p50`, percentile(clients.answeredMs, 50), 'ms');
-  log.add(`${at}.credits_200_max`, clients.answeredMs.length ? Math.max(...clients.answeredMs) : 0, 'ms');
+  for (const [status, n] of Object.entries(answers.statuses).sort())
+    log.add(`${at}.credits_answers.${status}`, n, 'answers');
+  log.add(`${at}.credits_200_p50`, percentile(answers.answeredMs, 50), 'ms');
+  log.add(`${at}.credits_200_max`, answers.answeredMs.length ? Math.max(...answers.answeredMs) : 0, 'ms');
 }
 
 /** influxd stopped for `outageMs`, started again; how the outbox grows and how long it takes to drain. */
