@@ -4,6 +4,7 @@
 // hour; the embedded store through its own write(), the only writer its hourly rollup trigger sees.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { HEARTBEAT_EVERY_MS, heartbeatLine } from '../../src/agents/heartbeat.js';
 import type { Observation } from '../../src/sla/types.js';
 import { hourMark } from '../../src/store/influx/gap-marks.js';
 import { observationLine } from '../../src/store/influx/line-protocol.js';
@@ -100,6 +101,44 @@ export async function prefillInflux(
   if (batch.length > 0) await flush();
   await Promise.all(inFlight);
   return { observations, ms: performance.now() - startedMs };
+}
+
+/**
+ * The heartbeats the daemon's agent would have written while it probed [fromMs, toMs), one every HEARTBEAT_EVERY_MS
+ * (one process, `written` growing by a round of checks each): what InfluxDB holds when a daemon has run that long,
+ * and what reading the agents' heartbeats costs then. Returns how many were written.
+ */
+export async function prefillHeartbeats(
+  target: Pick<InfluxTarget, 'url' | 'database'>,
+  agent: { agent: string; location: string; shard: string; checksPerBeat: number },
+  fromMs: number,
+  toMs: number,
+): Promise<number> {
+  const writeUrl = `${target.url}/write?${new URLSearchParams({ db: target.database, precision: 'ms' }).toString()}`;
+  let lines: string[] = [];
+  let count = 0;
+  const send = async () => {
+    const response = await fetch(writeUrl, { method: 'POST', body: lines.join('\n') });
+    if (response.status !== 204) throw new Error(`influxd answered ${response.status}: ${await response.text()}`);
+    lines = [];
+  };
+  for (let atMs = fromMs; atMs < toMs; atMs += HEARTBEAT_EVERY_MS) {
+    const { checksPerBeat, ...who } = agent;
+    lines.push(
+      heartbeatLine({
+        ...who,
+        forwardedThroughMs: atMs,
+        written: count * checksPerBeat,
+        parked: 0,
+        startedMs: fromMs,
+        atMs,
+      }),
+    );
+    count++;
+    if (lines.length === LINES_PER_REQUEST) await send();
+  }
+  if (lines.length > 0) await send();
+  return count;
 }
 
 /** Writes the fleet's observations in [fromMs, toMs) through the store's write(), an hour of the fleet at a time. */

@@ -16,7 +16,7 @@ import { buildDaemon, startBuiltDaemon, type BuiltDaemon } from './built-daemon.
 import { forkChild } from './children.js';
 import type { CloseResult, CloseTask } from './close-child.js';
 import type { CreditsClientsResult } from './credits-clients.js';
-import { prefillInflux, prefillStore } from './daemon-prefill.js';
+import { prefillHeartbeats, prefillInflux, prefillStore } from './daemon-prefill.js';
 import { childPid, cpuSeconds, histogram, memory, quantileBetween, sample, type Histogram } from './daemon-watch.js';
 import { percentile, sleep, type FigureLog } from './figures.js';
 import { writeFleetConfig } from './fleet.js';
@@ -420,6 +420,16 @@ async function benchOn(
           await store.close();
         }
       })();
+  if (influxd) {
+    // Heartbeats every 5 s (fleet.ts's daemon is agent "bench", one shard) and 10,000 checks at 10 s: 5,000 a beat.
+    const beats = await prefillHeartbeats(
+      influxd,
+      { agent: 'bench', location: 'bench', shard: '1/1', checksPerBeat: options.servers / 2 },
+      fromMs,
+      nowMs,
+    );
+    log.add(`${at}.prefill_heartbeats`, beats, 'heartbeats');
+  }
   log.add(`${at}.prefill_days`, (nowMs - fromMs) / DAY_MS, 'days');
   log.add(`${at}.prefill_observations`, prefilled.observations, 'observations');
   log.add(`${at}.prefill_rate`, prefilled.observations / (prefilled.ms / 1_000), 'lines/s');
