@@ -8,6 +8,13 @@ export const HEARTBEAT_MEASUREMENT = 'uptime_credits_agents';
 /** Heartbeats are written this often. */
 export const HEARTBEAT_EVERY_MS = 5_000;
 
+/**
+ * A read of the heartbeats serves the compute worker's data version (its cache of answers) for this long: they
+ * change every HEARTBEAT_EVERY_MS, and API clients asking back to back for a cached answer made one InfluxDB query
+ * each (45 a second in the daemon bench).
+ */
+export const HEARTBEATS_READ_FOR_MS = 1_000;
+
 export interface AgentHeartbeat {
   agent: string;
   location: string;

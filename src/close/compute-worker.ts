@@ -9,7 +9,7 @@ import type { AppConfig } from '../config/types.js';
 import { openReadOnlyDatabase, sqliteDataVersion } from '../sqlite.js';
 import { SqliteOperatorRecords } from '../state/operator-records.js';
 import { EmbeddedObservationStore } from '../store/embedded/embedded-store.js';
-import type { AgentHeartbeat } from '../agents/heartbeat.js';
+import { HEARTBEATS_READ_FOR_MS, type AgentHeartbeat } from '../agents/heartbeat.js';
 import { influxHeartbeats } from '../agents/influx-heartbeats.js';
 import { influxConnection } from '../store/influx/connection.js';
 import { InfluxQLClient } from '../store/influx/influxql.js';
@@ -28,13 +28,30 @@ import {
 /**
  * InfluxDB keeps no write counter, so the writers leave one: each agent's heartbeat carries `written` (lines
  * InfluxDB confirmed since that process started) and `started_ms`. Their set changes when any agent had more lines
- * confirmed, or restarted; the answers lag new data by at most one heartbeat (HEARTBEAT_EVERY_MS).
+ * confirmed, or restarted; the answers lag new data by at most one heartbeat (HEARTBEAT_EVERY_MS) and one
+ * HEARTBEATS_READ_FOR_MS.
  */
 const heartbeatsVersion = (beats: ReadonlyMap<string, AgentHeartbeat>): string =>
   [...beats.values()]
     .map((beat) => `${beat.agent}/${beat.location}/${beat.shard}:${beat.startedMs}:${beat.written}`)
     .sort()
     .join(',');
+
+/** `read()`'s answer, read again only when the last read began `forMs` ago or failed; callers meanwhile share it. */
+function readAtMostEvery<T>(forMs: number, read: () => Promise<T>): () => Promise<T> {
+  let last: { atMs: number; answer: Promise<T> } | undefined;
+  return () => {
+    const nowMs = performance.now();
+    if (!last || nowMs - last.atMs >= forMs) {
+      const answer = read();
+      last = { atMs: nowMs, answer };
+      answer.catch(() => {
+        if (last?.answer === answer) last = undefined; // a failure is not an answer
+      });
+    }
+    return last.answer;
+  };
+}
 
 /** The worker's own run source and its data version (SQLite's data_version, or the agents' heartbeats). */
 function openRunSource(config: AppConfig): { store: RunSource; version: DataVersion } {
@@ -50,9 +67,10 @@ function openRunSource(config: AppConfig): { store: RunSource; version: DataVers
   const client = new InfluxQLClient(connection);
   const select = (statement: string) => client.query(statement);
   const heartbeats = influxHeartbeats(connection);
+  const latestHeartbeats = readAtMostEvery(HEARTBEATS_READ_FOR_MS, () => heartbeats.latest());
   return {
     store: new InfluxRunReader(select, connection.measurement),
-    version: async () => `influx:${heartbeatsVersion(await heartbeats.latest())}`,
+    version: async () => `influx:${heartbeatsVersion(await latestHeartbeats())}`,
   };
 }
 

@@ -14,6 +14,7 @@ import { monthContaining, monthWindow } from '../../src/sla/month.js';
 import { SqliteOperatorRecords } from '../../src/state/operator-records.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
+import { HEARTBEATS_READ_FOR_MS } from '../../src/agents/heartbeat.js';
 import { influxHeartbeats } from '../../src/agents/influx-heartbeats.js';
 import type { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
 import { runCli } from '../support/cli.js';
@@ -313,6 +314,8 @@ describe('compute worker on InfluxDB', () => {
       expect(await store.drain(10_000)).toBe(true);
       expect(await worker.credits(MONTH)).toEqual(first);
       await heartbeats.write(heartbeat(2_880 + 120));
+      // The worker reads the heartbeats at most once every HEARTBEATS_READ_FOR_MS.
+      await new Promise((resolve) => setTimeout(resolve, HEARTBEATS_READ_FOR_MS + 50));
       expect(await worker.credits(MONTH, undefined, { cachedOnly: true })).toBeUndefined();
       expect(computed(await worker.credits(MONTH))).not.toEqual(first);
       expect(sources).toEqual(['computation', 'cache', 'cache', 'computation']);
