@@ -13,6 +13,7 @@ import type { AppConfig } from '../../src/config/types.js';
 import { monthContaining, monthWindow } from '../../src/sla/month.js';
 import { SqliteOperatorRecords } from '../../src/state/operator-records.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
+import type { Observation } from '../../src/sla/types.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { HEARTBEATS_READ_FOR_MS } from '../../src/agents/heartbeat.js';
 import { influxHeartbeats } from '../../src/agents/influx-heartbeats.js';
@@ -25,6 +26,18 @@ const MONTH = '2026-10';
 const WINDOW = monthWindow(MONTH, 'UTC');
 const DAY_MS = 86_400_000;
 const OUTAGE = { fromMs: WINDOW.fromMs + 3 * DAY_MS, toMs: WINDOW.fromMs + 3 * DAY_MS + 3_600_000 };
+
+/** Stores `hours` of `server`'s observations, every one down, from the start of the month's day `day` (0 first). */
+const storeDown = (store: { write(o: Observation[]): Promise<unknown> }, server: string, day: number, hours: number) =>
+  store.write(
+    observationsOf({
+      server,
+      fromMs: WINDOW.fromMs + day * DAY_MS,
+      toMs: WINDOW.fromMs + day * DAY_MS + hours * 3_600_000,
+      everyMs: 30_000,
+      down: [{ fromMs: WINDOW.fromMs, toMs: WINDOW.toMs }],
+    }),
+  );
 
 function writeConfig(dir: string, storePath: string, influx?: { url: string; database: string }): string {
   const path = join(dir, 'config.yaml');
@@ -119,15 +132,7 @@ describe('compute worker', () => {
       expect(sources).toEqual(['computation', 'cache', 'cache', 'cache']);
 
       // Another connection (the daemon's writer) stores an outage of web-2: the next answer is computed and has it.
-      await store.write(
-        observationsOf({
-          server: 'web-2',
-          fromMs: WINDOW.fromMs + 12 * DAY_MS,
-          toMs: WINDOW.fromMs + 12 * DAY_MS + 7_200_000,
-          everyMs: 30_000,
-          down: [{ fromMs: WINDOW.fromMs, toMs: WINDOW.toMs }],
-        }),
-      );
+      await storeDown(store, 'web-2', 12, 2);
       expect(await worker.credits(MONTH, undefined, { cachedOnly: true })).toBeUndefined();
       const second = computed(await worker.credits(MONTH));
       expect(second).not.toEqual(first);
@@ -178,15 +183,7 @@ describe('compute worker', () => {
       expect(await worker.creditsJson(MONTH, { cachedOnly: true })).toBe(first);
 
       // New data: the next answer is computed and sent, and is what the worker holds from then on.
-      await store.write(
-        observationsOf({
-          server: 'web-1',
-          fromMs: WINDOW.fromMs + 27 * DAY_MS,
-          toMs: WINDOW.fromMs + 27 * DAY_MS + 3_600_000,
-          everyMs: 30_000,
-          down: [{ fromMs: WINDOW.fromMs, toMs: WINDOW.toMs }],
-        }),
-      );
+      await storeDown(store, 'web-1', 27, 1);
       expect(await worker.creditsJson(MONTH, { cachedOnly: true })).toBeUndefined();
       const second = computed(await worker.creditsJson(MONTH));
       expect(second).not.toBe(first);
@@ -302,15 +299,7 @@ describe('compute worker on InfluxDB', () => {
       expect(sources).toEqual(['computation', 'cache']);
 
       // New observations confirmed in InfluxDB: the answer holds until the writer's next heartbeat counts them.
-      await store.write(
-        observationsOf({
-          server: 'web-2',
-          fromMs: WINDOW.fromMs,
-          toMs: WINDOW.fromMs + 3_600_000,
-          everyMs: 30_000,
-          down: [{ fromMs: WINDOW.fromMs, toMs: WINDOW.toMs }],
-        }),
-      );
+      await storeDown(store, 'web-2', 0, 1);
       expect(await store.drain(10_000)).toBe(true);
       expect(await worker.credits(MONTH)).toEqual(first);
       await heartbeats.write(heartbeat(2_880 + 120));
