@@ -12,25 +12,30 @@ export interface HeartbeatStore {
   close(): Promise<void>;
 }
 
-/** Every series is read from its start at most this often; between, only beats stamped after the last read. */
+/** Every series is read from its start at most this often; between, only beats stamped since the last read (less the margin). */
 export const HEARTBEATS_WHOLE_READ_EVERY_MS = 3_600_000;
 /** How much earlier than the last read began a later read starts: beats written late, or by a clock behind ours. */
 export const HEARTBEATS_LATE_MARGIN_MS = 600_000;
 
 /**
  * Heartbeats in InfluxDB. latest() reads every series whole (a month is ~535,000 beats per agent, ~80 ms of
- * influxd's CPU) only at the first call and once an hour; between, it reads the beats stamped since the last read
- * began (less a margin) and keeps each series' latest. It is called for every month query (the answers' data
- * version), so a whole read each time made influxd's work grow with the month. A beat missed between whole reads
- * (written more than the margin late) can only make an agent look further behind: a close waits, never goes early.
+ * influxd's CPU) at the first call, once an hour, and when our clock went back; between, it reads the beats stamped
+ * since the last read began, less a margin, and keeps each series' latest. It is called for every month query (the
+ * worker's data version, at most once a second) and by the settled mark and the close's evidence check, so a whole
+ * read each time made influxd's work grow with the month.
+ *
+ * A beat stamped further back than the margin when it is written (a writer whose clock is more than 10 minutes
+ * behind ours, an `import` on such a machine) is read at the next whole read, up to an hour later. Until then its
+ * agent looks further behind than it is: a close waits for it rather than going early, the settled mark stays
+ * earlier (more is read again), and cached answers are kept up to that hour.
  */
 export function influxHeartbeats(connection: InfluxConnection, nowMs: () => number = Date.now): HeartbeatStore {
   const writer = createLineWriter(connection);
   const influxql = new InfluxQLClient(connection);
-  /** Each series' latest beat read so far (agent, location, shard): a later read only adds newer beats. */
-  const known = new Map<string, AgentHeartbeat>();
+  /** Each series' latest beat (agent, location, shard): a whole read sets it, a later read adds newer beats. */
+  let known = new Map<string, AgentHeartbeat>();
   let wholeReadAtMs: number | undefined;
-  /** When the latest read that finished began: every beat stamped before it (less the margin) is known. */
+  /** When the latest read that finished began: the beats stamped before it, less the margin, were read. */
   let readThroughMs = 0;
   const seriesKey = (beat: AgentHeartbeat) => JSON.stringify([beat.agent, beat.location, beat.shard]);
   const read = async (sinceMs?: number) => {
@@ -49,13 +54,19 @@ export function influxHeartbeats(connection: InfluxConnection, nowMs: () => numb
     },
     async latest() {
       const startedMs = nowMs();
-      const whole = wholeReadAtMs === undefined || startedMs - wholeReadAtMs >= HEARTBEATS_WHOLE_READ_EVERY_MS;
-      for (const beat of await read(whole ? undefined : readThroughMs - HEARTBEATS_LATE_MARGIN_MS)) {
+      const whole =
+        wholeReadAtMs === undefined ||
+        startedMs < readThroughMs || // our clock went back: the bound would lie in the future
+        startedMs - wholeReadAtMs >= HEARTBEATS_WHOLE_READ_EVERY_MS;
+      const beats = await read(whole ? undefined : readThroughMs - HEARTBEATS_LATE_MARGIN_MS);
+      // A whole read starts afresh, so a series dropped from InfluxDB is forgotten.
+      if (whole) known = new Map();
+      for (const beat of beats) {
         const before = known.get(seriesKey(beat));
         if (!before || beat.atMs >= before.atMs) known.set(seriesKey(beat), beat);
       }
       if (whole) wholeReadAtMs = startedMs;
-      readThroughMs = Math.max(readThroughMs, startedMs);
+      readThroughMs = whole ? startedMs : Math.max(readThroughMs, startedMs);
       return latestByAgent([...known.values()]);
     },
     async close() {

@@ -70,6 +70,21 @@ describe('heartbeats in InfluxDB', () => {
     nowMs = T + HEARTBEATS_WHOLE_READ_EVERY_MS;
     expect(await seen(reader)).toEqual({ waw: '2/2 8', ams: '1/1 41', fra: '1/1 3', lon: '1/1 5' });
 
+    // Our clock went back: the bound would lie ahead of every new beat, so the read is whole.
+    nowMs = T + 60_000;
+    await writer.write(beat('osl', '1/1', T - DAY_MS, 2));
+    expect((await seen(reader)).osl).toBe('1/1 2');
+
+    // A whole read starts afresh: a series dropped from InfluxDB is forgotten.
+    const drop = `DROP SERIES FROM "uptime_credits_agents" WHERE "agent" = 'osl'`;
+    const dropped = await fetch(`${influx.influxd.url}/query`, {
+      method: 'POST',
+      body: new URLSearchParams({ db: database, q: drop }),
+    });
+    expect(await dropped.text()).not.toContain('error');
+    nowMs = T + 60_000 + HEARTBEATS_WHOLE_READ_EVERY_MS;
+    expect((await seen(reader)).osl).toBeUndefined();
+
     // A new reader (another process, the CLI) reads whole at its first call.
     const fresh = influxHeartbeats(testConnection({ url: influx.influxd.url, database }));
     try {
