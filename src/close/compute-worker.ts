@@ -28,8 +28,8 @@ import {
 /**
  * InfluxDB keeps no write counter, so the writers leave one: each agent's heartbeat carries `written` (lines
  * InfluxDB confirmed since that process started) and `started_ms`. Their set changes when any agent had more lines
- * confirmed, or restarted; the answers lag new data by at most one heartbeat (HEARTBEAT_EVERY_MS) and one
- * HEARTBEATS_READ_FOR_MS.
+ * confirmed, or restarted; the answers lag new data by one heartbeat (HEARTBEAT_EVERY_MS) and one
+ * HEARTBEATS_READ_FOR_MS, or, for a beat stamped by a clock far behind ours, until influx-heartbeats.ts reads it.
  */
 const heartbeatsVersion = (beats: ReadonlyMap<string, AgentHeartbeat>): string =>
   [...beats.values()]
@@ -117,7 +117,7 @@ function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
   // caller that holds it be told so rather than sent megabytes again (a fleet's month of credits, asked back to back).
   const byteAnswerIds = new WeakMap<Uint8Array, number>();
   let lastByteAnswerId = 0;
-  const answer = (request: ComputeRequest, answer: unknown) => {
+  const reply = (request: ComputeRequest, answer: unknown) => {
     if (!(answer instanceof Uint8Array)) return send({ id: request.id, ok: true, answer });
     let bytesId = byteAnswerIds.get(answer);
     if (bytesId === undefined) {
@@ -130,7 +130,7 @@ function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
 
   port.on('message', (request: ComputeRequest) => {
     call(request).then(
-      (value) => answer(request, value),
+      (answer) => reply(request, answer),
       (error: unknown) =>
         send({
           id: request.id,

@@ -59,7 +59,6 @@ export interface WorkerComputationsOptions {
   onCrash?: (error: Error) => void;
 }
 
-/** MonthComputations answered by a compute worker that reads the stores `config` names. */
 /** Byte answers this thread keeps to be told "unchanged" instead of copied again (queries; each a few MB at most). */
 const MAX_HELD_ANSWERS = 4;
 
@@ -68,6 +67,7 @@ interface HeldAnswer {
   bytes: Uint8Array;
 }
 
+/** MonthComputations answered by a compute worker that reads the stores `config` names. */
 export function workerComputations(config: AppConfig, options: WorkerComputationsOptions = {}): MonthComputations {
   const pending = new Map<
     number,

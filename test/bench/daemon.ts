@@ -250,10 +250,11 @@ async function measureWindow(
   windowMs: number,
   influxdPid: number | undefined,
 ) {
+  // The window starts once the clients' process runs (its start takes about a second).
+  const clients = await creditsClients(daemon, month, CREDITS_CLIENTS);
   const startedMs = Date.now();
   const daemonCpuBefore = cpuSeconds(daemon.pid);
   const influxdCpuBefore = influxdPid === undefined ? 0 : cpuSeconds(influxdPid);
-  const clients = await creditsClients(daemon, month, CREDITS_CLIENTS);
   let answers: CreditsClientsResult | undefined;
   let watch: Watch;
   try {
