@@ -59,13 +59,14 @@ export function influxHeartbeats(connection: InfluxConnection, nowMs: () => numb
         startedMs < readThroughMs || // our clock went back: the bound would lie in the future
         startedMs - wholeReadAtMs >= HEARTBEATS_WHOLE_READ_EVERY_MS;
       const beats = await read(whole ? undefined : readThroughMs - HEARTBEATS_LATE_MARGIN_MS);
-      // A whole read starts afresh, so a series dropped from InfluxDB is forgotten.
-      if (whole) known = new Map();
+      if (whole) {
+        known = new Map(); // starts afresh, so a series dropped from InfluxDB is forgotten
+        wholeReadAtMs = startedMs;
+      }
       for (const beat of beats) {
         const before = known.get(seriesKey(beat));
         if (!before || beat.atMs >= before.atMs) known.set(seriesKey(beat), beat);
       }
-      if (whole) wholeReadAtMs = startedMs;
       readThroughMs = whole ? startedMs : Math.max(readThroughMs, startedMs);
       return latestByAgent([...known.values()]);
     },

@@ -47,6 +47,16 @@ function generatedLine(measurement: string, o: Observation, gapMarkMs: number | 
 }
 
 /** Writes the fleet's observations in [fromMs, toMs) straight into InfluxDB; `onHour` hears progress. */
+/** Posts lines to influxd's /write (gzipped, ms precision); throws unless all were taken. */
+function linesWriter(target: Pick<InfluxTarget, 'url' | 'database'>): (lines: string[]) => Promise<void> {
+  const writeUrl = `${target.url}/write?${new URLSearchParams({ db: target.database, precision: 'ms' }).toString()}`;
+  return async (lines) => {
+    const body = await gzipAsync(lines.join('\n'));
+    const response = await fetch(writeUrl, { method: 'POST', headers: { 'content-encoding': 'gzip' }, body });
+    if (response.status !== 204) throw new Error(`influxd answered ${response.status}: ${await response.text()}`);
+  };
+}
+
 export async function prefillInflux(
   target: InfluxTarget,
   servers: number,
@@ -54,12 +64,7 @@ export async function prefillInflux(
   toMs: number,
   onHour: (done: number, total: number) => void,
 ): Promise<Prefilled> {
-  const writeUrl = `${target.url}/write?${new URLSearchParams({ db: target.database, precision: 'ms' }).toString()}`;
-  const send = async (lines: string[]) => {
-    const body = await gzipAsync(lines.join('\n'));
-    const response = await fetch(writeUrl, { method: 'POST', headers: { 'content-encoding': 'gzip' }, body });
-    if (response.status !== 204) throw new Error(`influxd answered ${response.status}: ${await response.text()}`);
-  };
+  const send = linesWriter(target);
   const startedMs = performance.now();
   const inFlight = new Set<Promise<void>>();
   const lastMsBySeries = new Map<string, number>();
@@ -114,16 +119,11 @@ export async function prefillHeartbeats(
   fromMs: number,
   toMs: number,
 ): Promise<number> {
-  const writeUrl = `${target.url}/write?${new URLSearchParams({ db: target.database, precision: 'ms' }).toString()}`;
+  const send = linesWriter(target);
+  const { checksPerBeat, ...who } = agent;
   let lines: string[] = [];
   let count = 0;
-  const send = async () => {
-    const response = await fetch(writeUrl, { method: 'POST', body: lines.join('\n') });
-    if (response.status !== 204) throw new Error(`influxd answered ${response.status}: ${await response.text()}`);
-    lines = [];
-  };
   for (let atMs = fromMs; atMs < toMs; atMs += HEARTBEAT_EVERY_MS) {
-    const { checksPerBeat, ...who } = agent;
     lines.push(
       heartbeatLine({
         ...who,
@@ -135,9 +135,12 @@ export async function prefillHeartbeats(
       }),
     );
     count++;
-    if (lines.length === LINES_PER_REQUEST) await send();
+    if (lines.length === LINES_PER_REQUEST) {
+      await send(lines);
+      lines = [];
+    }
   }
-  if (lines.length > 0) await send();
+  if (lines.length > 0) await send(lines);
   return count;
 }
 

@@ -255,7 +255,7 @@ async function measureWindow(
   const startedMs = Date.now();
   const daemonCpuBefore = cpuSeconds(daemon.pid);
   const influxdCpuBefore = influxdPid === undefined ? 0 : cpuSeconds(influxdPid);
-  let answers: CreditsClientsResult | undefined;
+  let answers: CreditsClientsResult;
   let watch: Watch;
   try {
     watch = await watchUntil(daemon, startedMs + windowMs);
