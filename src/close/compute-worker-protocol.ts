@@ -8,6 +8,8 @@ import type { IncrementalRead, RecordsGiven } from './month-computations.js';
 /** What the worker starts with. */
 export interface ComputeWorkerData {
   config: AppConfig;
+  /** How much lower the worker's thread runs than the daemon's (a nice value; Linux only). */
+  niceness: number;
 }
 
 /**

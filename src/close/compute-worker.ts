@@ -4,6 +4,7 @@
 // people's records. Their data versions key its cache of answers (cached-computations.ts). They close with the
 // thread (the daemon terminates it). It also keeps the month to date's settled runs between the refresh's calls
 // (inThreadComputations' incremental source): a new worker after a crash starts with the whole month again.
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppConfig } from '../config/types.js';
 import { openReadOnlyDatabase, sqliteDataVersion } from '../sqlite.js';
@@ -74,8 +75,23 @@ function openRunSource(config: AppConfig): { store: RunSource; version: DataVers
   };
 }
 
+/**
+ * Lowers this thread's priority by `niceness` (ComputeWorkerData). Linux keeps a nice value per thread, and setpriority(2) with no pid sets the
+ * calling thread's; elsewhere it would set the whole process's, so nothing is changed there. A refusal only costs
+ * the probe loop some latency under load, so it is not an error.
+ */
+function yieldToTheProbeLoop(niceness: number): void {
+  if (process.platform !== 'linux' || niceness === 0) return;
+  try {
+    setPriority(niceness);
+  } catch {
+    // e.g. a seccomp profile that forbids setpriority: the computations run as before, at the daemon's priority
+  }
+}
+
 /** Opens the readers and answers requests until the daemon terminates the thread. */
-function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
+function serve(port: NonNullable<typeof parentPort>, { config, niceness }: ComputeWorkerData): void {
+  yieldToTheProbeLoop(niceness);
   const runs = openRunSource(config);
   const operatorRecords = SqliteOperatorRecords.openReadOnly(config.state.path);
   const version: DataVersion = async () => `${await runs.version()} records:${operatorRecords.dataVersion()}`;
@@ -143,4 +159,4 @@ function serve(port: NonNullable<typeof parentPort>, config: AppConfig): void {
 }
 
 if (!parentPort) throw new Error('compute-worker.ts runs as a worker thread (see worker-computations.ts)');
-serve(parentPort, (workerData as ComputeWorkerData).config);
+serve(parentPort, workerData as ComputeWorkerData);

@@ -59,6 +59,12 @@ export interface WorkerComputationsOptions {
   onCrash?: (error: Error) => void;
 }
 
+/**
+ * The compute worker runs at this nice value above the daemon's thread: a month's computation takes whatever CPU the
+ * probe loop and the scrapes leave, rather than sharing a core with them while a refresh or a close runs.
+ */
+export const COMPUTE_WORKER_NICENESS = 10;
+
 /** Byte answers this thread keeps to be told "unchanged" instead of copied again (queries; each a few MB at most). */
 const MAX_HELD_ANSWERS = 4;
 
@@ -102,7 +108,7 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
     if (closed) throw new ComputationsClosedError();
     if (worker) return worker;
     held.clear(); // a new worker names its answers afresh
-    const started = startWorker({ config });
+    const started = startWorker({ config, niceness: COMPUTE_WORKER_NICENESS });
     const gone = (error: Error) => {
       if (worker !== started) return; // an exit after the error that already replaced it
       worker = undefined;

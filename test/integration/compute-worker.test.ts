@@ -1,13 +1,13 @@
 // The compute worker on a real embedded store and state database: the same answers as in-thread, cached until
 // another connection or process writes, a crash surfacing as an error and a new worker after it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnswerSource } from '../../src/close/cached-computations.js';
 import { ComputationsClosedError, computed, inThreadComputations } from '../../src/close/month-computations.js';
-import { workerComputations } from '../../src/close/worker-computations.js';
+import { COMPUTE_WORKER_NICENESS, workerComputations } from '../../src/close/worker-computations.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/types.js';
 import { monthContaining, monthWindow } from '../../src/sla/month.js';
@@ -38,6 +38,18 @@ const storeDown = (store: { write(o: Observation[]): Promise<unknown> }, server:
       down: [{ fromMs: WINDOW.fromMs, toMs: WINDOW.toMs }],
     }),
   );
+
+/** The nice value of each of this process's threads (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // a thread that ended meanwhile
+    }
+  });
+}
 
 function writeConfig(dir: string, storePath: string, influx?: { url: string; database: string }): string {
   const path = join(dir, 'config.yaml');
@@ -115,6 +127,20 @@ describe('compute worker', () => {
         computed(await here.monthToDateCredits(MONTH, asOfMs)),
       );
       await expect(worker.availability(WINDOW, ['nope'])).rejects.toThrow('no configured server "nope"');
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('runs its thread at a lower priority than the caller', async () => {
+    const callerNice = getPriority();
+    const lowered = () => threadNiceValues().filter((nice) => nice === callerNice + COMPUTE_WORKER_NICENESS).length;
+    const before = lowered();
+    const worker = workerComputations(config);
+    try {
+      await worker.availability(WINDOW, ['web-1']); // the worker has started and lowered itself by now
+      expect(lowered()).toBe(before + 1);
+      expect(getPriority()).toBe(callerNice);
     } finally {
       await worker.close();
     }
