@@ -40,6 +40,8 @@ export type ComputeRequest = { id: number; cachedOnly: boolean; progress: boolea
 export type ComputeReply =
   /** bytesId: the answer is bytes (encoded JSON), and this id names it while the worker's cache keeps it. */
   | { id: number; ok: true; answer: unknown; bytesId?: number }
+  /** The answer to monthToDateCredits, in parts (month-to-date-parts.ts). */
+  | { id: number; ok: true; inParts: Uint8Array }
   /** The answer is the byte answer the request said it holds. */
   | { id: number; ok: true; held: true }
   /** storeUnavailable: the store did not answer (store.ts StoreUnavailableError), which the caller may tell apart. */

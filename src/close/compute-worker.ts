@@ -17,6 +17,7 @@ import { InfluxQLClient } from '../store/influx/influxql.js';
 import { InfluxRunReader } from '../store/influx/run-reader.js';
 import { storeUnavailableIn, type RunSource } from '../store/store.js';
 import { cachedComputations, type DataVersion } from './cached-computations.js';
+import { monthToDateInParts, type MonthToDate } from './month-to-date-parts.js';
 import type { ComputeReply, ComputeRequest, ComputeWorkerData } from './compute-worker-protocol.js';
 import {
   inThreadComputations,
@@ -134,6 +135,13 @@ function serve(port: NonNullable<typeof parentPort>, { config, niceness }: Compu
   const byteAnswerIds = new WeakMap<Uint8Array, number>();
   let lastByteAnswerId = 0;
   const reply = (request: ComputeRequest, answer: unknown) => {
+    if (request.method === 'monthToDateCredits' && answer !== undefined) {
+      const inParts = monthToDateInParts(answer as MonthToDate);
+      const { buffer } = inParts;
+      // The serializer's own memory is moved rather than copied (a slice of a shared pool would be copied).
+      const own = buffer instanceof ArrayBuffer && inParts.byteOffset === 0 && inParts.byteLength === buffer.byteLength;
+      return port.postMessage({ id: request.id, ok: true, inParts } satisfies ComputeReply, own ? [buffer] : []);
+    }
     if (!(answer instanceof Uint8Array)) return send({ id: request.id, ok: true, answer });
     let bytesId = byteAnswerIds.get(answer);
     if (bytesId === undefined) {

@@ -11,6 +11,7 @@ import type { ProgressListener } from '../progress.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { AnswerSource } from './cached-computations.js';
 import type { ComputeReply, ComputeRequest, ComputeWorkerData } from './compute-worker-protocol.js';
+import { monthToDateFromParts } from './month-to-date-parts.js';
 import { ComputationsClosedError, type ComputeOptions, type MonthComputations } from './month-computations.js';
 
 /** A request without the fields every call fills in. */
@@ -124,6 +125,8 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
       pending.delete(reply.id);
       if (!reply.ok) {
         call.reject(reply.storeUnavailable ? new StoreUnavailableError(reply.message) : new Error(reply.message));
+      } else if ('inParts' in reply) {
+        monthToDateFromParts(reply.inParts).then(call.resolve, call.reject);
       } else if ('held' in reply) {
         if (call.holding) call.resolve(call.holding.bytes);
         else call.reject(new Error('the compute worker answered with an answer the call did not hold'));
