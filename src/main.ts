@@ -81,6 +81,7 @@ export async function startDaemon(options: {
   const records = SqliteCloseRecords.open(config.state.path);
   const operatorRecords = SqliteOperatorRecords.open(config.state.path);
   const sources = { store, operatorRecords };
+  const metrics = createMetrics();
   // Month computations (API queries, the close, the month-to-date refresh) off the probe loop's event loop: a worker
   // with readers of its own.
   const computations: MonthComputations =
@@ -90,11 +91,11 @@ export async function startDaemon(options: {
           onAnswer: (source) => logger.debug({ source }, 'month answer'),
           onCrash: (error) =>
             logger.error({ err: error }, 'the compute worker stopped; the next computation starts another'),
+          onHeap: (heap) => metrics.recordComputeWorkerHeap(heap),
         });
   // Heartbeats in InfluxDB: written by a probing agent, read by the close instance waiting for its agents.
   const heartbeats = config.storage.influxdb && influxHeartbeats(influxConnection(config.storage.influxdb));
   const startedMs = clock.now();
-  const metrics = createMetrics();
   const deliveryRecords = delivery && SqliteDeliveryRecords.open(config.state.path);
   let deliveryJob: DeliveryJob | undefined;
   if (delivery && deliveryRecords && mailer) {

@@ -10,6 +10,8 @@ export interface ComputeWorkerData {
   config: AppConfig;
   /** How much lower the worker's thread runs than the daemon's (a nice value; Linux only). */
   niceness: number;
+  /** How often the worker reports its heap. */
+  heapEveryMs: number;
 }
 
 /**
@@ -47,4 +49,12 @@ export type ComputeReply =
   /** storeUnavailable: the store did not answer (store.ts StoreUnavailableError), which the caller may tell apart. */
   | { id: number; ok: false; message: string; storeUnavailable?: true }
   | { id: number; progress: ProgressStep }
-  | { answered: AnswerSource };
+  | { answered: AnswerSource }
+  /** The worker's V8 heap, reported every COMPUTE_WORKER_HEAP_EVERY_MS (the daemon's own metrics see its thread only). */
+  | { heap: ComputeWorkerHeap };
+
+/** A compute worker's V8 heap: in use, and reserved (what its thread adds to the daemon's RSS, most of it). */
+export interface ComputeWorkerHeap {
+  usedBytes: number;
+  totalBytes: number;
+}

@@ -5,6 +5,7 @@
 // thread (the daemon terminates it). It also keeps the month to date's settled runs between the refresh's calls
 // (inThreadComputations' incremental source): a new worker after a crash starts with the whole month again.
 import { setPriority } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppConfig } from '../config/types.js';
 import { openReadOnlyDatabase, sqliteDataVersion } from '../sqlite.js';
@@ -91,12 +92,18 @@ function yieldToTheProbeLoop(niceness: number): void {
 }
 
 /** Opens the readers and answers requests until the daemon terminates the thread. */
-function serve(port: NonNullable<typeof parentPort>, { config, niceness }: ComputeWorkerData): void {
+function serve(port: NonNullable<typeof parentPort>, { config, niceness, heapEveryMs }: ComputeWorkerData): void {
   yieldToTheProbeLoop(niceness);
   const runs = openRunSource(config);
   const operatorRecords = SqliteOperatorRecords.openReadOnly(config.state.path);
   const version: DataVersion = async () => `${await runs.version()} records:${operatorRecords.dataVersion()}`;
   const send = (reply: ComputeReply) => port.postMessage(reply);
+  const reportHeap = () => {
+    const heap = getHeapStatistics();
+    send({ heap: { usedBytes: heap.used_heap_size, totalBytes: heap.total_heap_size } });
+  };
+  reportHeap();
+  setInterval(reportHeap, heapEveryMs).unref();
   const computations: MonthComputations = cachedComputations(
     inThreadComputations(config, { store: runs.store, operatorRecords }),
     version,

@@ -10,7 +10,7 @@ import type { AppConfig } from '../config/types.js';
 import type { ProgressListener } from '../progress.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { AnswerSource } from './cached-computations.js';
-import type { ComputeReply, ComputeRequest, ComputeWorkerData } from './compute-worker-protocol.js';
+import type { ComputeReply, ComputeRequest, ComputeWorkerData, ComputeWorkerHeap } from './compute-worker-protocol.js';
 import { monthToDateFromParts } from './month-to-date-parts.js';
 import { ComputationsClosedError, type ComputeOptions, type MonthComputations } from './month-computations.js';
 
@@ -58,6 +58,8 @@ export interface WorkerComputationsOptions {
   onAnswer?: (source: AnswerSource) => void;
   /** Hears that the worker stopped by itself (a crash); the next call starts another. */
   onCrash?: (error: Error) => void;
+  /** Hears the worker's heap, at its start and every COMPUTE_WORKER_HEAP_EVERY_MS. */
+  onHeap?: (heap: ComputeWorkerHeap) => void;
 }
 
 /**
@@ -65,6 +67,9 @@ export interface WorkerComputationsOptions {
  * probe loop and the scrapes leave, rather than sharing a core with them while a refresh or a close runs.
  */
 export const COMPUTE_WORKER_NICENESS = 10;
+
+/** How often the worker reports its heap (a metric: the daemon's own process metrics see only its main thread). */
+export const COMPUTE_WORKER_HEAP_EVERY_MS = 5_000;
 
 /** Byte answers this thread keeps to be told "unchanged" instead of copied again (queries; each a few MB at most). */
 const MAX_HELD_ANSWERS = 4;
@@ -109,7 +114,11 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
     if (closed) throw new ComputationsClosedError();
     if (worker) return worker;
     held.clear(); // a new worker names its answers afresh
-    const started = startWorker({ config, niceness: COMPUTE_WORKER_NICENESS });
+    const started = startWorker({
+      config,
+      niceness: COMPUTE_WORKER_NICENESS,
+      heapEveryMs: COMPUTE_WORKER_HEAP_EVERY_MS,
+    });
     const gone = (error: Error) => {
       if (worker !== started) return; // an exit after the error that already replaced it
       worker = undefined;
@@ -119,6 +128,7 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
     };
     started.on('message', (reply: ComputeReply) => {
       if ('answered' in reply) return options.onAnswer?.(reply.answered);
+      if ('heap' in reply) return options.onHeap?.(reply.heap);
       const call = pending.get(reply.id);
       if (!call) return;
       if ('progress' in reply) return call.onProgress?.(reply.progress);

@@ -10,6 +10,7 @@ import { MONTH_STATES, type MonthState } from '../state/close-records.js';
 import { DELIVERY_STATES, type DeliveryState } from '../state/delivery-records.js';
 import { AUTH_FAILURES, ROUTE_GROUPS, type AuthFailure, type RouteGroup } from '../http/auth.js';
 import { MONTH_QUERY_ANSWERS, type MonthQueryAnswer } from '../http/month-queries.js';
+import type { ComputeWorkerHeap } from '../close/compute-worker-protocol.js';
 
 /** One month's close state as the metrics show it. */
 export interface CloseMonthView {
@@ -62,6 +63,8 @@ export interface Metrics {
   countAuthFailure(group: RouteGroup, failure: AuthFailure): void;
   /** Counts a month query (credits, outages): answered from the cache, computed, or refused over the client's rate. */
   countMonthQuery(answer: MonthQueryAnswer): void;
+  /** The compute worker's V8 heap as it last reported it (the process metrics see the main thread's only). */
+  recordComputeWorkerHeap(heap: ComputeWorkerHeap): void;
 }
 
 /** What the write path looks like now, whatever state the remote store is in (read every few seconds). */
@@ -312,6 +315,16 @@ export function createMetrics(registry = new Registry()): Metrics {
     registers: [registry],
   });
   for (const answer of MONTH_QUERY_ANSWERS) monthQueries.inc({ answer }, 0);
+  const workerHeapUsed = new Gauge({
+    name: 'uptime_credits_compute_worker_heap_used_bytes',
+    help: "The compute worker thread's V8 heap in use, as it last reported (every 5 s; 0 before it did). nodejs_heap_size_* are the main thread's.",
+    registers: [registry],
+  });
+  const workerHeapTotal = new Gauge({
+    name: 'uptime_credits_compute_worker_heap_total_bytes',
+    help: "The compute worker thread's V8 heap reserved, as it last reported (every 5 s; 0 before it did): its share of the process's resident memory.",
+    registers: [registry],
+  });
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
   closeRole.set(0);
   checksConfigured.set(0);
@@ -424,6 +437,10 @@ export function createMetrics(registry = new Registry()): Metrics {
     countCloseProblem: (kind) => closeProblems.inc({ kind }),
     countAuthFailure: (group, failure) => authFailures.inc({ route_group: group, reason: failure }),
     countMonthQuery: (answer) => monthQueries.inc({ answer }),
+    recordComputeWorkerHeap(heap) {
+      workerHeapUsed.set(heap.usedBytes);
+      workerHeapTotal.set(heap.totalBytes);
+    },
     recordSlaRefreshed: (asOfMs) => slaRefreshed.set(asOfMs / 1_000),
     recordRole({ closes, checks }) {
       closeRole.set(closes ? 1 : 0);

@@ -166,6 +166,8 @@ interface Watch {
   rssBytes: number[];
   /** The daemon's main thread alone (prom-client's default metrics): V8 heap reserved, and memory outside it. */
   mainHeapBytes: number[];
+  /** The compute worker's V8 heap reserved, as it last reported. */
+  workerHeapBytes: number[];
   externalBytes: number[];
   first: string;
   last: string;
@@ -179,6 +181,7 @@ async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text
     refreshedAtS: [],
     rssBytes: [],
     mainHeapBytes: [],
+    workerHeapBytes: [],
     externalBytes: [],
     first: '',
     last: '',
@@ -196,6 +199,7 @@ async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text
     }
     watch.rssBytes.push(memory(daemon.pid).rssBytes);
     watch.mainHeapBytes.push(sample(text, 'nodejs_heap_size_total_bytes') ?? NaN);
+    watch.workerHeapBytes.push(sample(text, 'uptime_credits_compute_worker_heap_total_bytes') ?? NaN);
     watch.externalBytes.push(sample(text, 'nodejs_external_memory_bytes') ?? NaN);
     if (onScrape?.(text)) break;
     await sleep(Math.max(0, SCRAPE_EVERY_MS - (Date.now() - tickMs)));
@@ -300,6 +304,9 @@ async function measureWindow(
   log.add(`${at}.daemon_rss_sampled_max`, Math.max(...watch.rssBytes) / 1_048_576, 'MiB');
   // Where the RSS is: the main thread's V8 heap and its external memory; the rest is the worker, native and code.
   log.add(`${at}.main_thread_heap_steady`, percentile(watch.mainHeapBytes, 50) / 1_048_576, 'MiB');
+  log.add(`${at}.main_thread_heap_max`, Math.max(...watch.mainHeapBytes) / 1_048_576, 'MiB');
+  log.add(`${at}.worker_heap_steady`, percentile(watch.workerHeapBytes, 50) / 1_048_576, 'MiB');
+  log.add(`${at}.worker_heap_max`, Math.max(...watch.workerHeapBytes) / 1_048_576, 'MiB');
   // The main thread's collections in the window (prom-client's nodejs_gc_duration_seconds): a pause holds every
   // probe and scrape due meanwhile.
   for (const kind of ['major', 'minor', 'incremental']) {

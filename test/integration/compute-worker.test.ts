@@ -6,6 +6,7 @@ import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnswerSource } from '../../src/close/cached-computations.js';
+import type { ComputeWorkerHeap } from '../../src/close/compute-worker-protocol.js';
 import { ComputationsClosedError, computed, inThreadComputations } from '../../src/close/month-computations.js';
 import { COMPUTE_WORKER_NICENESS, workerComputations } from '../../src/close/worker-computations.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -141,6 +142,20 @@ describe('compute worker', () => {
       await worker.availability(WINDOW, ['web-1']); // the worker has started and lowered itself by now
       expect(lowered()).toBe(before + 1);
       expect(getPriority()).toBe(callerNice);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('reports its heap as it starts', async () => {
+    const heaps: ComputeWorkerHeap[] = [];
+    const worker = workerComputations(config, { onHeap: (heap) => heaps.push(heap) });
+    try {
+      await worker.credits(MONTH); // messages keep their order: the start's report came before this answer
+      expect(heaps.length).toBeGreaterThanOrEqual(1);
+      const [first] = heaps;
+      expect(first?.usedBytes).toBeGreaterThan(1_048_576);
+      expect(first?.totalBytes).toBeGreaterThanOrEqual(first?.usedBytes ?? Infinity);
     } finally {
       await worker.close();
     }

@@ -10,6 +10,7 @@ describe('metrics', () => {
     const empty = Buffer.concat(await metrics.exposition()).toString();
     expect(empty).toContain('uptime_credits_probes_total{result="failure"} 0');
     expect(empty).toContain('uptime_credits_outbox_backlog_observations 0');
+    expect(empty).toContain('uptime_credits_compute_worker_heap_total_bytes 0');
 
     metrics.recordOutcome({
       customer: 'acme',
@@ -97,6 +98,7 @@ describe('metrics', () => {
     };
     metrics.recordWritePath(down);
     metrics.recordWritePath(down); // totals are synced, not added twice
+    metrics.recordComputeWorkerHeap({ usedBytes: 40 * 1_048_576, totalBytes: 64 * 1_048_576 });
     const text = Buffer.concat(await metrics.exposition()).toString();
     expect(text).toContain('probe_success{customer="acme",server="s1",check="web",location="waw"} 0');
     expect(text).toContain('probe_duration_seconds{customer="acme",server="s1",check="web",location="waw"} 1.5');
@@ -134,6 +136,8 @@ describe('metrics', () => {
     expect(text).toContain('uptime_credits_probes_discarded_total{reason="local-error"} 1');
     expect(text).toContain('uptime_credits_sla_projected_credit_pln{customer="acme",server="s1"} 150.5');
     expect(text).toContain('uptime_credits_probe_schedule_lag_seconds_bucket{le="0.025"} 1');
+    expect(text).toContain('uptime_credits_compute_worker_heap_used_bytes 41943040');
+    expect(text).toContain('uptime_credits_compute_worker_heap_total_bytes 67108864');
     expect(promtoolProblems(text)).toBe('');
   });
 });
