@@ -79,7 +79,13 @@ customers:
     expect((await call('/metrics', ENV.UC_VIEWER_TOKEN)).status).toBe(403);
     const scrape = await call('/metrics', ENV.UC_PROMETHEUS_TOKEN);
     expect(scrape.status).toBe(200);
-    expect(await scrape.text()).toContain('uptime_credits_close_role 1');
+    expect(scrape.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const body = Buffer.from(await scrape.arrayBuffer());
+    expect(Number(scrape.headers.get('content-length'))).toBe(body.length);
+    expect(body.toString()).toContain('uptime_credits_close_role 1');
+    const head = await call('/metrics', ENV.UC_PROMETHEUS_TOKEN, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
     const restate = await call(`/api/v1/months/${previous}/restate`, ENV.UC_PROMETHEUS_TOKEN, {
       method: 'POST',
       body: { reason: 'scraper trying' },
