@@ -15,7 +15,11 @@ import { loadCommandConfig } from './context.js';
  *   came to allocate the probes' short-lived objects (undici's requests, their headers) there, and the old generation
  *   grew ~10 MB/s, a full collection every ~6.5 s; without, ~4.7 MB/s and one every ~8.5 s.
  */
-export const HEAP_FLAGS = ['--heap-growing-percent=100', '--compact-on-every-full-gc', '--no-allocation-site-pretenuring'];
+export const HEAP_FLAGS = [
+  '--heap-growing-percent=100',
+  '--compact-on-every-full-gc',
+  '--no-allocation-site-pretenuring',
+];
 
 /** Registers `start`. */
 export function registerStart(program: Command): void {
