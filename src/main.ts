@@ -89,8 +89,10 @@ export async function startDaemon(options: {
       ? inThreadComputations(config, sources)
       : workerComputations(config, {
           onAnswer: (source) => logger.debug({ source }, 'month answer'),
-          onCrash: (error) =>
-            logger.error({ err: error }, 'the compute worker stopped; the next computation starts another'),
+          onCrash: (error) => {
+            logger.error({ err: error }, 'the compute worker stopped; the next computation starts another');
+            metrics.recordComputeWorkerHeap({ usedBytes: 0, totalBytes: 0 }); // no worker until the next one reports
+          },
           onHeap: (heap) => metrics.recordComputeWorkerHeap(heap),
         });
   // Heartbeats in InfluxDB: written by a probing agent, read by the close instance waiting for its agents.

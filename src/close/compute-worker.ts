@@ -160,16 +160,17 @@ function serve(port: NonNullable<typeof parentPort>, { config, niceness, heapEve
   };
 
   port.on('message', (request: ComputeRequest) => {
-    call(request).then(
-      (answer) => reply(request, answer),
-      (error: unknown) =>
+    // A failure to send the answer (one that cannot be serialized) fails this call, not the whole worker.
+    call(request)
+      .then((answer) => reply(request, answer))
+      .catch((error: unknown) =>
         send({
           id: request.id,
           ok: false,
           message: error instanceof Error ? error.message : String(error),
           ...(storeUnavailableIn(error) ? { storeUnavailable: true as const } : {}),
         }),
-    );
+      );
   });
 }
 

@@ -136,7 +136,11 @@ export function workerComputations(config: AppConfig, options: WorkerComputation
       if (!reply.ok) {
         call.reject(reply.storeUnavailable ? new StoreUnavailableError(reply.message) : new Error(reply.message));
       } else if ('inParts' in reply) {
-        monthToDateFromParts(reply.inParts).then(call.resolve, call.reject);
+        // Read over several turns: a close meanwhile fails the call, as it fails every call still pending.
+        monthToDateFromParts(reply.inParts).then(
+          (answer) => (closed ? call.reject(new ComputationsClosedError()) : call.resolve(answer)),
+          call.reject,
+        );
       } else if ('held' in reply) {
         if (call.holding) call.resolve(call.holding.bytes);
         else call.reject(new Error('the compute worker answered with an answer the call did not hold'));

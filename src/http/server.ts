@@ -191,6 +191,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       // with a turn of this thread for the first chunk's end only. Piped as a stream, each of the ~20 chunks waited
       // for a 'drain', and on a busy event loop each wait was a turn late. (No onSend hook applies to /metrics.)
       reply.hijack();
+      reply.raw.strictContentLength = true; // a length that disagrees with the bytes fails the answer, never misframes it
       reply.raw.writeHead(200, {
         'content-type': deps.metrics.contentType,
         'content-length': chunks.reduce((bytes, chunk) => bytes + chunk.length, 0),

@@ -317,12 +317,12 @@ export function createMetrics(registry = new Registry()): Metrics {
   for (const answer of MONTH_QUERY_ANSWERS) monthQueries.inc({ answer }, 0);
   const workerHeapUsed = new Gauge({
     name: 'uptime_credits_compute_worker_heap_used_bytes',
-    help: "The compute worker thread's V8 heap in use, as it last reported (every 5 s; 0 before it did). nodejs_heap_size_* are the main thread's.",
+    help: "The compute worker thread's V8 heap in use, as it last reported (every 5 s; 0 before it did and after a crash). nodejs_heap_size_* are the main thread's.",
     registers: [registry],
   });
   const workerHeapTotal = new Gauge({
     name: 'uptime_credits_compute_worker_heap_total_bytes',
-    help: "The compute worker thread's V8 heap reserved, as it last reported (every 5 s; 0 before it did): its share of the process's resident memory.",
+    help: "The compute worker thread's V8 heap reserved, as it last reported (every 5 s; 0 before it did and after a crash): its share of the process's resident memory.",
     registers: [registry],
   });
   for (const kind of ['failed', 'held', 'needs-review'] as const) closeProblems.inc({ kind }, 0);
