@@ -1,4 +1,6 @@
-// Bounded concurrency for batches of independent async work (a fleet's reads, a round of checks).
+// Bounded concurrency for batches of independent async work (a fleet's reads, a round of checks), and fleet-sized
+// loops cut into slices.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** Maps `items` through `fn` with at most `limit` calls in flight; results keep the items' order. */
 export async function mapWithLimit<T, R>(
@@ -21,8 +23,15 @@ export async function mapWithLimit<T, R>(
  * fleet-sized loop on the daemon's thread then holds a probe or a scrape for two slices at most.
  */
 export async function forEachInSlices<T>(items: readonly T[], sliceSize: number, fn: (item: T) => void): Promise<void> {
-  for (let start = 0; start < items.length; start += sliceSize) {
-    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (const item of items.slice(start, start + sliceSize)) fn(item);
+  let first = true;
+  for (const slice of slicesOf(items, sliceSize)) {
+    if (!first) await nextTurn();
+    first = false;
+    for (const item of slice) fn(item);
   }
+}
+
+/** `items` in consecutive slices of `sliceSize` (the last may be shorter); none for no items. */
+export function* slicesOf<T>(items: readonly T[], sliceSize: number): Generator<T[]> {
+  for (let start = 0; start < items.length; start += sliceSize) yield items.slice(start, start + sliceSize);
 }

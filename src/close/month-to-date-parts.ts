@@ -2,7 +2,9 @@
 // the compute worker to the daemon's thread as one buffer of many parts, which the daemon's thread reads one part
 // per turn of its event loop. As one message it was read in one piece: 50-90 ms at 10,000 servers, which every
 // probe and scrape due meanwhile waited for.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
+import { slicesOf } from '../concurrency.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
 
 /** What monthToDateCredits answers (month-computations.ts). */
@@ -21,18 +23,13 @@ type Part =
   /** Servers' credits, each with the index of its customer in the shell. */
   | { servers: [number, ServerCredit][] };
 
-function* slices<T>(items: readonly T[]): Generator<T[]> {
-  for (let start = 0; start < items.length; start += SERVERS_PER_PART)
-    yield items.slice(start, start + SERVERS_PER_PART);
-}
-
 /** The answer as parts in one buffer (V8's serialization, what postMessage uses): the shell first. */
 export function monthToDateInParts(answer: MonthToDate): Uint8Array {
   const { credits } = answer;
   const parts: Part[] = [{ shell: { ...credits, customers: credits.customers.map((c) => ({ ...c, servers: [] })) } }];
-  for (const entries of slices([...answer.availability])) parts.push({ availability: entries });
+  for (const entries of slicesOf([...answer.availability], SERVERS_PER_PART)) parts.push({ availability: entries });
   const servers = credits.customers.flatMap((c, index) => c.servers.map((s) => [index, s] as [number, ServerCredit]));
-  for (const slice of slices(servers)) parts.push({ servers: slice });
+  for (const slice of slicesOf(servers, SERVERS_PER_PART)) parts.push({ servers: slice });
   const serializer = new DefaultSerializer();
   serializer.writeHeader();
   serializer.writeValue(parts.length);
@@ -50,7 +47,7 @@ export async function monthToDateFromParts(bytes: Uint8Array): Promise<MonthToDa
   const credits = first.shell;
   const availability = new Map<string, ServerAvailability>();
   for (let index = 1; index < count; index++) {
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     const part = deserializer.readValue() as Part;
     if ('availability' in part) for (const [id, a] of part.availability) availability.set(id, a);
     else if ('servers' in part)
