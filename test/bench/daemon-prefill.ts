@@ -46,7 +46,6 @@ function generatedLine(measurement: string, o: Observation, gapMarkMs: number | 
   return `${measurement},check=${o.check},location=${o.location},server=${o.server} ${error}${mark}${latency}up=${o.up ? 1 : 0}i ${o.timeMs}`;
 }
 
-/** Writes the fleet's observations in [fromMs, toMs) straight into InfluxDB; `onHour` hears progress. */
 /** Posts lines to influxd's /write (gzipped, ms precision); throws unless all were taken. */
 function linesWriter(target: Pick<InfluxTarget, 'url' | 'database'>): (lines: string[]) => Promise<void> {
   const writeUrl = `${target.url}/write?${new URLSearchParams({ db: target.database, precision: 'ms' }).toString()}`;
@@ -57,6 +56,7 @@ function linesWriter(target: Pick<InfluxTarget, 'url' | 'database'>): (lines: st
   };
 }
 
+/** Writes the fleet's observations in [fromMs, toMs) straight into InfluxDB; `onHour` hears progress. */
 export async function prefillInflux(
   target: InfluxTarget,
   servers: number,
