@@ -19,6 +19,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { storeUnavailableIn } from '../store/store.js';
 import { bearerCredentials, createAuthGate, type ApiToken } from './auth.js';
 import { codeForStatus, errorResponses, sendError, STORE_RETRY_AFTER_S } from './errors.js';
+import { entityTagOf, ifNoneMatchNames } from './entity-tags.js';
 import { answerMonthQuery, createComputeTurns, pacedClient, type MonthQueryPacing } from './month-queries.js';
 import { registerRecordRoutes, type RecordRouteDeps } from './record-routes.js';
 import * as answers from './response-schemas.js';
@@ -298,15 +299,33 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         ...computedCredits,
         summary: 'The month close as JSON (same as `credits --json`)',
         querystring: { type: 'object', properties: { month: MONTH }, required: ['month'], additionalProperties: false },
-        response: { 200: answers.CREDITS, ...computedCredits.response },
+        headers: {
+          type: 'object',
+          properties: {
+            'if-none-match': {
+              type: 'string',
+              description: 'the ETag of an answer the client holds: 304 without a body while the answer is that one',
+            },
+          },
+        },
+        response: {
+          200: { ...answers.CREDITS, headers: { etag: { type: 'string', description: "the document's SHA-256" } } },
+          304: { type: 'null', description: 'Not modified: the answer is still the one If-None-Match names' },
+          ...computedCredits.response,
+        },
       },
     },
     async (request, reply) => {
       const answer = await answerMonthQuery(reply, monthQueries, apiClient(request), (cachedOnly) =>
         deps.api.credits(request.query.month, { cachedOnly }),
       );
+      if (!(answer instanceof Uint8Array)) return answer;
       // Encoded where it was computed (the schema above documents it): bytes, not an object to serialize here.
-      return answer instanceof Uint8Array ? reply.type('application/json; charset=utf-8').send(answer) : answer;
+      const tag = entityTagOf(answer);
+      // Any client may keep it, but must ask again before using it: a month's credits move with the data.
+      reply.header('etag', tag).header('cache-control', 'private, no-cache');
+      if (ifNoneMatchNames(request.headers['if-none-match'], tag)) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(answer);
     },
   );
   const monthParams = { type: 'object', properties: { month: MONTH }, required: ['month'] } as const;

@@ -1,6 +1,7 @@
 // Computing month queries are paced per client (http.monthComputationsPerSecond, default 1): a computation takes
 // the client's turn, an answer cached for the data as it is is free, over the limit is 429 with Retry-After. The
 // real daemon without the probe role (nothing writes unless the test does) on a real embedded store.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,5 +126,77 @@ customers:
     });
     expect(cli.code).toBe(0);
     expect(after.body).toEqual(JSON.parse(cli.stdout));
+  });
+
+  it('answers 304 without the document to a client that holds it (If-None-Match), by the SHA-256 of its bytes', async () => {
+    const path = `${daemon.address}/api/v1/credits?month=2026-10`;
+    const get = async (ifNoneMatch?: string) => {
+      const response = await fetch(path, {
+        headers: {
+          authorization: `Bearer ${ENV.UC_BOB_TOKEN}`,
+          ...(ifNoneMatch === undefined ? {} : { 'if-none-match': ifNoneMatch }),
+        },
+      });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      return {
+        status: response.status,
+        etag: response.headers.get('etag'),
+        cacheControl: response.headers.get('cache-control'),
+        bytes,
+      };
+    };
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // bob's turn from the test above comes back
+    const whole = await get();
+    expect(whole.status).toBe(200);
+    const tag = `"${createHash('sha256').update(whole.bytes).digest('base64url')}"`;
+    expect(whole).toMatchObject({ etag: tag, cacheControl: 'private, no-cache' });
+
+    const before = await counts();
+    const held = await get(tag);
+    expect(held).toEqual({ status: 304, etag: tag, cacheControl: 'private, no-cache', bytes: Buffer.alloc(0) });
+    // The weak comparison If-None-Match uses, in a list, and "any".
+    expect((await get(`"not-this-one", W/${tag}`)).status).toBe(304);
+    expect((await get('*')).status).toBe(304);
+    // Another tag, a malformed header, a tag only a prefix of this one's: the document.
+    for (const other of ['"not-this-one"', 'garbage', tag.slice(0, -2) + '"']) {
+      const answer = await get(other);
+      expect(answer.status).toBe(200);
+      expect(answer.bytes.equals(whole.bytes)).toBe(true);
+    }
+    // All answered from the cache: a 304 is as free as a 200.
+    expect(await counts()).toEqual({ ...before, cached: before.cached + 6 });
+
+    // New data outside October: the cache's version moves, the answer is computed again, and the same document keeps
+    // its tag, so the client holding it still gets 304.
+    const november = monthWindow('2026-11', 'UTC');
+    await writer.write(
+      observationsOf({
+        server: 'web-1',
+        check: 'http',
+        fromMs: november.fromMs,
+        toMs: november.fromMs + 60_000,
+        everyMs: 30_000,
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await get(tag)).status).toBe(304);
+    expect(await counts()).toMatchObject({ computed: before.computed + 1 });
+
+    // New data in October that changes the credits: the new document, with its own tag.
+    await writer.write(
+      observationsOf({
+        server: 'web-1',
+        check: 'http',
+        fromMs: window.fromMs + 2 * DAY_MS,
+        toMs: window.fromMs + 2 * DAY_MS + 3_600_000,
+        everyMs: 30_000,
+        down: [{ fromMs: window.fromMs, toMs: window.toMs }],
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const changed = await get(tag);
+    expect(changed.status).toBe(200);
+    expect(changed.bytes.equals(whole.bytes)).toBe(false);
+    expect(changed.etag).toBe(`"${createHash('sha256').update(changed.bytes).digest('base64url')}"`);
   });
 });

@@ -1,0 +1,31 @@
+// Entity tags for answers sent as bytes (RFC 9110, 8.8.3 and 13.1.2), so a client that polls a month's credits can
+// ask "only if it changed" and be answered 304 instead of megabytes. The tag is the bytes' SHA-256, so the same
+// document computed again (new data that left the month's credits as they were) keeps its tag.
+import { createHash } from 'node:crypto';
+
+/** Tags already computed, by answer: the daemon's thread keeps an answer as one object while it stands. */
+const tagsOf = new WeakMap<Uint8Array, string>();
+
+/** The strong entity tag of `bytes`, quoted as the ETag header carries it. */
+export function entityTagOf(bytes: Uint8Array): string {
+  let tag = tagsOf.get(bytes);
+  if (tag === undefined) {
+    tag = `"${createHash('sha256').update(bytes).digest('base64url')}"`;
+    tagsOf.set(bytes, tag);
+  }
+  return tag;
+}
+
+/** The quoted opaque string of each entity tag in a list (it may hold commas); a `W/` before it changes nothing here. */
+const LISTED_TAG = /"[\x21\x23-\x7e\x80-\xff]*"/g;
+
+/**
+ * Whether an If-None-Match header names `tag`: `*`, or a list holding it by the weak comparison the header uses
+ * (a `W/` mark is ignored). A header that names nothing, or is malformed, names no tag: the answer is sent.
+ */
+export function ifNoneMatchNames(header: string | undefined, tag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  for (const [opaque] of header.matchAll(LISTED_TAG)) if (opaque === tag) return true;
+  return false;
+}
