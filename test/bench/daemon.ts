@@ -169,6 +169,8 @@ interface Watch {
   /** The compute worker's V8 heap reserved, as it last reported. */
   workerHeapBytes: number[];
   externalBytes: number[];
+  /** What had happened in the daemon by each scrape (cumulative): see logSlowScrapes. */
+  happened: Happened[];
   first: string;
   last: string;
 }
@@ -183,6 +185,7 @@ async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text
     mainHeapBytes: [],
     workerHeapBytes: [],
     externalBytes: [],
+    happened: [],
     first: '',
     last: '',
   };
@@ -201,6 +204,7 @@ async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text
     watch.mainHeapBytes.push(sample(text, 'nodejs_heap_size_total_bytes') ?? NaN);
     watch.workerHeapBytes.push(sample(text, 'uptime_credits_compute_worker_heap_total_bytes') ?? NaN);
     watch.externalBytes.push(sample(text, 'nodejs_external_memory_bytes') ?? NaN);
+    watch.happened.push(happenedBy(text));
     if (onScrape?.(text)) break;
     await sleep(Math.max(0, SCRAPE_EVERY_MS - (Date.now() - tickMs)));
   }
@@ -209,6 +213,40 @@ async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text
 
 const probes = (text: string, result: string) => sample(text, `uptime_credits_probes_total{result="${result}"}`) ?? 0;
 const lagOf = (text: string): Histogram => histogram(text, LAG);
+
+/** Counters of what may hold a scrape up, as one scrape's text shows them. */
+interface Happened {
+  majorGcs: number;
+  refreshedS: number | undefined;
+  computedQueries: number;
+}
+
+const happenedBy = (text: string): Happened => ({
+  majorGcs: sample(text, 'nodejs_gc_duration_seconds_count{kind="major"}') ?? 0,
+  refreshedS: sample(text, REFRESHED),
+  computedQueries: sample(text, 'uptime_credits_http_month_queries_total{answer="computed"}') ?? 0,
+});
+
+/**
+ * What the slow scrapes had in common. A scrape's text shows the daemon as the scrape began, so what happened while
+ * it ran shows in the next one's: each scrape is paired with what changed by the next (its own time and the pause
+ * after it, ~2 s). The same shares over every scrape are the baseline.
+ */
+function logSlowScrapes(log: FigureLog, at: string, watch: Watch, overMs: number) {
+  const kinds = {
+    major_gc: (a: Happened, b: Happened) => b.majorGcs > a.majorGcs,
+    refresh: (a: Happened, b: Happened) => b.refreshedS !== a.refreshedS,
+    computed_month_query: (a: Happened, b: Happened) => b.computedQueries > a.computedQueries,
+  };
+  const paired = watch.scrapeMs.slice(0, -1).map((ms, i) => ({ ms, a: watch.happened[i]!, b: watch.happened[i + 1]! }));
+  const slow = paired.filter(({ ms }) => ms > overMs);
+  log.add(`${at}.scrapes_over_${overMs}ms`, slow.length, 'scrapes');
+  for (const [kind, happened] of Object.entries(kinds)) {
+    log.add(`${at}.scrapes_over_${overMs}ms_with_${kind}`, slow.filter(({ a, b }) => happened(a, b)).length, 'scrapes');
+    const all = paired.filter(({ a, b }) => happened(a, b)).length;
+    log.add(`${at}.scrapes_with_${kind}_share`, paired.length ? (100 * all) / paired.length : 0, '%');
+  }
+}
 
 /** The figures of a stretch of the daemon's life between two scrapes. */
 function logStretch(log: FigureLog, at: string, watch: Watch, seconds: number) {
@@ -222,6 +260,7 @@ function logStretch(log: FigureLog, at: string, watch: Watch, seconds: number) {
   log.add(`${at}.scrape_p50`, percentile(watch.scrapeMs, 50), 'ms');
   log.add(`${at}.scrape_p99`, percentile(watch.scrapeMs, 99), 'ms');
   log.add(`${at}.scrape_max`, Math.max(...watch.scrapeMs), 'ms');
+  logSlowScrapes(log, at, watch, 100);
   log.add(`${at}.staleness_p50`, percentile(watch.stalenessS, 50), 's');
   log.add(`${at}.staleness_p99`, percentile(watch.stalenessS, 99), 's');
   log.add(`${at}.staleness_max`, watch.stalenessS.length ? Math.max(...watch.stalenessS) : 0, 's');
