@@ -8,11 +8,13 @@ import { sleep } from './figures.js';
 export interface CreditsClientsResult {
   /** Answers by HTTP status ('failed': no answer; 'aborted_at_end': asked when told to stop). */
   statuses: Record<string, number>;
-  /** Time to the last byte of each 200 answer. */
+  /** Time to the last byte of each 200 answer (and 304, with If-None-Match). */
   answeredMs: number[];
 }
 
-const [url, month, token, clientsText] = process.argv.slice(2) as [string, string, string, string];
+const [url, month, token, clientsText, mode] = process.argv.slice(2) as [string, string, string, string, string];
+/** 'conditional': each client sends its last answer's ETag, as a polling client would, and is answered 304 while it holds. */
+const conditional = mode === 'conditional';
 const stop = new AbortController();
 const statuses: Record<string, number> = {};
 const answeredMs: number[] = [];
@@ -21,16 +23,21 @@ const count = (status: string) => {
 };
 
 async function client(): Promise<void> {
+  let etag: string | null = null;
   while (!stop.signal.aborted) {
     const startedMs = performance.now();
     try {
       const response = await fetch(`${url}/api/v1/credits?month=${month}`, {
-        headers: { authorization: `Bearer ${token}` },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(conditional && etag !== null ? { 'if-none-match': etag } : {}),
+        },
         signal: stop.signal,
       });
       await response.arrayBuffer();
       count(String(response.status));
-      if (response.status === 200) answeredMs.push(performance.now() - startedMs);
+      if (response.status === 200) etag = response.headers.get('etag');
+      if (response.status === 200 || response.status === 304) answeredMs.push(performance.now() - startedMs);
       else {
         const retryAfterS = Number(response.headers.get('retry-after'));
         await sleep(response.status === 429 && retryAfterS > 0 ? retryAfterS * 1_000 : 1_000);

@@ -64,6 +64,8 @@ export interface DaemonBenchOptions {
   outageMs: number;
   /** 'influx' and/or 'embedded'. */
   stores: ReadonlySet<string>;
+  /** The credits clients send If-None-Match with the last answer's ETag (304 while it holds). */
+  conditionalClients: boolean;
   nodeFlags(name: string): string[];
 }
 
@@ -139,12 +141,13 @@ async function scrape(daemon: BuiltDaemon): Promise<{ text: string; ms: number }
 }
 
 /** Clients asking for the month's credits back to back, in a process of their own (credits-clients.ts). */
-async function creditsClients(daemon: BuiltDaemon, month: string, clients: number) {
+async function creditsClients(daemon: BuiltDaemon, month: string, clients: number, conditional: boolean) {
   const child = forkChild<unknown, CreditsClientsResult>('credits-clients', [
     daemon.url,
     month,
     TOKEN,
     String(clients),
+    conditional ? 'conditional' : 'whole',
   ]);
   await child.ready;
   return {
@@ -306,9 +309,10 @@ async function measureWindow(
   month: string,
   windowMs: number,
   influxdPid: number | undefined,
+  conditionalClients: boolean,
 ) {
   // The window starts once the clients' process runs (its start takes about a second).
-  const clients = await creditsClients(daemon, month, CREDITS_CLIENTS);
+  const clients = await creditsClients(daemon, month, CREDITS_CLIENTS, conditionalClients);
   const startedMs = Date.now();
   const daemonCpuBefore = cpuSeconds(daemon.pid);
   const influxdCpuBefore = influxdPid === undefined ? 0 : cpuSeconds(influxdPid);
@@ -530,7 +534,7 @@ async function benchOn(
     const startRefreshS = sample((await scrape(daemon)).text, REFRESHED);
     await sleep(WARMUP_MS);
     await awaitIncrementalRefresh(log, at, daemon, startingMs, startRefreshS);
-    await measureWindow(log, at, daemon, month, options.windowMs, influxdPid);
+    await measureWindow(log, at, daemon, month, options.windowMs, influxdPid, options.conditionalClients);
     if (influxd && options.outageMs > 0) await outageDrill(log, at, daemon, influxd, options.servers, options.outageMs);
   } finally {
     stoppingMs = performance.now();

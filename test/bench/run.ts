@@ -36,6 +36,8 @@ const USAGE = `usage: npm run bench -- [probe] [peer] [close] [close-queries] [s
   --daemon-minutes 5          daemon: the measured window (credits clients, scrapes, CPU, RSS)
   --daemon-outage-minutes 10  daemon: influxd stopped this long, then the drain is timed (0: no drill)
   --daemon-stores influx,embedded   which stores the whole daemon runs on
+  --daemon-conditional-clients      daemon: the credits clients send the last answer's ETag (If-None-Match), as a
+                                    polling client would; by default they ask for the whole document every time
   --ingest-lines 1000000      ingest: lines written directly and through the outbox, side by side
   --ingest-rounds 3           ingest: rounds of that comparison (the medians are the figures)
   --ingest-backlog 3600000    ingest: backlog lines drained while probing goes on (10,000 checks at 10 s, 1 h)
@@ -58,6 +60,7 @@ const { values, positionals } = parseArgs({
     'daemon-minutes': { type: 'string', default: '5' },
     'daemon-outage-minutes': { type: 'string', default: '10' },
     'daemon-stores': { type: 'string', default: 'influx,embedded' },
+    'daemon-conditional-clients': { type: 'boolean', default: false },
     'ingest-lines': { type: 'string', default: '1000000' },
     'ingest-rounds': { type: 'string', default: '3' },
     'ingest-backlog': { type: 'string', default: '3600000' },
@@ -202,6 +205,7 @@ try {
         windowMs: daemonMinutes * 60_000,
         outageMs: daemonOutageMinutes * 60_000,
         stores: daemonStores,
+        conditionalClients: values['daemon-conditional-clients'],
         nodeFlags: profileFlags,
       },
       log,
@@ -213,6 +217,6 @@ try {
 const path = join(resultsDir, 'latest.json');
 writeFileSync(
   path,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers, daemonServers, daemonDays, daemonMinutes, daemonOutageMinutes, daemonStores: [...daemonStores], ingest, closeQueries }, figures: log.figures }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers, daemonServers, daemonDays, daemonMinutes, daemonOutageMinutes, daemonStores: [...daemonStores], daemonConditionalClients: values['daemon-conditional-clients'], ingest, closeQueries }, figures: log.figures }, null, 2)}\n`,
 );
 console.log(`# figures written to ${path}`);
