@@ -31,3 +31,37 @@ export function atMostEvery(intervalMs: number, now: () => number) {
     },
   };
 }
+
+/**
+ * The log of a task that runs again and again and may keep failing (a refresh while InfluxDB is down): the first
+ * failure at once, then at most one line per `intervalMs`, saying how many failed since the line before, and one
+ * line when it works again. A long outage is loud, not a flood.
+ */
+export function failureStreakLog(
+  intervalMs: number,
+  now: () => number,
+  log: {
+    failed(error: unknown, failedSinceLastLine: number): void;
+    recovered(failedInAll: number): void;
+  },
+) {
+  const pace = atMostEvery(intervalMs, now);
+  let failed = 0;
+  let unlogged = 0;
+  return {
+    failed(error: unknown): void {
+      failed++;
+      unlogged++;
+      if (!pace.due()) return;
+      log.failed(error, unlogged);
+      unlogged = 0;
+    },
+    succeeded(): void {
+      if (failed === 0) return;
+      log.recovered(failed);
+      failed = 0;
+      unlogged = 0;
+      pace.reset();
+    },
+  };
+}

@@ -4,11 +4,14 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logging.js';
 import type { CloseMonthView, Metrics, WritePathView } from '../metrics/metrics.js';
+import { failureStreakLog } from '../pacing.js';
 
 /** How often the month-close metrics are read again from the records. */
 const CLOSE_METRICS_EVERY_MS = 30_000;
 /** How often the write-path metrics are read from the store and the probe loop. */
 const WRITE_PATH_METRICS_EVERY_MS = 2_000;
+/** A count of due months that keeps failing (InfluxDB down) is logged at most this often. */
+const FAILURE_LOG_EVERY_MS = 60_000;
 
 export interface MetricsRefresh {
   /** Reads the month-close series now (after a close of this process) and keeps reading them on a timer. */
@@ -35,6 +38,14 @@ export function createMetricsRefresh(deps: {
   // close) runs when the current one ends.
   let dueCount: Promise<void> | undefined;
   let recountWanted = false;
+  const dueCountFailures = failureStreakLog(FAILURE_LOG_EVERY_MS, () => clock.now(), {
+    failed: (error, failed) =>
+      logger.error(
+        { err: error, failedSinceLastLine: failed },
+        'finding the months due for closing failed (logged at most once a minute)',
+      ),
+    recovered: (failed) => logger.info({ failedInAll: failed }, 'finding the months due for closing works again'),
+  });
   const countDueMonths = (dueMonths: () => Promise<string[]>): void => {
     if (stopping) return;
     if (dueCount !== undefined) {
@@ -44,10 +55,12 @@ export function createMetricsRefresh(deps: {
     dueCount = dueMonths()
       .then(
         (due) => {
-          if (!stopping) metrics.recordDueMonths(due.length);
+          if (stopping) return;
+          metrics.recordDueMonths(due.length);
+          dueCountFailures.succeeded();
         },
         (error: unknown) => {
-          if (!stopping) logger.error({ err: error }, 'finding the months due for closing failed');
+          if (!stopping) dueCountFailures.failed(error);
         },
       )
       .finally(() => {

@@ -1,6 +1,7 @@
 // The month-to-date SLA view on a real embedded store: the figures the alert rules read. The burn-rate windows
 // reach back across the month's start (the month-to-date downtime restarts at 0 there, the burn does not), and a
 // server failing before its coverage starts is not "down" (nothing is promised yet).
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computed, inThreadComputations, type MonthComputations } from '../../src/close/month-computations.js';
 import { workerComputations } from '../../src/close/worker-computations.js';
@@ -402,5 +403,53 @@ describe('month-to-date SLA view: refresh in the compute worker', () => {
     reads.restartNext();
     expect(await credits()).toEqual(withOld);
     expect((await refresh.refresh()).availability).toEqual((await wholeRefresh()).availability);
+  });
+});
+
+describe('a month-to-date refresh that keeps failing', () => {
+  let fixture: CloseFixture;
+  beforeAll(async () => {
+    fixture = await closeFixture({ nowIso: NOW });
+  });
+  afterAll(async () => fixture.dispose());
+
+  it('is logged at once, then once a minute with how many failed, and once when it works again', async () => {
+    const lines: { level: number; msg: string; failedSinceLastLine?: number; failedInAll?: number }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const clock = fixture.clock;
+    const startMs = clock.now();
+    const { operatorRecords, computations: real } = inThread(fixture);
+    // The store's reads fail while `down` holds, as they do while InfluxDB is unreachable.
+    let down = true;
+    const computations: MonthComputations = {
+      ...real,
+      monthToDateCredits: (...args) =>
+        down ? Promise.reject(new Error('InfluxDB is unreachable')) : real.monthToDateCredits(...args),
+    };
+    const refresh = createSlaRefresh({ config: fixture.config, operatorRecords, computations, logger, clock });
+    refresh.start();
+    try {
+      // Refreshes at 0, 15 s, ... 600 s: 41 failures.
+      await clock.advanceTo(startMs + 600_000);
+      const failed = lines.filter((l) => l.msg.startsWith('refreshing the month-to-date SLA view failed'));
+      expect(failed.map((l) => [l.level, l.failedSinceLastLine])).toEqual([
+        [50, 1],
+        ...Array.from({ length: 10 }, () => [50, 4]),
+      ]);
+
+      down = false;
+      await clock.advanceTo(startMs + 615_000);
+      expect(lines.filter((l) => l.msg === 'refreshing the month-to-date SLA view works again')).toEqual([
+        expect.objectContaining({ level: 30, failedInAll: 41 }),
+      ]);
+      expect(refresh.snapshot()?.asOfMs).toBe(startMs + 615_000);
+
+      // A new outage is told at once again.
+      down = true;
+      await clock.advanceTo(startMs + 630_000);
+      expect(lines.at(-1)).toMatchObject({ level: 50, failedSinceLastLine: 1 });
+    } finally {
+      await refresh.stop();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { atMostEvery, doublingBackoff } from '../../src/pacing.js';
+import { atMostEvery, doublingBackoff, failureStreakLog } from '../../src/pacing.js';
 
 describe('pacing', () => {
   it('doubles the delay up to its bound, and starts over after a reset', () => {
@@ -22,5 +22,28 @@ describe('pacing', () => {
     nowMs = 60_001;
     log.reset();
     expect(log.due()).toBe(true);
+  });
+
+  it('logs a streak of failures at once, then once per interval with the count since, and its end once', () => {
+    let nowMs = 0;
+    const said: string[] = [];
+    const streak = failureStreakLog(60_000, () => nowMs, {
+      failed: (error, failed) => said.push(`${nowMs}: ${(error as Error).message} x${failed}`),
+      recovered: (failed) => said.push(`${nowMs}: works again after ${failed}`),
+    });
+    streak.succeeded(); // no streak: nothing to say
+    for (nowMs = 0; nowMs <= 150_000; nowMs += 15_000) streak.failed(new Error('down'));
+    nowMs = 160_000;
+    streak.succeeded();
+    streak.succeeded();
+    nowMs = 170_000;
+    streak.failed(new Error('down again'));
+    expect(said).toEqual([
+      '0: down x1',
+      '60000: down x4',
+      '120000: down x4',
+      '160000: works again after 11',
+      '170000: down again x1',
+    ]);
   });
 });
