@@ -1,5 +1,5 @@
-// Pacing for a write path that keeps failing: a retry delay that doubles up to a bound, and a log line at most
-// once an interval (a long outage is loud, not a flood). The probe loop and the InfluxDB forwarder share them.
+// Pacing for work that keeps failing: a retry delay that doubles up to a bound, and a log line at most once an
+// interval (a long outage is loud, not a flood). The probe loop, the InfluxDB forwarder and the refreshes share them.
 
 /** A delay doubling from `firstMs` up to `maxMs` with each failure, back to `firstMs` after a success. */
 export function doublingBackoff(firstMs: number, maxMs: number) {
@@ -33,35 +33,40 @@ export function atMostEvery(intervalMs: number, now: () => number) {
 }
 
 /**
- * The log of a task that runs again and again and may keep failing (a refresh while InfluxDB is down): the first
- * failure at once, then at most one line per `intervalMs`, saying how many failed since the line before, and one
- * line when it works again. A long outage is loud, not a flood.
+ * The log of a task that runs again and again and may keep failing (a refresh while InfluxDB is down): a failure is
+ * told at most once per `intervalMs`, with how many failed since the line before, and once a line has told of
+ * failures, the next success is told too. A long outage is loud, not a flood, and a store that fails every other
+ * time gives two lines a minute, not one per attempt.
  */
 export function failureStreakLog(
   intervalMs: number,
   now: () => number,
   log: {
     failed(error: unknown, failedSinceLastLine: number): void;
-    recovered(failedInAll: number): void;
+    recovered(failedInStreak: number): void;
   },
 ) {
   const pace = atMostEvery(intervalMs, now);
-  let failed = 0;
-  let unlogged = 0;
+  let failedInStreak = 0;
+  let failedUntold = 0;
+  let toldFailing = false;
   return {
     failed(error: unknown): void {
-      failed++;
-      unlogged++;
+      failedInStreak++;
+      failedUntold++;
       if (!pace.due()) return;
-      log.failed(error, unlogged);
-      unlogged = 0;
+      log.failed(error, failedUntold);
+      failedUntold = 0;
+      toldFailing = true;
     },
     succeeded(): void {
-      if (failed === 0) return;
-      log.recovered(failed);
-      failed = 0;
-      unlogged = 0;
-      pace.reset();
+      // A streak no line told of ends silently: its failures are counted in the next failure's line.
+      if (toldFailing) {
+        log.recovered(failedInStreak);
+        failedUntold = 0;
+        toldFailing = false;
+      }
+      failedInStreak = 0;
     },
   };
 }

@@ -6,7 +6,11 @@ import { createHash } from 'node:crypto';
 /** Tags already computed, by answer: the daemon's thread keeps an answer as one object while it stands. */
 const tagsOf = new WeakMap<Uint8Array, string>();
 
-/** The strong entity tag of `bytes`, quoted as the ETag header carries it. */
+/**
+ * The strong entity tag of `bytes`, quoted as the ETag header carries it. Kept per object, so the bytes must never
+ * change once tagged: the credits answers are copies the worker sent, which nothing writes to or transfers. Hashing
+ * a fleet's month (a few MB) takes a few ms, once per new answer (every 5 s at most).
+ */
 export function entityTagOf(bytes: Uint8Array): string {
   let tag = tagsOf.get(bytes);
   if (tag === undefined) {

@@ -39,12 +39,12 @@ export function createMetricsRefresh(deps: {
   let dueCount: Promise<void> | undefined;
   let recountWanted = false;
   const dueCountFailures = failureStreakLog(FAILURE_LOG_EVERY_MS, () => clock.now(), {
-    failed: (error, failed) =>
+    failed: (error, count) =>
       logger.error(
-        { err: error, failedSinceLastLine: failed },
+        { err: error, failedSinceLastLine: count },
         'finding the months due for closing failed (logged at most once a minute)',
       ),
-    recovered: (failed) => logger.info({ failedInAll: failed }, 'finding the months due for closing works again'),
+    recovered: (count) => logger.info({ failedInStreak: count }, 'finding the months due for closing works again'),
   });
   const countDueMonths = (dueMonths: () => Promise<string[]>): void => {
     if (stopping) return;

@@ -164,19 +164,21 @@ export function createSlaRefresh(deps: {
   };
 
   const failures = failureStreakLog(FAILURE_LOG_EVERY_MS, () => clock.now(), {
-    failed: (error, failed) =>
+    failed: (error, count) =>
       logger.error(
-        { err: error, failedSinceLastLine: failed },
+        { err: error, failedSinceLastLine: count },
         'refreshing the month-to-date SLA view failed; the next refresh retries (logged at most once a minute)',
       ),
-    recovered: (failed) => logger.info({ failedInAll: failed }, 'refreshing the month-to-date SLA view works again'),
+    recovered: (count) => logger.info({ failedInStreak: count }, 'refreshing the month-to-date SLA view works again'),
   });
 
   const scheduleNext = (delayMs: number) => {
     timer = clock.setTimeout(() => {
       refresh()
         .then(
-          () => failures.succeeded(),
+          () => {
+            if (!stopped) failures.succeeded();
+          },
           (error: unknown) => {
             if (!stopped) failures.failed(error);
           },

@@ -13,7 +13,7 @@ export interface CreditsClientsResult {
 }
 
 const [url, month, token, clientsText, mode] = process.argv.slice(2) as [string, string, string, string, string];
-/** 'conditional': each client sends its last answer's ETag, as a polling client would, and is answered 304 while it holds. */
+/** 'conditional': each client sends its last answer's ETag, as a polling client would (304 while it holds). */
 const conditional = mode === 'conditional';
 const stop = new AbortController();
 const statuses: Record<string, number> = {};

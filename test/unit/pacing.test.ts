@@ -24,26 +24,32 @@ describe('pacing', () => {
     expect(log.due()).toBe(true);
   });
 
-  it('logs a streak of failures at once, then once per interval with the count since, and its end once', () => {
+  it('logs failures at most once per interval with the count since, and the end of a streak a line told of', () => {
     let nowMs = 0;
     const said: string[] = [];
     const streak = failureStreakLog(60_000, () => nowMs, {
-      failed: (error, failed) => said.push(`${nowMs}: ${(error as Error).message} x${failed}`),
-      recovered: (failed) => said.push(`${nowMs}: works again after ${failed}`),
+      failed: (error, count) => said.push(`${nowMs}: ${(error as Error).message} x${count}`),
+      recovered: (count) => said.push(`${nowMs}: works again after ${count}`),
     });
     streak.succeeded(); // no streak: nothing to say
     for (nowMs = 0; nowMs <= 150_000; nowMs += 15_000) streak.failed(new Error('down'));
     nowMs = 160_000;
     streak.succeeded();
     streak.succeeded();
+    // A short streak within the minute after the last line: no line, and none for its end either...
     nowMs = 170_000;
+    streak.failed(new Error('down again'));
+    nowMs = 175_000;
+    streak.succeeded();
+    // ...its failure is counted in the next line.
+    nowMs = 185_000;
     streak.failed(new Error('down again'));
     expect(said).toEqual([
       '0: down x1',
       '60000: down x4',
       '120000: down x4',
       '160000: works again after 11',
-      '170000: down again x1',
+      '185000: down again x2',
     ]);
   });
 });
