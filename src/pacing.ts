@@ -1,6 +1,9 @@
 // Pacing for work that keeps failing: a retry delay that doubles up to a bound, and a log line at most once an
 // interval (a long outage is loud, not a flood). The probe loop, the InfluxDB forwarder and the refreshes share them.
 
+/** A failure that repeats (a store down, a full disk) is logged at most this often: README's "one error line a minute". */
+export const REPEATED_FAILURE_LOG_EVERY_MS = 60_000;
+
 /** A delay doubling from `firstMs` up to `maxMs` with each failure, back to `firstMs` after a success. */
 export function doublingBackoff(firstMs: number, maxMs: number) {
   let currentMs = firstMs;

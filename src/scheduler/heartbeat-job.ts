@@ -5,7 +5,7 @@ import { HEARTBEAT_EVERY_MS } from '../agents/heartbeat.js';
 import type { HeartbeatStore } from '../agents/influx-heartbeats.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logging.js';
-import { atMostEvery } from '../pacing.js';
+import { atMostEvery, REPEATED_FAILURE_LOG_EVERY_MS } from '../pacing.js';
 
 export interface HeartbeatJob {
   start(): void;
@@ -23,7 +23,7 @@ export function createHeartbeatJob(deps: {
 }): HeartbeatJob {
   const { heartbeats, clock, logger } = deps;
   const everyMs = deps.everyMs ?? HEARTBEAT_EVERY_MS;
-  const failureLog = atMostEvery(60_000, () => clock.now());
+  const failureLog = atMostEvery(REPEATED_FAILURE_LOG_EVERY_MS, () => clock.now());
   let timer: { cancel(): void } | undefined;
   let running = false;
   let writing: Promise<void> = Promise.resolve();

@@ -4,14 +4,12 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logging.js';
 import type { CloseMonthView, Metrics, WritePathView } from '../metrics/metrics.js';
-import { failureStreakLog } from '../pacing.js';
+import { failureStreakLog, REPEATED_FAILURE_LOG_EVERY_MS } from '../pacing.js';
 
 /** How often the month-close metrics are read again from the records. */
 const CLOSE_METRICS_EVERY_MS = 30_000;
 /** How often the write-path metrics are read from the store and the probe loop. */
 const WRITE_PATH_METRICS_EVERY_MS = 2_000;
-/** A count of due months that keeps failing (InfluxDB down) is logged at most this often. */
-const FAILURE_LOG_EVERY_MS = 60_000;
 
 export interface MetricsRefresh {
   /** Reads the month-close series now (after a close of this process) and keeps reading them on a timer. */
@@ -38,7 +36,7 @@ export function createMetricsRefresh(deps: {
   // close) runs when the current one ends.
   let dueCount: Promise<void> | undefined;
   let recountWanted = false;
-  const dueCountFailures = failureStreakLog(FAILURE_LOG_EVERY_MS, () => clock.now(), {
+  const dueCountFailures = failureStreakLog(REPEATED_FAILURE_LOG_EVERY_MS, () => clock.now(), {
     failed: (error, count) =>
       logger.error(
         { err: error, failedSinceLastLine: count },

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { AppConfig, ResolvedCheck, ResolvedServer } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logging.js';
-import { atMostEvery, doublingBackoff } from '../pacing.js';
+import { atMostEvery, doublingBackoff, REPEATED_FAILURE_LOG_EVERY_MS } from '../pacing.js';
 import { closeHttpDispatchers, runCheck } from '../probes/index.js';
 import { inShard } from './shard.js';
 import type { CheckOutcome, ProbeResult } from '../probes/probe.js';
@@ -88,7 +88,6 @@ const FLUSH_AT = 500;
 export const MAX_PENDING = 500_000;
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 15_000;
-const WRITE_ERROR_LOG_EVERY_MS = 60_000;
 /** A timeout is left out when the process stalled in this last share of the probe's time, or after its deadline. */
 const STALL_LOOKBACK_SHARE = 0.25;
 
@@ -161,7 +160,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
   let writeProblem: string | undefined;
   let retryWriteAtMs = 0;
   const retryDelay = doublingBackoff(FIRST_RETRY_MS, MAX_RETRY_MS);
-  const writeErrorLog = atMostEvery(WRITE_ERROR_LOG_EVERY_MS, () => clock.now());
+  const writeErrorLog = atMostEvery(REPEATED_FAILURE_LOG_EVERY_MS, () => clock.now());
   const discarded: Record<DiscardReason, number> = { 'process-stalled': 0, 'local-error': 0 };
   /** Why a failed result is this process's own trouble (then it is left out), if it is. */
   const ownTroubleOf = (result: ProbeResult, startedAt: number, timeoutMs: number): DiscardReason | undefined => {
@@ -176,7 +175,7 @@ export function createProbeLoop(deps: ProbeLoopDeps): ProbeLoop {
     return undefined;
   };
   let droppedTotal = 0;
-  const dropLog = atMostEvery(WRITE_ERROR_LOG_EVERY_MS, () => clock.now());
+  const dropLog = atMostEvery(REPEATED_FAILURE_LOG_EVERY_MS, () => clock.now());
   let flushTimer: { cancel(): void } | undefined;
   let flushing: Promise<void> = Promise.resolve();
   const idleWaiters: (() => void)[] = [];

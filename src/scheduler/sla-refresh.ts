@@ -9,7 +9,7 @@ import { computed, type MonthComputations, type RunningMonthOptions } from '../c
 import { availabilityInputs, recordsOf, serverRecords } from '../close/server-records.js';
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
-import { failureStreakLog } from '../pacing.js';
+import { failureStreakLog, REPEATED_FAILURE_LOG_EVERY_MS } from '../pacing.js';
 import { monthContaining, monthWindow } from '../sla/month.js';
 import { monthOutlook, RECENT_DOWNTIME_WINDOWS, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
@@ -21,8 +21,6 @@ export const SLA_REFRESH_INTERVAL_MS = 15_000;
 
 /** Servers whose views are assembled between two turns of the event loop (a few ms of work). */
 const SERVERS_PER_SLICE = 500;
-/** A refresh that keeps failing (InfluxDB down) is logged at most this often, with how many failed meanwhile. */
-const FAILURE_LOG_EVERY_MS = 60_000;
 
 const LONGEST_RECENT_WINDOW_MS = Math.max(...RECENT_DOWNTIME_WINDOWS.map((w) => w.ms));
 
@@ -163,7 +161,7 @@ export function createSlaRefresh(deps: {
     return inProgress;
   };
 
-  const failures = failureStreakLog(FAILURE_LOG_EVERY_MS, () => clock.now(), {
+  const failures = failureStreakLog(REPEATED_FAILURE_LOG_EVERY_MS, () => clock.now(), {
     failed: (error, count) =>
       logger.error(
         { err: error, failedSinceLastLine: count },

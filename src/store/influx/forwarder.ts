@@ -8,7 +8,7 @@
 // off: halves, then one line against its neighbour; only a line refused while its neighbour is taken is parked.
 // Failures are logged at error level at most once a minute, with how many happened since.
 import type { Logger } from '../../logging.js';
-import { atMostEvery, doublingBackoff } from '../../pacing.js';
+import { atMostEvery, doublingBackoff, REPEATED_FAILURE_LOG_EVERY_MS } from '../../pacing.js';
 import { at } from '../../sla/at.js';
 import type { LineWriter } from './line-writer.js';
 import type { InfluxOutbox, OutboxRow, OutboxRun } from './outbox.js';
@@ -17,7 +17,6 @@ import type { WriteVerdict } from './write-verdict.js';
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 const IDLE_POLL_MS = 1_000;
-const FAILURE_LOG_EVERY_MS = 60_000;
 /** After this many confirmed batches in a row, a batch size halved by a 413 doubles again (up to the configured one). */
 const GROW_AFTER_OK = 10;
 /** Unnamed 400s in a row after which the forwarder starts narrowing the batch down (a proxy's blip passes first). */
@@ -95,7 +94,7 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
   let limit = batchSize;
   let okInARow = 0;
   const backoff = doublingBackoff(firstBackoffMs, maxBackoffMs);
-  const failureLog = atMostEvery(FAILURE_LOG_EVERY_MS, Date.now);
+  const failureLog = atMostEvery(REPEATED_FAILURE_LOG_EVERY_MS, Date.now);
   let failuresSinceLog = 0;
   let unnamedInARow = 0;
   let wakeIdle: (() => void) | undefined;
