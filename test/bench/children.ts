@@ -1,7 +1,12 @@
 // Child processes of the benchmark: each part that is measured runs alone in its own process, so its CPU
 // and memory are its own. Children are TypeScript run through tsx and answer with one IPC message.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
+
+/** The environment variable that asks a child to lower its priority (see yieldCpuIfAsked). */
+const NICE_ENV = 'BENCH_NICE';
 
 /** A running child and its first message of each kind. */
 export interface Child<Ready, Result> {
@@ -15,17 +20,21 @@ export interface Child<Ready, Result> {
   stop(): Promise<void>;
 }
 
-/** Forks `test/bench/<script>.ts` with extra node flags; rejects its promises if it exits before answering. */
+/**
+ * Forks `test/bench/<script>.ts` with extra node flags; rejects its promises if it exits before answering. `nice`:
+ * the child runs at that nice value, if it calls yieldCpuIfAsked.
+ */
 export function forkChild<Ready = unknown, Result = unknown>(
   script: string,
   args: string[] = [],
   nodeFlags: string[] = [],
+  nice = 0,
 ): Child<Ready, Result> {
   const path = fileURLToPath(new URL(`./${script}.ts`, import.meta.url));
   const child = fork(path, args, {
     execArgv: ['--import', 'tsx', ...nodeFlags],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { LOG_LEVEL: 'warn', ...process.env },
+    env: { LOG_LEVEL: 'warn', ...process.env, [NICE_ENV]: String(nice) },
   });
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) =>
@@ -73,4 +82,15 @@ export function tellParent(kind: 'ready' | 'result', body: unknown): Promise<voi
 /** Resolves with the next message the parent sends (inside a child). */
 export function fromParent<T>(): Promise<T> {
   return new Promise((resolve) => process.once('message', (m) => resolve(m as T)));
+}
+
+/**
+ * Inside a child that stands in for a party on another machine (the targets, API clients): lowers every thread of
+ * this process to the nice value its parent asked for, so it takes only the CPU the measured process leaves. Linux
+ * keeps a nice value per thread, and threads started later inherit their creator's.
+ */
+export function yieldCpuIfAsked(): void {
+  const nice = Number(process.env[NICE_ENV] ?? 0);
+  if (nice === 0) return;
+  for (const thread of readdirSync('/proc/self/task')) setPriority(Number(thread), nice);
 }

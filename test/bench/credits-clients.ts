@@ -1,8 +1,10 @@
 // Bench child: API clients asking for a month's credits back to back (a 429 waits as long as Retry-After says), in
 // their own process, as clients elsewhere would be: reading megabytes of answers in the bench's process delayed its
 // own timed scrapes of /metrics (its event loop was busy with the answers' bodies).
-import { fromParent, tellParent } from './children.js';
+import { fromParent, tellParent, yieldCpuIfAsked } from './children.js';
 import { sleep } from './figures.js';
+
+yieldCpuIfAsked();
 
 /** What the clients say when told to stop. */
 export interface CreditsClientsResult {

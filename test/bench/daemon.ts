@@ -66,6 +66,11 @@ export interface DaemonBenchOptions {
   stores: ReadonlySet<string>;
   /** The credits clients send If-None-Match with the last answer's ETag (304 while it holds). */
   conditionalClients: boolean;
+  /**
+   * The nice value of the stand-ins for parties on other machines (the targets, the credits clients); 0 by default,
+   * as in every figure before 2026-11-30's fourth session.
+   */
+  remoteNice: number;
   nodeFlags(name: string): string[];
 }
 
@@ -141,14 +146,13 @@ async function scrape(daemon: BuiltDaemon): Promise<{ text: string; ms: number }
 }
 
 /** Clients asking for the month's credits back to back, in a process of their own (credits-clients.ts). */
-async function creditsClients(daemon: BuiltDaemon, month: string, clients: number, conditional: boolean) {
-  const child = forkChild<unknown, CreditsClientsResult>('credits-clients', [
-    daemon.url,
-    month,
-    TOKEN,
-    String(clients),
-    conditional ? 'conditional' : 'whole',
-  ]);
+async function creditsClients(daemon: BuiltDaemon, month: string, clients: number, conditional: boolean, nice: number) {
+  const child = forkChild<unknown, CreditsClientsResult>(
+    'credits-clients',
+    [daemon.url, month, TOKEN, String(clients), conditional ? 'conditional' : 'whole'],
+    [],
+    nice,
+  );
   await child.ready;
   return {
     /** Stops the clients and says what they were answered. */
@@ -309,10 +313,10 @@ async function measureWindow(
   month: string,
   windowMs: number,
   influxdPid: number | undefined,
-  conditionalClients: boolean,
+  options: Pick<DaemonBenchOptions, 'conditionalClients' | 'remoteNice'>,
 ) {
   // The window starts once the clients' process runs (its start takes about a second).
-  const clients = await creditsClients(daemon, month, CREDITS_CLIENTS, conditionalClients);
+  const clients = await creditsClients(daemon, month, CREDITS_CLIENTS, options.conditionalClients, options.remoteNice);
   const startedMs = Date.now();
   const daemonCpuBefore = cpuSeconds(daemon.pid);
   const influxdCpuBefore = influxdPid === undefined ? 0 : cpuSeconds(influxdPid);
@@ -538,7 +542,7 @@ async function benchOn(
     const startRefreshS = sample((await scrape(daemon)).text, REFRESHED);
     await sleep(WARMUP_MS);
     await awaitIncrementalRefresh(log, at, daemon, startingMs, startRefreshS);
-    await measureWindow(log, at, daemon, month, options.windowMs, influxdPid, options.conditionalClients);
+    await measureWindow(log, at, daemon, month, options.windowMs, influxdPid, options);
     if (influxd && options.outageMs > 0) await outageDrill(log, at, daemon, influxd, options.servers, options.outageMs);
   } finally {
     stoppingMs = performance.now();
@@ -571,7 +575,12 @@ export async function benchDaemon(options: DaemonBenchOptions, log: FigureLog): 
   process.once('SIGTERM', onSignal);
   process.once('exit', killLeft);
   try {
-    const targets = forkChild<TargetReady, { requests: number }>('target-server', ['16', 'keep-alive']);
+    const targets = forkChild<TargetReady, { requests: number }>(
+      'target-server',
+      ['16', 'keep-alive'],
+      [],
+      options.remoteNice,
+    );
     stoppers.add(async () => {
       targets.send('count');
       const served = await Promise.race([targets.result, sleep(2_000)]).catch(() => undefined);

@@ -38,6 +38,8 @@ const USAGE = `usage: npm run bench -- [probe] [peer] [close] [close-queries] [s
   --daemon-stores influx,embedded   which stores the whole daemon runs on
   --daemon-conditional-clients      daemon: the credits clients send the last answer's ETag (If-None-Match), as a
                                     polling client would; by default they ask for the whole document every time
+  --daemon-remote-nice 0      daemon: the nice value of the stand-ins for parties on other machines (the targets,
+                                    the credits clients), so that they take only the CPU the daemon leaves
   --ingest-lines 1000000      ingest: lines written directly and through the outbox, side by side
   --ingest-rounds 3           ingest: rounds of that comparison (the medians are the figures)
   --ingest-backlog 3600000    ingest: backlog lines drained while probing goes on (10,000 checks at 10 s, 1 h)
@@ -61,6 +63,7 @@ const { values, positionals } = parseArgs({
     'daemon-outage-minutes': { type: 'string', default: '10' },
     'daemon-stores': { type: 'string', default: 'influx,embedded' },
     'daemon-conditional-clients': { type: 'boolean', default: false },
+    'daemon-remote-nice': { type: 'string', default: '0' },
     'ingest-lines': { type: 'string', default: '1000000' },
     'ingest-rounds': { type: 'string', default: '3' },
     'ingest-backlog': { type: 'string', default: '3600000' },
@@ -114,6 +117,7 @@ const daemonServers = count(values['daemon-servers'], 'daemon-servers');
 const daemonDays = amount(values['daemon-days'], 'daemon-days', 0.01);
 const daemonMinutes = amount(values['daemon-minutes'], 'daemon-minutes', 0.1);
 const daemonOutageMinutes = amount(values['daemon-outage-minutes'], 'daemon-outage-minutes', 0);
+const daemonRemoteNice = amount(values['daemon-remote-nice'], 'daemon-remote-nice', 0);
 const ingest = {
   lines: count(values['ingest-lines'], 'ingest-lines'),
   rounds: count(values['ingest-rounds'], 'ingest-rounds'),
@@ -206,6 +210,7 @@ try {
         outageMs: daemonOutageMinutes * 60_000,
         stores: daemonStores,
         conditionalClients: values['daemon-conditional-clients'],
+        remoteNice: daemonRemoteNice,
         nodeFlags: profileFlags,
       },
       log,
@@ -217,6 +222,6 @@ try {
 const path = join(resultsDir, 'latest.json');
 writeFileSync(
   path,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers, daemonServers, daemonDays, daemonMinutes, daemonOutageMinutes, daemonStores: [...daemonStores], daemonConditionalClients: values['daemon-conditional-clients'], ingest, closeQueries }, figures: log.figures }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers, daemonServers, daemonDays, daemonMinutes, daemonOutageMinutes, daemonStores: [...daemonStores], daemonConditionalClients: values['daemon-conditional-clients'], daemonRemoteNice, ingest, closeQueries }, figures: log.figures }, null, 2)}\n`,
 );
 console.log(`# figures written to ${path}`);

@@ -4,7 +4,9 @@
 // blackbox_exporter's do anyway: the fair comparison of the cost of a probe from scratch.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fromParent, tellParent } from './children.js';
+import { fromParent, tellParent, yieldCpuIfAsked } from './children.js';
+
+yieldCpuIfAsked();
 
 /** What the target server tells the parent once it listens. */
 export interface TargetReady {
