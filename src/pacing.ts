@@ -1,5 +1,6 @@
 // Pacing for work that keeps failing: a retry delay that doubles up to a bound, and a log line at most once an
 // interval (a long outage is loud, not a flood). The probe loop, the InfluxDB forwarder and the refreshes share them.
+import type { Logger } from './logging.js';
 
 /** A failure that repeats (a store down, a full disk) is logged at most this often: README's "one error line a minute". */
 export const REPEATED_FAILURE_LOG_EVERY_MS = 60_000;
@@ -39,15 +40,13 @@ export function atMostEvery(intervalMs: number, now: () => number) {
  * The log of a task that runs again and again and may keep failing (a refresh while InfluxDB is down): a failure is
  * told at most once per `intervalMs`, with how many failed since the line before, and once a line has told of
  * failures, the next success is told too. A long outage is loud, not a flood, and a store that fails every other
- * time gives two lines a minute, not one per attempt.
+ * time gives two lines a minute, not one per attempt. `task` names it in the lines ("refreshing the ...").
  */
 export function failureStreakLog(
-  intervalMs: number,
+  logger: Pick<Logger, 'error' | 'info'>,
+  task: string,
   now: () => number,
-  log: {
-    failed(error: unknown, failedSinceLastLine: number): void;
-    recovered(failedInStreak: number): void;
-  },
+  intervalMs = REPEATED_FAILURE_LOG_EVERY_MS,
 ) {
   const pace = atMostEvery(intervalMs, now);
   let failedInStreak = 0;
@@ -58,14 +57,17 @@ export function failureStreakLog(
       failedInStreak++;
       failedUntold++;
       if (!pace.due()) return;
-      log.failed(error, failedUntold);
+      logger.error(
+        { err: error, failedSinceLastLine: failedUntold },
+        `${task} failed; it is retried (logged at most once a minute)`,
+      );
       failedUntold = 0;
       toldFailing = true;
     },
     succeeded(): void {
       // A streak no line told of ends silently: its failures are counted in the next failure's line.
       if (toldFailing) {
-        log.recovered(failedInStreak);
+        logger.info({ failedInStreak }, `${task} works again`);
         failedUntold = 0;
         toldFailing = false;
       }

@@ -4,7 +4,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logging.js';
 import type { CloseMonthView, Metrics, WritePathView } from '../metrics/metrics.js';
-import { failureStreakLog, REPEATED_FAILURE_LOG_EVERY_MS } from '../pacing.js';
+import { failureStreakLog } from '../pacing.js';
 
 /** How often the month-close metrics are read again from the records. */
 const CLOSE_METRICS_EVERY_MS = 30_000;
@@ -36,14 +36,7 @@ export function createMetricsRefresh(deps: {
   // close) runs when the current one ends.
   let dueCount: Promise<void> | undefined;
   let recountWanted = false;
-  const dueCountFailures = failureStreakLog(REPEATED_FAILURE_LOG_EVERY_MS, () => clock.now(), {
-    failed: (error, count) =>
-      logger.error(
-        { err: error, failedSinceLastLine: count },
-        'finding the months due for closing failed (logged at most once a minute)',
-      ),
-    recovered: (count) => logger.info({ failedInStreak: count }, 'finding the months due for closing works again'),
-  });
+  const dueCountFailures = failureStreakLog(logger, 'finding the months due for closing', () => clock.now());
   const countDueMonths = (dueMonths: () => Promise<string[]>): void => {
     if (stopping) return;
     if (dueCount !== undefined) {

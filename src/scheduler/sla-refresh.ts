@@ -9,7 +9,7 @@ import { computed, type MonthComputations, type RunningMonthOptions } from '../c
 import { availabilityInputs, recordsOf, serverRecords } from '../close/server-records.js';
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
-import { failureStreakLog, REPEATED_FAILURE_LOG_EVERY_MS } from '../pacing.js';
+import { failureStreakLog } from '../pacing.js';
 import { monthContaining, monthWindow } from '../sla/month.js';
 import { monthOutlook, RECENT_DOWNTIME_WINDOWS, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
@@ -161,14 +161,7 @@ export function createSlaRefresh(deps: {
     return inProgress;
   };
 
-  const failures = failureStreakLog(REPEATED_FAILURE_LOG_EVERY_MS, () => clock.now(), {
-    failed: (error, count) =>
-      logger.error(
-        { err: error, failedSinceLastLine: count },
-        'refreshing the month-to-date SLA view failed; the next refresh retries (logged at most once a minute)',
-      ),
-    recovered: (count) => logger.info({ failedInStreak: count }, 'refreshing the month-to-date SLA view works again'),
-  });
+  const failures = failureStreakLog(logger, 'refreshing the month-to-date SLA view', () => clock.now());
 
   const scheduleNext = (delayMs: number) => {
     timer = clock.setTimeout(() => {

@@ -27,10 +27,13 @@ describe('pacing', () => {
   it('logs failures at most once per interval with the count since, and the end of a streak a line told of', () => {
     let nowMs = 0;
     const said: string[] = [];
-    const streak = failureStreakLog(60_000, () => nowMs, {
-      failed: (error, count) => said.push(`${nowMs}: ${(error as Error).message} x${count}`),
-      recovered: (count) => said.push(`${nowMs}: works again after ${count}`),
-    });
+    const logger = {
+      error: (fields: { failedSinceLastLine: number; err: Error }, msg: string) =>
+        said.push(`${nowMs}: ${msg} (${fields.err.message}) x${fields.failedSinceLastLine}`),
+      info: (fields: { failedInStreak: number }, msg: string) =>
+        said.push(`${nowMs}: ${msg} after ${fields.failedInStreak}`),
+    } as unknown as Parameters<typeof failureStreakLog>[0];
+    const streak = failureStreakLog(logger, 'reading', () => nowMs, 60_000);
     streak.succeeded(); // no streak: nothing to say
     for (nowMs = 0; nowMs <= 150_000; nowMs += 15_000) streak.failed(new Error('down'));
     nowMs = 160_000;
@@ -44,12 +47,13 @@ describe('pacing', () => {
     // ...its failure is counted in the next line.
     nowMs = 185_000;
     streak.failed(new Error('down again'));
+    const failed = 'reading failed; it is retried (logged at most once a minute)';
     expect(said).toEqual([
-      '0: down x1',
-      '60000: down x4',
-      '120000: down x4',
-      '160000: works again after 11',
-      '185000: down again x2',
+      `0: ${failed} (down) x1`,
+      `60000: ${failed} (down) x4`,
+      `120000: ${failed} (down) x4`,
+      '160000: reading works again after 11',
+      `185000: ${failed} (down again) x2`,
     ]);
   });
 });
