@@ -38,17 +38,13 @@ export function atMostEvery(intervalMs: number, now: () => number) {
 
 /**
  * The log of a task that runs again and again and may keep failing (a refresh while InfluxDB is down): a failure is
- * told at most once per `intervalMs`, with how many failed since the line before, and once a line has told of
- * failures, the next success is told too. A long outage is loud, not a flood, and a store that fails every other
- * time gives two lines a minute, not one per attempt. `task` names it in the lines ("refreshing the ...").
+ * told at most once a minute (REPEATED_FAILURE_LOG_EVERY_MS, as the line says), with how many failed since the line
+ * before, and once a line has told of failures, the next success is told too. A long outage is loud, not a flood,
+ * and a store that fails every other time gives two lines a minute, not one per attempt. `task` names it in the
+ * lines ("refreshing the ...").
  */
-export function failureStreakLog(
-  logger: Pick<Logger, 'error' | 'info'>,
-  task: string,
-  now: () => number,
-  intervalMs = REPEATED_FAILURE_LOG_EVERY_MS,
-) {
-  const pace = atMostEvery(intervalMs, now);
+export function failureStreakLog(logger: Pick<Logger, 'error' | 'info'>, task: string, now: () => number) {
+  const pace = atMostEvery(REPEATED_FAILURE_LOG_EVERY_MS, now);
   let failedInStreak = 0;
   let failedUntold = 0;
   let toldFailing = false;

@@ -33,7 +33,7 @@ describe('pacing', () => {
       info: (fields: { failedInStreak: number }, msg: string) =>
         said.push(`${nowMs}: ${msg} after ${fields.failedInStreak}`),
     } as unknown as Parameters<typeof failureStreakLog>[0];
-    const streak = failureStreakLog(logger, 'reading', () => nowMs, 60_000);
+    const streak = failureStreakLog(logger, 'reading', () => nowMs);
     streak.succeeded(); // no streak: nothing to say
     for (nowMs = 0; nowMs <= 150_000; nowMs += 15_000) streak.failed(new Error('down'));
     nowMs = 160_000;
