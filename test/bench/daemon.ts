@@ -29,6 +29,7 @@ import {
 } from './daemon-watch.js';
 import { percentile, sleep, type FigureLog } from './figures.js';
 import { writeFleetConfig } from './fleet.js';
+import { scrapeWith, type ScrapeClient } from './scrape-clients.js';
 import type { TargetReady } from './target-server.js';
 
 const DAY_MS = 86_400_000;
@@ -71,6 +72,11 @@ export interface DaemonBenchOptions {
    * as in every figure before 2026-11-30's fourth session.
    */
   remoteNice: number;
+  /**
+   * What the bench scrapes /metrics with: node:http by default; curl, timed by itself; fetch, the client of every
+   * figure before 2026-11-30's fifth session, which costs the scraping side more than the others (scrape-clients.ts).
+   */
+  scrapeClient: ScrapeClient;
   nodeFlags(name: string): string[];
 }
 
@@ -133,16 +139,13 @@ function writeDaemonConfig(
 }
 
 /**
- * One timed GET of /metrics: its text and how long it took to the last byte. The bytes are decoded after the clock
- * stops: turning 19 MB into a string is the bench's own work (40-70 ms here), not the daemon's, and Prometheus parses
- * the bytes as they come. (Until 2026-11-30 the decoding was timed too.)
+ * One timed GET of /metrics with the chosen client: its text and how long it took to the last byte. The bytes are
+ * decoded after the clock stops: turning 19 MB into a string is the bench's own work (40-70 ms here), not the
+ * daemon's, and Prometheus parses the bytes as they come. (Until 2026-11-30 the decoding was timed too.)
  */
-async function scrape(daemon: BuiltDaemon): Promise<{ text: string; ms: number }> {
-  const startedMs = performance.now();
-  const response = await fetch(`${daemon.url}/metrics`, { signal: AbortSignal.timeout(60_000) });
-  const bytes = await response.arrayBuffer();
-  const ms = performance.now() - startedMs;
-  return { text: new TextDecoder().decode(bytes), ms };
+async function scrape(daemon: BuiltDaemon, client: ScrapeClient): Promise<{ text: string; ms: number }> {
+  const { bytes, ms } = await scrapeWith(client, `${daemon.url}/metrics`);
+  return { text: bytes.toString('utf8'), ms };
 }
 
 /** Clients asking for the month's credits back to back, in a process of their own (credits-clients.ts). */
@@ -183,7 +186,12 @@ interface Watch {
 }
 
 /** Scrapes every SCRAPE_EVERY_MS until `untilMs` (Date.now()), noting staleness, refreshes and RSS. */
-async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text: string) => boolean) {
+async function watchUntil(
+  daemon: BuiltDaemon,
+  client: ScrapeClient,
+  untilMs: number,
+  onScrape?: (text: string) => boolean,
+) {
   const watch: Watch = {
     scrapeMs: [],
     stalenessS: [],
@@ -198,7 +206,7 @@ async function watchUntil(daemon: BuiltDaemon, untilMs: number, onScrape?: (text
   };
   while (Date.now() < untilMs) {
     const tickMs = Date.now();
-    const { text, ms } = await scrape(daemon);
+    const { text, ms } = await scrape(daemon, client);
     watch.scrapeMs.push(ms);
     if (!watch.first) watch.first = text;
     watch.last = text;
@@ -287,10 +295,11 @@ async function awaitIncrementalRefresh(
   daemon: BuiltDaemon,
   startingMs: number,
   startRefreshS: number | undefined,
+  client: ScrapeClient,
 ) {
   const seen = [startRefreshS];
   while (seen.length < 3) {
-    const refreshedS = sample((await scrape(daemon)).text, REFRESHED);
+    const refreshedS = sample((await scrape(daemon, client)).text, REFRESHED);
     if (refreshedS !== undefined && refreshedS !== seen.at(-1)) {
       seen.push(refreshedS);
       if (seen.length === 2) {
@@ -313,7 +322,7 @@ async function measureWindow(
   month: string,
   windowMs: number,
   influxdPid: number | undefined,
-  options: Pick<DaemonBenchOptions, 'conditionalClients' | 'remoteNice'>,
+  options: Pick<DaemonBenchOptions, 'conditionalClients' | 'remoteNice' | 'scrapeClient'>,
 ) {
   // The window starts once the clients' process runs (its start takes about a second).
   const clients = await creditsClients(daemon, month, CREDITS_CLIENTS, options.conditionalClients, options.remoteNice);
@@ -323,7 +332,7 @@ async function measureWindow(
   let answers: CreditsClientsResult;
   let watch: Watch;
   try {
-    watch = await watchUntil(daemon, startedMs + windowMs);
+    watch = await watchUntil(daemon, options.scrapeClient, startedMs + windowMs);
   } finally {
     answers = await clients.stop();
   }
@@ -387,10 +396,11 @@ async function outageDrill(
   influxd: Influxd,
   servers: number,
   outageMs: number,
+  client: ScrapeClient,
 ) {
   const stoppedMs = Date.now();
   await influxd.kill();
-  const outage = await watchUntil(daemon, stoppedMs + outageMs);
+  const outage = await watchUntil(daemon, client, stoppedMs + outageMs);
   const ready = await fetch(`${daemon.url}/readyz`).then((r) => r.status);
   const backlogAtRestart = sample(outage.last, BACKLOG) ?? 0;
   await influxd.restart();
@@ -401,6 +411,7 @@ async function outageDrill(
   // Drained: no more waits than one round of probes (they keep arriving while the backlog goes out).
   const drain = await watchUntil(
     daemon,
+    client,
     restartedMs + DRAIN_LIMIT_MS,
     (text) => (sample(text, BACKLOG) ?? 0) <= servers,
   );
@@ -539,11 +550,12 @@ async function benchOn(
   let stoppingMs = 0;
   try {
     // The refresh timestamp as the daemon starts (its start time until the first snapshot).
-    const startRefreshS = sample((await scrape(daemon)).text, REFRESHED);
+    const startRefreshS = sample((await scrape(daemon, options.scrapeClient)).text, REFRESHED);
     await sleep(WARMUP_MS);
-    await awaitIncrementalRefresh(log, at, daemon, startingMs, startRefreshS);
+    await awaitIncrementalRefresh(log, at, daemon, startingMs, startRefreshS, options.scrapeClient);
     await measureWindow(log, at, daemon, month, options.windowMs, influxdPid, options);
-    if (influxd && options.outageMs > 0) await outageDrill(log, at, daemon, influxd, options.servers, options.outageMs);
+    if (influxd && options.outageMs > 0)
+      await outageDrill(log, at, daemon, influxd, options.servers, options.outageMs, options.scrapeClient);
   } finally {
     stoppingMs = performance.now();
     await stopDaemon();

@@ -14,6 +14,7 @@ import { benchIngest } from './ingest.js';
 import { benchPeer } from './peer.js';
 import { benchProbing, type Targets } from './probe.js';
 import { benchScrape } from './scrape.js';
+import { SCRAPE_CLIENTS, type ScrapeClient } from './scrape-clients.js';
 import type { TargetReady } from './target-server.js';
 
 const PARTS = ['probe', 'peer', 'close', 'close-queries', 'scrape', 'daemon', 'ingest'] as const;
@@ -40,6 +41,8 @@ const USAGE = `usage: npm run bench -- [probe] [peer] [close] [close-queries] [s
                                     polling client would; by default they ask for the whole document every time
   --daemon-remote-nice 0      daemon: the nice value of the stand-ins for parties on other machines (the targets,
                                     the credits clients), so that they take only the CPU the daemon leaves
+  --daemon-scrape-client http  daemon: what times the scrapes of /metrics: http (node:http), curl (its own
+                                    time_total), fetch (the client of the figures before 2026-11-30's fifth session)
   --ingest-lines 1000000      ingest: lines written directly and through the outbox, side by side
   --ingest-rounds 3           ingest: rounds of that comparison (the medians are the figures)
   --ingest-backlog 3600000    ingest: backlog lines drained while probing goes on (10,000 checks at 10 s, 1 h)
@@ -64,6 +67,7 @@ const { values, positionals } = parseArgs({
     'daemon-stores': { type: 'string', default: 'influx,embedded' },
     'daemon-conditional-clients': { type: 'boolean', default: false },
     'daemon-remote-nice': { type: 'string', default: '0' },
+    'daemon-scrape-client': { type: 'string', default: 'http' },
     'ingest-lines': { type: 'string', default: '1000000' },
     'ingest-rounds': { type: 'string', default: '3' },
     'ingest-backlog': { type: 'string', default: '3600000' },
@@ -118,6 +122,13 @@ const daemonDays = amount(values['daemon-days'], 'daemon-days', 0.01);
 const daemonMinutes = amount(values['daemon-minutes'], 'daemon-minutes', 0.1);
 const daemonOutageMinutes = amount(values['daemon-outage-minutes'], 'daemon-outage-minutes', 0);
 const daemonRemoteNice = amount(values['daemon-remote-nice'], 'daemon-remote-nice', 0);
+const daemonScrapeClient = values['daemon-scrape-client'] as ScrapeClient;
+if (!SCRAPE_CLIENTS.includes(daemonScrapeClient)) {
+  console.error(
+    `--daemon-scrape-client: "${daemonScrapeClient}" must be one of ${SCRAPE_CLIENTS.join(', ')}\n${USAGE}`,
+  );
+  process.exit(2);
+}
 const ingest = {
   lines: count(values['ingest-lines'], 'ingest-lines'),
   rounds: count(values['ingest-rounds'], 'ingest-rounds'),
@@ -211,6 +222,7 @@ try {
         stores: daemonStores,
         conditionalClients: values['daemon-conditional-clients'],
         remoteNice: daemonRemoteNice,
+        scrapeClient: daemonScrapeClient,
         nodeFlags: profileFlags,
       },
       log,
@@ -222,6 +234,6 @@ try {
 const path = join(resultsDir, 'latest.json');
 writeFileSync(
   path,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers, daemonServers, daemonDays, daemonMinutes, daemonOutageMinutes, daemonStores: [...daemonStores], daemonConditionalClients: values['daemon-conditional-clients'], daemonRemoteNice, ingest, closeQueries }, figures: log.figures }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, parts: [...parts], options: { sizes, warmupMs, windowMs, closeServers, closeStores: [...closeStores], scrapeServers, daemonServers, daemonDays, daemonMinutes, daemonOutageMinutes, daemonStores: [...daemonStores], daemonConditionalClients: values['daemon-conditional-clients'], daemonRemoteNice, daemonScrapeClient, ingest, closeQueries }, figures: log.figures }, null, 2)}\n`,
 );
 console.log(`# figures written to ${path}`);

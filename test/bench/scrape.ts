@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { forkChild } from './children.js';
 import { percentile, type FigureLog } from './figures.js';
 import { writeFleetConfig } from './fleet.js';
+import { SCRAPE_CLIENTS, scrapeWith, type ScrapeClient } from './scrape-clients.js';
 import type { ScrapeServerReady, ScrapeServerResult, ScrapeServerTask } from './scrape-server.js';
 import { freePort } from '../support/ports.js';
 
 const WARMUP_SCRAPES = 3;
 const TIMED_SCRAPES = 100;
+/** Scrapes by each of the other clients (curl, fetch), after the timed ones by node:http. */
+const OTHER_CLIENT_SCRAPES = 40;
 /** The scrape interval the client keeps between scrapes (Prometheus scrapes every 15 s; shorter keeps it quick). */
 const PAUSE_MS = 250;
 /** Checks are probed every 10 s in the daemon. */
@@ -101,23 +104,6 @@ async function scrapeWithPrometheus(
   }
 }
 
-/** One GET /metrics read to its last byte; the body is kept only when asked (a scraper parses as it reads). */
-function scrapeOnce(port: number, keepBody: boolean): Promise<{ bytes: number; body?: Buffer }> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (response) => {
-      if (response.statusCode !== 200) reject(new Error(`/metrics answered ${response.statusCode}`));
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (keepBody) chunks.push(chunk);
-      });
-      response.on('end', () => resolve(keepBody ? { bytes, body: Buffer.concat(chunks) } : { bytes }));
-      response.on('error', reject);
-    }).on('error', reject);
-  });
-}
-
 /** Serves the metrics of N servers in a child, times scrapes of /metrics from here and logs the figures. */
 export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): Promise<void> {
   const configPath = writeFleetConfig({
@@ -140,14 +126,12 @@ export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): 
     let series = 0;
     for (let n = 0; n < WARMUP_SCRAPES + TIMED_SCRAPES; n++) {
       const last = n === WARMUP_SCRAPES + TIMED_SCRAPES - 1;
-      const startedMs = performance.now();
-      const scrape = await scrapeOnce(port, last);
-      const elapsedMs = performance.now() - startedMs;
-      if (n >= WARMUP_SCRAPES) latencies.push(elapsedMs);
+      const scrape = await scrapeWith('http', `http://127.0.0.1:${port}/metrics`);
+      if (n >= WARMUP_SCRAPES) latencies.push(scrape.ms);
       if (last) {
-        bytes = scrape.bytes;
-        series = scrape
-          .body!.toString('utf8')
+        bytes = scrape.bytes.length;
+        series = scrape.bytes
+          .toString('utf8')
           .split('\n')
           .filter((line) => line.length > 0 && !line.startsWith('#')).length;
       }
@@ -155,6 +139,17 @@ export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): 
     }
     child.send('count');
     const served = await child.result;
+    // The same scrapes by the other clients the daemon bench can use: what the scraping side costs (scrape-clients.ts).
+    const byOtherClients = new Map<ScrapeClient, number[]>();
+    for (const client of SCRAPE_CLIENTS.filter((c) => c !== 'http')) {
+      const timings: number[] = [];
+      for (let n = 0; n < WARMUP_SCRAPES + OTHER_CLIENT_SCRAPES; n++) {
+        const { ms } = await scrapeWith(client, `http://127.0.0.1:${port}/metrics`);
+        if (n >= WARMUP_SCRAPES) timings.push(ms);
+        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      }
+      byOtherClients.set(client, timings);
+    }
     const byPrometheus = await scrapeWithPrometheus(options.dir, port);
     const render = served.renderMs.slice(WARMUP_SCRAPES);
     log.add('scrape.servers', options.servers, 'servers');
@@ -163,6 +158,10 @@ export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): 
     log.add('scrape.p50', percentile(latencies, 50), 'ms');
     log.add('scrape.p99', percentile(latencies, 99), 'ms');
     log.add('scrape.max', Math.max(...latencies), 'ms');
+    for (const [client, timings] of byOtherClients) {
+      log.add(`scrape.by_${client}.p50`, percentile(timings, 50), 'ms');
+      log.add(`scrape.by_${client}.p99`, percentile(timings, 99), 'ms');
+    }
     log.add('scrape.prometheus.scrapes', byPrometheus.durationsMs.length, 'scrapes');
     log.add('scrape.prometheus.up_ratio', byPrometheus.upRatio, 'ratio');
     log.add('scrape.prometheus.samples_scraped', byPrometheus.samples, 'samples');
