@@ -3,7 +3,7 @@
 # (root or sudo, apt-get), and stops the services the packages may start, so they do not share the CPU.
 set -euo pipefail
 
-declare -A needs=([influxd]=influxdb [prometheus]=prometheus [prometheus-blackbox-exporter]=prometheus-blackbox-exporter)
+declare -A needs=([influxd]=influxdb [prometheus]=prometheus [prometheus-blackbox-exporter]=prometheus-blackbox-exporter [curl]=curl)
 missing=()
 for tool in "${!needs[@]}"; do command -v "$tool" >/dev/null 2>&1 || missing+=("${needs[$tool]}"); done
 if [ "${#missing[@]}" -gt 0 ]; then
