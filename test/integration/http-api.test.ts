@@ -4,13 +4,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/main.js';
 import { monthContaining, monthWindow, previousMonth } from '../../src/sla/month.js';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import { startHttpTarget, type Target } from '../support/targets.js';
+import { capturedLog } from '../support/captured-log.js';
 
 const ENV = {
   UC_PROMETHEUS_TOKEN: 'prometheus-token-0123456789',
@@ -22,7 +22,7 @@ describe('the API with named tokens, on the real daemon', () => {
   let dir: string;
   let target: Target;
   let daemon: Daemon;
-  const logs: Record<string, unknown>[] = [];
+  const { logger, lines: logs } = capturedLog();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'uc-http-api-'));
@@ -50,10 +50,6 @@ customers:
     tier: platinum
     servers: [{ id: up-1, name: Up, checks: [{ kind: http, url: "${target.url}/ok" }] }]
 `,
-    );
-    const logger = pino(
-      { level: 'info' },
-      { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
     );
     daemon = await startDaemon({ config: loadConfig(join(dir, 'config.yaml'), ENV), logger });
   });

@@ -3,12 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/sla/types.js';
 import type { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
 import type { FaultMode } from '../support/fault-proxy.js';
 import { countInInflux, influxSuite, openInfluxStore } from '../support/influx-suite.js';
+import { capturedLog } from '../support/captured-log.js';
 
 const influx = influxSuite({ proxy: true });
 
@@ -16,11 +16,7 @@ const influx = influxSuite({ proxy: true });
 async function openStore(options: { batchSize?: number; timeoutMs?: number } = {}) {
   const database = await influx.database('f');
   const dir = mkdtempSync(join(tmpdir(), 'uc-faults-'));
-  const logs: { level: number; msg: string }[] = [];
-  const logger = pino(
-    { level: 'info' },
-    { write: (line: string) => void logs.push(JSON.parse(line) as { level: number; msg: string }) },
-  );
+  const { logger, lines: logs } = capturedLog();
   const store = openInfluxStore({
     url: influx.proxy.url,
     database,

@@ -1,7 +1,6 @@
 // The month-to-date SLA view on a real embedded store: the figures the alert rules read. The burn-rate windows
 // reach back across the month's start (the month-to-date downtime restarts at 0 there, the burn does not), and a
 // server failing before its coverage starts is not "down" (nothing is promised yet).
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { computed, inThreadComputations, type MonthComputations } from '../../src/close/month-computations.js';
 import { workerComputations } from '../../src/close/worker-computations.js';
@@ -11,6 +10,7 @@ import { createSlaRefresh, type SlaSnapshot } from '../../src/scheduler/sla-refr
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { closeFixture, type CloseFixture } from '../support/close-fixture.js';
 import { observationsOf } from '../support/observations.js';
+import { capturedLog } from '../support/captured-log.js';
 
 const at = (iso: string) => Date.parse(iso);
 /** A refresh's reading on this thread, over the fixture's store (each call: a month-to-date cache of its own). */
@@ -414,8 +414,7 @@ describe('a month-to-date refresh that keeps failing', () => {
   afterAll(async () => fixture.dispose());
 
   it('is logged at once, then once a minute with how many failed, and once when it works again', async () => {
-    const lines: { level: number; msg: string; failedSinceLastLine?: number; failedInStreak?: number }[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const { logger, lines } = capturedLog();
     const clock = fixture.clock;
     const startMs = clock.now();
     const { operatorRecords, computations: real } = inThread(fixture);

@@ -20,6 +20,7 @@ import type { WebDeps } from '../../../src/web/routes.js';
 import { EmbeddedObservationStore } from '../../../src/store/embedded/embedded-store.js';
 import { StoreUnavailableError } from '../../../src/store/store.js';
 import { apiWithoutDaemon } from '../../support/api-deps.js';
+import { capturedLog } from '../../support/captured-log.js';
 
 const TOKENS: ApiToken[] = [
   { name: 'prometheus', scopes: ['metrics'], secret: 'prometheus-secret-0123456789' },
@@ -47,11 +48,7 @@ async function build(
     api?: Partial<ServerDeps['api']>;
   } = {},
 ): Promise<Built> {
-  const logs: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'info' },
-    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
-  );
+  const { logger, lines: logs } = capturedLog();
   const metrics = createMetrics();
   const app = await buildServer({
     metrics,

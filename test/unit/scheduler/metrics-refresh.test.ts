@@ -1,12 +1,11 @@
-import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { createMetricsRefresh } from '../../../src/scheduler/metrics-refresh.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { capturedLog } from '../../support/captured-log.js';
 
 describe('the metrics read on a timer', () => {
   it('logs a count of due months that keeps failing once a minute, with how many failed, and when it works again', async () => {
-    const lines: { level: number; msg: string; failedSinceLastLine?: number; failedInStreak?: number }[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const { logger, lines } = capturedLog();
     const clock = new FakeClock(Date.parse('2026-12-01T00:00:00Z'));
     const startMs = clock.now();
     const dueCounts: number[] = [];
