@@ -1,5 +1,5 @@
-// Bounded concurrency for batches of independent async work (a fleet's reads, a round of checks), and fleet-sized
-// loops cut into slices.
+// Bounded concurrency for batches of independent async work (a fleet's reads, a round of checks), fleet-sized
+// loops cut into slices, and waits a stop cuts short.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** Maps `items` through `fn` with at most `limit` calls in flight; results keep the items' order. */
@@ -34,4 +34,28 @@ export async function forEachInSlices<T>(items: readonly T[], sliceSize: number,
 /** `items` in consecutive slices of `sliceSize` (the last may be shorter); none for no items. */
 export function* slicesOf<T>(items: readonly T[], sliceSize: number): Generator<T[]> {
   for (let start = 0; start < items.length; start += sliceSize) yield items.slice(start, start + sliceSize);
+}
+
+/**
+ * `work`'s result, or a rejection with the signal's reason as soon as it aborts. The work itself goes on (its result
+ * or failure is then dropped): for work that cannot be cancelled, which whoever stops also ends (a computation in
+ * the compute worker, which the daemon's stop terminates).
+ */
+export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

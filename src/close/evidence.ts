@@ -2,6 +2,7 @@
 // from. A source (the local outbox in front of InfluxDB, the probe loop's unwritten buffer; later every agent's
 // forwarded-through mark, agent-evidence.ts) says how many observations of a time range it still holds back.
 import type { Clock } from '../clock.js';
+import { unlessAborted } from '../concurrency.js';
 
 /** Observations of a time range that a reader of the store cannot see yet. */
 export interface Unconfirmed {
@@ -34,7 +35,8 @@ const describe = (name: string, u: Unconfirmed) =>
 
 /**
  * Waits up to `waitMs` until no source holds back an observation of [fromMs, toMs). Parked observations end the
- * wait at once (waiting cannot help). Polls every `pollMs` on the given clock.
+ * wait at once (waiting cannot help). Polls every `pollMs` on the given clock. An abort of `signal` (the daemon
+ * stopping) ends the wait with its reason, without a verdict: nothing is to be recorded from a wait cut short.
  */
 export async function awaitCompleteEvidence(options: {
   sources: readonly EvidenceSource[];
@@ -43,12 +45,15 @@ export async function awaitCompleteEvidence(options: {
   waitMs: number;
   clock: Clock;
   pollMs?: number;
+  signal?: AbortSignal;
 }): Promise<EvidenceVerdict> {
-  const { sources, clock } = options;
+  const { sources, clock, signal } = options;
   const deadline = clock.now() + options.waitMs;
   for (;;) {
-    const found = await Promise.all(
-      sources.map(async (s) => [s.name, await s.unconfirmed(options.fromMs, options.toMs)] as const),
+    signal?.throwIfAborted();
+    const found = await unlessAborted(
+      Promise.all(sources.map(async (s) => [s.name, await s.unconfirmed(options.fromMs, options.toMs)] as const)),
+      signal,
     );
     const waiting = found.reduce((n, [, u]) => n + u.waiting, 0);
     const parked = found.reduce((n, [, u]) => n + u.parked, 0);
@@ -61,8 +66,15 @@ export async function awaitCompleteEvidence(options: {
         .join('; ')}`;
       return { complete: false, waiting, parked, reason };
     }
-    await new Promise<void>((resolve) =>
-      clock.setTimeout(resolve, Math.min(options.pollMs ?? 250, Math.max(1, deadline - clock.now()))),
-    );
+    // The next poll, or at once on an abort (which the loop's first line then throws).
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        timer.cancel();
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = clock.setTimeout(done, Math.min(options.pollMs ?? 250, Math.max(1, deadline - clock.now())));
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 }

@@ -14,6 +14,7 @@ import { userInfo, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
+import { unlessAborted } from '../concurrency.js';
 import type { Logger } from '../logging.js';
 import type { ProgressListener } from '../progress.js';
 import { creditIdOf, type Ledger } from '../reports/ledger.js';
@@ -27,7 +28,12 @@ import type { ObservationStore } from '../store/store.js';
 import { thisProcess, withJournalLock, withMonthClaim, type Claimant } from './claims.js';
 import { monthReadRange, runLookbackMs } from './compute.js';
 import { awaitCompleteEvidence, type EvidenceSource } from './evidence.js';
-import { computed, inThreadComputations, type MonthComputations } from './month-computations.js';
+import {
+  ComputationsClosedError,
+  computed,
+  inThreadComputations,
+  type MonthComputations,
+} from './month-computations.js';
 import { appendJournal } from './journal-files.js';
 import {
   changedCustomers,
@@ -105,15 +111,22 @@ export type RevisionFollowUp =
 export type CloseStep = 'recorded' | 'files-written' | 'journal-written';
 
 export interface MonthCloser {
-  /** Closes an ended month (revision 1); for a closed month, says whether its figures still hold. */
-  close(month: string, options: { by: string; waitMs?: number }): Promise<CloseOutcome>;
-  /** Issues the next revision after new evidence; holds it for approval when it lowers a credit. */
-  restate(month: string, options: { by: string; reason: string; waitMs?: number }): Promise<CloseOutcome>;
+  /**
+   * Closes an ended month (revision 1); for a closed month, says whether its figures still hold. An abort of `signal`
+   * (the daemon stopping) while the close waits for evidence or computes makes it reject with the signal's reason,
+   * having recorded nothing; once it records, it finishes.
+   */
+  close(month: string, options: { by: string; waitMs?: number; signal?: AbortSignal }): Promise<CloseOutcome>;
+  /** Issues the next revision after new evidence; holds it for approval when it lowers a credit. `signal` as for close. */
+  restate(
+    month: string,
+    options: { by: string; reason: string; waitMs?: number; signal?: AbortSignal },
+  ): Promise<CloseOutcome>;
   /**
    * Takes a month whose records changed (incidents, maintenance) through the lifecycle: restates it when issued,
    * closes it again when its close waits for review (a new draft replaces the held one), else leaves it to its close.
    */
-  revise(month: string, options: { by: string }): Promise<RevisionFollowUp>;
+  revise(month: string, options: { by: string; signal?: AbortSignal }): Promise<RevisionFollowUp>;
   /** Issues exactly the held draft with this hash (or unique prefix of 12+ characters). */
   approve(month: string, options: { by: string; draftHash: string; reason: string }): Promise<CloseOutcome>;
   /** Renders drafts of any month (month to date for a running one); touches no record. */
@@ -388,6 +401,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   const currentFigures = async (
     month: string,
     waitMs: number | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<
     { waiting: string } | { waiting?: undefined; parked?: string; credits: MonthCredits; terms: TermsSnapshot }
   > => {
@@ -397,12 +411,14 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       ...monthReadRange(config, month),
       waitMs: waitMs ?? config.sla.evidenceWaitMs,
       clock,
+      ...(signal ? { signal } : {}),
     });
     if (!verdict.complete && verdict.parked === 0) return { waiting: verdict.reason };
     // Read once: the figures and the terms snapshot beside them name the same records.
     const window = monthWindow(month, config.timeZone);
     const people = serverRecords(config, deps.operatorRecords, window);
-    const credits = computed(await computations.credits(month, people, progress));
+    // Cut short by a stop: the worker's computation is dropped, and ends when the daemon's stop closes the worker.
+    const credits = computed(await unlessAborted(computations.credits(month, people, progress), signal));
     const terms = termsSnapshot(config, people, month);
     return { ...(verdict.complete ? {} : { parked: verdict.reason }), credits, terms };
   };
@@ -540,8 +556,16 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     };
   };
 
-  /** Runs `work` holding the month's claim, after finishing what a crash left and adopting a legacy folder. */
-  const claimed = async (month: string, work: () => Promise<CloseOutcome>): Promise<CloseOutcome> => {
+  /**
+   * Runs `work` holding the month's claim, after finishing what a crash left and adopting a legacy folder. A failure
+   * holds the month (when nothing is issued) and is reported; work cut short by a stop (`signal`, or the computations
+   * closed) rejects and leaves no record: the month is taken up again as if this run had not started.
+   */
+  const claimed = async (
+    month: string,
+    work: () => Promise<CloseOutcome>,
+    signal: AbortSignal | undefined,
+  ): Promise<CloseOutcome> => {
     try {
       const result = await withMonthClaim({
         month,
@@ -557,6 +581,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       });
       return report(result.taken ? result.value : { status: 'busy', month, holder: result.holder });
     } catch (error) {
+      // Cut short by a stop (this run's signal, or the computations closed under an API request): not a failure.
+      if (signal?.aborted || error instanceof ComputationsClosedError) throw error;
       const reason = (error as Error).message;
       try {
         if (!records.latestSummary(month)) records.hold(month, 'held', reason, clock.now());
@@ -646,103 +672,114 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     by: string,
     asked: string | undefined,
     waitMs: number | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<CloseOutcome> => {
     if (!isIssued(month)) return report({ status: 'not-closed', month });
-    return claimed(month, () =>
-      settling(month, async (owed) => {
-        const base = records.latestRevision(month);
-        if (!base) throw new Error(`${month} is issued but has no revision in the records`);
-        const reason = restatementReason(month, base.revision, asked, owed);
-        // A customer of an issued revision that is no longer configured would silently lose its credit.
-        const gone = (base.credits?.customers ?? [])
-          .map((c) => c.id)
-          .filter((id) => !config.customers.some((c) => c.id === id));
-        if (gone.length > 0) {
-          return {
-            status: 'rejected',
-            month,
-            reason: `customer(s) ${gone.join(', ')} of revision ${base.revision} are no longer in the configuration; keep them (end their servers' coverage with until) to restate ${month}`,
-          };
-        }
-        const figures = await currentFigures(month, waitMs);
-        if (figures.waiting !== undefined) return { status: 'held', month, reason: figures.waiting };
-        const { credits, terms } = figures;
-        if (figures.parked !== undefined)
-          return holdForReview(month, 'restatement', figures.parked, credits, terms, by, [], reason);
-        const compared = compareWithIssued(month, base, credits);
-        const recordsShownChanged = owed !== undefined && base.terms !== null && base.termsSha256 !== jsonSha256(terms);
-        if (reason === undefined || (compared.status === 'unchanged' && !recordsShownChanged)) return compared;
-        // Too little evidence holds a restatement only where it is new: a share already accepted in the revision it
-        // replaces (approved then) is not asked about again unless it got worse.
-        const accepted = new Map(
-          base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? [],
-        );
-        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent).filter(
-          (s) => (accepted.get(s.server) ?? -1) < s.unmonitoredMs,
-        );
-        if (under.length > 0)
-          return holdForReview(month, 'restatement', reviewReason(under), credits, terms, by, under, reason);
-        const lowered = creditChanges(paidByCredit(records.journal(month)), credits).filter(
-          (row) => row.deltaGrosze < 0,
-        );
-        if (lowered.length > 0) {
-          const what = lowered
-            .map((row) => `${row.creditId} ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)}`)
-            .join(', ');
-          return holdForReview(
-            month,
-            'restatement',
-            `the restatement lowers ${lowered.length} credit(s) already issued (${what})`,
-            credits,
-            terms,
-            by,
-            [],
-            reason,
+    return claimed(
+      month,
+      () =>
+        settling(month, async (owed) => {
+          const base = records.latestRevision(month);
+          if (!base) throw new Error(`${month} is issued but has no revision in the records`);
+          const reason = restatementReason(month, base.revision, asked, owed);
+          // A customer of an issued revision that is no longer configured would silently lose its credit.
+          const gone = (base.credits?.customers ?? [])
+            .map((c) => c.id)
+            .filter((id) => !config.customers.some((c) => c.id === id));
+          if (gone.length > 0) {
+            return {
+              status: 'rejected',
+              month,
+              reason: `customer(s) ${gone.join(', ')} of revision ${base.revision} are no longer in the configuration; keep them (end their servers' coverage with until) to restate ${month}`,
+            };
+          }
+          const figures = await currentFigures(month, waitMs, signal);
+          if (figures.waiting !== undefined) return { status: 'held', month, reason: figures.waiting };
+          const { credits, terms } = figures;
+          if (figures.parked !== undefined)
+            return holdForReview(month, 'restatement', figures.parked, credits, terms, by, [], reason);
+          const compared = compareWithIssued(month, base, credits);
+          const recordsShownChanged =
+            owed !== undefined && base.terms !== null && base.termsSha256 !== jsonSha256(terms);
+          if (reason === undefined || (compared.status === 'unchanged' && !recordsShownChanged)) return compared;
+          // Too little evidence holds a restatement only where it is new: a share already accepted in the revision it
+          // replaces (approved then) is not asked about again unless it got worse.
+          const accepted = new Map(
+            base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? [],
           );
-        }
-        return issue(month, base, { credits, terms }, 'restatement', { reason }, by);
-      }),
+          const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent).filter(
+            (s) => (accepted.get(s.server) ?? -1) < s.unmonitoredMs,
+          );
+          if (under.length > 0)
+            return holdForReview(month, 'restatement', reviewReason(under), credits, terms, by, under, reason);
+          const lowered = creditChanges(paidByCredit(records.journal(month)), credits).filter(
+            (row) => row.deltaGrosze < 0,
+          );
+          if (lowered.length > 0) {
+            const what = lowered
+              .map((row) => `${row.creditId} ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)}`)
+              .join(', ');
+            return holdForReview(
+              month,
+              'restatement',
+              `the restatement lowers ${lowered.length} credit(s) already issued (${what})`,
+              credits,
+              terms,
+              by,
+              [],
+              reason,
+            );
+          }
+          return issue(month, base, { credits, terms }, 'restatement', { reason }, by);
+        }),
+      signal,
     );
   };
 
-  const closeMonth = async (month: string, { by, waitMs }: { by: string; waitMs?: number }): Promise<CloseOutcome> => {
+  const closeMonth = async (
+    month: string,
+    { by, waitMs, signal }: { by: string; waitMs?: number; signal?: AbortSignal },
+  ): Promise<CloseOutcome> => {
     const closableAt = closableAtMs(config, month);
     if (clock.now() < closableAt) return report({ status: 'not-closable', month, closableAtMs: closableAt });
-    return claimed(month, () =>
-      settling(month, async () => {
-        const figures = await currentFigures(month, waitMs);
-        const base = records.latestRevision(month);
-        if (figures.waiting !== undefined)
-          return base ? { status: 'held', month, reason: figures.waiting } : hold(month, figures.waiting);
-        const { credits, terms } = figures;
-        if (figures.parked !== undefined)
-          return base
-            ? { status: 'held', month, reason: figures.parked }
-            : holdForReview(month, 'close', figures.parked, credits, terms, by, []);
-        if (base) return compareWithIssued(month, base, credits);
-        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
-        if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
-        return issue(month, undefined, { credits, terms }, 'close', { reason: 'monthly close' }, by);
-      }),
+    return claimed(
+      month,
+      () =>
+        settling(month, async () => {
+          const figures = await currentFigures(month, waitMs, signal);
+          const base = records.latestRevision(month);
+          if (figures.waiting !== undefined)
+            return base ? { status: 'held', month, reason: figures.waiting } : hold(month, figures.waiting);
+          const { credits, terms } = figures;
+          if (figures.parked !== undefined)
+            return base
+              ? { status: 'held', month, reason: figures.parked }
+              : holdForReview(month, 'close', figures.parked, credits, terms, by, []);
+          if (base) return compareWithIssued(month, base, credits);
+          const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
+          if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
+          return issue(month, undefined, { credits, terms }, 'close', { reason: 'monthly close' }, by);
+        }),
+      signal,
     );
   };
 
   return {
     close: closeMonth,
 
-    async restate(month, { by, reason, waitMs }) {
+    async restate(month, { by, reason, waitMs, signal }) {
       if (reason.trim() === '')
         return report({ status: 'rejected', month, reason: 'a restatement needs a reason', invalid: true });
-      return restateWith(month, by, reason, waitMs);
+      return restateWith(month, by, reason, waitMs, signal);
     },
 
-    async revise(month, { by }) {
+    async revise(month, { by, signal }) {
       if (!pending.pending(month))
         return { month, action: 'none', why: 'nothing owed: its figures already include the records' };
       if (isIssued(month))
-        return { month, action: 'restate', outcome: await restateWith(month, by, undefined, undefined) };
+        return { month, action: 'restate', outcome: await restateWith(month, by, undefined, undefined, signal) };
       if (records.month(month)?.state === 'needs-review')
-        return { month, action: 'reclose', outcome: await closeMonth(month, { by }) };
+        return { month, action: 'reclose', outcome: await closeMonth(month, { by, ...(signal ? { signal } : {}) }) };
       const held = records.month(month)?.state === 'held';
       return {
         month,
@@ -764,46 +801,50 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
           invalid: true,
         });
       }
-      return claimed(month, async () => {
-        // Checked under the claim: nothing can replace the held draft between the check and the issue.
-        const state = records.month(month);
-        const draft = records.draft(month, hashOrPrefix);
-        if (state?.state !== 'needs-review')
-          return {
-            status: 'rejected',
+      return claimed(
+        month,
+        async () => {
+          // Checked under the claim: nothing can replace the held draft between the check and the issue.
+          const state = records.month(month);
+          const draft = records.draft(month, hashOrPrefix);
+          if (state?.state !== 'needs-review')
+            return {
+              status: 'rejected',
+              month,
+              reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})`,
+            };
+          if (!draft)
+            return {
+              status: 'rejected',
+              month,
+              reason: `no held draft of ${month} has the hash ${hashOrPrefix} any more`,
+            };
+          if (draft.hash !== state.draftHash) {
+            return {
+              status: 'rejected',
+              month,
+              reason: `draft ${draft.hash.slice(0, 12)} was replaced by ${state.draftHash ? `draft ${state.draftHash.slice(0, 12)}, made from newer evidence; review that one` : 'a newer hold without a draft'}`,
+            };
+          }
+          const base = records.latestRevision(month);
+          if ((base?.revision ?? 0) !== draft.baseRevision)
+            return {
+              status: 'rejected',
+              month,
+              reason: `revision ${base?.revision} was issued after this draft was made; make a new one`,
+            };
+          const kind = draft.purpose === 'close' ? 'approval' : 'restatement';
+          return issue(
             month,
-            reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})`,
-          };
-        if (!draft)
-          return {
-            status: 'rejected',
-            month,
-            reason: `no held draft of ${month} has the hash ${hashOrPrefix} any more`,
-          };
-        if (draft.hash !== state.draftHash) {
-          return {
-            status: 'rejected',
-            month,
-            reason: `draft ${draft.hash.slice(0, 12)} was replaced by ${state.draftHash ? `draft ${state.draftHash.slice(0, 12)}, made from newer evidence; review that one` : 'a newer hold without a draft'}`,
-          };
-        }
-        const base = records.latestRevision(month);
-        if ((base?.revision ?? 0) !== draft.baseRevision)
-          return {
-            status: 'rejected',
-            month,
-            reason: `revision ${base?.revision} was issued after this draft was made; make a new one`,
-          };
-        const kind = draft.purpose === 'close' ? 'approval' : 'restatement';
-        return issue(
-          month,
-          base,
-          { credits: draft.credits, terms: draft.terms },
-          kind,
-          { reason: draft.reason ?? 'monthly close', approval: reason },
-          by,
-        );
-      });
+            base,
+            { credits: draft.credits, terms: draft.terms },
+            kind,
+            { reason: draft.reason ?? 'monthly close', approval: reason },
+            by,
+          );
+        },
+        undefined,
+      );
     },
 
     async draft(month, options = {}) {

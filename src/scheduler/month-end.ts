@@ -46,7 +46,11 @@ export interface MonthEndJob {
   dueMonths(): Promise<string[]>;
   /** Schedules the cron task and the retry timer, and runs once now (catch-up after downtime). */
   start(): void;
-  /** Unschedules and waits for a run in progress, which finishes the month it is closing and starts no other. */
+  /**
+   * Unschedules and waits for a run in progress to end. A close still waiting for evidence or computing is cut short
+   * with nothing recorded (at a fleet's size it takes minutes, longer than a service manager waits for a stop); the
+   * next start takes it up. A close that has begun recording finishes.
+   */
   stop(): Promise<void>;
   /** The node-cron task while started. */
   readonly task: ScheduledTask | undefined;
@@ -77,8 +81,10 @@ export function createMonthEndJob(deps: {
   let task: ScheduledTask | undefined;
   let retryTimer: { cancel(): void } | undefined;
   let running: Promise<string[]> | undefined;
-  /** Set by stop(): the retry timer is not set again, and a run in progress finishes its month and starts no other. */
+  /** Set by stop(): the retry timer is not set again, and a run in progress starts no other month. */
   let stopped = false;
+  /** Aborted by stop(): a run in progress ends the month it is closing as soon as nothing of it would be recorded. */
+  let stopping = new AbortController();
   const skippedLogged = new Set<string>();
   /** The last refusal logged per month owing a revision, so a refusal that repeats every run is logged once. */
   const refusalLogged = new Map<string, string>();
@@ -123,19 +129,20 @@ export function createMonthEndJob(deps: {
   const runDue = (): Promise<string[]> => {
     running ??= (async () => {
       const issued: string[] = [];
+      const { signal } = stopping;
       try {
         // A revision recorded but not written (its files or journal rows) is retried here; it blocks no other month.
         const unfinished = new Set(await closer.recover());
         for (const month of await dueMonths()) {
           if (stopped) break;
           if (unfinished.has(month)) continue;
-          const outcome = await closer.close(month, { by: SCHEDULE_ACTOR });
+          const outcome = await closer.close(month, { by: SCHEDULE_ACTOR, signal });
           if (outcome.status === 'issued') issued.push(month);
         }
         for (const month of deps.pendingRevisionMonths?.() ?? []) {
           if (stopped) break;
           if (unfinished.has(month)) continue;
-          const followUp = await closer.revise(month, { by: SCHEDULE_ACTOR });
+          const followUp = await closer.revise(month, { by: SCHEDULE_ACTOR, signal });
           if (followUp.action === 'none') continue;
           const { outcome } = followUp;
           if (outcome.status === 'issued') issued.push(month);
@@ -148,7 +155,11 @@ export function createMonthEndJob(deps: {
           }
         }
       } catch (error) {
-        logger.error({ err: error }, 'the month-end run failed; it is retried');
+        if (signal.aborted)
+          logger.info(
+            'the month-end run was cut short by the stop; what it had not recorded is taken up at the next start',
+          );
+        else logger.error({ err: error }, 'the month-end run failed; it is retried');
       }
       return issued;
     })().finally(() => (running = undefined));
@@ -168,6 +179,7 @@ export function createMonthEndJob(deps: {
     dueMonths,
     start() {
       stopped = false;
+      if (stopping.signal.aborted) stopping = new AbortController();
       const expression = monthEndCronExpression(closeAfterEndMs(config));
       // node-cron fires on the wall clock; should it fire before the month is closable, the retry timer follows.
       task = schedule(expression, () => void runDue(), {
@@ -183,9 +195,8 @@ export function createMonthEndJob(deps: {
       void runDue();
     },
     async stop() {
-      // A close under way is finished (it would be taken over after a restart anyway, but sooner is cleaner); the
-      // months after it wait for the next start, so a stop waits for one close, not for a catch-up of several.
       stopped = true;
+      stopping.abort(new Error('the month-end job is stopping'));
       retryTimer?.cancel();
       await task?.destroy();
       task = undefined;

@@ -8,10 +8,11 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readJournalFile } from '../../src/close/journal-files.js';
 import type { CloseOutcome } from '../../src/close/month-closer.js';
-import { pino } from 'pino';
+import { ComputationsClosedError, inThreadComputations } from '../../src/close/month-computations.js';
 import { createLogger } from '../../src/logging.js';
 import { createMonthEndJob } from '../../src/scheduler/month-end.js';
 import { closeFixture, DEFAULT_CUSTOMERS, type CloseFixture } from '../support/close-fixture.js';
+import { capturedLog } from '../support/captured-log.js';
 
 const H = 3_600_000;
 const MIN = 60_000;
@@ -349,6 +350,24 @@ describe('evidence', () => {
       status: 'rejected',
     });
   });
+
+  it("a close cut short by the daemon's stop (its computations closed under an API request) records nothing and is no failure", async () => {
+    const outcomes: CloseOutcome[] = [];
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe({ server: 'oci-101', ...OCT, everyMs: MIN }, { server: 'oci-5', ...OCT, everyMs: MIN });
+    const computations = inThreadComputations(f.config, { store: f.store, operatorRecords: f.operatorRecords });
+    f.reconfigure(DEFAULT_CUSTOMERS, {
+      computations: { ...computations, credits: () => Promise.reject(new ComputationsClosedError()) },
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+    await expect(f.closer.close('2026-10', { by: 'api' })).rejects.toBeInstanceOf(ComputationsClosedError);
+    expect(f.records.month('2026-10')).toBeUndefined(); // not held: the next start closes it as if never asked
+    expect(outcomes).toEqual([]); // no close problem counted
+    expect(existsSync(join(f.reportsDir, '2026-10'))).toBe(false);
+
+    f.reconfigure(DEFAULT_CUSTOMERS);
+    expectIssued(await f.closer.close('2026-10', { by: 'schedule' }));
+  });
 });
 
 describe("people's records through the lifecycle", () => {
@@ -627,8 +646,7 @@ describe('record changes the command could not finish', () => {
       action: 'restate',
       outcome: { status: 'rejected', reason: expect.stringContaining('calm') },
     });
-    const logged: string[] = [];
-    const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
+    const { logger, lines: logged } = capturedLog('error');
     const job = createMonthEndJob({
       config: f.config,
       closer: f.closer,
@@ -642,7 +660,7 @@ describe('record changes the command could not finish', () => {
     expect(await job.runDue()).toEqual([]);
     expect(
       logged.filter((line) =>
-        line.includes('owes a revision for changed incidents or maintenance, but it cannot be made'),
+        line.msg.includes('owes a revision for changed incidents or maintenance, but it cannot be made'),
       ),
     ).toHaveLength(1);
     expect(f.operatorRecords.pendingMonths()).toEqual(['2026-10']);

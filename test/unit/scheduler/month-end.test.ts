@@ -10,6 +10,7 @@ import { createLogger } from '../../../src/logging.js';
 import { createMonthEndJob, monthEndCronExpression, type MonthEndJob } from '../../../src/scheduler/month-end.js';
 import type { ObservationStore } from '../../../src/store/store.js';
 import { runCloseChild } from '../../support/close-child-process.js';
+import { capturedLog } from '../../support/captured-log.js';
 import { closeFixture, type CloseFixture } from '../../support/close-fixture.js';
 
 const MIN = 60_000;
@@ -115,7 +116,7 @@ describe('month-end job', () => {
     ]);
   });
 
-  it('a stop during a catch-up finishes the close under way and starts no other; the next start closes the rest', async () => {
+  it('a stop during a catch-up cuts short the close still reading, records nothing of it and starts no other; the next start closes them all', async () => {
     const { f, job } = await setUp('2026-09-01T00:00:00Z');
     await watch(f, '2026-08-31T22:00:00Z', '2026-12-02T00:00:00Z');
     await f.clock.advanceTo(at('2026-11-30T23:15:00Z'));
@@ -142,20 +143,85 @@ describe('month-end job', () => {
       logger: createLogger(),
       clock: f.clock,
     });
-    const runner = job(closer);
+    const { logger, lines } = capturedLog();
+    const runner = createMonthEndJob({
+      config: f.config,
+      closer,
+      records: f.records,
+      earliestObservationMs: () => f.store.earliestObservationMs(),
+      logger,
+      clock: f.clock,
+    });
+    jobs.push(runner);
     const run = runner.runDue();
     await eventually('the first close to read the store', () => (entered ? true : undefined));
-    let stopDone = false;
+    // The read is still held at the gate: the stop does not wait for it (at a fleet's size it takes minutes).
+    let stopped = false;
     const stopping = runner.stop().then(() => {
-      stopDone = true;
+      stopped = true;
     });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(stopDone).toBe(false); // it waits for the close under way
-    release();
-    await stopping;
-    expect(await run).toEqual(['2026-09']);
-    expect(f.records.months().map((m) => [m.month, m.state])).toEqual([['2026-09', 'closed']]);
-    expect(await job().runDue()).toEqual(['2026-10', '2026-11']);
+    try {
+      await eventually('the stop to end while the read is held', () => (stopped ? true : undefined));
+    } finally {
+      release(); // the abandoned read ends; its figures are dropped
+      await stopping;
+    }
+    expect(await run).toEqual([]);
+    expect(f.records.months()).toEqual([]); // not held, not closed: as if the run had not started
+    expect(existsSync(join(f.reportsDir, '2026-09'))).toBe(false);
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines.map((l) => l.msg)).toContain(
+      'the month-end run was cut short by the stop; what it had not recorded is taken up at the next start',
+    );
+    expect(await job().runDue()).toEqual(['2026-09', '2026-10', '2026-11']);
+    expect(f.records.months().map((m) => [m.month, m.state, m.revision])).toEqual([
+      ['2026-11', 'closed', 1],
+      ['2026-10', 'closed', 1],
+      ['2026-09', 'closed', 1],
+    ]);
+  });
+
+  it('a stop while a close waits for evidence ends the wait at once and holds nothing', async () => {
+    const { f, job } = await setUp('2026-11-30T23:20:00Z');
+    await watch(f, '2026-10-31T20:00:00Z', '2026-11-30T23:20:00Z');
+    let asked = 0;
+    const closer = createMonthCloser({
+      config: f.config,
+      store: f.store,
+      operatorRecords: f.operatorRecords,
+      records: f.records,
+      evidence: [
+        {
+          name: 'the outbox',
+          unconfirmed: async () => {
+            asked++;
+            return { waiting: 1_000, parked: 0 };
+          },
+        },
+      ],
+      logger: createLogger(),
+      clock: f.clock,
+    });
+    const runner = job(closer);
+    runner.start();
+    // The simulated clock stands still: the 2-minute evidence wait would never end by itself.
+    await eventually('the close to ask for the evidence', () => (asked > 0 ? true : undefined));
+    let stopped = false;
+    const stopping = runner.stop().then(() => {
+      stopped = true;
+    });
+    try {
+      await eventually('the stop to end while the evidence is awaited', () => (stopped ? true : undefined));
+    } finally {
+      await f.clock.advanceTo(f.clock.now() + f.config.sla.evidenceWaitMs); // a stop that waited ends with the wait
+      await stopping;
+    }
+    expect(f.records.month('2026-11')).toBeUndefined();
+    const askedAtStop = asked;
+    await f.clock.advanceTo(f.clock.now() + f.config.sla.evidenceWaitMs + f.config.sla.closeRetryMs);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asked).toBe(askedAtStop); // no poll and no retry after the stop
+    expect(f.records.month('2026-11')).toBeUndefined();
   });
 
   it('a close that failed is retried by the running daemon within minutes', async () => {
