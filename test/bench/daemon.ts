@@ -234,13 +234,19 @@ interface Happened {
   majorGcs: number;
   refreshedS: number | undefined;
   computedQueries: number;
+  /** The longest event-loop delay since the scrape before (prom-client resets it at each scrape), in seconds. */
+  eventLoopDelayMaxS: number;
 }
 
 const happenedBy = (text: string): Happened => ({
   majorGcs: sample(text, 'nodejs_gc_duration_seconds_count{kind="major"}') ?? 0,
   refreshedS: sample(text, REFRESHED),
   computedQueries: sample(text, 'uptime_credits_http_month_queries_total{answer="computed"}') ?? 0,
+  eventLoopDelayMaxS: sample(text, 'nodejs_eventloop_lag_max_seconds') ?? 0,
 });
+
+/** An event-loop delay this long on the daemon's thread holds a scrape up by about as much. */
+const EVENT_LOOP_STALL_S = 0.05;
 
 /**
  * What the slow scrapes had in common. A scrape's text shows the daemon as the scrape began, so what happened while
@@ -252,6 +258,9 @@ function logSlowScrapes(log: FigureLog, at: string, watch: Watch, overMs: number
     major_gc: (a: Happened, b: Happened) => b.majorGcs > a.majorGcs,
     refresh: (a: Happened, b: Happened) => b.refreshedS !== a.refreshedS,
     computed_month_query: (a: Happened, b: Happened) => b.computedQueries > a.computedQueries,
+    // Whatever held the daemon's thread (a collection, a synchronous write, a long task): the next scrape's maximum
+    // covers this scrape and the pause after it.
+    event_loop_stall: (_a: Happened, b: Happened) => b.eventLoopDelayMaxS >= EVENT_LOOP_STALL_S,
   };
   const paired = watch.scrapeMs.slice(0, -1).map((ms, i) => ({ ms, a: watch.happened[i]!, b: watch.happened[i + 1]! }));
   const slow = paired.filter(({ ms }) => ms > overMs);
