@@ -563,8 +563,8 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
    */
   const claimed = async (
     month: string,
-    work: () => Promise<CloseOutcome>,
     signal: AbortSignal | undefined,
+    work: () => Promise<CloseOutcome>,
   ): Promise<CloseOutcome> => {
     try {
       const result = await withMonthClaim({
@@ -675,64 +675,60 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     signal: AbortSignal | undefined,
   ): Promise<CloseOutcome> => {
     if (!isIssued(month)) return report({ status: 'not-closed', month });
-    return claimed(
-      month,
-      () =>
-        settling(month, async (owed) => {
-          const base = records.latestRevision(month);
-          if (!base) throw new Error(`${month} is issued but has no revision in the records`);
-          const reason = restatementReason(month, base.revision, asked, owed);
-          // A customer of an issued revision that is no longer configured would silently lose its credit.
-          const gone = (base.credits?.customers ?? [])
-            .map((c) => c.id)
-            .filter((id) => !config.customers.some((c) => c.id === id));
-          if (gone.length > 0) {
-            return {
-              status: 'rejected',
-              month,
-              reason: `customer(s) ${gone.join(', ')} of revision ${base.revision} are no longer in the configuration; keep them (end their servers' coverage with until) to restate ${month}`,
-            };
-          }
-          const figures = await currentFigures(month, waitMs, signal);
-          if (figures.waiting !== undefined) return { status: 'held', month, reason: figures.waiting };
-          const { credits, terms } = figures;
-          if (figures.parked !== undefined)
-            return holdForReview(month, 'restatement', figures.parked, credits, terms, by, [], reason);
-          const compared = compareWithIssued(month, base, credits);
-          const recordsShownChanged =
-            owed !== undefined && base.terms !== null && base.termsSha256 !== jsonSha256(terms);
-          if (reason === undefined || (compared.status === 'unchanged' && !recordsShownChanged)) return compared;
-          // Too little evidence holds a restatement only where it is new: a share already accepted in the revision it
-          // replaces (approved then) is not asked about again unless it got worse.
-          const accepted = new Map(
-            base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? [],
+    return claimed(month, signal, () =>
+      settling(month, async (owed) => {
+        const base = records.latestRevision(month);
+        if (!base) throw new Error(`${month} is issued but has no revision in the records`);
+        const reason = restatementReason(month, base.revision, asked, owed);
+        // A customer of an issued revision that is no longer configured would silently lose its credit.
+        const gone = (base.credits?.customers ?? [])
+          .map((c) => c.id)
+          .filter((id) => !config.customers.some((c) => c.id === id));
+        if (gone.length > 0) {
+          return {
+            status: 'rejected',
+            month,
+            reason: `customer(s) ${gone.join(', ')} of revision ${base.revision} are no longer in the configuration; keep them (end their servers' coverage with until) to restate ${month}`,
+          };
+        }
+        const figures = await currentFigures(month, waitMs, signal);
+        if (figures.waiting !== undefined) return { status: 'held', month, reason: figures.waiting };
+        const { credits, terms } = figures;
+        if (figures.parked !== undefined)
+          return holdForReview(month, 'restatement', figures.parked, credits, terms, by, [], reason);
+        const compared = compareWithIssued(month, base, credits);
+        const recordsShownChanged = owed !== undefined && base.terms !== null && base.termsSha256 !== jsonSha256(terms);
+        if (reason === undefined || (compared.status === 'unchanged' && !recordsShownChanged)) return compared;
+        // Too little evidence holds a restatement only where it is new: a share already accepted in the revision it
+        // replaces (approved then) is not asked about again unless it got worse.
+        const accepted = new Map(
+          base.credits?.customers.flatMap((c) => c.servers.map((s) => [s.id, s.unmonitoredMs] as const)) ?? [],
+        );
+        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent).filter(
+          (s) => (accepted.get(s.server) ?? -1) < s.unmonitoredMs,
+        );
+        if (under.length > 0)
+          return holdForReview(month, 'restatement', reviewReason(under), credits, terms, by, under, reason);
+        const lowered = creditChanges(paidByCredit(records.journal(month)), credits).filter(
+          (row) => row.deltaGrosze < 0,
+        );
+        if (lowered.length > 0) {
+          const what = lowered
+            .map((row) => `${row.creditId} ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)}`)
+            .join(', ');
+          return holdForReview(
+            month,
+            'restatement',
+            `the restatement lowers ${lowered.length} credit(s) already issued (${what})`,
+            credits,
+            terms,
+            by,
+            [],
+            reason,
           );
-          const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent).filter(
-            (s) => (accepted.get(s.server) ?? -1) < s.unmonitoredMs,
-          );
-          if (under.length > 0)
-            return holdForReview(month, 'restatement', reviewReason(under), credits, terms, by, under, reason);
-          const lowered = creditChanges(paidByCredit(records.journal(month)), credits).filter(
-            (row) => row.deltaGrosze < 0,
-          );
-          if (lowered.length > 0) {
-            const what = lowered
-              .map((row) => `${row.creditId} ${formatGrosze(row.previousGrosze)} -> ${formatGrosze(row.newGrosze)}`)
-              .join(', ');
-            return holdForReview(
-              month,
-              'restatement',
-              `the restatement lowers ${lowered.length} credit(s) already issued (${what})`,
-              credits,
-              terms,
-              by,
-              [],
-              reason,
-            );
-          }
-          return issue(month, base, { credits, terms }, 'restatement', { reason }, by);
-        }),
-      signal,
+        }
+        return issue(month, base, { credits, terms }, 'restatement', { reason }, by);
+      }),
     );
   };
 
@@ -742,25 +738,22 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
   ): Promise<CloseOutcome> => {
     const closableAt = closableAtMs(config, month);
     if (clock.now() < closableAt) return report({ status: 'not-closable', month, closableAtMs: closableAt });
-    return claimed(
-      month,
-      () =>
-        settling(month, async () => {
-          const figures = await currentFigures(month, waitMs, signal);
-          const base = records.latestRevision(month);
-          if (figures.waiting !== undefined)
-            return base ? { status: 'held', month, reason: figures.waiting } : hold(month, figures.waiting);
-          const { credits, terms } = figures;
-          if (figures.parked !== undefined)
-            return base
-              ? { status: 'held', month, reason: figures.parked }
-              : holdForReview(month, 'close', figures.parked, credits, terms, by, []);
-          if (base) return compareWithIssued(month, base, credits);
-          const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
-          if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
-          return issue(month, undefined, { credits, terms }, 'close', { reason: 'monthly close' }, by);
-        }),
-      signal,
+    return claimed(month, signal, () =>
+      settling(month, async () => {
+        const figures = await currentFigures(month, waitMs, signal);
+        const base = records.latestRevision(month);
+        if (figures.waiting !== undefined)
+          return base ? { status: 'held', month, reason: figures.waiting } : hold(month, figures.waiting);
+        const { credits, terms } = figures;
+        if (figures.parked !== undefined)
+          return base
+            ? { status: 'held', month, reason: figures.parked }
+            : holdForReview(month, 'close', figures.parked, credits, terms, by, []);
+        if (base) return compareWithIssued(month, base, credits);
+        const under = underMonitoredServers(credits, config.sla.minMonitoredMicroPercent);
+        if (under.length > 0) return holdForReview(month, 'close', reviewReason(under), credits, terms, by, under);
+        return issue(month, undefined, { credits, terms }, 'close', { reason: 'monthly close' }, by);
+      }),
     );
   };
 
@@ -801,50 +794,46 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
           invalid: true,
         });
       }
-      return claimed(
-        month,
-        async () => {
-          // Checked under the claim: nothing can replace the held draft between the check and the issue.
-          const state = records.month(month);
-          const draft = records.draft(month, hashOrPrefix);
-          if (state?.state !== 'needs-review')
-            return {
-              status: 'rejected',
-              month,
-              reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})`,
-            };
-          if (!draft)
-            return {
-              status: 'rejected',
-              month,
-              reason: `no held draft of ${month} has the hash ${hashOrPrefix} any more`,
-            };
-          if (draft.hash !== state.draftHash) {
-            return {
-              status: 'rejected',
-              month,
-              reason: `draft ${draft.hash.slice(0, 12)} was replaced by ${state.draftHash ? `draft ${state.draftHash.slice(0, 12)}, made from newer evidence; review that one` : 'a newer hold without a draft'}`,
-            };
-          }
-          const base = records.latestRevision(month);
-          if ((base?.revision ?? 0) !== draft.baseRevision)
-            return {
-              status: 'rejected',
-              month,
-              reason: `revision ${base?.revision} was issued after this draft was made; make a new one`,
-            };
-          const kind = draft.purpose === 'close' ? 'approval' : 'restatement';
-          return issue(
+      return claimed(month, undefined, async () => {
+        // Checked under the claim: nothing can replace the held draft between the check and the issue.
+        const state = records.month(month);
+        const draft = records.draft(month, hashOrPrefix);
+        if (state?.state !== 'needs-review')
+          return {
+            status: 'rejected',
             month,
-            base,
-            { credits: draft.credits, terms: draft.terms },
-            kind,
-            { reason: draft.reason ?? 'monthly close', approval: reason },
-            by,
-          );
-        },
-        undefined,
-      );
+            reason: `${month} is not waiting for review (state: ${state?.state ?? 'not closed'})`,
+          };
+        if (!draft)
+          return {
+            status: 'rejected',
+            month,
+            reason: `no held draft of ${month} has the hash ${hashOrPrefix} any more`,
+          };
+        if (draft.hash !== state.draftHash) {
+          return {
+            status: 'rejected',
+            month,
+            reason: `draft ${draft.hash.slice(0, 12)} was replaced by ${state.draftHash ? `draft ${state.draftHash.slice(0, 12)}, made from newer evidence; review that one` : 'a newer hold without a draft'}`,
+          };
+        }
+        const base = records.latestRevision(month);
+        if ((base?.revision ?? 0) !== draft.baseRevision)
+          return {
+            status: 'rejected',
+            month,
+            reason: `revision ${base?.revision} was issued after this draft was made; make a new one`,
+          };
+        const kind = draft.purpose === 'close' ? 'approval' : 'restatement';
+        return issue(
+          month,
+          base,
+          { credits: draft.credits, terms: draft.terms },
+          kind,
+          { reason: draft.reason ?? 'monthly close', approval: reason },
+          by,
+        );
+      });
     },
 
     async draft(month, options = {}) {
