@@ -581,8 +581,9 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
       });
       return report(result.taken ? result.value : { status: 'busy', month, holder: result.holder });
     } catch (error) {
-      // Cut short by a stop (this run's signal, or the computations closed under an API request): not a failure.
-      if (signal?.aborted || error instanceof ComputationsClosedError) throw error;
+      // Cut short by a stop (this run's signal, or the computations closed under an API request): not a failure. A
+      // failure that merely happens during a stop (once recording began) is one, and is reported as such.
+      if ((signal?.aborted && error === signal.reason) || error instanceof ComputationsClosedError) throw error;
       const reason = (error as Error).message;
       try {
         if (!records.latestSummary(month)) records.hold(month, 'held', reason, clock.now());

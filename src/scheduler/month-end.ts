@@ -155,7 +155,7 @@ export function createMonthEndJob(deps: {
           }
         }
       } catch (error) {
-        if (signal.aborted)
+        if (signal.aborted && error === signal.reason)
           logger.info(
             'the month-end run was cut short by the stop; what it had not recorded is taken up at the next start',
           );

@@ -368,6 +368,25 @@ describe('evidence', () => {
     f.reconfigure(DEFAULT_CUSTOMERS);
     expectIssued(await f.closer.close('2026-10', { by: 'schedule' }));
   });
+
+  it('a failure after the close began recording is reported as one, even when the stop came meanwhile', async () => {
+    const outcomes: CloseOutcome[] = [];
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe({ server: 'oci-101', ...OCT, everyMs: MIN }, { server: 'oci-5', ...OCT, everyMs: MIN });
+    const stopping = new AbortController();
+    f.reconfigure(DEFAULT_CUSTOMERS, {
+      onStep: (step) => {
+        if (step !== 'recorded') return;
+        stopping.abort(new Error('the month-end job is stopping'));
+        throw new Error('cannot write the revision files: disk full');
+      },
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+    const outcome = await f.closer.close('2026-10', { by: 'schedule', signal: stopping.signal });
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'cannot write the revision files: disk full' });
+    expect(outcomes).toEqual([outcome]); // counted as a close problem, not passed off as cut short
+    expect(f.records.latestRevision('2026-10')).toMatchObject({ revision: 1, filesWritten: false });
+  });
 });
 
 describe("people's records through the lifecycle", () => {
