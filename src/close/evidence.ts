@@ -66,15 +66,12 @@ export async function awaitCompleteEvidence(options: {
         .join('; ')}`;
       return { complete: false, waiting, parked, reason };
     }
-    // The next poll, or at once on an abort (which the loop's first line then throws).
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        timer.cancel();
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = clock.setTimeout(done, Math.min(options.pollMs ?? 250, Math.max(1, deadline - clock.now())));
-      signal?.addEventListener('abort', done, { once: true });
-    });
+    // The next poll, or the abort's reason at once (the timer left behind fires into nothing within pollMs).
+    await unlessAborted(
+      new Promise<void>((resolve) =>
+        clock.setTimeout(resolve, Math.min(options.pollMs ?? 250, Math.max(1, deadline - clock.now()))),
+      ),
+      signal,
+    );
   }
 }
