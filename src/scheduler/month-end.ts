@@ -81,9 +81,10 @@ export function createMonthEndJob(deps: {
   let task: ScheduledTask | undefined;
   let retryTimer: { cancel(): void } | undefined;
   let running: Promise<string[]> | undefined;
-  /** Set by stop(): the retry timer is not set again, and a run in progress starts no other month. */
-  let stopped = false;
-  /** Aborted by stop(): a run in progress ends the month it is closing as soon as nothing of it would be recorded. */
+  /**
+   * Aborted by stop(), renewed by start(): the retry timer is not set again, and a run in progress starts no other
+   * month and ends the one it is closing as soon as nothing of it would be recorded.
+   */
   let stopping = new AbortController();
   const skippedLogged = new Set<string>();
   /** The last refusal logged per month owing a revision, so a refusal that repeats every run is logged once. */
@@ -134,13 +135,13 @@ export function createMonthEndJob(deps: {
         // A revision recorded but not written (its files or journal rows) is retried here; it blocks no other month.
         const unfinished = new Set(await closer.recover());
         for (const month of await dueMonths()) {
-          if (stopped) break;
+          if (signal.aborted) break;
           if (unfinished.has(month)) continue;
           const outcome = await closer.close(month, { by: SCHEDULE_ACTOR, signal });
           if (outcome.status === 'issued') issued.push(month);
         }
         for (const month of deps.pendingRevisionMonths?.() ?? []) {
-          if (stopped) break;
+          if (signal.aborted) break;
           if (unfinished.has(month)) continue;
           const followUp = await closer.revise(month, { by: SCHEDULE_ACTOR, signal });
           if (followUp.action === 'none') continue;
@@ -169,7 +170,7 @@ export function createMonthEndJob(deps: {
   const scheduleRetry = () => {
     retryTimer = clock.setTimeout(() => {
       void runDue().finally(() => {
-        if (!stopped) scheduleRetry();
+        if (!stopping.signal.aborted) scheduleRetry();
       });
     }, config.sla.closeRetryMs);
   };
@@ -178,7 +179,6 @@ export function createMonthEndJob(deps: {
     runDue,
     dueMonths,
     start() {
-      stopped = false;
       if (stopping.signal.aborted) stopping = new AbortController();
       const expression = monthEndCronExpression(closeAfterEndMs(config));
       // node-cron fires on the wall clock; should it fire before the month is closable, the retry timer follows.
@@ -195,7 +195,6 @@ export function createMonthEndJob(deps: {
       void runDue();
     },
     async stop() {
-      stopped = true;
       stopping.abort(new Error('the month-end job is stopping'));
       retryTimer?.cancel();
       await task?.destroy();
