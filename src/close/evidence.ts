@@ -46,9 +46,13 @@ export async function awaitCompleteEvidence(options: {
   clock: Clock;
   pollMs?: number;
   signal?: AbortSignal;
+  /** Hears once, when the wait begins, what is missing (the reason a verdict would give). */
+  onWaiting?: (reason: string) => void;
 }): Promise<EvidenceVerdict> {
   const { sources, clock, signal } = options;
   const deadline = clock.now() + options.waitMs;
+  const range = `${new Date(options.fromMs).toISOString()} to ${new Date(options.toMs).toISOString()}`;
+  let heardWaiting = false;
   for (;;) {
     signal?.throwIfAborted();
     const found = await unlessAborted(
@@ -58,14 +62,13 @@ export async function awaitCompleteEvidence(options: {
     const waiting = found.reduce((n, [, u]) => n + u.waiting, 0);
     const parked = found.reduce((n, [, u]) => n + u.parked, 0);
     if (waiting === 0 && parked === 0) return { complete: true };
-    if (parked > 0 || clock.now() >= deadline) {
-      const range = `${new Date(options.fromMs).toISOString()} to ${new Date(options.toMs).toISOString()}`;
-      const reason = `incomplete evidence for ${range}: ${found
-        .filter(([, u]) => u.waiting + u.parked > 0)
-        .map(([name, u]) => describe(name, u))
-        .join('; ')}`;
-      return { complete: false, waiting, parked, reason };
-    }
+    const reason = `incomplete evidence for ${range}: ${found
+      .filter(([, u]) => u.waiting + u.parked > 0)
+      .map(([name, u]) => describe(name, u))
+      .join('; ')}`;
+    if (parked > 0 || clock.now() >= deadline) return { complete: false, waiting, parked, reason };
+    if (!heardWaiting) options.onWaiting?.(reason);
+    heardWaiting = true;
     // The next poll, or the abort's reason at once (the timer left behind fires into nothing within pollMs).
     await unlessAborted(
       new Promise<void>((resolve) =>

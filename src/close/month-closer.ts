@@ -406,12 +406,15 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     { waiting: string } | { waiting?: undefined; parked?: string; credits: MonthCredits; terms: TermsSnapshot }
   > => {
     deps.onProgress?.({ phase: 'waiting for evidence' });
+    const wait = waitMs ?? config.sla.evidenceWaitMs;
     const verdict = await awaitCompleteEvidence({
       sources: deps.evidence,
       ...monthReadRange(config, month),
-      waitMs: waitMs ?? config.sla.evidenceWaitMs,
+      waitMs: wait,
       clock,
       ...(signal ? { signal } : {}),
+      onWaiting: (reason) =>
+        logger.info({ month, waitMs: wait }, `closing ${month} waits up to ${wait / 1_000} s for evidence: ${reason}`),
     });
     if (!verdict.complete && verdict.parked === 0) return { waiting: verdict.reason };
     // Read once: the figures and the terms snapshot beside them name the same records.
