@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { AppConfig } from './config/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { monthToDateAsOf } from './close/cached-computations.js';
-import { inThreadComputations, type MonthComputations } from './close/month-computations.js';
+import { ComputationsClosedError, inThreadComputations, type MonthComputations } from './close/month-computations.js';
 import { workerComputations } from './close/worker-computations.js';
 import { createMonthCloser, type CloseOutcome } from './close/month-closer.js';
 import { monthStatus, recentMonthStatuses } from './close/status.js';
@@ -217,7 +217,11 @@ export async function startDaemon(options: {
     logger,
     clock,
   });
-  const recordKeeper = createRecordKeeper({ config, operatorRecords, closer, clock });
+  // Aborted first thing at the stop: an API close, restatement or record follow-up still waiting for evidence (up to
+  // sla.evidenceWait) or computing ends at once, recording nothing, rather than outlive the stop against closed stores
+  // and keep the process from exiting. The month-end timer's runs have a signal of their own (month-end.ts).
+  const stopping = new AbortController();
+  const recordKeeper = createRecordKeeper({ config, operatorRecords, closer, clock, signal: stopping.signal });
 
   const fleet = createServerViews({ config, clock, snapshot: () => slaRefresh.snapshot() });
   const metricsRefresh = createMetricsRefresh({
@@ -287,8 +291,8 @@ export async function startDaemon(options: {
           : computations.creditsJson(month, queryOptions);
       },
       // The caller is the token's name: the journal's and the records' "by".
-      closeMonth: (month, actor) => closer.close(month, { by: actor }),
-      restateMonth: (month, reason, actor) => closer.restate(month, { by: actor, reason }),
+      closeMonth: (month, actor) => closer.close(month, { by: actor, signal: stopping.signal }),
+      restateMonth: (month, reason, actor) => closer.restate(month, { by: actor, reason, signal: stopping.signal }),
       approveMonth: (month, draftHash, reason, actor) => closer.approve(month, { by: actor, draftHash, reason }),
       draftMonth: (month, customer) => closer.draft(month, customer === undefined ? {} : { customerId: customer }),
       async recomputeMonthToDate() {
@@ -362,6 +366,8 @@ export async function startDaemon(options: {
   return {
     address,
     async stop() {
+      // Answered 503 STOPPING, as a request cut short while it computes is (server.ts).
+      stopping.abort(new ComputationsClosedError());
       await metricsRefresh.stop();
       await monthEnd.stop();
       await deliveryJob?.stop();

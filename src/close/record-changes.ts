@@ -65,13 +65,21 @@ export function monthsTouched(config: AppConfig, fromMs: number, toMs: number): 
   }
 }
 
+/** Why a month's follow-up was not done: the daemon stopped first. */
+const CUT_SHORT = 'the daemon stopped before the revision was done: it is owed, and taken up at the next start';
+
 export function createRecordKeeper(deps: {
   config: AppConfig;
   operatorRecords: OperatorRecords;
   closer: MonthCloser;
   clock?: Clock;
+  /**
+   * Aborted when the daemon stops: a follow-up still waiting for evidence or computing ends at once. The change is
+   * recorded by then, and so is the revision it owes, which the close instance takes up at its next start.
+   */
+  signal?: AbortSignal;
 }): RecordKeeper {
-  const { config, operatorRecords, closer } = deps;
+  const { config, operatorRecords, closer, signal } = deps;
   const clock = deps.clock ?? systemClock;
 
   const checkWindow = (input: { serverId: string; fromMs: number; toMs: number; reason: string }) => {
@@ -102,7 +110,20 @@ export function createRecordKeeper(deps: {
   /** Takes every month of the window through the close lifecycle, oldest first. */
   const followUp = async (record: { fromMs: number; toMs: number }, by: string): Promise<RevisionFollowUp[]> => {
     const out: RevisionFollowUp[] = [];
-    for (const month of monthsTouched(config, record.fromMs, record.toMs)) out.push(await closer.revise(month, { by }));
+    for (const month of monthsTouched(config, record.fromMs, record.toMs)) {
+      if (signal?.aborted) {
+        out.push({ month, action: 'none', why: CUT_SHORT });
+        continue;
+      }
+      try {
+        out.push(await closer.revise(month, { by, ...(signal ? { signal } : {}) }));
+      } catch (error) {
+        // Cut short by the stop: the record stands and its revision is owed; answering an error would invite the
+        // caller to record the change twice.
+        if (!(signal?.aborted && error === signal.reason)) throw error;
+        out.push({ month, action: 'none', why: CUT_SHORT });
+      }
+    }
     return out;
   };
 

@@ -26,7 +26,10 @@ export const HTTP_ERRORS = {
   API_TOKEN_NOT_CONFIGURED: { status: 503, when: 'the daemon has no API token' },
   EVIDENCE_INCOMPLETE: { status: 503, when: 'observations of the month are still on their way (Retry-After)' },
   CLOSE_FAILED: { status: 503, when: 'the close failed, e.g. the store did not answer' },
-  STOPPING: { status: 503, when: 'the daemon stopped while this request waited for a month computation' },
+  STOPPING: {
+    status: 503,
+    when: 'the daemon stopped while this request waited for a month computation, or for evidence before a close',
+  },
   STORE_UNAVAILABLE: {
     status: 503,
     when: 'the observation store did not answer a month computation, e.g. InfluxDB is down (Retry-After)',

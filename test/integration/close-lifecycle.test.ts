@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readJournalFile } from '../../src/close/journal-files.js';
+import { createRecordKeeper } from '../../src/close/record-changes.js';
 import type { CloseOutcome } from '../../src/close/month-closer.js';
 import { ComputationsClosedError, inThreadComputations } from '../../src/close/month-computations.js';
 import { createLogger } from '../../src/logging.js';
@@ -386,6 +387,58 @@ describe('evidence', () => {
     expect(outcome).toMatchObject({ status: 'failed', reason: 'cannot write the revision files: disk full' });
     expect(outcomes).toEqual([outcome]); // counted as a close problem, not passed off as cut short
     expect(f.records.latestRevision('2026-10')).toMatchObject({ revision: 1, filesWritten: false });
+  });
+  it('an incident recorded as the daemon stops keeps its record and owes its revision, answered as cut short', async () => {
+    const f = await fixture({ nowIso: '2026-11-02T00:00:00Z' });
+    await f.observe({ server: 'oci-101', ...OCT, everyMs: MIN }, { server: 'oci-5', ...OCT, everyMs: MIN });
+    expectIssued(await f.closer.close('2026-10', { by: 'schedule' }));
+    // The stop comes while the restatement waits for observations still on their way.
+    const stopping = new AbortController();
+    f.reconfigure(DEFAULT_CUSTOMERS, {
+      evidence: [
+        {
+          name: 'the outbox',
+          unconfirmed: async () => {
+            stopping.abort(new ComputationsClosedError());
+            return { waiting: 1, parked: 0 };
+          },
+        },
+      ],
+    });
+    const keeper = createRecordKeeper({
+      config: f.config,
+      operatorRecords: f.operatorRecords,
+      closer: f.closer,
+      clock: f.clock,
+      signal: stopping.signal,
+    });
+    const change = await keeper.addIncident(
+      {
+        serverId: 'oci-101',
+        kind: 'reported',
+        fromMs: at('2026-10-20T08:00:00Z'),
+        toMs: at('2026-10-20T11:00:00Z'),
+        reason: 'ticket',
+      },
+      'ops',
+    );
+    expect(change.record).toMatchObject({ serverId: 'oci-101', reason: 'ticket' });
+    expect(change.months).toEqual([
+      {
+        month: '2026-10',
+        action: 'none',
+        why: 'the daemon stopped before the revision was done: it is owed, and taken up at the next start',
+      },
+    ]);
+    expect(f.records.latestRevision('2026-10')).toMatchObject({ revision: 1 });
+    expect(f.operatorRecords.pendingMonths()).toEqual(['2026-10']);
+
+    // The next start serves what is owed: 3 h of 745 h on Platinum, 99.5973 % -> 25 % of 600.00.
+    f.reconfigure(DEFAULT_CUSTOMERS);
+    expect(await f.closer.revise('2026-10', { by: 'schedule' })).toMatchObject({
+      action: 'restate',
+      outcome: { status: 'issued', revision: 2, totalGrosze: 15_000 },
+    });
   });
 });
 

@@ -1,11 +1,14 @@
 // `uptime-credits start` stopped by SIGTERM while probes are in flight, in a child process on a real influxd: the
 // probes finish, their observations go through the outbox to InfluxDB before the process exits 0, nothing waits.
+// And stopped while an API close waits for evidence: the close ends at once, records nothing, and the process exits.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { monthContaining, previousMonth } from '../../src/sla/month.js';
+import { SqliteCloseRecords } from '../../src/state/close-records.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
 import { countInInflux, influxSuite } from '../support/influx-suite.js';
@@ -129,5 +132,53 @@ ${servers}
     expect(started.logs.find((line) => line.msg === 'stopping')).toMatchObject({ signal: 'SIGTERM' });
     expect(messages.indexOf('uptime-credits stopped')).toBeGreaterThan(messages.indexOf('stopping'));
     expect(started.logs.filter((line) => line.level >= 50)).toEqual([]);
+  }, 60_000);
+
+  it('SIGTERM while an API close waits for evidence: 503 STOPPING, nothing recorded, exit 0 without the wait', async () => {
+    const database = await influx.database('stopclose');
+    const config = join(dir, 'close-config.yaml');
+    const token = 'stop-close-token-0123456789';
+    // The agent "ghost" never writes a heartbeat, so a close waits the whole sla.evidenceWait (10 minutes) for it.
+    writeFileSync(
+      config,
+      `timezone: UTC
+storage: { kind: influxdb, path: ${join(dir, 'close-outbox.db')}, influxdb: { url: "${influx.influxd.url}", apiVersion: 1, database: ${database} } }
+state: { path: ${join(dir, 'close-state.db')} }
+roles: [close, api]
+agents: [ghost]
+sla: { evidenceWait: 10m }
+http: { listen: 127.0.0.1, port: 0, token: "${token}" }
+reports: { dir: ${join(dir, 'close-reports')} }
+customers:
+  - { id: acme, name: ACME, tier: gold, servers: [{ id: web-1, name: Web }] }
+`,
+    );
+    const month = previousMonth(monthContaining(Date.now(), 'UTC'));
+    const started = await startDaemonProcess(config);
+    daemon = started;
+    const answer = fetch(`${started.url}/api/v1/months/${month}/close`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await waitFor('the close to wait for evidence', () =>
+      started.logs.some((line) => String(line.msg).startsWith(`closing ${month} waits up to 600 s for evidence`)),
+    );
+    const waitingLine = started.logs.find((line) => String(line.msg).startsWith(`closing ${month} waits`));
+    expect(waitingLine?.msg).toContain('ghost');
+    const exit = started.stop('SIGTERM');
+    const response = await answer;
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('STOPPING');
+    // Well within the 10-minute wait (the test's own timeout is 60 s), and cleanly.
+    expect(await exit).toBe(0);
+    expect(started.logs.filter((line) => line.level >= 50)).toEqual([]);
+    // Nothing recorded: no hold, no revision. The next start closes the month as if it had never been asked.
+    const records = SqliteCloseRecords.open(join(dir, 'close-state.db'));
+    try {
+      expect(records.month(month)).toBeUndefined();
+      expect(records.revisions(month)).toEqual([]);
+    } finally {
+      records.close();
+    }
   }, 60_000);
 });
