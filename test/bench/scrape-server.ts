@@ -113,11 +113,11 @@ const feeder = setInterval(() => {
 const renderMs: number[] = [];
 const timed = {
   contentType: metrics.contentType,
-  async exposition() {
+  async scrape() {
     const startedMs = performance.now();
-    const body = await metrics.exposition();
+    const scrape = await metrics.scrape();
     renderMs.push(performance.now() - startedMs);
-    return body;
+    return scrape;
   },
   countAuthFailure: () => {},
   countMonthQuery: () => {},

@@ -579,3 +579,63 @@ describe('a request cut short by the stop', () => {
     expect(errorLines(logs)).toEqual([]);
   });
 });
+
+describe('/metrics and the families memory', () => {
+  it('marks each scrape done once its answer is sent, so later renders may write into the memory again', async () => {
+    const { logger } = capturedLog();
+    const metrics = createMetrics();
+    let scrapes = 0;
+    let done = 0;
+    const app = await buildServer({
+      metrics: {
+        contentType: metrics.contentType,
+        countAuthFailure: metrics.countAuthFailure,
+        countMonthQuery: metrics.countMonthQuery,
+        async scrape() {
+          const scrape = await metrics.scrape();
+          scrapes++;
+          let counted = false;
+          return {
+            chunks: scrape.chunks,
+            done() {
+              scrape.done();
+              if (!counted) done++;
+              counted = true;
+            },
+          };
+        },
+      },
+      logger,
+      tokens: TOKENS,
+      protectMetrics: false,
+      checkReady: async () => ({ degraded: [] }),
+      api: apiWithoutDaemon('not reached in these tests'),
+    });
+    try {
+      const address = await app.listen({ host: '127.0.0.1', port: 0 });
+      for (let i = 0; i < 3; i++) {
+        metrics.recordOutcome({
+          customer: 'acme',
+          server: 'web-1',
+          check: 'http',
+          location: 'waw',
+          kind: 'http',
+          up: true,
+          latencyMs: 10 + i,
+          lagMs: 0,
+          timeMs: Date.now(),
+          httpStatus: 200,
+        } as Parameters<Metrics['recordOutcome']>[0]);
+        const body = await (await fetch(`${address}/metrics`)).text();
+        expect(body).toContain(
+          `probe_duration_seconds{customer="acme",server="web-1",check="http",location="waw"} ${(10 + i) / 1_000}\n`,
+        );
+      }
+      for (let waited = 0; done < scrapes && waited < 100; waited++) await new Promise((r) => setTimeout(r, 20));
+      expect(scrapes).toBe(3);
+      expect(done).toBe(3);
+    } finally {
+      await app.close();
+    }
+  });
+});

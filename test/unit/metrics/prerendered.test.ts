@@ -77,4 +77,57 @@ describe('prerendered gauge family', () => {
     family.set('server="b"', 0); // back to what was rendered before the next scrape
     expect(family.render().toString()).toBe(first.toString());
   });
+
+  it('writes a render into earlier memory only when no scrape holds any: a held answer never changes', () => {
+    const held = fc.oneof(
+      { arbitrary: step, weight: 4 },
+      { arbitrary: fc.record({ kind: fc.constant('release' as const), which: fc.nat() }), weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant('render' as const) }), weight: 2 },
+    );
+    fc.assert(
+      fc.property(fc.array(held, { minLength: 10, maxLength: 80, size: 'large' }), (steps) => {
+        const family = new PrerenderedGaugeFamily('m', 'help');
+        const reference = new JoinedFamily('m', 'help');
+        // What each scrape still holding its answer was sent, as the scrape sees it.
+        const holds: { buffer: Buffer; text: string }[] = [];
+        for (const s of steps) {
+          if (s.kind === 'set') {
+            const labels = renderLabels({ server: s.key });
+            family.set(labels, s.value);
+            reference.setMany(labels, [[labels, s.value]]);
+          } else if (s.kind === 'setMany') {
+            const series = s.series.map(([k, v]) => [renderLabels({ server: s.key, bracket: k }), v] as const);
+            family.setMany(s.key, series);
+            reference.setMany(s.key, series);
+          } else if (s.kind === 'release') {
+            if (holds.length > 0) holds.splice(s.which % holds.length, 1);
+          } else {
+            const rendered = family.render(holds.length === 0);
+            expect(rendered.toString('utf8')).toBe(reference.render());
+            holds.push({ buffer: rendered, text: rendered.toString('utf8') });
+          }
+          for (const hold of holds) expect(hold.buffer.toString('utf8')).toBe(hold.text);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('with no scrape holding an answer, renders take turns in two pieces of memory', () => {
+    const family = new PrerenderedGaugeFamily('m', 'help');
+    const renderWith = (value: number, reuse: boolean) => {
+      family.set('server="a"', value);
+      return family.render(reuse);
+    };
+    const first = renderWith(1, true);
+    const second = renderWith(2, true);
+    const third = renderWith(3, true);
+    expect(third.buffer).toBe(first.buffer); // the memory of the render before the last
+    expect(second.buffer).not.toBe(first.buffer);
+    expect(third.toString()).toBe('# HELP m help\n# TYPE m gauge\nm{server="a"} 3\n');
+    // While one is held, a render takes new memory.
+    const fourth = renderWith(4, false);
+    expect([first.buffer, second.buffer]).not.toContain(fourth.buffer);
+    expect(third.toString()).toBe('# HELP m help\n# TYPE m gauge\nm{server="a"} 3\n');
+  });
 });
