@@ -85,7 +85,7 @@ export interface ApiDeps {
 
 export interface ServerDeps {
   /** What /metrics serves, and the count of refused tokens. */
-  metrics: Pick<Metrics, 'contentType' | 'scrape' | 'countAuthFailure' | 'countMonthQuery'>;
+  metrics: Pick<Metrics, 'contentType' | 'exposition' | 'countAuthFailure' | 'countMonthQuery'>;
   logger: Logger;
   /**
    * Throws with a reason when the daemon cannot do its work (cannot probe, cannot store locally); otherwise the
@@ -187,11 +187,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     '/metrics',
     { ...monitoring, schema: { hide: true, response: monitoringErrors } },
     async (_request, reply) => {
-      const { chunks, done } = await deps.metrics.scrape();
-      // The families' memory is written again by a later render only once no scrape holds it: done once the response
-      // is finished or its connection is gone (a client that never reads only keeps that memory from being reused).
-      reply.raw.once('close', done);
-      if (reply.raw.socket === null || reply.raw.socket.destroyed) done();
+      const chunks = await deps.metrics.exposition();
       // Every chunk handed to the socket at once (its length known): the socket writes them as the scraper reads,
       // with a turn of this thread for the first chunk's end only. Piped as a stream, each of the ~20 chunks waited
       // for a 'drain', and on a busy event loop each wait was a turn late. (No onSend hook applies to /metrics.)
@@ -202,7 +198,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         'content-length': chunks.reduce((bytes, chunk) => bytes + chunk.length, 0),
       });
       for (const chunk of chunks) reply.raw.write(chunk);
-      reply.raw.end(done);
+      reply.raw.end();
     },
   );
 

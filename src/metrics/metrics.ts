@@ -34,13 +34,9 @@ export interface Metrics {
   /** The content type of the exposition (Prometheus text format 0.0.4). */
   contentType: string;
   /**
-   * The exposition for one scrape, as chunks in order: the registry's metrics, then the per-server and per-check
-   * families (their cached buffers, sent as they are rather than copied into one 19 MB buffer per scrape). Call
-   * `done()` once the bytes are sent or the scrape is abandoned: while any scrape is not done, no render writes into
-   * memory an earlier one handed out (a scrape that never calls it only costs the reuse of that memory).
+   * The whole exposition as chunks, in order: the registry's metrics, then the per-server and per-check
+   * families (cached buffers, sent as they are rather than copied into one 12 MB buffer per scrape).
    */
-  scrape(): Promise<ExpositionScrape>;
-  /** The whole exposition as chunks of its own, which nothing writes into later (tests, tools). */
   exposition(): Promise<Buffer[]>;
   recordOutcome(outcome: CheckOutcome): void;
   /** Replaces a server's month-to-date SLA series: figures, state now, tier, and the whole month's bracket budgets. */
@@ -69,13 +65,6 @@ export interface Metrics {
   countMonthQuery(answer: MonthQueryAnswer): void;
   /** The compute worker's V8 heap as it last reported it (the process metrics see the main thread's only). */
   recordComputeWorkerHeap(heap: ComputeWorkerHeap): void;
-}
-
-/** One scrape's chunks of the exposition, and its end. */
-export interface ExpositionScrape {
-  chunks: Buffer[];
-  /** The chunks are sent (or the scrape was abandoned); idempotent. */
-  done(): void;
 }
 
 /** What the write path looks like now, whatever state the remote store is in (read every few seconds). */
@@ -342,8 +331,6 @@ export function createMetrics(registry = new Registry()): Metrics {
   dueMonths.set(0);
   unfinished.set(0);
   latestClosed.set(0);
-  /** Scrapes handed family buffers and not yet done with them. */
-  let scrapesHeld = 0;
   const seen: Record<string, number> = { writeErrors: 0, dropped: 0 };
   /** Brings a counter up to a total counted elsewhere (the store and the probe loop count their own events). */
   const syncCounter = (counter: { inc(value: number): void }, key: string, total: number) => {
@@ -362,28 +349,8 @@ export function createMetrics(registry = new Registry()): Metrics {
   return {
     registry,
     contentType: registry.contentType,
-    async scrape() {
-      const registryText = await registry.metrics();
-      // Decided and counted in the same turn as the renders, so two scrapes never both count on none being held.
-      const noneHeld = scrapesHeld === 0;
-      scrapesHeld++;
-      let held = true;
-      return {
-        chunks: [Buffer.from(registryText), ...families.map((family) => family.render(noneHeld))],
-        done() {
-          if (!held) return;
-          held = false;
-          scrapesHeld--;
-        },
-      };
-    },
     async exposition() {
-      const { chunks, done } = await this.scrape();
-      try {
-        return [Buffer.concat(chunks)];
-      } finally {
-        done();
-      }
+      return [Buffer.from(await registry.metrics()), ...families.map((family) => family.render())];
     },
     recordOutcome(outcome) {
       const labels = renderLabels({

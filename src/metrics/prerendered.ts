@@ -39,15 +39,8 @@ export class PrerenderedGaugeFamily {
   /** Where each key's lines start in `text`, and their length in bytes. */
   private starts: number[] = [];
   private lengths: number[] = [];
-  /** The family as last rendered (a view of the start of `textMemory`). */
+  /** The family as last rendered. */
   private text: Buffer;
-  private textMemory: Buffer;
-  /**
-   * The memory of the render before the last, written into by the next render when no scrape can still hold it.
-   * A new buffer per render left the replaced ones (~19 MB a scrape at 10,000 servers) to the next full collection of
-   * the heap, seconds later: at a scrape every 2 s that was tens of MB of resident memory more at each collection.
-   */
-  private spareMemory: Buffer | undefined;
   /** New lines of keys since the last render (by their index). */
   private readonly changed = new Map<number, string>();
 
@@ -57,7 +50,6 @@ export class PrerenderedGaugeFamily {
       `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} gauge\n`,
     );
     this.text = this.header;
-    this.textMemory = this.header;
   }
 
   /** Sets the single series with these labels (rendered by renderLabels), which are also its key. */
@@ -72,13 +64,8 @@ export class PrerenderedGaugeFamily {
     this.setLines(key, text);
   }
 
-  /**
-   * The family as exposition text (UTF-8): HELP, TYPE and every series. `reuse` says that no buffer an earlier render
-   * returned is still held (every scrape that got one is done): the render before the last one's memory is then
-   * written into rather than a new buffer allocated. The buffer returned is never written to again while a later
-   * render is called with `reuse` false.
-   */
-  render(reuse = false): Buffer {
+  /** The family as exposition text (UTF-8): HELP, TYPE and every series. */
+  render(): Buffer {
     if (this.changed.size === 0) return this.text;
     const keys = this.starts.length;
     const lengths = new Array<number>(keys);
@@ -88,13 +75,7 @@ export class PrerenderedGaugeFamily {
       lengths[i] = lines === undefined ? (this.lengths[i] as number) : Buffer.byteLength(lines);
       size += lengths[i] as number;
     }
-    const spare = this.spareMemory;
-    const memory =
-      reuse && spare !== undefined && spare.length >= size
-        ? spare
-        : // Room for values that grow by a digit or two before the next render, so the memory can be written again.
-          Buffer.allocUnsafeSlow(size + (size >> 5) + 1_024);
-    const next = memory.subarray(0, size);
+    const next = Buffer.allocUnsafe(size);
     const starts = new Array<number>(keys);
     let at = this.header.copy(next, 0);
     // Keys lie in the text in their order, so unchanged keys between two changed ones are copied as one run.
@@ -117,9 +98,6 @@ export class PrerenderedGaugeFamily {
       }
     }
     flush();
-    // The header is not memory of a render: nothing may be written into it.
-    this.spareMemory = this.textMemory === this.header ? undefined : this.textMemory;
-    this.textMemory = memory;
     this.text = next;
     this.starts = starts;
     this.lengths = lengths;

@@ -113,11 +113,11 @@ const feeder = setInterval(() => {
 const renderMs: number[] = [];
 const timed = {
   contentType: metrics.contentType,
-  async scrape() {
+  async exposition() {
     const startedMs = performance.now();
-    const scrape = await metrics.scrape();
+    const body = await metrics.exposition();
     renderMs.push(performance.now() - startedMs);
-    return scrape;
+    return body;
   },
   countAuthFailure: () => {},
   countMonthQuery: () => {},
