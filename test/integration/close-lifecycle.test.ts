@@ -18,6 +18,14 @@ import { capturedLog } from '../support/captured-log.js';
 const H = 3_600_000;
 const MIN = 60_000;
 const at = (iso: string) => Date.parse(iso);
+/** A reported outage of oci-101: 3 h of October on Platinum (99.5973 %, a 25 % credit of 600.00 PLN). */
+const OUTAGE_OCT_20 = {
+  serverId: 'oci-101',
+  kind: 'reported' as const,
+  fromMs: at('2026-10-20T08:00:00Z'),
+  toMs: at('2026-10-20T11:00:00Z'),
+  reason: 'ticket',
+};
 const pdfText = (path: string) => execFileSync('pdftotext', ['-layout', path, '-'], { encoding: 'utf8' });
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -412,16 +420,7 @@ describe('evidence', () => {
       clock: f.clock,
       signal: stopping.signal,
     });
-    const change = await keeper.addIncident(
-      {
-        serverId: 'oci-101',
-        kind: 'reported',
-        fromMs: at('2026-10-20T08:00:00Z'),
-        toMs: at('2026-10-20T11:00:00Z'),
-        reason: 'ticket',
-      },
-      'ops',
-    );
+    const change = await keeper.addIncident(OUTAGE_OCT_20, 'ops');
     expect(change.record).toMatchObject({ serverId: 'oci-101', reason: 'ticket' });
     expect(change.months).toEqual([
       {
@@ -462,16 +461,7 @@ describe("people's records through the lifecycle", () => {
 
   it('an incident recorded while a month waits for review replaces the held draft: the old one can no longer be approved', async () => {
     const { f, held } = await heldMonth();
-    const change = await f.keeper().addIncident(
-      {
-        serverId: 'oci-101',
-        kind: 'reported',
-        fromMs: at('2026-10-20T08:00:00Z'),
-        toMs: at('2026-10-20T11:00:00Z'),
-        reason: 'ticket',
-      },
-      'ops',
-    );
+    const change = await f.keeper().addIncident(OUTAGE_OCT_20, 'ops');
     expect(change.months).toEqual([
       { month: '2026-10', action: 'reclose', outcome: expect.objectContaining({ status: 'needs-review' }) },
     ]);
