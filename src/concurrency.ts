@@ -59,3 +59,8 @@ export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefin
     );
   });
 }
+
+/** Whether `error` is `signal`'s own abort (as unlessAborted rejects with), not a failure that came meanwhile. */
+export function isAbortOf(signal: AbortSignal | undefined, error: unknown): boolean {
+  return signal?.aborted === true && error === signal.reason;
+}

@@ -14,7 +14,7 @@ import { userInfo, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { unlessAborted } from '../concurrency.js';
+import { isAbortOf, unlessAborted } from '../concurrency.js';
 import type { Logger } from '../logging.js';
 import type { ProgressListener } from '../progress.js';
 import { creditIdOf, type Ledger } from '../reports/ledger.js';
@@ -586,7 +586,7 @@ export function createMonthCloser(deps: MonthCloserDeps): MonthCloser {
     } catch (error) {
       // Cut short by a stop (this run's signal, or the computations closed under an API request): not a failure. A
       // failure that merely happens during a stop (once recording began) is one, and is reported as such.
-      if ((signal?.aborted && error === signal.reason) || error instanceof ComputationsClosedError) throw error;
+      if (isAbortOf(signal, error) || error instanceof ComputationsClosedError) throw error;
       const reason = (error as Error).message;
       try {
         if (!records.latestSummary(month)) records.hold(month, 'held', reason, clock.now());

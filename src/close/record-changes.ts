@@ -6,6 +6,7 @@
 // cannot be served now (another process closing the month, evidence on its way, a crash) stays, and the daemon's
 // month-end job serves it.
 import type { AppConfig } from '../config/types.js';
+import { isAbortOf } from '../concurrency.js';
 import { systemClock, type Clock } from '../clock.js';
 import { announcedInTime } from '../sla/maintenance.js';
 import { monthContaining, nextMonth } from '../sla/month.js';
@@ -120,7 +121,7 @@ export function createRecordKeeper(deps: {
       } catch (error) {
         // Cut short by the stop: the record stands and its revision is owed; answering an error would invite the
         // caller to record the change twice.
-        if (!(signal?.aborted && error === signal.reason)) throw error;
+        if (!isAbortOf(signal, error)) throw error;
         out.push({ month, action: 'none', why: CUT_SHORT });
       }
     }

@@ -11,6 +11,7 @@ import { schedule, type ScheduledTask } from 'node-cron';
 import type { AppConfig } from '../config/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { closableAtMs, closeAfterEndMs, type MonthCloser } from '../close/month-closer.js';
+import { isAbortOf } from '../concurrency.js';
 import type { Logger } from '../logging.js';
 import { monthContaining, monthWindow, previousMonth } from '../sla/month.js';
 import type { CloseRecords } from '../state/close-records.js';
@@ -156,7 +157,7 @@ export function createMonthEndJob(deps: {
           }
         }
       } catch (error) {
-        if (signal.aborted && error === signal.reason)
+        if (isAbortOf(signal, error))
           logger.info(
             'the month-end run was cut short by the stop; what it had not recorded is taken up at the next start',
           );

@@ -3,7 +3,7 @@
 // wait a stop cuts short: it ends with the stop's reason at once, and the work it leaves can end as it will.
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { forEachInSlices, unlessAborted } from '../../src/concurrency.js';
+import { forEachInSlices, isAbortOf, unlessAborted } from '../../src/concurrency.js';
 
 describe('forEachInSlices', () => {
   it('visits every item once in order, letting a due timer run between slices', async () => {
@@ -76,5 +76,18 @@ describe('unlessAborted', () => {
     const reason = new Error('stopped');
     controller.abort(reason);
     await expect(unlessAborted(new Promise<never>(() => {}), controller.signal)).rejects.toBe(reason);
+  });
+});
+
+describe('isAbortOf', () => {
+  it("tells the signal's own abort from a failure that came while it was aborted, or before", () => {
+    const controller = new AbortController();
+    const reason = new Error('stopping');
+    const failure = new Error('disk full');
+    expect(isAbortOf(controller.signal, reason)).toBe(false); // not aborted yet
+    controller.abort(reason);
+    expect(isAbortOf(controller.signal, reason)).toBe(true);
+    expect(isAbortOf(controller.signal, failure)).toBe(false);
+    expect(isAbortOf(undefined, reason)).toBe(false);
   });
 });
