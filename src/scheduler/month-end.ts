@@ -45,7 +45,10 @@ export interface MonthEndJob {
   runDue(): Promise<string[]>;
   /** The months due now (closable, not issued, not waiting for review, not before the first observation). */
   dueMonths(): Promise<string[]>;
-  /** Schedules the cron task and the retry timer, and runs once now (catch-up after downtime). */
+  /**
+   * Schedules the cron task and the retry timer, and runs once now (catch-up after downtime); right after a stop whose
+   * run is still ending, once that run has ended.
+   */
   start(): void;
   /**
    * Unschedules and waits for a run in progress to end. A close still waiting for evidence or computing is cut short
@@ -168,10 +171,11 @@ export function createMonthEndJob(deps: {
     return running;
   };
 
-  const scheduleRetry = () => {
+  /** Retries every closeRetry until `signal` (the start's) aborts: a later start's chain is its own. */
+  const scheduleRetry = (signal: AbortSignal) => {
     retryTimer = clock.setTimeout(() => {
       void runDue().finally(() => {
-        if (!stopping.signal.aborted) scheduleRetry();
+        if (!signal.aborted) scheduleRetry(signal);
       });
     }, config.sla.closeRetryMs);
   };
@@ -181,6 +185,7 @@ export function createMonthEndJob(deps: {
     dueMonths,
     start() {
       if (stopping.signal.aborted) stopping = new AbortController();
+      const { signal } = stopping;
       const expression = monthEndCronExpression(closeAfterEndMs(config));
       // node-cron fires on the wall clock; should it fire before the month is closable, the retry timer follows.
       task = schedule(expression, () => void runDue(), {
@@ -192,14 +197,21 @@ export function createMonthEndJob(deps: {
         { expression, timeZone: config.timeZone, retryMs: config.sla.closeRetryMs },
         'month-end job scheduled',
       );
-      scheduleRetry();
-      void runDue();
+      scheduleRetry(signal);
+      // A run from before a stop may still be ending (cut short): the catch-up follows it rather than joins it.
+      if (running === undefined) void runDue();
+      else
+        void running.finally(() => {
+          if (!signal.aborted) void runDue();
+        });
     },
     async stop() {
       stopping.abort(new Error('the month-end job is stopping'));
       retryTimer?.cancel();
-      await task?.destroy();
+      // Forgotten before the wait: a start meanwhile schedules a task of its own, which this stop must not clear.
+      const stopped = task;
       task = undefined;
+      await stopped?.destroy();
       await running;
     },
     get task() {

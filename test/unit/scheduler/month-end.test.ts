@@ -225,6 +225,72 @@ describe('month-end job', () => {
     expect(f.records.months()).toEqual([]);
   });
 
+  it('a start right after a stop: its catch-up follows the run cut short, and the next stop leaves no timer of either start', async () => {
+    const { f, job } = await setUp('2026-11-30T23:20:00Z');
+    await watch(f, '2026-10-31T20:00:00Z', '2026-11-30T23:20:00Z');
+    let unconfirmed = 1_000;
+    let asked = 0;
+    const closer = createMonthCloser({
+      config: f.config,
+      store: f.store,
+      operatorRecords: f.operatorRecords,
+      records: f.records,
+      evidence: [
+        {
+          name: 'the outbox',
+          unconfirmed: async () => {
+            asked++;
+            return { waiting: unconfirmed, parked: 0 };
+          },
+        },
+      ],
+      logger: createLogger(),
+      clock: f.clock,
+    });
+    let runs = 0;
+    const counted = Object.create(closer, {
+      recover: {
+        value: () => {
+          runs++;
+          return closer.recover();
+        },
+      },
+    }) as typeof closer;
+    const runner = job(counted);
+    runner.start();
+    // The first run holds both months for want of evidence; the retry timer's run then waits for it again.
+    await eventually('the first close to ask for evidence', () => (asked > 0 ? true : undefined));
+    const startedMs = f.clock.now();
+    while (f.records.month('2026-11')?.state !== 'held') {
+      expect(f.clock.now() - startedMs).toBeLessThan(f.config.sla.closeRetryMs);
+      await f.clock.advanceTo(f.clock.now() + f.config.sla.evidenceWaitMs / 8);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(f.records.month('2026-10')?.state).toBe('held');
+    const askedBeforeRetry = asked;
+    await f.clock.advanceTo(startedMs + f.config.sla.closeRetryMs);
+    await eventually('the retry to wait for evidence', () => (asked > askedBeforeRetry ? true : undefined));
+
+    const stopping = runner.stop();
+    runner.start();
+    unconfirmed = 0; // the evidence is complete from here, and the simulated clock stands still
+    await stopping;
+    expect(runner.task).toBeDefined(); // the stop did not clear the task of the start that followed it
+    // The start's catch-up takes both months up at once, without waiting for a retry (October, watched for its last
+    // hours only, waits for a person's review).
+    await eventually('the catch-up to close November', () =>
+      f.records.month('2026-11')?.state === 'closed' ? true : undefined,
+    );
+    expect(f.records.month('2026-10')?.state).toBe('needs-review');
+
+    await runner.stop();
+    expect(runner.task).toBeUndefined();
+    const runsAtStop = runs;
+    await f.clock.advanceTo(f.clock.now() + 3 * f.config.sla.closeRetryMs);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(runs).toBe(runsAtStop); // no retry chain of either start outlived the stop
+  });
+
   it('a close that failed is retried by the running daemon within minutes', async () => {
     const { f } = await setUp('2026-11-30T23:20:00Z');
     await watch(f, '2026-10-31T20:00:00Z', '2026-11-30T23:20:00Z');
