@@ -20,13 +20,31 @@ export interface ServerViews {
   month(): string;
 }
 
+/** What the views show of a check's latest outcome. */
+type LastOutcome = Pick<CheckOutcome, 'check' | 'kind' | 'location' | 'up' | 'latencyMs' | 'error' | 'timeMs'>;
+
+const lastOutcomeOf = (o: CheckOutcome): LastOutcome => ({
+  check: o.check,
+  kind: o.kind,
+  location: o.location,
+  up: o.up,
+  latencyMs: o.latencyMs,
+  error: o.error,
+  timeMs: o.timeMs,
+});
+
 export function createServerViews(deps: {
   config: AppConfig;
   clock: Clock;
   snapshot: () => SlaSnapshot | undefined;
 }): ServerViews {
   const { config, clock } = deps;
-  const lastOutcomes = new Map<string, Map<string, CheckOutcome>>();
+  /**
+   * Per server, per `check@location`, the latest outcome's fields: one record per check, updated in place. Keeping
+   * each outcome object itself would hold every probe's outcome for an interval, long enough to be promoted to the
+   * old generation (~1,000 a second at a fleet's size) only to die there.
+   */
+  const lastOutcomes = new Map<string, Map<string, LastOutcome>>();
   const monthOf = (snapshot: SlaSnapshot | undefined) =>
     snapshot?.month ?? monthContaining(clock.now(), config.timeZone);
 
@@ -80,7 +98,15 @@ export function createServerViews(deps: {
         checks = new Map();
         lastOutcomes.set(outcome.server, checks);
       }
-      checks.set(`${outcome.check}@${outcome.location}`, outcome);
+      const key = `${outcome.check}@${outcome.location}`;
+      const last = checks.get(key);
+      if (last === undefined) checks.set(key, lastOutcomeOf(outcome));
+      else {
+        last.up = outcome.up;
+        last.latencyMs = outcome.latencyMs;
+        last.error = outcome.error;
+        last.timeMs = outcome.timeMs;
+      }
     },
     servers() {
       const snapshot = deps.snapshot(); // one snapshot for the whole answer
