@@ -28,6 +28,8 @@ const step = fc.oneof(
     kind: fc.constant('setMany' as const),
     key,
     series: fc.array(fc.tuple(fc.constantFrom('a', 'bę', 'c'), value), { maxLength: 3 }),
+    /** The key a single-series `set` of this key uses: one key set both ways, its value then its lines or back. */
+    sharedWithSet: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('render' as const) }),
 );
@@ -47,8 +49,9 @@ describe('prerendered gauge family', () => {
             reference.setMany(labels, [[labels, s.value]]);
           } else if (s.kind === 'setMany') {
             const series = s.series.map(([k, v]) => [renderLabels({ server: s.key, bracket: k }), v] as const);
-            family.setMany(s.key, series);
-            reference.setMany(s.key, series);
+            const key = s.sharedWithSet ? renderLabels({ server: s.key }) : s.key;
+            family.setMany(key, series);
+            reference.setMany(key, series);
           } else {
             const rendered = family.render();
             expect(rendered.toString('utf8')).toBe(reference.render());
