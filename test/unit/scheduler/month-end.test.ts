@@ -48,6 +48,29 @@ const watch = (f: CloseFixture, fromIso: string, toIso: string) =>
     { server: 'oci-5', fromMs: at(fromIso), toMs: at(toIso), everyMs: MIN },
   );
 
+/** A closer whose only evidence is an outbox with `waiting()` observations unconfirmed; counts the questions. */
+function closerWithOutbox(f: CloseFixture, waiting: () => number) {
+  const asked = { count: 0 };
+  const closer = createMonthCloser({
+    config: f.config,
+    store: f.store,
+    operatorRecords: f.operatorRecords,
+    records: f.records,
+    evidence: [
+      {
+        name: 'the outbox',
+        unconfirmed: async () => {
+          asked.count++;
+          return { waiting: waiting(), parked: 0 };
+        },
+      },
+    ],
+    logger: createLogger(),
+    clock: f.clock,
+  });
+  return { closer, asked };
+}
+
 async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -184,28 +207,11 @@ describe('month-end job', () => {
   it('a stop while a close waits for evidence ends the wait at once and holds nothing', async () => {
     const { f, job } = await setUp('2026-11-30T23:20:00Z');
     await watch(f, '2026-10-31T20:00:00Z', '2026-11-30T23:20:00Z');
-    let asked = 0;
-    const closer = createMonthCloser({
-      config: f.config,
-      store: f.store,
-      operatorRecords: f.operatorRecords,
-      records: f.records,
-      evidence: [
-        {
-          name: 'the outbox',
-          unconfirmed: async () => {
-            asked++;
-            return { waiting: 1_000, parked: 0 };
-          },
-        },
-      ],
-      logger: createLogger(),
-      clock: f.clock,
-    });
+    const { closer, asked } = closerWithOutbox(f, () => 1_000);
     const runner = job(closer);
     runner.start();
     // The simulated clock stands still: the 2-minute evidence wait would never end by itself.
-    await eventually('the close to ask for the evidence', () => (asked > 0 ? true : undefined));
+    await eventually('the close to ask for the evidence', () => (asked.count > 0 ? true : undefined));
     let stopped = false;
     const stopping = runner.stop().then(() => {
       stopped = true;
@@ -218,10 +224,10 @@ describe('month-end job', () => {
     }
     // October (its first close, cut short) and November are due: neither is held.
     expect(f.records.months()).toEqual([]);
-    const askedAtStop = asked;
+    const askedAtStop = asked.count;
     await f.clock.advanceTo(f.clock.now() + f.config.sla.evidenceWaitMs + f.config.sla.closeRetryMs);
     await new Promise((r) => setTimeout(r, 20));
-    expect(asked).toBe(askedAtStop); // no poll and no retry after the stop
+    expect(asked.count).toBe(askedAtStop); // no poll and no retry after the stop
     expect(f.records.months()).toEqual([]);
   });
 
@@ -229,24 +235,7 @@ describe('month-end job', () => {
     const { f, job } = await setUp('2026-11-30T23:20:00Z');
     await watch(f, '2026-10-31T20:00:00Z', '2026-11-30T23:20:00Z');
     let unconfirmed = 1_000;
-    let asked = 0;
-    const closer = createMonthCloser({
-      config: f.config,
-      store: f.store,
-      operatorRecords: f.operatorRecords,
-      records: f.records,
-      evidence: [
-        {
-          name: 'the outbox',
-          unconfirmed: async () => {
-            asked++;
-            return { waiting: unconfirmed, parked: 0 };
-          },
-        },
-      ],
-      logger: createLogger(),
-      clock: f.clock,
-    });
+    const { closer, asked } = closerWithOutbox(f, () => unconfirmed);
     let runs = 0;
     const counted = Object.create(closer, {
       recover: {
@@ -259,7 +248,7 @@ describe('month-end job', () => {
     const runner = job(counted);
     runner.start();
     // The first run holds both months for want of evidence; the retry timer's run then waits for it again.
-    await eventually('the first close to ask for evidence', () => (asked > 0 ? true : undefined));
+    await eventually('the first close to ask for evidence', () => (asked.count > 0 ? true : undefined));
     const startedMs = f.clock.now();
     while (f.records.month('2026-11')?.state !== 'held') {
       expect(f.clock.now() - startedMs).toBeLessThan(f.config.sla.closeRetryMs);
@@ -267,9 +256,9 @@ describe('month-end job', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(f.records.month('2026-10')?.state).toBe('held');
-    const askedBeforeRetry = asked;
+    const askedBeforeRetry = asked.count;
     await f.clock.advanceTo(startedMs + f.config.sla.closeRetryMs);
-    await eventually('the retry to wait for evidence', () => (asked > askedBeforeRetry ? true : undefined));
+    await eventually('the retry to wait for evidence', () => (asked.count > askedBeforeRetry ? true : undefined));
 
     const stopping = runner.stop();
     runner.start();
