@@ -23,16 +23,6 @@ export interface ServerViews {
 /** What the views show of a check's latest outcome. */
 type LastOutcome = Pick<CheckOutcome, 'check' | 'kind' | 'location' | 'up' | 'latencyMs' | 'error' | 'timeMs'>;
 
-const lastOutcomeOf = (o: CheckOutcome): LastOutcome => ({
-  check: o.check,
-  kind: o.kind,
-  location: o.location,
-  up: o.up,
-  latencyMs: o.latencyMs,
-  error: o.error,
-  timeMs: o.timeMs,
-});
-
 export function createServerViews(deps: {
   config: AppConfig;
   clock: Clock;
@@ -99,14 +89,24 @@ export function createServerViews(deps: {
         lastOutcomes.set(outcome.server, checks);
       }
       const key = `${outcome.check}@${outcome.location}`;
-      const last = checks.get(key);
-      if (last === undefined) checks.set(key, lastOutcomeOf(outcome));
-      else {
-        last.up = outcome.up;
-        last.latencyMs = outcome.latencyMs;
-        last.error = outcome.error;
-        last.timeMs = outcome.timeMs;
+      let last = checks.get(key);
+      if (last === undefined) {
+        // Every field present from the start (error too), so later updates keep the record's shape.
+        last = {
+          check: outcome.check,
+          kind: outcome.kind,
+          location: outcome.location,
+          up: false,
+          latencyMs: 0,
+          error: undefined,
+          timeMs: 0,
+        };
+        checks.set(key, last);
       }
+      last.up = outcome.up;
+      last.latencyMs = outcome.latencyMs;
+      last.error = outcome.error;
+      last.timeMs = outcome.timeMs;
     },
     servers() {
       const snapshot = deps.snapshot(); // one snapshot for the whole answer
