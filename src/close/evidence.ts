@@ -62,12 +62,14 @@ export async function awaitCompleteEvidence(options: {
     const waiting = found.reduce((n, [, u]) => n + u.waiting, 0);
     const parked = found.reduce((n, [, u]) => n + u.parked, 0);
     if (waiting === 0 && parked === 0) return { complete: true };
-    const reason = `incomplete evidence for ${range}: ${found
-      .filter(([, u]) => u.waiting + u.parked > 0)
-      .map(([name, u]) => describe(name, u))
-      .join('; ')}`;
-    if (parked > 0 || clock.now() >= deadline) return { complete: false, waiting, parked, reason };
-    if (!heardWaiting) options.onWaiting?.(reason);
+    // Written only when told: at the verdict, and once when the wait begins (not at every poll).
+    const reason = () =>
+      `incomplete evidence for ${range}: ${found
+        .filter(([, u]) => u.waiting + u.parked > 0)
+        .map(([name, u]) => describe(name, u))
+        .join('; ')}`;
+    if (parked > 0 || clock.now() >= deadline) return { complete: false, waiting, parked, reason: reason() };
+    if (!heardWaiting) options.onWaiting?.(reason());
     heardWaiting = true;
     // The next poll, or the abort's reason at once (the timer left behind fires into nothing within pollMs).
     await unlessAborted(
