@@ -73,6 +73,14 @@ async function writeSpread(store: OutboxedInfluxStore, observations: Observation
   }
 }
 
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function withFault<T>(mode: FaultMode, work: () => Promise<T>): Promise<T> {
   influx.proxy.setMode(mode);
   try {
@@ -193,6 +201,36 @@ describe('InfluxDB faults: nothing lost, nothing parked that InfluxDB did not re
       expect(t.store.health().parked).toBe(0);
     } finally {
       await t.close();
+    }
+  }, 90_000);
+
+  it('InfluxDB stopped, then started: the backlog goes in once it answers, without waiting out the backoff', async () => {
+    // Straight to influxd (not the proxy): a stopped InfluxDB refuses the connection, as a restarting one does.
+    const database = await influx.database('back');
+    const dir = mkdtempSync(join(tmpdir(), 'uc-back-'));
+    const store = openInfluxStore({
+      url: influx.influxd.url,
+      database,
+      outboxPath: join(dir, 'outbox.db'),
+      measurement: 'obs',
+      // As grown over a long outage; the drain below waits far less than this.
+      forwarderBackoff: { firstMs: 120_000, maxMs: 120_000 },
+    });
+    try {
+      await influx.influxd.kill();
+      try {
+        await store.write(stream(0, 5, 4));
+        await until('a failed write', () => store.health().remoteWriteErrorsTotal >= 1);
+        expect(store.health().remoteProblem).toMatch(/ECONNREFUSED/);
+      } finally {
+        await influx.influxd.restart();
+      }
+      expect(await store.drain(30_000)).toBe(true);
+      expect(await countInInflux(influx.influxd, database, 'obs')).toBe(20);
+      expect(store.health().remoteWriteErrorsTotal).toBe(1);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createLogger, type Logger } from '../../src/logging.js';
 import { influxConnection, type InfluxConnection } from '../../src/store/influx/connection.js';
-import { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js';
+import { OutboxedInfluxStore, type InfluxWriterOptions } from '../../src/store/influx/influx-store.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { startInfluxd, type Influxd } from './influxd.js';
 
@@ -75,13 +75,19 @@ export function testConnection(options: TestConnectionOptions): InfluxConnection
 
 /** The InfluxDB store as the daemon opens it, with its outbox at `outboxPath`. */
 export function openInfluxStore(
-  options: TestConnectionOptions & { outboxPath: string; logger?: Logger; gapFloorMs?: number },
+  options: TestConnectionOptions & {
+    outboxPath: string;
+    logger?: Logger;
+    gapFloorMs?: number;
+    forwarderBackoff?: InfluxWriterOptions['forwarderBackoff'];
+  },
 ): OutboxedInfluxStore {
   const batchSize = options.batchSize ?? 1_000;
   const connection = testConnection({ ...options, batchSize });
   return OutboxedInfluxStore.open(options.outboxPath, connection, options.logger ?? createLogger(), {
     batchSize,
     gapFloorMs: options.gapFloorMs ?? 90_000,
+    forwarderBackoff: options.forwarderBackoff,
   });
 }
 

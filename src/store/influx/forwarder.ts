@@ -4,8 +4,10 @@
 // answers, the earliest failure is acted on, and from then on one batch at a time from the oldest waiting line
 // until InfluxDB takes writes again at the full batch size. Every answer has one response: confirmed (delete),
 // refused by name (park those, resend the rest), too large (halve the batch; a single line is never parked for
-// it: ours are small, so the limit is at fault), anything else (back off and retry, the lines stay). A 400 naming no line that persists is narrowed down, still backing
-// off: halves, then one line against its neighbour; only a line refused while its neighbour is taken is parked.
+// it: ours are small, so the limit is at fault), anything else (back off and retry, the lines stay; after a write
+// that found no server to connect to, only until InfluxDB answers its /ping). A 400 naming no line that persists is
+// narrowed down, still backing off: halves, then one line against its neighbour; only a line refused while its
+// neighbour is taken is parked.
 // Failures are logged at error level at most once a minute, with how many happened since.
 import type { Logger } from '../../logging.js';
 import { atMostEvery, doublingBackoff, REPEATED_FAILURE_LOG_EVERY_MS } from '../../pacing.js';
@@ -17,6 +19,8 @@ import type { WriteVerdict } from './write-verdict.js';
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 const IDLE_POLL_MS = 1_000;
+/** While InfluxDB could not be connected to, how often it is asked whether it answers again (its /ping). */
+const ANSWERS_EVERY_MS = 1_000;
 /** After this many confirmed batches in a row, a batch size halved by a 413 doubles again (up to the configured one). */
 const GROW_AFTER_OK = 10;
 /** Unnamed 400s in a row after which the forwarder starts narrowing the batch down (a proxy's blip passes first). */
@@ -54,6 +58,13 @@ export interface ForwarderDeps {
   backoff?: { firstMs: number; maxMs: number };
   /** Batches in flight at once while InfluxDB takes them (default 3; 1 sends one at a time). */
   inFlight?: number;
+  /**
+   * Whether InfluxDB answers now (its /ping). After a write that found no server to connect to, the backoff is
+   * waited out only until this says yes (asked every `answersEveryMs`, default 1 s): after a long outage the
+   * backoff has grown to its 30 s cap, and the backlog should not wait that long once InfluxDB is back.
+   */
+  answers?: () => Promise<boolean>;
+  answersEveryMs?: number;
 }
 
 /** Lines read from the outbox for one request. */
@@ -99,6 +110,10 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
   let unnamedInARow = 0;
   let wakeIdle: (() => void) | undefined;
   let interrupt: (() => void) | undefined;
+  let stopped!: () => void;
+  const stopping = new Promise<false>((resolve) => {
+    stopped = () => resolve(false);
+  });
 
   const sleep = (ms: number, wakeable: boolean) =>
     new Promise<void>((resolve) => {
@@ -113,7 +128,18 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
       if (wakeable) wakeIdle = done;
     });
 
-  const failed = async (reason: string, retryAfterMs = 0) => {
+  /** Waits `ms`, or less once InfluxDB answers: asked every answersEveryMs, a stop cutting short the question too. */
+  const untilAnswering = async (ms: number, answers: () => Promise<boolean>) => {
+    const everyMs = deps.answersEveryMs ?? ANSWERS_EVERY_MS;
+    const endMs = Date.now() + ms;
+    for (let leftMs = ms; running && leftMs > 0; leftMs = endMs - Date.now()) {
+      await sleep(Math.min(leftMs, everyMs), false);
+      if (!running || Date.now() >= endMs) return;
+      if (await Promise.race([answers().catch(() => false), stopping])) return;
+    }
+  };
+
+  const failed = async (reason: string, retryAfterMs = 0, notConnected = false) => {
     health.writeErrorsTotal++;
     health.problem = reason;
     failuresSinceLog++;
@@ -124,7 +150,8 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
       );
       failuresSinceLog = 0;
     }
-    await sleep(Math.max(backoff.next(), retryAfterMs), false);
+    const waitMs = Math.max(backoff.next(), retryAfterMs);
+    await (notConnected && deps.answers ? untilAnswering(waitMs, deps.answers) : sleep(waitMs, false));
   };
 
   const succeeded = () => {
@@ -284,7 +311,7 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
       case 'retry':
         if (verdict.unnamedBadRequest && ++unnamedInARow >= NARROW_AFTER_UNNAMED)
           return narrowDown(batch, verdict.reason);
-        return failed(verdict.reason, verdict.retryAfterMs);
+        return failed(verdict.reason, verdict.retryAfterMs, verdict.notConnected);
     }
   };
 
@@ -365,6 +392,7 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     async stop() {
       running = false;
       interrupt?.();
+      stopped();
       await loop;
     },
   };

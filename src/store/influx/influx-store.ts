@@ -29,6 +29,8 @@ export interface InfluxWriterOptions {
   batchSize?: number;
   /** The writer's floor for its gap marks (gap-marks.ts): its staleAfter. */
   gapFloorMs: number;
+  /** The forwarder's first and longest wait between failed writes (default 0.5 s doubling to 30 s; tests set it). */
+  forwarderBackoff?: { firstMs: number; maxMs: number };
 }
 
 export class OutboxedInfluxStore implements ObservationStore {
@@ -65,6 +67,12 @@ export class OutboxedInfluxStore implements ObservationStore {
       logger,
       batchSize: options.batchSize ?? 5_000,
       checkRepeats: (rows) => this.repeatedKeys.checkQueued(rows),
+      backoff: options.forwarderBackoff,
+      answers: () =>
+        this.influxql.ping().then(
+          () => true,
+          () => false,
+        ),
     });
   }
 

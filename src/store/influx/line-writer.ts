@@ -15,6 +15,19 @@ export interface LineWriter {
   close(): Promise<void>;
 }
 
+/**
+ * Errors of a request that never reached a server: nothing listens there (InfluxDB stopped or restarting), or no
+ * way to the host. A timeout of a request that connected is not one: that server is there, only slow.
+ */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
 /** POSTs batches to the write endpoint of `connection`'s InfluxDB generation. */
 export function createLineWriter(connection: InfluxConnection): LineWriter {
   // Several requests may be in flight (the forwarder sends batches side by side): one connection each, kept alive.
@@ -43,7 +56,9 @@ export function createLineWriter(connection: InfluxConnection): LineWriter {
       );
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      return { kind: 'retry', reason: `${e.code ?? e.name}: ${e.message}` };
+      const verdict: WriteVerdict = { kind: 'retry', reason: `${e.code ?? e.name}: ${e.message}` };
+      if (e.code !== undefined && NOT_CONNECTED.has(e.code)) verdict.notConnected = true;
+      return verdict;
     }
   };
   return {

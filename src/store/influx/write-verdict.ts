@@ -14,8 +14,11 @@ export type WriteVerdict =
   | { kind: 'split'; reason: string }
   /** The body was too large for the server (or a proxy in front of it). */
   | { kind: 'too-large'; reason: string }
-  /** Try again later; `unnamedBadRequest` marks a 400 that named no line (the forwarder isolates one that persists). */
-  | { kind: 'retry'; reason: string; retryAfterMs?: number; unnamedBadRequest?: boolean };
+  /**
+   * Try again later; `unnamedBadRequest` marks a 400 that named no line (the forwarder isolates one that persists),
+   * `notConnected` a request that found no server to connect to (the forwarder retries once InfluxDB answers again).
+   */
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; unnamedBadRequest?: boolean; notConnected?: boolean };
 
 /** The longest a Retry-After is honoured: a header asking for a day must not stop forwarding for a day. */
 export const MAX_RETRY_AFTER_MS = 60_000;

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/logging.js';
 import { openEmbeddedDatabase } from '../../../src/store/embedded/database.js';
-import { startForwarder, type Forwarder } from '../../../src/store/influx/forwarder.js';
+import { startForwarder, type Forwarder, type ForwarderDeps } from '../../../src/store/influx/forwarder.js';
 import type { LineWriter } from '../../../src/store/influx/line-writer.js';
 import { InfluxOutbox } from '../../../src/store/influx/outbox.js';
 import type { WriteVerdict } from '../../../src/store/influx/write-verdict.js';
@@ -33,7 +33,13 @@ afterEach(async () => {
   forwarder = outbox = undefined;
 });
 
-function start(writer: LineWriter, batchSize = 8, queued: readonly string[] = lines, verify = false) {
+function start(
+  writer: LineWriter,
+  batchSize = 8,
+  queued: readonly string[] = lines,
+  verify = false,
+  more: Partial<ForwarderDeps> = {},
+) {
   outbox = new InfluxOutbox(openEmbeddedDatabase(':memory:'));
   outbox.enqueue(
     queued.map((line, i) => ({ line, timeMs: 1_000 + i, verify })),
@@ -47,6 +53,7 @@ function start(writer: LineWriter, batchSize = 8, queued: readonly string[] = li
     batchSize,
     checkRepeats: async (rows) => ({ send: [...rows], skip: [] }),
     backoff: { firstMs: 5, maxMs: 20 },
+    ...more,
   });
   return outbox;
 }
@@ -187,6 +194,61 @@ describe('forwarder', () => {
     await until('a second attempt', () => w.requests() >= 2);
     await new Promise((r) => setTimeout(r, 200)); // now waiting out the Retry-After
     started = Date.now();
+    await forwarder!.stop();
+    expect(Date.now() - started).toBeLessThan(100);
+    forwarder = undefined;
+  });
+});
+
+describe('forwarder, InfluxDB back after an outage', () => {
+  /** The backoff a long outage has grown to: no test waits it out. */
+  const longBackoff = { firstMs: 60_000, maxMs: 60_000 };
+  const notConnected: WriteVerdict = {
+    kind: 'retry',
+    reason: 'ECONNREFUSED: connect ECONNREFUSED',
+    notConnected: true,
+  };
+
+  /** InfluxDB's /ping as the forwarder sees it: answering or not, and how often it was asked. */
+  function pingOf(answering: () => boolean | Promise<boolean>) {
+    let asked = 0;
+    const answers = async () => {
+      asked++;
+      return answering();
+    };
+    return { answers, asked: () => asked };
+  }
+
+  it('a write that found no server: retried as soon as InfluxDB answers its ping, not after the backoff', async () => {
+    let down = true;
+    const w = scriptedWriter(() => (down ? notConnected : { kind: 'ok' }));
+    const ping = pingOf(() => !down);
+    const o = start(w.writer, 20, lines, false, { backoff: longBackoff, answers: ping.answers, answersEveryMs: 10 });
+    await until('the ping asked while InfluxDB is down', () => ping.asked() >= 3);
+    expect(w.requests()).toBe(1); // the ping, not the write, is repeated while nothing answers
+    expect(o.waitingCount()).toBe(20);
+    down = false;
+    await until('the outbox to empty', () => o.waitingCount() === 0);
+    expect(w.taken).toEqual(lines);
+    expect(forwarder!.health().problem).toBeUndefined();
+  });
+
+  it('a failure from a server that answered (5xx, a timeout) waits out its backoff whatever the ping says', async () => {
+    const w = scriptedWriter(() => ({ kind: 'retry', reason: 'UND_ERR_HEADERS_TIMEOUT: Headers Timeout Error' }));
+    const ping = pingOf(() => true);
+    start(w.writer, 20, lines, false, { backoff: longBackoff, answers: ping.answers, answersEveryMs: 10 });
+    await until('the first attempt', () => w.requests() >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w.requests()).toBe(1);
+    expect(ping.asked()).toBe(0);
+  });
+
+  it('stops at once while it waits for a ping that never answers', async () => {
+    const w = scriptedWriter(() => notConnected);
+    const ping = pingOf(() => new Promise<boolean>(() => undefined));
+    start(w.writer, 20, lines, false, { backoff: longBackoff, answers: ping.answers, answersEveryMs: 10 });
+    await until('the ping asked', () => ping.asked() >= 1);
+    const started = Date.now();
     await forwarder!.stop();
     expect(Date.now() - started).toBeLessThan(100);
     forwarder = undefined;
