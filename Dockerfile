@@ -13,6 +13,8 @@ RUN npm run build && npm prune --omit=dev
 # Runtime stage: only the compiled code, production node_modules and the example configuration.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# glibc's allocator as npm start sets it (src/commands/process-memory.ts says why): ~90 MiB less resident memory.
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist/src ./dist/src

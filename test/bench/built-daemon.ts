@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_ENV } from '../../src/commands/process-memory.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Log lines of level warn and above kept for the report (the rest are counted). */
@@ -37,7 +38,8 @@ export async function startBuiltDaemon(
 ): Promise<BuiltDaemon> {
   const child = spawn(process.execPath, [...nodeFlags, `${ROOT}/dist/src/cli.js`, 'start', '-c', configPath], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', UPTIME_CREDITS_LOG_FORMAT: 'json' },
+    // As npm start and the Docker image run it: with the allocator's settings.
+    env: { ...process.env, ...MALLOC_ENV, LOG_LEVEL: 'info', UPTIME_CREDITS_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const problems = { count: 0, first: [] as string[] };

@@ -1,0 +1,39 @@
+// The memory settings of the long-running daemon process: V8's, which `start` sets at run time, and glibc's
+// allocator's, which must be in the environment before the process starts (npm start and the Dockerfile set them;
+// test/unit/commands/process-memory.test.ts keeps those in step with this file). test/bench/README.md has the figures.
+
+/**
+ * V8 settings for a process that runs for months with a steady live heap, set at run time (V8 reads them at every
+ * full collection, in the compute worker too).
+ * - The heap may grow past what survived a full collection by this much, not up to 4 times.
+ * - Every full collection compacts: the survivors are moved together and the emptied pages returned, where V8's
+ *   own choice left the old generation about twice its live size in partly used pages.
+ * - No allocation is moved to the old generation ahead of time on V8's guess that it will live long. Under load V8
+ *   came to allocate the probes' short-lived objects (undici's requests, their headers) there, and the old generation
+ *   grew ~10 MB/s, a full collection every ~6.5 s; without, ~4.7 MB/s and one every ~8.5 s.
+ */
+export const HEAP_FLAGS = [
+  '--heap-growing-percent=100',
+  '--compact-on-every-full-gc',
+  '--no-allocation-site-pretenuring',
+];
+
+/**
+ * glibc's allocator, for a process whose threads pass large buffers to each other (the compute worker's answers,
+ * the 19 MB exposition at 10,000 servers). By default a freed large block raises the size below which blocks come
+ * from the arenas rather than from their own mapping, up to 32 MiB; from then on such buffers are carved out of
+ * arenas that keep the freed memory, one arena per thread. A fixed threshold returns every block of 128 KiB or more
+ * to the system when freed, and two arenas bound what the threads keep: ~90 MiB less resident at 10,000 servers.
+ */
+export const MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+};
+
+/** The allocator settings missing from `env` on a Linux (glibc) process; none elsewhere. */
+export function missingMallocSettings(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string[] {
+  if (platform !== 'linux') return [];
+  return Object.entries(MALLOC_ENV)
+    .filter(([name, value]) => env[name] !== value)
+    .map(([name, value]) => `${name}=${value}`);
+}
