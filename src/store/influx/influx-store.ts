@@ -68,11 +68,7 @@ export class OutboxedInfluxStore implements ObservationStore {
       batchSize: options.batchSize ?? 5_000,
       checkRepeats: (rows) => this.repeatedKeys.checkQueued(rows),
       backoff: options.forwarderBackoff,
-      answers: () =>
-        this.influxql.ping().then(
-          () => true,
-          () => false,
-        ),
+      answers: () => this.ping().then(() => true),
     });
   }
 
