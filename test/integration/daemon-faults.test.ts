@@ -12,19 +12,16 @@ import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { openInfluxStore } from '../support/influx-suite.js';
 import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { mountSmallDisk } from '../support/small-disk.js';
+import { until } from '../support/until.js';
 
 const SERVERS = 40;
 /** /readyz gives its reasons only to a caller with a token. */
 const READY_TOKEN = 'daemon-faults-token-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+/** A check that throws (the daemon not answering yet) counts as not yet. */
+const waitFor = (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) =>
+  until(what, () => check().catch(() => false), timeoutMs, 200);
 
 describe('the daemon under faults', () => {
   let target: Awaited<ReturnType<typeof startCountingTarget>>;

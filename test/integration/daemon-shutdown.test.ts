@@ -12,6 +12,7 @@ import { SqliteCloseRecords } from '../../src/state/close-records.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
 import { countInInflux, influxSuite } from '../support/influx-suite.js';
+import { until } from '../support/until.js';
 
 /** An HTTP target answering each request after `delayMs`. */
 async function startSlowTarget(delayMs: number) {
@@ -42,13 +43,7 @@ async function startSlowTarget(delayMs: number) {
   };
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (what: string, check: () => boolean | Promise<boolean>) => until(what, check, 20_000, 50);
 
 describe('graceful shutdown of start', () => {
   const influx = influxSuite();

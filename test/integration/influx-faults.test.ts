@@ -9,6 +9,7 @@ import type { OutboxedInfluxStore } from '../../src/store/influx/influx-store.js
 import type { FaultMode } from '../support/fault-proxy.js';
 import { countInInflux, influxSuite, openInfluxStore } from '../support/influx-suite.js';
 import { capturedLog } from '../support/captured-log.js';
+import { until } from '../support/until.js';
 
 const influx = influxSuite({ proxy: true });
 
@@ -70,14 +71,6 @@ async function writeSpread(store: OutboxedInfluxStore, observations: Observation
   for (let i = 0; i < observations.length; i += size) {
     await store.write(observations.slice(i, i + size));
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -220,7 +213,7 @@ describe('InfluxDB faults: nothing lost, nothing parked that InfluxDB did not re
       await influx.influxd.kill();
       try {
         await store.write(stream(0, 5, 4));
-        await until('a failed write', () => store.health().remoteWriteErrorsTotal >= 1);
+        await until('a failed write', () => store.health().remoteWriteErrorsTotal >= 1, 10_000, 20);
         expect(store.health().remoteProblem).toMatch(/ECONNREFUSED/);
       } finally {
         await influx.influxd.restart();

@@ -10,6 +10,7 @@ import { ENDLESS_GAP_MS } from '../../src/store/influx/gap-marks.js';
 import { observationLine } from '../../src/store/influx/line-protocol.js';
 import { InfluxOutbox } from '../../src/store/influx/outbox.js';
 import { countInInflux, influxSuite, openInfluxStore } from '../support/influx-suite.js';
+import { until } from '../support/until.js';
 
 const influx = influxSuite();
 const dirs: string[] = [];
@@ -43,14 +44,6 @@ async function storedIn(database: string): Promise<{ count: number; latencySum: 
 
 const latencySum = (observations: readonly Observation[]) => observations.reduce((sum, o) => sum + o.latencyMs!, 0);
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('forwarding batches in flight to a real influxd', () => {
   it('influxd killed mid-drain and restarted: every observation arrives exactly once, none parked', async () => {
     const database = await influx.database('kill');
@@ -64,7 +57,7 @@ describe('forwarding batches in flight to a real influxd', () => {
       for (let i = 0; i < observations.length; i += 20_000) await store.write(observations.slice(i, i + 20_000));
       await influx.influxd.restart();
       // The forwarder is backing off; killed again once part of the backlog is confirmed, batches in flight.
-      await until('part of the backlog confirmed', () => store.health().waiting < observations.length * 0.8);
+      await until('part of the backlog confirmed', () => store.health().waiting < observations.length * 0.8, 30_000);
       expect(store.health().waiting).toBeGreaterThan(0);
       await influx.influxd.kill();
       await new Promise((r) => setTimeout(r, 300));
@@ -98,7 +91,7 @@ describe('forwarding batches in flight to a real influxd', () => {
     outbox.close();
     const store = openInfluxStore({ url: influx.influxd.url, database, outboxPath });
     try {
-      await until('the outbox to empty', () => store.health().waiting === 0);
+      await until('the outbox to empty', () => store.health().waiting === 0, 30_000);
       expect(store.queue.parkedRows(10).map((r) => [r.line, r.reason.startsWith('unable to parse')])).toEqual([
         [bad, true],
       ]);

@@ -6,6 +6,7 @@ import { startForwarder, type Forwarder, type ForwarderDeps } from '../../../src
 import type { LineWriter } from '../../../src/store/influx/line-writer.js';
 import { InfluxOutbox } from '../../../src/store/influx/outbox.js';
 import type { WriteVerdict } from '../../../src/store/influx/write-verdict.js';
+import { until as untilIn } from '../../support/until.js';
 
 const lines = Array.from({ length: 20 }, (_, i) => `m,server=s${i} up=1i ${1_000 + i}`);
 
@@ -58,13 +59,7 @@ function start(
   return outbox;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (what: string, check: () => boolean, timeoutMs = 5_000) => untilIn(what, check, timeoutMs);
 
 describe('forwarder', () => {
   it('a 400 naming no line, for one line only: narrowed down and only that line is parked, every other taken', async () => {
