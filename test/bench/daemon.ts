@@ -143,9 +143,12 @@ function writeDaemonConfig(
  * decoded after the clock stops: turning 19 MB into a string is the bench's own work (40-70 ms here), not the
  * daemon's, and Prometheus parses the bytes as they come. (Until 2026-11-30 the decoding was timed too.)
  */
-async function scrape(daemon: BuiltDaemon, client: ScrapeClient): Promise<{ text: string; ms: number }> {
-  const { bytes, ms } = await scrapeWith(client, `${daemon.url}/metrics`);
-  return { text: bytes.toString('utf8'), ms };
+async function scrape(
+  daemon: BuiltDaemon,
+  client: ScrapeClient,
+): Promise<{ text: string; ms: number; firstByteMs: number }> {
+  const { bytes, ms, firstByteMs } = await scrapeWith(client, `${daemon.url}/metrics`);
+  return { text: bytes.toString('utf8'), ms, firstByteMs };
 }
 
 /** Clients asking for the month's credits back to back, in a process of their own (credits-clients.ts). */
@@ -171,6 +174,8 @@ async function creditsClients(daemon: BuiltDaemon, month: string, clients: numbe
 /** What the window observed, sampled at every scrape. */
 interface Watch {
   scrapeMs: number[];
+  /** Each scrape's time to the answer's headers (the rest of scrapeMs is the body's transfer). */
+  firstByteMs: number[];
   stalenessS: number[];
   refreshedAtS: number[];
   rssBytes: number[];
@@ -194,6 +199,7 @@ async function watchUntil(
 ) {
   const watch: Watch = {
     scrapeMs: [],
+    firstByteMs: [],
     stalenessS: [],
     refreshedAtS: [],
     rssBytes: [],
@@ -206,8 +212,9 @@ async function watchUntil(
   };
   while (Date.now() < untilMs) {
     const tickMs = Date.now();
-    const { text, ms } = await scrape(daemon, client);
+    const { text, ms, firstByteMs } = await scrape(daemon, client);
     watch.scrapeMs.push(ms);
+    watch.firstByteMs.push(firstByteMs);
     if (!watch.first) watch.first = text;
     watch.last = text;
     const refreshedS = sample(text, REFRESHED);
@@ -262,9 +269,20 @@ function logSlowScrapes(log: FigureLog, at: string, watch: Watch, overMs: number
     // covers this scrape and the pause after it.
     event_loop_stall: (_a: Happened, b: Happened) => b.eventLoopDelayMaxS >= EVENT_LOOP_STALL_S,
   };
-  const paired = watch.scrapeMs.slice(0, -1).map((ms, i) => ({ ms, a: watch.happened[i]!, b: watch.happened[i + 1]! }));
+  const paired = watch.scrapeMs
+    .slice(0, -1)
+    .map((ms, i) => ({ ms, firstByteMs: watch.firstByteMs[i]!, a: watch.happened[i]!, b: watch.happened[i + 1]! }));
   const slow = paired.filter(({ ms }) => ms > overMs);
   log.add(`${at}.scrapes_over_${overMs}ms`, slow.length, 'scrapes');
+  // Each slow one on its own line: whether the daemon was late to answer (headers) or the body was slow to cross.
+  for (const { ms, firstByteMs, a, b } of slow) {
+    const what = Object.entries(kinds)
+      .filter(([, happened]) => happened(a, b))
+      .map(([kind]) => kind);
+    console.log(
+      `# ${at}: scrape of ${ms.toFixed(0)} ms, headers after ${firstByteMs.toFixed(0)} ms; by the next scrape: ${what.join(', ') || 'none of these'}, longest event-loop delay ${(b.eventLoopDelayMaxS * 1_000).toFixed(0)} ms`,
+    );
+  }
   for (const [kind, happened] of Object.entries(kinds)) {
     log.add(`${at}.scrapes_over_${overMs}ms_with_${kind}`, slow.filter(({ a, b }) => happened(a, b)).length, 'scrapes');
     const all = paired.filter(({ a, b }) => happened(a, b)).length;
@@ -284,6 +302,8 @@ function logStretch(log: FigureLog, at: string, watch: Watch, seconds: number) {
   log.add(`${at}.scrape_p50`, percentile(watch.scrapeMs, 50), 'ms');
   log.add(`${at}.scrape_p99`, percentile(watch.scrapeMs, 99), 'ms');
   log.add(`${at}.scrape_max`, Math.max(...watch.scrapeMs), 'ms');
+  log.add(`${at}.scrape_headers_p50`, percentile(watch.firstByteMs, 50), 'ms');
+  log.add(`${at}.scrape_headers_p99`, percentile(watch.firstByteMs, 99), 'ms');
   logSlowScrapes(log, at, watch, 100);
   log.add(`${at}.staleness_p50`, percentile(watch.stalenessS, 50), 's');
   log.add(`${at}.staleness_p99`, percentile(watch.stalenessS, 99), 's');

@@ -15,6 +15,8 @@ export type ScrapeClient = (typeof SCRAPE_CLIENTS)[number];
 export interface TimedScrape {
   bytes: Buffer;
   ms: number;
+  /** Milliseconds to the answer's headers: the daemon's own delay before it sent anything. */
+  firstByteMs: number;
 }
 
 /** GET `url` with node:http: chunks kept as they come and joined after the clock stops. */
@@ -22,12 +24,13 @@ function scrapeWithHttp(url: string): Promise<TimedScrape> {
   return new Promise((resolve, reject) => {
     const startedMs = performance.now();
     const request = get(url, { agent: false, timeout: 60_000 }, (response) => {
+      const firstByteMs = performance.now() - startedMs;
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const ms = performance.now() - startedMs;
         if (response.statusCode !== 200) reject(new Error(`${url} answered ${response.statusCode}`));
-        else resolve({ bytes: Buffer.concat(chunks), ms });
+        else resolve({ bytes: Buffer.concat(chunks), ms, firstByteMs });
       });
       response.on('error', reject);
     });
@@ -44,7 +47,7 @@ async function scrapeWithCurl(url: string): Promise<TimedScrape> {
   const dir = process.platform === 'linux' ? '/dev/shm' : tmpdir();
   const path = join(dir, `uptime-credits-bench-scrape-${process.pid}`);
   try {
-    const seconds = await new Promise<number>((resolve, reject) =>
+    const [firstByteS, seconds] = await new Promise<[number, number]>((resolve, reject) =>
       execFile(
         'curl',
         [
@@ -56,13 +59,13 @@ async function scrapeWithCurl(url: string): Promise<TimedScrape> {
           '--output',
           path,
           '--write-out',
-          '%{time_total}',
+          '%{time_starttransfer} %{time_total}',
           url,
         ],
-        (error, stdout) => (error ? reject(error) : resolve(Number(stdout))),
+        (error, stdout) => (error ? reject(error) : resolve(stdout.trim().split(' ').map(Number) as [number, number])),
       ),
     );
-    return { bytes: await readFile(path), ms: seconds * 1_000 };
+    return { bytes: await readFile(path), ms: seconds * 1_000, firstByteMs: firstByteS * 1_000 };
   } finally {
     await rm(path, { force: true });
   }
@@ -72,10 +75,11 @@ async function scrapeWithCurl(url: string): Promise<TimedScrape> {
 async function scrapeWithFetch(url: string): Promise<TimedScrape> {
   const startedMs = performance.now();
   const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  const firstByteMs = performance.now() - startedMs;
   const bytes = Buffer.from(await response.arrayBuffer());
   const ms = performance.now() - startedMs;
   if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
-  return { bytes, ms };
+  return { bytes, ms, firstByteMs };
 }
 
 /** One timed GET of `url` with the given client. */
