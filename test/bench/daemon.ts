@@ -300,6 +300,7 @@ function logStretch(log: FigureLog, at: string, watch: Watch, seconds: number) {
   log.add(`${at}.probe_lag_p99`, quantileBetween(before, after, 0.99) * 1_000, 'ms');
   log.add(`${at}.scrapes`, watch.scrapeMs.length, 'scrapes');
   log.add(`${at}.scrape_p50`, percentile(watch.scrapeMs, 50), 'ms');
+  log.add(`${at}.scrape_p95`, percentile(watch.scrapeMs, 95), 'ms');
   log.add(`${at}.scrape_p99`, percentile(watch.scrapeMs, 99), 'ms');
   log.add(`${at}.scrape_max`, Math.max(...watch.scrapeMs), 'ms');
   log.add(`${at}.scrape_headers_p50`, percentile(watch.firstByteMs, 50), 'ms');
