@@ -36,7 +36,6 @@ const DAY_MS = 86_400_000;
 const MEASUREMENT = 'uptime_observation';
 /** The daemon's staleAfter (its configuration below), the floor of the pre-filled lines' gap marks. */
 const STALE_AFTER_MS = 90_000;
-const TIME_ZONE = 'Europe/Warsaw';
 /** The daemon's SLA refresh interval (SLA_REFRESH_INTERVAL_MS): a refresh's duration is its period minus this. */
 const REFRESH_INTERVAL_S = 15;
 /** Before the window: every check has run (first round within 5 s) and the first refreshes had their chance. */
@@ -77,6 +76,12 @@ export interface DaemonBenchOptions {
    * figure before 2026-11-30's fifth session, which costs the scraping side more than the others (scrape-clients.ts).
    */
   scrapeClient: ScrapeClient;
+  /**
+   * The fleet's time zone, which sets the month the window lies in (Europe/Warsaw by default). The pre-fill takes the
+   * days before now within that month, so in a month's first days another zone keeps the figures those of a month late
+   * in its course, as in every run before.
+   */
+  timeZone: string;
   nodeFlags(name: string): string[];
 }
 
@@ -119,6 +124,7 @@ function writeDaemonConfig(
   servers: number,
   targetUrl: (i: number) => string,
   storage: Record<string, unknown>,
+  timeZone: string,
 ) {
   const path = writeFleetConfig({
     dir,
@@ -130,6 +136,7 @@ function writeDaemonConfig(
   });
   const config = load(readFileSync(path, 'utf8')) as Record<string, unknown>;
   Object.assign(config, {
+    timezone: timeZone,
     state: { path: join(dir, `${name}-state.db`) },
     reports: { dir: join(dir, `${name}-reports`) },
     http: { listen: '127.0.0.1', port: 0, token: TOKEN },
@@ -526,11 +533,18 @@ async function benchOn(
           path: join(options.dir, 'daemon-outbox.db'),
           influxdb: { url: influxd.url, apiVersion: 1, database: influxd.database, measurement: MEASUREMENT },
         };
-  const configPath = writeDaemonConfig(options.dir, `daemon-${kind}`, options.servers, targetUrl, storage);
+  const configPath = writeDaemonConfig(
+    options.dir,
+    `daemon-${kind}`,
+    options.servers,
+    targetUrl,
+    storage,
+    options.timeZone,
+  );
 
   const nowMs = Date.now();
-  const month = monthContaining(nowMs, TIME_ZONE);
-  const window = monthWindow(month, TIME_ZONE);
+  const month = monthContaining(nowMs, options.timeZone);
+  const window = monthWindow(month, options.timeZone);
   const fromMs = Math.max(window.fromMs, nowMs - options.days * DAY_MS);
   const progress = (done: number, total: number) => {
     if (done % 6 === 0 || done === total) console.error(`# ${at}: pre-filled ${done}/${total} hours`);

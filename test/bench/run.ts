@@ -43,6 +43,8 @@ const USAGE = `usage: npm run bench -- [probe] [peer] [close] [close-queries] [s
                                     the credits clients), so that they take only the CPU the daemon leaves
   --daemon-scrape-client http  daemon: what times the scrapes of /metrics: http (node:http), curl (its own
                                     time_total), fetch (the client of the figures before 2026-11-30's fifth session)
+  --daemon-time-zone Europe/Warsaw  daemon: the fleet's time zone, which sets the month pre-filled and measured; in a
+                                    month's first days, a zone where the month is older keeps a 2-day pre-fill
   --ingest-lines 1000000      ingest: lines written directly and through the outbox, side by side
   --ingest-rounds 3           ingest: rounds of that comparison (the medians are the figures)
   --ingest-backlog 3600000    ingest: backlog lines drained while probing goes on (10,000 checks at 10 s, 1 h)
@@ -68,6 +70,7 @@ const { values, positionals } = parseArgs({
     'daemon-conditional-clients': { type: 'boolean', default: false },
     'daemon-remote-nice': { type: 'string', default: '0' },
     'daemon-scrape-client': { type: 'string', default: 'http' },
+    'daemon-time-zone': { type: 'string', default: 'Europe/Warsaw' },
     'ingest-lines': { type: 'string', default: '1000000' },
     'ingest-rounds': { type: 'string', default: '3' },
     'ingest-backlog': { type: 'string', default: '3600000' },
@@ -123,6 +126,13 @@ const daemonMinutes = amount(values['daemon-minutes'], 'daemon-minutes', 0.1);
 const daemonOutageMinutes = amount(values['daemon-outage-minutes'], 'daemon-outage-minutes', 0);
 const daemonRemoteNice = amount(values['daemon-remote-nice'], 'daemon-remote-nice', 0);
 const daemonScrapeClient = values['daemon-scrape-client'] as ScrapeClient;
+const daemonTimeZone = values['daemon-time-zone'];
+try {
+  new Intl.DateTimeFormat('en', { timeZone: daemonTimeZone });
+} catch {
+  console.error(`--daemon-time-zone: "${daemonTimeZone}" is not an IANA time zone\n${USAGE}`);
+  process.exit(2);
+}
 if (!SCRAPE_CLIENTS.includes(daemonScrapeClient)) {
   console.error(
     `--daemon-scrape-client: "${daemonScrapeClient}" must be one of ${SCRAPE_CLIENTS.join(', ')}\n${USAGE}`,
@@ -222,6 +232,7 @@ try {
         stores: daemonStores,
         conditionalClients: values['daemon-conditional-clients'],
         remoteNice: daemonRemoteNice,
+        timeZone: daemonTimeZone,
         scrapeClient: daemonScrapeClient,
         nodeFlags: profileFlags,
       },

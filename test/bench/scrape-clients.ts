@@ -1,10 +1,11 @@
 // The clients the daemon bench can scrape /metrics with, each timed to the exposition's last byte. They differ in
 // what the client itself costs: on an idle machine, 10,000 servers' 19 MB took p50 8 ms with curl, 15 ms with
 // node:http and 28-44 ms with fetch (2026-11-30, test/bench/README.md). Prometheus reads with Go's net/http, which
-// like curl copies the bytes into a buffer and does no more until it parses them.
+// like curl copies the bytes into a buffer and does no more until it parses them, over a connection it keeps open
+// between scrapes (node:http here does too; curl, a process per scrape, cannot).
 import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
-import { get } from 'node:http';
+import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,11 +20,19 @@ export interface TimedScrape {
   firstByteMs: number;
 }
 
+/**
+ * One connection kept open from scrape to scrape, as Prometheus keeps its connection to each target (keep-alive on,
+ * idle connections kept 5 minutes: prometheus/common's HTTP client defaults). A new connection for every scrape, as
+ * this client made until 2026-12-01, costs the daemon's thread a turn to accept it, and the body starts with a small
+ * receive window on loopback.
+ */
+const scrapeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+
 /** GET `url` with node:http: chunks kept as they come and joined after the clock stops. */
 function scrapeWithHttp(url: string): Promise<TimedScrape> {
   return new Promise((resolve, reject) => {
     const startedMs = performance.now();
-    const request = get(url, { agent: false, timeout: 60_000 }, (response) => {
+    const request = get(url, { agent: scrapeAgent, timeout: 60_000 }, (response) => {
       const firstByteMs = performance.now() - startedMs;
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
