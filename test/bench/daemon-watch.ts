@@ -70,6 +70,14 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
+/** CPU seconds the whole machine has been busy so far, all cores together (/proc/stat: all but idle and iowait). */
+export function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal: the busy ones are all but the 4th and 5th.
+  const busy = ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + Number(t)), 0);
+  return busy / TICKS_PER_SECOND;
+}
+
 /** Resident memory now and its peak (VmRSS, VmHWM), bytes. */
 export function memory(pid: number): { rssBytes: number; peakBytes: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

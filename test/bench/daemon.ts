@@ -20,6 +20,7 @@ import { prefillHeartbeats, prefillInflux, prefillStore } from './daemon-prefill
 import {
   childPid,
   cpuSeconds,
+  machineBusySeconds,
   histogram,
   memory,
   quantileBetween,
@@ -168,6 +169,7 @@ async function creditsClients(daemon: BuiltDaemon, month: string, clients: numbe
   );
   await child.ready;
   return {
+    pid: child.process.pid,
     /** Stops the clients and says what they were answered. */
     async stop(): Promise<CreditsClientsResult> {
       child.send('stop');
@@ -365,12 +367,24 @@ async function measureWindow(
   const clients = await creditsClients(daemon, month, CREDITS_CLIENTS, options.conditionalClients, options.remoteNice);
   const startedMs = Date.now();
   const daemonCpuBefore = cpuSeconds(daemon.pid);
+  const machineBefore = machineBusySeconds();
+  const clientsCpuBefore = clients.pid === undefined ? 0 : cpuSeconds(clients.pid);
+  const benchCpuBefore = process.cpuUsage();
   const influxdCpuBefore = influxdPid === undefined ? 0 : cpuSeconds(influxdPid);
   let answers: CreditsClientsResult;
   let watch: Watch;
+  let othersCores: { machine: number; clients: number; bench: number };
   try {
     watch = await watchUntil(daemon, options.scrapeClient, startedMs + windowMs);
   } finally {
+    // Read before the clients stop: the machine's two cores are shared by all of these, not the daemon's alone.
+    const elapsedS = (Date.now() - startedMs) / 1_000;
+    const bench = process.cpuUsage(benchCpuBefore);
+    othersCores = {
+      machine: (machineBusySeconds() - machineBefore) / elapsedS,
+      clients: clients.pid === undefined ? 0 : (cpuSeconds(clients.pid) - clientsCpuBefore) / elapsedS,
+      bench: (bench.user + bench.system) / 1e6 / elapsedS,
+    };
     answers = await clients.stop();
   }
   const seconds = (Date.now() - startedMs) / 1_000;
@@ -390,6 +404,9 @@ async function measureWindow(
     log.add(`${at}.influxd_cpu`, influxdCores, 'cores');
     log.add(`${at}.daemon_and_influxd_cpu`, daemonCores + influxdCores, 'cores');
   }
+  log.add(`${at}.credits_clients_cpu`, othersCores.clients, 'cores');
+  log.add(`${at}.bench_process_cpu`, othersCores.bench, 'cores');
+  log.add(`${at}.machine_busy_cpu`, othersCores.machine, 'cores');
   log.add(`${at}.daemon_rss_peak`, memory(daemon.pid).peakBytes / 1_048_576, 'MiB');
   log.add(`${at}.daemon_rss_steady`, percentile(watch.rssBytes, 50) / 1_048_576, 'MiB');
   // The peak above is the kernel's high-water mark; these are the samples at the scrapes (every 2 s).
