@@ -19,6 +19,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { storeUnavailableIn } from '../store/store.js';
 import { bearerCredentials, createAuthGate, type ApiToken } from './auth.js';
 import { codeForStatus, errorResponses, sendError, STORE_RETRY_AFTER_S } from './errors.js';
+import { contentCodingFor, gzipOf } from './compressed-answers.js';
 import { entityTagOf, ifNoneMatchNames } from './entity-tags.js';
 import { answerMonthQuery, createComputeTurns, pacedClient, type MonthQueryPacing } from './month-queries.js';
 import { registerRecordRoutes, type RecordRouteDeps } from './record-routes.js';
@@ -306,10 +307,26 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
               type: 'string',
               description: 'the ETag of an answer the client holds: 304 without a body while the answer is that one',
             },
+            'accept-encoding': {
+              type: 'string',
+              description: 'gzip (or *) to receive the document gzip-compressed, about a tenth of its bytes',
+            },
           },
         },
         response: {
-          200: { ...answers.CREDITS, headers: { etag: { type: 'string', description: "the document's SHA-256" } } },
+          200: {
+            ...answers.CREDITS,
+            headers: {
+              etag: {
+                type: 'string',
+                description: "the document's SHA-256; with `-gzip` after it for the gzip-compressed representation",
+              },
+              'content-encoding': {
+                type: 'string',
+                description: 'gzip when Accept-Encoding accepts it (compressed once per document), else absent',
+              },
+            },
+          },
           304: { type: 'null', description: 'Not modified: the answer is still the one If-None-Match names' },
           ...computedCredits.response,
         },
@@ -321,11 +338,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       );
       if (!(answer instanceof Uint8Array)) return answer;
       // Encoded where it was computed (the schema above documents it): bytes, not an object to serialize here.
-      const tag = entityTagOf(answer);
-      // Any client may keep it, but must ask again before using it: a month's credits move with the data.
-      reply.header('etag', tag).header('cache-control', 'private, no-cache');
+      const coding = contentCodingFor(request.headers['accept-encoding']);
+      const tag = entityTagOf(answer, coding);
+      // Any client may keep it, but must ask again before using it: a month's credits move with the data. The answer
+      // depends on Accept-Encoding too, which a cache between must keep apart.
+      reply.header('etag', tag).header('cache-control', 'private, no-cache').header('vary', 'accept-encoding');
       if (ifNoneMatchNames(request.headers['if-none-match'], tag)) return reply.code(304).send();
-      return reply.type('application/json; charset=utf-8').send(answer);
+      reply.type('application/json; charset=utf-8');
+      if (coding === 'identity') return reply.send(answer);
+      return reply.header('content-encoding', 'gzip').send(await gzipOf(answer));
     },
   );
   const monthParams = { type: 'object', properties: { month: MONTH }, required: ['month'] } as const;

@@ -2,9 +2,11 @@
 // the client's turn, an answer cached for the data as it is is free, over the limit is 429 with Retry-After. The
 // real daemon without the probe role (nothing writes unless the test does) on a real embedded store.
 import { createHash } from 'node:crypto';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logging.js';
@@ -134,6 +136,8 @@ customers:
       const response = await fetch(path, {
         headers: {
           authorization: `Bearer ${ENV.UC_BOB_TOKEN}`,
+          // fetch asks for gzip unless told: the document as it is here (gzip has its own test below).
+          'accept-encoding': 'identity',
           ...(ifNoneMatch === undefined ? {} : { 'if-none-match': ifNoneMatch }),
         },
       });
@@ -198,5 +202,57 @@ customers:
     expect(changed.status).toBe(200);
     expect(changed.bytes.equals(whole.bytes)).toBe(false);
     expect(changed.etag).toBe(`"${createHash('sha256').update(changed.bytes).digest('base64url')}"`);
+  });
+  it('sends the document gzip-compressed to a client that accepts it, with its own tag, compressed once', async () => {
+    const get = (headers: Record<string, string>) =>
+      new Promise<{ status: number; headers: IncomingHttpHeaders; bytes: Buffer }>((resolve, reject) => {
+        // node:http, which leaves the body as it came (fetch would inflate it).
+        httpGet(
+          `${daemon.address}/api/v1/credits?month=2026-10`,
+          { headers: { authorization: `Bearer ${ENV.UC_ALICE_TOKEN}`, ...headers } },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () =>
+              resolve({ status: response.statusCode ?? 0, headers: response.headers, bytes: Buffer.concat(chunks) }),
+            );
+          },
+        ).on('error', reject);
+      });
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // alice's turn comes back
+    const plain = await get({});
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const hash = createHash('sha256').update(plain.bytes).digest('base64url');
+    expect(plain.headers.etag).toBe(`"${hash}"`);
+    expect(plain.headers.vary).toBe('accept-encoding');
+
+    const before = await counts();
+    const zipped = await get({ 'accept-encoding': 'gzip, deflate' });
+    expect(zipped.status).toBe(200);
+    expect(zipped.headers).toMatchObject({
+      'content-encoding': 'gzip',
+      'content-type': 'application/json; charset=utf-8',
+      etag: `"${hash}-gzip"`,
+      vary: 'accept-encoding',
+    });
+    expect(Number(zipped.headers['content-length'])).toBe(zipped.bytes.length);
+    expect(gunzipSync(zipped.bytes).equals(plain.bytes)).toBe(true);
+    expect(zipped.bytes.length).toBeLessThan(plain.bytes.length);
+    // The same compressed bytes for the next client: compressed once per document.
+    expect((await get({ 'accept-encoding': '*' })).bytes.equals(zipped.bytes)).toBe(true);
+
+    // The gzip tag names the gzip representation; the plain one's tag does not.
+    const held = await get({ 'accept-encoding': 'gzip', 'if-none-match': `"${hash}-gzip"` });
+    expect(held).toMatchObject({ status: 304, bytes: Buffer.alloc(0) });
+    expect(held.headers.etag).toBe(`"${hash}-gzip"`);
+    expect((await get({ 'accept-encoding': 'gzip', 'if-none-match': `"${hash}"` })).status).toBe(200);
+    expect((await get({ 'if-none-match': `"${hash}-gzip"` })).status).toBe(200);
+    // Refused gzip: the document as it is.
+    const refused = await get({ 'accept-encoding': 'gzip;q=0' });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(refused.bytes.equals(plain.bytes)).toBe(true);
+    // All from the cache: the coding changes nothing of what is computed.
+    expect(await counts()).toEqual({ ...before, cached: before.cached + 6 });
   });
 });

@@ -11,6 +11,14 @@ describe('entity tags of byte answers', () => {
     expect(entityTagOf(new TextEncoder().encode('{"month":"2026-11"}'))).not.toBe(expected);
   });
 
+  it('gives the gzip representation its own tag: the same hash with -gzip', () => {
+    const bytes = new TextEncoder().encode('{"month":"2026-10"}');
+    const hash = createHash('sha256').update('{"month":"2026-10"}').digest('base64url');
+    expect(entityTagOf(bytes, 'gzip')).toBe(`"${hash}-gzip"`);
+    expect(entityTagOf(bytes, 'identity')).toBe(`"${hash}"`);
+    expect(entityTagOf(bytes)).toBe(`"${hash}"`);
+  });
+
   it('matches If-None-Match by the weak comparison: "*", the tag, W/ the tag, the tag anywhere in a list', () => {
     const tag = '"abc"';
     for (const header of ['*', ' * ', '"abc"', 'W/"abc"', '"x", "abc"', '"x",W/"abc" ', '"a,b", "abc"'])
