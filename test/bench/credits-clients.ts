@@ -14,6 +14,9 @@ export interface CreditsClientsResult {
   answeredMs: number[];
 }
 
+/** How long the clients' requests in flight may take to end once told to stop. */
+const STOP_GRACE_MS = 2_000;
+
 const [url, month, token, clientsText, mode] = process.argv.slice(2) as [string, string, string, string, string];
 /** 'conditional': each client sends its last answer's ETag, as a polling client would (304 while it holds). */
 const conditional = mode === 'conditional';
@@ -56,6 +59,8 @@ const running = Promise.all(Array.from({ length: Number(clientsText) }, client))
 await tellParent('ready', {});
 await fromParent<'stop'>();
 stop.abort();
-await running;
+// A body being inflated when the abort came may never settle (undici's fetch, seen with gzip answers), and with
+// nothing else pending the process would exit without its result: what was counted so far is the result.
+await Promise.race([running, sleep(STOP_GRACE_MS)]);
 await tellParent('result', { statuses, answeredMs } satisfies CreditsClientsResult);
 process.exit(0);
