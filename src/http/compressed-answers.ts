@@ -26,13 +26,19 @@ export function contentCodingFor(acceptEncoding: string | undefined): ContentCod
 const gzipped = new WeakMap<Uint8Array, Promise<Buffer>>();
 
 /**
- * `bytes` gzip-compressed (level 6, zlib's default), compressed once however many clients ask. Like entityTagOf, kept
- * per object: the bytes must never change once compressed.
+ * zlib's fastest level. A 2.9 MB credits document: 8.6 ms and 186 KB at level 1, 26.8 ms and 144 KB at level 6 (the
+ * default). A running month's document changes with the data, every few seconds at fleet scale.
+ */
+const GZIP_LEVEL = 1;
+
+/**
+ * `bytes` gzip-compressed, compressed once however many clients ask. Like entityTagOf, kept per object: the bytes
+ * must never change once compressed.
  */
 export function gzipOf(bytes: Uint8Array): Promise<Buffer> {
   let compressed = gzipped.get(bytes);
   if (compressed === undefined) {
-    compressed = gzipAsync(bytes);
+    compressed = gzipAsync(bytes, { level: GZIP_LEVEL });
     gzipped.set(bytes, compressed);
     // A failure is not kept: the next client asks for a new compression.
     compressed.catch(() => gzipped.delete(bytes));
