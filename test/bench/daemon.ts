@@ -133,11 +133,11 @@ function writeDaemonConfig(
     targetUrl,
     storage,
     fileName: `${name}.yaml`,
+    timeZone,
     probing: { interval: '10s', timeout: '5s', staleAfter: `${STALE_AFTER_MS / 1_000}s` },
   });
   const config = load(readFileSync(path, 'utf8')) as Record<string, unknown>;
   Object.assign(config, {
-    timezone: timeZone,
     state: { path: join(dir, `${name}-state.db`) },
     reports: { dir: join(dir, `${name}-reports`) },
     http: { listen: '127.0.0.1', port: 0, token: TOKEN },

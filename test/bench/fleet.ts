@@ -17,6 +17,8 @@ export interface FleetOptions {
   storage: Record<string, unknown>;
   probing?: Record<string, unknown>;
   fileName?: string;
+  /** The fleet's time zone, which sets its months (default Europe/Warsaw). */
+  timeZone?: string;
 }
 
 /** Writes the fleet's config file and returns its path. */
@@ -40,7 +42,7 @@ export function writeFleetConfig(options: FleetOptions): string {
     });
   }
   const config = {
-    timezone: 'Europe/Warsaw',
+    timezone: options.timeZone ?? 'Europe/Warsaw',
     storage: options.storage,
     probing: { location: 'bench', interval: '10s', timeout: '5s', ...options.probing },
     customers,

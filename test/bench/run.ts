@@ -5,6 +5,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { assertTimeZone } from '../../src/sla/month.js';
 import { forkChild } from './children.js';
 import { benchClose } from './close.js';
 import { benchCloseQueries } from './close-queries.js';
@@ -128,9 +129,9 @@ const daemonRemoteNice = amount(values['daemon-remote-nice'], 'daemon-remote-nic
 const daemonScrapeClient = values['daemon-scrape-client'] as ScrapeClient;
 const daemonTimeZone = values['daemon-time-zone'];
 try {
-  new Intl.DateTimeFormat('en', { timeZone: daemonTimeZone });
-} catch {
-  console.error(`--daemon-time-zone: "${daemonTimeZone}" is not an IANA time zone\n${USAGE}`);
+  assertTimeZone(daemonTimeZone); // as the daemon's configuration checks it
+} catch (error) {
+  console.error(`--daemon-time-zone: ${(error as Error).message}\n${USAGE}`);
   process.exit(2);
 }
 if (!SCRAPE_CLIENTS.includes(daemonScrapeClient)) {

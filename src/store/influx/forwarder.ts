@@ -59,9 +59,10 @@ export interface ForwarderDeps {
   /** Batches in flight at once while InfluxDB takes them (default 3; 1 sends one at a time). */
   inFlight?: number;
   /**
-   * Whether InfluxDB answers now (its /ping; a rejection counts as no). After a write that found no server to connect to, the backoff is
-   * waited out only until this says yes (asked every `answersEveryMs`, default 1 s): after a long outage the
-   * backoff has grown to its 30 s cap, and the backlog should not wait that long once InfluxDB is back.
+   * Whether InfluxDB answers now (its /ping; a rejection counts as no). After a write that found no server to
+   * connect to, the backoff is waited out only until this says yes (asked every `answersEveryMs`, default 1 s): after
+   * a long outage the backoff has grown to its 30 s cap, and the backlog should not wait that long once InfluxDB is
+   * back.
    */
   answers?: () => Promise<boolean>;
   answersEveryMs?: number;
