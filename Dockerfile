@@ -13,7 +13,7 @@ RUN npm run build && npm prune --omit=dev
 # Runtime stage: only the compiled code, production node_modules and the example configuration.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
-# glibc's allocator as npm start sets it (src/commands/process-memory.ts says why): ~90 MiB less resident memory.
+# glibc's allocator as npm start sets it (src/commands/process-settings.ts says why): ~90 MiB less resident memory.
 ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
@@ -28,5 +28,6 @@ VOLUME ["/app/config", "/app/data", "/app/reports"]
 EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "dist/src/cli.js"]
+# One thread for V8's background work, as npm start gives it (src/commands/process-settings.ts says why).
+ENTRYPOINT ["node", "--v8-pool-size=1", "dist/src/cli.js"]
 CMD ["start", "--config", "config/uptime-credits.yaml"]

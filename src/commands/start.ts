@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../logging.js';
 import { startDaemon } from '../main.js';
 import { loadCommandConfig } from './context.js';
-import { HEAP_FLAGS, missingMallocSettings } from './process-memory.js';
+import { HEAP_FLAGS, missingMallocSettings, missingNodeFlags } from './process-settings.js';
 
 /** Registers `start`. */
 export function registerStart(program: Command): void {
@@ -18,7 +18,13 @@ export function registerStart(program: Command): void {
       if (missing.length > 0)
         logger.info(
           { missing },
-          'the allocator settings npm start and the Docker image use are not in the environment: expect ~90 MiB more resident memory at 10,000 servers (README, Memory)',
+          'the allocator settings npm start and the Docker image use are not in the environment: expect ~90 MiB more resident memory at 10,000 servers (README, Memory and threads)',
+        );
+      const missingFlags = missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
+      if (missingFlags.length > 0)
+        logger.info(
+          { missing: missingFlags },
+          "node options npm start and the Docker image give are not on node's command line: expect slower scrapes and probes on a machine with busy cores (README, Memory and threads)",
         );
       const config = loadCommandConfig(command, logger);
       const daemon = await startDaemon({ config, logger });

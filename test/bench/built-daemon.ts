@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MALLOC_ENV } from '../../src/commands/process-memory.js';
+import { MALLOC_ENV, NODE_FLAGS } from '../../src/commands/process-settings.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Log lines of level warn and above kept for the report (the rest are counted). */
@@ -36,12 +36,16 @@ export async function startBuiltDaemon(
   logPath: string,
   nodeFlags: readonly string[] = [],
 ): Promise<BuiltDaemon> {
-  const child = spawn(process.execPath, [...nodeFlags, `${ROOT}/dist/src/cli.js`, 'start', '-c', configPath], {
-    cwd: ROOT,
-    // As npm start and the Docker image run it: with the allocator's settings.
-    env: { ...process.env, ...MALLOC_ENV, LOG_LEVEL: 'info', UPTIME_CREDITS_LOG_FORMAT: 'json' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, ...nodeFlags, `${ROOT}/dist/src/cli.js`, 'start', '-c', configPath],
+    {
+      cwd: ROOT,
+      // As npm start and the Docker image run it: with their node options and the allocator's settings.
+      env: { ...process.env, ...MALLOC_ENV, LOG_LEVEL: 'info', UPTIME_CREDITS_LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const problems = { count: 0, first: [] as string[] };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const logFile = createWriteStream(logPath);

@@ -1,6 +1,7 @@
-// The memory settings of the long-running daemon process: V8's, which `start` sets at run time, and glibc's
-// allocator's, which must be in the environment before the process starts (npm start and the Dockerfile set them;
-// test/unit/commands/process-memory.test.ts keeps those in step with this file). test/bench/README.md has the figures.
+// The settings of the long-running daemon process: V8's heap settings, which `start` makes at run time, and those
+// only the process's start can make: glibc's allocator's (its environment) and the size of V8's thread pool (node's
+// command line). npm start, the Dockerfile and the bench's daemon give the latter; test/unit/commands/
+// process-settings.test.ts keeps them in step with this file. test/bench/README.md has the figures.
 
 /**
  * V8 settings for a process that runs for months with a steady live heap, set at run time (V8 reads them at every
@@ -35,4 +36,21 @@ export function missingMallocSettings(env: NodeJS.ProcessEnv, platform: NodeJS.P
   return Object.entries(MALLOC_ENV)
     .filter(([name, value]) => env[name] !== value)
     .map(([name, value]) => `${name}=${value}`);
+}
+
+/**
+ * Node options for the daemon that only node's command line (or NODE_OPTIONS) can give.
+ * - One thread for V8's background work rather than four. The daemon's thread answers probes and scrapes; V8's pool
+ *   marks its heap and the compute worker's beside it. On a machine whose cores are busy, four markers at the
+ *   daemon's priority took the cores the daemon's thread was waiting for, and a scrape due during a full collection
+ *   waited with them. One marker does the same work over a longer time: in three pairs of the bench's short runs at
+ *   10,000 servers, scrape p95 62-66 ms against 70-84 ms and p99 85-112 ms against 142-167 ms, the daemon's CPU
+ *   the same (0.44-0.49 cores against 0.45-0.47).
+ */
+export const NODE_FLAGS = ['--v8-pool-size=1'];
+
+/** NODE_FLAGS given neither on node's command line (`execArgv`) nor in NODE_OPTIONS. */
+export function missingNodeFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const given = new Set([...execArgv, ...(nodeOptions ?? '').split(/\s+/)]);
+  return NODE_FLAGS.filter((flag) => !given.has(flag));
 }
