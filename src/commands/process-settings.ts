@@ -44,8 +44,8 @@ export function missingMallocSettings(env: NodeJS.ProcessEnv, platform: NodeJS.P
  *   marks its heap and the compute worker's beside it. On a machine whose cores are busy, four markers at the
  *   daemon's priority took the cores the daemon's thread was waiting for, and a scrape due during a full collection
  *   waited with them. One marker does the same work over a longer time: in three pairs of the bench's short runs at
- *   10,000 servers, scrape p95 62-66 ms against 70-84 ms and p99 85-112 ms against 142-167 ms, the daemon's CPU
- *   the same (0.44-0.49 cores against 0.45-0.47).
+ *   10,000 servers, scrape p95 62-66 ms against 70-84 ms and p99 85-112 ms against 142-167 ms; at full size, 2-3
+ *   scrapes of 150 over 100 ms against 5. The daemon's CPU moved within the runs' spread.
  */
 export const NODE_FLAGS = ['--v8-pool-size=1'];
 
