@@ -23,11 +23,18 @@ export async function mapWithLimit<T, R>(
  * fleet-sized loop on the daemon's thread then holds a probe or a scrape for two slices at most.
  */
 export async function forEachInSlices<T>(items: readonly T[], sliceSize: number, fn: (item: T) => void): Promise<void> {
+  await forEachSlice(items, sliceSize, (slice) => {
+    for (const item of slice) fn(item);
+  });
+}
+
+/** As forEachInSlices, with `fn` given each slice whole (for work done once per slice). */
+export async function forEachSlice<T>(items: readonly T[], sliceSize: number, fn: (slice: T[]) => void): Promise<void> {
   let first = true;
   for (const slice of slicesOf(items, sliceSize)) {
     if (!first) await nextTurn();
     first = false;
-    for (const item of slice) fn(item);
+    fn(slice);
   }
 }
 

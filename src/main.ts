@@ -13,7 +13,7 @@ import type { Logger } from './logging.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createMonthEndJob, earliestObservationCached } from './scheduler/month-end.js';
 import { createSlaRefresh } from './scheduler/sla-refresh.js';
-import { forEachInSlices } from './concurrency.js';
+import { forEachSlice } from './concurrency.js';
 import { createIncrementalReads } from './scheduler/incremental-reads.js';
 import { createSettledMark } from './scheduler/settled-mark.js';
 import { createProbeLoop } from './scheduler/probe-loop.js';
@@ -176,10 +176,10 @@ export async function startDaemon(options: {
     clock,
     async onSnapshot(snapshot) {
       // Only the close instance exports the SLA series: the alerts on them fire once, not once per agent. In slices
-      // (10,000 servers are ~100 ms of rendering): a scrape meanwhile sees some servers at this refresh and the rest
+      // (each slice is recorded and rendered in one turn): a scrape meanwhile sees some servers at this refresh and the rest
       // at the previous one, each series a true month-to-date value; the refresh's timestamp moves after the last.
       if (config.roles.close)
-        await forEachInSlices(snapshot.servers, SLA_SERIES_PER_SLICE, (view) => metrics.recordSla(view));
+        await forEachSlice(snapshot.servers, SLA_SERIES_PER_SLICE, (views) => metrics.recordSla(views));
       metrics.recordSlaRefreshed(snapshot.asOfMs);
     },
     incrementalReads,

@@ -190,15 +190,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     async (_request, reply) => {
       const chunks = await deps.metrics.exposition();
       // Every chunk handed to the socket at once (its length known): the socket writes them as the scraper reads,
-      // with a turn of this thread for the first chunk's end only. Piped as a stream, each of the ~20 chunks waited
-      // for a 'drain', and on a busy event loop each wait was a turn late. (No onSend hook applies to /metrics.)
+      // with a turn of this thread for the first chunk's end only. Piped as a stream, each chunk waited for a
+      // 'drain', and on a busy event loop each wait was a turn late. Corked, the ~350 chunks (a family's pages) go
+      // to the socket as one vectored write rather than one write each. (No onSend hook applies to /metrics.)
       reply.hijack();
       reply.raw.strictContentLength = true; // a length that disagrees with the bytes fails the answer, never misframes it
       reply.raw.writeHead(200, {
         'content-type': deps.metrics.contentType,
         'content-length': chunks.reduce((bytes, chunk) => bytes + chunk.length, 0),
       });
+      reply.raw.cork();
       for (const chunk of chunks) reply.raw.write(chunk);
+      reply.raw.uncork();
       reply.raw.end();
     },
   );

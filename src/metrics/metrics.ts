@@ -6,6 +6,7 @@ import type { StoreHealth } from '../store/store.js';
 import type { CheckOutcome } from '../probes/probe.js';
 import type { ServerSlaView } from '../scheduler/sla-refresh.js';
 import { formatMicroPercent, uptimeRatio } from '../sla/money.js';
+import { RECENT_DOWNTIME_WINDOWS } from '../sla/outlook.js';
 import { MONTH_STATES, type MonthState } from '../state/close-records.js';
 import { DELIVERY_STATES, type DeliveryState } from '../state/delivery-records.js';
 import { AUTH_FAILURES, ROUTE_GROUPS, type AuthFailure, type RouteGroup } from '../http/auth.js';
@@ -25,6 +26,9 @@ export interface CloseMonthView {
   unfinished?: boolean;
 }
 
+/** What a bracket's budget series is labelled by. */
+type BracketKey = { belowMicroPercent: number; creditPercentHundredths: number };
+
 export type CloseProblem = 'failed' | 'held' | 'needs-review';
 
 /** Typed recorders over one registry plus the per-server families; `exposition()` is what /metrics serves. */
@@ -39,8 +43,11 @@ export interface Metrics {
    */
   exposition(): Promise<Buffer[]>;
   recordOutcome(outcome: CheckOutcome): void;
-  /** Replaces a server's month-to-date SLA series: figures, state now, tier, and the whole month's bracket budgets. */
-  recordSla(view: ServerSlaView): void;
+  /**
+   * Replaces these servers' month-to-date SLA series (figures, state now, tier, the whole month's bracket budgets)
+   * and renders them: a refresh records its snapshot a slice at a time, and the scrapes only send the bytes.
+   */
+  recordSla(views: readonly ServerSlaView[]): void;
   /** A month-to-date SLA view computed as of `asOfMs` has been recorded (the SLA series are that fresh). */
   recordSlaRefreshed(asOfMs: number): void;
   /** What this instance is: whether it closes months, and how many checks it probes. */
@@ -146,11 +153,7 @@ export function createMetrics(registry = new Registry()): Metrics {
     'uptime_credits_server_tier_info',
     'The support tier in force for the server this month (always 1; the tier is a label).',
   );
-  const families = [
-    probeSuccess,
-    probeDuration,
-    httpStatus,
-    certExpiry,
+  const slaFamilies = [
     uptime,
     downtime,
     unmonitored,
@@ -164,6 +167,87 @@ export function createMetrics(registry = new Registry()): Metrics {
     inMaintenance,
     tierInfo,
   ];
+  const families = [probeSuccess, probeDuration, httpStatus, certExpiry, ...slaFamilies];
+
+  // The label text of each server's SLA series, kept so that a refresh passes the same strings again (the families
+  // then compare them as pointers) and builds none.
+  const serverLabels = new Map<string, { customer: string; labels: string }>();
+  const labelsOf = (customer: string, server: string) => {
+    let known = serverLabels.get(server);
+    if (known?.customer !== customer) {
+      known = { customer, labels: renderLabels({ customer, server }) };
+      serverLabels.set(server, known);
+    }
+    return known.labels;
+  };
+  const tierSuffixes = new Map<string, readonly string[]>();
+  const tierSuffix = (tier: string) => {
+    let suffixes = tierSuffixes.get(tier);
+    if (suffixes === undefined) {
+      suffixes = [`,${renderLabels({ tier })}`];
+      tierSuffixes.set(tier, suffixes);
+    }
+    return suffixes;
+  };
+  // Each tier's budget labels, kept while its brackets stay the same (terms may give a tier new ones from a month on).
+  const budgetSuffixes = new Map<string, { brackets: readonly BracketKey[]; suffixes: readonly string[] }>();
+  const budgetSuffixesOf = (tier: string, budgets: readonly BracketKey[]) => {
+    const known = budgetSuffixes.get(tier);
+    if (
+      known !== undefined &&
+      known.brackets.length === budgets.length &&
+      known.brackets.every(
+        (b, i) =>
+          b.belowMicroPercent === budgets[i]?.belowMicroPercent &&
+          b.creditPercentHundredths === budgets[i]?.creditPercentHundredths,
+      )
+    )
+      return known.suffixes;
+    const brackets = budgets.map(({ belowMicroPercent, creditPercentHundredths }) => ({
+      belowMicroPercent,
+      creditPercentHundredths,
+    }));
+    const suffixes = brackets.map(
+      (b) =>
+        `,below="${formatMicroPercent(b.belowMicroPercent)}",credit_percent="${formatMicroPercent(b.creditPercentHundredths * 10_000)}"`,
+    );
+    budgetSuffixes.set(tier, { brackets, suffixes });
+    return suffixes;
+  };
+  const windowSuffixes = RECENT_DOWNTIME_WINDOWS.map((w) => `,window="${w.label}"`);
+  const recordServerSla = ({
+    customer,
+    server,
+    tier,
+    monthToDate,
+    outlook,
+    recentDowntimeMs,
+    projectedCreditPercentHundredths,
+    projectedCreditGrosze,
+  }: ServerSlaView) => {
+    const labels = labelsOf(customer, server);
+    uptime.set(labels, uptimeRatio(monthToDate.eligibleMs, monthToDate.downtimeMs));
+    downtime.set(labels, monthToDate.downtimeMs / 1_000);
+    unmonitored.set(labels, monthToDate.unmonitoredMs / 1_000);
+    eligible.set(labels, monthToDate.eligibleMs / 1_000);
+    credit.set(labels, projectedCreditPercentHundredths / 10_000);
+    projected.set(labels, projectedCreditGrosze / 100);
+    budget.setMany(
+      labels,
+      budgetSuffixesOf(tier, outlook.budgets),
+      outlook.budgets.map((b) => b.remainingMs / 1_000),
+    );
+    recentDowntime.setMany(
+      labels,
+      windowSuffixes,
+      RECENT_DOWNTIME_WINDOWS.map((w) => recentDowntimeMs[w.label] / 1_000),
+    );
+    remainingEligible.set(labels, outlook.remainingEligibleMs / 1_000);
+    // Down counts only while the server is covered: before `since` a failing new server promises nothing yet.
+    serverDown.set(labels, monthToDate.downAtEnd && outlook.coveredNow ? 1 : 0);
+    inMaintenance.set(labels, outlook.inMaintenance ? 1 : 0);
+    tierInfo.setMany(labels, tierSuffix(tier), [1]);
+  };
   const probesTotal = new Counter({
     name: 'uptime_credits_probes_total',
     help: 'Probes run, by result.',
@@ -350,7 +434,7 @@ export function createMetrics(registry = new Registry()): Metrics {
     registry,
     contentType: registry.contentType,
     async exposition() {
-      return [Buffer.from(await registry.metrics()), ...families.map((family) => family.render())];
+      return [Buffer.from(await registry.metrics()), ...families.flatMap((family) => family.chunks())];
     },
     recordOutcome(outcome) {
       const labels = renderLabels({
@@ -366,42 +450,10 @@ export function createMetrics(registry = new Registry()): Metrics {
       probesTotal.inc({ result: outcome.up ? 'success' : 'failure' });
       lag.observe(outcome.lagMs / 1_000);
     },
-    recordSla({
-      customer,
-      server,
-      tier,
-      monthToDate,
-      outlook,
-      recentDowntimeMs,
-      projectedCreditPercentHundredths,
-      projectedCreditGrosze,
-    }) {
-      const labels = renderLabels({ customer, server });
-      uptime.set(labels, uptimeRatio(monthToDate.eligibleMs, monthToDate.downtimeMs));
-      downtime.set(labels, monthToDate.downtimeMs / 1_000);
-      unmonitored.set(labels, monthToDate.unmonitoredMs / 1_000);
-      eligible.set(labels, monthToDate.eligibleMs / 1_000);
-      credit.set(labels, projectedCreditPercentHundredths / 10_000);
-      projected.set(labels, projectedCreditGrosze / 100);
-      budget.setMany(
-        labels,
-        outlook.budgets.map(
-          (b) =>
-            [
-              `${labels},below="${formatMicroPercent(b.belowMicroPercent)}",credit_percent="${formatMicroPercent(b.creditPercentHundredths * 10_000)}"`,
-              b.remainingMs / 1_000,
-            ] as const,
-        ),
-      );
-      recentDowntime.setMany(
-        labels,
-        Object.entries(recentDowntimeMs).map(([window, ms]) => [`${labels},window="${window}"`, ms / 1_000] as const),
-      );
-      remainingEligible.set(labels, outlook.remainingEligibleMs / 1_000);
-      // Down counts only while the server is covered: before `since` a failing new server promises nothing yet.
-      serverDown.set(labels, monthToDate.downAtEnd && outlook.coveredNow ? 1 : 0);
-      inMaintenance.set(labels, outlook.inMaintenance ? 1 : 0);
-      tierInfo.setMany(labels, [[renderLabels({ customer, server, tier }), 1]]);
+    recordSla(views) {
+      for (const view of views) recordServerSla(view);
+      // Rendered now, a slice at a time, so that the scrape after a refresh sends bytes rather than writes them.
+      for (const family of slaFamilies) family.renderChanged();
     },
     recordWritePath(view) {
       backlog.set(view.store.waiting);

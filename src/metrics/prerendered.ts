@@ -1,7 +1,8 @@
 // Gauge families with one series per server or check, kept as exposition text rendered when a value changes.
 // prom-client formats every series on every scrape (label escaping, sorting, number formatting); at 10,000
-// servers that is ~130,000 series and ~300 ms per scrape. Here a scrape only joins strings already rendered,
-// and a family that did not change since the last scrape returns its cached text.
+// servers that is ~180,000 series and ~300 ms per scrape. Here each series' value is kept as a number beside the
+// bytes last rendered for it: setting the value it already has costs a comparison, and a scrape only sends pages
+// already rendered (or renders the few that changed since).
 
 /** Escapes a label value for the text exposition format (backslash, double quote, newline). */
 export function escapeLabelValue(value: string): string {
@@ -23,106 +24,271 @@ export function renderValue(value: number): string {
   return String(value);
 }
 
+/** Keys per page. A page is one buffer of the exposition, rendered again whole when any of its series changed. */
+export const KEYS_PER_PAGE = 512;
+
+/** The series of a key with a single series: its labels are the key's own. */
+const SINGLE: readonly string[] = [''];
+
+/** What a series' bytes in its page's text still say. */
+const CLEAN = 0;
+/** The labels are as rendered; the value is new. */
+const NEW_VALUE = 1;
+/** New, or its labels changed: the whole line is written from its strings. */
+const NEW_LINE = 2;
+
+/** Whether two values render alike: NaN is its own value here (it renders the same every time), 0 and -0 are one. */
+const sameValue = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+
 /**
- * One gauge family whose series are grouped by a key (a server, a check); a key's series are replaced together.
- *
- * The family is kept once, as the encoded text a scrape sends, with where each key's lines lie in it. A key's new
- * lines wait as a string until the next render, which copies the unchanged keys' bytes from the last text and
- * writes the changed ones. (Keeping every key's lines as strings as well held the exposition twice: ~24 MB of
- * strings beside ~23 MB of buffers at 10,000 servers.)
+ * Up to KEYS_PER_PAGE consecutive keys of a family, their series in slots (key by key, in order), and the page's
+ * text as last rendered. A slot's offsets always refer to that text; a new text is a new buffer, so one already
+ * handed to a scrape is never written again.
+ */
+class Page {
+  /** Each key's label text (the key itself). */
+  readonly keys: string[] = [];
+  /** Each key's series: label text following the key's, one per series. */
+  readonly suffixes: (readonly string[])[] = [];
+  /** The slots of key k are firstSlot[k] up to firstSlot[k + 1]. */
+  readonly firstSlot: number[] = [0];
+  values = new Float64Array(16);
+  /** Where each slot's line starts in `text`, the bytes of its `name{labels} `, and the whole line's. */
+  lineStart = new Int32Array(16);
+  prefixLength = new Int32Array(16);
+  lineLength = new Int32Array(16);
+  state = new Uint8Array(16);
+  text: Buffer = Buffer.alloc(0);
+  changed = false;
+
+  get slots(): number {
+    return this.firstSlot[this.keys.length] as number;
+  }
+
+  /** Adds a key at the end with new series, one per suffix. */
+  append(key: string, suffixes: readonly string[]): void {
+    const end = this.slots;
+    this.keys.push(key);
+    this.suffixes.push(suffixes);
+    this.firstSlot.push(end);
+    this.resize(this.keys.length - 1, suffixes.length);
+  }
+
+  /** Gives key k `count` slots, all new; the other keys' slots keep what they had. */
+  resize(k: number, count: number): void {
+    const from = this.firstSlot[k] as number;
+    const to = this.firstSlot[k + 1] as number;
+    const delta = count - (to - from);
+    const total = this.slots + delta;
+    if (delta !== 0) {
+      const used = this.slots;
+      // Grown by doubling, as keys are appended one by one.
+      const capacity = total > this.values.length ? Math.max(total, this.values.length * 2) : this.values.length;
+      this.values = shifted(this.values, capacity, to, delta, used);
+      this.lineStart = shifted(this.lineStart, capacity, to, delta, used);
+      this.prefixLength = shifted(this.prefixLength, capacity, to, delta, used);
+      this.lineLength = shifted(this.lineLength, capacity, to, delta, used);
+      this.state = shifted(this.state, capacity, to, delta, used);
+      for (let j = k + 1; j < this.firstSlot.length; j++) this.firstSlot[j] = (this.firstSlot[j] as number) + delta;
+    }
+    this.state.fill(NEW_LINE, from, from + count);
+    this.changed = true;
+  }
+
+  /** Sets slot s to `value`, noting it for the next render if it differs from the value rendered. */
+  setValue(s: number, value: number): void {
+    if (this.state[s] === NEW_LINE) {
+      this.values[s] = value;
+    } else if (!sameValue(this.values[s] as number, value)) {
+      this.values[s] = value;
+      this.state[s] = NEW_VALUE;
+      this.changed = true;
+    }
+  }
+
+  /** The page's text, rendered again if anything changed: unchanged lines are copied, changed ones written. */
+  render(name: string): Buffer {
+    if (!this.changed) return this.text;
+    const slots = this.slots;
+    // The text each changed slot needs: its value's, and for a new line its `name{labels} ` too.
+    const valueTexts = new Array<string>(slots);
+    const prefixes = new Map<number, string>();
+    let size = 0;
+    for (let k = 0; k < this.keys.length; k++) {
+      const suffixes = this.suffixes[k] as readonly string[];
+      const first = this.firstSlot[k] as number;
+      for (let s = first; s < (this.firstSlot[k + 1] as number); s++) {
+        const state = this.state[s];
+        if (state === CLEAN) {
+          size += this.lineLength[s] as number;
+          continue;
+        }
+        const value = renderValue(this.values[s] as number);
+        valueTexts[s] = value;
+        if (state === NEW_LINE) {
+          const prefix = `${name}{${this.keys[k]}${suffixes[s - first]}} `;
+          prefixes.set(s, prefix);
+          this.prefixLength[s] = Buffer.byteLength(prefix);
+        }
+        size += (this.prefixLength[s] as number) + value.length + 1;
+      }
+    }
+    const last = this.text;
+    const next = Buffer.allocUnsafe(size);
+    let at = 0;
+    // Clean lines that lie one after the other in the last text are copied as one run.
+    let runFrom = 0;
+    let runLength = 0;
+    for (let s = 0; s < slots; s++) {
+      const state = this.state[s];
+      if (state === CLEAN) {
+        const start = this.lineStart[s] as number;
+        if (runLength > 0 && start !== runFrom + runLength) {
+          at += last.copy(next, at, runFrom, runFrom + runLength);
+          runLength = 0;
+        }
+        if (runLength === 0) runFrom = start;
+        this.lineStart[s] = at + runLength;
+        runLength += this.lineLength[s] as number;
+        continue;
+      }
+      if (runLength > 0) {
+        at += last.copy(next, at, runFrom, runFrom + runLength);
+        runLength = 0;
+      }
+      const lineStart = at;
+      const prefixLength = this.prefixLength[s] as number;
+      if (state === NEW_LINE) next.write(prefixes.get(s) as string, at, 'utf8');
+      else copyBytes(last, this.lineStart[s] as number, prefixLength, next, at);
+      at += prefixLength;
+      const value = valueTexts[s] as string;
+      // Values are ASCII (digits, sign, point, exponent, NaN, Inf).
+      for (let i = 0; i < value.length; i++) next[at++] = value.charCodeAt(i);
+      next[at++] = 0x0a;
+      this.lineStart[s] = lineStart;
+      this.lineLength[s] = at - lineStart;
+      this.state[s] = CLEAN;
+    }
+    if (runLength > 0) at += last.copy(next, at, runFrom, runFrom + runLength);
+    this.text = next;
+    this.changed = false;
+    return next;
+  }
+}
+
+/** `array`'s first `used` elements, those from `from` on moved by `delta`: in place, or in a new array of `capacity`. */
+function shifted<T extends Float64Array | Int32Array | Uint8Array>(
+  array: T,
+  capacity: number,
+  from: number,
+  delta: number,
+  used: number,
+): T {
+  if (capacity === array.length) {
+    array.copyWithin(from + delta, from, used);
+    return array;
+  }
+  const grown = new (array.constructor as new (length: number) => T)(capacity);
+  grown.set(array.subarray(0, from));
+  grown.set(array.subarray(from, used), from + delta);
+  return grown;
+}
+
+/** Copies `length` bytes; short runs (a line's labels) by hand, as a native copy costs more than it moves. */
+function copyBytes(source: Buffer, from: number, length: number, target: Buffer, at: number): void {
+  if (length > 64) {
+    source.copy(target, at, from, from + length);
+    return;
+  }
+  for (let i = 0; i < length; i++) target[at + i] = source[from + i] as number;
+}
+
+/**
+ * One gauge family whose series are grouped by a key (a server, a check); the key is the label text its series
+ * begin with, and a key's series are replaced together. Keys keep the order they were first set in.
  */
 export class PrerenderedGaugeFamily {
   readonly name: string;
   private readonly header: Buffer;
-  /** Each key's place in the order of the family (the order keys were first set). */
+  private readonly pages: Page[] = [];
+  /** Each key's place in the order of the family. */
   private readonly indexOf = new Map<string, number>();
-  /** Where each key's lines start in `text`, and their length in bytes. */
-  private starts: number[] = [];
-  private lengths: number[] = [];
-  /** The family as last rendered. */
-  private text: Buffer;
-  /** New lines of keys since the last render (by their index). */
-  private readonly changed = new Map<number, string>();
+  /** The page of the key `place` last found. */
+  private placed: Page | undefined;
 
-  constructor(name: string, help: string) {
+  /** `keysPerPage` is for tests, which need many pages from few keys. */
+  constructor(
+    name: string,
+    help: string,
+    private readonly keysPerPage = KEYS_PER_PAGE,
+  ) {
     this.name = name;
     this.header = Buffer.from(
       `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} gauge\n`,
     );
-    this.text = this.header;
   }
 
-  /** Sets the single series with these labels (rendered by renderLabels), which are also its key. */
-  set(renderedLabels: string, value: number): void {
-    this.setLines(renderedLabels, `${this.name}{${renderedLabels}} ${renderValue(value)}\n`);
+  /** Sets the single series whose labels are `key` (label text as renderLabels renders it). */
+  set(key: string, value: number): void {
+    const first = this.place(key, SINGLE);
+    (this.placed as Page).setValue(first, value);
   }
 
-  /** Replaces all series of `key` with these (label text, value) pairs. */
-  setMany(key: string, series: readonly (readonly [renderedLabels: string, value: number])[]): void {
-    let text = '';
-    for (const [labels, value] of series) text += `${this.name}{${labels}} ${renderValue(value)}\n`;
-    this.setLines(key, text);
+  /**
+   * Replaces all series of `key`: series i has the labels `key` followed by `suffixes[i]` (`,window="1h"`) and the
+   * value `values[i]`. Passing the same strings each time (cached) makes the comparison with the last ones cheap.
+   */
+  setMany(key: string, suffixes: readonly string[], values: readonly number[]): void {
+    if (suffixes.length !== values.length)
+      throw new Error(`${this.name}: ${suffixes.length} label suffixes for ${values.length} values`);
+    const first = this.place(key, suffixes);
+    const page = this.placed as Page;
+    for (let i = 0; i < values.length; i++) page.setValue(first + i, values[i] as number);
   }
 
-  /** The family as exposition text (UTF-8): HELP, TYPE and every series. */
-  render(): Buffer {
-    if (this.changed.size === 0) return this.text;
-    const keys = this.starts.length;
-    const lengths = new Array<number>(keys);
-    let size = this.header.length;
-    for (let i = 0; i < keys; i++) {
-      const lines = this.changed.get(i);
-      lengths[i] = lines === undefined ? (this.lengths[i] as number) : Buffer.byteLength(lines);
-      size += lengths[i] as number;
+  /** Renders the pages changed since the last render (a scrape would render them otherwise). */
+  renderChanged(): void {
+    for (const page of this.pages) page.render(this.name);
+  }
+
+  /** The family as exposition text (UTF-8) in chunks: HELP and TYPE, then each page of series. */
+  chunks(): Buffer[] {
+    return [this.header, ...this.pages.map((page) => page.render(this.name))];
+  }
+
+  /**
+   * Where `key`'s first slot lies (added at the end if new), its slots laid out for `suffixes`; its page is left in
+   * `placed` (a pair returned would be garbage of every set).
+   */
+  private place(key: string, suffixes: readonly string[]): number {
+    const index = this.indexOf.get(key);
+    if (index === undefined) {
+      this.indexOf.set(key, this.indexOf.size);
+      let page = this.pages[this.pages.length - 1];
+      if (page === undefined || page.keys.length === this.keysPerPage) {
+        page = new Page();
+        this.pages.push(page);
+      }
+      page.append(key, suffixes);
+      this.placed = page;
+      return page.firstSlot[page.keys.length - 1] as number;
     }
-    const next = Buffer.allocUnsafe(size);
-    const starts = new Array<number>(keys);
-    let at = this.header.copy(next, 0);
-    // Keys lie in the text in their order, so unchanged keys between two changed ones are copied as one run.
-    let runFrom = 0;
-    let runLength = 0;
-    const flush = () => {
-      if (runLength > 0) at += this.text.copy(next, at, runFrom, runFrom + runLength);
-      runLength = 0;
-    };
-    for (let i = 0; i < keys; i++) {
-      const lines = this.changed.get(i);
-      if (lines === undefined) {
-        if (runLength === 0) runFrom = this.starts[i] as number;
-        starts[i] = at + runLength;
-        runLength += this.lengths[i] as number;
-      } else {
-        flush();
-        starts[i] = at;
-        at += next.write(lines, at, 'utf8');
+    const page = this.pages[Math.floor(index / this.keysPerPage)] as Page;
+    const k = index % this.keysPerPage;
+    const last = page.suffixes[k] as readonly string[];
+    this.placed = page;
+    if (last !== suffixes) {
+      page.suffixes[k] = suffixes;
+      if (last.length !== suffixes.length) page.resize(k, suffixes.length);
+      else {
+        const first = page.firstSlot[k] as number;
+        for (let i = 0; i < suffixes.length; i++)
+          if (suffixes[i] !== last[i]) {
+            page.state[first + i] = NEW_LINE;
+            page.changed = true;
+          }
       }
     }
-    flush();
-    this.text = next;
-    this.starts = starts;
-    this.lengths = lengths;
-    this.changed.clear();
-    return next;
-  }
-
-  private setLines(key: string, lines: string): void {
-    let index = this.indexOf.get(key);
-    if (index === undefined) {
-      index = this.starts.length;
-      this.indexOf.set(key, index);
-      this.starts.push(0);
-      this.lengths.push(0);
-      this.changed.set(index, lines);
-      return;
-    }
-    const pending = this.changed.get(index);
-    // Unchanged from what was last rendered: nothing to redo (a refresh sets most servers' series to what they were).
-    if (pending === undefined && this.renderedLines(index) === lines) return;
-    this.changed.set(index, lines);
-  }
-
-  private renderedLines(index: number): string {
-    const start = this.starts[index] as number;
-    return this.text.toString('utf8', start, start + (this.lengths[index] as number));
+    return page.firstSlot[k] as number;
   }
 }

@@ -85,16 +85,18 @@ for (const customer of customersForMonth(config, '2026-01')) {
       downtimeMs,
       brackets: customer.tier.brackets,
     });
-    metrics.recordSla({
-      customer: customer.id,
-      server: server.id,
-      tier: customer.tier.name,
-      monthToDate: availability,
-      outlook,
-      recentDowntimeMs: { '30m': 0, '1h': up ? 0 : 600_000, '6h': up ? 0 : 600_000 },
-      projectedCreditPercentHundredths: percent,
-      projectedCreditGrosze: percentOfGrosze(customer.tier.serverFeeGrosze, percent),
-    });
+    metrics.recordSla([
+      {
+        customer: customer.id,
+        server: server.id,
+        tier: customer.tier.name,
+        monthToDate: availability,
+        outlook,
+        recentDowntimeMs: { '30m': 0, '1h': up ? 0 : 600_000, '6h': up ? 0 : 600_000 },
+        projectedCreditPercentHundredths: percent,
+        projectedCreditGrosze: percentOfGrosze(customer.tier.serverFeeGrosze, percent),
+      },
+    ]);
     i++;
   }
 }

@@ -46,16 +46,18 @@ describe('metrics', () => {
       downtimeMs: 1_500_000,
       brackets: DEFAULT_TIERS.get('platinum')!.brackets,
     });
-    metrics.recordSla({
-      customer: 'acme',
-      server: 's1',
-      tier: 'platinum',
-      monthToDate: availability,
-      outlook,
-      recentDowntimeMs: { '30m': 0, '1h': 600_000, '6h': 1_500_000 },
-      projectedCreditPercentHundredths: 0,
-      projectedCreditGrosze: 15_050,
-    });
+    metrics.recordSla([
+      {
+        customer: 'acme',
+        server: 's1',
+        tier: 'platinum',
+        monthToDate: availability,
+        outlook,
+        recentDowntimeMs: { '30m': 0, '1h': 600_000, '6h': 1_500_000 },
+        projectedCreditPercentHundredths: 0,
+        projectedCreditGrosze: 15_050,
+      },
+    ]);
     metrics.recordSlaRefreshed(1e9);
     // Failing before its coverage starts: the probes say down, but nothing is promised yet.
     const notYet = monthOutlook({
@@ -66,16 +68,18 @@ describe('metrics', () => {
       downtimeMs: 0,
       brackets: DEFAULT_TIERS.get('gold')!.brackets,
     });
-    metrics.recordSla({
-      customer: 'acme',
-      server: 's2',
-      tier: 'gold',
-      monthToDate: { ...availability, downtimeMs: 0 },
-      outlook: notYet,
-      recentDowntimeMs: { '30m': 0, '1h': 0, '6h': 0 },
-      projectedCreditPercentHundredths: 0,
-      projectedCreditGrosze: 0,
-    });
+    metrics.recordSla([
+      {
+        customer: 'acme',
+        server: 's2',
+        tier: 'gold',
+        monthToDate: { ...availability, downtimeMs: 0 },
+        outlook: notYet,
+        recentDowntimeMs: { '30m': 0, '1h': 0, '6h': 0 },
+        projectedCreditPercentHundredths: 0,
+        projectedCreditGrosze: 0,
+      },
+    ]);
     metrics.recordRole({ closes: true, checks: 3 });
     metrics.recordDueMonths(1);
     // The write path while InfluxDB is down: 49,676 wait (the oldest for 90 s), 2 parked, 3 failed writes.
