@@ -1,5 +1,6 @@
 // Prometheus metrics: blackbox_exporter's probe vocabulary plus the month-to-date SLA view, on an own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { deflatePart, gzipMember } from './gzip-parts.js';
 import { PrerenderedGaugeFamily, renderLabels } from './prerendered.js';
 import type { DiscardReason } from '../scheduler/probe-loop.js';
 import type { StoreHealth } from '../store/store.js';
@@ -26,6 +27,15 @@ export interface CloseMonthView {
   unfinished?: boolean;
 }
 
+/** The content codings /metrics is sent in. */
+export type ExpositionCoding = 'identity' | 'gzip';
+
+/** The exposition as chunks to send in order, and the content coding they are in. */
+export interface Exposition {
+  coding: ExpositionCoding;
+  chunks: Buffer[];
+}
+
 /** What a bracket's budget series is labelled by. */
 type BracketKey = { belowMicroPercent: number; creditPercentHundredths: number };
 
@@ -39,9 +49,11 @@ export interface Metrics {
   contentType: string;
   /**
    * The whole exposition as chunks, in order: the registry's metrics, then the per-server and per-check
-   * families (cached buffers, sent as they are rather than copied into one 12 MB buffer per scrape).
+   * families (cached buffers, sent as they are rather than copied into one 18 MB buffer per scrape). Asked for
+   * `gzip`, the chunks are one gzip member of that text, joined from parts deflated once each (gzip-parts.ts); the
+   * answer says which coding its chunks are in.
    */
-  exposition(): Promise<Buffer[]>;
+  exposition(coding?: ExpositionCoding): Promise<Exposition>;
   recordOutcome(outcome: CheckOutcome): void;
   /**
    * Replaces these servers' month-to-date SLA series (figures, state now, tier, the whole month's bracket budgets)
@@ -433,8 +445,11 @@ export function createMetrics(registry = new Registry()): Metrics {
   return {
     registry,
     contentType: registry.contentType,
-    async exposition() {
-      return [Buffer.from(await registry.metrics()), ...families.flatMap((family) => family.chunks())];
+    async exposition(coding = 'identity') {
+      const registryText = Buffer.from(await registry.metrics());
+      if (coding === 'identity') return { coding, chunks: [registryText, ...families.flatMap((f) => f.chunks())] };
+      const parts = [deflatePart(registryText), ...families.flatMap((family) => family.deflatedParts())];
+      return { coding, chunks: gzipMember(parts) };
     },
     recordOutcome(outcome) {
       const labels = renderLabels({
@@ -452,8 +467,9 @@ export function createMetrics(registry = new Registry()): Metrics {
     },
     recordSla(views) {
       for (const view of views) recordServerSla(view);
-      // Rendered now, a slice at a time, so that the scrape after a refresh sends bytes rather than writes them.
-      for (const family of slaFamilies) family.renderChanged();
+      // Rendered (and deflated) now, a slice at a time, so that the scrape after a refresh sends bytes rather than
+      // writes them.
+      for (const family of slaFamilies) family.prepareChanged();
     },
     recordWritePath(view) {
       backlog.set(view.store.waiting);

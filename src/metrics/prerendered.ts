@@ -1,8 +1,10 @@
 // Gauge families with one series per server or check, kept as exposition text rendered when a value changes.
+import { deflatePart, type DeflatedPart } from './gzip-parts.js';
+
 // prom-client formats every series on every scrape (label escaping, sorting, number formatting); at 10,000
 // servers that is ~180,000 series and ~300 ms per scrape. Here each series' value is kept as a number beside the
 // bytes last rendered for it: setting the value it already has costs a comparison, and a scrape only sends pages
-// already rendered (or renders the few that changed since).
+// already rendered (or renders the few that changed since), as they are or deflated once for gzip.
 
 /** Escapes a label value for the text exposition format (backslash, double quote, newline). */
 export function escapeLabelValue(value: string): string {
@@ -60,6 +62,8 @@ class Page {
   state = new Uint8Array(16);
   text: Buffer = Buffer.alloc(0);
   changed = false;
+  /** `text` deflated, once a scrape asked for it; dropped when the text changes. */
+  private deflatedText: DeflatedPart | undefined;
 
   get slots(): number {
     return this.firstSlot[this.keys.length] as number;
@@ -172,7 +176,15 @@ class Page {
     if (runLength > 0) at += last.copy(next, at, runFrom, runFrom + runLength);
     this.text = next;
     this.changed = false;
+    this.deflatedText = undefined;
     return next;
+  }
+
+  /** The page's text deflated (rendered again first if anything changed). */
+  deflated(name: string): DeflatedPart {
+    const text = this.render(name);
+    this.deflatedText ??= deflatePart(text);
+    return this.deflatedText;
   }
 }
 
@@ -210,6 +222,7 @@ function copyBytes(source: Buffer, from: number, length: number, target: Buffer,
 export class PrerenderedGaugeFamily {
   readonly name: string;
   private readonly header: Buffer;
+  private deflatedHeader: DeflatedPart | undefined;
   private readonly pages: Page[] = [];
   /** Each key's place in the order of the family. */
   private readonly indexOf = new Map<string, number>();
@@ -246,14 +259,20 @@ export class PrerenderedGaugeFamily {
     for (let i = 0; i < values.length; i++) page.setValue(first + i, values[i] as number);
   }
 
-  /** Renders the pages changed since the last render (a scrape would render them otherwise). */
-  renderChanged(): void {
-    for (const page of this.pages) page.render(this.name);
+  /** Renders and deflates the pages changed since the last time (a scrape would do it otherwise). */
+  prepareChanged(): void {
+    for (const page of this.pages) page.deflated(this.name);
   }
 
   /** The family as exposition text (UTF-8) in chunks: HELP and TYPE, then each page of series. */
   chunks(): Buffer[] {
     return [this.header, ...this.pages.map((page) => page.render(this.name))];
+  }
+
+  /** The same text as `chunks`, each chunk deflated as a part of a gzip member (gzip-parts.ts). */
+  deflatedParts(): DeflatedPart[] {
+    this.deflatedHeader ??= deflatePart(this.header);
+    return [this.deflatedHeader, ...this.pages.map((page) => page.deflated(this.name))];
   }
 
   /**

@@ -149,14 +149,15 @@ function writeDaemonConfig(
 /**
  * One timed GET of /metrics with the chosen client: its text and how long it took to the last byte. The bytes are
  * decoded after the clock stops: turning 19 MB into a string is the bench's own work (40-70 ms here), not the
- * daemon's, and Prometheus parses the bytes as they come. (Until 2026-11-30 the decoding was timed too.)
+ * daemon's, and Prometheus parses the bytes as they come. (Until 2026-11-30 the decoding was timed too.) So is
+ * inflating them, since the daemon sends gzip (node:http's `inflateMs`, logged apart).
  */
 async function scrape(
   daemon: BuiltDaemon,
   client: ScrapeClient,
-): Promise<{ text: string; ms: number; firstByteMs: number }> {
-  const { bytes, ms, firstByteMs } = await scrapeWith(client, `${daemon.url}/metrics`);
-  return { text: bytes.toString('utf8'), ms, firstByteMs };
+): Promise<{ text: string; ms: number; firstByteMs: number; inflateMs?: number }> {
+  const { bytes, ms, firstByteMs, inflateMs } = await scrapeWith(client, `${daemon.url}/metrics`);
+  return { text: bytes.toString('utf8'), ms, firstByteMs, ...(inflateMs === undefined ? {} : { inflateMs }) };
 }
 
 /** Clients asking for the month's credits back to back, in a process of their own (credits-clients.ts). */
@@ -185,6 +186,8 @@ interface Watch {
   scrapeMs: number[];
   /** Each scrape's time to the answer's headers (the rest of scrapeMs is the body's transfer). */
   firstByteMs: number[];
+  /** The client's time to inflate each gzip answer, after the clock stopped (node:http only). */
+  inflateMs: number[];
   stalenessS: number[];
   refreshedAtS: number[];
   rssBytes: number[];
@@ -209,6 +212,7 @@ async function watchUntil(
   const watch: Watch = {
     scrapeMs: [],
     firstByteMs: [],
+    inflateMs: [],
     stalenessS: [],
     refreshedAtS: [],
     rssBytes: [],
@@ -221,9 +225,10 @@ async function watchUntil(
   };
   while (Date.now() < untilMs) {
     const tickMs = Date.now();
-    const { text, ms, firstByteMs } = await scrape(daemon, client);
+    const { text, ms, firstByteMs, inflateMs } = await scrape(daemon, client);
     watch.scrapeMs.push(ms);
     watch.firstByteMs.push(firstByteMs);
+    if (inflateMs !== undefined) watch.inflateMs.push(inflateMs);
     if (!watch.first) watch.first = text;
     watch.last = text;
     const refreshedS = sample(text, REFRESHED);
@@ -314,6 +319,7 @@ function logStretch(log: FigureLog, at: string, watch: Watch, seconds: number) {
   log.add(`${at}.scrape_max`, Math.max(...watch.scrapeMs), 'ms');
   log.add(`${at}.scrape_headers_p50`, percentile(watch.firstByteMs, 50), 'ms');
   log.add(`${at}.scrape_headers_p99`, percentile(watch.firstByteMs, 99), 'ms');
+  if (watch.inflateMs.length > 0) log.add(`${at}.scrape_client_inflate_p50`, percentile(watch.inflateMs, 50), 'ms');
   logSlowScrapes(log, at, watch, 100);
   log.add(`${at}.staleness_p50`, percentile(watch.stalenessS, 50), 's');
   log.add(`${at}.staleness_p99`, percentile(watch.stalenessS, 99), 's');

@@ -1,4 +1,6 @@
-// The clients the daemon bench can scrape /metrics with, each timed to the exposition's last byte. They differ in
+// The clients the daemon bench can scrape /metrics with, each timed to the exposition's last byte (each asks for
+// gzip, as Prometheus does, since 2026-12-01's eleventh session; curl and fetch inflate as bytes arrive, node:http
+// after its clock stops). They differ in
 // what the client itself costs: on an idle machine, 10,000 servers' 19 MB took p50 8 ms with curl, 15 ms with
 // node:http and 28-44 ms with fetch (2026-11-30, test/bench/README.md). Prometheus reads with Go's net/http, which
 // like curl copies the bytes into a buffer and does no more until it parses them, over a connection it keeps open
@@ -8,6 +10,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 export const SCRAPE_CLIENTS = ['http', 'curl', 'fetch'] as const;
 export type ScrapeClient = (typeof SCRAPE_CLIENTS)[number];
@@ -18,6 +21,9 @@ export interface TimedScrape {
   ms: number;
   /** Milliseconds to the answer's headers: the daemon's own delay before it sent anything. */
   firstByteMs: number;
+  /** For an answer sent gzip-compressed (node:http): its bytes as sent, and the client's time to inflate them. */
+  sentBytes?: number;
+  inflateMs?: number;
 }
 
 /**
@@ -28,18 +34,33 @@ export interface TimedScrape {
  */
 const scrapeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-/** GET `url` with node:http: chunks kept as they come and joined after the clock stops. */
+/**
+ * GET `url` with node:http: chunks kept as they come and joined after the clock stops. It asks for gzip, as
+ * Prometheus does (`Accept-Encoding: gzip`, its scrape default). The clock stops at the last byte received, as it
+ * did for the text before; the bytes are inflated after, timed apart (`inflateMs`): that is the client's CPU, which
+ * Prometheus spends in its own process (node's streaming gunzip, inflating as bytes arrive, took 60 ms a scrape on
+ * its thread pool's round trips).
+ */
 function scrapeWithHttp(url: string): Promise<TimedScrape> {
   return new Promise((resolve, reject) => {
     const startedMs = performance.now();
-    const request = get(url, { agent: scrapeAgent, timeout: 60_000 }, (response) => {
+    const headers = { 'accept-encoding': 'gzip' };
+    const request = get(url, { agent: scrapeAgent, timeout: 60_000, headers }, (response) => {
       const firstByteMs = performance.now() - startedMs;
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const ms = performance.now() - startedMs;
-        if (response.statusCode !== 200) reject(new Error(`${url} answered ${response.statusCode}`));
-        else resolve({ bytes: Buffer.concat(chunks), ms, firstByteMs });
+        if (response.statusCode !== 200) return reject(new Error(`${url} answered ${response.statusCode}`));
+        const body = Buffer.concat(chunks);
+        if (response.headers['content-encoding'] !== 'gzip') return resolve({ bytes: body, ms, firstByteMs });
+        const inflatingMs = performance.now();
+        try {
+          const bytes = gunzipSync(body);
+          resolve({ bytes, ms, firstByteMs, sentBytes: body.length, inflateMs: performance.now() - inflatingMs });
+        } catch (error) {
+          reject(error);
+        }
       });
       response.on('error', reject);
     });
@@ -67,6 +88,7 @@ async function scrapeWithCurl(url: string): Promise<TimedScrape> {
           '60',
           '--output',
           path,
+          '--compressed', // Accept-Encoding with gzip, as Prometheus asks
           '--write-out',
           '%{time_starttransfer} %{time_total}',
           url,
@@ -80,7 +102,10 @@ async function scrapeWithCurl(url: string): Promise<TimedScrape> {
   }
 }
 
-/** GET `url` with fetch (undici), read whole as an ArrayBuffer: the daemon bench's client until 2026-11-30. */
+/**
+ * GET `url` with fetch (undici), read whole as an ArrayBuffer: the daemon bench's client until 2026-11-30. fetch asks
+ * for gzip by itself and inflates.
+ */
 async function scrapeWithFetch(url: string): Promise<TimedScrape> {
   const startedMs = performance.now();
   const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { customersForMonth } from '../../src/config/terms.js';
 import { buildServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logging.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
+import { createMetrics, type ExpositionCoding } from '../../src/metrics/metrics.js';
 import type { CheckOutcome } from '../../src/probes/probe.js';
 import { creditBracket } from '../../src/sla/brackets.js';
 import { percentOfGrosze } from '../../src/sla/money.js';
@@ -115,9 +115,9 @@ const feeder = setInterval(() => {
 const renderMs: number[] = [];
 const timed = {
   contentType: metrics.contentType,
-  async exposition() {
+  async exposition(coding?: ExpositionCoding) {
     const startedMs = performance.now();
-    const body = await metrics.exposition();
+    const body = await metrics.exposition(coding);
     renderMs.push(performance.now() - startedMs);
     return body;
   },

@@ -122,14 +122,20 @@ export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): 
     child.send({ configPath, outcomesPerSecond: options.servers / PROBE_INTERVAL_S } satisfies ScrapeServerTask);
     const { port } = await child.ready;
     const latencies: number[] = [];
+    const inflateMs: number[] = [];
     let bytes = 0;
+    let sentBytes = 0;
     let series = 0;
     for (let n = 0; n < WARMUP_SCRAPES + TIMED_SCRAPES; n++) {
       const last = n === WARMUP_SCRAPES + TIMED_SCRAPES - 1;
       const scrape = await scrapeWith('http', `http://127.0.0.1:${port}/metrics`);
-      if (n >= WARMUP_SCRAPES) latencies.push(scrape.ms);
+      if (n >= WARMUP_SCRAPES) {
+        latencies.push(scrape.ms);
+        if (scrape.inflateMs !== undefined) inflateMs.push(scrape.inflateMs);
+      }
       if (last) {
         bytes = scrape.bytes.length;
+        sentBytes = scrape.sentBytes ?? bytes;
         series = scrape.bytes
           .toString('utf8')
           .split('\n')
@@ -155,9 +161,11 @@ export async function benchScrape(options: ScrapeBenchOptions, log: FigureLog): 
     log.add('scrape.servers', options.servers, 'servers');
     log.add('scrape.series', series, 'series');
     log.add('scrape.bytes', bytes, 'bytes');
+    log.add('scrape.bytes_sent', sentBytes, 'bytes');
     log.add('scrape.p50', percentile(latencies, 50), 'ms');
     log.add('scrape.p99', percentile(latencies, 99), 'ms');
     log.add('scrape.max', Math.max(...latencies), 'ms');
+    if (inflateMs.length > 0) log.add('scrape.client_inflate_p50', percentile(inflateMs, 50), 'ms');
     for (const [client, timings] of byOtherClients) {
       log.add(`scrape.by_${client}.p50`, percentile(timings, 50), 'ms');
       log.add(`scrape.by_${client}.p99`, percentile(timings, 99), 'ms');

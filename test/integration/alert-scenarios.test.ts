@@ -101,7 +101,7 @@ describe("alert rules on the daemon's own series", () => {
     });
     metrics.recordSla((await refresh.refresh()).servers);
     metrics.recordRole({ closes: true, checks: 6 });
-    exposition = Buffer.concat(await metrics.exposition()).toString();
+    exposition = Buffer.concat((await metrics.exposition()).chunks).toString();
   });
   afterAll(async () => fixture.dispose());
 

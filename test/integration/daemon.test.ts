@@ -1,7 +1,9 @@
 // The real daemon on loopback: probes real targets, serves health and a promtool-clean /metrics.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logging.js';
@@ -12,6 +14,8 @@ import { clockStartingAt } from '../support/fake-clock.js';
 import { observationsOf } from '../support/observations.js';
 import { promtoolProblems } from '../support/promtool.js';
 import { closedPort, startHttpTarget, type Target } from '../support/targets.js';
+
+const execFileAsync = promisify(execFile);
 
 async function waitFor<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -113,6 +117,31 @@ customers:
     expect(text).toMatch(/uptime_credits_server_down\{customer="acme",server="up-1"\} 0\n/);
     expect(text).toContain('process_cpu_seconds_total');
     expect(promtoolProblems(text)).toBe('');
+  });
+
+  it('sends /metrics gzip-compressed to a client that asks, as Prometheus does, with the same series (curl)', async () => {
+    // curl in a process of its own (the daemon answers from this one), the headers written before the body.
+    const scrape = async (...options: string[]) => {
+      const { stdout } = await execFileAsync(
+        'curl',
+        ['--silent', '--show-error', '--fail', '--dump-header', '-', ...options, `${daemon.address}/metrics`],
+        { maxBuffer: 64 * 1_048_576 },
+      );
+      const end = stdout.indexOf('\r\n\r\n');
+      return { headers: stdout.slice(0, end).toLowerCase(), body: stdout.slice(end + 4) };
+    };
+    const gzipped = await scrape('--compressed');
+    const plain = await scrape();
+    expect(gzipped.headers).toContain('content-encoding: gzip');
+    expect(gzipped.headers).toContain('vary: accept-encoding');
+    expect(plain.headers).not.toContain('content-encoding');
+    expect(promtoolProblems(gzipped.body)).toBe('');
+    // The same series in the same order (values move between the two scrapes: latencies, process figures).
+    const series = (text: string) => text.split('\n').map((line) => line.replace(/ [^ ]+$/, ''));
+    expect(series(gzipped.body)).toEqual(series(plain.body));
+    expect(gzipped.body).toContain(
+      'uptime_credits_server_tier_info{customer="acme",server="up-1",tier="platinum"} 1\n',
+    );
   });
 
   const api = (path: string, init: RequestInit = {}, token: string | null = TOKEN) =>

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,7 +85,7 @@ async function build(
 }
 
 const bearer = (token: string, scheme = 'Bearer') => ({ authorization: `${scheme} ${token}` });
-const exposition = async (metrics: Metrics) => Buffer.concat(await metrics.exposition()).toString();
+const exposition = async (metrics: Metrics) => Buffer.concat((await metrics.exposition()).chunks).toString();
 const failures = async (metrics: Metrics, group: string, reason: string) => {
   const line = (await exposition(metrics))
     .split('\n')
@@ -348,6 +349,44 @@ describe('protectMetrics', () => {
   it('without it /metrics is open', async () => {
     const built = await build();
     expect((await built.app.inject({ url: '/metrics' })).statusCode).toBe(200);
+    await built.app.close();
+  });
+
+  it('sends /metrics gzip-compressed when Accept-Encoding takes gzip, else as text; either way the same series', async () => {
+    const built = await build();
+    for (const server of ['a', 'b', 'zażółć'])
+      built.metrics.recordOutcome({
+        customer: 'acme',
+        server,
+        check: 'web',
+        kind: 'http',
+        location: 'waw',
+        timeMs: 0,
+        lagMs: 0,
+        up: true,
+        latencyMs: 12,
+        httpStatus: 200,
+      });
+    const scrape = (acceptEncoding?: string) =>
+      built.app.inject({
+        url: '/metrics',
+        ...(acceptEncoding ? { headers: { 'accept-encoding': acceptEncoding } } : {}),
+      });
+    const plain = await scrape();
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('accept-encoding');
+    const perServer = (text: string) => text.split('\n').filter((line) => line.startsWith('probe_'));
+    expect(perServer(plain.body)).toContain(
+      'probe_success{customer="acme",server="zażółć",check="web",location="waw"} 1',
+    );
+    for (const header of ['gzip', 'x-gzip', 'br;q=1, gzip;q=0.5', '*']) {
+      const gzipped = await scrape(header);
+      expect(gzipped.headers['content-encoding'], header).toBe('gzip');
+      expect(Number(gzipped.headers['content-length'])).toBe(gzipped.rawPayload.length);
+      expect(perServer(gunzipSync(gzipped.rawPayload).toString('utf8'))).toEqual(perServer(plain.body));
+    }
+    for (const header of ['identity', 'gzip;q=0', 'br'])
+      expect((await scrape(header)).headers['content-encoding'], header).toBeUndefined();
     await built.app.close();
   });
 });

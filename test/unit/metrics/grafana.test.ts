@@ -40,7 +40,7 @@ describe('Grafana dashboard', () => {
 
   it('uses only metrics the daemon exports', async () => {
     const exported = [
-      ...Buffer.concat(await createMetrics().exposition())
+      ...Buffer.concat((await createMetrics().exposition()).chunks)
         .toString()
         .matchAll(/^# TYPE (\S+)/gm),
     ].map((m) => m[1]);

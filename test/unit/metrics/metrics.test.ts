@@ -7,7 +7,7 @@ import { promtoolProblems } from '../../support/promtool.js';
 describe('metrics', () => {
   it('exposes probe results, the SLA view with whole-month bracket budgets, and passes promtool', async () => {
     const metrics = createMetrics();
-    const empty = Buffer.concat(await metrics.exposition()).toString();
+    const empty = Buffer.concat((await metrics.exposition()).chunks).toString();
     expect(empty).toContain('uptime_credits_probes_total{result="failure"} 0');
     expect(empty).toContain('uptime_credits_outbox_backlog_observations 0');
     expect(empty).toContain('uptime_credits_compute_worker_heap_total_bytes 0');
@@ -103,7 +103,7 @@ describe('metrics', () => {
     metrics.recordWritePath(down);
     metrics.recordWritePath(down); // totals are synced, not added twice
     metrics.recordComputeWorkerHeap({ usedBytes: 40 * 1_048_576, totalBytes: 64 * 1_048_576 });
-    const text = Buffer.concat(await metrics.exposition()).toString();
+    const text = Buffer.concat((await metrics.exposition()).chunks).toString();
     expect(text).toContain('probe_success{customer="acme",server="s1",check="web",location="waw"} 0');
     expect(text).toContain('probe_duration_seconds{customer="acme",server="s1",check="web",location="waw"} 1.5');
     expect(text).toContain('probe_http_status_code{customer="acme",server="s1",check="web",location="waw"} 503');

@@ -1,7 +1,10 @@
 // The family kept as numbers beside pages of encoded text must render exactly what joining every key's latest lines
-// renders: the obviously right form, checked against random sequences of sets, renders and scrapes.
+// renders (the obviously right form), plain or gzip-compressed, checked against random sequences of sets, renders and
+// scrapes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
+import { gzipMember } from '../../../src/metrics/gzip-parts.js';
 import { PrerenderedGaugeFamily, renderLabels, renderValue } from '../../../src/metrics/prerendered.js';
 
 /** The family as it was first kept: every key's lines as a string, joined for each scrape. */
@@ -41,8 +44,9 @@ const step = fc.oneof(
     suffixes,
     values: fc.array(value, { minLength: 3, maxLength: 3 }),
   }),
-  fc.record({ kind: fc.constant('renderChanged' as const) }),
+  fc.record({ kind: fc.constant('prepareChanged' as const) }),
   fc.record({ kind: fc.constant('scrape' as const) }),
+  fc.record({ kind: fc.constant('gzipScrape' as const) }),
 );
 
 describe('prerendered gauge family', () => {
@@ -63,8 +67,11 @@ describe('prerendered gauge family', () => {
             const values = s.values.slice(0, s.suffixes.length);
             family.setMany(labels, s.suffixes, values);
             reference.setMany(labels, s.suffixes, values);
-          } else if (s.kind === 'renderChanged') {
-            family.renderChanged();
+          } else if (s.kind === 'prepareChanged') {
+            family.prepareChanged();
+          } else if (s.kind === 'gzipScrape') {
+            const member = Buffer.concat(gzipMember(family.deflatedParts()));
+            expect(gunzipSync(member).toString('utf8')).toBe(reference.render());
           } else {
             const chunks = family.chunks();
             expect(Buffer.concat(chunks).toString('utf8')).toBe(reference.render());
@@ -96,7 +103,7 @@ describe('prerendered gauge family', () => {
   it('renders only the pages whose series changed, and renders a page once for any number of scrapes', () => {
     const family = new PrerenderedGaugeFamily('m', 'help', 2);
     for (const server of ['a', 'b', 'c', 'd', 'e']) family.set(`server="${server}"`, 1);
-    family.renderChanged();
+    family.prepareChanged();
     const [header, ...pages] = family.chunks();
     expect(pages.map((page) => page.toString())).toEqual([
       'm{server="a"} 1\nm{server="b"} 1\n',
