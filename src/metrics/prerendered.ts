@@ -51,18 +51,19 @@ class Page {
   /** Each key's label text (the key itself). */
   readonly keys: string[] = [];
   /** Each key's series: label text following the key's, one per series. */
-  readonly suffixes: (readonly string[])[] = [];
+  private readonly suffixes: (readonly string[])[] = [];
   /** The slots of key k are firstSlot[k] up to firstSlot[k + 1]. */
   readonly firstSlot: number[] = [0];
-  values = new Float64Array(16);
+  private values = new Float64Array(16);
   /** Where each slot's line starts in `text`, the bytes of its `name{labels} `, and the whole line's. */
-  lineStart = new Int32Array(16);
-  prefixLength = new Int32Array(16);
-  lineLength = new Int32Array(16);
-  state = new Uint8Array(16);
-  text: Buffer = Buffer.alloc(0);
-  changed = false;
-  /** `text` deflated, once a scrape asked for it; dropped when the text changes. */
+  private lineStart = new Int32Array(16);
+  private prefixLength = new Int32Array(16);
+  private lineLength = new Int32Array(16);
+  /** CLEAN, NEW_VALUE or NEW_LINE. */
+  private state = new Uint8Array(16);
+  private text: Buffer = Buffer.alloc(0);
+  private changed = false;
+  /** `text` deflated, once asked for (a gzip scrape, or a refresh preparing its pages); dropped when the text changes. */
   private deflatedText: DeflatedPart | undefined;
 
   get slots(): number {
@@ -79,7 +80,7 @@ class Page {
   }
 
   /** Gives key k `count` slots, all new; the other keys' slots keep what they had. */
-  resize(k: number, count: number): void {
+  private resize(k: number, count: number): void {
     const from = this.firstSlot[k] as number;
     const to = this.firstSlot[k + 1] as number;
     const delta = count - (to - from);
@@ -97,6 +98,23 @@ class Page {
     }
     this.state.fill(NEW_LINE, from, from + count);
     this.changed = true;
+  }
+
+  /** Gives key k these series (label suffixes): the same as before costs a comparison, the array's when kept. */
+  relabel(k: number, suffixes: readonly string[]): void {
+    const last = this.suffixes[k] as readonly string[];
+    if (last === suffixes) return;
+    this.suffixes[k] = suffixes;
+    if (last.length !== suffixes.length) {
+      this.resize(k, suffixes.length);
+      return;
+    }
+    const first = this.firstSlot[k] as number;
+    for (let i = 0; i < suffixes.length; i++)
+      if (suffixes[i] !== last[i]) {
+        this.state[first + i] = NEW_LINE;
+        this.changed = true;
+      }
   }
 
   /** Sets slot s to `value`, noting it for the next render if it differs from the value rendered. */
@@ -294,20 +312,8 @@ export class PrerenderedGaugeFamily {
     }
     const page = this.pages[Math.floor(index / this.keysPerPage)] as Page;
     const k = index % this.keysPerPage;
-    const last = page.suffixes[k] as readonly string[];
     this.placed = page;
-    if (last !== suffixes) {
-      page.suffixes[k] = suffixes;
-      if (last.length !== suffixes.length) page.resize(k, suffixes.length);
-      else {
-        const first = page.firstSlot[k] as number;
-        for (let i = 0; i < suffixes.length; i++)
-          if (suffixes[i] !== last[i]) {
-            page.state[first + i] = NEW_LINE;
-            page.changed = true;
-          }
-      }
-    }
+    page.relabel(k, suffixes);
     return page.firstSlot[k] as number;
   }
 }
