@@ -27,7 +27,7 @@ export function renderValue(value: number): string {
 }
 
 /** Keys per page. A page is one buffer of the exposition, rendered again whole when any of its series changed. */
-export const KEYS_PER_PAGE = 512;
+const KEYS_PER_PAGE = 512;
 
 /** The series of a key with a single series: its labels are the key's own. */
 const SINGLE: readonly string[] = [''];
@@ -244,8 +244,6 @@ export class PrerenderedGaugeFamily {
   private readonly pages: Page[] = [];
   /** Each key's place in the order of the family. */
   private readonly indexOf = new Map<string, number>();
-  /** The page of the key `place` last found. */
-  private placed: Page | undefined;
 
   /** `keysPerPage` is for tests, which need many pages from few keys. */
   constructor(
@@ -261,8 +259,9 @@ export class PrerenderedGaugeFamily {
 
   /** Sets the single series whose labels are `key` (label text as renderLabels renders it). */
   set(key: string, value: number): void {
-    const first = this.place(key, SINGLE);
-    (this.placed as Page).setValue(first, value);
+    const index = this.place(key, SINGLE);
+    const page = this.pageOf(index);
+    page.setValue(page.firstSlot[index % this.keysPerPage] as number, value);
   }
 
   /**
@@ -272,8 +271,9 @@ export class PrerenderedGaugeFamily {
   setMany(key: string, suffixes: readonly string[], values: readonly number[]): void {
     if (suffixes.length !== values.length)
       throw new Error(`${this.name}: ${suffixes.length} label suffixes for ${values.length} values`);
-    const first = this.place(key, suffixes);
-    const page = this.placed as Page;
+    const index = this.place(key, suffixes);
+    const page = this.pageOf(index);
+    const first = page.firstSlot[index % this.keysPerPage] as number;
     for (let i = 0; i < values.length; i++) page.setValue(first + i, values[i] as number);
   }
 
@@ -293,27 +293,25 @@ export class PrerenderedGaugeFamily {
     return [this.deflatedHeader, ...this.pages.map((page) => page.deflated(this.name))];
   }
 
-  /**
-   * Where `key`'s first slot lies (added at the end if new), its slots laid out for `suffixes`; its page is left in
-   * `placed` (a pair returned would be garbage of every set).
-   */
+  /** `key`'s place in the family (added at the end if new), its slots laid out for `suffixes`. */
   private place(key: string, suffixes: readonly string[]): number {
     const index = this.indexOf.get(key);
-    if (index === undefined) {
-      this.indexOf.set(key, this.indexOf.size);
-      let page = this.pages[this.pages.length - 1];
-      if (page === undefined || page.keys.length === this.keysPerPage) {
-        page = new Page();
-        this.pages.push(page);
-      }
-      page.append(key, suffixes);
-      this.placed = page;
-      return page.firstSlot[page.keys.length - 1] as number;
+    if (index !== undefined) {
+      this.pageOf(index).relabel(index % this.keysPerPage, suffixes);
+      return index;
     }
-    const page = this.pages[Math.floor(index / this.keysPerPage)] as Page;
-    const k = index % this.keysPerPage;
-    this.placed = page;
-    page.relabel(k, suffixes);
-    return page.firstSlot[k] as number;
+    let page = this.pages[this.pages.length - 1];
+    if (page === undefined || page.keys.length === this.keysPerPage) {
+      page = new Page();
+      this.pages.push(page);
+    }
+    page.append(key, suffixes);
+    this.indexOf.set(key, this.indexOf.size);
+    return this.indexOf.size - 1;
+  }
+
+  /** The page the key at `index` lies in. */
+  private pageOf(index: number): Page {
+    return this.pages[Math.floor(index / this.keysPerPage)] as Page;
   }
 }
