@@ -31,6 +31,10 @@ export interface ObservationRun {
   up: boolean;
   firstMs: number;
   lastMs: number;
+  /**
+   * How many observations the run holds: exact for a down run (an outage is confirmed by it). For an up run at least
+   * 1 and at most that: a store may answer clean hours from aggregates without counting their points.
+   */
   count: number;
 }
 

@@ -23,6 +23,7 @@ export interface RunBucket {
   check: string;
   /** Start of the bucket (a multiple of BUCKET_MS). */
   startMs: number;
+  /** Its observations, or at least 1 when the store does not count them (ObservationRun.count). */
   count: number;
   /** Every observation up, with a known gap below staleAfter. */
   clean: boolean;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/sla/types.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { countedRunReader } from '../support/counted-reads.js';
+import { expectSameRuns } from '../support/same-runs.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { countInInflux, openInfluxStore, testConnection } from '../support/influx-suite.js';
 import { startInfluxd, type Influxd } from '../support/influxd.js';
@@ -94,18 +95,18 @@ describe('InfluxDB store reads', () => {
       const fromInflux = await store.readRuns(query);
       const fromEmbedded = await embedded.readRuns(query);
       expect(fromInflux.get('s1')!.length).toBeGreaterThan(5);
-      expect(fromInflux).toEqual(fromEmbedded);
+      expectSameRuns(fromInflux, fromEmbedded);
 
       // Written in order, the clean hours come back aggregated: the same runs again.
       const { store: ordered, db: orderedDb } = await openStore(mkdtempSync(join(tmpdir(), 'uc-influx-ordered-')));
       await ordered.write(observations.slice().sort((a, b) => a.timeMs - b.timeMs));
       expect(await ordered.drain(30_000)).toBe(true);
-      expect(await ordered.readRuns(query)).toEqual(fromEmbedded);
+      expectSameRuns(await ordered.readRuns(query), fromEmbedded);
       await ordered.close();
       // The same reads, counted: of 48 series-hours, the clean ones between two clean neighbours (20 here) came
       // back as aggregates, so only the other 28 hours' rows were read one by one.
       const counted = countedRunReader(testConnection({ url: influxd.url, database: orderedDb }));
-      expect(await counted.reader.readRuns(query)).toEqual(fromEmbedded);
+      expectSameRuns(await counted.reader.readRuns(query), fromEmbedded);
       await counted.close();
       expect(counted.counts.aggregateQueries).toBe(1);
       expect(counted.counts.aggregateRows).toBe(48);

@@ -1,10 +1,10 @@
 // The InfluxQL side of ObservationStore: runs and raw observations read from what InfluxDB has confirmed.
-// Aggregation is pushed into InfluxQL: per series and hour, a count and the gap marks (gap-marks.ts), turned into
+// Aggregation is pushed into InfluxQL: per series and hour, the gap marks (gap-marks.ts), turned into
 // runs by bucketed-runs.ts (which explains the method); only the hours it names are read row by row, many series with
 // the same range in one query (a short range, as the incremental refresh reads, is one range for every series).
 import { mapWithLimit } from '../../concurrency.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
-import { classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
+import { BUCKET_MS, classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
 import type { RunQuery } from '../store.js';
 import { quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
 import { GAP_MARK_FIELD, type HourMarks, hourIsClean, OLD_GAP_FIELD } from './gap-marks.js';
@@ -64,17 +64,11 @@ export class InfluxRunReader {
         if (index < 0) throw new Error(`InfluxDB answered without the column "${name}"`);
         return index;
       };
-      const [iTime, iCount, iOldCount, iOldMin, iOldMax, iMarkMax] = [
-        'time',
-        'n',
-        'old_n',
-        'old_min',
-        'old_max',
-        'mark_max',
-      ].map(column) as [number, number, number, number, number, number];
+      const [iTime, iOldCount, iOldMin, iOldMax, iMarkMax] = ['time', 'old_n', 'old_min', 'old_max', 'mark_max'].map(
+        column,
+      ) as [number, number, number, number, number];
       const buckets = series.values.map((row) => {
         const hour: HourMarks = {
-          count: nullable(row[iCount]) ?? 0,
           oldCount: nullable(row[iOldCount]) ?? 0,
           oldMin: nullable(row[iOldMin]),
           oldMax: nullable(row[iOldMax]),
@@ -84,7 +78,8 @@ export class InfluxRunReader {
           location,
           check: checkOfTag(checkTag),
           startMs: Number(row[iTime]),
-          count: hour.count,
+          // Not counted (that would scan every point): a clean hour holds at least one (ObservationRun.count).
+          count: 1,
           clean: hourIsClean(hour, query.staleAfterMs),
         };
       });
@@ -176,16 +171,22 @@ export class InfluxRunReader {
 
 /**
  * The statement of the hourly aggregates of the requested servers' series (`measurement` quoted). InfluxDB scans a
- * field once per aggregate of it: one field every point carries is counted (one scan), the marks are few points
- * (gap-marks.ts), and months written since the marks have no old-form points, so this is about one scan. A month
- * written before them costs four scans (the count and three aggregates of gap_ms), one more than it used to.
+ * field once per aggregate of it, so only sparse fields are aggregated: the marks (gap-marks.ts, a few points per
+ * series and hour), and the old form's gap_ms, which months written since the marks do not have. No field every point
+ * carries is scanned. A month written before the marks costs three scans (the aggregates of gap_ms).
+ *
+ * The hours are aggregated whole, also where the range cuts them: an hour's marks are on its first points, so the
+ * part of a cut hour inside the range may hold none. A cut hour is the first or last of its series' buckets, which
+ * classifyBuckets always reads row by row (clipped to the range); whole, it is clean only if its part is.
  */
 export function hourlyAggregates(measurement: string, query: Pick<RunQuery, 'servers' | 'fromMs' | 'toMs'>): string {
   const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
+  const fromMs = Math.floor(query.fromMs / BUCKET_MS) * BUCKET_MS;
+  const toMs = Math.ceil(query.toMs / BUCKET_MS) * BUCKET_MS;
   return (
-    `SELECT count("up") AS n, count(${OLD}) AS old_n, min(${OLD}) AS old_min, max(${OLD}) AS old_max, ` +
+    `SELECT count(${OLD}) AS old_n, min(${OLD}) AS old_min, max(${OLD}) AS old_max, ` +
     `max(${MARK}) AS mark_max FROM ${measurement} WHERE ${serverFilter} ` +
-    `AND time >= ${query.fromMs}ms AND time < ${query.toMs}ms ` +
+    `AND time >= ${fromMs}ms AND time < ${toMs}ms ` +
     'GROUP BY time(1h), "server", "location", "check" fill(none)'
   );
 }
