@@ -182,6 +182,7 @@ export async function startDaemon(options: {
         await forEachSlice(snapshot.servers, SLA_SERIES_PER_SLICE, (views) => metrics.recordSla(views));
       metrics.recordSlaRefreshed(snapshot.asOfMs);
     },
+    onTimed: (timing) => metrics.recordSlaRefreshDuration(timing.totalMs),
     incrementalReads,
   });
 

@@ -62,6 +62,8 @@ export interface Metrics {
   recordSla(views: readonly ServerSlaView[]): void;
   /** A month-to-date SLA view computed as of `asOfMs` has been recorded (the SLA series are that fresh). */
   recordSlaRefreshed(asOfMs: number): void;
+  /** How long the last month-to-date refresh took (sla-refresh.ts's RefreshTiming), whole. */
+  recordSlaRefreshDuration(durationMs: number): void;
   /** What this instance is: whether it closes months, and how many checks it probes. */
   recordRole(role: { closes: boolean; checks: number }): void;
   /** Months past their close time that are not issued and not waiting for a person (the close role only). */
@@ -367,6 +369,11 @@ export function createMetrics(registry = new Registry()): Metrics {
     help: 'The instant the SLA series were last computed for (unix seconds; the process start until the first refresh).',
     registers: [registry],
   });
+  const slaRefreshDuration = new Gauge({
+    name: 'uptime_credits_sla_refresh_duration_seconds',
+    help: 'How long the last month-to-date refresh took, from its start to its series recorded (its interval follows).',
+    registers: [registry],
+  });
   const checksConfigured = new Gauge({
     name: 'uptime_credits_checks_configured',
     help: 'Checks this instance probes.',
@@ -510,6 +517,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       workerHeapTotal.set(heap.totalBytes);
     },
     recordSlaRefreshed: (asOfMs) => slaRefreshed.set(asOfMs / 1_000),
+    recordSlaRefreshDuration: (durationMs) => slaRefreshDuration.set(durationMs / 1_000),
     recordRole({ closes, checks }) {
       closeRole.set(closes ? 1 : 0);
       checksConfigured.set(checks);

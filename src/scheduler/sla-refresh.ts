@@ -9,7 +9,7 @@ import { computed, type MonthComputations, type RunningMonthOptions } from '../c
 import { availabilityInputs, recordsOf, serverRecords } from '../close/server-records.js';
 import { customersForMonth } from '../config/terms.js';
 import type { Logger } from '../logging.js';
-import { failureStreakLog } from '../pacing.js';
+import { atMostEvery, failureStreakLog, REPEATED_FAILURE_LOG_EVERY_MS } from '../pacing.js';
 import { monthContaining, monthWindow } from '../sla/month.js';
 import { monthOutlook, RECENT_DOWNTIME_WINDOWS, recentDowntimeMs, type MonthOutlook } from '../sla/outlook.js';
 import type { MonthCredits, ServerAvailability, ServerCredit } from '../sla/types.js';
@@ -72,6 +72,22 @@ export interface SlaRefresh {
   stop(): Promise<void>;
 }
 
+/**
+ * Where one refresh's time went, in ms of the monotonic clock: the computation in the worker (the read and the
+ * availability, as this thread waits for it), the last 6 h across the month's start (0 inside the month), the
+ * servers' views, and onSnapshot (the metrics' rendering). A refresh that takes longer than its interval says so in
+ * the log with these, so that a slow one names the part that held it.
+ */
+export interface RefreshTiming {
+  totalMs: number;
+  computeMs: number;
+  recentMs: number;
+  viewsMs: number;
+  snapshotMs: number;
+  /** Whether the read was of the whole month (the first, or a restart) rather than of what followed the last one. */
+  wholeMonth: boolean;
+}
+
 /** Creates the periodic month-to-date recomputation; `onSnapshot` sees each new snapshot (metrics). */
 export function createSlaRefresh(deps: {
   config: AppConfig;
@@ -83,6 +99,8 @@ export function createSlaRefresh(deps: {
   clock?: Clock;
   intervalMs?: number;
   onSnapshot?: (snapshot: SlaSnapshot) => void | Promise<void>;
+  /** Sees each finished refresh's timing (metrics), after its snapshot. */
+  onTimed?: (timing: RefreshTiming) => void;
   /**
    * Where each refresh takes its incremental read (incremental-reads.ts): given, the computations keep the month's
    * settled runs and each refresh reads only what follows; without it, each reads the whole month to date.
@@ -96,18 +114,26 @@ export function createSlaRefresh(deps: {
   let timer: { cancel(): void } | undefined;
   let inProgress: Promise<SlaSnapshot> | undefined;
   let stopped = true;
+  const overruns = { pace: atMostEvery(REPEATED_FAILURE_LOG_EVERY_MS, () => clock.now()), untold: 0 };
   const compute = async (): Promise<SlaSnapshot> => {
+    // Durations by the monotonic clock: the refresh's own clock may be a test's fake one, or jump.
+    const startedAt = performance.now();
     const asOfMs = clock.now();
     const month = monthContaining(asOfMs, config.timeZone);
     const window = monthWindow(month, config.timeZone);
     // The whole month's records: the month to date uses what touches it, the budgets also windows still to come.
     const records = serverRecords(config, deps.operatorRecords, window);
     const toDate = (options?: RunningMonthOptions) => computations.monthToDateCredits(month, asOfMs, records, options);
+    let wholeMonth = true;
     const { availability, credits: projected } = computed(
       await (deps.incrementalReads
-        ? deps.incrementalReads.withRead((incremental) => toDate({ incremental }))
+        ? deps.incrementalReads.withRead((incremental) => {
+            wholeMonth = incremental.restart || latest?.month !== month;
+            return toDate({ incremental });
+          })
         : toDate()),
     );
+    const computedAt = performance.now();
     const projectedByServer = new Map(
       projected.customers.flatMap((customer) => customer.servers.map((server) => [server.id, server] as const)),
     );
@@ -117,6 +143,7 @@ export function createSlaRefresh(deps: {
       recentFromMs >= window.fromMs
         ? availability
         : computed(await computations.availability({ fromMs: recentFromMs, toMs: asOfMs }, [...config.servers.keys()]));
+    const recentAt = performance.now();
     const servers: ServerSlaView[] = [];
     const fleet = customersForMonth(config, month).flatMap((customer) =>
       customer.servers.map((server) => ({ customer, server })),
@@ -152,8 +179,33 @@ export function createSlaRefresh(deps: {
       servers.push(view);
     });
     latest = { month, asOfMs, availability, projected, projectedByServer, servers };
+    const viewsAt = performance.now();
     await deps.onSnapshot?.(latest);
+    const endedAt = performance.now();
+    const timing: RefreshTiming = {
+      totalMs: Math.round(endedAt - startedAt),
+      computeMs: Math.round(computedAt - startedAt),
+      recentMs: Math.round(recentAt - computedAt),
+      viewsMs: Math.round(viewsAt - recentAt),
+      snapshotMs: Math.round(endedAt - viewsAt),
+      wholeMonth,
+    };
+    tellOverrun(timing);
+    deps.onTimed?.(timing);
     return latest;
+  };
+
+  /** A refresh longer than its interval leaves the month to date staler than the dashboards expect: told, paced. */
+  const tellOverrun = (timing: RefreshTiming) => {
+    if (timing.totalMs <= intervalMs) return;
+    overruns.untold++;
+    if (!overruns.pace.due()) return;
+    // The first read of a month (or a restart) reads it whole and may well take longer: worth knowing, not a fault.
+    const line = `the month-to-date refresh took ${(timing.totalMs / 1_000).toFixed(1)} s, longer than its ${intervalMs / 1_000} s interval (logged at most once a minute)`;
+    const fields = { ...timing, intervalMs, longerSinceLastLine: overruns.untold };
+    if (timing.wholeMonth) logger.info(fields, line);
+    else logger.warn(fields, line);
+    overruns.untold = 0;
   };
 
   const refresh = (): Promise<SlaSnapshot> => {

@@ -6,7 +6,7 @@ import { computed, inThreadComputations, type MonthComputations } from '../../sr
 import { workerComputations } from '../../src/close/worker-computations.js';
 import { createLogger } from '../../src/logging.js';
 import { createIncrementalReads } from '../../src/scheduler/incremental-reads.js';
-import { createSlaRefresh, type SlaSnapshot } from '../../src/scheduler/sla-refresh.js';
+import { createSlaRefresh, type RefreshTiming, type SlaSnapshot } from '../../src/scheduler/sla-refresh.js';
 import { EmbeddedObservationStore } from '../../src/store/embedded/embedded-store.js';
 import { closeFixture, type CloseFixture } from '../support/close-fixture.js';
 import { observationsOf } from '../support/observations.js';
@@ -454,5 +454,58 @@ describe('a month-to-date refresh that keeps failing', () => {
     } finally {
       await refresh.stop();
     }
+  });
+});
+
+describe('a month-to-date refresh longer than its interval', () => {
+  let fixture: CloseFixture;
+  beforeAll(async () => {
+    fixture = await closeFixture({ nowIso: NOW });
+  });
+  afterAll(async () => fixture.dispose());
+
+  it('is told with where its time went: at info for a whole month, else a warning, at most once a minute', async () => {
+    const { logger, lines } = capturedLog();
+    const clock = fixture.clock;
+    const { operatorRecords, computations: real } = inThread(fixture);
+    // Every computation takes at least 400 ms (a real wait), against an interval of 300 ms.
+    const computations: MonthComputations = {
+      ...real,
+      monthToDateCredits: async (...args) => {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return real.monthToDateCredits(...args);
+      },
+    };
+    const timings: RefreshTiming[] = [];
+    const refresh = createSlaRefresh({
+      config: fixture.config,
+      operatorRecords,
+      computations,
+      logger,
+      clock,
+      intervalMs: 300,
+      incrementalReads: createIncrementalReads({ settledThroughMs: async () => clock.now(), logger }),
+      onTimed: (timing) => timings.push(timing),
+    });
+    const told = () => lines.filter((l) => l.msg.startsWith('the month-to-date refresh took'));
+    await refresh.refresh(); // the month's first read: whole
+    await clock.advanceTo(clock.now() + 60_000);
+    await refresh.refresh();
+    await clock.advanceTo(clock.now() + 20_000);
+    await refresh.refresh(); // within the minute: counted, not told
+    await clock.advanceTo(clock.now() + 40_000);
+    await refresh.refresh();
+    expect(timings.map((t) => t.wholeMonth)).toEqual([true, false, false, false]);
+    for (const t of timings) {
+      expect(t.computeMs).toBeGreaterThanOrEqual(400);
+      expect(t.totalMs).toBeGreaterThanOrEqual(t.computeMs + t.recentMs + t.viewsMs + t.snapshotMs - 4);
+    }
+    expect(told().map((l) => [l.level, l.wholeMonth, l.longerSinceLastLine, l.intervalMs])).toEqual([
+      [30, true, 1, 300],
+      [40, false, 1, 300],
+      [40, false, 2, 300],
+    ]);
+    expect(told()[1]).toMatchObject({ totalMs: timings[1]!.totalMs, computeMs: timings[1]!.computeMs });
+    expect(told()[1]!.msg).toMatch(/^the month-to-date refresh took \d+\.\d s, longer than its 0\.3 s interval/);
   });
 });

@@ -59,6 +59,7 @@ describe('metrics', () => {
       },
     ]);
     metrics.recordSlaRefreshed(1e9);
+    metrics.recordSlaRefreshDuration(2_345);
     // Failing before its coverage starts: the probes say down, but nothing is promised yet.
     const notYet = monthOutlook({
       window,
@@ -124,6 +125,7 @@ describe('metrics', () => {
       'uptime_credits_sla_recent_downtime_seconds{customer="acme",server="s1",window="6h"} 1500\n',
     );
     expect(text).toContain('uptime_credits_sla_refresh_timestamp_seconds 1000000\n');
+    expect(text).toContain('uptime_credits_sla_refresh_duration_seconds 2.345\n');
     expect(text).toContain('uptime_credits_close_role 1');
     expect(text).toContain('uptime_credits_checks_configured 3');
     expect(text).toContain('uptime_credits_close_due_months 1');
