@@ -37,6 +37,11 @@ export interface ComputeOptions {
  */
 export interface IncrementalRead {
   settledThroughMs: number;
+  /**
+   * The order the mark was taken in (incremental-reads.ts). Computations run concurrently, so a read may reach the
+   * computations after one with a later mark; the later mark knows at least as much, also when it moved back.
+   */
+  markTaken: number;
   restart: boolean;
 }
 
@@ -98,9 +103,13 @@ export function computed<T>(answer: T | undefined): T {
  */
 export function inThreadComputations(config: AppConfig, sources: EvidenceStores): MonthComputations {
   // The one incremental source of the running month (the refresh's month to date, the API's credits of the month):
-  // it serves the requested month's read range and the mark of the request being answered. Such requests take
-  // turns, so that each reads with its own mark.
+  // it serves the requested month's read range and the latest mark taken of the requests seen so far. Such requests
+  // take turns. A request whose mark was taken before one already used reads with the later mark: its own, taken a
+  // moment earlier, would look like the mark moving back. A cut moved back past a server's last kept observation
+  // falls inside the run it ends, and for a server up all month that run began at the month's start: its whole
+  // month would be read again.
   let settledThroughMs = Number.NEGATIVE_INFINITY;
+  let latestMarkTaken = Number.NEGATIVE_INFINITY;
   let cachedFromMs = Number.NaN;
   const monthToDateRuns = new IncrementalRunSource({
     inner: sources.store,
@@ -113,7 +122,10 @@ export function inThreadComputations(config: AppConfig, sources: EvidenceStores)
     const turn = incrementalTurn.then(() => {
       if (read.restart) monthToDateRuns.reset();
       monthToDateRuns.beginPass();
-      settledThroughMs = read.settledThroughMs;
+      if (read.markTaken > latestMarkTaken) {
+        latestMarkTaken = read.markTaken;
+        settledThroughMs = read.settledThroughMs;
+      }
       cachedFromMs = monthReadRange(config, month).fromMs;
       return compute({ ...sources, store: monthToDateRuns });
     });

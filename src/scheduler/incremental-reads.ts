@@ -17,6 +17,12 @@ export interface IncrementalReads {
   restartNext(): void;
 }
 
+/**
+ * How many settled marks this process has taken (IncrementalRead.markTaken): one count for every IncrementalReads, so
+ * that marks from two of them given to one computations service are still ordered.
+ */
+let marksTaken = 0;
+
 export function createIncrementalReads(deps: {
   /** The writers' settled mark (settled-mark.ts). */
   settledThroughMs: () => Promise<number>;
@@ -31,8 +37,18 @@ export function createIncrementalReads(deps: {
 }): IncrementalReads {
   let restart = false;
   let seenOthersVersion: number | undefined;
+  // Marks are taken one at a time and numbered as each is taken, so that a later number is a later mark.
+  let marking: Promise<unknown> = Promise.resolve();
+  const takeMark = () => {
+    const mark = marking.then(async () => ({
+      settledThroughMs: await deps.settledThroughMs(),
+      markTaken: ++marksTaken,
+    }));
+    marking = mark.catch(() => undefined);
+    return mark;
+  };
   const next = async (): Promise<IncrementalRead> => {
-    const settledThroughMs = await deps.settledThroughMs();
+    const { settledThroughMs, markTaken } = await takeMark();
     // Taken after the await, so that the read carrying a restart is also the first of them to reach the worker.
     const othersVersion = deps.writesByOthersVersion?.();
     if (othersVersion !== seenOthersVersion) {
@@ -41,7 +57,7 @@ export function createIncrementalReads(deps: {
       seenOthersVersion = othersVersion;
       restart = true;
     }
-    const read = { settledThroughMs, restart };
+    const read = { settledThroughMs, markTaken, restart };
     restart = false;
     return read;
   };

@@ -372,7 +372,10 @@ describe('compute worker on InfluxDB', () => {
       const worker = workerComputations(config);
       const whole = () => inThreadComputations(config, { store, operatorRecords: records }).credits(running);
       // Everything written lies after the settled mark, as a writer's mark promises.
-      const read = (restart: boolean) => ({ incremental: { settledThroughMs: fromMs - 1, restart } });
+      let marksTaken = 0;
+      const read = (restart: boolean) => ({
+        incremental: { settledThroughMs: fromMs - 1, markTaken: ++marksTaken, restart },
+      });
       try {
         await store.write(observationsOf({ server: 'web-1', fromMs, toMs: nowMs - 10 * MIN, everyMs: 30_000 }));
         expect(await store.drain(10_000)).toBe(true);
