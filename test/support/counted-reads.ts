@@ -4,7 +4,7 @@ import type { InfluxConnection } from '../../src/store/influx/connection.js';
 import { InfluxQLClient, type InfluxSeries } from '../../src/store/influx/influxql.js';
 import { InfluxRunReader, type SelectSeries } from '../../src/store/influx/run-reader.js';
 
-/** What the run reader asked InfluxDB: hourly aggregate queries, row-by-row reads, their rows and time. */
+/** What the run reader asked InfluxDB: aggregate queries (hourly, and the cut hours' counts), row-by-row reads, their rows and time. */
 export interface ReadCounts {
   aggregateQueries: number;
   aggregateMs: number;
@@ -14,7 +14,7 @@ export interface ReadCounts {
   rawRows: number;
 }
 
-/** `select`, counting every statement by kind (an aggregate groups by time). */
+/** `select`, counting every statement by kind (an aggregate groups by time, or counts the points of a cut hour). */
 export function countedSelect(select: SelectSeries): { select: SelectSeries; counts: ReadCounts } {
   const counts: ReadCounts = {
     aggregateQueries: 0,
@@ -31,7 +31,7 @@ export function countedSelect(select: SelectSeries): { select: SelectSeries; cou
       const startedMs = performance.now();
       const series = await select(statement);
       const ms = performance.now() - startedMs;
-      if (statement.includes('GROUP BY time(')) {
+      if (statement.includes('GROUP BY time(') || statement.startsWith('SELECT count(')) {
         counts.aggregateQueries++;
         counts.aggregateMs += ms;
         counts.aggregateRows += rowsOf(series);

@@ -4,7 +4,14 @@
 // the same range in one query (a short range, as the incremental refresh reads, is one range for every series).
 import { mapWithLimit } from '../../concurrency.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
-import { BUCKET_MS, classifyBuckets, compactRuns, compareText, type DirtyRange } from '../bucketed-runs.js';
+import {
+  BUCKET_MS,
+  classifyBuckets,
+  compactRuns,
+  compareText,
+  type DirtyRange,
+  type RunBucket,
+} from '../bucketed-runs.js';
 import type { RunQuery } from '../store.js';
 import { quoteIdentifier, quoteString, type InfluxSeries } from './influxql.js';
 import { GAP_MARK_FIELD, type HourMarks, hourIsClean, OLD_GAP_FIELD } from './gap-marks.js';
@@ -51,38 +58,69 @@ export class InfluxRunReader {
   async readRuns(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
     const result = new Map<string, ObservationRun[]>(query.servers.map((s) => [s, []]));
     if (query.servers.length === 0) return result;
-    const aggregates = await this.select(hourlyAggregates(this.measurement, query));
-    const rawReads: RawRead[] = [];
-    for (const series of aggregates) {
-      const server = series.tags?.server ?? '';
-      const location = series.tags?.location ?? '';
-      const checkTag = series.tags?.check ?? EMPTY_CHECK;
-      const runs = result.get(server);
-      if (!runs) continue;
-      const column = (name: string) => {
-        const index = series.columns.indexOf(name);
-        if (index < 0) throw new Error(`InfluxDB answered without the column "${name}"`);
-        return index;
-      };
+    const edges = cutHourParts(query);
+    const [aggregates, ...edgeCounts] = await Promise.all([
+      this.select(hourlyAggregates(this.measurement, query)),
+      ...edges.map((part) => this.select(pointCounts(this.measurement, query.servers, part))),
+    ]);
+    const bySeries = new Map<string, { server: string; location: string; checkTag: string; buckets: RunBucket[] }>();
+    const seriesOf = (s: InfluxSeries) => {
+      const server = s.tags?.server ?? '';
+      const location = s.tags?.location ?? '';
+      const checkTag = s.tags?.check ?? EMPTY_CHECK;
+      const key = seriesKey(server, location, checkTag);
+      let entry = bySeries.get(key);
+      if (!entry) {
+        entry = { server, location, checkTag, buckets: [] };
+        bySeries.set(key, entry);
+      }
+      return entry;
+    };
+    for (const series of aggregates ?? []) {
+      const entry = seriesOf(series);
+      const column = columnOf(series);
       const [iTime, iOldCount, iOldMin, iOldMax, iMarkMax] = ['time', 'old_n', 'old_min', 'old_max', 'mark_max'].map(
         column,
       ) as [number, number, number, number, number];
-      const buckets = series.values.map((row) => {
+      for (const row of series.values) {
         const hour: HourMarks = {
           oldCount: nullable(row[iOldCount]) ?? 0,
           oldMin: nullable(row[iOldMin]),
           oldMax: nullable(row[iOldMax]),
           markMax: nullable(row[iMarkMax]),
         };
-        return {
-          location,
-          check: checkOfTag(checkTag),
+        entry.buckets.push({
+          location: entry.location,
+          check: checkOfTag(entry.checkTag),
           startMs: Number(row[iTime]),
           // Not counted (that would scan every point): a clean hour holds at least one (ObservationRun.count).
           count: 1,
           clean: hourIsClean(hour, query.staleAfterMs),
+        });
+      }
+    }
+    // A cut hour's part inside the range may hold points but none of the hour's marks (they lie on its first points,
+    // before the range): such a part has no aggregates, so it is added as an hour to read row by row.
+    edges.forEach((part, i) => {
+      for (const series of edgeCounts[i] ?? []) {
+        const count = Number(series.values[0]?.[columnOf(series)('n')] ?? 0);
+        const entry = seriesOf(series);
+        if (count === 0 || entry.buckets.some((b) => b.startMs === part.hourMs)) continue;
+        const bucket = {
+          location: entry.location,
+          check: checkOfTag(entry.checkTag),
+          startMs: part.hourMs,
+          count,
+          clean: false,
         };
-      });
+        if (part.hourMs <= query.fromMs) entry.buckets.unshift(bucket);
+        else entry.buckets.push(bucket);
+      }
+    });
+    const rawReads: RawRead[] = [];
+    for (const { server, checkTag, buckets } of bySeries.values()) {
+      const runs = result.get(server);
+      if (!runs) continue;
       const classified = classifyBuckets(buckets, query);
       runs.push(...classified.runs);
       for (const range of classified.dirty) rawReads.push({ server, checkTag, range, runs });
@@ -174,22 +212,59 @@ export class InfluxRunReader {
  * field once per aggregate of it, so only sparse fields are aggregated: the marks (gap-marks.ts, a few points per
  * series and hour), and the old form's gap_ms, which months written since the marks do not have. No field every point
  * carries is scanned. A month written before the marks costs three scans (the aggregates of gap_ms).
- *
- * The hours are aggregated whole, also where the range cuts them: an hour's marks are on its first points, so the
- * part of a cut hour inside the range may hold none. A cut hour is the first or last of its series' buckets, which
- * classifyBuckets always reads row by row (clipped to the range); whole, it is clean only if its part is.
  */
 export function hourlyAggregates(measurement: string, query: Pick<RunQuery, 'servers' | 'fromMs' | 'toMs'>): string {
-  const serverFilter = `(${query.servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
-  const fromMs = Math.floor(query.fromMs / BUCKET_MS) * BUCKET_MS;
-  const toMs = Math.ceil(query.toMs / BUCKET_MS) * BUCKET_MS;
   return (
     `SELECT count(${OLD}) AS old_n, min(${OLD}) AS old_min, max(${OLD}) AS old_max, ` +
-    `max(${MARK}) AS mark_max FROM ${measurement} WHERE ${serverFilter} ` +
-    `AND time >= ${fromMs}ms AND time < ${toMs}ms ` +
+    `max(${MARK}) AS mark_max FROM ${measurement} WHERE ${serverFilter(query.servers)} ` +
+    `AND time >= ${query.fromMs}ms AND time < ${query.toMs}ms ` +
     'GROUP BY time(1h), "server", "location", "check" fill(none)'
   );
 }
+
+/** The part of an hour the range cuts that lies inside it, and that hour's start (a bucket of the aggregates). */
+interface CutHourPart {
+  hourMs: number;
+  fromMs: number;
+  toMs: number;
+}
+
+/**
+ * The parts of the hours the range cuts, inside it: where a series' points may carry none of their hour's marks,
+ * which lie on the hour's first points. At the start that is the range's first hour unless the range starts on the
+ * hour. At the end, the points inside are the hour's first, so they carry its marks; the part is counted all the same
+ * (a writer whose first point of the hour fell outside would otherwise go unseen), at the cost of a few minutes' scan.
+ */
+function cutHourParts({ fromMs, toMs }: Pick<RunQuery, 'fromMs' | 'toMs'>): CutHourPart[] {
+  const parts: CutHourPart[] = [];
+  const firstHourMs = Math.floor(fromMs / BUCKET_MS) * BUCKET_MS;
+  const lastHourMs = Math.floor((toMs - 1) / BUCKET_MS) * BUCKET_MS;
+  if (firstHourMs === lastHourMs) {
+    if (fromMs !== firstHourMs || toMs !== firstHourMs + BUCKET_MS) parts.push({ hourMs: firstHourMs, fromMs, toMs });
+    return parts;
+  }
+  if (fromMs !== firstHourMs) parts.push({ hourMs: firstHourMs, fromMs, toMs: firstHourMs + BUCKET_MS });
+  if (toMs !== lastHourMs + BUCKET_MS) parts.push({ hourMs: lastHourMs, fromMs: lastHourMs, toMs });
+  return parts;
+}
+
+/** Each requested series' count of points in `part` (less than an hour: a short scan). */
+function pointCounts(measurement: string, servers: readonly string[], part: CutHourPart): string {
+  return (
+    `SELECT count("up") AS n FROM ${measurement} WHERE ${serverFilter(servers)} ` +
+    `AND time >= ${part.fromMs}ms AND time < ${part.toMs}ms GROUP BY "server", "location", "check"`
+  );
+}
+
+const serverFilter = (servers: readonly string[]) =>
+  `(${servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`;
+
+/** A column's index in an answer, or a clear error when InfluxDB answered without it. */
+const columnOf = (series: InfluxSeries) => (name: string) => {
+  const index = series.columns.indexOf(name);
+  if (index < 0) throw new Error(`InfluxDB answered without the column "${name}"`);
+  return index;
+};
 
 /** Rows of `SELECT "up"` (time, up) of one series as single-observation runs, appended to `runs`. */
 function pushRows(runs: ObservationRun[], rows: readonly unknown[][], location: string, check: string): void {
