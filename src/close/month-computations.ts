@@ -108,12 +108,11 @@ export function inThreadComputations(config: AppConfig, sources: EvidenceStores)
   // moment earlier, would look like the mark moving back. A cut moved back past a server's last kept observation
   // falls inside the run it ends, and for a server up all month that run began at the month's start: its whole
   // month would be read again.
-  let settledThroughMs = Number.NEGATIVE_INFINITY;
-  let latestMarkTaken = Number.NEGATIVE_INFINITY;
+  let latestMark: IncrementalRead | undefined;
   let cachedFromMs = Number.NaN;
   const monthToDateRuns = new IncrementalRunSource({
     inner: sources.store,
-    settledThroughMs: async () => settledThroughMs,
+    settledThroughMs: async () => latestMark?.settledThroughMs ?? Number.NEGATIVE_INFINITY,
     cachedFromMs: () => cachedFromMs,
     marginMs: runLookbackMs(config),
   });
@@ -122,10 +121,7 @@ export function inThreadComputations(config: AppConfig, sources: EvidenceStores)
     const turn = incrementalTurn.then(() => {
       if (read.restart) monthToDateRuns.reset();
       monthToDateRuns.beginPass();
-      if (read.markTaken > latestMarkTaken) {
-        latestMarkTaken = read.markTaken;
-        settledThroughMs = read.settledThroughMs;
-      }
+      if (!latestMark || read.markTaken > latestMark.markTaken) latestMark = read;
       cachedFromMs = monthReadRange(config, month).fromMs;
       return compute({ ...sources, store: monthToDateRuns });
     });

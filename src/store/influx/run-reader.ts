@@ -104,8 +104,9 @@ export class InfluxRunReader {
     edges.forEach((part, i) => {
       for (const series of edgeCounts[i] ?? []) {
         const count = Number(series.values[0]?.[columnOf(series)('n')] ?? 0);
+        if (count === 0) continue;
         const entry = seriesOf(series);
-        if (count === 0 || entry.buckets.some((b) => b.startMs === part.hourMs)) continue;
+        if (entry.buckets.some((b) => b.startMs === part.hourMs)) continue;
         const bucket = {
           location: entry.location,
           check: checkOfTag(entry.checkTag),
@@ -162,7 +163,7 @@ export class InfluxRunReader {
     const { fromMs, toMs } = first.range;
     const wanted = new Map(batch.map((r) => [seriesKey(r.server, r.range.location, r.checkTag), r]));
     const servers = [...new Set(batch.map((r) => r.server))];
-    const conditions = [`(${servers.map((s) => `"server" = ${quoteString(s)}`).join(' OR ')})`];
+    const conditions = [serverFilter(servers)];
     // Narrowed further where the whole batch shares a location or a check (typical: one of each per fleet).
     if (batch.every((r) => r.range.location === first.range.location))
       conditions.push(`"location" = ${quoteString(first.range.location)}`);
