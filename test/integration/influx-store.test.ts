@@ -121,6 +121,44 @@ describe('InfluxDB store reads', () => {
   });
 });
 
+describe('InfluxDB store reads of two series of one run key', () => {
+  // A point without the check tag (a line another writer sent) and one with the empty check's tag are two series in
+  // InfluxDB and one (location, check) in the runs: their rows interleave in time, so neither series' rows can be
+  // joined alone. A reader that joined each series' rows as read made one up run across the down point here.
+  it('gives the runs of their rows in time order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uc-influx-shared-key-'));
+    const { store, db } = await openStore(dir);
+    try {
+      const t0 = Date.parse('2026-10-03T10:00:00Z');
+      const lines = [
+        ...[0, 20_000, 40_000, 60_000].map((d) => `uptime_observation,location=waw,server=s2 up=1i ${t0 + d}`),
+        `uptime_observation,check=-,location=waw,server=s2 up=0i ${t0 + 30_000}`,
+      ];
+      const response = await fetch(`${influxd.url}/write?db=${db}&precision=ms`, {
+        method: 'POST',
+        body: lines.join('\n'),
+      });
+      expect(response.status).toBe(204);
+      const run = (up: boolean, firstMs: number, lastMs: number, count: number) => ({
+        location: 'waw',
+        check: '',
+        up,
+        firstMs: t0 + firstMs,
+        lastMs: t0 + lastMs,
+        count,
+      });
+      // The range leaves the first point out and cuts its hour, so both reads go row by row (points without marks).
+      const range = { fromMs: t0 + 1, toMs: t0 + 5 * 60_000, staleAfterMs: 90_000 };
+      const expected = [run(true, 20_000, 20_000, 1), run(false, 30_000, 30_000, 1), run(true, 40_000, 60_000, 2)];
+      expect((await store.readEveryServer(range)).get('s2')).toEqual(expected);
+      expect((await store.readRuns({ ...range, servers: ['s2'] })).get('s2')).toEqual(expected);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('nothing lost', () => {
   it('InfluxDB killed and the daemon restarted mid-stream: every observation arrives exactly once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'uc-influx-outage-'));

@@ -38,6 +38,8 @@ interface RawRead {
   checkTag: string;
   range: DirtyRange;
   runs: ObservationRun[];
+  /** Consecutive rows joined as they are read (RowJoin), or undefined: pushed one by one for compactRuns. */
+  join: RowJoin | undefined;
 }
 
 const seriesKey = (server: string, location: string, checkTag: string) => `${server}\0${location}\0${checkTag}`;
@@ -65,9 +67,7 @@ export class InfluxRunReader {
     ]);
     const bySeries = new Map<string, { server: string; location: string; checkTag: string; buckets: RunBucket[] }>();
     const seriesOf = (s: InfluxSeries) => {
-      const server = s.tags?.server ?? '';
-      const location = s.tags?.location ?? '';
-      const checkTag = s.tags?.check ?? EMPTY_CHECK;
+      const { server, location, checkTag } = seriesTags(s);
       const key = seriesKey(server, location, checkTag);
       let entry = bySeries.get(key);
       if (!entry) {
@@ -119,12 +119,14 @@ export class InfluxRunReader {
       }
     });
     const rawReads: RawRead[] = [];
-    for (const { server, checkTag, buckets } of bySeries.values()) {
+    const shared = sharedKeys([...bySeries.values()]);
+    for (const { server, location, checkTag, buckets } of bySeries.values()) {
       const runs = result.get(server);
       if (!runs) continue;
       const classified = classifyBuckets(buckets, query);
       runs.push(...classified.runs);
-      for (const range of classified.dirty) rawReads.push({ server, checkTag, range, runs });
+      const join = rowJoin(shared, server, location, checkTag, query.staleAfterMs);
+      for (const range of classified.dirty) rawReads.push({ server, checkTag, range, runs, join });
     }
     await mapWithLimit(rawReadBatches(rawReads), RAW_READS_IN_FLIGHT, (batch) => this.readRows(batch));
     for (const [server, runs] of result) result.set(server, compactRuns(runs, query.staleAfterMs));
@@ -141,13 +143,18 @@ export class InfluxRunReader {
         'GROUP BY "server", "location", "check"',
     );
     const result = new Map<string, ObservationRun[]>();
+    const shared = sharedKeys(rows.map((s) => seriesTags(s)));
     for (const s of rows) {
-      const server = s.tags?.server ?? '';
-      const location = s.tags?.location ?? '';
-      const check = checkOfTag(s.tags?.check);
+      const { server, location, checkTag } = seriesTags(s);
       const runs = result.get(server) ?? [];
       result.set(server, runs);
-      pushRows(runs, s.values, location, check);
+      pushRows(
+        runs,
+        s.values,
+        location,
+        checkOfTag(checkTag),
+        rowJoin(shared, server, location, checkTag, range.staleAfterMs),
+      );
     }
     for (const [server, runs] of result) result.set(server, compactRuns(runs, range.staleAfterMs));
     return result;
@@ -173,8 +180,9 @@ export class InfluxRunReader {
         `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY "server", "location", "check"`,
     );
     for (const s of rows) {
-      const read = wanted.get(seriesKey(s.tags?.server ?? '', s.tags?.location ?? '', s.tags?.check ?? EMPTY_CHECK));
-      if (read) pushRows(read.runs, s.values, read.range.location, read.range.check);
+      const { server, location, checkTag } = seriesTags(s);
+      const read = wanted.get(seriesKey(server, location, checkTag));
+      if (read) pushRows(read.runs, s.values, read.range.location, read.range.check, read.join);
     }
   }
 
@@ -268,11 +276,81 @@ const columnOf = (series: InfluxSeries) => (name: string) => {
 };
 
 /** Rows of `SELECT "up"` (time, up) of one series as single-observation runs, appended to `runs`. */
-function pushRows(runs: ObservationRun[], rows: readonly unknown[][], location: string, check: string): void {
+/**
+ * Whether a series' rows may be joined into runs as they are read: a series InfluxDB returns in time order, which
+ * alone has its server, location and check (the run key), joined as compactRuns would join its rows. Two series of
+ * one key (an old point without the check tag beside a new one with the empty check's tag) interleave in time, and
+ * only compactRuns' sort orders their rows: those are pushed one by one.
+ */
+interface RowJoin {
+  staleAfterMs: number;
+}
+
+/** The series' tags as the readers name them. */
+const seriesTags = (s: InfluxSeries) => ({
+  server: s.tags?.server ?? '',
+  location: s.tags?.location ?? '',
+  checkTag: s.tags?.check ?? EMPTY_CHECK,
+});
+
+const runKey = (server: string, location: string, checkTag: string) =>
+  seriesKey(server, location, checkOfTag(checkTag));
+
+/** The run keys more than one of these series has. */
+function sharedKeys(series: readonly { server: string; location: string; checkTag: string }[]): Set<string> {
+  const seen = new Set<string>();
+  const shared = new Set<string>();
+  for (const { server, location, checkTag } of series) {
+    const key = runKey(server, location, checkTag);
+    if (seen.has(key)) shared.add(key);
+    seen.add(key);
+  }
+  return shared;
+}
+
+const rowJoin = (
+  shared: ReadonlySet<string>,
+  server: string,
+  location: string,
+  checkTag: string,
+  staleAfterMs: number,
+) => (shared.has(runKey(server, location, checkTag)) ? undefined : { staleAfterMs });
+
+/**
+ * A series' rows as runs. Joined where `join` allows and the rows are in time order: one run per stretch rather than
+ * an object per row for compactRuns to sort and join (a refresh reads minutes of every series of a fleet: hundreds of
+ * thousands of rows). The runs are those compactRuns makes of the rows one by one.
+ */
+function pushRows(
+  runs: ObservationRun[],
+  rows: readonly unknown[][],
+  location: string,
+  check: string,
+  join: RowJoin | undefined,
+): void {
+  const joined = join !== undefined && inTimeOrder(rows);
+  let last: ObservationRun | undefined;
   for (const row of rows) {
     const timeMs = Number(row[0]);
-    runs.push({ location, check, up: Number(row[1]) === 1, firstMs: timeMs, lastMs: timeMs, count: 1 });
+    const up = Number(row[1]) === 1;
+    if (joined && last && last.up === up && timeMs - last.lastMs < join.staleAfterMs) {
+      last.lastMs = timeMs;
+      last.count++;
+      continue;
+    }
+    last = { location, check, up, firstMs: timeMs, lastMs: timeMs, count: 1 };
+    runs.push(last);
   }
+}
+
+function inTimeOrder(rows: readonly unknown[][]): boolean {
+  let previousMs = Number.NEGATIVE_INFINITY;
+  for (const row of rows) {
+    const timeMs = Number(row[0]);
+    if (timeMs < previousMs) return false;
+    previousMs = timeMs;
+  }
+  return true;
 }
 
 /**
