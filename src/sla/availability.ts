@@ -51,6 +51,13 @@ interface Segment {
   toMs: number;
 }
 
+/**
+ * Whether what begins at `firstMs` with outcome `up` (an observation, or a run) continues `run` of the same series: the
+ * same outcome, less than staleAfter after the run's last observation.
+ */
+export const continuesRun = (run: ObservationRun, up: boolean, firstMs: number, staleAfterMs: number) =>
+  run.up === up && firstMs - run.lastMs < staleAfterMs;
+
 /** Sorts runs per (location, check) and merges neighbours of equal outcome that are closer than staleAfter. */
 export function normalizeRuns(runs: readonly ObservationRun[], staleAfterMs: number): ObservationRun[][] {
   const byTrack = new Map<string, ObservationRun[]>();
@@ -69,7 +76,7 @@ export function normalizeRuns(runs: readonly ObservationRun[], staleAfterMs: num
     const merged: ObservationRun[] = [];
     for (const run of sorted) {
       const last = merged[merged.length - 1];
-      if (last && last.up === run.up && run.firstMs - last.lastMs < staleAfterMs) {
+      if (last && continuesRun(last, run.up, run.firstMs, staleAfterMs)) {
         if (run.lastMs > last.lastMs) last.lastMs = run.lastMs;
         last.count += run.count;
       } else if (last && run.firstMs <= last.lastMs) {

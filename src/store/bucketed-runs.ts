@@ -11,6 +11,7 @@
 // stand in as one run spanning their hours: each is joined to the exact rows on both sides (their gaps are known
 // to be below staleAfter), and the joined run starts and ends at exact times.
 import { at } from '../sla/at.js';
+import { continuesRun } from '../sla/availability.js';
 import type { ObservationRun } from '../sla/types.js';
 import type { RunQuery } from './store.js';
 
@@ -110,8 +111,7 @@ export function compactRuns(runs: ObservationRun[], staleAfterMs: number): Obser
       last &&
       last.location === run.location &&
       last.check === run.check &&
-      last.up === run.up &&
-      run.firstMs - last.lastMs < staleAfterMs
+      continuesRun(last, run.up, run.firstMs, staleAfterMs)
     ) {
       last.lastMs = run.lastMs;
       last.count += run.count;

@@ -65,8 +65,9 @@ export interface IncrementalRunStats {
 /**
  * Each pass reads from the cut to now, so the step sets how much a pass reads beyond the margin: half of it on
  * average. At the daemon bench's margin (4.5 min), 1 min rather than 5 cut each refresh's and each computed credits
- * answer's read from ~7 min of every series to ~5 (2026-12-01, 10,000 servers: daemon + influxd 1.10-1.13 -> 0.94-0.98
- * cores, RSS peak 465-484 -> 436 MiB). The second query of a pass whose cut moves costs less than the rows saved.
+ * answer's read from ~7 min of every series to ~5. In short daemon runs (2026-12-01, 10,000 servers) the worker's heap
+ * peak fell from 119-141 to 97-108 MiB; daemon + influxd from a median of 1.115 to 1.005 cores, within the runs'
+ * spread (test/bench/README.md). A pass whose cut moves makes a second query, once a minute.
  */
 const DEFAULT_ADVANCE_STEP_MS = 60_000;
 const DEFAULT_EVERY_SERVER_READ_MAX_MS = 30 * 60_000;

@@ -3,6 +3,7 @@
 // runs by bucketed-runs.ts (which explains the method); only the hours it names are read row by row, many series with
 // the same range in one query (a short range, as the incremental refresh reads, is one range for every series).
 import { mapWithLimit } from '../../concurrency.js';
+import { continuesRun } from '../../sla/availability.js';
 import type { Observation, ObservationRun } from '../../sla/types.js';
 import {
   BUCKET_MS,
@@ -275,7 +276,6 @@ const columnOf = (series: InfluxSeries) => (name: string) => {
   return index;
 };
 
-/** Rows of `SELECT "up"` (time, up) of one series as single-observation runs, appended to `runs`. */
 /**
  * Whether a series' rows may be joined into runs as they are read: a series InfluxDB returns in time order, which
  * alone has its server, location and check (the run key), joined as compactRuns would join its rows. Two series of
@@ -317,9 +317,10 @@ const rowJoin = (
 ) => (shared.has(runKey(server, location, checkTag)) ? undefined : { staleAfterMs });
 
 /**
- * A series' rows as runs. Joined where `join` allows and the rows are in time order: one run per stretch rather than
- * an object per row for compactRuns to sort and join (a refresh reads minutes of every series of a fleet: hundreds of
- * thousands of rows). The runs are those compactRuns makes of the rows one by one.
+ * Rows of `SELECT "up"` (time, up) of one series as runs, appended to `runs`. Joined where `join` allows and the rows
+ * are in time order: one run per stretch rather than an object per row for compactRuns to sort and join (a refresh
+ * reads minutes of every series of a fleet: hundreds of thousands of rows). The runs are those compactRuns makes of
+ * the rows one by one.
  */
 function pushRows(
   runs: ObservationRun[],
@@ -333,7 +334,7 @@ function pushRows(
   for (const row of rows) {
     const timeMs = Number(row[0]);
     const up = Number(row[1]) === 1;
-    if (joined && last && last.up === up && timeMs - last.lastMs < join.staleAfterMs) {
+    if (joined && last && continuesRun(last, up, timeMs, join.staleAfterMs)) {
       last.lastMs = timeMs;
       last.count++;
       continue;
