@@ -56,13 +56,18 @@ function readAtMostEvery<T>(forMs: number, read: () => Promise<T>): () => Promis
   };
 }
 
-/** The worker's own run source and its data version (SQLite's data_version, or the agents' heartbeats). */
-function openRunSource(config: AppConfig): { store: RunSource; version: DataVersion } {
+/**
+ * The worker's own run source and its data version (SQLite's data_version, or the agents' heartbeats): `version` for
+ * the cache of answers, which may be a read of the heartbeats made up to HEARTBEATS_READ_FOR_MS ago, and
+ * `currentVersion`, read now, for the running month's passes, which share their reads while it holds (once a pass).
+ */
+function openRunSource(config: AppConfig): { store: RunSource; version: DataVersion; currentVersion: DataVersion } {
   if (config.storage.kind === 'embedded') {
     const db = openReadOnlyDatabase(config.storage.path, 'the embedded database');
     // Only the store's reads are used; its write statements are prepared but never run on this connection.
     const store = new EmbeddedObservationStore(db, config.storage.path);
-    return { store, version: async () => `sqlite:${sqliteDataVersion(db)}` };
+    const version = async () => `sqlite:${sqliteDataVersion(db)}`;
+    return { store, version, currentVersion: version };
   }
   const influx = config.storage.influxdb;
   if (!influx) throw new Error('storage.kind is influxdb but the storage.influxdb section is missing');
@@ -74,6 +79,7 @@ function openRunSource(config: AppConfig): { store: RunSource; version: DataVers
   return {
     store: new InfluxRunReader(select, connection.measurement),
     version: async () => `influx:${heartbeatsVersion(await latestHeartbeats())}`,
+    currentVersion: async () => `influx:${heartbeatsVersion(await heartbeats.latest())}`,
   };
 }
 
@@ -105,7 +111,7 @@ function serve(port: NonNullable<typeof parentPort>, { config, niceness, heapEve
   reportHeap();
   setInterval(reportHeap, heapEveryMs).unref();
   const computations: MonthComputations = cachedComputations(
-    inThreadComputations(config, { store: runs.store, operatorRecords }),
+    inThreadComputations(config, { store: runs.store, operatorRecords }, runs.currentVersion),
     version,
     (source) => send({ answered: source }),
   );

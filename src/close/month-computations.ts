@@ -2,6 +2,7 @@
 // (in-thread: the CLI, tests with a fake clock or in-memory stores) or in the compute worker (the daemon, so that
 // probing never waits for a computation: compute-worker.ts).
 import type { AppConfig } from '../config/types.js';
+import type { DataVersion } from './cached-computations.js';
 import type { ProgressListener } from '../progress.js';
 import type { Interval, MonthCredits, ServerAvailability } from '../sla/types.js';
 import { IncrementalRunSource } from '../store/incremental-runs.js';
@@ -101,7 +102,15 @@ export function computed<T>(answer: T | undefined): T {
  * The computations on the caller's event loop, reading `sources` directly; no cache (`cachedOnly` finds nothing).
  * For the CLI's one-shot commands and for tests; the daemon uses workerComputations (whose worker runs these).
  */
-export function inThreadComputations(config: AppConfig, sources: EvidenceStores): MonthComputations {
+export function inThreadComputations(
+  config: AppConfig,
+  sources: EvidenceStores,
+  /**
+   * The store's data version (cached-computations.ts), when the caller knows one: passes of the running month at one
+   * version share their reads (IncrementalRunSource.beginPass). A version that cannot be read shares nothing.
+   */
+  dataVersion?: DataVersion,
+): MonthComputations {
   // The one incremental source of the running month (the refresh's month to date, the API's credits of the month):
   // it serves the requested month's read range and the latest mark taken of the requests seen so far. Such requests
   // take turns. A request whose mark was taken before one already used reads with the later mark: its own, taken a
@@ -118,9 +127,9 @@ export function inThreadComputations(config: AppConfig, sources: EvidenceStores)
   });
   let incrementalTurn: Promise<unknown> = Promise.resolve();
   const incrementally = <T>(month: string, read: IncrementalRead, compute: (s: EvidenceStores) => Promise<T>) => {
-    const turn = incrementalTurn.then(() => {
+    const turn = incrementalTurn.then(async () => {
       if (read.restart) monthToDateRuns.reset();
-      monthToDateRuns.beginPass();
+      monthToDateRuns.beginPass(await dataVersion?.().catch(() => undefined));
       if (!latestMark || read.markTaken > latestMark.markTaken) latestMark = read;
       cachedFromMs = monthReadRange(config, month).fromMs;
       return compute({ ...sources, store: monthToDateRuns });

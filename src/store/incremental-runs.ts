@@ -46,6 +46,11 @@ export interface IncrementalRunSourceOptions {
   everyServerReadMaxMs?: number;
   /** The current time (default Date.now), to bound the data of a read that ends in the future (a running month). */
   nowMs?: () => number;
+  /**
+   * How long passes at one data version may share their reads of every server (default 10 s, from the first such
+   * pass): see beginPass.
+   */
+  sharedReadMaxAgeMs?: number;
 }
 
 /** Counts for logs and measurements: how the reads were answered. */
@@ -60,6 +65,23 @@ export interface IncrementalRunStats {
   resets: number;
   /** Reads of the inner source's readEveryServer (one per pass and range). */
   everyServerReads: number;
+  /** Reads of every server answered by an earlier pass's read of a longer range at the same data version. */
+  sharedReads: number;
+}
+
+/** A read of every server over one range, kept for the pass that made it and the passes that may share it. */
+interface EveryServerRead {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly staleAfterMs: number;
+  readonly runs: Promise<Map<string, ObservationRun[]>>;
+}
+
+/** The reads of every server that a pass may use: those of the passes since `sinceMs` at one data version. */
+interface SharedReads {
+  readonly dataVersion: string | undefined;
+  readonly sinceMs: number;
+  readonly reads: EveryServerRead[];
 }
 
 /**
@@ -71,19 +93,25 @@ export interface IncrementalRunStats {
  */
 const DEFAULT_ADVANCE_STEP_MS = 60_000;
 const DEFAULT_EVERY_SERVER_READ_MAX_MS = 30 * 60_000;
+/**
+ * A data version that stops changing while data still arrives (an agent whose heartbeats fail to be written while its
+ * observations are) must not hold the month to date back for long: passes share reads for at most this long.
+ */
+const DEFAULT_SHARED_READ_MAX_AGE_MS = 10_000;
 
 /** A RunSource that reads the settled part of the month to date once (see the file's comment). */
 export class IncrementalRunSource implements RunSource {
   private generation: CacheGeneration | undefined;
   private readonly advanceStepMs: number;
-  /** This pass's reads of every server, by range: shared by the caller's groups of servers (see beginPass). */
-  private everyServerReads = new Map<string, Promise<Map<string, ObservationRun[]>>>();
+  /** This pass's reads of every server: shared by the caller's groups of servers, and by passes (see beginPass). */
+  private shared: SharedReads = { dataVersion: undefined, sinceMs: Number.NEGATIVE_INFINITY, reads: [] };
   private readonly counters: IncrementalRunStats = {
     incrementalReads: 0,
     passedThrough: 0,
     rewinds: 0,
     resets: 0,
     everyServerReads: 0,
+    sharedReads: 0,
   };
 
   constructor(private readonly options: IncrementalRunSourceOptions) {
@@ -94,15 +122,24 @@ export class IncrementalRunSource implements RunSource {
   /** Forgets every cached run: the next read reads the whole range again (on demand, e.g. after an old import). */
   reset(): void {
     this.generation = undefined;
+    this.shared = { dataVersion: undefined, sinceMs: Number.NEGATIVE_INFINITY, reads: [] };
     this.counters.resets++;
   }
 
   /**
-   * Starts a pass (one computation of the month, which reads its servers group by group): reads of every server
-   * made for the previous pass are forgotten, since more has arrived since.
+   * Starts a pass (one computation of the month, which reads its servers group by group). Reads of every server made
+   * for earlier passes are forgotten, since more has arrived since, unless the store's data version is the earlier
+   * passes' (`dataVersion`, as cached-computations.ts keys its answers): then nothing new is visible, and their reads
+   * answer this pass's too, for at most sharedReadMaxAgeMs. That is what a cached answer of that version would be. A
+   * refresh's month to date, which ends now, is then answered by the read a credits answer of the whole month made a
+   * moment before: two passes cost one read of InfluxDB.
    */
-  beginPass(): void {
-    this.everyServerReads = new Map();
+  beginPass(dataVersion?: string): void {
+    const nowMs = this.now();
+    const maxAgeMs = this.options.sharedReadMaxAgeMs ?? DEFAULT_SHARED_READ_MAX_AGE_MS;
+    const { shared } = this;
+    if (dataVersion !== undefined && dataVersion === shared.dataVersion && nowMs - shared.sinceMs <= maxAgeMs) return;
+    this.shared = { dataVersion, sinceMs: nowMs, reads: [] };
   }
 
   stats(): IncrementalRunStats {
@@ -170,27 +207,51 @@ export class IncrementalRunSource implements RunSource {
   /** `query`'s runs from the inner source: from this pass's read of every server when the range is short. */
   private readInner(query: RunQuery): Promise<Map<string, ObservationRun[]>> {
     const { inner } = this.options;
-    const dataEndMs = Math.min(query.toMs, (this.options.nowMs ?? Date.now)());
+    const dataEndMs = Math.min(query.toMs, this.now());
     const maxMs = this.options.everyServerReadMaxMs ?? DEFAULT_EVERY_SERVER_READ_MAX_MS;
     if (!inner.readEveryServer || dataEndMs - query.fromMs > maxMs) return inner.readRuns(query);
-    const key = everyServerKey(query);
-    let read = this.everyServerReads.get(key);
-    if (!read) {
-      const { fromMs, toMs, staleAfterMs } = query;
-      read = inner.readEveryServer({ fromMs, toMs, staleAfterMs });
-      this.counters.everyServerReads++;
-      const pending = read;
-      this.everyServerReads.set(key, pending);
-      pending.catch(() => {
-        if (this.everyServerReads.get(key) === pending) this.everyServerReads.delete(key); // a failure is not a read
-      });
-    }
-    return read;
+    const { reads } = this.shared;
+    const { fromMs, toMs, staleAfterMs } = query;
+    const sameStart = (read: EveryServerRead) => read.fromMs === fromMs && read.staleAfterMs === staleAfterMs;
+    const same = reads.find((read) => sameStart(read) && read.toMs === toMs);
+    if (same) return same.runs;
+    // A longer range's read whose runs all end before this range does is this range's read: no observation lies
+    // between the two ends. Otherwise (an observation stamped after this end) the range is read on its own.
+    const longer = reads.find((read) => sameStart(read) && read.toMs > toMs);
+    const runs = longer
+      ? longer.runs.then((longerRuns) => {
+          if (!endsBefore(longerRuns, toMs)) return this.readOfEveryServer(query);
+          this.counters.sharedReads++;
+          return longerRuns;
+        })
+      : this.readOfEveryServer(query);
+    const read: EveryServerRead = { fromMs, toMs, staleAfterMs, runs };
+    reads.push(read);
+    runs.catch(() => {
+      // a failure is not a read
+      const index = reads.indexOf(read);
+      if (index >= 0) reads.splice(index, 1);
+    });
+    return runs;
+  }
+
+  private readOfEveryServer({ fromMs, toMs, staleAfterMs }: RunQuery): Promise<Map<string, ObservationRun[]>> {
+    const { inner } = this.options;
+    if (!inner.readEveryServer) throw new Error('the inner source cannot read every server');
+    this.counters.everyServerReads++;
+    return inner.readEveryServer({ fromMs, toMs, staleAfterMs });
+  }
+
+  private now(): number {
+    return (this.options.nowMs ?? Date.now)();
   }
 }
 
-/** A read of every server within a pass is known by its range. */
-const everyServerKey = (query: RunQuery) => `${query.fromMs}:${query.toMs}:${query.staleAfterMs}`;
+/** Whether every run ends before `toMs`. */
+const endsBefore = (runsByServer: ReadonlyMap<string, readonly ObservationRun[]>, toMs: number): boolean => {
+  for (const runs of runsByServer.values()) for (const run of runs) if (run.lastMs >= toMs) return false;
+  return true;
+};
 
 const cutOf = (settled: ReadonlyMap<string, SettledRuns>, server: string): number => {
   const entry = settled.get(server);

@@ -1,7 +1,7 @@
 // Random month-to-date histories for the incremental run source's property test: observations of several servers,
 // locations and checks that become visible pass by pass (late, out of order, duplicated, some behind an agent that
-// announces its backlog late, so the settled mark moves back), people's records, coverage edges, and the settled
-// marks a fleet of writers would report.
+// announces its backlog late, so the settled mark moves back; some stamped ahead by a clock running early), people's
+// records, coverage edges, and the settled marks a fleet of writers would report.
 import fc from 'fast-check';
 import type { Observation } from '../../src/sla/types.js';
 
@@ -102,18 +102,23 @@ export function buildScenario(input: ScenarioInput): Scenario {
     return index < 0 ? passesMs.length : index;
   };
   const observations: ScheduledObservation[] = [];
-  const schedule = (observation: Observation) => {
+  /** `aheadMs`: the writer's clock runs ahead, so its observations arrive before the instants they are stamped with. */
+  const schedule = (observation: Observation, aheadMs: number) => {
     const chance = rnd();
     // Mostly visible within seconds; some late (a slow writer); some behind a writer that restarted with a
     // backlog and says so only a pass or two before it arrives.
     const delayMs =
       chance < 0.75 ? Math.floor(rnd() * 30_000) : chance < 0.93 ? MIN + Math.floor(rnd() * 90 * MIN) : 10 * MIN;
-    const visibleAtPass = firstPassAtOrAfter(observation.timeMs + delayMs + (chance >= 0.93 ? rnd() * 120 * MIN : 0));
+    const visibleAtPass = firstPassAtOrAfter(
+      observation.timeMs - aheadMs + delayMs + (chance >= 0.93 ? rnd() * 120 * MIN : 0),
+    );
     const announcedAtPass =
       chance >= 0.93 && visibleAtPass > 0 ? Math.max(0, visibleAtPass - 1 - Math.floor(rnd() * 2)) : 0;
     observations.push({ observation, visibleAtPass, announcedAtPass });
   };
   for (const s of input.series) {
+    // Some writers' clocks run ahead by more than the margin: a pass then sees observations stamped after its end.
+    const aheadMs = rnd() < 0.2 ? (5 + Math.floor(rnd() * 30)) * MIN : 0;
     let timeMs = MONTH_START_MS + s.startMin * MIN;
     for (const seg of s.segments) {
       for (let i = 0; i < seg.probes && timeMs < lastPassMs; i++, timeMs += INTERVAL_MS) {
@@ -130,9 +135,9 @@ export function buildScenario(input: ScenarioInput): Scenario {
           up,
         };
         if (!up) observation.error = 'timeout';
-        schedule(observation);
+        schedule(observation, aheadMs);
         // A duplicate: the same key and outcome written again (a retried batch, a re-imported file).
-        if (rnd() < 0.1) schedule({ ...observation });
+        if (rnd() < 0.1) schedule({ ...observation }, aheadMs);
       }
     }
   }

@@ -169,6 +169,100 @@ describe('IncrementalRunSource', () => {
   });
 });
 
+describe('IncrementalRunSource: reads of every server shared by passes of one data version', () => {
+  let dir: string;
+  let store: EmbeddedObservationStore;
+  /** The ranges read of every server, in minutes after F. */
+  let reads: [number, number][];
+  let nowMs: number;
+  let source: IncrementalRunSource;
+  const SETTLED_MS = F + 61 * MIN;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'uc-incremental-shared-'));
+    store = EmbeddedObservationStore.open(join(dir, 'store.db'));
+    reads = [];
+    nowMs = SETTLED_MS;
+    const everyServer: RunSource = {
+      readRuns: () => Promise.reject(new Error('read by name: every read here is short')),
+      readEveryServer(range) {
+        reads.push([(range.fromMs - F) / MIN, (range.toMs - F) / MIN]);
+        return store.readRuns({ ...range, servers: ['web-1'] });
+      },
+    };
+    source = new IncrementalRunSource({
+      inner: everyServer,
+      settledThroughMs: async () => SETTLED_MS,
+      cachedFromMs: () => F,
+      marginMs: MARGIN,
+      everyServerReadMaxMs: Number.POSITIVE_INFINITY,
+      nowMs: () => nowMs,
+      sharedReadMaxAgeMs: 10_000,
+    });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const write = (minutes: number[], up = true) => store.write(minutes.map((m) => probe(m, up)));
+  const upTo = (toMin: number) => Array.from({ length: toMin + 1 }, (_, m) => m);
+
+  it('answers a shorter range from the longer read of an earlier pass at the same version, then reads again', async () => {
+    await write(upTo(60));
+    source.beginPass('v1');
+    expect(await source.readRuns(query(90))).toEqual(await store.readRuns(query(90))); // the whole month, say
+    expect(reads).toEqual([
+      [0, 52],
+      [52, 90],
+    ]);
+    source.beginPass('v1');
+    nowMs += 4_000;
+    expect(await source.readRuns(query(70))).toEqual(await store.readRuns(query(70))); // a month to date
+    expect(reads).toHaveLength(2);
+    expect(source.stats().sharedReads).toBe(1);
+
+    source.beginPass('v2'); // more arrived
+    await source.readRuns(query(70));
+    expect(reads.slice(2)).toEqual([[52, 70]]);
+    source.beginPass('v2');
+    await source.readRuns(query(70));
+    expect(reads).toHaveLength(3); // the same range at the same version: the same read
+    nowMs += 10_001;
+    source.beginPass('v2'); // a version unchanged for longer than the shared reads may live
+    await source.readRuns(query(70));
+    expect(reads.slice(3)).toEqual([[52, 70]]);
+    source.beginPass(); // no version known: nothing shared
+    await source.readRuns(query(70));
+    source.reset();
+    source.beginPass('v2');
+    await source.readRuns(query(70));
+    expect(reads.slice(4)).toEqual([
+      [52, 70],
+      [0, 52],
+      [52, 70],
+    ]);
+    expect(source.stats().sharedReads).toBe(1);
+  });
+
+  it('reads a shorter range on its own when an observation lies between the two ends', async () => {
+    await write(upTo(60));
+    await write([75, 76, 77], false); // stamped by a clock far ahead
+    source.beginPass('v1');
+    await source.readRuns(query(90));
+    source.beginPass('v1');
+    const toDate = await source.readRuns(query(70));
+    expect(toDate).toEqual(await store.readRuns(query(70)));
+    expect(toDate.get('web-1')).toEqual([run(0, 60)]);
+    expect(reads).toEqual([
+      [0, 52],
+      [52, 90],
+      [52, 70],
+    ]);
+    expect(source.stats().sharedReads).toBe(0);
+  });
+});
+
 describe('rewind', () => {
   it('moves the cut back while a run of any series crosses it, keeping only the runs wholly before it', () => {
     const runs = [
