@@ -5,8 +5,13 @@ import type { Shard } from '../scheduler/shard.js';
 /** The InfluxDB measurement of heartbeats, beside the observations' measurement in the same database. */
 export const HEARTBEAT_MEASUREMENT = 'uptime_credits_agents';
 
-/** Heartbeats are written this often. */
-export const HEARTBEAT_EVERY_MS = 5_000;
+/**
+ * Heartbeats are written this often. On InfluxDB they are the store's data version (compute-worker.ts), so this is
+ * how often a month's cached answers can change while agents write: a credits answer of the running month, asked
+ * without pause, is computed once a heartbeat. 10 s rather than 5 halved those computations (each reads the last
+ * minutes of every series) at 10,000 servers, and answers lag new data by 10 s at most (test/bench/README.md).
+ */
+export const HEARTBEAT_EVERY_MS = 10_000;
 
 /**
  * A read of the heartbeats serves the compute worker's data version (its cache of answers) for this long: they

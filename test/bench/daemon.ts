@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump, load } from 'js-yaml';
 import { loadConfig } from '../../src/config/load.js';
+import { HEARTBEAT_EVERY_MS } from '../../src/agents/heartbeat.js';
 import { createLogger } from '../../src/logging.js';
 import { monthContaining, monthWindow } from '../../src/sla/month.js';
 import { createObservationStore } from '../../src/store/create.js';
@@ -589,10 +590,12 @@ async function benchOn(
         }
       })();
   if (influxd) {
-    // Heartbeats every 5 s (fleet.ts's daemon is agent "bench", one shard) and 10,000 checks at 10 s: 5,000 a beat.
+    // A heartbeat every HEARTBEAT_EVERY_MS (fleet.ts's daemon is agent "bench", one shard), each server's check every
+    // 10 s: the lines written between two beats.
+    const checksPerBeat = (options.servers * HEARTBEAT_EVERY_MS) / 10_000;
     const beats = await prefillHeartbeats(
       influxd,
-      { agent: 'bench', location: 'bench', shard: '1/1', checksPerBeat: options.servers / 2 },
+      { agent: 'bench', location: 'bench', shard: '1/1', checksPerBeat },
       fromMs,
       nowMs,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentHeartbeat } from '../../../src/agents/heartbeat.js';
+import { HEARTBEAT_EVERY_MS, type AgentHeartbeat } from '../../../src/agents/heartbeat.js';
 import { agentsMark, createSettledMark, SILENT_AGENT_AFTER_MS } from '../../../src/scheduler/settled-mark.js';
 
 const NOW = Date.parse('2026-10-10T12:00:00Z');
@@ -56,13 +56,13 @@ describe('createSettledMark', () => {
     expect(reads).toBe(2);
     answer = beats(beat('ams', NOW - 20_000));
     own = NOW;
-    nowMs = NOW + 4_999;
+    nowMs = NOW + HEARTBEAT_EVERY_MS - 1;
     expect(await mark()).toBe(NOW - 30_000);
-    nowMs = NOW + 5_000;
+    nowMs = NOW + HEARTBEAT_EVERY_MS;
     expect(await mark()).toBe(NOW - 20_000);
     expect(reads).toBe(3);
     answer = new Error('InfluxDB is not reachable');
-    nowMs = NOW + 10_000;
+    nowMs = NOW + 2 * HEARTBEAT_EVERY_MS;
     expect(await mark()).toBe(NOW - 20_000);
   });
 });
