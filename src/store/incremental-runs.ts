@@ -129,10 +129,10 @@ export class IncrementalRunSource implements RunSource {
   /**
    * Starts a pass (one computation of the month, which reads its servers group by group). Reads of every server made
    * for earlier passes are forgotten, since more has arrived since, unless the store's data version is the earlier
-   * passes' (`dataVersion`, as cached-computations.ts keys its answers): then nothing new is visible, and their reads
-   * answer this pass's too, for at most sharedReadMaxAgeMs. That is what a cached answer of that version would be. A
-   * refresh's month to date, which ends now, is then answered by the read a credits answer of the whole month made a
-   * moment before: two passes cost one read of InfluxDB.
+   * passes' (`dataVersion`, as cached-computations.ts keys its answers): then nothing new is known to have arrived,
+   * and their reads answer this pass's too, for at most sharedReadMaxAgeMs. That is what a cached answer of that
+   * version would be. A refresh's month to date, which ends now, is then answered by the read a credits answer of the
+   * whole month made a moment before: two passes cost one read of InfluxDB.
    */
   beginPass(dataVersion?: string): void {
     const nowMs = this.now();
