@@ -99,12 +99,15 @@ const DEFAULT_EVERY_SERVER_READ_MAX_MS = 30 * 60_000;
  */
 const DEFAULT_SHARED_READ_MAX_AGE_MS = 10_000;
 
+/** Reads no pass may share: before the first pass, and after a reset. */
+const nothingShared = (): SharedReads => ({ dataVersion: undefined, sinceMs: Number.NEGATIVE_INFINITY, reads: [] });
+
 /** A RunSource that reads the settled part of the month to date once (see the file's comment). */
 export class IncrementalRunSource implements RunSource {
   private generation: CacheGeneration | undefined;
   private readonly advanceStepMs: number;
   /** This pass's reads of every server: shared by the caller's groups of servers, and by passes (see beginPass). */
-  private shared: SharedReads = { dataVersion: undefined, sinceMs: Number.NEGATIVE_INFINITY, reads: [] };
+  private shared = nothingShared();
   private readonly counters: IncrementalRunStats = {
     incrementalReads: 0,
     passedThrough: 0,
@@ -122,7 +125,7 @@ export class IncrementalRunSource implements RunSource {
   /** Forgets every cached run: the next read reads the whole range again (on demand, e.g. after an old import). */
   reset(): void {
     this.generation = undefined;
-    this.shared = { dataVersion: undefined, sinceMs: Number.NEGATIVE_INFINITY, reads: [] };
+    this.shared = nothingShared();
     this.counters.resets++;
   }
 
