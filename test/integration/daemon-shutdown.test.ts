@@ -118,7 +118,7 @@ ${servers}
     // Nothing left behind for the next start.
     const outbox = new Database(join(dir, 'outbox.db'), { readonly: true });
     try {
-      expect(outbox.prepare('SELECT count(*) FROM influx_outbox').pluck().get()).toBe(0);
+      expect(outbox.prepare('SELECT count(*) FROM influx_outbox_chunks').pluck().get()).toBe(0);
       expect(outbox.prepare('SELECT count(*) FROM influx_rejected').pluck().get()).toBe(0);
     } finally {
       outbox.close();

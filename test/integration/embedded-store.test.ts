@@ -67,7 +67,7 @@ describe('embedded database file', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => openEmbeddedDatabase(path)).toThrow(
-      `the embedded database ${path} has schema version 99, newer than this program (7)`,
+      `the embedded database ${path} has schema version 99, newer than this program (8)`,
     );
     rmSync(dir, { recursive: true, force: true });
   });

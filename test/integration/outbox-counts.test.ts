@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openEmbeddedDatabase } from '../../src/store/embedded/database.js';
-import { InfluxOutbox } from '../../src/store/influx/outbox.js';
+import { InfluxOutbox, type OutboxRow } from '../../src/store/influx/outbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'uc-outbox-counts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,7 +20,7 @@ function counted(path: string) {
   const db = new Database(path, { readonly: true });
   try {
     return {
-      waiting: db.prepare('SELECT count(*) FROM influx_outbox').pluck().get() as number,
+      waiting: db.prepare('SELECT coalesce(sum(n), 0) FROM influx_outbox_chunks').pluck().get() as number,
       parked: db.prepare('SELECT count(*) FROM influx_rejected').pluck().get() as number,
     };
   } finally {
@@ -62,9 +62,21 @@ describe('outbox counts', () => {
     expect(
       check.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'influx%'").all(),
     ).toEqual([]);
+    // Schema 8 keeps the lines of a commit in one chunk: each line that waited is a chunk of its own, id kept.
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'influx_outbox'").all()).toEqual([]);
+    expect(outbox.next(100).map((r) => [r.id, r.line, r.verify])).toEqual(
+      Array.from({ length: 40 }, (_, i) => [i + 11, lineOf(i + 10), false]),
+    );
+    expect(outbox.unconfirmedIn(1_010, 1_020)).toEqual({ waiting: 10, parked: 0 });
+    expect([outbox.earliestWaitingMs(), outbox.latestWaitingMs(), outbox.waitingAt(1_020)]).toEqual([
+      1_010,
+      1_049,
+      [lineOf(20)],
+    ]);
     check.close();
     // No trigger left to count a second time: each write moves the counts once.
     outbox.enqueue([{ line: lineOf(60), timeMs: 1_060, verify: false }], new Map(), 0);
+    expect(outbox.next(100).at(-1)?.id).toBe(51); // after the last id the old table gave, not reusing one
     outbox.confirmRun(11, 20);
     outbox.park([{ id: 21, line: lineOf(20), reason: 'refused' }], 0);
     expect(countsOf(outbox)).toEqual({ waiting: 30, parked: 2 });
@@ -87,21 +99,22 @@ describe('outbox counts', () => {
 
   it('equal count(*) after any mix of enqueue, confirm, park and retry, by two processes sharing the file', () => {
     const path = join(dir, 'mix.db');
-    const open = () => {
+    const open = (chunkLines?: number) => {
       const db = openEmbeddedDatabase(path);
       db.pragma('synchronous = OFF'); // no fsync per commit: only the counts are under test here
-      return new InfluxOutbox(db);
+      return new InfluxOutbox(db, { chunkLines });
     };
-    const outboxes = [open(), open()];
-    /** Ids once queued (a line back from parked gets a new one), so a pick may name a line already gone. */
-    const issued: number[] = [];
+    // Two processes that keep chunks of different sizes.
+    const outboxes = [open(3), open()];
+    /** Lines once seen waiting, with their chunk (a line back from parked is in a new one), so a pick may be gone. */
+    const issued: OutboxRow[] = [];
     let k = 0;
     try {
       fc.assert(
         fc.property(fc.array(action, { minLength: 1, maxLength: 30 }), (actions) => {
           // Each run from an empty outbox, so that a counterexample shrinks to the writes that break the counts.
           const reset = new Database(path);
-          reset.exec('DELETE FROM influx_outbox; DELETE FROM influx_rejected; UPDATE influx_counts SET n = 0');
+          reset.exec('DELETE FROM influx_outbox_chunks; DELETE FROM influx_rejected; UPDATE influx_counts SET n = 0');
           reset.close();
           issued.length = 0;
           for (const a of actions) {
@@ -118,20 +131,20 @@ describe('outbox counts', () => {
                 break;
               }
               case 'confirmRun':
-                if (issued.length > 0) outbox.confirmRun(pick(a.picks[0] ?? 0), pick(a.picks[0] ?? 0) + a.n);
+                if (issued.length > 0) outbox.confirmRun(pick(a.picks[0] ?? 0).id, pick(a.picks[0] ?? 0).id + a.n);
                 break;
               case 'confirm':
                 if (issued.length > 0) {
-                  const ids = a.run
-                    ? Array.from({ length: a.n }, (_, i) => pick(a.picks[0] ?? 0) + i) // a run: the range delete
+                  const rows = a.run
+                    ? Array.from({ length: a.n }, (_, i) => pick((a.picks[0] ?? 0) + i)) // lines in a row
                     : [...new Set(a.picks.map(pick))];
-                  outbox.confirm(ids);
+                  outbox.confirm(rows);
                 }
                 break;
               case 'park':
                 if (issued.length > 0)
                   outbox.park(
-                    [...new Set(a.picks.map(pick))].map((id) => ({ id, line: lineOf(id), reason: 'refused' })),
+                    [...new Set(a.picks.map(pick))].map((row) => ({ ...row, reason: 'refused' })),
                     0,
                   );
                 break;
@@ -139,7 +152,7 @@ describe('outbox counts', () => {
                 outbox.retryParked(0);
                 break;
             }
-            for (const row of outbox.next(100, issued.at(-1) ?? 0)) issued.push(row.id);
+            issued.push(...outbox.next(100, issued.at(-1)?.id ?? 0));
             const expected = counted(path);
             expect(countsOf(outboxes[0]!)).toEqual(expected);
             expect(countsOf(outboxes[1]!)).toEqual(expected);

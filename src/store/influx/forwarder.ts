@@ -70,8 +70,10 @@ export interface ForwarderDeps {
 
 /** Lines read from the outbox for one request. */
 interface Batch {
-  /** The highest id read: the next batch is read after it. */
+  /** The highest chunk id read: the next batch is read after it. */
   lastId: number;
+  /** Its last chunk was read only in part: nothing after it is read in this pass (see forwardPass). */
+  cut: boolean;
   /** How many lines it sends. */
   count: number;
   /** Some lines may repeat a key InfluxDB holds: checked before sending. */
@@ -179,17 +181,18 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     );
   };
 
-  const rowsBatch = (rows: OutboxRow[]): Batch => {
+  const rowsBatch = (rows: OutboxRow[], cut = false): Batch => {
     // As InfluxDB reads the body: a line holding a line break is two (3.x numbers the lines of the body).
     const lines = rows.flatMap((r) => r.line.split('\n'));
     return {
       lastId: at(rows, rows.length - 1, 'last row').id,
+      cut,
       count: rows.length,
       verify: rows.some((r) => r.verify),
       rows: () => rows,
       lines: () => lines,
       write: () => writer.write(lines),
-      confirm: () => outbox.confirm(rows.map((r) => r.id)),
+      confirm: () => outbox.confirm(rows),
     };
   };
 
@@ -203,6 +206,7 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     };
     return {
       lastId: run.lastId,
+      cut: false,
       count: run.count,
       verify: false,
       rows: () => outbox.between(run.firstId, run.lastId),
@@ -215,8 +219,8 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
   const readAfter = (afterId: number): Batch | undefined => {
     const run = outbox.runAfter(afterId, limit);
     if (run) return runBatch(run);
-    const rows = outbox.next(limit, afterId);
-    return rows.length > 0 ? rowsBatch(rows) : undefined;
+    const { rows, cut } = outbox.rowsAfter(afterId, limit);
+    return rows.length > 0 ? rowsBatch(rows, cut) : undefined;
   };
 
   const attempt = async (read: Batch): Promise<Attempt> => {
@@ -224,7 +228,7 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     if (read.verify) {
       try {
         const { send, skip } = await deps.checkRepeats(read.rows());
-        if (skip.length > 0) outbox.confirm(skip.map((r) => r.id));
+        if (skip.length > 0) outbox.confirm(skip);
         if (send.length === 0) return { read };
         batch = rowsBatch(send);
       } catch (error) {
@@ -247,13 +251,16 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
   const forwardPass = async (): Promise<void> => {
     const pending = new Map<Batch, Promise<Attempt>>();
     let afterId = 0;
+    // After a batch that took a chunk only in part, the rest of that chunk is read by the next pass, from the start.
+    let readToEnd = false;
     let earliestFailure: Attempt | undefined;
     const fill = () => {
       const width = health.problem === undefined && limit === batchSize ? inFlight : 1;
-      while (running && earliestFailure === undefined && pending.size < width) {
+      while (running && !readToEnd && earliestFailure === undefined && pending.size < width) {
         const batch = readAfter(afterId);
         if (!batch) return;
         afterId = batch.lastId;
+        readToEnd = batch.cut;
         pending.set(batch, attempt(batch));
       }
     };
@@ -356,12 +363,12 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     const neighbour = outbox.next(2)[1];
     if (!neighbour || neighbour.verify || (await deps.writer.write([neighbour.line])).kind !== 'ok')
       return failed(reason);
-    outbox.confirm([neighbour.id]);
+    outbox.confirm([neighbour]);
     succeeded();
     // Once more right after its neighbour was taken, so a flapping proxy cannot get a good line parked.
     const again = await deps.writer.write([row.line]);
     if (again.kind === 'ok') {
-      outbox.confirm([row.id]);
+      outbox.confirm([row]);
       return succeeded();
     }
     // Refused alone, with or without naming it (a line holding a line break is named in pieces): parked.

@@ -16,13 +16,16 @@ import { InfluxQLClient } from './influxql.js';
 import { hourMark } from './gap-marks.js';
 import { observationLine, seriesOf } from './line-protocol.js';
 import { createLineWriter, type LineWriter } from './line-writer.js';
-import { InfluxOutbox, type QueuedLine } from './outbox.js';
+import { CHUNK_LINES, InfluxOutbox, type QueuedLine } from './outbox.js';
 import { keyText, mayRepeat, outcomeOf, RepeatedKeys } from './repeated-keys.js';
 import { InfluxRunReader } from './run-reader.js';
 
 /** A series' key in the outbox's table of last times (the form outbox files have always used). */
 export const lastTimeKey = (o: Pick<Observation, 'server' | 'location' | 'check'>) =>
   `${o.server}\u0000${o.location}\u0000${o.check}`;
+
+/** Lines per request to InfluxDB when the options name none (the configuration's default is the same). */
+const DEFAULT_BATCH_SIZE = 5_000;
 
 export interface InfluxWriterOptions {
   /** Lines per request to InfluxDB (default 5,000). */
@@ -65,7 +68,7 @@ export class OutboxedInfluxStore implements ObservationStore {
       outbox,
       writer: this.writer,
       logger,
-      batchSize: options.batchSize ?? 5_000,
+      batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
       checkRepeats: (rows) => this.repeatedKeys.checkQueued(rows),
       backoff: options.forwarderBackoff,
       answers: () => this.ping().then(() => true),
@@ -79,7 +82,10 @@ export class OutboxedInfluxStore implements ObservationStore {
     logger: Logger,
     options: InfluxWriterOptions,
   ): OutboxedInfluxStore {
-    return new OutboxedInfluxStore(new InfluxOutbox(openEmbeddedDatabase(outboxPath)), connection, logger, options);
+    // A chunk larger than a batch would be sent a part at a time, one batch in flight (forwarder.ts).
+    const chunkLines = Math.min(CHUNK_LINES, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    const outbox = new InfluxOutbox(openEmbeddedDatabase(outboxPath), { chunkLines });
+    return new OutboxedInfluxStore(outbox, connection, logger, options);
   }
 
   async write(observations: readonly Observation[]): Promise<WriteResult> {

@@ -1,10 +1,10 @@
 // The forwarder's response to each verdict, against a scripted writer and a real (in-memory) outbox.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/logging.js';
 import { openEmbeddedDatabase } from '../../../src/store/embedded/database.js';
 import { startForwarder, type Forwarder, type ForwarderDeps } from '../../../src/store/influx/forwarder.js';
 import type { LineWriter } from '../../../src/store/influx/line-writer.js';
-import { InfluxOutbox } from '../../../src/store/influx/outbox.js';
+import { CHUNK_LINES, InfluxOutbox } from '../../../src/store/influx/outbox.js';
 import type { WriteVerdict } from '../../../src/store/influx/write-verdict.js';
 import { until as untilIn } from '../../support/until.js';
 
@@ -28,6 +28,15 @@ function scriptedWriter(answer: (batch: readonly string[]) => WriteVerdict | Pro
 
 let forwarder: Forwarder | undefined;
 let outbox: InfluxOutbox | undefined;
+/**
+ * Lines the outbox keeps together (the lines of one commit, at most this many): each suite runs with chunks of one
+ * line, chunks smaller than a batch, and one chunk larger than a batch (sent a part at a time).
+ */
+let chunkLines = CHUNK_LINES;
+const withChunksOf = (lines: number) =>
+  beforeEach(() => {
+    chunkLines = lines;
+  });
 afterEach(async () => {
   await forwarder?.stop();
   outbox?.close();
@@ -41,7 +50,7 @@ function start(
   verify = false,
   more: Partial<ForwarderDeps> = {},
 ) {
-  outbox = new InfluxOutbox(openEmbeddedDatabase(':memory:'));
+  outbox = new InfluxOutbox(openEmbeddedDatabase(':memory:'), { chunkLines });
   outbox.enqueue(
     queued.map((line, i) => ({ line, timeMs: 1_000 + i, verify })),
     new Map(),
@@ -61,7 +70,8 @@ function start(
 
 const until = (what: string, check: () => boolean, timeoutMs = 5_000) => untilIn(what, check, timeoutMs);
 
-describe('forwarder', () => {
+describe.each([1, 3, CHUNK_LINES])('forwarder, chunks of %i lines', (size) => {
+  withChunksOf(size);
   it('a 400 naming no line, for one line only: narrowed down and only that line is parked, every other taken', async () => {
     const bad = lines[13]!;
     const w = scriptedWriter((batch) =>
@@ -119,8 +129,10 @@ describe('forwarder', () => {
     });
     const o = start(w.writer, 8, queued);
     await until('the outbox to empty', () => o.waitingCount() === 0);
-    expect(o.parkedRows(10).map((r) => r.line)).toEqual([bad, broken]);
-    expect(o.parkedRows(10)[1]!.reason).toMatch(/for this line alone/);
+    const parked = new Map(o.parkedRows(10).map((r) => [r.line, r.reason]));
+    expect([...parked.keys()].sort()).toEqual([bad, broken].sort());
+    expect(parked.get(bad)).toBe('unable to parse: bad line');
+    expect(parked.get(broken)).toMatch(/for this line alone/);
     expect(w.taken.sort()).toEqual(queued.filter((l) => l !== bad && l !== broken).sort());
   });
 
@@ -195,7 +207,8 @@ describe('forwarder', () => {
   });
 });
 
-describe('forwarder, InfluxDB back after an outage', () => {
+describe.each([1, CHUNK_LINES])('forwarder, InfluxDB back after an outage, chunks of %i lines', (size) => {
+  withChunksOf(size);
   /** The backoff a long outage has grown to: no test waits it out. */
   const longBackoff = { firstMs: 60_000, maxMs: 60_000 };
   const notConnected: WriteVerdict = {
@@ -250,7 +263,8 @@ describe('forwarder, InfluxDB back after an outage', () => {
   });
 });
 
-describe('forwarder, batches in flight', () => {
+describe.each([1, 4])('forwarder, batches in flight, chunks of %i lines', (size) => {
+  withChunksOf(size);
   /** A writer whose answers wait until the test releases them, so the order of confirmations is the test's. */
   function gatedWriter(answer: (batch: readonly string[]) => WriteVerdict) {
     const held: { batch: readonly string[]; release: () => void }[] = [];
