@@ -12,7 +12,6 @@ import { observationLine } from '../../src/store/influx/line-protocol.js';
 import { createLineWriter, type LineWriter } from '../../src/store/influx/line-writer.js';
 import { InfluxOutbox, type QueuedLine } from '../../src/store/influx/outbox.js';
 import { type Influxd, startInfluxd } from '../support/influxd.js';
-import { machineBusySeconds } from './daemon-watch.js';
 import { type FigureLog, sleep } from './figures.js';
 import { serverId } from './fleet.js';
 
@@ -25,10 +24,6 @@ const DIRECT_IN_FLIGHT = [1, 2, 3];
 /** Pause before each timed phase: influxd snapshots its cache after a large write, and that work must not be
  * charged to whichever phase comes next. */
 const SETTLE_MS = 3_000;
-/** After the pause, the machine counts as quiet under this many busy cores over half a second... */
-const QUIET_CORES = 0.15;
-/** ...waited for at most this long (a neighbour's load may never let it be quiet). */
-const QUIET_WAIT_MS = 30_000;
 
 export interface IngestBenchOptions {
   dir: string;
@@ -78,29 +73,12 @@ async function freshDatabase(influxd: Influxd, name: string): Promise<string> {
   return name;
 }
 
-/**
- * Waits before a timed phase until influxd has done with the last one's writes: SETTLE_MS, then until the machine is
- * quiet. Three direct runs of 1 M lines leave influxd compacting for longer than the pause alone, and the outbox's
- * phase came right after them in odd rounds. Returns the seconds waited.
- */
-async function settle(): Promise<number> {
-  const startedMs = performance.now();
-  await sleep(SETTLE_MS);
-  const deadline = Date.now() + QUIET_WAIT_MS;
-  for (;;) {
-    const before = machineBusySeconds();
-    await sleep(500);
-    if ((machineBusySeconds() - before) / 0.5 < QUIET_CORES || Date.now() > deadline)
-      return (performance.now() - startedMs) / 1_000;
-  }
-}
-
-/** Direct /write of pre-joined bodies with `inFlight` requests at once: ms taken, this process's CPU (µs), the wait. */
+/** Direct /write of pre-joined bodies with `inFlight` requests at once: ms taken, and this process's CPU (µs). */
 async function writeDirect(influxd: Influxd, database: string, bodies: readonly string[], inFlight: number) {
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: inFlight });
   const url = `${influxd.url}/write?db=${database}&precision=ms`;
   let next = 0;
-  const settledS = await settle();
+  await sleep(SETTLE_MS);
   const cpuBefore = process.cpuUsage();
   const startedMs = performance.now();
   await Promise.all(
@@ -116,7 +94,7 @@ async function writeDirect(influxd: Influxd, database: string, bodies: readonly 
   const elapsedMs = performance.now() - startedMs;
   const cpu = process.cpuUsage(cpuBefore);
   await agent.close();
-  return { elapsedMs, cpuUs: cpu.user + cpu.system, settledS };
+  return { elapsedMs, cpuUs: cpu.user + cpu.system };
 }
 
 /** Lines in a body joined by line breaks, counted without a string per line. */
@@ -200,7 +178,7 @@ async function drainOutbox(influxd: Influxd, options: IngestBenchOptions, round:
   const outbox = openOutbox(join(options.dir, `ingest-side-${round}.db`));
   const enqueueS = queue(outbox, options.lines, options.checks, fromMs);
   const database = await freshDatabase(influxd, `outbox${round}`);
-  const settledS = await settle();
+  await sleep(SETTLE_MS);
   const cpuBefore = process.cpuUsage();
   const startedMs = performance.now();
   const forwarding = forwardTo(influxd, database, outbox);
@@ -217,7 +195,6 @@ async function drainOutbox(influxd: Influxd, options: IngestBenchOptions, round:
     enqueueRate: options.lines / enqueueS,
     requests: forwarding.counted.requests,
     cpuUsPerLine: (cpu.user + cpu.system) / options.lines,
-    settledS,
   };
 }
 
@@ -243,11 +220,10 @@ async function sideBySide(influxd: Influxd, options: IngestBenchOptions, fromMs:
     let best = 0;
     for (const inFlight of DIRECT_IN_FLIGHT) {
       const database = await freshDatabase(influxd, `direct${round}x${inFlight}`);
-      const { elapsedMs, cpuUs, settledS } = await writeDirect(influxd, database, bodies, inFlight);
+      const { elapsedMs, cpuUs } = await writeDirect(influxd, database, bodies, inFlight);
       if ((await countIn(influxd, database)) !== options.lines) throw new Error(`${database}: count differs`);
       const rate = options.lines / (elapsedMs / 1_000);
       log.add(`ingest.round${round}.direct.in_flight_${inFlight}`, rate, 'lines/s');
-      log.add(`ingest.round${round}.direct.in_flight_${inFlight}.settled`, settledS, 's');
       if (rate > best) {
         best = rate;
         directCpu = cpuUs / options.lines;
@@ -263,7 +239,6 @@ async function sideBySide(influxd: Influxd, options: IngestBenchOptions, fromMs:
     const outbox = outboxFirst ?? (await drainOutbox(influxd, options, round, fromMs));
     log.add(`ingest.round${round}.outbox.enqueue`, outbox.enqueueRate, 'lines/s');
     log.add(`ingest.round${round}.outbox.forward`, outbox.rate, 'lines/s');
-    log.add(`ingest.round${round}.outbox.settled`, outbox.settledS, 's');
     log.add(`ingest.round${round}.outbox.requests`, outbox.requests, 'requests');
     log.add(`ingest.round${round}.outbox.cpu_per_line`, outbox.cpuUsPerLine, 'us');
     log.add(`ingest.round${round}.outbox_to_direct`, outbox.rate / direct, 'ratio');
