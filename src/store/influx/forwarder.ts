@@ -252,15 +252,15 @@ export function startForwarder(deps: ForwarderDeps): Forwarder {
     const pending = new Map<Batch, Promise<Attempt>>();
     let afterId = 0;
     // After a batch that took a chunk only in part, the rest of that chunk is read by the next pass, from the start.
-    let readToEnd = false;
+    let stopReading = false;
     let earliestFailure: Attempt | undefined;
     const fill = () => {
       const width = health.problem === undefined && limit === batchSize ? inFlight : 1;
-      while (running && !readToEnd && earliestFailure === undefined && pending.size < width) {
+      while (running && !stopReading && earliestFailure === undefined && pending.size < width) {
         const batch = readAfter(afterId);
         if (!batch) return;
         afterId = batch.lastId;
-        readToEnd = batch.cut;
+        stopReading = batch.cut;
         pending.set(batch, attempt(batch));
       }
     };
