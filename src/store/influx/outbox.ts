@@ -266,38 +266,46 @@ export class InfluxOutbox {
     );
   }
 
-  /** InfluxDB confirmed the run of chunks firstId..lastId: those still waiting leave the queue, in one statement. */
+  /** InfluxDB confirmed the run of chunks firstId..lastId: those still waiting leave the queue (IMMEDIATE: see takeOut). */
   confirmRun(firstId: number, lastId: number): void {
-    this.confirmed += this.db.transaction(() => {
-      const removed = this.statements.linesBetween.get(firstId, lastId) as number;
-      this.statements.removeRange.run(firstId, lastId);
-      this.countWaiting(-removed);
-      return removed;
-    })();
+    this.confirmed += this.db
+      .transaction(() => {
+        const removed = this.statements.linesBetween.get(firstId, lastId) as number;
+        this.statements.removeRange.run(firstId, lastId);
+        this.countWaiting(-removed);
+        return removed;
+      })
+      .immediate();
   }
 
   /** InfluxDB confirmed these lines (or they are duplicates of what it holds): they leave the queue. */
   confirm(rows: readonly Pick<OutboxRow, 'id' | 'line'>[]): void {
-    this.confirmed += this.db.transaction(() => {
-      const removed = this.takeOut(rows).length;
-      this.countWaiting(-removed);
-      return removed;
-    })();
+    this.confirmed += this.db
+      .transaction(() => {
+        const removed = this.takeOut(rows).length;
+        this.countWaiting(-removed);
+        return removed;
+      })
+      .immediate();
   }
 
   /** InfluxDB refused these lines by name: out of the queue, into the parked table with the reason. */
   park(rows: readonly { id: number; line: string; reason: string }[], nowMs: number): void {
-    this.db.transaction(() => {
-      const moved = this.takeOut(rows);
-      for (const row of moved)
-        this.statements.park.run(row.line, row.reason.slice(0, 500), nowMs, lineProtocolTimeMs(row.line) ?? null);
-      this.countWaiting(-moved.length);
-      this.countParked(moved.length);
-    })();
+    this.db
+      .transaction(() => {
+        const moved = this.takeOut(rows);
+        for (const row of moved)
+          this.statements.park.run(row.line, row.reason.slice(0, 500), nowMs, lineProtocolTimeMs(row.line) ?? null);
+        this.countWaiting(-moved.length);
+        this.countParked(moved.length);
+      })
+      .immediate();
   }
 
   /**
-   * Takes these lines out of their chunks (inside the caller's transaction) and returns those that were there:
+   * Takes these lines out of their chunks (inside the caller's transaction, begun IMMEDIATE: it reads before it
+   * writes, and a read snapshot that another process's commit made stale cannot be written from, whatever the busy
+   * timeout) and returns those that were there:
    * another process sharing this file (import, outbox --retry) may have taken some already. A line is matched by
    * its text within its chunk, one waiting line for each row (a chunk may hold the same line twice).
    */
