@@ -207,6 +207,36 @@ describe.each([1, 3, CHUNK_LINES])('forwarder, chunks of %i lines', (size) => {
   });
 });
 
+describe('forwarder, chunks of several commits', () => {
+  it('a chunk larger than a batch after a smaller one: its head goes in that pass, its rest in the next, each line once and in order', async () => {
+    const w = scriptedWriter(() => ({ kind: 'ok' }));
+    outbox = new InfluxOutbox(openEmbeddedDatabase(':memory:'), { chunkLines: CHUNK_LINES });
+    // Three commits: chunks of 4, 12 and 4 lines, and batches of 8. The first pass sends the first chunk whole and
+    // the head of the second, and reads no further; the next pass sends the second's rest with the third.
+    for (const [from, to] of [
+      [0, 4],
+      [4, 16],
+      [16, 20],
+    ] as const)
+      outbox.enqueue(
+        lines.slice(from, to).map((line, i) => ({ line, timeMs: 1_000 + from + i, verify: false })),
+        new Map(),
+        Date.now(),
+      );
+    const o = outbox;
+    forwarder = startForwarder({
+      outbox: o,
+      writer: w.writer,
+      logger: createLogger(),
+      batchSize: 8,
+      checkRepeats: async (rows) => ({ send: [...rows], skip: [] }),
+    });
+    await until('the outbox to empty', () => o.waitingCount() === 0);
+    expect(w.taken).toEqual(lines);
+    expect(w.requests()).toBe(3);
+  });
+});
+
 describe.each([1, CHUNK_LINES])('forwarder, InfluxDB back after an outage, chunks of %i lines', (size) => {
   withChunksOf(size);
   /** The backoff a long outage has grown to: no test waits it out. */
