@@ -223,9 +223,9 @@ export class InfluxOutbox {
     for (const chunk of this.statements.after.iterate(afterId) as IterableIterator<StoredChunk>) {
       const room = limit - rows.length;
       if (room <= 0) break;
-      const lines = linesOf(chunk, this.name);
-      for (const line of lines.slice(0, room)) rows.push({ id: chunk.id, line, verify: chunk.verify === 1 });
-      if (lines.length > room) return { rows, cut: true };
+      const chunkRows = this.rowsOf(chunk);
+      rows.push(...chunkRows.slice(0, room));
+      if (chunkRows.length > room) return { rows, cut: true };
     }
     return { rows, cut: false };
   }
@@ -260,10 +260,12 @@ export class InfluxOutbox {
 
   /** The lines still waiting in chunks with ids firstId..lastId, in order. */
   between(firstId: number, lastId: number): OutboxRow[] {
-    const chunks = this.statements.between.all(firstId, lastId) as StoredChunk[];
-    return chunks.flatMap((chunk) =>
-      linesOf(chunk, this.name).map((line) => ({ id: chunk.id, line, verify: chunk.verify === 1 })),
-    );
+    return (this.statements.between.all(firstId, lastId) as StoredChunk[]).flatMap((chunk) => this.rowsOf(chunk));
+  }
+
+  /** A chunk's lines, one row each. */
+  private rowsOf(chunk: StoredChunk): OutboxRow[] {
+    return linesOf(chunk, this.name).map((line) => ({ id: chunk.id, line, verify: chunk.verify === 1 }));
   }
 
   /** InfluxDB confirmed the run of chunks firstId..lastId: those still waiting leave the queue (IMMEDIATE: see takeOut). */
@@ -303,11 +305,11 @@ export class InfluxOutbox {
   }
 
   /**
-   * Takes these lines out of their chunks (inside the caller's transaction, begun IMMEDIATE: it reads before it
-   * writes, and a read snapshot that another process's commit made stale cannot be written from, whatever the busy
-   * timeout) and returns those that were there:
-   * another process sharing this file (import, outbox --retry) may have taken some already. A line is matched by
-   * its text within its chunk, one waiting line for each row (a chunk may hold the same line twice).
+   * Takes these lines out of their chunks and returns those that were there: another process sharing this file
+   * (import, outbox --retry) may have taken some already. A line is matched by its text within its chunk, one
+   * waiting line for each row (a chunk may hold the same line twice). Runs inside the caller's transaction, begun
+   * IMMEDIATE: it reads before it writes, and a read snapshot that another process's commit made stale cannot be
+   * written from, whatever the busy timeout.
    */
   private takeOut<R extends Pick<OutboxRow, 'id' | 'line'>>(rows: readonly R[]): R[] {
     const byChunk = new Map<number, R[]>();
